@@ -1,0 +1,48 @@
+# ridealong — the verbs. `make run` and `make test` set up what they need on first use.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run test test-fast lint bench samples clean
+
+install: $(STAMP)
+
+# torch first and pinned, so pip takes the CPU build on this disk instead of a multi-GB CUDA one;
+# openai-whisper and resemblyzer without their broken requirements (triton, the webrtcvad sdist).
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -U pip
+	$(PIP) install -q --no-compile torch==2.13.0
+	$(PIP) install -q --no-compile -c constraints.txt -e '.[dev,openai-whisper]'
+	$(PIP) install -q --no-compile --no-deps -c constraints.txt openai-whisper==20250625
+	$(BIN)/python -c "import torch, sys; v = torch.__version__; sys.exit(0 if v.endswith('+cpu') else 'torch is ' + v + ', expected the CPU build')"
+	! $(PIP) show -q triton 2>/dev/null
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/ridealong serve --demo --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+samples: $(STAMP)
+	$(BIN)/python -m samples.voice
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

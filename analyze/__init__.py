@@ -1,0 +1,43 @@
+"""Language analysis: terms per role, quotes as evidence, suggestions for page copy.
+
+Pure functions over dataclasses; nothing here loads a web framework or a database.
+"""
+
+from analyze.inputs import TEXT_SUFFIXES, read_utterances
+from analyze.suggest import PageSuggestions, SuggestedTerm, suggest_for_page
+from analyze.terms import (
+    GeneralFrequency,
+    Quote,
+    RecordingTerms,
+    Term,
+    TermCount,
+    Utterance,
+    WordfreqFrequency,
+    count_terms,
+    rank_terms,
+    utterances_from_text,
+    utterances_from_transcript,
+)
+from analyze.text import guess_language, html_to_text, tokenize
+
+__all__ = [
+    "TEXT_SUFFIXES",
+    "GeneralFrequency",
+    "PageSuggestions",
+    "Quote",
+    "RecordingTerms",
+    "SuggestedTerm",
+    "Term",
+    "TermCount",
+    "Utterance",
+    "WordfreqFrequency",
+    "count_terms",
+    "guess_language",
+    "html_to_text",
+    "rank_terms",
+    "read_utterances",
+    "suggest_for_page",
+    "tokenize",
+    "utterances_from_text",
+    "utterances_from_transcript",
+]

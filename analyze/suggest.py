@@ -1,0 +1,92 @@
+"""Compare a web page's copy with the words customers use, and say what the page lacks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from analyze.terms import Term, candidate_terms
+from analyze.text import guess_language, html_to_text
+
+__all__ = ["PageSuggestions", "SuggestedTerm", "page_terms", "suggest_for_page"]
+
+_COMPOUND_MIN = 4  # letters a word needs before "panelen" may count as found in "zonnepanelen"
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestedTerm:
+    term: Term
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.term.to_dict(), "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class PageSuggestions:
+    language: str
+    coverage: int  # 0-100: score-weighted share of the customers' top terms the page uses
+    missing_terms: tuple[SuggestedTerm, ...]  # customer terms the page lacks, best first
+    present_terms: tuple[str, ...]  # customer terms the page already uses
+    page_words: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "language": self.language,
+            "coverage": self.coverage,
+            "missing_terms": [s.to_dict() for s in self.missing_terms],
+            "present_terms": list(self.present_terms),
+            "page_words": self.page_words,
+        }
+
+
+def page_terms(text: str, language: str) -> tuple[int, set[str]]:
+    """(content words, lemma keys of every word and word pair on the page)."""
+    words, found = candidate_terms(text, language)
+    return words, {key for key, _ in found}
+
+
+def _on_page(lemma: str, keys: set[str], single_words: set[str]) -> bool:
+    if lemma in keys:
+        return True
+    if " " in lemma:
+        return False
+    # A compound on the page covers its last part: "zonnepaneel" covers "paneel".
+    return len(lemma) >= _COMPOUND_MIN and any(w.endswith(lemma) for w in single_words)
+
+
+def suggest_for_page(
+    page: str,
+    customer_terms: Sequence[Term],
+    *,
+    is_html: bool = False,
+    language: str | None = None,
+    limit: int = 20,
+    top: int = 30,
+) -> PageSuggestions:
+    """Rank the customers' terms a page does not use, with the evidence for each.
+
+    `customer_terms` come from `rank_terms(..., role="customer")` (best first); only the
+    `top` of them count towards coverage.
+    """
+    text = html_to_text(page) if is_html else page
+    language = language or guess_language(text)
+    words, keys = page_terms(text, language)
+    single_words = {k for k in keys if " " not in k}
+    considered = list(customer_terms[:top])
+    missing: list[SuggestedTerm] = []
+    present: list[str] = []
+    weight_present = 0.0
+    for term in considered:
+        if _on_page(term.lemma, keys, single_words):
+            present.append(term.term)
+            weight_present += term.score
+            continue
+        customers = term.count_by_role.get("customer", 0)
+        who = f"customers said it {customers}x" if customers else f"said {term.count}x"
+        spread = f" in {term.recordings} recording{'s' if term.recordings != 1 else ''}"
+        missing.append(SuggestedTerm(term, f"{who}{spread}; the page never uses it"))
+    total = sum(t.score for t in considered)
+    coverage = round(100 * weight_present / total) if total else 0
+    return PageSuggestions(language, coverage, tuple(missing[:limit]), tuple(present), words)

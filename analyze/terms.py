@@ -1,0 +1,340 @@
+"""Terms people use: counted per recording and role, then ranked across recordings.
+
+Two steps, so that the service can store the first and query the second:
+`count_terms` turns one recording's utterances into `RecordingTerms` (counts per role,
+surface forms, a few quotes); `rank_terms` merges any number of those and scores each term
+by how often it is said and how much more often than in general Dutch/English.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from analyze.text import tokenize
+from transcribe.types import ROLES, Role, Transcript
+
+__all__ = [
+    "GeneralFrequency",
+    "Quote",
+    "RecordingTerms",
+    "Term",
+    "TermCount",
+    "Utterance",
+    "WordfreqFrequency",
+    "candidate_terms",
+    "count_terms",
+    "rank_terms",
+    "utterances_from_text",
+    "utterances_from_transcript",
+]
+
+MAX_QUOTES_PER_RECORDING = 3
+_FLOOR_FREQUENCY = 1e-8  # general frequency given to words wordfreq has never seen
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    """A stretch of one person's speech (a transcript segment, or a line of a text file)."""
+
+    recording_id: str
+    text: str
+    role: Role = "unknown"
+    start: float | None = None  # seconds; None for text without timing
+    end: float | None = None
+    language: str = "nl"
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    recording_id: str
+    start: float | None
+    end: float | None
+    text: str
+    role: Role
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "recording_id": self.recording_id,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "role": self.role,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Quote:
+        return cls(
+            data["recording_id"], data["start"], data["end"], data["text"], data["role"]
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TermCount:
+    """One term in one recording."""
+
+    key: str  # lemmas joined by a space: "zonnepaneel", "thuis batterij"
+    count_by_role: Mapping[str, int]
+    surface_counts: Mapping[str, int]  # how it was actually said
+    quotes: tuple[Quote, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "count_by_role": dict(self.count_by_role),
+            "surface_counts": dict(self.surface_counts),
+            "quotes": [q.to_dict() for q in self.quotes],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TermCount:
+        return cls(
+            key=data["key"],
+            count_by_role=dict(data["count_by_role"]),
+            surface_counts=dict(data["surface_counts"]),
+            quotes=tuple(Quote.from_dict(q) for q in data["quotes"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingTerms:
+    """Everything `rank_terms` needs from one recording; stored when a recording is analysed."""
+
+    recording_id: str
+    language: str
+    words_by_role: Mapping[str, int]  # content words spoken per role (the denominators)
+    terms: tuple[TermCount, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "recording_id": self.recording_id,
+            "language": self.language,
+            "words_by_role": dict(self.words_by_role),
+            "terms": [t.to_dict() for t in self.terms],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RecordingTerms:
+        return cls(
+            recording_id=data["recording_id"],
+            language=data["language"],
+            words_by_role=dict(data["words_by_role"]),
+            terms=tuple(TermCount.from_dict(t) for t in data["terms"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A ranked term across recordings: the shape of `GET /api/v1/terms`."""
+
+    term: str  # the form people said most
+    lemma: str
+    count: int
+    count_by_role: Mapping[str, int]
+    score: float
+    variants: tuple[str, ...]  # every surface form heard, most frequent first
+    quotes: tuple[Quote, ...]
+    recordings: int  # in how many recordings it was said
+    keyness: float  # log2 of (share in these conversations / share in general language)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "term": self.term,
+            "lemma": self.lemma,
+            "count": self.count,
+            "count_by_role": dict(self.count_by_role),
+            "score": round(self.score, 4),
+            "variants": list(self.variants),
+            "quotes": [q.to_dict() for q in self.quotes],
+            "recordings": self.recordings,
+            "keyness": round(self.keyness, 3),
+        }
+
+
+class GeneralFrequency(Protocol):
+    """How common a word is in general language, as a share of all words (0..1)."""
+
+    def __call__(self, word: str, language: str) -> float: ...
+
+
+class WordfreqFrequency:
+    """`GeneralFrequency` backed by the wordfreq package (Dutch and English inside)."""
+
+    def __call__(self, word: str, language: str) -> float:
+        from wordfreq import word_frequency
+
+        return float(word_frequency(word, language))
+
+
+def utterances_from_transcript(transcript: Transcript, recording_id: str) -> list[Utterance]:
+    language = transcript.language or "nl"
+    return [
+        Utterance(recording_id, s.text, s.role, s.start, s.end, s.language or language)
+        for s in transcript.segments
+        if s.text.strip()
+    ]
+
+
+def utterances_from_text(text: str, recording_id: str, language: str) -> list[Utterance]:
+    """Lines of a text file; a line may start with `[customer]`-style role tags."""
+    utterances = []
+    for line in text.splitlines():
+        line = line.strip()
+        role: Role = "unknown"
+        if line.startswith("[") and "]" in line:
+            tag, rest = line[1:].split("]", 1)
+            if tag.strip().lower() in ROLES:
+                role = tag.strip().lower()  # type: ignore[assignment]
+                line = rest.strip()
+        if line:
+            utterances.append(Utterance(recording_id, line, role, language=language))
+    return utterances
+
+
+def candidate_terms(text: str, language: str) -> tuple[int, list[tuple[str, str]]]:
+    """(number of content words, [(lemma key, surface)]) for single words and word pairs."""
+    tokens = tokenize(text, language)
+    found: list[tuple[str, str]] = []
+    content = 0
+    previous = None
+    for tok in tokens:
+        if tok.lemma is None:
+            previous = None
+            continue
+        content += 1
+        found.append((tok.lemma, tok.text.lower()))
+        if previous is not None:
+            found.append((f"{previous.lemma} {tok.lemma}", f"{previous.text} {tok.text}".lower()))
+        previous = tok
+    return content, found
+
+
+def count_terms(
+    utterances: Sequence[Utterance],
+    recording_id: str,
+    *,
+    max_quotes: int = MAX_QUOTES_PER_RECORDING,
+) -> RecordingTerms:
+    """Count every candidate term of one recording per role, keeping a few quotes each."""
+    by_role: dict[str, Counter[str]] = defaultdict(Counter)
+    surfaces: dict[str, Counter[str]] = defaultdict(Counter)
+    quotes: dict[str, list[Quote]] = defaultdict(list)
+    words_by_role: Counter[str] = Counter()
+    languages: Counter[str] = Counter()
+    for utt in utterances:
+        content, found = candidate_terms(utt.text, utt.language)
+        words_by_role[utt.role] += content
+        languages[utt.language] += content
+        seen_here: set[str] = set()
+        for key, surface in found:
+            by_role[key][utt.role] += 1
+            surfaces[key][surface] += 1
+            if key not in seen_here and len(quotes[key]) < max_quotes:
+                seen_here.add(key)
+                quotes[key].append(Quote(recording_id, utt.start, utt.end, utt.text, utt.role))
+    terms = tuple(
+        TermCount(key, dict(by_role[key]), dict(surfaces[key]), tuple(quotes[key]))
+        for key in sorted(by_role)
+    )
+    language = languages.most_common(1)[0][0] if languages else "nl"
+    return RecordingTerms(recording_id, language, dict(words_by_role), terms)
+
+
+def rank_terms(
+    recordings: Iterable[RecordingTerms],
+    *,
+    role: str | None = None,
+    limit: int = 50,
+    min_count: int = 1,
+    min_phrase_count: int = 2,
+    max_quotes: int = 3,
+    frequency: GeneralFrequency | None = None,
+) -> list[Term]:
+    """Merge per-recording counts and rank terms by frequency times keyness.
+
+    score = count x max(keyness, 0.1), where keyness = log2(share of the term among the
+    words spoken here / its share in general language). Frequent-and-distinctive terms rank
+    first; everyday words ("euro", "week") stay visible but low. A word pair is as distinctive
+    as its rarest word. With `role`, only that role's speech counts.
+    """
+    frequency = frequency or WordfreqFrequency()
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    surfaces: dict[str, Counter[str]] = defaultdict(Counter)
+    quotes: dict[str, list[Quote]] = defaultdict(list)
+    docs: Counter[str] = Counter()
+    languages: dict[str, Counter[str]] = defaultdict(Counter)
+    total_words = 0
+    for rec in recordings:
+        total_words += (
+            sum(rec.words_by_role.values()) if role is None else rec.words_by_role.get(role, 0)
+        )
+        for tc in rec.terms:
+            said = tc.count_by_role.get(role, 0) if role else sum(tc.count_by_role.values())
+            if said == 0:
+                continue
+            counts[tc.key].update(tc.count_by_role)
+            surfaces[tc.key].update(tc.surface_counts)
+            docs[tc.key] += 1
+            languages[tc.key][rec.language] += said
+            quotes[tc.key].extend(q for q in tc.quotes if role is None or q.role == role)
+    if total_words == 0:
+        return []
+
+    ranked: list[Term] = []
+    for key, by_role in counts.items():
+        count = by_role.get(role, 0) if role else sum(by_role.values())
+        is_phrase = " " in key
+        if count < (max(min_phrase_count, min_count) if is_phrase else min_count):
+            continue
+        language = languages[key].most_common(1)[0][0]
+        forms = [form for form, _ in surfaces[key].most_common()]
+        general = min(
+            max(frequency(word, language) for word in (lemma, surface))
+            for lemma, surface in zip(key.split(), forms[0].split(), strict=False)
+        )
+        keyness = math.log2((count / total_words) / max(general, _FLOOR_FREQUENCY))
+        score = count * max(keyness, 0.1)
+        ranked.append(
+            Term(
+                term=forms[0],
+                lemma=key,
+                count=count,
+                count_by_role={r: by_role.get(r, 0) for r in ROLES},
+                score=score,
+                variants=tuple(forms),
+                quotes=tuple(_best_quotes(quotes[key], max_quotes)),
+                recordings=docs[key],
+                keyness=keyness,
+            )
+        )
+    ranked.sort(key=lambda t: (-t.score, -t.count, t.lemma))
+    return _drop_covered_words(ranked)[:limit]
+
+
+def _best_quotes(quotes: list[Quote], limit: int) -> list[Quote]:
+    """Prefer customers' words, then spread over recordings, then keep time order."""
+    order = {"customer": 0, "unknown": 1, "other": 2, "salesperson": 3}
+    chosen: list[Quote] = []
+    seen_recordings: set[str] = set()
+    for q in sorted(quotes, key=lambda q: order.get(q.role, 9)):
+        if q.recording_id not in seen_recordings:
+            chosen.append(q)
+            seen_recordings.add(q.recording_id)
+    for q in sorted(quotes, key=lambda q: order.get(q.role, 9)):
+        if q not in chosen:
+            chosen.append(q)
+    return chosen[:limit]
+
+
+def _drop_covered_words(ranked: list[Term]) -> list[Term]:
+    """Drop a single word when nearly every use of it sits inside one ranked phrase."""
+    phrase_counts: dict[str, int] = defaultdict(int)
+    for t in ranked:
+        if " " in t.lemma:
+            for word in t.lemma.split():
+                phrase_counts[word] = max(phrase_counts[word], t.count)
+    return [t for t in ranked if " " in t.lemma or phrase_counts.get(t.lemma, 0) < 0.9 * t.count]
+

@@ -1,0 +1,203 @@
+"""Tokens, lemmas and stop words for Dutch and English speech.
+
+spaCy's rule-based tokenizer (no trained pipeline is needed, and none for Dutch ships on
+PyPI) splits the text; simplemma's lookup tables give lemmas, so that "offertes" and
+"offerte" count as one term. Stop words are spaCy's lists plus the fillers of speech.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+__all__ = [
+    "SUPPORTED_LANGUAGES",
+    "Token",
+    "guess_language",
+    "html_to_text",
+    "is_stop",
+    "tokenize",
+]
+
+SUPPORTED_LANGUAGES = ("nl", "en")
+
+# Spoken fillers, hedges and back-channel words that are never a term a marketer wants.
+_FILLERS = {
+    "nl": {
+        "eh", "ehm", "euh", "uh", "uhm", "um", "hm", "hmm", "mm", "mhm", "nou", "ja", "jaja",
+        "nee", "neen", "jawel", "oké", "oke", "ok", "okay", "hè", "he", "hoor", "joh", "toch",
+        "zeg", "gewoon", "eigenlijk", "echt", "best", "soort", "zo'n", "zoiets", "dinges",
+        "enzo", "ofzo", "dus", "inderdaad", "precies", "goed", "prima", "natuurlijk", "even",
+        "wel", "heel", "helemaal", "beetje", "allemaal", "iets", "mevrouw", "meneer", "allee",
+        "awel", "ge", "gij", "da", "ne", "gaan", "zeggen", "denken", "weten", "kijken",
+        "nodig", "graag", "dank", "bedankt", "hallo", "dag", "doei", "super", "mooi",
+        "zeker", "misschien", "ongeveer", "vaak", "nogal", "gewoonweg", "sowieso", "hartstikke",
+        "zit", "zitten", "staan", "liggen", "komen", "doen", "maken", "krijgen", "willen",
+        "moeten", "kunnen", "zullen", "mogen", "laten", "vinden", "hebben", "zijn", "worden",
+        "hoeveel", "hoelang", "hoezo", "waarom", "wanneer", "welke", "welk",
+        "per", "via", "elke", "ieder", "iedere", "allebei", "beide", "daarvan", "erbij",
+    },
+    "en": {
+        "uh", "um", "er", "erm", "hm", "hmm", "mm", "mhm", "like", "yeah", "yep", "yes", "no",
+        "okay", "ok", "right", "well", "so", "actually", "basically", "really", "just", "oh",
+        "gonna", "wanna", "gotta", "thing", "things", "stuff", "lot", "bit", "sure", "maybe",
+        "thanks", "thank", "hello", "hi", "bye", "get", "got", "go", "going", "know", "think",
+        "mean", "want", "say", "said", "let", "make", "need", "good", "great", "nice",
+    },
+}
+_PHRASE_FILLERS = {
+    "nl": {("zeg", "maar"), ("weet", "je"), ("snap", "je"), ("of", "zo"), ("en", "zo")},
+    "en": {("you", "know"), ("i", "mean"), ("sort", "of"), ("kind", "of")},
+}
+
+_WORD = re.compile(r"[^\W\d_]", re.UNICODE)  # a letter
+# Numbers written as words ("vijfenvijftig", "twenty-five"): never a term.
+_NUMBER_WORD = {
+    "nl": re.compile(
+        r"^(nul|een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|"
+        r"veertien|twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig|negentig|honderd|"
+        r"duizend|miljoen|miljard|en|ën|half|halve|anderhalf|eerste|tweede|derde|vierde|de|ste)+$"
+    ),
+    "en": re.compile(
+        r"^(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fifteen|"
+        r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|"
+        r"billion|teen|ty|first|second|third|fourth|fifth|-)+$"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word of text. `lemma` is None for stop words, fillers, numbers and punctuation."""
+
+    text: str  # as written
+    lemma: str | None  # lower-case dictionary form, or None when it can never be a term
+    start_char: int
+
+
+@lru_cache(maxsize=4)
+def _nlp(language: str) -> Language:
+    import spacy
+
+    return spacy.blank(language)
+
+
+@lru_cache(maxsize=4)
+def _stop_words(language: str) -> frozenset[str]:
+    if language == "nl":
+        from spacy.lang.nl.stop_words import STOP_WORDS
+    else:
+        from spacy.lang.en.stop_words import STOP_WORDS
+    return frozenset(STOP_WORDS) | frozenset(_FILLERS[language])
+
+
+def _lang(language: str | None) -> str:
+    return language if language in SUPPORTED_LANGUAGES else "nl"
+
+
+def is_stop(word: str, language: str) -> bool:
+    return word.lower() in _stop_words(_lang(language))
+
+
+@lru_cache(maxsize=65536)
+def _lemma(word: str, language: str) -> str:
+    import simplemma
+
+    return str(simplemma.lemmatize(word, lang=language)).lower().replace("_", "")
+
+
+def tokenize(text: str, language: str | None) -> list[Token]:
+    """Split text into tokens with lemmas; stop words, fillers and numbers get no lemma."""
+    lang = _lang(language)
+    stops = _stop_words(lang)
+    doc = _nlp(lang)(text)
+    tokens: list[Token] = []
+    for tok in doc:
+        if tok.is_space:
+            continue
+        lower = tok.text.lower()
+        usable = (
+            not tok.is_punct
+            and not tok.like_num
+            and len(_WORD.findall(lower)) >= 2
+            and lower not in stops
+            and not _NUMBER_WORD[lang].match(lower)
+        )
+        lemma = _lemma(lower, lang) if usable else None
+        if lemma is not None and (lemma in stops or len(lemma) < 2):
+            lemma = None
+        tokens.append(Token(tok.text, lemma, tok.idx))
+    _blank_phrase_fillers(tokens, lang)
+    return tokens
+
+
+def _blank_phrase_fillers(tokens: list[Token], language: str) -> None:
+    phrases = _PHRASE_FILLERS[language]
+    for i in range(len(tokens) - 1):
+        pair = (tokens[i].text.lower(), tokens[i + 1].text.lower())
+        if pair in phrases:
+            for j in (i, i + 1):
+                tokens[j] = Token(tokens[j].text, None, tokens[j].start_char)
+
+
+def guess_language(text: str) -> str:
+    """Dutch or English, by which language's stop words cover more of the text."""
+    words = re.findall(r"[^\W\d_]+", text.lower())[:2000]
+    if not words:
+        return "nl"
+    nl = sum(w in _stop_words("nl") for w in words)
+    en = sum(w in _stop_words("en") for w in words)
+    return "en" if en > nl else "nl"
+
+
+class _TextExtractor(HTMLParser):
+    _SKIP = {"script", "style", "noscript", "template", "svg", "head"}
+    _BLOCK = {"p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+        if tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt:
+                self.parts.append(f" {alt} ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self._skipping:
+            self._skipping -= 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML page (scripts and styles dropped, image alt text kept)."""
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def iter_sentences(text: str) -> Iterator[str]:
+    """Rough sentence split on end punctuation; enough for quotes and questions."""
+    for part in re.split(r"(?<=[.!?])\s+", text):
+        if part.strip():
+            yield part.strip()

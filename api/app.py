@@ -1,0 +1,136 @@
+"""The FastAPI application: a thin shell over `api.service`, the job queue and the pages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import JSONResponse, Response
+
+from api.auth import find_api_key
+from api.db import Database, get_database
+from api.errors import install_error_handlers
+from api.jobs import JobQueue
+from api.schemas import Health
+from api.settings import Settings, get_settings
+from api.storage import LocalBlobStore
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["AppState", "create_app"]
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    database: Database
+    blobs: LocalBlobStore
+    queue: JobQueue
+
+
+def state(request: Request) -> AppState:
+    return request.app.state.ridealong  # type: ignore[no-any-return]
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    with state(request).database.session() as session:
+        yield session
+
+
+_bearer = HTTPBearer(auto_error=False, description="an API key from `ridealong apikey create`")
+
+
+def require_api_key(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: Annotated[Session, Depends(db_session)],
+) -> str:
+    """The API key's name; 401 without a valid `Authorization: Bearer <key>`."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            401, "an API key is required: Authorization: Bearer <key>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    key = find_api_key(session, credentials.credentials)
+    if key is None:
+        raise HTTPException(
+            401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return key.name
+
+
+class _UploadLimit(BaseHTTPMiddleware):
+    """Refuse a body over the upload limit before reading it (Content-Length says so)."""
+
+    def __init__(self, app: object, max_bytes: int) -> None:
+        super().__init__(app)  # type: ignore[arg-type]
+        self.max_bytes = max_bytes
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > self.max_bytes + 64 * 1024:
+            limit_mb = self.max_bytes // (1024 * 1024)
+            return JSONResponse(
+                {"detail": f"the upload is larger than the limit of {limit_mb} MB"},
+                status_code=413,
+            )
+        return await call_next(request)
+
+
+def create_app(settings: Settings | None = None, *, start_worker: bool | None = None) -> FastAPI:
+    """Build the app. The worker starts with the app unless told otherwise."""
+    settings = settings or get_settings()
+    run_worker = settings.embedded_worker if start_worker is None else start_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        database = get_database(settings.sqlalchemy_url)
+        queue = JobQueue(settings, database)
+        app.state.ridealong = AppState(settings, database, LocalBlobStore(settings.blob_dir), queue)
+        if run_worker:
+            queue.start_worker()
+        try:
+            yield
+        finally:
+            queue.stop_worker()
+
+    app = FastAPI(
+        title="ridealong",
+        version="0.1.0",
+        description="Sales conversations in, the customers' own words out.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(_UploadLimit, max_bytes=settings.max_upload_bytes)
+    install_error_handlers(app)
+
+    from api.routes_api import router as api_router
+    from api.routes_web import router as web_router
+
+    app.include_router(api_router)
+    app.include_router(web_router)
+    static_dir = resources.files("api") / "static"
+    app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+
+    @app.get("/healthz", response_model=Health, tags=["service"])
+    def healthz(request: Request) -> Health:
+        app_state = state(request)
+        try:
+            with app_state.database.session() as session:
+                session.execute(text("SELECT 1"))
+            database_ok = True
+        except Exception:  # any failure means not healthy
+            database_ok = False
+        worker_ok = app_state.queue._consumer is not None or not run_worker
+        return Health(status="ok", database=database_ok, worker=worker_ok)
+
+    return app

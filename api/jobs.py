@@ -1,0 +1,176 @@
+"""Background jobs: a persistent Huey queue, and the job that turns a recording into results.
+
+The queue only carries recording ids; the state of every job (status, progress, attempts,
+error) lives in our own database, which stays the source of truth: Huey pops a task before
+running it, so on start the embedded worker re-enqueues whatever our database says is
+unfinished.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+from huey import Huey, SqliteHuey
+from huey.consumer import Consumer
+from sqlalchemy import select, update
+
+from analyze import count_terms, utterances_from_transcript
+from api.db import Database, Recording, Status, utcnow
+from api.settings import Settings
+from api.storage import LocalBlobStore
+from transcribe import TranscriptionError, transcribe
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["JobQueue", "process_recording"]
+
+_PROGRESS_EVERY_S = 1.0  # write progress to the database at most this often
+
+
+class RecordingGone(Exception):
+    """The recording was deleted while its job ran."""
+
+
+def _set(database: Database, recording_id: str, **values: Any) -> bool:
+    with database.session.begin() as session:
+        result = session.execute(
+            update(Recording).where(Recording.id == recording_id).values(**values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def process_recording(settings: Settings, database: Database, recording_id: str) -> None:
+    """Transcribe and analyse one recording; idempotent (a re-run replaces its outputs)."""
+    with database.session() as session:
+        recording = session.get(Recording, recording_id)
+        if recording is None:
+            logger.info("recording %s was deleted before its job ran", recording_id)
+            return
+        if recording.blob_key is None:
+            return
+        audio_path = LocalBlobStore(settings.blob_dir).path(recording.blob_key)
+        language = recording.language_requested
+        attempts = recording.attempts + 1
+    _set(
+        database,
+        recording_id,
+        status=Status.processing,
+        progress=0.0,
+        error=None,
+        attempts=attempts,
+    )
+
+    last_write = 0.0
+
+    def on_progress(fraction: float) -> None:
+        nonlocal last_write
+        now = time.monotonic()
+        if now - last_write >= _PROGRESS_EVERY_S:
+            last_write = now
+            # Transcription is most of the work; analysis takes the last 5 %.
+            if not _set(database, recording_id, progress=round(0.95 * fraction, 3)):
+                raise RecordingGone(recording_id)
+
+    try:
+        transcript = transcribe(audio_path, settings.transcribe_options(language), on_progress)
+        terms = count_terms(utterances_from_transcript(transcript, recording_id), recording_id)
+    except RecordingGone:
+        logger.info("recording %s was deleted while processing", recording_id)
+        return
+    except TranscriptionError as e:
+        logger.warning("recording %s failed: %s", recording_id, e)
+        _set(database, recording_id, status=Status.failed, error=str(e), progress=0.0)
+        return
+    except Exception as e:
+        logger.exception("recording %s failed unexpectedly", recording_id)
+        _set(
+            database,
+            recording_id,
+            status=Status.failed,
+            error=f"internal error ({type(e).__name__}); see the server log",
+        )
+        return
+    _set(
+        database,
+        recording_id,
+        status=Status.done,
+        progress=1.0,
+        language=transcript.language,
+        duration_s=transcript.duration_s,
+        model=transcript.model,
+        transcript_json=json.dumps(transcript.to_dict(), ensure_ascii=False),
+        terms_json=json.dumps(terms.to_dict(), ensure_ascii=False),
+        updated_at=utcnow(),
+    )
+    logger.info("recording %s done (%.1f s of audio)", recording_id, transcript.duration_s)
+
+
+class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
+    """Huey's consumer without signal handlers: inside `serve`, uvicorn owns the signals."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+class JobQueue:
+    """The Huey queue of one service; `enqueue` from requests, `start_worker` in `serve`."""
+
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.database = database
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.huey: Huey = SqliteHuey(
+            name="ridealong", filename=str(settings.queue_path), results=False, utc=True
+        )
+        self._task = self.huey.task(name="process_recording")(self._run)
+        self._consumer: Consumer | None = None
+        self._lock = threading.Lock()
+
+    def _run(self, recording_id: str) -> None:
+        process_recording(self.settings, self.database, recording_id)
+
+    def enqueue(self, recording_id: str) -> None:
+        self._task(recording_id)
+
+    def requeue_unfinished(self) -> int:
+        """Put every queued or interrupted recording back on an emptied queue."""
+        self.huey.flush()
+        with self.database.session() as session:
+            ids = session.scalars(
+                select(Recording.id)
+                .where(Recording.status.in_([Status.queued, Status.processing]))
+                .order_by(Recording.created_at)
+            ).all()
+        for recording_id in ids:
+            _set(self.database, recording_id, status=Status.queued, progress=0.0)
+            self.enqueue(recording_id)
+        return len(ids)
+
+    def start_worker(self) -> None:
+        with self._lock:
+            if self._consumer is not None:
+                return
+            requeued = self.requeue_unfinished()
+            if requeued:
+                logger.info("re-enqueued %d unfinished recording(s)", requeued)
+            consumer = _EmbeddedConsumer(
+                self.huey,
+                workers=self.settings.worker_threads,
+                worker_type="thread",
+                periodic=False,
+                check_worker_health=False,
+                initial_delay=0.1,
+                max_delay=1.0,
+            )
+            consumer.start()
+            self._consumer = consumer
+
+    def stop_worker(self) -> None:
+        with self._lock:
+            if self._consumer is not None:
+                self._consumer.stop(graceful=False)
+                self._consumer = None

@@ -1,0 +1,125 @@
+"""JSON API under /api/v1, for scripts and the CMS. Every route needs an API key."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy.orm import Session
+
+from api import service
+from api.app import db_session, require_api_key, state
+from api.errors import InvalidInput
+from api.schemas import (
+    RecordingCreated,
+    RecordingList,
+    RecordingOut,
+    SuggestionRequest,
+    SuggestionsOut,
+    TermsOut,
+    TranscriptOut,
+)
+from transcribe.formats import MEDIA_TYPES, render
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_api_key)], tags=["api"])
+
+SessionDep = Annotated[Session, Depends(db_session)]
+
+
+@router.post("/recordings", status_code=202, response_model=RecordingCreated)
+def upload_recording(
+    request: Request,
+    session: SessionDep,
+    file: Annotated[UploadFile, File(description="wav, mp3, m4a, ogg, webm, flac, mp4 ...")],
+    consent: Annotated[bool, Form(description="everyone recorded agreed; required")] = False,
+    title: Annotated[str | None, Form()] = None,
+    salesperson: Annotated[str | None, Form()] = None,
+    customer: Annotated[str | None, Form()] = None,
+    recorded_at: Annotated[date | None, Form()] = None,
+    language: Annotated[str, Form(description="nl, en or auto")] = "auto",
+) -> RecordingCreated:
+    """Store a recording and queue it for transcription and analysis."""
+    app_state = state(request)
+    meta = service.NewRecording(
+        consent=consent,
+        title=title,
+        salesperson=salesperson,
+        customer=customer,
+        recorded_at=recorded_at,
+        language=(language or "auto").strip().lower(),
+    )
+    recording = service.create_recording(
+        session,
+        app_state.blobs,
+        file.file,
+        file.filename,
+        file.content_type,
+        meta,
+        app_state.settings.max_upload_bytes,
+    )
+    app_state.queue.enqueue(recording.id)
+    return RecordingCreated(id=recording.id, status=recording.status)  # type: ignore[arg-type]
+
+
+@router.get("/recordings", response_model=RecordingList)
+def list_recordings(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> RecordingList:
+    rows = service.list_recordings(session, limit, offset)
+    return RecordingList(recordings=[RecordingOut.of(r) for r in rows])
+
+
+@router.get("/recordings/{recording_id}", response_model=RecordingOut)
+def get_recording(recording_id: str, session: SessionDep) -> RecordingOut:
+    return RecordingOut.of(service.get_recording(session, recording_id))
+
+
+@router.get(
+    "/recordings/{recording_id}/transcript",
+    response_model=TranscriptOut,
+    responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()}}},
+)
+def get_transcript(
+    recording_id: str,
+    session: SessionDep,
+    format: Literal["json", "txt", "srt", "vtt"] = "json",  # noqa: A002 - the API's name
+) -> Response:
+    transcript = service.get_transcript(session, recording_id)
+    if format == "json":
+        return Response(render(transcript, "json"), media_type=MEDIA_TYPES["json"])
+    return PlainTextResponse(render(transcript, format), media_type=MEDIA_TYPES[format])
+
+
+@router.delete("/recordings/{recording_id}", status_code=204)
+def delete_recording(recording_id: str, request: Request, session: SessionDep) -> Response:
+    """Remove the recording, its audio, transcript and terms."""
+    service.delete_recording(session, state(request).blobs, recording_id)
+    return Response(status_code=204)
+
+
+@router.get("/terms", response_model=TermsOut)
+def get_terms(
+    session: SessionDep,
+    role: Literal["salesperson", "customer", "other", "unknown"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    recording_id: str | None = None,
+) -> TermsOut:
+    """Terms ranked by how often and how distinctively they are said, with quotes."""
+    terms = service.ranked_terms(session, role=role, limit=limit, recording_id=recording_id)
+    return TermsOut.model_validate({"terms": [t.to_dict() for t in terms]})
+
+
+@router.post("/suggestions", response_model=SuggestionsOut)
+def post_suggestions(body: SuggestionRequest, session: SessionDep) -> SuggestionsOut:
+    """Customer terms a page's copy lacks, with the evidence for each."""
+    page = body.html if body.html is not None else body.text
+    if page is None:  # the request model already guarantees one of them
+        raise InvalidInput("send 'text' or 'html'")
+    result = service.page_suggestions(
+        session, page, is_html=body.html is not None, language=body.language, limit=body.limit
+    )
+    return SuggestionsOut.model_validate(result.to_dict())

@@ -1,0 +1,137 @@
+"""Pydantic models of the JSON API (what /docs shows); the shapes are a stable contract."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.db import Recording
+
+RoleName = Literal["salesperson", "customer", "other", "unknown"]
+StatusName = Literal["queued", "processing", "done", "failed"]
+
+
+class RecordingCreated(BaseModel):
+    id: str
+    status: StatusName
+
+
+class RecordingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    title: str
+    filename: str
+    status: StatusName
+    progress: float = Field(ge=0, le=1)
+    error: str | None
+    language: str | None
+    language_requested: str
+    duration_s: float | None
+    salesperson: str | None
+    customer: str | None
+    recorded_at: date | None
+    size_bytes: int
+    sha256: str | None
+    model: str | None
+    consent: bool
+    consent_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, recording: Recording) -> RecordingOut:
+        return cls.model_validate(recording)
+
+
+class RecordingList(BaseModel):
+    recordings: list[RecordingOut]
+
+
+class WordOut(BaseModel):
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+class SegmentOut(BaseModel):
+    start: float
+    end: float
+    text: str
+    speaker: str | None
+    role: RoleName
+    words: list[WordOut]
+    language: str | None = None
+
+
+class SpeakerOut(BaseModel):
+    id: str
+    role: RoleName
+    name: str | None
+
+
+class TranscriptOut(BaseModel):
+    language: str | None
+    duration_s: float
+    model: str
+    segments: list[SegmentOut]
+    speakers: list[SpeakerOut]
+    notes: list[str]
+
+
+class QuoteOut(BaseModel):
+    recording_id: str
+    start: float | None
+    end: float | None
+    text: str
+    role: RoleName
+
+
+class TermOut(BaseModel):
+    term: str
+    lemma: str
+    count: int
+    count_by_role: dict[str, int]
+    score: float
+    variants: list[str]
+    quotes: list[QuoteOut]
+    recordings: int
+    keyness: float
+
+
+class TermsOut(BaseModel):
+    terms: list[TermOut]
+
+
+class SuggestionRequest(BaseModel):
+    text: str | None = Field(None, description="the page copy as plain text")
+    html: str | None = Field(None, description="the page as HTML (scripts and styles ignored)")
+    language: Literal["nl", "en"] | None = Field(None, description="default: guessed")
+    limit: int = Field(20, ge=1, le=200)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SuggestionRequest:
+        if (self.text is None) == (self.html is None):
+            raise ValueError("send exactly one of 'text' or 'html'")
+        return self
+
+
+class SuggestedTermOut(TermOut):
+    reason: str
+
+
+class SuggestionsOut(BaseModel):
+    language: str
+    coverage: int = Field(ge=0, le=100)
+    missing_terms: list[SuggestedTermOut]
+    present_terms: list[str]
+    page_words: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: bool
+    worker: bool

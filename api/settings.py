@@ -1,0 +1,75 @@
+"""One settings object, read from the environment (prefix RIDEALONG_) when first asked for."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models import default_cache_dir
+from transcribe import TranscribeOptions
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RIDEALONG_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="database, uploaded audio, job queue")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir")
+    queue_url: str | None = Field(None, description="job queue; default Huey SQLite in data_dir")
+    model: str = Field("whisper-base", description="Whisper model name or folder")
+    model_dir: Path | None = Field(None, description="cache for assembled model weights")
+    allow_downloads: bool = Field(False, description="allow fetching models from the hub")
+    language: str = Field("auto", description="nl, en or auto")
+    languages: str = Field("nl,en", description="candidates when language is auto")
+    device: str = Field("cpu", description="cpu, cuda or auto")
+    compute_type: str = Field("int8", description="CTranslate2 compute type")
+    cpu_threads: int = Field(0, ge=0, description="0 = all cores")
+    max_upload_mb: int = Field(500, gt=0, description="largest accepted upload")
+    worker_threads: int = Field(1, ge=1, description="jobs run at once by the embedded worker")
+    embedded_worker: bool = Field(True, description="run the job worker inside `serve`")
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value != "auto" and (len(value) != 2 or not value.isalpha()):
+            raise ValueError("language must be 'auto' or a two-letter code such as 'nl'")
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'ridealong.db'}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.db"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    def transcribe_options(self, language: str | None = None) -> TranscribeOptions:
+        return TranscribeOptions(
+            language=language or self.language,
+            languages=tuple(x.strip() for x in self.languages.split(",") if x.strip()),
+            model=self.model,
+            device=self.device,
+            compute_type=self.compute_type,
+            cpu_threads=self.cpu_threads,
+            allow_downloads=self.allow_downloads,
+            model_cache_dir=self.model_dir or default_cache_dir(),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own `Settings` and inject them."""
+    return Settings()

@@ -1,0 +1,59 @@
+// ridealong pages: live status on the list, click-to-seek on transcripts. No dependencies.
+(function () {
+  "use strict";
+
+  // Recordings list: poll while anything is queued or processing, update rows in place.
+  const table = document.getElementById("recordings");
+  if (table) {
+    const busy = () => table.querySelector('tr[data-status="queued"], tr[data-status="processing"]');
+    const poll = async () => {
+      if (!busy()) return;
+      try {
+        const response = await fetch("/status.json", { headers: { Accept: "application/json" } });
+        if (response.ok) {
+          for (const item of await response.json()) {
+            const row = table.querySelector(`tr[data-id="${item.id}"]`);
+            if (!row) continue;
+            row.dataset.status = item.status;
+            const badge = row.querySelector(".badge");
+            badge.textContent = item.status;
+            badge.className = "badge status-" + item.status;
+            const bar = row.querySelector("progress");
+            bar.value = item.progress;
+            bar.hidden = !(item.status === "queued" || item.status === "processing");
+            row.querySelector(".error-text").textContent = item.error || "";
+            row.querySelector(".duration").textContent = item.duration;
+            row.querySelector(".language").textContent = item.language;
+          }
+        }
+      } catch (e) { /* the server restarts: try again */ }
+      setTimeout(poll, 1500);
+    };
+    setTimeout(poll, 1000);
+  }
+
+  // Transcript: click (or Enter on) a line to play from there; follow playback.
+  const player = document.getElementById("player");
+  const lines = Array.from(document.querySelectorAll(".line[data-start]"));
+  if (player) {
+    const seek = (seconds) => { player.currentTime = seconds; player.play().catch(() => {}); };
+    for (const line of lines) {
+      const go = () => seek(parseFloat(line.dataset.start));
+      line.addEventListener("click", go);
+      line.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); });
+    }
+    player.addEventListener("timeupdate", () => {
+      const t = player.currentTime;
+      for (const line of lines) {
+        line.classList.toggle("playing", t >= parseFloat(line.dataset.start) && t < parseFloat(line.dataset.end));
+      }
+    });
+    const match = location.hash.match(/^#t=([\d.]+)/);
+    if (match) {
+      const start = parseFloat(match[1]);
+      player.addEventListener("loadedmetadata", () => { player.currentTime = start; }, { once: true });
+      const line = lines.find((l) => Math.abs(parseFloat(l.dataset.start) - start) < 0.05);
+      if (line) { line.classList.add("playing"); line.scrollIntoView({ block: "center" }); }
+    }
+  }
+})();

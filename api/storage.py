@@ -1,0 +1,74 @@
+"""Blob storage for uploaded audio: content-addressed by sha256, behind a small interface."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+__all__ = ["BlobStore", "LocalBlobStore", "StoredBlob", "UploadTooLarge"]
+
+_CHUNK = 1 << 20  # bytes
+
+
+class UploadTooLarge(Exception):
+    def __init__(self, limit_bytes: int) -> None:
+        super().__init__(f"the file is larger than the limit of {limit_bytes // (1024 * 1024)} MB")
+        self.limit_bytes = limit_bytes
+
+
+class StoredBlob:
+    __slots__ = ("key", "sha256", "size_bytes", "path")
+
+    def __init__(self, key: str, sha256: str, size_bytes: int, path: Path) -> None:
+        self.key, self.sha256, self.size_bytes, self.path = key, sha256, size_bytes, path
+
+
+class BlobStore(Protocol):
+    def put(self, stream: BinaryIO, max_bytes: int) -> StoredBlob: ...
+    def path(self, key: str) -> Path: ...
+    def delete(self, key: str) -> None: ...
+
+
+class LocalBlobStore:
+    """Files under one folder, named by their sha256: the same audio is stored once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def put(self, stream: BinaryIO, max_bytes: int) -> StoredBlob:
+        """Copy the stream in, hashing as it goes; nothing is left behind on any error."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(_CHUNK):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise UploadTooLarge(max_bytes)
+                    digest.update(chunk)
+                    out.write(chunk)
+            key = digest.hexdigest()
+            final = self.path(key)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if final.exists():
+                tmp.unlink()
+            else:
+                tmp.replace(final)
+            return StoredBlob(key, key, size, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def path(self, key: str) -> Path:
+        if len(key) != 64 or not all(c in "0123456789abcdef" for c in key):
+            raise ValueError(f"not a blob key: {key!r}")
+        return self.root / key[:2] / key
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)

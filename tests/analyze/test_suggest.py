@@ -1,0 +1,43 @@
+from analyze import Utterance, count_terms, html_to_text, rank_terms, suggest_for_page
+
+CALL = [
+    Utterance("r1", "Wat is de terugverdientijd van zonnepanelen?", "customer", 1.0, 3.0),
+    Utterance("r1", "En wat is de terugverdientijd met een thuisbatterij?", "customer", 4.0, 6.0),
+    Utterance("r1", "Geeft u garantie op lekkage?", "customer", 7.0, 9.0),
+    Utterance("r1", "Ons rendement is uitstekend.", "salesperson", 10.0, 12.0),
+]
+
+
+def _customer_terms():
+    return rank_terms([count_terms(CALL, "r1")], role="customer")
+
+
+def test_missing_customer_terms_come_with_evidence() -> None:
+    page = "Zonnepanelen met het hoogste rendement. Vraag vandaag een offerte aan!"
+    result = suggest_for_page(page, _customer_terms())
+    missing = {s.term.lemma: s for s in result.missing_terms}
+    assert "terugverdientijd" in missing
+    assert missing["terugverdientijd"].term.quotes[0].text.startswith("Wat is de terugverdientijd")
+    assert "customers said it 2x" in missing["terugverdientijd"].reason
+    assert "zonnepanelen" in result.present_terms
+    assert "rendement" not in missing  # a salesperson's word is not a customer suggestion
+    assert 0 < result.coverage < 100
+
+
+def test_html_is_read_as_visible_text() -> None:
+    html = ("<html><head><title>t</title><style>.terugverdientijd{}</style></head><body>"
+            "<script>var thuisbatterij = 1;</script><h1>Snelle terugverdientijd</h1>"
+            "<p>Garantie op lekkage.</p></body></html>")
+    assert "thuisbatterij" not in html_to_text(html)
+    result = suggest_for_page(html, _customer_terms(), is_html=True)
+    assert "terugverdientijd" in result.present_terms
+    assert "thuisbatterij" in {s.term.lemma for s in result.missing_terms}
+
+
+def test_a_compound_on_the_page_covers_its_head_word() -> None:
+    utts = [Utterance("r1", "Hoeveel panelen passen er?", "customer", 0.0, 1.0)]
+    terms = rank_terms([count_terms(utts, "r1")], role="customer")
+    assert "paneel" in {t.lemma for t in terms}
+    result = suggest_for_page("Onze zonnepanelen.", terms)
+    assert "paneel" not in {s.term.lemma for s in result.missing_terms}
+    assert "panelen" in result.present_terms

@@ -1,0 +1,158 @@
+"""The JSON API: auth, uploads, bad input, transcripts, terms, suggestions, deletion."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.demo import prepare_demo
+from api.settings import Settings
+from tests.conftest import reference_text, tone, wer, write_audio
+
+
+def test_health_needs_no_key(api_client) -> None:
+    client, _ = api_client
+    response = client.get("/healthz", headers={"Authorization": ""})
+    assert response.status_code == 200 and response.json()["database"] is True
+
+
+@pytest.mark.parametrize("header", [None, "Bearer nonsense", "Bearer ra_unknownkey", "Basic abc"])
+def test_api_needs_a_valid_key(api_client, header) -> None:
+    client, _ = api_client
+    headers = {"Authorization": header} if header else {"Authorization": ""}
+    response = client.get("/api/v1/recordings", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_upload_without_consent_is_refused_and_nothing_kept(api_client, tmp_path, settings) -> None:
+    client, _ = api_client
+    audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le")
+    response = client.post("/api/v1/recordings", files={"file": ("a.wav", audio.read_bytes(), "audio/wav")})
+    assert response.status_code == 422
+    assert "consent" in response.json()["detail"]
+    assert client.get("/api/v1/recordings").json()["recordings"] == []
+    assert not list(settings.blob_dir.rglob("*")) or all(p.is_dir() for p in settings.blob_dir.rglob("*"))
+
+
+def test_text_named_mp3_is_refused_with_a_reason(api_client, settings) -> None:
+    client, _ = api_client
+    response = client.post(
+        "/api/v1/recordings",
+        files={"file": ("notes.mp3", b"Dit zijn notities, geen audio.\n" * 40, "audio/mpeg")},
+        data={"consent": "true"},
+    )
+    assert response.status_code == 422
+    assert "notes.mp3 is not an audio file" in response.json()["detail"]
+    assert [p for p in settings.blob_dir.rglob("*") if p.is_file()] == []
+
+
+def test_empty_and_oversize_uploads(tmp_path) -> None:
+    small = Settings(data_dir=tmp_path / "d", max_upload_mb=1)  # type: ignore[call-arg]
+    with TestClient(create_app(small, start_worker=False)) as client:
+        from api.auth import create_api_key
+        from api.db import get_database
+
+        with get_database(small.sqlalchemy_url).session() as s:
+            client.headers["Authorization"] = f"Bearer {create_api_key(s, 't')}"
+        empty = client.post("/api/v1/recordings", files={"file": ("e.wav", b"", "audio/wav")}, data={"consent": "true"})
+        assert empty.status_code == 422 and "empty" in empty.json()["detail"]
+        big = client.post("/api/v1/recordings", files={"file": ("b.wav", b"0" * (2 * 1024 * 1024), "audio/wav")},
+                          data={"consent": "true"})
+        assert big.status_code == 413
+
+
+def test_upload_queues_and_delete_removes_everything(api_client, tmp_path, settings) -> None:
+    client, _ = api_client
+    audio = write_audio(tone(1.5), tmp_path / "call.m4a", "aac")
+    response = client.post(
+        "/api/v1/recordings",
+        files={"file": ("../../etc/call.m4a", audio.read_bytes(), "audio/mp4")},
+        data={"consent": "true", "title": "<b>Bezoek</b>", "salesperson": "Mark", "recorded_at": "2026-11-02",
+              "language": "nl"},
+    )
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "queued"
+    detail = client.get(f"/api/v1/recordings/{body['id']}").json()
+    assert detail["filename"] == "call.m4a"  # no folders from the client
+    assert detail["title"] == "<b>Bezoek</b>" and detail["recorded_at"] == "2026-11-02"
+    assert detail["status"] == "queued" and detail["progress"] == 0 and abs(detail["duration_s"] - 1.5) < 0.2
+    page = client.get("/")
+    assert "&lt;b&gt;Bezoek&lt;/b&gt;" in page.text and "<b>Bezoek</b>" not in page.text
+    assert client.get(f"/api/v1/recordings/{body['id']}/transcript").status_code == 404  # not yet
+    assert client.delete(f"/api/v1/recordings/{body['id']}").status_code == 204
+    assert client.get(f"/api/v1/recordings/{body['id']}").status_code == 404
+    assert [p for p in settings.blob_dir.rglob("*") if p.is_file()] == []
+    assert client.delete(f"/api/v1/recordings/{body['id']}").status_code == 404
+
+
+def test_terms_and_suggestions_on_the_demo_data(api_client, settings) -> None:
+    client, _ = api_client
+    prepare_demo(settings)
+    terms = client.get("/api/v1/terms", params={"role": "customer", "limit": 10}).json()["terms"]
+    assert len(terms) == 10
+    first = terms[0]
+    assert set(first) >= {"term", "count", "count_by_role", "score", "variants", "quotes"}
+    assert set(first["quotes"][0]) >= {"recording_id", "start", "end", "text", "role"}
+    assert all(q["role"] == "customer" for t in terms for q in t["quotes"])
+    assert [t["score"] for t in terms] == sorted((t["score"] for t in terms), reverse=True)
+    one = client.get("/api/v1/recordings").json()["recordings"][0]["id"]
+    scoped = client.get("/api/v1/terms", params={"recording_id": one}).json()["terms"]
+    assert scoped and all(q["recording_id"] == one for t in scoped for q in t["quotes"])
+    assert client.get("/api/v1/terms", params={"recording_id": "nope"}).status_code == 404
+    assert client.get("/api/v1/terms", params={"role": "boss"}).status_code == 422
+
+    response = client.post("/api/v1/suggestions", json={"html": "<h1>Zonnepanelen</h1><p>Hoog rendement.</p>"})
+    assert response.status_code == 200
+    result = response.json()
+    assert "terugverdientijd" in {m["term"] for m in result["missing_terms"]}
+    assert "zonnepanelen" in result["present_terms"]
+    assert 0 <= result["coverage"] <= 100
+    assert client.post("/api/v1/suggestions", json={"text": "a", "html": "b"}).status_code == 422
+    assert client.post("/api/v1/suggestions", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 422
+    assert client.post("/api/v1/suggestions", json={"text": "   "}).status_code == 422
+
+
+@pytest.mark.slow
+def test_shared_dutch_dialogue_end_to_end(settings, shared_audio: Path) -> None:
+    from api.auth import create_api_key
+    from api.db import get_database
+
+    folder = shared_audio / "nl_constructed"
+    with TestClient(create_app(settings)) as client:  # with the embedded worker
+        with get_database(settings.sqlalchemy_url).session() as s:
+            client.headers["Authorization"] = f"Bearer {create_api_key(s, 't')}"
+        wav = (folder / "nl_dialogue_sales_constructed_16k.wav").read_bytes()
+        created = client.post("/api/v1/recordings", files={"file": ("dialoog.wav", wav, "audio/wav")},
+                              data={"consent": "true"}).json()
+        seen = set()
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            status = client.get(f"/api/v1/recordings/{created['id']}").json()
+            seen.add(status["status"])
+            if status["status"] in ("done", "failed"):
+                break
+            time.sleep(0.5)
+        assert status["status"] == "done", status
+        assert status["language"] == "nl" and abs(status["duration_s"] - 57.47) < 0.1
+        assert "processing" in seen or "queued" in seen
+
+        transcript = client.get(f"/api/v1/recordings/{created['id']}/transcript").json()
+        text = " ".join(s["text"] for s in transcript["segments"])
+        assert wer(reference_text(folder / "nl_dialogue_sales_constructed.ref.txt"), text) <= 0.16
+        srt = client.get(f"/api/v1/recordings/{created['id']}/transcript", params={"format": "srt"}).text
+        assert "-->" in srt and srt.startswith("1\n")
+        vtt = client.get(f"/api/v1/recordings/{created['id']}/transcript", params={"format": "vtt"}).text
+        assert vtt.startswith("WEBVTT")
+
+        terms = client.get("/api/v1/terms", params={"limit": 30}).json()["terms"]
+        lemmas = {t["lemma"] for t in terms}
+        assert {"bestelling", "annuleren"} <= lemmas
+        quote = next(t for t in terms if t["lemma"] == "bestelling")["quotes"][0]
+        assert quote["start"] is not None and "bestelling" in quote["text"].lower()
+        page = client.get(f"/recordings/{created['id']}")
+        assert "data-start" in page.text and json.loads(json.dumps(transcript))["segments"]

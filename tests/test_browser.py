@@ -1,0 +1,89 @@
+"""A person's path through the pages, in Debian's Chromium driven by Playwright."""
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from api.app import create_app
+from api.settings import Settings
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[str]:
+    settings = Settings(data_dir=tmp_path / "data")  # type: ignore[call-arg]
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing on CI: .ci/run should install it")
+        pytest.skip("Debian chromium not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.mark.slow
+def test_upload_transcribe_and_read_the_report(live_server: str, browser, shared_audio: Path, tmp_path: Path) -> None:
+    audio = tmp_path / "Kennedy toespraak.flac"
+    shutil.copyfile(shared_audio / "en" / "jfk.flac", audio)
+    page = browser.new_page()
+    page.goto(live_server + "/")
+    page.set_input_files("input[name=file]", str(audio))
+    page.fill("input[name=title]", "Inauguration <script>alert(1)</script>")
+    page.fill("input[name=customer]", "JFK")
+
+    page.click("button[type=submit]")  # the consent box is required: nothing happens
+    assert page.locator("#recordings tr[data-id]").count() == 0
+
+    page.check("input[name=consent]")
+    page.click("button[type=submit]")
+    row = page.locator("#recordings tr[data-id]").first
+    row.locator(".badge.status-done").wait_for(timeout=180_000)  # updates without a reload
+    assert row.locator("td").first.inner_text() == "Inauguration <script>alert(1)</script>"
+
+    row.locator("a").first.click()
+    page.locator(".line").first.wait_for()
+    assert "ask not what your country" in page.locator(".transcript").inner_text().lower()
+    page.locator(".line").first.click()  # seeks the audio player
+    page.wait_for_function("document.getElementById('player').currentTime >= 0 && !document.getElementById('player').paused || document.getElementById('player').readyState >= 1")
+
+    page.click("text=Report")
+    page.locator("table.terms").wait_for()
+    terms = page.locator("table.terms td.term strong").all_inner_texts()
+    assert "country" in terms
+    page.screenshot(path=str(tmp_path / "report.png"))

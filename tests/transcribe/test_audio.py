@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import tone, write_audio
+from transcribe import AudioDecodeError, decode_audio, probe_audio
+
+
+@pytest.mark.parametrize(
+    ("suffix", "codec"),
+    [(".wav", "pcm_s16le"), (".mp3", "libmp3lame"), (".m4a", "aac"), (".ogg", "libopus"),
+     (".webm", "libopus"), (".flac", "flac")],
+)
+def test_common_formats_decode_to_16k_mono(tmp_path: Path, suffix: str, codec: str) -> None:
+    rate = 48_000 if codec == "libopus" else 44_100
+    path = write_audio(tone(2.0, rate), tmp_path / f"tone{suffix}", codec, rate)
+    samples = decode_audio(path)
+    assert samples.dtype == np.float32
+    assert abs(samples.size / 16_000 - 2.0) < 0.1
+    assert 0.2 < float(np.abs(samples).max()) < 0.4  # the 0.3 amplitude survives
+    info = probe_audio(path)
+    assert info.channels == 1 and abs(info.duration_s - 2.0) < 0.15
+
+
+def test_stereo_is_mixed_down(shared_audio: Path) -> None:
+    samples = decode_audio(shared_audio / "en" / "fw_stereo_diarization.wav")
+    assert abs(samples.size / 16_000 - 5.0) < 0.05
+
+
+def test_text_named_like_audio_is_refused_clearly(tmp_path: Path) -> None:
+    fake = tmp_path / "notes.mp3"
+    fake.write_text("these are meeting notes, not audio\n" * 50)
+    with pytest.raises(AudioDecodeError, match="not a readable audio file"):
+        decode_audio(fake)
+    with pytest.raises(AudioDecodeError):
+        probe_audio(fake)
+
+
+def test_empty_file_and_missing_file_are_decode_errors(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    with pytest.raises(AudioDecodeError):
+        decode_audio(empty)
+    with pytest.raises(AudioDecodeError, match="not found"):
+        decode_audio(tmp_path / "nope.wav")
+
+
+def test_truncated_mp3_keeps_what_decoded(tmp_path: Path) -> None:
+    path = write_audio(tone(3.0, 44_100), tmp_path / "t.mp3", "libmp3lame", 44_100)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(data[: len(data) // 2])
+    samples = decode_audio(cut)
+    assert 1.0 < samples.size / 16_000 < 2.0

@@ -1,0 +1,53 @@
+import json
+
+import pytest
+
+from transcribe.formats import render, to_srt, to_txt, to_vtt
+from transcribe.types import Segment, Speaker, Transcript, Word
+
+
+def _transcript() -> Transcript:
+    return Transcript(
+        language="nl",
+        duration_s=3725.5,
+        model="whisper-base",
+        segments=(
+            Segment(0.0, 2.5, "Wat kost een offerte?", "S2", "customer",
+                    (Word(0.0, 0.4, " Wat", 0.9), Word(0.4, 0.9, " kost", 0.8))),
+            Segment(3723.25, 3725.0, "Niets --> gratis.", "S1", "salesperson"),
+        ),
+        speakers=(Speaker("S1", "salesperson"), Speaker("S2", "customer")),
+    )
+
+
+def test_json_round_trip_keeps_every_field() -> None:
+    original = _transcript()
+    data = json.loads(render(original, "json"))
+    assert set(data) >= {"language", "duration_s", "model", "segments", "speakers"}
+    assert set(data["segments"][0]) >= {"start", "end", "text", "speaker", "role", "words"}
+    assert set(data["segments"][0]["words"][0]) == {"start", "end", "word", "probability"}
+    assert Transcript.from_dict(data) == original
+
+
+def test_srt_and_vtt_have_timestamps_and_speakers() -> None:
+    srt = to_srt(_transcript())
+    assert "1\n00:00:00,000 --> 00:00:02,500\nCustomer (S2): Wat kost een offerte?" in srt
+    assert "2\n01:02:03,250 --> 01:02:05,000" in srt
+    vtt = to_vtt(_transcript())
+    assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:02.500\n<v customer>Wat kost")
+    assert "-->" not in vtt.split("\n")[-2]  # an arrow inside text cannot break a cue
+    assert to_txt(_transcript()).splitlines()[0] == "Customer (S2): Wat kost een offerte?"
+
+
+def test_unknown_speakers_print_plain_text() -> None:
+    t = Transcript("en", 1.0, "m", (Segment(0, 1, "Hello"),))
+    assert to_txt(t) == "Hello\n"
+    with pytest.raises(ValueError, match="unknown format"):
+        render(t, "docx")
+
+
+@pytest.mark.parametrize("bad", [{}, {"segments": "x"}, {"segments": [{"text": "no times"}]},
+                                 {"segments": [{"start": 0, "end": 1, "text": "x", "role": "boss"}]}])
+def test_bad_transcript_json_is_a_value_error(bad: dict) -> None:
+    with pytest.raises(ValueError):
+        Transcript.from_dict(bad)

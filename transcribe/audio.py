@@ -1,0 +1,107 @@
+"""Audio decoding with PyAV (FFmpeg's libraries in a wheel): no ffmpeg binary needed.
+
+Every format FFmpeg reads works: wav, mp3, m4a/aac, ogg/opus, webm, flac and the audio track
+of video files. Output is what Whisper wants: mono float32 at 16 kHz.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from transcribe.errors import AudioDecodeError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SAMPLE_RATE", "AudioInfo", "decode_audio", "probe_audio"]
+
+SAMPLE_RATE = 16_000  # Hz, Whisper's input rate
+
+Source = str | Path | BinaryIO
+
+
+@dataclass(frozen=True, slots=True)
+class AudioInfo:
+    duration_s: float
+    sample_rate: int  # Hz of the first audio stream
+    channels: int
+    codec: str
+    container: str
+
+
+def _open(source: Source):  # type: ignore[no-untyped-def]
+    import av
+
+    try:
+        return av.open(str(source) if isinstance(source, Path) else source, mode="r")
+    except FileNotFoundError as e:
+        raise AudioDecodeError(f"file not found: {source}") from e
+    except av.FFmpegError as e:
+        raise AudioDecodeError(f"not a readable audio file ({_reason(e)})") from e
+
+
+def _reason(error: Exception) -> str:
+    text = getattr(error, "strerror", None) or str(error)
+    return text.split(":")[-1].strip() or type(error).__name__
+
+
+def probe_audio(source: Source) -> AudioInfo:
+    """Read the container header: cheap, used to reject non-audio before any work is queued."""
+    import av
+
+    container = _open(source)
+    try:
+        if not container.streams.audio:
+            raise AudioDecodeError("the file has no audio track")
+        stream = container.streams.audio[0]
+        duration_s = 0.0
+        if stream.duration is not None and stream.time_base is not None:
+            duration_s = float(stream.duration * stream.time_base)
+        elif container.duration is not None:
+            duration_s = container.duration / av.time_base
+        return AudioInfo(
+            duration_s=duration_s,
+            sample_rate=int(stream.rate or 0),
+            channels=int(stream.channels or 0),
+            codec=stream.codec_context.name,
+            container=container.format.name,
+        )
+    finally:
+        container.close()
+
+
+def decode_audio(source: Source, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode the first audio stream to mono float32 at `sample_rate`.
+
+    Raises AudioDecodeError for anything that is not decodable audio. A file whose audio
+    is empty decodes to an empty array (the caller decides what that means).
+    """
+    import av
+
+    container = _open(source)
+    chunks: list[np.ndarray] = []
+    try:
+        if not container.streams.audio:
+            raise AudioDecodeError("the file has no audio track")
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        except av.FFmpegError as e:
+            if not chunks:
+                raise AudioDecodeError(f"could not decode the audio ({_reason(e)})") from e
+            # A truncated tail (an upload cut short) keeps what decoded so far.
+            logger.warning("audio decoding stopped early: %s", e)
+    finally:
+        container.close()
+    if not chunks:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate(chunks).astype(np.float32, copy=False)

@@ -1,0 +1,72 @@
+"""Transcript output formats: JSON (the stable schema), plain text, SRT and WebVTT."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from transcribe.types import Segment, Transcript
+
+__all__ = ["FORMATS", "MEDIA_TYPES", "render", "to_json", "to_srt", "to_txt", "to_vtt"]
+
+
+def _label(segment: Segment) -> str:
+    """'Customer: ' style prefix once speakers or roles are known, else nothing."""
+    if segment.role != "unknown":
+        name = segment.role.capitalize()
+        return f"{name} ({segment.speaker}): " if segment.speaker else f"{name}: "
+    return f"{segment.speaker}: " if segment.speaker else ""
+
+
+def _clock(seconds: float, decimal: str) -> str:
+    ms = max(0, round(seconds * 1000))
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{decimal}{ms:03d}"
+
+
+def to_json(transcript: Transcript) -> str:
+    return json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2)
+
+
+def to_txt(transcript: Transcript) -> str:
+    return "".join(f"{_label(s)}{s.text}\n" for s in transcript.segments)
+
+
+def to_srt(transcript: Transcript) -> str:
+    blocks = [
+        f"{i}\n{_clock(s.start, ',')} --> {_clock(s.end, ',')}\n{_label(s)}{s.text}\n"
+        for i, s in enumerate(transcript.segments, start=1)
+    ]
+    return "\n".join(blocks)
+
+
+def to_vtt(transcript: Transcript) -> str:
+    def cue(s: Segment) -> str:
+        voice = f"<v {s.role if s.role != 'unknown' else s.speaker}>" if s.speaker else ""
+        text = s.text.replace("-->", "->")
+        return f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}\n{voice}{text}\n"
+
+    return "WEBVTT\n\n" + "\n".join(cue(s) for s in transcript.segments)
+
+
+FORMATS: dict[str, Callable[[Transcript], str]] = {
+    "json": to_json,
+    "txt": to_txt,
+    "srt": to_srt,
+    "vtt": to_vtt,
+}
+MEDIA_TYPES = {
+    "json": "application/json",
+    "txt": "text/plain; charset=utf-8",
+    "srt": "application/x-subrip; charset=utf-8",
+    "vtt": "text/vtt; charset=utf-8",
+}
+
+
+def render(transcript: Transcript, fmt: str) -> str:
+    try:
+        return FORMATS[fmt](transcript)
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}") from None
