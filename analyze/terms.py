@@ -67,9 +67,7 @@ class Quote:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Quote:
-        return cls(
-            data["recording_id"], data["start"], data["end"], data["text"], data["role"]
-        )
+        return cls(data["recording_id"], data["start"], data["end"], data["text"], data["role"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,4 +335,3 @@ def _drop_covered_words(ranked: list[Term]) -> list[Term]:
             for word in t.lemma.split():
                 phrase_counts[word] = max(phrase_counts[word], t.count)
     return [t for t in ranked if " " in t.lemma or phrase_counts.get(t.lemma, 0) < 0.9 * t.count]
-

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -39,7 +40,8 @@ class AppState:
 
 
 def state(request: Request) -> AppState:
-    return request.app.state.ridealong  # type: ignore[no-any-return]
+    app_state: AppState = request.app.state.ridealong
+    return app_state
 
 
 def db_session(request: Request) -> Iterator[Session]:
@@ -57,7 +59,8 @@ def require_api_key(
     """The API key's name; 401 without a valid `Authorization: Bearer <key>`."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
-            401, "an API key is required: Authorization: Bearer <key>",
+            401,
+            "an API key is required: Authorization: Bearer <key>",
             headers={"WWW-Authenticate": "Bearer"},
         )
     key = find_api_key(session, credentials.credentials)
@@ -104,7 +107,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
         finally:
             queue.stop_worker()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="ridealong",
         version="0.1.0",
         description="Sales conversations in, the customers' own words out.",
@@ -121,8 +124,10 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
     static_dir = resources.files("api") / "static"
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
 
-    @app.get("/healthz", response_model=Health, tags=["service"])
-    def healthz(request: Request) -> Health:
+    @app.get(
+        "/healthz", response_model=Health, tags=["service"], responses={503: {"model": Health}}
+    )
+    def healthz(request: Request) -> Response:
         app_state = state(request)
         try:
             with app_state.database.session() as session:
@@ -130,7 +135,12 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
             database_ok = True
         except Exception:  # any failure means not healthy
             database_ok = False
-        worker_ok = app_state.queue._consumer is not None or not run_worker
-        return Health(status="ok", database=database_ok, worker=worker_ok)
+        worker_ok = app_state.queue.worker_running or not run_worker
+        health = Health(
+            status="ok" if database_ok and worker_ok else "unavailable",
+            database=database_ok,
+            worker=worker_ok,
+        )
+        return JSONResponse(health.model_dump(), status_code=200 if health.status == "ok" else 503)
 
     return app

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from analyze import (
     TEXT_SUFFIXES,
@@ -44,13 +44,18 @@ models_app = typer.Typer(help="Speech and language models.", no_args_is_help=Tru
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(models_app, name="models")
 
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, soft_wrap=True)
 logger = logging.getLogger("ridealong")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
     stderr.print(f"[red]error:[/red] {message}", highlight=False)
     return typer.Exit(code)
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @contextmanager
@@ -66,7 +71,9 @@ def _progress() -> Iterator[Progress]:
         yield progress
 
 
-def _transcribe_files(paths: list[Path], settings: Settings, language: str | None) -> dict[Path, Transcript]:
+def _transcribe_files(
+    paths: list[Path], settings: Settings, language: str | None
+) -> dict[Path, Transcript]:
     from transcribe import transcribe
 
     options = settings.transcribe_options(language)
@@ -74,10 +81,12 @@ def _transcribe_files(paths: list[Path], settings: Settings, language: str | Non
     with _progress() as progress:
         for path in paths:
             task = progress.add_task(path.name[:40], total=1.0)
+
+            def advance(fraction: float, task: TaskID = task) -> None:
+                progress.update(task, completed=fraction)
+
             try:
-                results[path] = transcribe(
-                    path, options, lambda f, t=task: progress.update(t, completed=f)
-                )
+                results[path] = transcribe(path, options, advance)
             except TranscriptionError as e:
                 raise _fail(f"{path}: {e}") from e
             progress.update(task, completed=1.0)
@@ -92,12 +101,18 @@ def _settings(model: str | None = None, device: str | None = None) -> Settings:
 
 @app.command()
 def transcribe(
-    audio: Annotated[list[Path], typer.Argument(help="audio or video files", exists=True, dir_okay=False)],
+    audio: Annotated[
+        list[Path], typer.Argument(help="audio or video files", exists=True, dir_okay=False)
+    ],
     language: Annotated[str | None, typer.Option(help="nl, en or auto (default: setting)")] = None,
-    model: Annotated[str | None, typer.Option(help="whisper-base, whisper-tiny.en, a folder…")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="whisper-base, whisper-tiny.en, a folder…")
+    ] = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda or auto")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="json, txt, srt or vtt")] = "json",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="folder for the outputs")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="folder for the outputs")
+    ] = None,
 ) -> None:
     """Transcribe recordings. One file without -o prints to stdout."""
     if fmt not in FORMATS:
@@ -115,7 +130,9 @@ def transcribe(
         stderr.print(f"wrote {target}", highlight=False)
 
 
-def _load_inputs(paths: list[Path], settings: Settings, language: str | None) -> list[RecordingTerms]:
+def _load_inputs(
+    paths: list[Path], settings: Settings, language: str | None
+) -> list[RecordingTerms]:
     audio = [p for p in paths if p.suffix.lower() not in (*TEXT_SUFFIXES, ".json")]
     transcripts = _transcribe_files(audio, settings, language) if audio else {}
     stats = []
@@ -139,20 +156,35 @@ def _terms_csv(terms: list[Term]) -> str:
     writer.writerow(["term", "lemma", "count", *roles, "score", "recordings", "variants", "quote"])
     for t in terms:
         writer.writerow(
-            [t.term, t.lemma, t.count, *(t.count_by_role.get(r, 0) for r in roles),
-             round(t.score, 3), t.recordings, "; ".join(t.variants),
-             t.quotes[0].text if t.quotes else ""]
+            [
+                t.term,
+                t.lemma,
+                t.count,
+                *(t.count_by_role.get(r, 0) for r in roles),
+                round(t.score, 3),
+                t.recordings,
+                "; ".join(t.variants),
+                t.quotes[0].text if t.quotes else "",
+            ]
         )
     return buffer.getvalue()
 
 
 @app.command()
 def analyze(
-    inputs: Annotated[list[Path], typer.Argument(help="audio, transcript .json or .txt files", exists=True, dir_okay=False)],
-    page: Annotated[Path | None, typer.Option(help="a page's copy (.txt or .html) to compare", exists=True, dir_okay=False)] = None,
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="audio, transcript .json or .txt files", exists=True, dir_okay=False),
+    ],
+    page: Annotated[
+        Path | None,
+        typer.Option(help="a page's copy (.txt or .html) to compare", exists=True, dir_okay=False),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="json, html or csv")] = "json",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="file to write")] = None,
-    role: Annotated[str | None, typer.Option(help="only this role: customer, salesperson, …")] = None,
+    role: Annotated[
+        str | None, typer.Option(help="only this role: customer, salesperson, …")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="number of terms")] = 50,
     language: Annotated[str | None, typer.Option(help="language of audio inputs")] = None,
 ) -> None:
@@ -165,7 +197,9 @@ def analyze(
     if page is not None:
         copy = page.read_text(encoding="utf-8", errors="replace")
         customer = rank_terms(stats, role="customer", limit=100) or rank_terms(stats, limit=100)
-        suggestions = suggest_for_page(copy, customer, is_html=page.suffix.lower() in (".html", ".htm"))
+        suggestions = suggest_for_page(
+            copy, customer, is_html=page.suffix.lower() in (".html", ".htm")
+        )
     if fmt == "json":
         data: dict[str, Any] = {"terms": [t.to_dict() for t in terms]}
         if suggestions is not None:
@@ -176,9 +210,16 @@ def analyze(
     else:
         from api.templating import export_environment, stylesheet
 
-        text = export_environment().get_template("export.html").render(
-            terms=terms, suggestions=suggestions, role=role, css=stylesheet(),
-            sources=", ".join(p.name for p in inputs),
+        text = (
+            export_environment()
+            .get_template("export.html")
+            .render(
+                terms=terms,
+                suggestions=suggestions,
+                role=role,
+                css=stylesheet(),
+                sources=", ".join(p.name for p in inputs),
+            )
         )
     if output is None:
         sys.stdout.write(text)
@@ -191,7 +232,9 @@ def analyze(
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8000,
-    demo: Annotated[bool, typer.Option(help="load the sample conversations and print an API key")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="load the sample conversations and print an API key")
+    ] = False,
     worker: Annotated[bool, typer.Option(help="run the job worker in this process")] = True,
 ) -> None:
     """Serve the web pages and the API (with an embedded job worker)."""
@@ -199,7 +242,7 @@ def serve(
 
     from api.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    _log_to_stderr()
     settings = get_settings()
     if demo:
         from api.demo import prepare_demo
@@ -220,7 +263,7 @@ def worker(
     from api.db import get_database
     from api.jobs import JobQueue
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    _log_to_stderr()
     settings = get_settings()
     queue = JobQueue(settings, get_database(settings.sqlalchemy_url))
     queue.huey.create_consumer(workers=concurrency, worker_type="thread", periodic=False).run()

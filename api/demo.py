@@ -18,7 +18,11 @@ from transcribe import Transcript
 __all__ = ["prepare_demo"]
 
 _DEMO_PEOPLE = {
-    "zonnepanelen_gesprek": ("Zonnepanelen en thuisbatterij — mevrouw De Vries", "Mark", "De Vries"),
+    "zonnepanelen_gesprek": (
+        "Zonnepanelen en thuisbatterij — mevrouw De Vries",
+        "Mark",
+        "De Vries",
+    ),
     "warmtepomp_gesprek": ("Warmtepomp en zonnepanelen — meneer Bakker", "Mark", "Bakker"),
 }
 

@@ -109,7 +109,7 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
     logger.info("recording %s done (%.1f s of audio)", recording_id, transcript.duration_s)
 
 
-class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
+class _EmbeddedConsumer(Consumer):
     """Huey's consumer without signal handlers: inside `serve`, uvicorn owns the signals."""
 
     def _set_signal_handlers(self) -> None:
@@ -149,6 +149,10 @@ class JobQueue:
             _set(self.database, recording_id, status=Status.queued, progress=0.0)
             self.enqueue(recording_id)
         return len(ids)
+
+    @property
+    def worker_running(self) -> bool:
+        return self._consumer is not None
 
     def start_worker(self) -> None:
         with self._lock:

@@ -60,7 +60,7 @@ def upload_recording(
         app_state.settings.max_upload_bytes,
     )
     app_state.queue.enqueue(recording.id)
-    return RecordingCreated(id=recording.id, status=recording.status)  # type: ignore[arg-type]
+    return RecordingCreated(id=recording.id, status=recording.status)
 
 
 @router.get("/recordings", response_model=RecordingList)

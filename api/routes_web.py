@@ -124,9 +124,7 @@ def recording_page(recording_id: str, request: Request, session: SessionDep) -> 
     if recording.status == "done":
         transcript = service.get_transcript(session, recording_id)
         terms = service.ranked_terms(session, limit=15, recording_id=recording_id)
-    return _page(
-        request, "recording.html", recording=recording, transcript=transcript, terms=terms
-    )
+    return _page(request, "recording.html", recording=recording, transcript=transcript, terms=terms)
 
 
 @router.get("/recordings/{recording_id}/audio")
@@ -190,7 +188,12 @@ def suggest(
         result = service.page_suggestions(session, page_copy, is_html=is_html)
     except InvalidInput as e:
         return _page(
-            request, "suggest.html", status_code=422, page_copy=page_copy, is_html=is_html,
-            result=None, error=str(e),
+            request,
+            "suggest.html",
+            status_code=422,
+            page_copy=page_copy,
+            is_html=is_html,
+            result=None,
+            error=str(e),
         )
     return _page(request, "suggest.html", page_copy=page_copy, is_html=is_html, result=result)

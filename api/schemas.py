@@ -132,6 +132,6 @@ class SuggestionsOut(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "unavailable"]
     database: bool
     worker: bool

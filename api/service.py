@@ -31,8 +31,23 @@ __all__ = [
     "safe_filename",
 ]
 
-AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".oga", ".webm", ".flac",
-                    ".mp4", ".mov", ".mkv", ".wma", ".amr", ".3gp")
+AUDIO_EXTENSIONS = (
+    ".wav",
+    ".mp3",
+    ".m4a",
+    ".aac",
+    ".ogg",
+    ".opus",
+    ".oga",
+    ".webm",
+    ".flac",
+    ".mp4",
+    ".mov",
+    ".mkv",
+    ".wma",
+    ".amr",
+    ".3gp",
+)
 _MAX_TEXT = 200
 
 
@@ -51,11 +66,17 @@ class NewRecording:
 def safe_filename(name: str | None) -> str:
     """A display-safe base name: no folders, no control characters, at most 200 characters."""
     base = re.split(r"[\\/]", name or "")[-1]
-    base = "".join(c for c in unicodedata.normalize("NFC", base) if unicodedata.category(c)[0] != "C")
+    base = "".join(
+        c for c in unicodedata.normalize("NFC", base) if unicodedata.category(c)[0] != "C"
+    )
     base = base.strip(" .") or "recording"
     if len(base) > _MAX_TEXT:
         stem, dot, ext = base.rpartition(".")
-        base = (stem[: _MAX_TEXT - len(ext) - 1] + dot + ext) if dot and len(ext) < 10 else base[:_MAX_TEXT]
+        base = (
+            (stem[: _MAX_TEXT - len(ext) - 1] + dot + ext)
+            if dot and len(ext) < 10
+            else base[:_MAX_TEXT]
+        )
     return base
 
 
@@ -88,7 +109,9 @@ def create_recording(
         try:
             info = probe_audio(blob.path)
         except AudioDecodeError as e:
-            raise InvalidInput(f"{safe_filename(filename)} is not an audio file we can read: {e}") from e
+            raise InvalidInput(
+                f"{safe_filename(filename)} is not an audio file we can read: {e}"
+            ) from e
     except InvalidInput:
         if not referenced:
             blobs.delete(blob.key)
@@ -132,12 +155,16 @@ def get_recording(session: Session, recording_id: str) -> Recording:
 
 def get_transcript(session: Session, recording_id: str) -> Transcript:
     recording = session.scalar(
-        select(Recording).where(Recording.id == recording_id).options(undefer(Recording.transcript_json))
+        select(Recording)
+        .where(Recording.id == recording_id)
+        .options(undefer(Recording.transcript_json))
     )
     if recording is None:
         raise NotFound(f"no recording with id {recording_id!r}")
     if recording.transcript_json is None:
-        raise NotFound(f"recording {recording_id} has no transcript yet (status: {recording.status})")
+        raise NotFound(
+            f"recording {recording_id} has no transcript yet (status: {recording.status})"
+        )
     return Transcript.from_dict(json.loads(recording.transcript_json))
 
 
@@ -158,7 +185,7 @@ def _recording_terms(session: Session, recording_id: str | None) -> list[Recordi
     if recording_id is not None:
         get_recording(session, recording_id)
         query = query.where(Recording.id == recording_id)
-    return [RecordingTerms.from_dict(json.loads(raw)) for raw in session.scalars(query)]
+    return [RecordingTerms.from_dict(json.loads(raw)) for raw in session.scalars(query) if raw]
 
 
 def ranked_terms(

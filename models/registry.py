@@ -16,7 +16,6 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from models.errors import ModelIntegrityError, ModelUnavailableError
 

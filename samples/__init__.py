@@ -13,8 +13,16 @@ __all__ = ["sample_scripts", "sample_transcripts"]
 
 def sample_transcripts() -> list[Path]:
     """The transcript JSON files that `serve --demo` loads."""
-    return sorted(Path(str(p)) for p in resources.files("samples").iterdir() if p.name.endswith("_gesprek.json"))
+    return sorted(
+        Path(str(p))
+        for p in resources.files("samples").iterdir()
+        if p.name.endswith("_gesprek.json")
+    )
 
 
 def sample_scripts() -> list[Path]:
-    return sorted(Path(str(p)) for p in resources.files("samples").iterdir() if p.name.endswith("_gesprek.txt"))
+    return sorted(
+        Path(str(p))
+        for p in resources.files("samples").iterdir()
+        if p.name.endswith("_gesprek.txt")
+    )

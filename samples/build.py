@@ -8,7 +8,6 @@ Run: python -m samples.build
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from analyze.terms import utterances_from_text
 from samples import sample_scripts
@@ -31,8 +30,14 @@ def script_to_transcript(script: str) -> Transcript:
             for i, w in enumerate(words)
         )
         segments.append(
-            Segment(round(clock, 2), round(clock + length, 2), utt.text,
-                    SPEAKER_OF_ROLE.get(utt.role), utt.role, timed)
+            Segment(
+                round(clock, 2),
+                round(clock + length, 2),
+                utt.text,
+                SPEAKER_OF_ROLE.get(utt.role),
+                utt.role,
+                timed,
+            )
         )
         clock += length + TURN_GAP_S
     speakers = tuple(Speaker(sid, role) for role, sid in SPEAKER_OF_ROLE.items())  # type: ignore[arg-type]
@@ -43,7 +48,9 @@ def main() -> None:
     for script in sample_scripts():
         transcript = script_to_transcript(script.read_text(encoding="utf-8"))
         target = script.with_suffix(".json")
-        target.write_text(json.dumps(transcript.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        target.write_text(
+            json.dumps(transcript.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
         print(f"wrote {target} ({transcript.duration_s / 60:.1f} min)")
 
 

@@ -21,7 +21,7 @@ from analyze.terms import utterances_from_text
 from samples import sample_scripts
 from transcribe.audio import SAMPLE_RATE, decode_audio
 
-VOICES = {"salesperson": "nl+m3", "customer": "nl+f4", "unknown": "nl"}
+VOICES = {"salesperson": "nl", "customer": "nl+f4", "unknown": "nl"}
 WORDS_PER_MINUTE = 165
 PAUSE_S = 0.5
 

@@ -27,7 +27,9 @@ def _free_port() -> int:
 def live_server(tmp_path: Path) -> Iterator[str]:
     settings = Settings(data_dir=tmp_path / "data")  # type: ignore[call-arg]
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -50,15 +52,22 @@ def browser():
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
 
 
 @pytest.mark.slow
-def test_upload_transcribe_and_read_the_report(live_server: str, browser, shared_audio: Path, tmp_path: Path) -> None:
+def test_upload_transcribe_and_read_the_report(
+    live_server: str, browser, shared_audio: Path, tmp_path: Path
+) -> None:
     audio = tmp_path / "Kennedy toespraak.flac"
     shutil.copyfile(shared_audio / "en" / "jfk.flac", audio)
     page = browser.new_page()
@@ -79,8 +88,11 @@ def test_upload_transcribe_and_read_the_report(live_server: str, browser, shared
     row.locator("a").first.click()
     page.locator(".line").first.wait_for()
     assert "ask not what your country" in page.locator(".transcript").inner_text().lower()
-    page.locator(".line").first.click()  # seeks the audio player
-    page.wait_for_function("document.getElementById('player').currentTime >= 0 && !document.getElementById('player').paused || document.getElementById('player').readyState >= 1")
+    line = page.locator(".line").last
+    start = float(line.get_attribute("data-start") or "nan")
+    line.click()  # plays the recording from that line
+    page.wait_for_function("() => !document.getElementById('player').paused")
+    assert page.evaluate("document.getElementById('player').currentTime") >= start - 0.1
 
     page.click("text=Report")
     page.locator("table.terms").wait_for()

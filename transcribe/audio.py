@@ -33,7 +33,7 @@ class AudioInfo:
     container: str
 
 
-def _open(source: Source):  # type: ignore[no-untyped-def]
+def _open(source: Source):
     import av
 
     try:

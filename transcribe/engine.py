@@ -33,6 +33,7 @@ NO_SPEECH_NOTE = "no speech detected"
 _MIN_DURATION_S = 0.1
 _SILENCE_PEAK = 1e-4  # float samples; below this everywhere the file is digital silence
 _LANGUAGE_WINDOWS = 3  # 30-second windows of speech used to choose the language
+_SWITCH_CONFIDENCE = 0.5  # mean probability needed to leave the main language
 
 ProgressCallback = Callable[[float], None]
 
@@ -103,12 +104,19 @@ def _speech_only(audio: np.ndarray) -> np.ndarray:
     return np.concatenate(pieces) if pieces else audio
 
 
-def choose_language(model: WhisperModel, audio: np.ndarray, candidates: Sequence[str]) -> str:
-    """Pick the language with the highest mean probability over a few windows of speech.
+def choose_language(
+    model: WhisperModel,
+    audio: np.ndarray,
+    candidates: Sequence[str],
+    min_confidence: float = _SWITCH_CONFIDENCE,
+) -> str:
+    """Pick the recording's language among `candidates`, the first being the team's main one.
 
     Whisper's own detection looks at the first 30 s only and picks from 99 languages;
-    Flemish or a quiet start then comes out as Afrikaans or English. Restricting the
-    choice to the languages a team expects, and averaging windows, avoids that.
+    Flemish, synthetic or noisy speech then comes out as Afrikaans, Latin or English. Here
+    the probabilities are averaged over a few windows of speech, only the expected languages
+    compete, and the choice leaves the main language only when Whisper is confident
+    (mean probability >= `min_confidence`) that the speech is another candidate.
     """
     from faster_whisper.audio import pad_or_trim
 
@@ -116,16 +124,23 @@ def choose_language(model: WhisperModel, audio: np.ndarray, candidates: Sequence
     extractor = model.feature_extractor
     features = extractor(speech[: _LANGUAGE_WINDOWS * extractor.n_samples])
     totals: dict[str, float] = {}
+    windows = 0
     for i in range(0, max(features.shape[-1], 1), extractor.nb_max_frames):
         window = pad_or_trim(features[..., i : i + extractor.nb_max_frames])
-        encoded = model.encode(window)
-        for token, prob in model.model.detect_language(encoded)[0]:
+        windows += 1
+        for token, prob in model.model.detect_language(model.encode(window))[0]:
             lang = token[2:-2]
             if not candidates or lang in candidates:
                 totals[lang] = totals.get(lang, 0.0) + prob
     if not totals:
         return candidates[0] if candidates else "en"
-    return max(totals, key=lambda lang: totals[lang])
+    best = max(totals, key=lambda lang: totals[lang])
+    if candidates and best != candidates[0] and totals[best] / windows < min_confidence:
+        logger.info(
+            "language: %s only %.2f likely; keeping %s", best, totals[best] / windows, candidates[0]
+        )
+        return candidates[0]
+    return best
 
 
 def _is_silent(audio: np.ndarray) -> bool:

@@ -25,9 +25,11 @@ def test_missing_customer_terms_come_with_evidence() -> None:
 
 
 def test_html_is_read_as_visible_text() -> None:
-    html = ("<html><head><title>t</title><style>.terugverdientijd{}</style></head><body>"
-            "<script>var thuisbatterij = 1;</script><h1>Snelle terugverdientijd</h1>"
-            "<p>Garantie op lekkage.</p></body></html>")
+    html = (
+        "<html><head><title>t</title><style>.terugverdientijd{}</style></head><body>"
+        "<script>var thuisbatterij = 1;</script><h1>Snelle terugverdientijd</h1>"
+        "<p>Garantie op lekkage.</p></body></html>"
+    )
     assert "thuisbatterij" not in html_to_text(html)
     result = suggest_for_page(html, _customer_terms(), is_html=True)
     assert "terugverdientijd" in result.present_terms

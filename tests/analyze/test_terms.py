@@ -16,8 +16,10 @@ def _rank(utterances, **kwargs):
 
 
 def test_plural_and_singular_are_one_term() -> None:
-    utts = [Utterance("r1", "Ik wil graag twee offertes voor zonnepanelen."),
-            Utterance("r1", "Stuur mij een offerte voor één zonnepaneel.")]
+    utts = [
+        Utterance("r1", "Ik wil graag twee offertes voor zonnepanelen."),
+        Utterance("r1", "Stuur mij een offerte voor één zonnepaneel."),
+    ]
     terms = {t.lemma: t for t in _rank(utts)}
     assert terms["offerte"].count == 2
     assert set(terms["offerte"].variants) == {"offertes", "offerte"}
@@ -25,11 +27,27 @@ def test_plural_and_singular_are_one_term() -> None:
 
 
 def test_fillers_stop_words_and_numbers_are_never_terms() -> None:
-    utts = [Utterance("r1", "Eh, uhm, nou ja, zeg maar, oké, gewoon vijfenvijftig euro, 12 panelen hè.")] * 3
+    utts = [
+        Utterance("r1", "Eh, uhm, nou ja, zeg maar, oké, gewoon vijfenvijftig euro, 12 panelen hè.")
+    ] * 3
     lemmas = {t.lemma for t in _rank(utts)}
     assert lemmas  # something is left ...
-    assert lemmas.isdisjoint({"eh", "uhm", "nou", "ja", "zeg", "maar", "oké", "gewoon", "hè",
-                              "vijfenvijftig", "12", "zeg maar"})
+    assert lemmas.isdisjoint(
+        {
+            "eh",
+            "uhm",
+            "nou",
+            "ja",
+            "zeg",
+            "maar",
+            "oké",
+            "gewoon",
+            "hè",
+            "vijfenvijftig",
+            "12",
+            "zeg maar",
+        }
+    )
     assert "paneel" in lemmas
 
 
@@ -39,11 +57,20 @@ def test_english_fillers_are_dropped() -> None:
 
 
 def test_counts_per_role_and_role_filter() -> None:
-    utts = [Utterance("r1", "Wat is de terugverdientijd?", "customer", 1.0, 2.5),
-            Utterance("r1", "De terugverdientijd is zeven jaar, met onze omvormer.", "salesperson", 3.0, 6.0),
-            Utterance("r1", "En de terugverdientijd met een thuisbatterij?", "customer", 7.0, 9.0)]
+    utts = [
+        Utterance("r1", "Wat is de terugverdientijd?", "customer", 1.0, 2.5),
+        Utterance(
+            "r1", "De terugverdientijd is zeven jaar, met onze omvormer.", "salesperson", 3.0, 6.0
+        ),
+        Utterance("r1", "En de terugverdientijd met een thuisbatterij?", "customer", 7.0, 9.0),
+    ]
     everyone = {t.lemma: t for t in _rank(utts)}
-    assert everyone["terugverdientijd"].count_by_role == {"salesperson": 1, "customer": 2, "other": 0, "unknown": 0}
+    assert everyone["terugverdientijd"].count_by_role == {
+        "salesperson": 1,
+        "customer": 2,
+        "other": 0,
+        "unknown": 0,
+    }
     customers = {t.lemma for t in _rank(utts, role="customer")}
     assert "terugverdientijd" in customers and "thuisbatterij" in customers
     assert "omvormer" not in customers  # only the salesperson said it
@@ -53,26 +80,41 @@ def test_quotes_carry_recording_time_and_text() -> None:
     utts = [Utterance("r1", "Is er subsidie voor een warmtepomp?", "customer", 12.5, 15.0)]
     term = next(t for t in _rank(utts) if t.lemma == "warmtepomp")
     quote = term.quotes[0]
-    assert (quote.recording_id, quote.start, quote.end, quote.role) == ("r1", 12.5, 15.0, "customer")
+    assert (quote.recording_id, quote.start, quote.end, quote.role) == (
+        "r1",
+        12.5,
+        15.0,
+        "customer",
+    )
     assert "warmtepomp" in quote.text
 
 
 def test_word_pairs_said_twice_become_terms() -> None:
-    utts = [Utterance("r1", "De salderingsregeling stopt volgend jaar."),
-            Utterance("r1", "Als de salderingsregeling stopt, wat dan?")]
+    utts = [
+        Utterance("r1", "De salderingsregeling stopt volgend jaar."),
+        Utterance("r1", "Als de salderingsregeling stopt, wat dan?"),
+    ]
     assert "salderingsregeling stoppen" in {t.lemma for t in _rank(utts)}
 
 
 def test_distinctive_words_outrank_everyday_words_of_equal_count() -> None:
-    utts = [Utterance("r1", "De thuisbatterij en het huis."), Utterance("r1", "Een thuisbatterij voor het huis.")]
+    utts = [
+        Utterance("r1", "De thuisbatterij en het huis."),
+        Utterance("r1", "Een thuisbatterij voor het huis."),
+    ]
     ranked = [t.lemma for t in rank_terms([count_terms(utts, "r1")])]  # real wordfreq
     assert ranked.index("thuisbatterij") < ranked.index("huis")
 
 
 def test_text_lines_with_role_tags() -> None:
-    utts = utterances_from_text("[customer] Wat kost het?\n\n[salesperson] Niets.\nGewone regel.", "t", "nl")
+    utts = utterances_from_text(
+        "[customer] Wat kost het?\n\n[salesperson] Niets.\nGewone regel.", "t", "nl"
+    )
     assert [(u.role, u.text) for u in utts] == [
-        ("customer", "Wat kost het?"), ("salesperson", "Niets."), ("unknown", "Gewone regel.")]
+        ("customer", "Wat kost het?"),
+        ("salesperson", "Niets."),
+        ("unknown", "Gewone regel."),
+    ]
     assert all(u.start is None for u in utts)
 
 

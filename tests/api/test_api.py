@@ -31,11 +31,15 @@ def test_api_needs_a_valid_key(api_client, header) -> None:
 def test_upload_without_consent_is_refused_and_nothing_kept(api_client, tmp_path, settings) -> None:
     client, _ = api_client
     audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le")
-    response = client.post("/api/v1/recordings", files={"file": ("a.wav", audio.read_bytes(), "audio/wav")})
+    response = client.post(
+        "/api/v1/recordings", files={"file": ("a.wav", audio.read_bytes(), "audio/wav")}
+    )
     assert response.status_code == 422
     assert "consent" in response.json()["detail"]
     assert client.get("/api/v1/recordings").json()["recordings"] == []
-    assert not list(settings.blob_dir.rglob("*")) or all(p.is_dir() for p in settings.blob_dir.rglob("*"))
+    assert not list(settings.blob_dir.rglob("*")) or all(
+        p.is_dir() for p in settings.blob_dir.rglob("*")
+    )
 
 
 def test_text_named_mp3_is_refused_with_a_reason(api_client, settings) -> None:
@@ -58,10 +62,17 @@ def test_empty_and_oversize_uploads(tmp_path) -> None:
 
         with get_database(small.sqlalchemy_url).session() as s:
             client.headers["Authorization"] = f"Bearer {create_api_key(s, 't')}"
-        empty = client.post("/api/v1/recordings", files={"file": ("e.wav", b"", "audio/wav")}, data={"consent": "true"})
+        empty = client.post(
+            "/api/v1/recordings",
+            files={"file": ("e.wav", b"", "audio/wav")},
+            data={"consent": "true"},
+        )
         assert empty.status_code == 422 and "empty" in empty.json()["detail"]
-        big = client.post("/api/v1/recordings", files={"file": ("b.wav", b"0" * (2 * 1024 * 1024), "audio/wav")},
-                          data={"consent": "true"})
+        big = client.post(
+            "/api/v1/recordings",
+            files={"file": ("b.wav", b"0" * (2 * 1024 * 1024), "audio/wav")},
+            data={"consent": "true"},
+        )
         assert big.status_code == 413
 
 
@@ -71,8 +82,13 @@ def test_upload_queues_and_delete_removes_everything(api_client, tmp_path, setti
     response = client.post(
         "/api/v1/recordings",
         files={"file": ("../../etc/call.m4a", audio.read_bytes(), "audio/mp4")},
-        data={"consent": "true", "title": "<b>Bezoek</b>", "salesperson": "Mark", "recorded_at": "2026-11-02",
-              "language": "nl"},
+        data={
+            "consent": "true",
+            "title": "<b>Bezoek</b>",
+            "salesperson": "Mark",
+            "recorded_at": "2026-11-02",
+            "language": "nl",
+        },
     )
     assert response.status_code == 202
     body = response.json()
@@ -80,7 +96,11 @@ def test_upload_queues_and_delete_removes_everything(api_client, tmp_path, setti
     detail = client.get(f"/api/v1/recordings/{body['id']}").json()
     assert detail["filename"] == "call.m4a"  # no folders from the client
     assert detail["title"] == "<b>Bezoek</b>" and detail["recorded_at"] == "2026-11-02"
-    assert detail["status"] == "queued" and detail["progress"] == 0 and abs(detail["duration_s"] - 1.5) < 0.2
+    assert (
+        detail["status"] == "queued"
+        and detail["progress"] == 0
+        and abs(detail["duration_s"] - 1.5) < 0.2
+    )
     page = client.get("/")
     assert "&lt;b&gt;Bezoek&lt;/b&gt;" in page.text and "<b>Bezoek</b>" not in page.text
     assert client.get(f"/api/v1/recordings/{body['id']}/transcript").status_code == 404  # not yet
@@ -106,14 +126,23 @@ def test_terms_and_suggestions_on_the_demo_data(api_client, settings) -> None:
     assert client.get("/api/v1/terms", params={"recording_id": "nope"}).status_code == 404
     assert client.get("/api/v1/terms", params={"role": "boss"}).status_code == 422
 
-    response = client.post("/api/v1/suggestions", json={"html": "<h1>Zonnepanelen</h1><p>Hoog rendement.</p>"})
+    response = client.post(
+        "/api/v1/suggestions", json={"html": "<h1>Zonnepanelen</h1><p>Hoog rendement.</p>"}
+    )
     assert response.status_code == 200
     result = response.json()
     assert "terugverdientijd" in {m["term"] for m in result["missing_terms"]}
     assert "zonnepanelen" in result["present_terms"]
     assert 0 <= result["coverage"] <= 100
     assert client.post("/api/v1/suggestions", json={"text": "a", "html": "b"}).status_code == 422
-    assert client.post("/api/v1/suggestions", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 422
+    assert (
+        client.post(
+            "/api/v1/suggestions",
+            content=b"{not json",
+            headers={"Content-Type": "application/json"},
+        ).status_code
+        == 422
+    )
     assert client.post("/api/v1/suggestions", json={"text": "   "}).status_code == 422
 
 
@@ -127,8 +156,11 @@ def test_shared_dutch_dialogue_end_to_end(settings, shared_audio: Path) -> None:
         with get_database(settings.sqlalchemy_url).session() as s:
             client.headers["Authorization"] = f"Bearer {create_api_key(s, 't')}"
         wav = (folder / "nl_dialogue_sales_constructed_16k.wav").read_bytes()
-        created = client.post("/api/v1/recordings", files={"file": ("dialoog.wav", wav, "audio/wav")},
-                              data={"consent": "true"}).json()
+        created = client.post(
+            "/api/v1/recordings",
+            files={"file": ("dialoog.wav", wav, "audio/wav")},
+            data={"consent": "true"},
+        ).json()
         seen = set()
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
@@ -144,9 +176,13 @@ def test_shared_dutch_dialogue_end_to_end(settings, shared_audio: Path) -> None:
         transcript = client.get(f"/api/v1/recordings/{created['id']}/transcript").json()
         text = " ".join(s["text"] for s in transcript["segments"])
         assert wer(reference_text(folder / "nl_dialogue_sales_constructed.ref.txt"), text) <= 0.16
-        srt = client.get(f"/api/v1/recordings/{created['id']}/transcript", params={"format": "srt"}).text
+        srt = client.get(
+            f"/api/v1/recordings/{created['id']}/transcript", params={"format": "srt"}
+        ).text
         assert "-->" in srt and srt.startswith("1\n")
-        vtt = client.get(f"/api/v1/recordings/{created['id']}/transcript", params={"format": "vtt"}).text
+        vtt = client.get(
+            f"/api/v1/recordings/{created['id']}/transcript", params={"format": "vtt"}
+        ).text
         assert vtt.startswith("WEBVTT")
 
         terms = client.get("/api/v1/terms", params={"limit": 30}).json()["terms"]
@@ -156,3 +192,14 @@ def test_shared_dutch_dialogue_end_to_end(settings, shared_audio: Path) -> None:
         assert quote["start"] is not None and "bestelling" in quote["text"].lower()
         page = client.get(f"/recordings/{created['id']}")
         assert "data-start" in page.text and json.loads(json.dumps(transcript))["segments"]
+
+
+def test_api_docs_work_offline(api_client) -> None:
+    client, _ = api_client
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "cdn." not in docs.text and "unpkg" not in docs.text
+    script = next(line for line in docs.text.splitlines() if "swagger-ui-bundle.js" in line)
+    src = script.split('src="', 1)[1].split('"', 1)[0]
+    assert client.get(src).status_code == 200
+    schema = client.get("/openapi.json").json()
+    assert "/api/v1/recordings" in schema["paths"] and "/api/v1/terms" in schema["paths"]

@@ -18,18 +18,34 @@ REPO = Path(__file__).resolve().parents[2]
 
 def ridealong(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "RIDEALONG_DATA_DIR": str(data_dir), "COLUMNS": "120"}
-    return subprocess.run([sys.executable, "-m", "api", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "api", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
+    )
 
 
 def test_analyze_text_json_has_the_api_shape(tmp_path: Path) -> None:
     script = next(p for p in sample_scripts() if p.stem.startswith("zonnepanelen"))
     page = tmp_path / "page.html"
     page.write_text("<h1>Zonnepanelen</h1><p>Het hoogste rendement.</p>")
-    result = ridealong("analyze", str(script), "--page", str(page), "--role", "customer", data_dir=tmp_path)
+    result = ridealong(
+        "analyze", str(script), "--page", str(page), "--role", "customer", data_dir=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) == {"terms", "suggestions"}
-    assert set(data["terms"][0]) >= {"term", "count", "count_by_role", "score", "variants", "quotes"}
+    assert set(data["terms"][0]) >= {
+        "term",
+        "count",
+        "count_by_role",
+        "score",
+        "variants",
+        "quotes",
+    }
     assert "terugverdientijd" in [t["term"] for t in data["terms"][:5]]
     assert "terugverdientijd" in {m["term"] for m in data["suggestions"]["missing_terms"]}
 
@@ -40,10 +56,12 @@ def test_analyze_csv_and_html(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 5 and int(rows[0]["count"]) >= 1 and rows[0]["quote"]
     out = tmp_path / "report.html"
-    result = ridealong("analyze", str(script), "--format", "html", "-o", str(out), data_dir=tmp_path)
+    result = ridealong(
+        "analyze", str(script), "--format", "html", "-o", str(out), data_dir=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     html = out.read_text()
-    assert "<table class=\"terms\">" in html and "terugverdientijd" in html
+    assert '<table class="terms">' in html and "terugverdientijd" in html
 
 
 def test_analyze_refuses_bad_json_clearly(tmp_path: Path) -> None:
@@ -79,8 +97,16 @@ def test_transcribe_jfk_to_stdout_and_files(tmp_path: Path, shared_audio: Path) 
     assert normalise(result.stdout) == normalise((shared_audio / "en" / "jfk.ref.txt").read_text())
     assert "100%" in result.stderr  # the progress bar
     out = tmp_path / "out"
-    result = ridealong("transcribe", str(jfk), str(shared_audio / "nl" / "vltts_vl09647.wav"),
-                       "--format", "srt", "-o", str(out), data_dir=tmp_path)
+    result = ridealong(
+        "transcribe",
+        str(jfk),
+        str(shared_audio / "nl" / "vltts_vl09647.wav"),
+        "--format",
+        "srt",
+        "-o",
+        str(out),
+        data_dir=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["jfk.srt", "vltts_vl09647.srt"]
     assert "geld" in (out / "vltts_vl09647.srt").read_text().lower()

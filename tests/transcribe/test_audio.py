@@ -9,8 +9,14 @@ from transcribe import AudioDecodeError, decode_audio, probe_audio
 
 @pytest.mark.parametrize(
     ("suffix", "codec"),
-    [(".wav", "pcm_s16le"), (".mp3", "libmp3lame"), (".m4a", "aac"), (".ogg", "libopus"),
-     (".webm", "libopus"), (".flac", "flac")],
+    [
+        (".wav", "pcm_s16le"),
+        (".mp3", "libmp3lame"),
+        (".m4a", "aac"),
+        (".ogg", "libopus"),
+        (".webm", "libopus"),
+        (".flac", "flac"),
+    ],
 )
 def test_common_formats_decode_to_16k_mono(tmp_path: Path, suffix: str, codec: str) -> None:
     rate = 48_000 if codec == "libopus" else 44_100

@@ -1,5 +1,6 @@
 """Transcription with the real bundled Whisper base model on the shared recordings."""
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,9 @@ def test_silence_gives_an_empty_transcript_with_a_note() -> None:
 def test_dutch_dialogue_wer_and_timestamps(shared_audio: Path) -> None:
     folder = shared_audio / "nl_constructed"
     progress: list[float] = []
-    transcript = transcribe(folder / "nl_dialogue_sales_constructed_16k.wav", TranscribeOptions(), progress.append)
+    transcript = transcribe(
+        folder / "nl_dialogue_sales_constructed_16k.wav", TranscribeOptions(), progress.append
+    )
     reference = reference_text(folder / "nl_dialogue_sales_constructed.ref.txt")
     assert transcript.language == "nl"  # chosen automatically
     assert wer(reference, transcript.text) <= 0.16
@@ -40,3 +43,21 @@ def test_jfk_is_word_perfect(shared_audio: Path) -> None:
     assert transcript.language == "en"
     expected = (shared_audio / "en" / "jfk.ref.txt").read_text()
     assert normalise(transcript.text) == normalise(expected)
+
+
+@pytest.mark.slow
+def test_auto_language_on_a_real_english_call(shared_audio: Path) -> None:
+    transcript = transcribe(shared_audio / "en_multi" / "pyannote_sample.wav")
+    assert transcript.language == "en"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_unsure_detection_keeps_the_main_language(tmp_path: Path) -> None:
+    """Robotic Dutch that Whisper half-guesses as Latin or English stays Dutch."""
+    from samples.voice import speak
+
+    lines = ["Onze stroomrekening is het afgelopen jaar echt enorm gestegen.",
+             "Wat is de terugverdientijd van zonnepanelen met een thuisbatterij?"]  # fmt: skip
+    audio = np.concatenate([speak(line, "nl+f4", tmp_path) for line in lines])
+    assert transcribe(audio, TranscribeOptions(languages=("nl", "en"))).language == "nl"

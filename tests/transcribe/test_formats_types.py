@@ -12,8 +12,14 @@ def _transcript() -> Transcript:
         duration_s=3725.5,
         model="whisper-base",
         segments=(
-            Segment(0.0, 2.5, "Wat kost een offerte?", "S2", "customer",
-                    (Word(0.0, 0.4, " Wat", 0.9), Word(0.4, 0.9, " kost", 0.8))),
+            Segment(
+                0.0,
+                2.5,
+                "Wat kost een offerte?",
+                "S2",
+                "customer",
+                (Word(0.0, 0.4, " Wat", 0.9), Word(0.4, 0.9, " kost", 0.8)),
+            ),
             Segment(3723.25, 3725.0, "Niets --> gratis.", "S1", "salesperson"),
         ),
         speakers=(Speaker("S1", "salesperson"), Speaker("S2", "customer")),
@@ -46,8 +52,15 @@ def test_unknown_speakers_print_plain_text() -> None:
         render(t, "docx")
 
 
-@pytest.mark.parametrize("bad", [{}, {"segments": "x"}, {"segments": [{"text": "no times"}]},
-                                 {"segments": [{"start": 0, "end": 1, "text": "x", "role": "boss"}]}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {},
+        {"segments": "x"},
+        {"segments": [{"text": "no times"}]},
+        {"segments": [{"start": 0, "end": 1, "text": "x", "role": "boss"}]},
+    ],
+)
 def test_bad_transcript_json_is_a_value_error(bad: dict) -> None:
     with pytest.raises(ValueError):
         Transcript.from_dict(bad)
