@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -19,10 +19,11 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import JSONResponse, Response
 
 from api.auth import find_api_key
-from api.db import Database, get_database
+from api.db import Database, Recording, get_database
 from api.errors import install_error_handlers
 from api.jobs import JobQueue
 from api.schemas import Health
+from api.service import NewRecording, create_recording
 from api.settings import Settings, get_settings
 from api.storage import LocalBlobStore
 
@@ -37,6 +38,23 @@ class AppState:
     database: Database
     blobs: LocalBlobStore
     queue: JobQueue
+
+
+def submit_recording(
+    app_state: AppState, session: Session, upload: UploadFile, meta: NewRecording
+) -> Recording:
+    """Store an uploaded recording and queue its job (the API and the form share this)."""
+    recording = create_recording(
+        session,
+        app_state.blobs,
+        upload.file,
+        upload.filename,
+        upload.content_type,
+        meta,
+        app_state.settings.max_upload_bytes,
+    )
+    app_state.queue.enqueue(recording.id)
+    return recording
 
 
 def state(request: Request) -> AppState:

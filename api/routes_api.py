@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
 from api import service
-from api.app import db_session, require_api_key, state
+from api.app import db_session, require_api_key, state, submit_recording
 from api.errors import InvalidInput
 from api.schemas import (
     RecordingCreated,
@@ -41,7 +41,6 @@ def upload_recording(
     language: Annotated[str, Form(description="nl, en or auto")] = "auto",
 ) -> RecordingCreated:
     """Store a recording and queue it for transcription and analysis."""
-    app_state = state(request)
     meta = service.NewRecording(
         consent=consent,
         title=title,
@@ -50,16 +49,7 @@ def upload_recording(
         recorded_at=recorded_at,
         language=(language or "auto").strip().lower(),
     )
-    recording = service.create_recording(
-        session,
-        app_state.blobs,
-        file.file,
-        file.filename,
-        file.content_type,
-        meta,
-        app_state.settings.max_upload_bytes,
-    )
-    app_state.queue.enqueue(recording.id)
+    recording = submit_recording(state(request), session, file, meta)
     return RecordingCreated(id=recording.id, status=recording.status)
 
 

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from sqlalchemy.orm import Session
 
 from api import service
-from api.app import db_session, state
+from api.app import db_session, state, submit_recording
 from api.errors import InvalidInput, NotFound, ServiceError
 from api.storage import UploadTooLarge
 from api.templating import clock, templates
@@ -47,7 +47,6 @@ def upload(
     recorded_at: Annotated[str | None, Form()] = None,
     language: Annotated[str, Form()] = "auto",
 ) -> Response:
-    app_state = state(request)
     form = {
         "title": title or "",
         "salesperson": salesperson or "",
@@ -71,15 +70,7 @@ def upload(
             recorded_at=when,
             language=(language or "auto").strip().lower(),
         )
-        recording = service.create_recording(
-            session,
-            app_state.blobs,
-            file.file,
-            file.filename,
-            file.content_type,
-            meta,
-            app_state.settings.max_upload_bytes,
-        )
+        recording = submit_recording(state(request), session, file, meta)
     except (ServiceError, UploadTooLarge) as e:
         code = 413 if isinstance(e, UploadTooLarge) else 422
         return _page(
@@ -90,7 +81,6 @@ def upload(
             form=form,
             error=str(e),
         )
-    app_state.queue.enqueue(recording.id)
     return RedirectResponse(f"/?uploaded={recording.id}", status_code=303)
 
 
