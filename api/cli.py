@@ -31,7 +31,8 @@ from analyze import (
     utterances_from_transcript,
 )
 from api.settings import Settings, get_settings
-from transcribe import Transcript, TranscriptionError
+from models import ModelError
+from transcribe import ENGINES, Transcript
 from transcribe.formats import FORMATS, render
 
 app = typer.Typer(
@@ -74,8 +75,10 @@ def _progress() -> Iterator[Progress]:
 def _transcribe_files(
     paths: list[Path], settings: Settings, language: str | None
 ) -> dict[Path, Transcript]:
-    from transcribe import transcribe
+    from transcribe import TranscriptionError, transcribe
 
+    if settings.engine not in ENGINES:
+        raise _fail(f"unknown engine {settings.engine!r}; choose from {', '.join(ENGINES)}", 2)
     options = settings.transcribe_options(language)
     results: dict[Path, Transcript] = {}
     with _progress() as progress:
@@ -93,9 +96,20 @@ def _transcribe_files(
     return results
 
 
-def _settings(model: str | None = None, device: str | None = None) -> Settings:
+def _settings(
+    model: str | None = None,
+    device: str | None = None,
+    engine: str | None = None,
+    glossary: Path | None = None,
+) -> Settings:
     settings = get_settings()
-    updates = {k: v for k, v in {"model": model, "device": device}.items() if v}
+    updates: dict[str, Any] = {
+        k: v for k, v in {"model": model, "device": device, "engine": engine}.items() if v
+    }
+    if glossary is not None:
+        from transcribe.glossary import read_glossary
+
+        updates["glossary"] = ",".join([*settings.glossary_words, *read_glossary(glossary)])
     return settings.model_copy(update=updates) if updates else settings
 
 
@@ -109,6 +123,13 @@ def transcribe(
         str | None, typer.Option(help="whisper-base, whisper-tiny.en, a folder…")
     ] = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda or auto")] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="faster-whisper (default) or openai-whisper")
+    ] = None,
+    glossary: Annotated[
+        Path | None,
+        typer.Option(help="product/brand words, one per line", exists=True, dir_okay=False),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="json, txt, srt or vtt")] = "json",
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="folder for the outputs")
@@ -119,7 +140,7 @@ def transcribe(
         raise _fail(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}", 2)
     if output is None and len(audio) > 1:
         raise _fail("several files need -o DIR", 2)
-    results = _transcribe_files(audio, _settings(model, device), language)
+    results = _transcribe_files(audio, _settings(model, device, engine, glossary), language)
     if output is None:
         sys.stdout.write(render(results[audio[0]], fmt))
         return
@@ -308,6 +329,35 @@ def models_list() -> None:
     for res in LANGUAGE_RESOURCES:
         mark = "installed" if res.installed() else f"missing: pip install {res.pip_install}"
         sys.stdout.write(f"{res.name}\t{res.description}\t{mark}\n")
+
+
+@models_app.command("export-openai")
+def models_export_openai(
+    model: Annotated[
+        str, typer.Option(help="registry name or CTranslate2 folder")
+    ] = "whisper-base",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="where to write the .pt")
+    ] = None,
+) -> None:
+    """Rebuild an openai-whisper checkpoint from the bundled CTranslate2 weights."""
+    from models.openai_export import export_openai_checkpoint
+    from transcribe.engines import openai_checkpoint
+
+    options = get_settings().model_copy(update={"model": model}).transcribe_options()
+    try:
+        if output is None:
+            path = openai_checkpoint(options)
+        else:
+            from models import default_cache_dir, resolve_whisper
+
+            cache = options.model_cache_dir or default_cache_dir()
+            folder = resolve_whisper(model, cache_dir=cache, allow_downloads=False)
+            path = export_openai_checkpoint(Path(folder), output)
+    except ModelError as e:
+        raise _fail(str(e)) from e
+    sys.stdout.write(f"{path}\n")
+    stderr.print("load it with: whisper.load_model(PATH), or use --engine openai-whisper")
 
 
 def main() -> None:

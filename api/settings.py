@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models import default_cache_dir
 from transcribe import TranscribeOptions
+from transcribe.glossary import glossary_prompt
 
 __all__ = ["Settings", "get_settings"]
 
@@ -21,6 +22,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir")
     queue_url: str | None = Field(None, description="job queue; default Huey SQLite in data_dir")
     model: str = Field("whisper-base", description="Whisper model name or folder")
+    engine: str = Field("faster-whisper", description="faster-whisper or openai-whisper")
+    glossary: str = Field("", description="product and brand words, comma-separated")
     model_dir: Path | None = Field(None, description="cache for assembled model weights")
     allow_downloads: bool = Field(False, description="allow fetching models from the hub")
     language: str = Field("auto", description="nl, en or auto")
@@ -39,6 +42,10 @@ class Settings(BaseSettings):
         if value != "auto" and (len(value) != 2 or not value.isalpha()):
             raise ValueError("language must be 'auto' or a two-letter code such as 'nl'")
         return value
+
+    @property
+    def glossary_words(self) -> list[str]:
+        return [w.strip() for w in self.glossary.split(",") if w.strip()]
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -61,6 +68,8 @@ class Settings(BaseSettings):
             language=language or self.language,
             languages=tuple(x.strip() for x in self.languages.split(",") if x.strip()),
             model=self.model,
+            engine=self.engine,
+            hotwords=glossary_prompt(self.glossary_words) or None,
             device=self.device,
             compute_type=self.compute_type,
             cpu_threads=self.cpu_threads,

@@ -4,7 +4,15 @@ Engines load lazily: importing this package loads no model and no ASR library.
 """
 
 from transcribe.audio import SAMPLE_RATE, AudioInfo, decode_audio, probe_audio
-from transcribe.engine import NO_SPEECH_NOTE, TranscribeOptions, load_model, transcribe
+from transcribe.engine import (
+    NO_SPEECH_NOTE,
+    TranscribeOptions,
+    choose_language,
+    load_model,
+    speech_regions,
+    transcribe,
+)
+from transcribe.engines import ENGINES, Engine
 from transcribe.errors import AudioDecodeError, ModelUnavailableError, TranscriptionError
 from transcribe.types import ROLES, Role, Segment, Speaker, Transcript, Word
 
@@ -12,18 +20,22 @@ __all__ = [
     "NO_SPEECH_NOTE",
     "ROLES",
     "SAMPLE_RATE",
+    "ENGINES",
     "AudioDecodeError",
     "AudioInfo",
     "ModelUnavailableError",
     "Role",
+    "Engine",
     "Segment",
     "Speaker",
     "TranscribeOptions",
     "Transcript",
     "TranscriptionError",
     "Word",
+    "choose_language",
     "decode_audio",
     "load_model",
     "probe_audio",
+    "speech_regions",
     "transcribe",
 ]

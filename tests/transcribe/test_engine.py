@@ -57,7 +57,9 @@ def test_unsure_detection_keeps_the_main_language(tmp_path: Path) -> None:
     """Robotic Dutch that Whisper half-guesses as Latin or English stays Dutch."""
     from samples.voice import speak
 
-    lines = ["Onze stroomrekening is het afgelopen jaar echt enorm gestegen.",
-             "Wat is de terugverdientijd van zonnepanelen met een thuisbatterij?"]  # fmt: skip
+    lines = [
+        "Onze stroomrekening is het afgelopen jaar echt enorm gestegen.",
+        "Wat is de terugverdientijd van zonnepanelen met een thuisbatterij?",
+    ]
     audio = np.concatenate([speak(line, "nl+f4", tmp_path) for line in lines])
     assert transcribe(audio, TranscribeOptions(languages=("nl", "en"))).language == "nl"

@@ -1,0 +1,274 @@
+"""ASR engines behind one protocol: faster-whisper (default) and openai-whisper (option).
+
+Both receive the same input, 16 kHz mono float32 speech that `transcribe()` decoded and
+cut with VAD itself, so neither needs an ffmpeg binary and both are compared fairly. Each
+engine loads its model once per configuration (`functools.lru_cache`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from models import ModelUnavailableError as _ModelsUnavailable
+from models import default_cache_dir, resolve_whisper
+from transcribe.errors import ModelUnavailableError, TranscriptionError
+from transcribe.types import Segment, Word
+
+if TYPE_CHECKING:
+    from transcribe.engine import TranscribeOptions
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ENGINES", "Engine", "get_engine"]
+
+WINDOW_S = 30  # Whisper's input window
+ProgressCallback = Callable[[float], None]
+
+
+class Engine(Protocol):
+    """What `transcribe()` needs from a Whisper implementation."""
+
+    name: str
+    multilingual: bool
+
+    def language_probabilities(self, speech: np.ndarray, windows: int) -> list[dict[str, float]]:
+        """Per 30-second window of `speech` (at most `windows`), language -> probability."""
+        ...
+
+    def decode(
+        self,
+        speech: np.ndarray,
+        language: str,
+        options: TranscribeOptions,
+        progress: ProgressCallback,
+    ) -> Iterator[Segment]:
+        """Segments with times relative to `speech`, in order; calls `progress(0..1)`."""
+        ...
+
+
+def _resolve(options: TranscribeOptions) -> str:
+    try:
+        return resolve_whisper(
+            options.model,
+            cache_dir=options.model_cache_dir or default_cache_dir(),
+            allow_downloads=options.allow_downloads,
+        )
+    except _ModelsUnavailable as e:
+        raise ModelUnavailableError(str(e)) from e
+
+
+def _windows(speech: np.ndarray, count: int) -> Iterator[np.ndarray]:
+    step = WINDOW_S * 16_000
+    for i in range(0, max(min(speech.size, count * step), 1), step):
+        yield speech[i : i + step]
+
+
+class FasterWhisperEngine:
+    """CTranslate2 Whisper: int8 on CPU, several times faster than openai-whisper."""
+
+    name = "faster-whisper"
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.multilingual = bool(model.model.is_multilingual)
+
+    def language_probabilities(self, speech: np.ndarray, windows: int) -> list[dict[str, float]]:
+        from faster_whisper.audio import pad_or_trim
+
+        results = []
+        for window in _windows(speech, windows):
+            features = pad_or_trim(self.model.feature_extractor(window))
+            encoded = self.model.encode(features)
+            probs = self.model.model.detect_language(encoded)[0]
+            results.append({token[2:-2]: prob for token, prob in probs})
+        return results
+
+    def decode(
+        self,
+        speech: np.ndarray,
+        language: str,
+        options: TranscribeOptions,
+        progress: ProgressCallback,
+    ) -> Iterator[Segment]:
+        duration_s = speech.size / 16_000
+        pieces, _info = self.model.transcribe(
+            speech,
+            language=language,
+            beam_size=options.beam_size,
+            temperature=list(options.temperature),
+            condition_on_previous_text=False,
+            vad_filter=False,  # done once, before the engine
+            word_timestamps=options.word_timestamps,
+            initial_prompt=options.initial_prompt,
+            hotwords=options.hotwords,
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            log_prob_threshold=options.log_prob_threshold,
+            no_speech_threshold=options.no_speech_threshold,
+            hallucination_silence_threshold=options.hallucination_silence_threshold,
+            **options.extra,
+        )
+        for piece in pieces:
+            words = tuple(Word(w.start, w.end, w.word, w.probability) for w in piece.words or ())
+            progress(min(piece.end / duration_s, 1.0) if duration_s else 1.0)
+            yield Segment(piece.start, piece.end, piece.text.strip(), words=words)
+
+
+@lru_cache(maxsize=4)
+def _faster_whisper(
+    ref: str, device: str, compute_type: str, threads: int, local_only: bool
+) -> Any:
+    from faster_whisper import WhisperModel
+
+    logger.info("loading faster-whisper model %s (%s, %s)", ref, device, compute_type)
+    try:
+        return WhisperModel(
+            ref,
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=threads,
+            local_files_only=local_only,
+        )
+    except (OSError, RuntimeError, ValueError) as e:
+        raise ModelUnavailableError(f"could not load Whisper model {ref!r}: {e}") from e
+
+
+class OpenAIWhisperEngine:
+    """The reference implementation (PyTorch, float32 on CPU), on the same bundled weights."""
+
+    name = "openai-whisper"
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.multilingual = bool(model.is_multilingual)
+
+    def language_probabilities(self, speech: np.ndarray, windows: int) -> list[dict[str, float]]:
+        import whisper
+
+        results = []
+        for window in _windows(speech, windows):
+            mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(window), self.model.dims.n_mels)
+            _, probs = self.model.detect_language(mel)
+            results.append(dict(probs))
+        return results
+
+    def decode(
+        self,
+        speech: np.ndarray,
+        language: str,
+        options: TranscribeOptions,
+        progress: ProgressCallback,
+    ) -> Iterator[Segment]:
+        import whisper
+
+        prompt = " ".join(p for p in (options.hotwords, options.initial_prompt) if p) or None
+        result = whisper.transcribe(
+            self.model,
+            speech,
+            language=language,
+            beam_size=options.beam_size,
+            best_of=options.beam_size,
+            temperature=tuple(options.temperature),
+            condition_on_previous_text=False,
+            word_timestamps=options.word_timestamps,
+            initial_prompt=prompt,
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            logprob_threshold=options.log_prob_threshold,
+            no_speech_threshold=options.no_speech_threshold,
+            hallucination_silence_threshold=options.hallucination_silence_threshold,
+            fp16=self.model.device.type == "cuda",
+            verbose=None,
+        )
+        for piece in result["segments"]:
+            words = tuple(
+                Word(float(w["start"]), float(w["end"]), w["word"], float(w["probability"]))
+                for w in piece.get("words") or ()
+            )
+            yield Segment(
+                float(piece["start"]), float(piece["end"]), piece["text"].strip(), words=words
+            )
+        progress(1.0)
+
+
+@lru_cache(maxsize=2)
+def _openai_whisper(checkpoint: str, threads: int, device: str) -> Any:
+    try:
+        import torch
+        import whisper
+    except ImportError as e:
+        raise ModelUnavailableError(
+            "the openai-whisper engine is not installed: pip install torch==2.13.0 && "
+            "pip install --no-deps openai-whisper==20250625 more-itertools tiktoken numba"
+        ) from e
+    if threads:
+        torch.set_num_threads(threads)
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    model = whisper.load_model(checkpoint, device=device)
+    heads = state.get("ridealong_alignment_heads")
+    if heads:
+        mask = torch.zeros(model.dims.n_text_layer, model.dims.n_text_head, dtype=torch.bool)
+        for layer, head in heads:
+            mask[layer, head] = True
+        model.register_buffer("alignment_heads", mask.to_sparse().to(device), persistent=False)
+    return model
+
+
+def openai_checkpoint(options: TranscribeOptions) -> Path:
+    """The .pt for `options.model`, exported from the CTranslate2 weights on first use."""
+    from models.openai_export import export_openai_checkpoint
+
+    folder = Path(_resolve(options))
+    if not folder.is_dir():
+        raise ModelUnavailableError(
+            f"the openai-whisper engine needs local weights; {options.model!r} is a hub name"
+        )
+    cache = options.model_cache_dir or default_cache_dir()
+    target = cache / f"{Path(options.model).name}-openai.pt"
+    stamp = target.with_suffix(".source")
+    source = f"{(folder / 'model.bin').resolve()}:{(folder / 'model.bin').stat().st_size}"
+    if not target.is_file() or not stamp.is_file() or stamp.read_text() != source:
+        export_openai_checkpoint(folder, target)
+        stamp.write_text(source)
+    return target
+
+
+def _load_faster(options: TranscribeOptions) -> Engine:
+    model = _faster_whisper(
+        _resolve(options),
+        options.device,
+        options.compute_type,
+        options.cpu_threads,
+        not options.allow_downloads,
+    )
+    return FasterWhisperEngine(model)
+
+
+def _load_openai(options: TranscribeOptions) -> Engine:
+    device = options.device
+    if device == "auto":
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    checkpoint = str(openai_checkpoint(options))
+    return OpenAIWhisperEngine(_openai_whisper(checkpoint, options.cpu_threads, device))
+
+
+ENGINES: dict[str, Callable[[TranscribeOptions], Engine]] = {
+    "faster-whisper": _load_faster,
+    "openai-whisper": _load_openai,
+}
+
+
+def get_engine(options: TranscribeOptions) -> Engine:
+    try:
+        loader = ENGINES[options.engine]
+    except KeyError:
+        raise TranscriptionError(
+            f"unknown engine {options.engine!r}; choose from {', '.join(ENGINES)}"
+        ) from None
+    return loader(options)
