@@ -40,6 +40,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.engines
 
 samples: $(STAMP)
 	$(BIN)/python -m samples.voice

@@ -60,6 +60,7 @@ class Recording(Base):
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)
     duration_s: Mapped[float | None] = mapped_column(Float)
     language_requested: Mapped[str] = mapped_column(String(8), default="auto")
+    glossary: Mapped[str | None] = mapped_column(Text)  # extra decoder hints, comma-separated
     language: Mapped[str | None] = mapped_column(String(8))
     model: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16), default=Status.queued, index=True)

@@ -54,6 +54,7 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
             return
         audio_path = LocalBlobStore(settings.blob_dir).path(recording.blob_key)
         language = recording.language_requested
+        glossary = recording.glossary
         attempts = recording.attempts + 1
     _set(
         database,
@@ -76,7 +77,8 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
                 raise RecordingGone(recording_id)
 
     try:
-        transcript = transcribe(audio_path, settings.transcribe_options(language), on_progress)
+        options = settings.transcribe_options(language, glossary)
+        transcript = transcribe(audio_path, options, on_progress)
         terms = count_terms(utterances_from_transcript(transcript, recording_id), recording_id)
     except RecordingGone:
         logger.info("recording %s was deleted while processing", recording_id)

@@ -39,6 +39,9 @@ def upload_recording(
     customer: Annotated[str | None, Form()] = None,
     recorded_at: Annotated[date | None, Form()] = None,
     language: Annotated[str, Form(description="nl, en or auto")] = "auto",
+    glossary: Annotated[
+        str | None, Form(description="product and brand words said in it, comma-separated")
+    ] = None,
 ) -> RecordingCreated:
     """Store a recording and queue it for transcription and analysis."""
     meta = service.NewRecording(
@@ -48,6 +51,7 @@ def upload_recording(
         customer=customer,
         recorded_at=recorded_at,
         language=(language or "auto").strip().lower(),
+        glossary=glossary,
     )
     recording = submit_recording(state(request), session, file, meta)
     return RecordingCreated(id=recording.id, status=recording.status)

@@ -46,6 +46,7 @@ def upload(
     customer: Annotated[str | None, Form()] = None,
     recorded_at: Annotated[str | None, Form()] = None,
     language: Annotated[str, Form()] = "auto",
+    glossary: Annotated[str | None, Form()] = None,
 ) -> Response:
     form = {
         "title": title or "",
@@ -53,6 +54,7 @@ def upload(
         "customer": customer or "",
         "recorded_at": recorded_at or "",
         "language": language,
+        "glossary": glossary or "",
         "consent": consent,
     }
     try:
@@ -69,6 +71,7 @@ def upload(
             customer=customer,
             recorded_at=when,
             language=(language or "auto").strip().lower(),
+            glossary=glossary,
         )
         recording = submit_recording(state(request), session, file, meta)
     except (ServiceError, UploadTooLarge) as e:

@@ -29,6 +29,7 @@ class RecordingOut(BaseModel):
     error: str | None
     language: str | None
     language_requested: str
+    glossary: str | None = None
     duration_s: float | None
     salesperson: str | None
     customer: str | None

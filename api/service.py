@@ -61,6 +61,7 @@ class NewRecording:
     customer: str | None = None
     recorded_at: date | None = None
     language: str = "auto"
+    glossary: str | None = None  # product/brand words for this recording, comma-separated
 
 
 def safe_filename(name: str | None) -> str:
@@ -129,6 +130,7 @@ def create_recording(
         size_bytes=blob.size_bytes,
         duration_s=info.duration_s or None,
         language_requested=meta.language,
+        glossary=_clean(meta.glossary, 2000),
         status=Status.queued,
         progress=0.0,
         attempts=0,

@@ -63,13 +63,16 @@ class Settings(BaseSettings):
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
 
-    def transcribe_options(self, language: str | None = None) -> TranscribeOptions:
+    def transcribe_options(
+        self, language: str | None = None, extra_glossary: str | None = None
+    ) -> TranscribeOptions:
+        words = self.glossary_words + [w.strip() for w in (extra_glossary or "").split(",")]
         return TranscribeOptions(
             language=language or self.language,
             languages=tuple(x.strip() for x in self.languages.split(",") if x.strip()),
             model=self.model,
             engine=self.engine,
-            hotwords=glossary_prompt(self.glossary_words) or None,
+            hotwords=glossary_prompt(w for w in words if w) or None,
             device=self.device,
             compute_type=self.compute_type,
             cpu_threads=self.cpu_threads,

@@ -88,3 +88,55 @@ def api_client(settings: Settings) -> Iterator[tuple[object, str]]:
             key = create_api_key(session, "tests")
         client.headers["Authorization"] = f"Bearer {key}"
         yield client, key
+
+
+_UNITS = ["nul", "een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien",
+          "elf", "twaalf", "dertien", "veertien", "vijftien", "zestien", "zeventien", "achttien",
+          "negentien"]  # fmt: skip
+_TENS = ["", "", "twintig", "dertig", "veertig", "vijftig", "zestig", "zeventig", "tachtig",
+         "negentig"]  # fmt: skip
+
+
+def dutch_number(n: int) -> str:
+    """Dutch words for 0..9999, the way the references write numbers ("vijfenvijftig")."""
+    if n < 20:
+        return _UNITS[n]
+    if n < 100:
+        unit, ten = n % 10, _TENS[n // 10]
+        return (
+            ten
+            if unit == 0
+            else f"{_UNITS[unit]}{'ën' if _UNITS[unit].endswith('e') else 'en'}{ten}"
+        )
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        head = "honderd" if hundreds == 1 else f"{_UNITS[hundreds]}honderd"
+        return head + (dutch_number(rest) if rest else "")
+    thousands, rest = divmod(n, 1000)
+    head = "duizend" if thousands == 1 else f"{dutch_number(thousands)}duizend"
+    return head + (dutch_number(rest) if rest else "")
+
+
+def spell_numbers_nl(text: str) -> str:
+    """Replace digits by Dutch number words, so "55 euro" scores like "vijfenvijftig euro"."""
+    return re.sub(
+        r"\d+", lambda m: dutch_number(int(m.group())) if len(m.group()) <= 4 else m.group(), text
+    )
+
+
+def wer_nl(reference: str, hypothesis: str) -> float:
+    """WER with the MANIFEST's normalisation; digits may stand for number words."""
+    return wer(reference, spell_numbers_nl(hypothesis))
+
+
+def telephone_noisy(samples: np.ndarray, snr_db: float = 15.0, seed: int = 0) -> np.ndarray:
+    """Phone-line version of 16 kHz audio: 300-3400 Hz, 8 kHz rate, white noise at `snr_db`."""
+    spectrum = np.fft.rfft(samples)
+    freqs = np.fft.rfftfreq(samples.size, 1 / 16_000)
+    spectrum[(freqs < 300) | (freqs > 3400)] = 0
+    band = np.fft.irfft(spectrum, n=samples.size)[::2]  # 8 kHz after the low-pass
+    power = float(np.mean(band**2))
+    noise = np.random.default_rng(seed).standard_normal(band.size) * np.sqrt(
+        power / 10 ** (snr_db / 10)
+    )
+    return (band + noise).astype(np.float32)

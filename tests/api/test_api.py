@@ -88,6 +88,7 @@ def test_upload_queues_and_delete_removes_everything(api_client, tmp_path, setti
             "salesperson": "Mark",
             "recorded_at": "2026-11-02",
             "language": "nl",
+            "glossary": "Zonnig Dak, SolarEdge",
         },
     )
     assert response.status_code == 202
@@ -95,6 +96,7 @@ def test_upload_queues_and_delete_removes_everything(api_client, tmp_path, setti
     assert body["status"] == "queued"
     detail = client.get(f"/api/v1/recordings/{body['id']}").json()
     assert detail["filename"] == "call.m4a"  # no folders from the client
+    assert detail["glossary"] == "Zonnig Dak, SolarEdge"
     assert detail["title"] == "<b>Bezoek</b>" and detail["recorded_at"] == "2026-11-02"
     assert (
         detail["status"] == "queued"

@@ -1,0 +1,45 @@
+"""Quality on the shared Dutch recordings (WER: lower case, no punctuation, digits allowed)."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import reference_text, telephone_noisy, wer_nl, write_audio
+from transcribe import decode_audio, transcribe
+
+pytestmark = pytest.mark.slow
+
+
+def test_dutch_dialogue_and_female_monologue(shared_audio: Path) -> None:
+    folder = shared_audio / "nl_constructed"
+    dialogue = transcribe(folder / "nl_dialogue_sales_constructed_16k.wav")
+    assert (
+        wer_nl(reference_text(folder / "nl_dialogue_sales_constructed.ref.txt"), dialogue.text)
+        <= 0.14
+    )
+    female = transcribe(folder / "nl_monologue_female_16k.wav")
+    assert wer_nl(reference_text(folder / "nl_monologue_female.ref.txt"), female.text) <= 0.11
+
+
+@pytest.mark.parametrize(("suffix", "codec"), [(".mp3", "libmp3lame"), (".m4a", "aac")])
+def test_compressed_uploads_transcribe_like_the_wav(
+    shared_audio: Path, tmp_path: Path, suffix: str, codec: str
+) -> None:
+    folder = shared_audio / "nl_constructed"
+    reference = reference_text(folder / "nl_dialogue_sales_constructed.ref.txt")
+    encoded = write_audio(
+        decode_audio(folder / "nl_dialogue_sales_constructed_16k.wav"),
+        tmp_path / f"d{suffix}",
+        codec,
+    )
+    assert wer_nl(reference, transcribe(encoded).text) <= 0.20
+
+
+def test_telephone_band_without_noise(shared_audio: Path, tmp_path: Path) -> None:
+    folder = shared_audio / "nl_constructed"
+    phone = telephone_noisy(decode_audio(folder / "nl_monologue_female_16k.wav"), snr_db=60)
+    path = write_audio(phone, tmp_path / "phone.wav", "pcm_s16le", rate=8000)
+    assert (
+        wer_nl(reference_text(folder / "nl_monologue_female.ref.txt"), transcribe(path).text)
+        <= 0.16
+    )
