@@ -110,3 +110,13 @@ def test_transcribe_jfk_to_stdout_and_files(tmp_path: Path, shared_audio: Path) 
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["jfk.srt", "vltts_vl09647.srt"]
     assert "geld" in (out / "vltts_vl09647.srt").read_text().lower()
+
+
+@pytest.mark.slow
+def test_models_export_openai_writes_a_loadable_checkpoint(tmp_path: Path) -> None:
+    target = tmp_path / "base.pt"
+    result = ridealong("models", "export-openai", "-o", str(target), data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(target) and target.stat().st_size > 100_000_000
+    listing = ridealong("models", "list", data_dir=tmp_path).stdout
+    assert "whisper-base" in listing and "installed" in listing
