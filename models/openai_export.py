@@ -140,35 +140,34 @@ def _split(
             out[f"{block}.{name}.bias"] = bias
 
 
+def _block(out: dict[str, np.ndarray], dst: str, v: dict[str, np.ndarray], src: str) -> None:
+    """Self-attention and MLP of one residual block (encoder and decoder alike)."""
+    _split(out, f"{dst}.attn", ("query", "key", "value"), v, f"{src}/self_attention/linear_0")
+    _linear(out, f"{dst}.attn.out", v, f"{src}/self_attention/linear_1")
+    _norm(out, f"{dst}.attn_ln", v, f"{src}/self_attention/layer_norm")
+    _linear(out, f"{dst}.mlp.0", v, f"{src}/ffn/linear_0")
+    _linear(out, f"{dst}.mlp.2", v, f"{src}/ffn/linear_1")
+    _norm(out, f"{dst}.mlp_ln", v, f"{src}/ffn/layer_norm")
+
+
 def _state_dict(v: dict[str, np.ndarray], dims: _Dims) -> dict[str, np.ndarray]:
     sd: dict[str, np.ndarray] = {}
     _linear(sd, "encoder.conv1", v, "encoder/conv1")
     _linear(sd, "encoder.conv2", v, "encoder/conv2")
     sd["encoder.positional_embedding"] = v["encoder/position_encodings/encodings"]
     for i in range(dims.n_audio_layer):
-        src, dst = f"encoder/layer_{i}", f"encoder.blocks.{i}"
-        _split(sd, f"{dst}.attn", ("query", "key", "value"), v, f"{src}/self_attention/linear_0")
-        _linear(sd, f"{dst}.attn.out", v, f"{src}/self_attention/linear_1")
-        _norm(sd, f"{dst}.attn_ln", v, f"{src}/self_attention/layer_norm")
-        _linear(sd, f"{dst}.mlp.0", v, f"{src}/ffn/linear_0")
-        _linear(sd, f"{dst}.mlp.2", v, f"{src}/ffn/linear_1")
-        _norm(sd, f"{dst}.mlp_ln", v, f"{src}/ffn/layer_norm")
+        _block(sd, f"encoder.blocks.{i}", v, f"encoder/layer_{i}")
     _norm(sd, "encoder.ln_post", v, "encoder/layer_norm")
 
     sd["decoder.token_embedding.weight"] = v["decoder/embeddings/weight"]
     sd["decoder.positional_embedding"] = v["decoder/position_encodings/encodings"]
     for i in range(dims.n_text_layer):
         src, dst = f"decoder/layer_{i}", f"decoder.blocks.{i}"
-        _split(sd, f"{dst}.attn", ("query", "key", "value"), v, f"{src}/self_attention/linear_0")
-        _linear(sd, f"{dst}.attn.out", v, f"{src}/self_attention/linear_1")
-        _norm(sd, f"{dst}.attn_ln", v, f"{src}/self_attention/layer_norm")
+        _block(sd, dst, v, src)
         _linear(sd, f"{dst}.cross_attn.query", v, f"{src}/attention/linear_0")
         _split(sd, f"{dst}.cross_attn", ("key", "value"), v, f"{src}/attention/linear_1")
         _linear(sd, f"{dst}.cross_attn.out", v, f"{src}/attention/linear_2")
         _norm(sd, f"{dst}.cross_attn_ln", v, f"{src}/attention/layer_norm")
-        _linear(sd, f"{dst}.mlp.0", v, f"{src}/ffn/linear_0")
-        _linear(sd, f"{dst}.mlp.2", v, f"{src}/ffn/linear_1")
-        _norm(sd, f"{dst}.mlp_ln", v, f"{src}/ffn/layer_norm")
     _norm(sd, "decoder.ln", v, "decoder/layer_norm")
     return sd
 
