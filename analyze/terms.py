@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from analyze.text import tokenize
+from analyze.text import normalise_language, tokenize
 from transcribe.types import ROLES, Role, Transcript
 
 __all__ = [
@@ -164,7 +164,10 @@ class WordfreqFrequency:
     def __call__(self, word: str, language: str) -> float:
         from wordfreq import word_frequency
 
-        return float(word_frequency(word, language))
+        try:
+            return float(word_frequency(word, language))
+        except LookupError:  # a language wordfreq has no list for: treat every word as rare
+            return 0.0
 
 
 def utterances_from_transcript(transcript: Transcript, recording_id: str) -> list[Utterance]:
@@ -237,7 +240,8 @@ def count_terms(
         TermCount(key, dict(by_role[key]), dict(surfaces[key]), tuple(quotes[key]))
         for key in sorted(by_role)
     )
-    language = languages.most_common(1)[0][0] if languages else "nl"
+    # The language the words were tokenised as (unsupported ones fall back to Dutch).
+    language = normalise_language(languages.most_common(1)[0][0] if languages else None)
     return RecordingTerms(recording_id, language, dict(words_by_role), terms)
 
 

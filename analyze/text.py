@@ -23,6 +23,7 @@ __all__ = [
     "guess_language",
     "html_to_text",
     "is_stop",
+    "normalise_language",
     "tokenize",
 ]
 
@@ -236,7 +237,9 @@ class Token:
 def _nlp(language: str) -> Language:
     import spacy
 
-    return spacy.blank(language)
+    nlp = spacy.blank(language)
+    nlp.max_length = 50_000_000  # the rule-based tokenizer needs no memory per character
+    return nlp
 
 
 @lru_cache(maxsize=4)
@@ -248,8 +251,12 @@ def _stop_words(language: str) -> frozenset[str]:
     return frozenset(STOP_WORDS) | frozenset(_FILLERS[language])
 
 
-def _lang(language: str | None) -> str:
+def normalise_language(language: str | None) -> str:
+    """The language the analysis uses: nl or en (anything else is analysed as Dutch)."""
     return language if language in SUPPORTED_LANGUAGES else "nl"
+
+
+_lang = normalise_language
 
 
 def is_stop(word: str, language: str) -> bool:

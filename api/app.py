@@ -52,6 +52,7 @@ def submit_recording(
         upload.content_type,
         meta,
         app_state.settings.max_upload_bytes,
+        app_state.settings.max_audio_hours * 3600,
     )
     app_state.queue.enqueue(recording.id)
     return recording

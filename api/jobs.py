@@ -22,6 +22,7 @@ from analyze import count_terms, utterances_from_transcript
 from api.db import Database, Recording, Status, utcnow
 from api.settings import Settings
 from api.storage import LocalBlobStore
+from models import ModelError
 from transcribe import TranscriptionError, transcribe
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,15 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
         language = recording.language_requested
         glossary = recording.glossary
         attempts = recording.attempts + 1
+    if attempts > settings.max_attempts:
+        # Earlier tries died with the process (out of memory, killed): do not loop forever.
+        _set(
+            database,
+            recording_id,
+            status=Status.failed,
+            error=f"gave up after {settings.max_attempts} attempts that did not finish",
+        )
+        return
     _set(
         database,
         recording_id,
@@ -83,7 +93,7 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
     except RecordingGone:
         logger.info("recording %s was deleted while processing", recording_id)
         return
-    except TranscriptionError as e:
+    except (TranscriptionError, ModelError) as e:
         logger.warning("recording %s failed: %s", recording_id, e)
         _set(database, recording_id, status=Status.failed, error=str(e), progress=0.0)
         return

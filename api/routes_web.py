@@ -128,10 +128,14 @@ def recording_audio(recording_id: str, request: Request, session: SessionDep) ->
     path = state(request).blobs.path(recording.blob_key)
     if not path.exists():
         raise NotFound("the audio of this recording was removed")
-    media_type = recording.content_type
-    if not media_type or not media_type.startswith(("audio/", "video/")):
-        media_type = mimetypes.guess_type(recording.filename)[0] or "application/octet-stream"
-    return FileResponse(path, media_type=media_type)
+    # Only audio/video types, never one guessed from a user-chosen name such as x.html.
+    media_type = recording.content_type or ""
+    if not media_type.startswith(("audio/", "video/")):
+        guessed = mimetypes.guess_type(recording.filename)[0] or ""
+        media_type = (
+            guessed if guessed.startswith(("audio/", "video/")) else "application/octet-stream"
+        )
+    return FileResponse(path, media_type=media_type, headers={"X-Content-Type-Options": "nosniff"})
 
 
 @router.get("/recordings/{recording_id}/transcript.{fmt}")

@@ -108,8 +108,10 @@ class TermsOut(BaseModel):
 
 
 class SuggestionRequest(BaseModel):
-    text: str | None = Field(None, description="the page copy as plain text")
-    html: str | None = Field(None, description="the page as HTML (scripts and styles ignored)")
+    text: str | None = Field(None, max_length=2_000_000, description="the page copy as plain text")
+    html: str | None = Field(
+        None, max_length=20_000_000, description="the page as HTML (scripts and styles ignored)"
+    )
     language: Literal["nl", "en"] | None = Field(None, description="default: guessed")
     limit: int = Field(20, ge=1, le=200)
 

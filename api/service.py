@@ -17,7 +17,7 @@ from analyze import PageSuggestions, RecordingTerms, Term, rank_terms, suggest_f
 from api.db import Recording, Status, utcnow
 from api.errors import InvalidInput, NotFound
 from api.storage import BlobStore
-from transcribe import AudioDecodeError, Transcript, probe_audio
+from transcribe import AudioDecodeError, Transcript, probe_audio, whisper_languages
 
 __all__ = [
     "NewRecording",
@@ -96,12 +96,13 @@ def create_recording(
     content_type: str | None,
     meta: NewRecording,
     max_bytes: int,
+    max_duration_s: float = float("inf"),
 ) -> Recording:
     """Store the audio once and queue it. Raises InvalidInput (nothing kept) for bad input."""
     if not meta.consent:
         raise InvalidInput("consent is required: confirm that everyone recorded agreed to it")
-    if meta.language != "auto" and not re.fullmatch(r"[a-z]{2}", meta.language):
-        raise InvalidInput("language must be 'auto' or a two-letter code such as 'nl' or 'en'")
+    if meta.language != "auto" and meta.language not in whisper_languages():
+        raise InvalidInput("language must be 'auto' or a code Whisper knows, such as 'nl' or 'en'")
     blob = blobs.put(stream, max_bytes)  # raises UploadTooLarge
     referenced = session.scalar(select(func.count()).where(Recording.blob_key == blob.key))
     try:
@@ -113,6 +114,11 @@ def create_recording(
             raise InvalidInput(
                 f"{safe_filename(filename)} is not an audio file we can read: {e}"
             ) from e
+        if info.duration_s > max_duration_s:
+            raise InvalidInput(
+                f"the recording lasts {info.duration_s / 3600:.1f} h; the limit is "
+                f"{max_duration_s / 3600:g} h (RIDEALONG_MAX_AUDIO_HOURS)"
+            )
     except InvalidInput:
         if not referenced:
             blobs.delete(blob.key)

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     compute_type: str = Field("int8", description="CTranslate2 compute type")
     cpu_threads: int = Field(0, ge=0, description="0 = all cores")
     max_upload_mb: int = Field(500, gt=0, description="largest accepted upload")
+    max_audio_hours: float = Field(4.0, gt=0, description="longest accepted recording")
+    max_attempts: int = Field(3, ge=1, description="tries before a job is marked failed")
     worker_threads: int = Field(1, ge=1, description="jobs run at once by the embedded worker")
     embedded_worker: bool = Field(True, description="run the job worker inside `serve`")
 

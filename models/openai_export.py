@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import struct
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -198,7 +200,7 @@ def export_openai_checkpoint(ct2_dir: Path, target: Path) -> Path:
         "ridealong_alignment_heads": config.get("alignment_heads"),
     }
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_suffix(".tmp")
+    staging = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     torch.save(checkpoint, staging)
     staging.replace(target)
     logger.info("exported %s (%d tensors) to %s", ct2_dir.name, len(state), target)

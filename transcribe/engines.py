@@ -8,6 +8,7 @@ engine loads its model once per configuration (`functools.lru_cache`).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -15,8 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from models import ModelUnavailableError as _ModelsUnavailable
-from models import default_cache_dir, resolve_whisper
+from models import ModelError, default_cache_dir, resolve_whisper
 from transcribe.errors import ModelUnavailableError, TranscriptionError
 from transcribe.types import Segment, Word
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ENGINES", "Engine", "get_engine"]
+__all__ = ["ENGINES", "Engine", "get_engine", "whisper_languages"]
 
 WINDOW_S = 30  # Whisper's input window
 ProgressCallback = Callable[[float], None]
@@ -52,6 +52,13 @@ class Engine(Protocol):
         ...
 
 
+def whisper_languages() -> frozenset[str]:
+    """The language codes Whisper can be told to transcribe."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    return frozenset(_LANGUAGE_CODES)
+
+
 def _resolve(options: TranscribeOptions) -> str:
     try:
         return resolve_whisper(
@@ -59,7 +66,7 @@ def _resolve(options: TranscribeOptions) -> str:
             cache_dir=options.model_cache_dir or default_cache_dir(),
             allow_downloads=options.allow_downloads,
         )
-    except _ModelsUnavailable as e:
+    except ModelError as e:  # missing, damaged or unknown weights: say which fix applies
         raise ModelUnavailableError(str(e)) from e
 
 
@@ -264,6 +271,9 @@ ENGINES: dict[str, Callable[[TranscribeOptions], Engine]] = {
 }
 
 
+_LOAD_LOCK = threading.Lock()  # one thread at a time assembles, exports or loads weights
+
+
 def get_engine(options: TranscribeOptions) -> Engine:
     try:
         loader = ENGINES[options.engine]
@@ -271,4 +281,8 @@ def get_engine(options: TranscribeOptions) -> Engine:
         raise TranscriptionError(
             f"unknown engine {options.engine!r}; choose from {', '.join(ENGINES)}"
         ) from None
-    return loader(options)
+    with _LOAD_LOCK:
+        try:
+            return loader(options)
+        except ModelError as e:
+            raise ModelUnavailableError(str(e)) from e

@@ -123,3 +123,12 @@ def test_counts_survive_a_round_trip_through_json() -> None:
 
     stats = count_terms([Utterance("r1", "Offertes en offertes", "customer", 0.0, 1.0)], "r1")
     assert RecordingTerms.from_dict(stats.to_dict()) == stats
+
+
+def test_a_language_without_word_lists_does_not_break_ranking() -> None:
+    stats = count_terms([Utterance("r1", "Salve, quid agis offerte", language="la")], "r1")
+    assert stats.language == "nl"  # analysed (and stored) as the Dutch fallback
+    from analyze import WordfreqFrequency
+
+    assert WordfreqFrequency()("salve", "xx") == 0.0  # wordfreq raises LookupError here
+    assert rank_terms([stats])  # no LookupError

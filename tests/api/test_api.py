@@ -205,3 +205,73 @@ def test_api_docs_work_offline(api_client) -> None:
     assert client.get(src).status_code == 200
     schema = client.get("/openapi.json").json()
     assert "/api/v1/recordings" in schema["paths"] and "/api/v1/terms" in schema["paths"]
+
+
+def test_unknown_language_codes_are_refused(api_client, tmp_path) -> None:
+    client, _ = api_client
+    audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+    response = client.post(
+        "/api/v1/recordings",
+        files={"file": ("a.wav", audio, "audio/wav")},
+        data={"consent": "true", "language": "xx"},
+    )
+    assert response.status_code == 422 and "language" in response.json()["detail"]
+
+
+def test_recordings_longer_than_the_limit_are_refused(tmp_path) -> None:
+    short = Settings(data_dir=tmp_path / "d", max_audio_hours=1 / 3600)  # type: ignore[call-arg]
+    with TestClient(create_app(short, start_worker=False)) as client:
+        from api.auth import create_api_key
+        from api.db import get_database
+
+        with get_database(short.sqlalchemy_url).session() as s:
+            client.headers["Authorization"] = f"Bearer {create_api_key(s, 't')}"
+        audio = write_audio(tone(3.0), tmp_path / "long.wav", "pcm_s16le").read_bytes()
+        response = client.post(
+            "/api/v1/recordings",
+            files={"file": ("long.wav", audio, "audio/wav")},
+            data={"consent": "true"},
+        )
+        assert response.status_code == 422 and "limit" in response.json()["detail"]
+        assert [p for p in short.blob_dir.rglob("*") if p.is_file()] == []
+
+
+def test_audio_is_never_served_as_html(api_client, tmp_path) -> None:
+    client, _ = api_client
+    audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+    created = client.post(
+        "/api/v1/recordings",
+        files={"file": ("x.html", audio, "text/html")},
+        data={"consent": "true"},
+    ).json()
+    served = client.get(f"/recordings/{created['id']}/audio")
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "application/octet-stream"
+    assert served.headers["x-content-type-options"] == "nosniff"
+
+
+def test_jobs_that_keep_dying_are_given_up(api_client, tmp_path, settings) -> None:
+    from sqlalchemy import update
+
+    from api.db import Recording, get_database
+    from api.jobs import process_recording
+
+    client, _ = api_client
+    audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+    created = client.post(
+        "/api/v1/recordings",
+        files={"file": ("a.wav", audio, "audio/wav")},
+        data={"consent": "true"},
+    ).json()
+    database = get_database(settings.sqlalchemy_url)
+    with database.session.begin() as session:  # three earlier tries died with their process
+        session.execute(update(Recording).where(Recording.id == created["id"]).values(attempts=3))
+    process_recording(settings, database, created["id"])
+    detail = client.get(f"/api/v1/recordings/{created['id']}").json()
+    assert detail["status"] == "failed" and "gave up after 3 attempts" in detail["error"]
+
+
+def test_oversized_page_copy_is_a_clear_422(api_client) -> None:
+    client, _ = api_client
+    response = client.post("/api/v1/suggestions", json={"text": "offerte " * 300_000})
+    assert response.status_code == 422

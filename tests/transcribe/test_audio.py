@@ -59,3 +59,12 @@ def test_truncated_mp3_keeps_what_decoded(tmp_path: Path) -> None:
     cut.write_bytes(data[: len(data) // 2])
     samples = decode_audio(cut)
     assert 1.0 < samples.size / 16_000 < 2.0
+
+
+def test_a_stream_that_changes_sample_rate_midway_decodes_whole(tmp_path: Path) -> None:
+    first = write_audio(tone(2.0, 44_100), tmp_path / "a.mp3", "libmp3lame", 44_100)
+    second = write_audio(tone(2.0, 22_050, 660.0), tmp_path / "b.mp3", "libmp3lame", 22_050)
+    joined = tmp_path / "joined.mp3"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())  # as `cat a.mp3 b.mp3` makes
+    samples = decode_audio(joined)
+    assert abs(samples.size / 16_000 - 4.0) < 0.2

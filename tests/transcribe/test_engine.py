@@ -63,3 +63,10 @@ def test_unsure_detection_keeps_the_main_language(tmp_path: Path) -> None:
     ]
     audio = np.concatenate([speak(line, "nl+f4", tmp_path) for line in lines])
     assert transcribe(audio, TranscribeOptions(languages=("nl", "en"))).language == "nl"
+
+
+@pytest.mark.slow
+def test_english_only_model_labels_its_output_english(shared_audio: Path) -> None:
+    options = TranscribeOptions(model="whisper-tiny.en", language="nl")
+    transcript = transcribe(shared_audio / "en" / "jfk.flac", options)
+    assert transcript.language == "en" and "country" in transcript.text.lower()
