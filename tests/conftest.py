@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -73,21 +75,27 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
 
 
-@pytest.fixture
-def api_client(settings: Settings) -> Iterator[tuple[object, str]]:
-    """A TestClient on a fresh app without the worker, and a valid API key."""
+@contextmanager
+def authorised_client(settings: Settings, *, worker: bool = False) -> Iterator[tuple[Any, str]]:
+    """A TestClient on a fresh app for `settings`, sending a valid API key; and the key."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app
     from api.auth import create_api_key
     from api.db import get_database
 
-    app = create_app(settings, start_worker=False)
-    with TestClient(app) as client:
+    with TestClient(create_app(settings, start_worker=worker)) as client:
         with get_database(settings.sqlalchemy_url).session() as session:
             key = create_api_key(session, "tests")
         client.headers["Authorization"] = f"Bearer {key}"
         yield client, key
+
+
+@pytest.fixture
+def api_client(settings: Settings) -> Iterator[tuple[Any, str]]:
+    """An authorised TestClient on a fresh app without the worker, and its API key."""
+    with authorised_client(settings) as pair:
+        yield pair
 
 
 _UNITS = ["nul", "een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien",

@@ -5,12 +5,17 @@ import time
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.demo import prepare_demo
 from api.settings import Settings
-from tests.conftest import reference_text, tone, wer, write_audio
+from tests.conftest import authorised_client, reference_text, tone, wer, write_audio
+
+
+def upload(client, payload: bytes, name: str = "a.wav", content_type: str = "audio/wav", **form):
+    """POST a recording with consent given; `form` adds or overrides fields."""
+    data = {"consent": "true", **form}
+    files = {"file": (name, payload, content_type)}
+    return client.post("/api/v1/recordings", files=files, data=data)
 
 
 def test_health_needs_no_key(api_client) -> None:
@@ -44,11 +49,7 @@ def test_upload_without_consent_is_refused_and_nothing_kept(api_client, tmp_path
 
 def test_text_named_mp3_is_refused_with_a_reason(api_client, settings) -> None:
     client, _ = api_client
-    response = client.post(
-        "/api/v1/recordings",
-        files={"file": ("notes.mp3", b"Dit zijn notities, geen audio.\n" * 40, "audio/mpeg")},
-        data={"consent": "true"},
-    )
+    response = upload(client, b"Dit zijn notities, geen audio.\n" * 40, "notes.mp3", "audio/mpeg")
     assert response.status_code == 422
     assert "notes.mp3 is not an audio file" in response.json()["detail"]
     assert [p for p in settings.blob_dir.rglob("*") if p.is_file()] == []
@@ -56,23 +57,10 @@ def test_text_named_mp3_is_refused_with_a_reason(api_client, settings) -> None:
 
 def test_empty_and_oversize_uploads(tmp_path) -> None:
     small = Settings(data_dir=tmp_path / "d", max_upload_mb=1)  # type: ignore[call-arg]
-    with TestClient(create_app(small, start_worker=False)) as client:
-        from api.auth import create_api_key
-        from api.db import get_database
-
-        with get_database(small.sqlalchemy_url).session() as s:
-            client.headers["Authorization"] = f"Bearer {create_api_key(s, 't')}"
-        empty = client.post(
-            "/api/v1/recordings",
-            files={"file": ("e.wav", b"", "audio/wav")},
-            data={"consent": "true"},
-        )
+    with authorised_client(small) as (client, _):
+        empty = upload(client, b"", "e.wav", "audio/wav")
         assert empty.status_code == 422 and "empty" in empty.json()["detail"]
-        big = client.post(
-            "/api/v1/recordings",
-            files={"file": ("b.wav", b"0" * (2 * 1024 * 1024), "audio/wav")},
-            data={"consent": "true"},
-        )
+        big = upload(client, b"0" * (2 * 1024 * 1024), "b.wav", "audio/wav")
         assert big.status_code == 413
 
 
@@ -150,19 +138,10 @@ def test_terms_and_suggestions_on_the_demo_data(api_client, settings) -> None:
 
 @pytest.mark.slow
 def test_shared_dutch_dialogue_end_to_end(settings, shared_audio: Path) -> None:
-    from api.auth import create_api_key
-    from api.db import get_database
-
     folder = shared_audio / "nl_constructed"
-    with TestClient(create_app(settings)) as client:  # with the embedded worker
-        with get_database(settings.sqlalchemy_url).session() as s:
-            client.headers["Authorization"] = f"Bearer {create_api_key(s, 't')}"
+    with authorised_client(settings, worker=True) as (client, _):
         wav = (folder / "nl_dialogue_sales_constructed_16k.wav").read_bytes()
-        created = client.post(
-            "/api/v1/recordings",
-            files={"file": ("dialoog.wav", wav, "audio/wav")},
-            data={"consent": "true"},
-        ).json()
+        created = upload(client, wav, "dialoog.wav", "audio/wav").json()
         seen = set()
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
@@ -210,28 +189,15 @@ def test_api_docs_work_offline(api_client) -> None:
 def test_unknown_language_codes_are_refused(api_client, tmp_path) -> None:
     client, _ = api_client
     audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
-    response = client.post(
-        "/api/v1/recordings",
-        files={"file": ("a.wav", audio, "audio/wav")},
-        data={"consent": "true", "language": "xx"},
-    )
+    response = upload(client, audio, "a.wav", "audio/wav", language="xx")
     assert response.status_code == 422 and "language" in response.json()["detail"]
 
 
 def test_recordings_longer_than_the_limit_are_refused(tmp_path) -> None:
     short = Settings(data_dir=tmp_path / "d", max_audio_hours=1 / 3600)  # type: ignore[call-arg]
-    with TestClient(create_app(short, start_worker=False)) as client:
-        from api.auth import create_api_key
-        from api.db import get_database
-
-        with get_database(short.sqlalchemy_url).session() as s:
-            client.headers["Authorization"] = f"Bearer {create_api_key(s, 't')}"
+    with authorised_client(short) as (client, _):
         audio = write_audio(tone(3.0), tmp_path / "long.wav", "pcm_s16le").read_bytes()
-        response = client.post(
-            "/api/v1/recordings",
-            files={"file": ("long.wav", audio, "audio/wav")},
-            data={"consent": "true"},
-        )
+        response = upload(client, audio, "long.wav", "audio/wav")
         assert response.status_code == 422 and "limit" in response.json()["detail"]
         assert [p for p in short.blob_dir.rglob("*") if p.is_file()] == []
 
@@ -239,11 +205,7 @@ def test_recordings_longer_than_the_limit_are_refused(tmp_path) -> None:
 def test_audio_is_never_served_as_html(api_client, tmp_path) -> None:
     client, _ = api_client
     audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
-    created = client.post(
-        "/api/v1/recordings",
-        files={"file": ("x.html", audio, "text/html")},
-        data={"consent": "true"},
-    ).json()
+    created = upload(client, audio, "x.html", "text/html").json()
     served = client.get(f"/recordings/{created['id']}/audio")
     assert served.status_code == 200
     assert served.headers["content-type"] == "application/octet-stream"
@@ -258,11 +220,7 @@ def test_jobs_that_keep_dying_are_given_up(api_client, tmp_path, settings) -> No
 
     client, _ = api_client
     audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
-    created = client.post(
-        "/api/v1/recordings",
-        files={"file": ("a.wav", audio, "audio/wav")},
-        data={"consent": "true"},
-    ).json()
+    created = upload(client, audio, "a.wav", "audio/wav").json()
     database = get_database(settings.sqlalchemy_url)
     with database.session.begin() as session:  # three earlier tries died with their process
         session.execute(update(Recording).where(Recording.id == created["id"]).values(attempts=3))
