@@ -8,7 +8,6 @@ PyPI) splits the text; simplemma's lookup tables give lemmas, so that "offertes"
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -351,10 +350,3 @@ def html_to_text(html: str) -> str:
     parser.close()
     lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
     return "\n".join(line for line in lines if line)
-
-
-def iter_sentences(text: str) -> Iterator[str]:
-    """Rough sentence split on end punctuation; enough for quotes and questions."""
-    for part in re.split(r"(?<=[.!?])\s+", text):
-        if part.strip():
-            yield part.strip()

@@ -3,7 +3,7 @@
 __all__ = ["create_app"]
 
 
-def create_app(*args, **kwargs):  # noqa: ANN002, ANN003 - passed through
+def create_app(*args, **kwargs):
     """Build the FastAPI app (imported lazily so `import api` stays cheap)."""
     from api.app import create_app as _create_app
 

@@ -80,7 +80,7 @@ def get_recording(recording_id: str, session: SessionDep) -> RecordingOut:
 def get_transcript(
     recording_id: str,
     session: SessionDep,
-    format: Literal["json", "txt", "srt", "vtt"] = "json",  # noqa: A002 - the API's name
+    format: Literal["json", "txt", "srt", "vtt"] = "json",  # the query parameter's name
 ) -> Response:
     transcript = service.get_transcript(session, recording_id)
     if format == "json":
