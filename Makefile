@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q -U pip
 	$(PIP) install -q --no-compile torch==2.13.0
-	$(PIP) install -q --no-compile -c constraints.txt -e '.[dev,openai-whisper]'
-	$(PIP) install -q --no-compile --no-deps -c constraints.txt openai-whisper==20250625
+	$(PIP) install -q --no-compile -c constraints.txt -e '.[dev,openai-whisper,speakers]'
+	$(PIP) install -q --no-compile --no-deps -c constraints.txt openai-whisper==20250625 resemblyzer==0.1.4
 	$(BIN)/python -c "import torch, sys; v = torch.__version__; sys.exit(0 if v.endswith('+cpu') else 'torch is ' + v + ', expected the CPU build')"
 	! $(PIP) show -q triton 2>/dev/null
 	touch $(STAMP)

@@ -76,6 +76,8 @@ class Recording(Base):
     # Large JSON documents, loaded only when asked for.
     transcript_json: Mapped[str | None] = deferred(mapped_column(Text))
     terms_json: Mapped[str | None] = deferred(mapped_column(Text))
+    # A transcription's finished part (transcribe.Checkpoint) while its job runs.
+    checkpoint_json: Mapped[str | None] = deferred(mapped_column(Text))
 
 
 class ApiKey(Base):

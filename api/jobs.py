@@ -23,7 +23,7 @@ from api.db import Database, Recording, Status, utcnow
 from api.settings import Settings
 from api.storage import LocalBlobStore
 from models import ModelError
-from transcribe import TranscriptionError, transcribe
+from transcribe import Checkpoint, TranscriptionError, transcribe
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,18 @@ def _set(database: Database, recording_id: str, **values: Any) -> bool:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _checkpoint(document: str | None, model: str) -> Checkpoint | None:
+    """The stored checkpoint, if it was made with the same model and still reads."""
+    if not document:
+        return None
+    try:
+        data = json.loads(document)
+        return Checkpoint.from_dict(data) if data.get("model") == model else None
+    except (ValueError, KeyError, TypeError):
+        logger.warning("ignoring an unreadable checkpoint")
+        return None
+
+
 def process_recording(settings: Settings, database: Database, recording_id: str) -> None:
     """Transcribe and analyse one recording; idempotent (a re-run replaces its outputs)."""
     with database.session() as session:
@@ -56,6 +68,7 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
         audio_path = LocalBlobStore(settings.blob_dir).path(recording.blob_key)
         language = recording.language_requested
         glossary = recording.glossary
+        resume = _checkpoint(recording.checkpoint_json, settings.model)
         attempts = recording.attempts + 1
     if attempts > settings.max_attempts:
         # Earlier tries died with the process (out of memory, killed): do not loop forever.
@@ -86,9 +99,21 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
             if not _set(database, recording_id, progress=round(0.95 * fraction, 3)):
                 raise RecordingGone(recording_id)
 
+    def on_checkpoint(checkpoint: Checkpoint) -> None:
+        # Written after each chunk of a long recording: a killed job resumes from here.
+        document = {"model": settings.model, **checkpoint.to_dict()}
+        if not _set(
+            database, recording_id, checkpoint_json=json.dumps(document, ensure_ascii=False)
+        ):
+            raise RecordingGone(recording_id)
+
     try:
         options = settings.transcribe_options(language, glossary)
-        transcript = transcribe(audio_path, options, on_progress)
+        if resume is not None:
+            logger.info("recording %s resumes at %.0f s", recording_id, resume.done_s)
+        transcript = transcribe(
+            audio_path, options, on_progress, resume=resume, on_checkpoint=on_checkpoint
+        )
         terms = count_terms(utterances_from_transcript(transcript, recording_id), recording_id)
     except RecordingGone:
         logger.info("recording %s was deleted while processing", recording_id)
@@ -116,6 +141,7 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
         model=transcript.model,
         transcript_json=json.dumps(transcript.to_dict(), ensure_ascii=False),
         terms_json=json.dumps(terms.to_dict(), ensure_ascii=False),
+        checkpoint_json=None,
         updated_at=utcnow(),
     )
     logger.info("recording %s done (%.1f s of audio)", recording_id, transcript.duration_s)

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     device: str = Field("cpu", description="cpu, cuda or auto")
     compute_type: str = Field("int8", description="CTranslate2 compute type")
     cpu_threads: int = Field(0, ge=0, description="0 = all cores")
+    chunk_s: float = Field(
+        600.0, ge=30, description="seconds transcribed at a time: bounds memory, sets resume points"
+    )
     max_upload_mb: int = Field(500, gt=0, description="largest accepted upload")
     max_audio_hours: float = Field(4.0, gt=0, description="longest accepted recording")
     max_attempts: int = Field(3, ge=1, description="tries before a job is marked failed")
@@ -78,6 +81,7 @@ class Settings(BaseSettings):
             device=self.device,
             compute_type=self.compute_type,
             cpu_threads=self.cpu_threads,
+            chunk_s=self.chunk_s,
             allow_downloads=self.allow_downloads,
             model_cache_dir=self.model_dir or default_cache_dir(),
         )

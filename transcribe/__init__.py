@@ -3,9 +3,10 @@
 Engines load lazily: importing this package loads no model and no ASR library.
 """
 
-from transcribe.audio import SAMPLE_RATE, AudioInfo, decode_audio, probe_audio
+from transcribe.audio import SAMPLE_RATE, AudioInfo, decode_audio, iter_audio, probe_audio
 from transcribe.engine import (
     NO_SPEECH_NOTE,
+    Checkpoint,
     TranscribeOptions,
     choose_language,
     load_model,
@@ -23,6 +24,7 @@ __all__ = [
     "ENGINES",
     "AudioDecodeError",
     "AudioInfo",
+    "Checkpoint",
     "ModelUnavailableError",
     "Role",
     "Engine",
@@ -34,6 +36,7 @@ __all__ = [
     "Word",
     "choose_language",
     "decode_audio",
+    "iter_audio",
     "load_model",
     "probe_audio",
     "speech_regions",

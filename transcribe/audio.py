@@ -7,9 +7,10 @@ of video files. Output is what Whisper wants: mono float32 at 16 kHz.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from transcribe.errors import AudioDecodeError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SAMPLE_RATE", "AudioInfo", "decode_audio", "probe_audio"]
+__all__ = ["SAMPLE_RATE", "AudioInfo", "decode_audio", "iter_audio", "probe_audio"]
 
 SAMPLE_RATE = 16_000  # Hz, Whisper's input rate
 _MAX_BAD_PACKETS = 200  # undecodable packets skipped before giving up on the rest
@@ -75,21 +76,65 @@ def probe_audio(source: Source) -> AudioInfo:
         container.close()
 
 
-def decode_audio(source: Source, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Decode the first audio stream to mono float32 at `sample_rate`.
+def decode_audio(source: Source, sample_rate: int = SAMPLE_RATE, channels: int = 1) -> np.ndarray:
+    """Decode the first audio stream to float32 at `sample_rate`: shape (n,) for mono,
+    (n, channels) otherwise.
 
     Raises AudioDecodeError for anything that is not decodable audio. A file whose audio
     is empty decodes to an empty array (the caller decides what that means).
     """
+    blocks = list(iter_audio(source, sample_rate, channels))
+    if not blocks:
+        shape = (0,) if channels == 1 else (0, channels)
+        return np.zeros(shape, dtype=np.float32)
+    return np.concatenate(blocks).astype(np.float32, copy=False)
+
+
+def iter_audio(
+    source: Source, sample_rate: int = SAMPLE_RATE, channels: int = 1, block_s: float = 0.0
+) -> Iterator[np.ndarray]:
+    """Decode the first audio stream in blocks, so long recordings never sit whole in memory.
+
+    Blocks hold `block_s` seconds each (the last one less); with `block_s=0` they are the
+    decoder's own frames. Shapes as in `decode_audio`. Damaged packets are skipped; a stream
+    that changes rate or channel count midway (joined files) is resampled seamlessly.
+    """
     import av
 
+    layout = {1: "mono", 2: "stereo"}.get(channels)
+    if layout is None:
+        raise ValueError(f"channels must be 1 or 2, not {channels}")
+    block_size = int(block_s * sample_rate)
+    pending: list[np.ndarray] = []
+    pending_size = 0
+
+    def to_array(frame: Any) -> np.ndarray:
+        data = frame.to_ndarray().reshape(-1)  # packed float: interleaved channels
+        return data if channels == 1 else data.reshape(-1, channels)
+
+    def collect(frames: list[Any]) -> Iterator[np.ndarray]:
+        nonlocal pending_size
+        for frame in frames:
+            array = to_array(frame)
+            if block_size <= 0:
+                yield array
+                continue
+            pending.append(array)
+            pending_size += len(array)
+            while pending_size >= block_size:
+                joined = np.concatenate(pending)
+                yield joined[:block_size]
+                rest = joined[block_size:]
+                pending[:] = [rest] if len(rest) else []
+                pending_size = len(rest)
+
     container = _open(source)
-    chunks: list[np.ndarray] = []
+    decoded_any = False
     try:
         if not container.streams.audio:
             raise AudioDecodeError("the file has no audio track")
         stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+        resampler = av.AudioResampler(format="flt", layout=layout, rate=sample_rate)
         shape = None  # (format, layout, rate) the resampler was set up for
         bad_packets = 0
         last_error: Exception | None = None
@@ -108,20 +153,22 @@ def decode_audio(source: Source, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
                     frame_shape = (frame.format.name, frame.layout.name, frame.sample_rate)
                     if shape is not None and frame_shape != shape:
                         # Joined files and some AAC/WebM streams change rate or channels.
-                        chunks += [o.to_ndarray().reshape(-1) for o in resampler.resample(None)]
-                        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+                        yield from collect(resampler.resample(None))
+                        resampler = av.AudioResampler(format="flt", layout=layout, rate=sample_rate)
                     shape = frame_shape
                     frame.pts = None  # timing comes from the sample count
-                    chunks += [o.to_ndarray().reshape(-1) for o in resampler.resample(frame)]
-            chunks += [o.to_ndarray().reshape(-1) for o in resampler.resample(None)]
+                    for block in collect(resampler.resample(frame)):
+                        decoded_any = True
+                        yield block
+            yield from collect(resampler.resample(None))
         except (av.FFmpegError, ValueError) as e:
             last_error = e
+        if pending_size:
+            decoded_any = True
+            yield np.concatenate(pending)
         if last_error is not None:
-            if not chunks:
+            if not decoded_any:
                 raise AudioDecodeError(f"could not decode the audio ({_reason(last_error)})")
             logger.warning("skipped undecodable audio (%d packets): %s", bad_packets, last_error)
     finally:
         container.close()
-    if not chunks:
-        return np.zeros(0, dtype=np.float32)
-    return np.concatenate(chunks).astype(np.float32, copy=False)

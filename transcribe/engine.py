@@ -8,14 +8,14 @@ loops), word timestamps on, and the language chosen among the ones the team expe
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from transcribe.audio import SAMPLE_RATE, decode_audio
+from transcribe.audio import SAMPLE_RATE, iter_audio, probe_audio
 from transcribe.engines import Engine, get_engine
 from transcribe.errors import TranscriptionError
 from transcribe.guards import apply_guards
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "NO_SPEECH_NOTE",
+    "Checkpoint",
     "TranscribeOptions",
     "choose_language",
     "load_model",
@@ -38,6 +39,7 @@ _SILENCE_PEAK = 1e-4  # float samples; below this everywhere the file is digital
 _LANGUAGE_WINDOWS = 3  # 30-second windows of speech used to choose the language
 _SURE = 0.8  # mean probability after which no further window is examined
 _SWITCH_CONFIDENCE = 0.5  # mean probability needed to leave the main language
+_RUNS_ON = int(0.3 * SAMPLE_RATE)  # speech ending this close to a chunk's end may run on
 
 ProgressCallback = Callable[[float], None]
 
@@ -66,6 +68,7 @@ class TranscribeOptions:
     guards: bool = True  # remove phantom lines and repetition loops
     allow_downloads: bool = False
     model_cache_dir: Path | None = None
+    chunk_s: float = 600.0  # decoded and transcribed at a time; bounds memory on long files
     extra: dict[str, Any] = field(default_factory=dict)  # passed on to faster-whisper
 
 
@@ -130,15 +133,16 @@ def _is_silent(audio: np.ndarray) -> bool:
 class _TimeMap:
     """Maps times in the speech-only audio back to the recording (VAD removed the gaps)."""
 
-    def __init__(self, regions: list[dict[str, int]]) -> None:
+    def __init__(self, regions: list[dict[str, int]], offset_s: float = 0.0) -> None:
         from faster_whisper.vad import SpeechTimestampsMap
 
         self._map = SpeechTimestampsMap(regions, SAMPLE_RATE) if regions else None
+        self._offset_s = offset_s  # where the chunk starts in the recording
 
     def __call__(self, seconds: float, is_end: bool = False) -> float:
-        if self._map is None:
-            return seconds
-        return float(self._map.get_original_time(seconds, is_end=is_end))
+        if self._map is not None:
+            seconds = float(self._map.get_original_time(seconds, is_end=is_end))
+        return self._offset_s + seconds
 
     def segment(self, segment: Segment) -> Segment:
         words = tuple(
@@ -149,56 +153,134 @@ class _TimeMap:
         return replace(segment, start=start, end=max(end, start), words=words)
 
 
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """What a transcription has finished so far: a killed job resumes from `done_s`."""
+
+    done_s: float  # the recording up to here is transcribed
+    language: str | None
+    segments: tuple[Segment, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "done_s": round(self.done_s, 3),
+            "language": self.language,
+            "segments": [s.to_dict() for s in self.segments],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
+        return cls(
+            done_s=float(data["done_s"]),
+            language=data.get("language"),
+            segments=tuple(Segment.from_dict(s) for s in data.get("segments") or ()),
+        )
+
+
+def _blocks(audio: str | Path | np.ndarray, block_s: float) -> Iterator[np.ndarray]:
+    if not isinstance(audio, np.ndarray):
+        yield from iter_audio(audio, block_s=block_s)
+        return
+    size = max(int(block_s * SAMPLE_RATE), 1)
+    for start in range(0, audio.size, size):
+        yield audio[start : start + size]
+
+
+def _with_last(blocks: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, bool]]:
+    previous = next(blocks, None)
+    for block in blocks:
+        if previous is not None:
+            yield previous, False
+        previous = block
+    if previous is not None:
+        yield previous, True
+
+
+def _cut(regions: list[dict[str, int]], size: int) -> int:
+    """Where to end a chunk that is not the last: never inside speech that runs on."""
+    if not regions or regions[-1]["end"] < size - _RUNS_ON:
+        return size
+    start = regions[-1]["start"]
+    return start if start > size // 2 else size  # one endless region: cut anyway
+
+
+def _total_s(audio: str | Path | np.ndarray) -> float:
+    if isinstance(audio, np.ndarray):
+        return audio.size / SAMPLE_RATE
+    return probe_audio(audio).duration_s
+
+
 def transcribe(
     audio: str | Path | np.ndarray,
     options: TranscribeOptions | None = None,
     progress: ProgressCallback | None = None,
+    *,
+    resume: Checkpoint | None = None,
+    on_checkpoint: Callable[[Checkpoint], None] | None = None,
 ) -> Transcript:
     """Transcribe a file or a 16 kHz mono float32 array into a `Transcript`.
 
+    The audio is decoded and transcribed in chunks of `options.chunk_s` (cut in pauses), so
+    memory stays bounded however long the recording is. After each chunk but the last,
+    `on_checkpoint` gets what is finished; passing that back as `resume` skips it.
     Silent or empty audio gives an empty transcript with a note, never an error.
     Raises AudioDecodeError for non-audio and ModelUnavailableError for missing weights.
     """
     options = options or TranscribeOptions()
     report = progress or (lambda _fraction: None)
-    samples = audio if isinstance(audio, np.ndarray) else decode_audio(audio)
-    duration_s = samples.size / SAMPLE_RATE
+    total_s = _total_s(audio)
     forced = None if options.language == "auto" else options.language
-
-    def empty() -> Transcript:
-        report(1.0)
-        return Transcript(forced, duration_s, options.model, notes=(NO_SPEECH_NOTE,))
-
-    if _is_silent(samples):
-        return empty()
-    regions = speech_regions(samples) if options.vad else []
-    if options.vad and not regions:
-        return empty()
-    speech = (
-        np.concatenate([samples[r["start"] : r["end"]] for r in regions]) if regions else samples
-    )
-    engine = load_model(options)
-    if forced and engine.multilingual:
-        language = forced
-    elif engine.multilingual:
-        language = choose_language(engine, speech, tuple(options.languages))
-    else:
-        if forced and forced != "en":
-            logger.warning(
-                "model %s knows English only; ignoring language %r", options.model, forced
+    language = resume.language if resume else None
+    segments: list[Segment] = list(resume.segments) if resume else []
+    done_s = resume.done_s if resume else 0.0
+    engine: Engine | None = None
+    carry = np.zeros(0, dtype=np.float32)
+    chunk_start_s = 0.0  # recording time of the first sample of `carry`
+    for block, is_last in _with_last(_blocks(audio, options.chunk_s)):
+        chunk = np.concatenate([carry, block]) if carry.size else block
+        skip = min(chunk.size, max(0, round((done_s - chunk_start_s) * SAMPLE_RATE)))
+        chunk, chunk_start_s = chunk[skip:], chunk_start_s + skip / SAMPLE_RATE
+        regions = speech_regions(chunk) if options.vad and not _is_silent(chunk) else []
+        cut = chunk.size if is_last else _cut(regions, chunk.size)
+        carry = chunk[cut:]
+        regions = [r for r in regions if r["end"] <= cut]
+        if regions or (not options.vad and not _is_silent(chunk[:cut])):
+            if engine is None:
+                engine = load_model(options)
+            speech = (
+                np.concatenate([chunk[r["start"] : r["end"]] for r in regions])
+                if regions
+                else chunk[:cut]
             )
-        language = "en"
+            if language is None:
+                language = _language(engine, speech, forced, options)
 
-    to_recording = _TimeMap(regions)
-    try:
-        decoded = [
-            to_recording.segment(s)
-            for s in engine.decode(speech, language, options, lambda f: report(min(f, 0.999)))
-            if s.text
-        ]
-    except (RuntimeError, ValueError) as e:  # CTranslate2, torch and tokenizers raise these
-        raise TranscriptionError(f"the speech model failed: {e}") from e
-    segments = apply_guards(decoded) if options.guards else decoded
+            def chunk_progress(fraction: float, at: float = chunk_start_s, size: int = cut) -> None:
+                if total_s > 0:
+                    report(min((at + fraction * size / SAMPLE_RATE) / total_s, 0.999))
+
+            to_recording = _TimeMap(regions, offset_s=chunk_start_s)
+            try:
+                segments += [
+                    to_recording.segment(s)
+                    for s in engine.decode(speech, language, options, chunk_progress)
+                    if s.text
+                ]
+            except (RuntimeError, ValueError) as e:  # CTranslate2, torch and tokenizers raise these
+                raise TranscriptionError(f"the speech model failed: {e}") from e
+        chunk_start_s += cut / SAMPLE_RATE
+        if chunk_start_s <= done_s:
+            continue  # still inside what `resume` had finished
+        done_s = chunk_start_s
+        if total_s > 0:
+            report(min(done_s / total_s, 0.999))
+        if not is_last and on_checkpoint is not None:
+            on_checkpoint(Checkpoint(done_s, language, tuple(segments)))
+    duration_s = max(done_s, total_s) if isinstance(audio, np.ndarray) else done_s
+    if language is None and forced:
+        language = forced
+    if options.guards:
+        segments = apply_guards(segments)
     report(1.0)
     notes = () if segments else (NO_SPEECH_NOTE,)
     model_name = (
@@ -207,3 +289,15 @@ def transcribe(
         else f"{options.model} ({options.engine})"
     )
     return Transcript(language, duration_s, model_name, tuple(segments), notes=notes)
+
+
+def _language(
+    engine: Engine, speech: np.ndarray, forced: str | None, options: TranscribeOptions
+) -> str:
+    if not engine.multilingual:
+        if forced and forced != "en":
+            logger.warning(
+                "model %s knows English only; ignoring language %r", options.model, forced
+            )
+        return "en"
+    return forced or choose_language(engine, speech, tuple(options.languages))

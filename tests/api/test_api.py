@@ -233,3 +233,46 @@ def test_oversized_page_copy_is_a_clear_422(api_client) -> None:
     client, _ = api_client
     response = client.post("/api/v1/suggestions", json={"text": "offerte " * 300_000})
     assert response.status_code == 422
+
+
+def test_a_job_killed_midway_resumes_after_its_last_chunk(
+    tmp_path, shared_audio: Path, monkeypatch
+) -> None:
+    """The process dies after the first chunk; the next run decodes only the rest."""
+    from api.db import Recording, get_database
+    from api.jobs import process_recording
+    from tests.transcribe.test_long import RecordingEngine
+    from transcribe import engine as engine_module
+
+    class Killed(BaseException):  # like SIGKILL: no handler in the job runs
+        pass
+
+    class DyingEngine(RecordingEngine):
+        def decode(self, speech, language, options, progress):
+            if self.decoded_s:
+                raise Killed
+            yield from super().decode(speech, language, options, progress)
+
+    settings = Settings(data_dir=tmp_path / "data", chunk_s=30, _env_file=None)
+    with authorised_client(settings) as (client, _):
+        audio = (shared_audio / "nl_constructed/nl_dialogue_sales_constructed_16k.wav").read_bytes()
+        recording_id = upload(client, audio, "dialogue.wav").json()["id"]
+        database = get_database(settings.sqlalchemy_url)
+        dying = DyingEngine()
+        monkeypatch.setattr(engine_module, "load_model", lambda options: dying)
+        with pytest.raises(Killed):
+            process_recording(settings, database, recording_id)
+        with database.session() as session:
+            checkpoint = json.loads(session.get(Recording, recording_id).checkpoint_json)
+        assert checkpoint["done_s"] > 20 and len(checkpoint["segments"]) == 1
+
+        second = RecordingEngine()
+        monkeypatch.setattr(engine_module, "load_model", lambda options: second)
+        process_recording(settings, database, recording_id)
+        assert len(second.decoded_s) == 1  # only what came after the checkpoint
+        detail = client.get(f"/api/v1/recordings/{recording_id}").json()
+        assert detail["status"] == "done"
+        transcript = client.get(f"/api/v1/recordings/{recording_id}/transcript").json()
+        assert [s["text"] for s in transcript["segments"]] == ["chunk 1", "chunk 1"]
+        with database.session() as session:
+            assert session.get(Recording, recording_id).checkpoint_json is None

@@ -1,0 +1,117 @@
+"""Long recordings: chunked decoding with bounded memory, checkpoints, and resuming.
+
+The chunking logic is tested with a recording engine in place of Whisper (its real decoding
+is tested in test_engine and test_quality); one slow test runs the real model end to end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.conftest import normalise, reference_text, wer, write_audio
+from transcribe import Checkpoint, TranscribeOptions, decode_audio, iter_audio, transcribe
+from transcribe import engine as engine_module
+from transcribe.types import Segment
+
+RATE = 16_000
+DIALOGUE = "nl_constructed/nl_dialogue_sales_constructed_16k.wav"
+
+
+class RecordingEngine:
+    """Stands in for Whisper: one segment per call, and remembers how much speech it got."""
+
+    name = "recording"
+    multilingual = True
+
+    def __init__(self) -> None:
+        self.decoded_s: list[float] = []
+
+    def language_probabilities(self, speech: np.ndarray, windows: int) -> list[dict[str, float]]:
+        return [{"nl": 0.9, "en": 0.1}]
+
+    def decode(
+        self, speech: np.ndarray, language: str, options: Any, progress: Any
+    ) -> Iterator[Segment]:
+        self.decoded_s.append(speech.size / RATE)
+        progress(1.0)
+        yield Segment(0.0, speech.size / RATE, f"chunk {len(self.decoded_s)}", language=language)
+
+
+@pytest.fixture
+def fake_engine(monkeypatch: pytest.MonkeyPatch) -> RecordingEngine:
+    fake = RecordingEngine()
+    monkeypatch.setattr(engine_module, "load_model", lambda options: fake)
+    return fake
+
+
+def test_audio_streams_in_blocks_of_the_asked_size(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    samples = (0.1 * rng.standard_normal(RATE * 95)).astype(np.float32)
+    path = write_audio(samples, tmp_path / "long.mp3", "libmp3lame")
+    blocks = list(iter_audio(path, block_s=30))
+    assert [b.size for b in blocks[:-1]] == [30 * RATE] * 3
+    assert 0 < blocks[-1].size <= 30 * RATE
+    assert np.array_equal(np.concatenate(blocks), decode_audio(path))
+
+
+def test_stereo_decodes_to_two_channels(shared_audio: Path) -> None:
+    stereo = decode_audio(shared_audio / "en" / "fw_stereo_diarization.wav", channels=2)
+    assert stereo.shape == (5 * RATE, 2)
+    # one speaker per channel: the channels differ
+    assert np.abs(stereo[:, 0] - stereo[:, 1]).mean() > 0.001
+
+
+def test_chunks_bound_what_is_decoded_at_once(
+    shared_audio: Path, fake_engine: RecordingEngine
+) -> None:
+    checkpoints: list[Checkpoint] = []
+    progress: list[float] = []
+    transcript = transcribe(
+        shared_audio / DIALOGUE,
+        TranscribeOptions(chunk_s=20),
+        progress.append,
+        on_checkpoint=checkpoints.append,
+    )
+    assert len(fake_engine.decoded_s) >= 3
+    assert max(fake_engine.decoded_s) <= 40  # a chunk plus at most the speech carried over
+    assert [c.done_s for c in checkpoints] == sorted(c.done_s for c in checkpoints)
+    assert all(c.done_s <= transcript.duration_s for c in checkpoints)
+    assert transcript.duration_s == pytest.approx(57.47, abs=0.01)
+    assert progress == sorted(progress) and progress[-1] == 1.0
+    # segment times are in the recording, not in the chunk
+    starts = [s.start for s in transcript.segments]
+    assert starts == sorted(starts) and starts[-1] > 35
+
+
+def test_resume_skips_what_the_checkpoint_finished(
+    shared_audio: Path, fake_engine: RecordingEngine
+) -> None:
+    checkpoints: list[Checkpoint] = []
+    full = transcribe(
+        shared_audio / DIALOGUE, TranscribeOptions(chunk_s=20), on_checkpoint=checkpoints.append
+    )
+    first_run = list(fake_engine.decoded_s)
+    saved = Checkpoint.from_dict(checkpoints[0].to_dict())  # as stored in the database
+    fake_engine.decoded_s.clear()
+    resumed = transcribe(shared_audio / DIALOGUE, TranscribeOptions(chunk_s=20), resume=saved)
+    assert fake_engine.decoded_s == first_run[1:]  # the first chunk is not decoded again
+    assert resumed.segments[: len(saved.segments)] == saved.segments
+    assert [s.start for s in resumed.segments] == [s.start for s in full.segments]
+
+
+@pytest.mark.slow
+def test_chunked_transcription_and_resume_with_the_real_model(shared_audio: Path) -> None:
+    options = TranscribeOptions(chunk_s=30)
+    checkpoints: list[Checkpoint] = []
+    full = transcribe(shared_audio / DIALOGUE, options, on_checkpoint=checkpoints.append)
+    reference = reference_text(
+        shared_audio / "nl_constructed/nl_dialogue_sales_constructed.ref.txt"
+    )
+    assert checkpoints and wer(reference, full.text) <= 0.25
+    resumed = transcribe(shared_audio / DIALOGUE, options, resume=checkpoints[-1])
+    assert normalise(resumed.text) == normalise(full.text)
