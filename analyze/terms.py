@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from analyze.text import normalise_language, tokenize
+from analyze.text import normalise_language, tokenize, utterance_language
 from transcribe.types import ROLES, Role, Transcript
 
 __all__ = [
@@ -173,7 +173,14 @@ class WordfreqFrequency:
 def utterances_from_transcript(transcript: Transcript, recording_id: str) -> list[Utterance]:
     language = transcript.language or "nl"
     return [
-        Utterance(recording_id, s.text, s.role, s.start, s.end, s.language or language)
+        Utterance(
+            recording_id,
+            s.text,
+            s.role,
+            s.start,
+            s.end,
+            s.language or utterance_language(s.text, language),
+        )
         for s in transcript.segments
         if s.text.strip()
     ]

@@ -313,6 +313,25 @@ def guess_language(text: str) -> str:
     return "en" if en > nl else "nl"
 
 
+def utterance_language(text: str, default: str) -> str:
+    """The language a transcribed line is in: `default` unless the words clearly say otherwise.
+
+    Whisper often writes an English sentence as English even while decoding a Dutch call;
+    such a line should be lemmatised and filtered as English. A few loanwords never flip a
+    line: at least four words, and the other language's stop words must outnumber the
+    default's two to one.
+    """
+    if default not in ("nl", "en"):
+        return default
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    if len(words) < 4:
+        return default
+    other = "en" if default == "nl" else "nl"
+    own = sum(w in _stop_words(default) for w in words)
+    foreign = sum(w in _stop_words(other) for w in words)
+    return other if foreign >= 2 and foreign >= 2 * own else default
+
+
 class _TextExtractor(HTMLParser):
     _SKIP = {"script", "style", "noscript", "template", "svg", "head"}
     _BLOCK = {"p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section"}

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     compute_type: str = Field("int8", description="CTranslate2 compute type")
     cpu_threads: int = Field(0, ge=0, description="0 = all cores")
     chunk_s: float = Field(
-        600.0, ge=30, description="seconds transcribed at a time: bounds memory, sets resume points"
+        300.0, ge=30, description="seconds transcribed at a time: bounds memory, sets resume points"
     )
     max_upload_mb: int = Field(500, gt=0, description="largest accepted upload")
     max_audio_hours: float = Field(4.0, gt=0, description="longest accepted recording")

@@ -66,9 +66,10 @@ class TranscribeOptions:
     no_speech_threshold: float | None = 0.6
     hallucination_silence_threshold: float | None = 2.0  # s; needs word timestamps
     guards: bool = True  # remove phantom lines and repetition loops
+    language_per_window: bool = True  # code-switching: language checked per 30-s window (auto)
     allow_downloads: bool = False
     model_cache_dir: Path | None = None
-    chunk_s: float = 600.0  # decoded and transcribed at a time; bounds memory on long files
+    chunk_s: float = 300.0  # decoded and transcribed at a time; bounds memory on long files
     extra: dict[str, Any] = field(default_factory=dict)  # passed on to faster-whisper
 
 
@@ -196,12 +197,25 @@ def _with_last(blocks: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, bool]
         yield previous, True
 
 
-def _cut(regions: list[dict[str, int]], size: int) -> int:
-    """Where to end a chunk that is not the last: never inside speech that runs on."""
+def _cut(chunk: np.ndarray, regions: list[dict[str, int]]) -> int:
+    """Where to end a chunk that is not the last: in a pause, never inside a word.
+
+    Speech that runs on past the chunk's end is carried over to the next chunk from where
+    it started; when that is far back (people talk for minutes without a 2-s pause), the
+    chunk ends at the last of its quietest 50-ms frames within the last 15 s instead.
+    """
+    size = chunk.size
     if not regions or regions[-1]["end"] < size - _RUNS_ON:
         return size
     start = regions[-1]["start"]
-    return start if start > size // 2 else size  # one endless region: cut anyway
+    if start > size // 2:
+        return start
+    frame = SAMPLE_RATE // 20
+    tail = chunk[max(0, size - 15 * SAMPLE_RATE) :]
+    frames = tail[: tail.size // frame * frame].reshape(-1, frame)
+    loudness = np.sqrt((frames**2).mean(axis=1))
+    quiet = np.flatnonzero(loudness <= 2 * loudness.min() + 1e-4)  # the latest of the quietest
+    return size - tail.size + int(quiet[-1]) * frame + frame // 2
 
 
 def _total_s(audio: str | Path | np.ndarray) -> float:
@@ -240,18 +254,21 @@ def transcribe(
         chunk = np.concatenate([carry, block]) if carry.size else block
         skip = min(chunk.size, max(0, round((done_s - chunk_start_s) * SAMPLE_RATE)))
         chunk, chunk_start_s = chunk[skip:], chunk_start_s + skip / SAMPLE_RATE
+        if not is_last and chunk.size < options.chunk_s * SAMPLE_RATE:
+            carry = chunk  # resuming: what is left joins the next block, as in the first run
+            continue
         regions = speech_regions(chunk) if options.vad and not _is_silent(chunk) else []
-        cut = chunk.size if is_last else _cut(regions, chunk.size)
+        cut = chunk.size if is_last else _cut(chunk, regions)
         carry = chunk[cut:]
-        regions = [r for r in regions if r["end"] <= cut]
+        regions = [
+            {"start": r["start"], "end": min(r["end"], cut)} for r in regions if r["start"] < cut
+        ]
         if regions or (not options.vad and not _is_silent(chunk[:cut])):
             if engine is None:
                 engine = load_model(options)
-            speech = (
-                np.concatenate([chunk[r["start"] : r["end"]] for r in regions])
-                if regions
-                else chunk[:cut]
-            )
+            if not regions:  # VAD off: the whole chunk is one region
+                regions = [{"start": 0, "end": cut}]
+            speech = np.concatenate([chunk[r["start"] : r["end"]] for r in regions])
             if language is None:
                 language = _language(engine, speech, forced, options)
 

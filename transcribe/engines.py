@@ -7,9 +7,10 @@ engine loads its model once per configuration (`functools.lru_cache`).
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["ENGINES", "Engine", "get_engine", "whisper_languages"]
 
 WINDOW_S = 30  # Whisper's input window
+_WINDOW_SURE = 0.8  # probability a window needs to leave the recording's language
 ProgressCallback = Callable[[float], None]
 
 
@@ -104,9 +106,22 @@ class FasterWhisperEngine:
         progress: ProgressCallback,
     ) -> Iterator[Segment]:
         duration_s = speech.size / 16_000
-        pieces, _info = self.model.transcribe(
+        model = self.model
+        detector: _CandidateLanguages | None = None
+        if (
+            options.language_per_window
+            and options.language == "auto"
+            and len(options.languages) > 1
+            and self.multilingual
+        ):
+            # A shallow copy, so threads sharing the loaded model do not share the detector.
+            model = copy.copy(self.model)
+            detector = _CandidateLanguages(self.model.model, language, options.languages)
+            model.model = detector
+        pieces, _info = model.transcribe(
             speech,
             language=language,
+            multilingual=detector is not None,
             beam_size=options.beam_size,
             temperature=list(options.temperature),
             condition_on_previous_text=False,
@@ -123,7 +138,40 @@ class FasterWhisperEngine:
         for piece in pieces:
             words = tuple(Word(w.start, w.end, w.word, w.probability) for w in piece.words or ())
             progress(min(piece.end / duration_s, 1.0) if duration_s else 1.0)
-            yield Segment(piece.start, piece.end, piece.text.strip(), words=words)
+            segment_language = detector.latest if detector is not None else None
+            yield Segment(
+                piece.start, piece.end, piece.text.strip(), words=words, language=segment_language
+            )
+
+
+class _CandidateLanguages:
+    """The CTranslate2 Whisper model, with its language detection limited to the candidates.
+
+    faster-whisper's `multilingual` mode detects the language of every 30-s window from the
+    encoder output it computes anyway (nearly free), but among all 99 languages: Flemish
+    then becomes Afrikaans. Through this wrapper only the expected languages compete, and a
+    window leaves the recording's language only when Whisper is sure (an English customer
+    in a Dutch call), so accents and loanwords never flip one.
+    """
+
+    def __init__(self, model: Any, main: str, candidates: Sequence[str]) -> None:
+        self._model = model
+        self._main = f"<|{main}|>"
+        self._tokens = {f"<|{lang}|>" for lang in candidates} | {self._main}
+        self.latest = main  # the language of the window decoded last
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def detect_language(self, features: Any) -> list[list[tuple[str, float]]]:
+        results = []
+        for probs in self._model.detect_language(features):
+            kept = sorted(((t, p) for t, p in probs if t in self._tokens), key=lambda tp: -tp[1])
+            if not kept or (kept[0][0] != self._main and kept[0][1] < _WINDOW_SURE):
+                kept = [(self._main, 1.0)] + [tp for tp in kept if tp[0] != self._main]
+            self.latest = kept[0][0][2:-2]
+            results.append(kept)
+        return results
 
 
 @lru_cache(maxsize=4)

@@ -4,7 +4,9 @@ from analyze import (
     rank_terms,
     tokenize,
     utterances_from_text,
+    utterances_from_transcript,
 )
+from transcribe.types import Segment, Transcript
 
 
 def _fixed_frequency(word: str, language: str) -> float:
@@ -132,3 +134,17 @@ def test_a_language_without_word_lists_does_not_break_ranking() -> None:
 
     assert WordfreqFrequency()("salve", "xx") == 0.0  # wordfreq raises LookupError here
     assert rank_terms([stats])  # no LookupError
+
+
+def test_english_lines_in_a_dutch_call_are_analysed_as_english() -> None:
+    transcript = Transcript(
+        "nl",
+        20.0,
+        "test",
+        (
+            Segment(0.0, 5.0, "Ik wil graag een offerte voor de nieuwe app.", role="customer"),
+            Segment(5.0, 9.0, "I think the price is too high for us.", role="customer"),
+        ),
+    )
+    languages = [u.language for u in utterances_from_transcript(transcript, "r1")]
+    assert languages == ["nl", "en"]

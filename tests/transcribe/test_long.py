@@ -115,3 +115,39 @@ def test_chunked_transcription_and_resume_with_the_real_model(shared_audio: Path
     assert checkpoints and wer(reference, full.text) <= 0.25
     resumed = transcribe(shared_audio / DIALOGUE, options, resume=checkpoints[-1])
     assert normalise(resumed.text) == normalise(full.text)
+
+
+@pytest.mark.slow
+def test_a_long_english_stretch_in_a_dutch_call_is_transcribed_as_english(
+    shared_audio: Path,
+) -> None:
+    """An English-speaking customer for a minute: those windows switch, the rest stays Dutch."""
+    dutch = decode_audio(shared_audio / "nl_constructed/nl_monologue_female_16k.wav")
+    english = decode_audio(shared_audio / "en/jfk.flac")
+    pause = np.zeros(RATE // 2, dtype=np.float32)
+    stretch = np.concatenate([pause, english] * 6 + [pause])
+    call = np.concatenate([dutch[: 30 * RATE], stretch, dutch[30 * RATE :]])
+    transcript = transcribe(call)
+    assert transcript.language == "nl"
+    languages = [s.language for s in transcript.segments]
+    assert languages[0] == "nl" and languages[-1] == "nl" and "en" in languages
+    english_text = " ".join(s.text for s in transcript.segments if s.language == "en")
+    assert "ask what you can do for your country" in normalise(english_text)
+    assert all(
+        30 < s.start < 30 + stretch.size / RATE for s in transcript.segments if s.language == "en"
+    )
+
+    dutch_only = transcribe(dutch)  # a Dutch monologue never leaves Dutch
+    assert {s.language for s in dutch_only.segments} == {"nl"}
+
+
+def test_a_chunk_ends_in_a_pause_even_when_speech_runs_on() -> None:
+    from transcribe.engine import _cut
+
+    rng = np.random.default_rng(1)
+    chunk = (0.3 * rng.standard_normal(60 * RATE)).astype(np.float32)
+    chunk[52 * RATE : 52 * RATE + RATE // 5] *= 0.01  # a short breath, 8 s before the end
+    runs_on = [{"start": 0, "end": chunk.size}]
+    assert abs(_cut(chunk, runs_on) - 52.1 * RATE) < RATE // 10
+    assert _cut(chunk, [{"start": 40 * RATE, "end": chunk.size}]) == 40 * RATE
+    assert _cut(chunk, [{"start": 0, "end": 50 * RATE}]) == chunk.size
