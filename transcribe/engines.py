@@ -222,7 +222,30 @@ class OpenAIWhisperEngine:
         import whisper
 
         prompt = " ".join(p for p in (options.hotwords, options.initial_prompt) if p) or None
-        result = whisper.transcribe(
+        _report_openai_progress(progress)
+        try:
+            result = self._transcribe(whisper, speech, language, options, prompt)
+        finally:
+            _PROGRESS.callback = None
+        for piece in result["segments"]:
+            words = tuple(
+                Word(float(w["start"]), float(w["end"]), w["word"], float(w["probability"]))
+                for w in piece.get("words") or ()
+            )
+            yield Segment(
+                float(piece["start"]), float(piece["end"]), piece["text"].strip(), words=words
+            )
+        progress(1.0)
+
+    def _transcribe(
+        self,
+        whisper: Any,
+        speech: np.ndarray,
+        language: str,
+        options: TranscribeOptions,
+        prompt: str | None,
+    ) -> Any:
+        return whisper.transcribe(
             self.model,
             speech,
             language=language,
@@ -237,17 +260,42 @@ class OpenAIWhisperEngine:
             no_speech_threshold=options.no_speech_threshold,
             hallucination_silence_threshold=options.hallucination_silence_threshold,
             fp16=self.model.device.type == "cuda",
-            verbose=None,
+            verbose=False,  # False (not None) turns on its progress bar, which we redirect
         )
-        for piece in result["segments"]:
-            words = tuple(
-                Word(float(w["start"]), float(w["end"]), w["word"], float(w["probability"]))
-                for w in piece.get("words") or ()
-            )
-            yield Segment(
-                float(piece["start"]), float(piece["end"]), piece["text"].strip(), words=words
-            )
-        progress(1.0)
+
+
+_PROGRESS = threading.local()  # the progress callback of the openai-whisper call on this thread
+
+
+class _ProgressBar:
+    """Stands in for the tqdm bar openai-whisper updates per window: reports, prints nothing."""
+
+    def __init__(self, total: int | None = None, **_kwargs: Any) -> None:
+        self.total = total or 0
+        self.done = 0
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def update(self, frames: int) -> None:
+        self.done += frames
+        callback = getattr(_PROGRESS, "callback", None)
+        if callback is not None and self.total:
+            callback(min(self.done / self.total, 1.0))
+
+
+def _report_openai_progress(progress: ProgressCallback) -> None:
+    """Route openai-whisper's per-window progress to `progress` (it offers no callback)."""
+    import importlib
+    import types
+
+    module: Any = importlib.import_module("whisper.transcribe")  # the module, not the function
+    if not isinstance(module.tqdm, types.SimpleNamespace):
+        module.tqdm = types.SimpleNamespace(tqdm=_ProgressBar)
+    _PROGRESS.callback = progress
 
 
 @lru_cache(maxsize=2)

@@ -1,11 +1,13 @@
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from models import ModelError, default_cache_dir, resolve_whisper
 from models.openai_export import export_openai_checkpoint, read_ct2_variables
 from tests.conftest import normalise
+from transcribe import TranscribeOptions, decode_audio, transcribe
 
 
 def test_other_binary_versions_are_refused(tmp_path: Path) -> None:
@@ -41,3 +43,12 @@ def test_export_matches_every_key_and_transcribes_jfk(tmp_path: Path, shared_aud
     assert transcript.language == "en" and "openai-whisper" in transcript.model
     assert all(w.start <= w.end for s in transcript.segments for w in s.words)
     assert (tmp_path / "cache" / "whisper-base-openai.pt").is_file()  # exported on first use
+
+
+@pytest.mark.slow
+def test_openai_engine_reports_progress_per_window(shared_audio: Path) -> None:
+    jfk = decode_audio(shared_audio / "en" / "jfk.flac")
+    progress: list[float] = []
+    transcribe(np.tile(jfk, 4), TranscribeOptions(engine="openai-whisper"), progress.append)
+    assert any(0.0 < p < 1.0 for p in progress)  # not only at the end
+    assert progress == sorted(progress) and progress[-1] == 1.0
