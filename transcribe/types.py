@@ -51,6 +51,7 @@ class Segment:
     role: Role = "unknown"
     words: tuple[Word, ...] = ()
     language: str | None = None  # when detected per segment
+    overlap: bool = False  # another speaker talks at the same time (diarization saw both)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -63,6 +64,8 @@ class Segment:
         }
         if self.language is not None:
             data["language"] = self.language
+        if self.overlap:  # only when true: older readers and files stay as they were
+            data["overlap"] = True
         return data
 
     @classmethod
@@ -78,6 +81,7 @@ class Segment:
             role=role,
             words=tuple(Word.from_dict(w) for w in data.get("words") or ()),
             language=data.get("language"),
+            overlap=bool(data.get("overlap", False)),
         )
 
 
@@ -86,13 +90,23 @@ class Speaker:
     id: str  # the label used in Segment.speaker
     role: Role = "unknown"
     name: str | None = None
+    confidence: float | None = None  # 0..1, how sure the role (and name) assignment is
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "role": self.role, "name": self.name}
+        data: dict[str, Any] = {"id": self.id, "role": self.role, "name": self.name}
+        if self.confidence is not None:  # only when known, so older files read back equal
+            data["confidence"] = round(self.confidence, 3)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Speaker:
-        return cls(id=str(data["id"]), role=data.get("role") or "unknown", name=data.get("name"))
+        confidence = data.get("confidence")
+        return cls(
+            id=str(data["id"]),
+            role=data.get("role") or "unknown",
+            name=data.get("name"),
+            confidence=None if confidence is None else float(confidence),
+        )
 
 
 @dataclass(frozen=True, slots=True)
