@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,8 +43,13 @@ app = typer.Typer(
 )
 apikey_app = typer.Typer(help="API keys for /api/v1.", no_args_is_help=True)
 models_app = typer.Typer(help="Speech and language models.", no_args_is_help=True)
+voices_app = typer.Typer(
+    help="Voice profiles: an enrolled salesperson is recognised in every recording.",
+    no_args_is_help=True,
+)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(models_app, name="models")
+app.add_typer(voices_app, name="voices")
 
 stderr = Console(stderr=True, soft_wrap=True)
 logger = logging.getLogger("ridealong")
@@ -73,13 +79,17 @@ def _progress() -> Iterator[Progress]:
 
 
 def _transcribe_files(
-    paths: list[Path], settings: Settings, language: str | None
+    paths: list[Path],
+    settings: Settings,
+    language: str | None,
+    speakers: dict[str, Any] | None = None,
 ) -> dict[Path, Transcript]:
-    from transcribe import TranscriptionError, transcribe
+    from transcribe import TranscriptionError, VoiceProfileStore, transcribe
 
     if settings.engine not in ENGINES:
         raise _fail(f"unknown engine {settings.engine!r}; choose from {', '.join(ENGINES)}", 2)
-    options = settings.transcribe_options(language)
+    options = replace(settings.transcribe_options(language), **(speakers or {}))
+    profiles = VoiceProfileStore(settings.voices_dir).list() if options.speakers else []
     results: dict[Path, Transcript] = {}
     with _progress() as progress:
         for path in paths:
@@ -89,7 +99,7 @@ def _transcribe_files(
                 progress.update(task, completed=fraction)
 
             try:
-                results[path] = transcribe(path, options, advance)
+                results[path] = transcribe(path, options, advance, profiles=profiles)
             except TranscriptionError as e:
                 raise _fail(f"{path}: {e}") from e
             progress.update(task, completed=1.0)
@@ -113,6 +123,25 @@ def _settings(
     return settings.model_copy(update=updates) if updates else settings
 
 
+def _speaker_choice(
+    settings: Settings,
+    diarize: bool,
+    speakers: int | None,
+    min_speakers: int,
+    max_speakers: int | None,
+) -> dict[str, Any]:
+    """TranscribeOptions fields for the speaker options, checked."""
+    most = max_speakers or max(settings.max_speakers, min_speakers)
+    if min_speakers > most:
+        raise _fail(f"--min-speakers {min_speakers} is more than --max-speakers {most}", 2)
+    return {
+        "speakers": diarize and settings.speakers,
+        "num_speakers": speakers,
+        "min_speakers": min_speakers,
+        "max_speakers": max(most, speakers or 0),
+    }
+
+
 @app.command()
 def transcribe(
     audio: Annotated[
@@ -134,13 +163,27 @@ def transcribe(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="folder for the outputs")
     ] = None,
+    speakers: Annotated[
+        int | None, typer.Option("--speakers", min=1, max=10, help="number of speakers, if known")
+    ] = None,
+    min_speakers: Annotated[int, typer.Option(min=1, max=10, help="fewest speakers")] = 1,
+    max_speakers: Annotated[
+        int | None, typer.Option(min=1, max=10, help="most speakers (default: setting, 4)")
+    ] = None,
+    diarize: Annotated[
+        bool, typer.Option("--diarize/--no-diarize", help="find who spoke when (and roles)")
+    ] = True,
 ) -> None:
-    """Transcribe recordings. One file without -o prints to stdout."""
+    """Transcribe recordings, with speakers and roles. One file without -o prints to stdout.
+
+    Enrolled voices (`ridealong voices enroll`) name the salesperson."""
     if fmt not in FORMATS:
         raise _fail(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}", 2)
     if output is None and len(audio) > 1:
         raise _fail("several files need -o DIR", 2)
-    results = _transcribe_files(audio, _settings(model, device, engine, glossary), language)
+    settings = _settings(model, device, engine, glossary)
+    choice = _speaker_choice(settings, diarize, speakers, min_speakers, max_speakers)
+    results = _transcribe_files(audio, settings, language, choice)
     if output is None:
         sys.stdout.write(render(results[audio[0]], fmt))
         return
@@ -358,6 +401,67 @@ def models_export_openai(
         raise _fail(str(e)) from e
     sys.stdout.write(f"{path}\n")
     stderr.print("load it with: whisper.load_model(PATH), or use --engine openai-whisper")
+
+
+@voices_app.command("enroll")
+def voices_enroll(
+    name: Annotated[str, typer.Argument(help="the salesperson's name, as shown in reports")],
+    audio: Annotated[
+        list[Path] | None,
+        typer.Argument(help="recordings of this person alone", exists=True, dir_okay=False),
+    ] = None,
+    recording: Annotated[
+        str | None, typer.Option(help="or: a processed recording's id (with --speaker)")
+    ] = None,
+    speaker: Annotated[str | None, typer.Option(help="the speaker in --recording, e.g. S1")] = None,
+    role: Annotated[str, typer.Option(help="salesperson, customer or other")] = "salesperson",
+) -> None:
+    """Enrol a voice from recordings of one person, or from a speaker of a recording."""
+    from transcribe import AudioDecodeError, VoiceProfileStore, decode_audio, enroll
+
+    settings = get_settings()
+    if role not in ("salesperson", "customer", "other"):
+        raise _fail(f"unknown role {role!r}; choose salesperson, customer or other", 2)
+    if recording is not None or speaker is not None:
+        if audio or recording is None or speaker is None:
+            raise _fail("give audio files, or --recording ID with --speaker LABEL", 2)
+        from api.db import get_database
+        from api.errors import NotFound
+        from api.service import enroll_from_recording
+
+        try:
+            with get_database(settings.sqlalchemy_url).session() as session:
+                profile = enroll_from_recording(session, settings, recording, speaker, name, role)
+        except (NotFound, ValueError) as e:
+            raise _fail(str(e)) from e
+    else:
+        if not audio:
+            raise _fail("give at least one recording of the person", 2)
+        try:
+            profile = enroll(name, [decode_audio(p) for p in audio], role=role)  # type: ignore[arg-type]
+            VoiceProfileStore(settings.voices_dir).save(profile)
+        except (AudioDecodeError, ValueError) as e:
+            raise _fail(str(e)) from e
+    stderr.print(f"enrolled {profile.name} ({profile.role})", highlight=False)
+
+
+@voices_app.command("list")
+def voices_list() -> None:
+    """The enrolled voices: name and role."""
+    from transcribe import VoiceProfileStore
+
+    for profile in VoiceProfileStore(get_settings().voices_dir).list():
+        sys.stdout.write(f"{profile.name}\t{profile.role}\n")
+
+
+@voices_app.command("delete")
+def voices_delete(name: Annotated[str, typer.Argument(help="the enrolled name")]) -> None:
+    """Forget a voice."""
+    from transcribe import VoiceProfileStore
+
+    if not VoiceProfileStore(get_settings().voices_dir).delete(name):
+        raise _fail(f"no voice called {name!r}")
+    stderr.print(f"deleted {name}", highlight=False)
 
 
 def main() -> None:

@@ -78,6 +78,9 @@ class Recording(Base):
     terms_json: Mapped[str | None] = deferred(mapped_column(Text))
     # A transcription's finished part (transcribe.Checkpoint) while its job runs.
     checkpoint_json: Mapped[str | None] = deferred(mapped_column(Text))
+    # {speaker id: voice embedding} for enrolling a profile from this recording. Biometric:
+    # kept out of the transcript JSON, deleted with the recording.
+    voices_json: Mapped[str | None] = deferred(mapped_column(Text))
 
 
 class ApiKey(Base):

@@ -23,7 +23,7 @@ from api.db import Database, Recording, Status, utcnow
 from api.settings import Settings
 from api.storage import LocalBlobStore
 from models import ModelError
-from transcribe import Checkpoint, TranscriptionError, transcribe
+from transcribe import Checkpoint, TranscriptionError, VoiceProfileStore, transcribe
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,12 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
         if resume is not None:
             logger.info("recording %s resumes at %.0f s", recording_id, resume.done_s)
         transcript = transcribe(
-            audio_path, options, on_progress, resume=resume, on_checkpoint=on_checkpoint
+            audio_path,
+            options,
+            on_progress,
+            resume=resume,
+            on_checkpoint=on_checkpoint,
+            profiles=VoiceProfileStore(settings.voices_dir).list(),
         )
         terms = count_terms(utterances_from_transcript(transcript, recording_id), recording_id)
     except RecordingGone:
@@ -142,6 +147,7 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
         transcript_json=json.dumps(transcript.to_dict(), ensure_ascii=False),
         terms_json=json.dumps(terms.to_dict(), ensure_ascii=False),
         checkpoint_json=None,
+        voices_json=json.dumps({s.id: s.voice for s in transcript.speakers if s.voice}),
         updated_at=utcnow(),
     )
     logger.info("recording %s done (%.1f s of audio)", recording_id, transcript.duration_s)

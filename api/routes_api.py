@@ -11,16 +11,21 @@ from sqlalchemy.orm import Session
 
 from api import service
 from api.app import db_session, require_api_key, state, submit_recording
-from api.errors import InvalidInput
+from api.errors import InvalidInput, NotFound
 from api.schemas import (
     RecordingCreated,
     RecordingList,
     RecordingOut,
+    SpeakersOut,
+    SpeakersPatch,
     SuggestionRequest,
     SuggestionsOut,
     TermsOut,
     TranscriptOut,
+    VoiceList,
+    VoiceOut,
 )
+from transcribe import SpeakerChange, VoiceProfileStore
 from transcribe.formats import MEDIA_TYPES, render
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_api_key)], tags=["api"])
@@ -86,6 +91,55 @@ def get_transcript(
     if format == "json":
         return Response(render(transcript, "json"), media_type=MEDIA_TYPES["json"])
     return PlainTextResponse(render(transcript, format), media_type=MEDIA_TYPES[format])
+
+
+@router.get("/recordings/{recording_id}/speakers", response_model=SpeakersOut)
+def get_speakers(recording_id: str, session: SessionDep) -> SpeakersOut:
+    """Who spoke, in which role, and the conversation's statistics per role."""
+    transcript = service.get_transcript(session, recording_id)
+    return SpeakersOut.model_validate(service.speaker_summary(transcript))
+
+
+@router.patch("/recordings/{recording_id}/speakers", response_model=SpeakersOut)
+def patch_speakers(
+    recording_id: str, body: SpeakersPatch, request: Request, session: SessionDep
+) -> SpeakersOut:
+    """Correct speakers (rename, set or swap roles, merge); the recording's terms are redone.
+
+    With `enroll`, named salespeople's voices are enrolled from this recording."""
+    changes = [SpeakerChange(**change.model_dump()) for change in body.speakers]
+    transcript = service.update_speakers(
+        session, state(request).settings, recording_id, changes, enroll=body.enroll
+    )
+    return SpeakersOut.model_validate(service.speaker_summary(transcript))
+
+
+@router.get("/voices", response_model=VoiceList)
+def list_voices(request: Request) -> VoiceList:
+    """Enrolled voices: a matching speaker in a recording becomes this person."""
+    profiles = VoiceProfileStore(state(request).settings.voices_dir).list()
+    return VoiceList(voices=[VoiceOut(name=p.name, role=p.role) for p in profiles])
+
+
+@router.post("/voices", status_code=201, response_model=VoiceOut)
+def enroll_voice(
+    request: Request,
+    name: Annotated[str, Form(max_length=200, description="the person's name")],
+    files: Annotated[list[UploadFile], File(description="recordings of this person alone")],
+    role: Annotated[Literal["salesperson", "customer", "other"], Form()] = "salesperson",
+) -> VoiceOut:
+    """Enrol a voice from one or more recordings of one person."""
+    profile = service.enroll_from_audio(
+        state(request).settings, name, [f.file for f in files], role
+    )
+    return VoiceOut(name=profile.name, role=profile.role)
+
+
+@router.delete("/voices/{name}", status_code=204)
+def delete_voice(name: str, request: Request) -> Response:
+    if not VoiceProfileStore(state(request).settings.voices_dir).delete(name):
+        raise NotFound(f"no voice called {name!r}")
+    return Response(status_code=204)
 
 
 @router.delete("/recordings/{recording_id}", status_code=204)

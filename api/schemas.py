@@ -66,12 +66,54 @@ class SegmentOut(BaseModel):
     role: RoleName
     words: list[WordOut]
     language: str | None = None
+    overlap: bool = False  # someone else talks at the same time
 
 
 class SpeakerOut(BaseModel):
     id: str
     role: RoleName
     name: str | None
+    confidence: float | None = None  # 0..1; 1 when a person set it
+
+
+class ConversationStats(BaseModel):
+    talk_s: dict[str, float] = Field(description="seconds of speech per role")
+    talk_share: dict[str, float] = Field(description="share of the speech per role, 0..1")
+    longest_monologue_s: dict[str, float]
+    questions: dict[str, int] = Field(description="questions asked per role")
+    turns: int
+
+
+class SpeakersOut(BaseModel):
+    speakers: list[SpeakerOut]
+    stats: ConversationStats
+
+
+class SpeakerChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(max_length=20, description="the speaker's label, e.g. S1")
+    role: Literal["salesperson", "customer", "other"] | None = None
+    name: str | None = Field(None, max_length=200, description="a name; empty clears it")
+    merge_into: str | None = Field(
+        None, max_length=20, description="move this speaker's speech to that speaker"
+    )
+
+
+class SpeakersPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    speakers: list[SpeakerChangeIn] = Field(min_length=1, max_length=20)
+    enroll: bool = Field(False, description="enrol named salespeople's voices from this recording")
+
+
+class VoiceOut(BaseModel):
+    name: str
+    role: RoleName
+
+
+class VoiceList(BaseModel):
+    voices: list[VoiceOut]
 
 
 class TranscriptOut(BaseModel):

@@ -8,27 +8,55 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, undefer
 
-from analyze import PageSuggestions, RecordingTerms, Term, rank_terms, suggest_for_page
+from analyze import (
+    PageSuggestions,
+    RecordingTerms,
+    Term,
+    count_terms,
+    rank_terms,
+    suggest_for_page,
+    utterances_from_transcript,
+)
 from api.db import Recording, Status, utcnow
 from api.errors import InvalidInput, NotFound
+from api.settings import Settings
 from api.storage import BlobStore
-from transcribe import AudioDecodeError, Transcript, probe_audio, whisper_languages
+from transcribe import (
+    AudioDecodeError,
+    SpeakerChange,
+    Transcript,
+    VoiceProfile,
+    VoiceProfileStore,
+    conversation_stats,
+    correct_speakers,
+    decode_audio,
+    probe_audio,
+    whisper_languages,
+)
+from transcribe import (
+    enroll as enroll_voice,
+)
 
 __all__ = [
     "NewRecording",
     "create_recording",
     "delete_recording",
+    "enroll_from_audio",
+    "enroll_from_recording",
     "get_recording",
     "get_transcript",
     "list_recordings",
     "page_suggestions",
     "ranked_terms",
     "safe_filename",
+    "speaker_summary",
+    "update_speakers",
 ]
 
 AUDIO_EXTENSIONS = (
@@ -216,3 +244,129 @@ def page_suggestions(
     return suggest_for_page(
         page, customer_terms(session), is_html=is_html, language=language, limit=limit
     )
+
+
+# --- speakers and voices ---------------------------------------------------------------------
+
+
+def _with_documents(session: Session, recording_id: str) -> Recording:
+    recording = session.scalar(
+        select(Recording)
+        .where(Recording.id == recording_id)
+        .options(undefer(Recording.transcript_json), undefer(Recording.voices_json))
+    )
+    if recording is None:
+        raise NotFound(f"no recording with id {recording_id!r}")
+    if recording.transcript_json is None:
+        raise NotFound(
+            f"recording {recording_id} has no transcript yet (status: {recording.status})"
+        )
+    return recording
+
+
+def speaker_summary(transcript: Transcript) -> dict[str, Any]:
+    """The speakers of a recording and its conversation statistics (talk share, questions)."""
+    return {
+        "speakers": [s.to_dict() for s in transcript.speakers],
+        "stats": conversation_stats(transcript.segments),
+    }
+
+
+def update_speakers(
+    session: Session,
+    settings: Settings,
+    recording_id: str,
+    changes: Sequence[SpeakerChange],
+    enroll: bool = False,
+) -> Transcript:
+    """Apply a person's speaker corrections and re-run the analysis of that recording.
+
+    With `enroll`, every named salesperson among the changes is enrolled (or re-enrolled)
+    as a voice profile from this recording, so later recordings recognise them.
+    """
+    recording = _with_documents(session, recording_id)
+    before = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
+    try:
+        after = correct_speakers(before, changes)
+    except ValueError as e:
+        raise InvalidInput(str(e)) from e
+    voices = _voices(recording)
+    to_enroll = [
+        speaker
+        for speaker in after.speakers
+        if enroll
+        and speaker.name
+        and speaker.role == "salesperson"
+        and any(c.id == speaker.id and c.name for c in changes)
+    ]
+    for speaker in to_enroll:  # checked before anything changes: all or nothing
+        if speaker.id not in voices:
+            raise InvalidInput(_no_voice(recording.id, speaker.id))
+    terms = count_terms(utterances_from_transcript(after, recording.id), recording.id)
+    recording.transcript_json = json.dumps(after.to_dict(), ensure_ascii=False)
+    recording.terms_json = json.dumps(terms.to_dict(), ensure_ascii=False)
+    recording.updated_at = utcnow()
+    merged = {c.id for c in changes if c.merge_into}
+    if merged and voices:
+        recording.voices_json = json.dumps({k: v for k, v in voices.items() if k not in merged})
+    session.commit()
+    for speaker in to_enroll:
+        enroll_from_recording(
+            session, settings, recording.id, speaker.id, speaker.name or "", speaker.role
+        )
+    return after
+
+
+def _no_voice(recording_id: str, speaker: str) -> str:
+    return (
+        f"recording {recording_id} holds no voice for speaker {speaker!r} "
+        "(only recordings diarized with voice embeddings have one)"
+    )
+
+
+def _voices(recording: Recording) -> dict[str, list[float]]:
+    try:
+        voices = json.loads(recording.voices_json or "{}")
+    except ValueError:
+        return {}
+    return voices if isinstance(voices, dict) else {}
+
+
+def enroll_from_recording(
+    session: Session,
+    settings: Settings,
+    recording_id: str,
+    speaker: str,
+    name: str,
+    role: str = "salesperson",
+) -> VoiceProfile:
+    """Save the voice of `speaker` in a processed recording as `name`'s profile."""
+    if role not in ("salesperson", "customer", "other"):
+        raise InvalidInput(f"unknown role {role!r}; choose salesperson, customer or other")
+    voice = _voices(_with_documents(session, recording_id)).get(speaker)
+    if not voice:
+        raise InvalidInput(_no_voice(recording_id, speaker))
+    try:
+        profile = VoiceProfile(name, np.asarray(voice, dtype=np.float32), role)  # type: ignore[arg-type]
+        VoiceProfileStore(settings.voices_dir).save(profile)
+    except ValueError as e:
+        raise InvalidInput(str(e)) from e
+    return profile
+
+
+def enroll_from_audio(
+    settings: Settings, name: str, files: Sequence[BinaryIO], role: str = "salesperson"
+) -> VoiceProfile:
+    """Enrol a voice from uploaded recordings of one person alone."""
+    recordings = []
+    for file in files:
+        try:
+            recordings.append(decode_audio(file))
+        except AudioDecodeError as e:
+            raise InvalidInput(f"not a readable recording: {e}") from e
+    try:
+        profile = enroll_voice(name, recordings, role=role)  # type: ignore[arg-type]
+    except ValueError as e:  # no speech, a bad name
+        raise InvalidInput(str(e)) from e
+    VoiceProfileStore(settings.voices_dir).save(profile)
+    return profile

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(500, gt=0, description="largest accepted upload")
     max_audio_hours: float = Field(4.0, gt=0, description="longest accepted recording")
     max_attempts: int = Field(3, ge=1, description="tries before a job is marked failed")
+    speakers: bool = Field(True, description="find who spoke when, and their roles")
+    max_speakers: int = Field(4, ge=1, le=10, description="most speakers looked for per recording")
     worker_threads: int = Field(1, ge=1, description="jobs run at once by the embedded worker")
     embedded_worker: bool = Field(True, description="run the job worker inside `serve`")
 
@@ -57,6 +59,11 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'ridealong.db'}"
 
     @property
+    def voices_dir(self) -> Path:
+        """Enrolled voice profiles (transcribe.VoiceProfileStore)."""
+        return self.data_dir / "voices"
+
+    @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
 
@@ -72,12 +79,16 @@ class Settings(BaseSettings):
         self, language: str | None = None, extra_glossary: str | None = None
     ) -> TranscribeOptions:
         words = self.glossary_words + [w.strip() for w in (extra_glossary or "").split(",")]
+        words = [w for w in words if w]
         return TranscribeOptions(
+            glossary=tuple(words),
+            speakers=self.speakers,
+            max_speakers=self.max_speakers,
             language=language or self.language,
             languages=tuple(x.strip() for x in self.languages.split(",") if x.strip()),
             model=self.model,
             engine=self.engine,
-            hotwords=glossary_prompt(w for w in words if w) or None,
+            hotwords=glossary_prompt(words) or None,
             device=self.device,
             compute_type=self.compute_type,
             cpu_threads=self.cpu_threads,

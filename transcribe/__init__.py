@@ -4,6 +4,7 @@ Engines load lazily: importing this package loads no model and no ASR library.
 """
 
 from transcribe.audio import SAMPLE_RATE, AudioInfo, decode_audio, iter_audio, probe_audio
+from transcribe.diarize import Diarization, DiarizeOptions, SpeakerTurn, assign_speakers, diarize
 from transcribe.engine import (
     NO_SPEECH_NOTE,
     Checkpoint,
@@ -15,6 +16,16 @@ from transcribe.engine import (
 )
 from transcribe.engines import ENGINES, Engine, whisper_languages
 from transcribe.errors import AudioDecodeError, ModelUnavailableError, TranscriptionError
+from transcribe.roles import (
+    VoiceProfile,
+    VoiceProfileStore,
+    assign_roles,
+    conversation_stats,
+    embed_voice,
+    enroll,
+    profile_from_speaker,
+)
+from transcribe.speakers import SpeakerChange, add_speakers, correct_speakers
 from transcribe.types import ROLES, Role, Segment, Speaker, Transcript, Word
 
 __all__ = [
@@ -24,6 +35,21 @@ __all__ = [
     "ENGINES",
     "AudioDecodeError",
     "AudioInfo",
+    "Diarization",
+    "DiarizeOptions",
+    "SpeakerChange",
+    "SpeakerTurn",
+    "VoiceProfile",
+    "VoiceProfileStore",
+    "add_speakers",
+    "assign_roles",
+    "assign_speakers",
+    "conversation_stats",
+    "correct_speakers",
+    "diarize",
+    "embed_voice",
+    "enroll",
+    "profile_from_speaker",
     "Checkpoint",
     "ModelUnavailableError",
     "Role",

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from transcribe.engines import Engine, get_engine
 from transcribe.errors import TranscriptionError
 from transcribe.guards import apply_guards
 from transcribe.types import Segment, Transcript
+
+if TYPE_CHECKING:
+    from transcribe.roles import VoiceProfile
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +42,7 @@ _SILENCE_PEAK = 1e-4  # float samples; below this everywhere the file is digital
 _LANGUAGE_WINDOWS = 3  # 30-second windows of speech used to choose the language
 _SURE = 0.8  # mean probability after which no further window is examined
 _SWITCH_CONFIDENCE = 0.5  # mean probability needed to leave the main language
+_SPEAKERS_START = 0.95  # progress when speech recognition is done and speakers begin
 _RUNS_ON = int(0.3 * SAMPLE_RATE)  # speech ending this close to a chunk's end may run on
 
 ProgressCallback = Callable[[float], None]
@@ -70,6 +74,11 @@ class TranscribeOptions:
     allow_downloads: bool = False
     model_cache_dir: Path | None = None
     chunk_s: float = 300.0  # decoded and transcribed at a time; bounds memory on long files
+    speakers: bool = True  # diarize, and give every segment a speaker and a role
+    num_speakers: int | None = None  # None: estimated between min_speakers and max_speakers
+    min_speakers: int = 1
+    max_speakers: int = 4
+    glossary: tuple[str, ...] = ()  # the organisation's own words: a cue for the salesperson
     extra: dict[str, Any] = field(default_factory=dict)  # passed on to faster-whisper
 
 
@@ -161,12 +170,14 @@ class Checkpoint:
     done_s: float  # the recording up to here is transcribed
     language: str | None
     segments: tuple[Segment, ...] = ()
+    speech: tuple[tuple[float, float], ...] = ()  # VAD speech regions so far, in seconds
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "done_s": round(self.done_s, 3),
             "language": self.language,
             "segments": [s.to_dict() for s in self.segments],
+            "speech": [[round(a, 3), round(b, 3)] for a, b in self.speech],
         }
 
     @classmethod
@@ -175,6 +186,7 @@ class Checkpoint:
             done_s=float(data["done_s"]),
             language=data.get("language"),
             segments=tuple(Segment.from_dict(s) for s in data.get("segments") or ()),
+            speech=tuple((float(a), float(b)) for a, b in data.get("speech") or ()),
         )
 
 
@@ -231,12 +243,15 @@ def transcribe(
     *,
     resume: Checkpoint | None = None,
     on_checkpoint: Callable[[Checkpoint], None] | None = None,
+    profiles: Sequence[VoiceProfile] = (),
 ) -> Transcript:
     """Transcribe a file or a 16 kHz mono float32 array into a `Transcript`.
 
     The audio is decoded and transcribed in chunks of `options.chunk_s` (cut in pauses), so
     memory stays bounded however long the recording is. After each chunk but the last,
     `on_checkpoint` gets what is finished; passing that back as `resume` skips it.
+    With `options.speakers`, every segment then gets a speaker and a role (`profiles`:
+    enrolled salesperson voices).
     Silent or empty audio gives an empty transcript with a note, never an error.
     Raises AudioDecodeError for non-audio and ModelUnavailableError for missing weights.
     """
@@ -246,6 +261,7 @@ def transcribe(
     forced = None if options.language == "auto" else options.language
     language = resume.language if resume else None
     segments: list[Segment] = list(resume.segments) if resume else []
+    speech_s: list[tuple[float, float]] = list(resume.speech) if resume else []
     done_s = resume.done_s if resume else 0.0
     engine: Engine | None = None
     carry = np.zeros(0, dtype=np.float32)
@@ -274,9 +290,13 @@ def transcribe(
 
             def chunk_progress(fraction: float, at: float = chunk_start_s, size: int = cut) -> None:
                 if total_s > 0:
-                    report(min((at + fraction * size / SAMPLE_RATE) / total_s, 0.999))
+                    report(_SPEAKERS_START * min((at + fraction * size / SAMPLE_RATE) / total_s, 1))
 
             to_recording = _TimeMap(regions, offset_s=chunk_start_s)
+            speech_s += [
+                (chunk_start_s + r["start"] / SAMPLE_RATE, chunk_start_s + r["end"] / SAMPLE_RATE)
+                for r in regions
+            ]
             try:
                 segments += [
                     to_recording.segment(s)
@@ -290,22 +310,40 @@ def transcribe(
             continue  # still inside what `resume` had finished
         done_s = chunk_start_s
         if total_s > 0:
-            report(min(done_s / total_s, 0.999))
+            report(_SPEAKERS_START * min(done_s / total_s, 1.0))
         if not is_last and on_checkpoint is not None:
-            on_checkpoint(Checkpoint(done_s, language, tuple(segments)))
+            on_checkpoint(Checkpoint(done_s, language, tuple(segments), tuple(speech_s)))
     duration_s = max(done_s, total_s) if isinstance(audio, np.ndarray) else done_s
     if language is None and forced:
         language = forced
     if options.guards:
         segments = apply_guards(segments)
-    report(1.0)
     notes = () if segments else (NO_SPEECH_NOTE,)
     model_name = (
         options.model
         if options.engine == "faster-whisper"
         else f"{options.model} ({options.engine})"
     )
-    return Transcript(language, duration_s, model_name, tuple(segments), notes=notes)
+    transcript = Transcript(language, duration_s, model_name, tuple(segments), notes=notes)
+    if options.speakers and segments:
+        from transcribe.diarize import DiarizeOptions
+        from transcribe.speakers import add_speakers
+
+        report(_SPEAKERS_START)
+        transcript = add_speakers(
+            audio,
+            transcript,
+            speech=speech_s,
+            options=DiarizeOptions(
+                num_speakers=options.num_speakers,
+                min_speakers=options.min_speakers,
+                max_speakers=options.max_speakers,
+            ),
+            profiles=profiles,
+            glossary=options.glossary,
+        )
+    report(1.0)
+    return transcript
 
 
 def _language(

@@ -10,12 +10,20 @@ from transcribe.types import Segment, Transcript
 __all__ = ["FORMATS", "MEDIA_TYPES", "render", "to_json", "to_srt", "to_txt", "to_vtt"]
 
 
-def _label(segment: Segment) -> str:
-    """'Customer: ' style prefix once speakers or roles are known, else nothing."""
+def _label(segment: Segment, names: dict[str, str]) -> str:
+    """'Customer (S2): ' or 'Jan, salesperson (S1): ' once speakers are known, else nothing."""
+    name = names.get(segment.speaker or "")
     if segment.role != "unknown":
-        name = segment.role.capitalize()
-        return f"{name} ({segment.speaker}): " if segment.speaker else f"{name}: "
+        role = segment.role if name else segment.role.capitalize()
+        who = f"{name}, {role}" if name else role
+        return f"{who} ({segment.speaker}): " if segment.speaker else f"{who}: "
+    if name:
+        return f"{name} ({segment.speaker}): "
     return f"{segment.speaker}: " if segment.speaker else ""
+
+
+def _names(transcript: Transcript) -> dict[str, str]:
+    return {s.id: s.name for s in transcript.speakers if s.name}
 
 
 def _clock(seconds: float, decimal: str) -> str:
@@ -31,20 +39,25 @@ def to_json(transcript: Transcript) -> str:
 
 
 def to_txt(transcript: Transcript) -> str:
-    return "".join(f"{_label(s)}{s.text}\n" for s in transcript.segments)
+    names = _names(transcript)
+    return "".join(f"{_label(s, names)}{s.text}\n" for s in transcript.segments)
 
 
 def to_srt(transcript: Transcript) -> str:
+    names = _names(transcript)
     blocks = [
-        f"{i}\n{_clock(s.start, ',')} --> {_clock(s.end, ',')}\n{_label(s)}{s.text}\n"
+        f"{i}\n{_clock(s.start, ',')} --> {_clock(s.end, ',')}\n{_label(s, names)}{s.text}\n"
         for i, s in enumerate(transcript.segments, start=1)
     ]
     return "\n".join(blocks)
 
 
 def to_vtt(transcript: Transcript) -> str:
+    names = _names(transcript)
+
     def cue(s: Segment) -> str:
-        voice = f"<v {s.role if s.role != 'unknown' else s.speaker}>" if s.speaker else ""
+        who = names.get(s.speaker or "") or (s.role if s.role != "unknown" else s.speaker)
+        voice = f"<v {who}>" if s.speaker else ""
         text = s.text.replace("-->", "->")
         return f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}\n{voice}{text}\n"
 

@@ -91,6 +91,9 @@ class Speaker:
     role: Role = "unknown"
     name: str | None = None
     confidence: float | None = None  # 0..1, how sure the role (and name) assignment is
+    # The voice (speaker embedding), for enrolling a profile from a corrected recording.
+    # Biometric data: never in the public JSON; the service keeps it beside the recording.
+    voice: tuple[float, ...] | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "role": self.role, "name": self.name}

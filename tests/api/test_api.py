@@ -253,7 +253,7 @@ def test_a_job_killed_midway_resumes_after_its_last_chunk(
                 raise Killed
             yield from super().decode(speech, language, options, progress)
 
-    settings = Settings(data_dir=tmp_path / "data", chunk_s=30, _env_file=None)
+    settings = Settings(data_dir=tmp_path / "data", chunk_s=30, speakers=False, _env_file=None)
     with authorised_client(settings) as (client, _):
         audio = (shared_audio / "nl_constructed/nl_dialogue_sales_constructed_16k.wav").read_bytes()
         recording_id = upload(client, audio, "dialogue.wav").json()["id"]

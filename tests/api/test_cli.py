@@ -120,3 +120,47 @@ def test_models_export_openai_writes_a_loadable_checkpoint(tmp_path: Path) -> No
     assert result.stdout.strip() == str(target) and target.stat().st_size > 100_000_000
     listing = ridealong("models", "list", data_dir=tmp_path).stdout
     assert "whisper-base" in listing and "installed" in listing
+
+
+@pytest.mark.slow
+def test_voices_enrolled_on_the_cli_name_the_salesperson(
+    tmp_path: Path, shared_audio: Path
+) -> None:
+    folder = shared_audio / "nl_constructed"
+    enrolled = ridealong(
+        "voices",
+        "enroll",
+        "Jan",
+        str(folder / "nl_monologue_male_flemish_16k.wav"),
+        data_dir=tmp_path,
+    )
+    assert enrolled.returncode == 0, enrolled.stderr
+    assert ridealong("voices", "list", data_dir=tmp_path).stdout == "Jan\tsalesperson\n"
+    result = ridealong(
+        "transcribe",
+        str(folder / "nl_dialogue_sales_constructed_16k.wav"),
+        "-f",
+        "txt",
+        data_dir=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Jan, salesperson (S1): ")
+    assert any(line.startswith("Customer (S2): ") for line in lines)
+    assert ridealong("voices", "delete", "Jan", data_dir=tmp_path).returncode == 0
+    missing = ridealong("voices", "delete", "Jan", data_dir=tmp_path)
+    assert missing.returncode == 1 and "no voice called 'Jan'" in missing.stderr
+    text = tmp_path / "notes.wav"
+    text.write_text("not audio")
+    bad = ridealong("voices", "enroll", "Piet", str(text), data_dir=tmp_path)
+    assert bad.returncode == 1 and "error" in bad.stderr
+
+
+def test_speaker_options_are_checked(tmp_path: Path, shared_audio: Path) -> None:
+    jfk = str(shared_audio / "en" / "jfk.flac")
+    result = ridealong(
+        "transcribe", jfk, "--min-speakers", "3", "--max-speakers", "2", data_dir=tmp_path
+    )
+    assert (
+        result.returncode == 2 and "--min-speakers 3 is more than --max-speakers 2" in result.stderr
+    )

@@ -73,7 +73,7 @@ def test_chunks_bound_what_is_decoded_at_once(
     progress: list[float] = []
     transcript = transcribe(
         shared_audio / DIALOGUE,
-        TranscribeOptions(chunk_s=20),
+        TranscribeOptions(chunk_s=20, speakers=False),
         progress.append,
         on_checkpoint=checkpoints.append,
     )
@@ -93,12 +93,16 @@ def test_resume_skips_what_the_checkpoint_finished(
 ) -> None:
     checkpoints: list[Checkpoint] = []
     full = transcribe(
-        shared_audio / DIALOGUE, TranscribeOptions(chunk_s=20), on_checkpoint=checkpoints.append
+        shared_audio / DIALOGUE,
+        TranscribeOptions(chunk_s=20, speakers=False),
+        on_checkpoint=checkpoints.append,
     )
     first_run = list(fake_engine.decoded_s)
     saved = Checkpoint.from_dict(checkpoints[0].to_dict())  # as stored in the database
     fake_engine.decoded_s.clear()
-    resumed = transcribe(shared_audio / DIALOGUE, TranscribeOptions(chunk_s=20), resume=saved)
+    resumed = transcribe(
+        shared_audio / DIALOGUE, TranscribeOptions(chunk_s=20, speakers=False), resume=saved
+    )
     assert fake_engine.decoded_s == first_run[1:]  # the first chunk is not decoded again
     assert resumed.segments[: len(saved.segments)] == saved.segments
     assert [s.start for s in resumed.segments] == [s.start for s in full.segments]

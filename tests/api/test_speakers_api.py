@@ -1,0 +1,141 @@
+"""Speaker corrections and voice profiles through the JSON API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from api.demo import prepare_demo
+from tests.conftest import authorised_client
+
+
+def _terms(client, recording_id: str, role: str) -> set[str]:
+    params = {"role": role, "recording_id": recording_id, "limit": 200}
+    return {t["term"] for t in client.get("/api/v1/terms", params=params).json()["terms"]}
+
+
+def _first_recording(client) -> str:
+    return client.get("/api/v1/recordings").json()["recordings"][0]["id"]
+
+
+def test_speakers_and_conversation_stats(api_client, settings) -> None:
+    client, _ = api_client
+    prepare_demo(settings)
+    body = client.get(f"/api/v1/recordings/{_first_recording(client)}/speakers").json()
+    assert {s["role"] for s in body["speakers"]} == {"salesperson", "customer"}
+    stats = body["stats"]
+    assert set(stats) == {"talk_s", "talk_share", "longest_monologue_s", "questions", "turns"}
+    assert sum(stats["talk_share"].values()) == pytest.approx(1.0, abs=0.01)
+    assert stats["questions"]["customer"] >= 1 and stats["turns"] > 4
+
+
+def test_swapping_roles_redoes_the_recordings_terms(api_client, settings) -> None:
+    client, _ = api_client
+    prepare_demo(settings)
+    recording_id = _first_recording(client)
+    customer_before = _terms(client, recording_id, "customer")
+    salesperson_before = _terms(client, recording_id, "salesperson")
+    roles = {
+        s["id"]: s["role"]
+        for s in client.get(f"/api/v1/recordings/{recording_id}/speakers").json()["speakers"]
+    }
+    swapped = {"salesperson": "customer", "customer": "salesperson"}
+    patch = {"speakers": [{"id": i, "role": swapped[r]} for i, r in roles.items()]}
+    response = client.patch(f"/api/v1/recordings/{recording_id}/speakers", json=patch)
+    assert response.status_code == 200
+    after = {s["id"]: s for s in response.json()["speakers"]}
+    assert all(
+        after[i]["role"] == swapped[r] and after[i]["confidence"] == 1.0 for i, r in roles.items()
+    )
+    assert _terms(client, recording_id, "customer") == salesperson_before
+    assert _terms(client, recording_id, "salesperson") == customer_before
+    transcript = client.get(f"/api/v1/recordings/{recording_id}/transcript").json()
+    by_speaker = {s["speaker"]: s["role"] for s in transcript["segments"]}
+    assert by_speaker == {i: swapped[r] for i, r in roles.items()}
+
+
+def test_rename_merge_and_bad_corrections(api_client, settings) -> None:
+    client, _ = api_client
+    prepare_demo(settings)
+    recording_id = _first_recording(client)
+    url = f"/api/v1/recordings/{recording_id}/speakers"
+    renamed = client.patch(url, json={"speakers": [{"id": "S1", "name": "Jan de Vries"}]}).json()
+    assert [s["name"] for s in renamed["speakers"] if s["id"] == "S1"] == ["Jan de Vries"]
+    assert (
+        "Jan de Vries, salesperson (S1)"
+        in client.get(
+            f"/api/v1/recordings/{recording_id}/transcript", params={"format": "txt"}
+        ).text
+    )
+    for bad in (
+        {"speakers": [{"id": "S9", "role": "customer"}]},  # no such speaker
+        {"speakers": [{"id": "S1", "merge_into": "S1"}]},
+        {"speakers": [{"id": "S1", "role": "boss"}]},
+        {"speakers": []},
+        {"speakers": [{"id": "S1"}], "surprise": 1},
+    ):
+        response = client.patch(url, json=bad)
+        assert response.status_code == 422 and response.json()["detail"], bad
+    merged = client.patch(url, json={"speakers": [{"id": "S2", "merge_into": "S1"}]}).json()
+    assert [s["id"] for s in merged["speakers"]] == ["S1"]
+    segments = client.get(f"/api/v1/recordings/{recording_id}/transcript").json()["segments"]
+    assert {s["speaker"] for s in segments} == {"S1"}
+    assert (
+        client.patch(
+            "/api/v1/recordings/nope/speakers", json={"speakers": [{"id": "S1"}]}
+        ).status_code
+        == 404
+    )
+
+
+def test_voices_from_audio_and_from_a_corrected_recording(tmp_path, shared_audio: Path) -> None:
+    """Enrol from a file, list, delete; and enrol a corrected speaker of a processed recording."""
+    from api.db import Recording, get_database
+    from api.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", _env_file=None)
+    with authorised_client(settings) as (client, _):
+        refused = client.post(
+            "/api/v1/voices",
+            data={"name": "Jan"},
+            files=[("files", ("jan.wav", b"not audio at all", "audio/wav"))],
+        )
+        assert refused.status_code == 422 and "readable" in refused.json()["detail"]
+        audio = (shared_audio / "nl_constructed/nl_monologue_male_flemish_16k.wav").read_bytes()
+        created = client.post(
+            "/api/v1/voices",
+            data={"name": "Jan"},
+            files=[("files", ("jan.wav", audio, "audio/wav"))],
+        )
+        assert created.status_code == 201 and created.json() == {
+            "name": "Jan",
+            "role": "salesperson",
+        }
+        assert client.get("/api/v1/voices").json()["voices"] == [
+            {"name": "Jan", "role": "salesperson"}
+        ]
+        assert client.delete("/api/v1/voices/Jan").status_code == 204
+        assert client.delete("/api/v1/voices/Jan").status_code == 404
+
+        prepare_demo(settings)
+        recording_id = _first_recording(client)
+        url = f"/api/v1/recordings/{recording_id}/speakers"
+        # demo transcripts were not diarized from audio: no voices to enrol
+        no_voice = client.patch(
+            url, json={"speakers": [{"id": "S1", "name": "Piet"}], "enroll": True}
+        )
+        assert no_voice.status_code == 422 and "no voice" in no_voice.json()["detail"]
+        speakers = client.get(url).json()["speakers"]
+        assert "Piet" not in {s["name"] for s in speakers}  # all or nothing
+        database = get_database(settings.sqlalchemy_url)
+        with database.session.begin() as session:
+            session.get(Recording, recording_id).voices_json = json.dumps({"S1": [0.0625] * 256})
+        enrolled = client.patch(
+            url, json={"speakers": [{"id": "S1", "name": "Piet"}], "enroll": True}
+        )
+        assert enrolled.status_code == 200
+        assert {"name": "Piet", "role": "salesperson"} in client.get("/api/v1/voices").json()[
+            "voices"
+        ]
