@@ -41,6 +41,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.engines
+	$(BIN)/python -m bench.speakers --whisper
+	$(BIN)/python -m bench.long
 
 samples: $(STAMP)
 	$(BIN)/python -m samples.voice
