@@ -137,7 +137,11 @@ def enroll_voice(
 
 @router.delete("/voices/{name}", status_code=204)
 def delete_voice(name: str, request: Request) -> Response:
-    if not VoiceProfileStore(state(request).settings.voices_dir).delete(name):
+    try:
+        deleted = VoiceProfileStore(state(request).settings.voices_dir).delete(name)
+    except ValueError:  # not a name a profile can have
+        deleted = False
+    if not deleted:
         raise NotFound(f"no voice called {name!r}")
     return Response(status_code=204)
 

@@ -1,4 +1,5 @@
-"""Web pages for marketers: upload, recordings, transcript with audio, report, suggestions.
+"""Web pages for marketers: upload, recordings, transcript with audio, speakers, voices,
+report, suggestions.
 
 Jinja2 escapes every value it renders, so transcript text and titles cannot inject HTML.
 """
@@ -18,12 +19,23 @@ from api.app import db_session, state, submit_recording
 from api.errors import InvalidInput, NotFound, ServiceError
 from api.storage import UploadTooLarge
 from api.templating import clock, templates
+from transcribe import Role, Speaker, SpeakerChange, Transcript, VoiceProfileStore
 from transcribe.formats import MEDIA_TYPES, render
 
 router = APIRouter(include_in_schema=False)
 
 SessionDep = Annotated[Session, Depends(db_session)]
 ROLE_FILTERS = ("customer", "salesperson", "unknown")
+PERSON_ROLES: tuple[Role, ...] = ("salesperson", "customer", "other")  # a person's choice
+# Confirmations after a redirect: fixed texts picked by a code, so no user text is reflected.
+NOTICES = {
+    "saved": "Speaker saved. The terms of this conversation were counted again.",
+    "merged": "Speakers merged. The terms of this conversation were counted again.",
+    "swapped": "Roles swapped. The terms of this conversation were counted again.",
+    "remembered": "Speaker saved and voice remembered for later recordings.",
+    "enrolled": "Voice saved: matching speakers in new recordings get this name and role.",
+    "deleted": "Voice deleted.",
+}
 
 
 def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -107,17 +119,146 @@ def statuses(session: SessionDep) -> JSONResponse:
 
 
 @router.get("/recordings/{recording_id}", response_class=HTMLResponse)
-def recording_page(recording_id: str, request: Request, session: SessionDep) -> HTMLResponse:
+def recording_page(
+    recording_id: str, request: Request, session: SessionDep, done: str | None = None
+) -> HTMLResponse:
+    return _recording_page(request, session, recording_id, notice=NOTICES.get(done or ""))
+
+
+def _recording_page(
+    request: Request,
+    session: Session,
+    recording_id: str,
+    status_code: int = 200,
+    **extra: Any,
+) -> HTMLResponse:
+    """The recording page; `extra` carries a notice, or an error and the form to refill."""
     try:
         recording = service.get_recording(session, recording_id)
     except NotFound as e:
         return _page(request, "error.html", status_code=404, message=str(e))
-    transcript = None
-    terms: list[Any] = []
+    context: dict[str, Any] = {"transcript": None, "terms": [], "speakers": [], "labels": {}}
+    context.update(shares={}, stats={}, can_swap=False, form={})
     if recording.status == "done":
         transcript = service.get_transcript(session, recording_id)
-        terms = service.ranked_terms(session, limit=15, recording_id=recording_id)
-    return _page(request, "recording.html", recording=recording, transcript=transcript, terms=terms)
+        speakers = _speakers(transcript)
+        context.update(
+            transcript=transcript,
+            terms=service.ranked_terms(session, limit=15, recording_id=recording_id),
+            speakers=speakers,
+            labels={s.id: _label(s) for s in speakers},
+            shares=_talk_shares(transcript),
+            stats=service.speaker_summary(transcript)["stats"],
+            can_swap=_swap(speakers) is not None,
+        )
+    context.update(extra)
+    return _page(
+        request,
+        "recording.html",
+        status_code=status_code,
+        recording=recording,
+        roles=PERSON_ROLES,
+        **context,
+    )
+
+
+def _speakers(transcript: Transcript) -> list[Speaker]:
+    """The listed speakers, plus any that only segments name (the corrections accept both)."""
+    speakers = list(transcript.speakers)
+    known = {s.id for s in speakers}
+    for segment in transcript.segments:
+        if segment.speaker and segment.speaker not in known:
+            known.add(segment.speaker)
+            speakers.append(Speaker(segment.speaker, role=segment.role))
+    return speakers
+
+
+def _label(speaker: Speaker) -> str:
+    """What a person reads for a speaker: the name, else the role, else the label (S1)."""
+    if speaker.name:
+        return speaker.name
+    return speaker.role if speaker.role != "unknown" else speaker.id
+
+
+def _talk_shares(transcript: Transcript) -> dict[str, float]:
+    """Each speaker's share of the speaking time (the service's statistics are per role)."""
+    talk: dict[str, float] = {}
+    for segment in transcript.segments:
+        if segment.speaker:
+            seconds = max(0.0, segment.end - segment.start)
+            talk[segment.speaker] = talk.get(segment.speaker, 0.0) + seconds
+    total = sum(talk.values())
+    return {who: seconds / total for who, seconds in talk.items()} if total else {}
+
+
+def _swap(speakers: list[Speaker]) -> list[SpeakerChange] | None:
+    """The changes that swap salesperson and customer; None unless there are exactly those two."""
+    if len(speakers) != 2 or {s.role for s in speakers} != {"salesperson", "customer"}:
+        return None
+    first, second = speakers
+    return [SpeakerChange(first.id, role=second.role), SpeakerChange(second.id, role=first.role)]
+
+
+@router.post("/recordings/{recording_id}/speakers", response_class=HTMLResponse)
+def correct_speaker(
+    recording_id: str,
+    request: Request,
+    session: SessionDep,
+    speaker: Annotated[str, Form(max_length=100)],
+    role: Annotated[str, Form(max_length=50)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    merge_into: Annotated[str, Form(max_length=100)] = "",
+    enroll: Annotated[bool, Form()] = False,
+) -> Response:
+    """Rename a speaker, set its role or merge it into another; can remember the voice."""
+    form: dict[str, Any] = {"speaker": speaker, "role": role, "name": name}
+    form.update(merge_into=merge_into, enroll=enroll)
+    settings = state(request).settings
+    chosen = next((r for r in PERSON_ROLES if r == role), None)
+    try:
+        if role and chosen is None:
+            raise InvalidInput(f"choose a role: {', '.join(PERSON_ROLES)}")
+        if enroll and not merge_into and (chosen != "salesperson" or not name.strip()):
+            raise InvalidInput(
+                "to remember a voice, give the speaker a name and the role salesperson"
+            )
+        change = (
+            SpeakerChange(speaker, merge_into=merge_into)
+            if merge_into
+            else SpeakerChange(speaker, role=chosen, name=name)
+        )
+        service.update_speakers(session, settings, recording_id, [change])
+    except NotFound as e:
+        return _page(request, "error.html", status_code=404, message=str(e))
+    except InvalidInput as e:
+        return _recording_page(
+            request, session, recording_id, status_code=422, error=str(e), form=form
+        )
+    if enroll and not merge_into:
+        try:
+            service.enroll_from_recording(
+                session, settings, recording_id, speaker, name.strip(), "salesperson"
+            )
+        except InvalidInput as e:
+            message = f"The speaker was saved, but the voice could not be remembered: {e}"
+            return _recording_page(request, session, recording_id, status_code=422, error=message)
+    done = "merged" if merge_into else "remembered" if enroll else "saved"
+    return RedirectResponse(f"/recordings/{recording_id}?done={done}#speakers", status_code=303)
+
+
+@router.post("/recordings/{recording_id}/speakers/swap", response_class=HTMLResponse)
+def swap_roles(recording_id: str, request: Request, session: SessionDep) -> Response:
+    """Swap salesperson and customer: the most common mistake with two speakers."""
+    try:
+        changes = _swap(_speakers(service.get_transcript(session, recording_id)))
+        if changes is None:
+            raise InvalidInput("swapping needs exactly two speakers: a salesperson and a customer")
+        service.update_speakers(session, state(request).settings, recording_id, changes)
+    except NotFound as e:
+        return _page(request, "error.html", status_code=404, message=str(e))
+    except InvalidInput as e:
+        return _recording_page(request, session, recording_id, status_code=422, error=str(e))
+    return RedirectResponse(f"/recordings/{recording_id}?done=swapped#speakers", status_code=303)
 
 
 @router.get("/recordings/{recording_id}/audio")
@@ -194,3 +335,60 @@ def suggest(
             error=str(e),
         )
     return _page(request, "suggest.html", page_copy=page_copy, is_html=is_html, result=result)
+
+
+# --- voices ----------------------------------------------------------------------------------
+
+
+def _voices_page(
+    request: Request, status_code: int = 200, form: dict[str, str] | None = None, **extra: Any
+) -> HTMLResponse:
+    profiles = VoiceProfileStore(state(request).settings.voices_dir).list()
+    return _page(
+        request,
+        "voices.html",
+        status_code=status_code,
+        voices=profiles,
+        roles=PERSON_ROLES,
+        form=form or {"name": "", "role": "salesperson"},
+        **extra,
+    )
+
+
+@router.get("/voices", response_class=HTMLResponse)
+def voices(request: Request, done: str | None = None) -> HTMLResponse:
+    """Enrolled voices: a matching speaker in a new recording gets that name and role."""
+    return _voices_page(request, notice=NOTICES.get(done or ""))
+
+
+@router.post("/voices", response_class=HTMLResponse)
+def enroll_voice(
+    request: Request,
+    name: Annotated[str, Form(max_length=200)] = "",
+    role: Annotated[str, Form(max_length=50)] = "salesperson",
+    files: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    """Enrol a voice from recordings of one person alone."""
+    form = {"name": name, "role": role}
+    chosen = [f for f in files or [] if f.filename]
+    try:
+        if role not in PERSON_ROLES:
+            raise InvalidInput(f"choose a role: {', '.join(PERSON_ROLES)}")
+        if not chosen:
+            raise InvalidInput("choose one or more recordings of this person speaking alone")
+        service.enroll_from_audio(state(request).settings, name, [f.file for f in chosen], role)
+    except InvalidInput as e:
+        return _voices_page(request, status_code=422, form=form, error=str(e))
+    return RedirectResponse("/voices?done=enrolled", status_code=303)
+
+
+@router.post("/voices/delete", response_class=HTMLResponse)
+def delete_voice(request: Request, name: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Forget a voice (the name travels in the form: names may hold any character)."""
+    try:
+        deleted = VoiceProfileStore(state(request).settings.voices_dir).delete(name)
+    except ValueError:
+        deleted = False
+    if not deleted:
+        return _voices_page(request, status_code=404, error=f"no voice called {name!r}")
+    return RedirectResponse("/voices?done=deleted", status_code=303)

@@ -363,7 +363,7 @@ def enroll_from_audio(
         try:
             recordings.append(decode_audio(file))
         except AudioDecodeError as e:
-            raise InvalidInput(f"not a readable recording: {e}") from e
+            raise InvalidInput(str(e)) from e
     try:
         profile = enroll_voice(name, recordings, role=role)  # type: ignore[arg-type]
     except ValueError as e:  # no speech, a bad name

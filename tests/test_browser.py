@@ -12,6 +12,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
+from api.demo import prepare_demo
 from api.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -24,11 +25,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
-    settings = Settings(data_dir=tmp_path / "data")  # type: ignore[call-arg]
+def server_settings(tmp_path: Path) -> Settings:
+    """The live server's settings, so a test can put data where the server reads it."""
+    return Settings(data_dir=tmp_path / "data")  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def live_server(server_settings: Settings) -> Iterator[str]:
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(server_settings), host="127.0.0.1", port=port, log_level="warning"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -99,3 +107,25 @@ def test_upload_transcribe_and_read_the_report(
     terms = page.locator("table.terms td.term strong").all_inner_texts()
     assert "country" in terms
     page.screenshot(path=str(tmp_path / "report.png"))
+
+
+@pytest.mark.slow
+def test_swap_roles_on_a_demo_recording(
+    live_server: str, browser, server_settings: Settings
+) -> None:
+    """The commonest correction: diarization got both people, but the roles the wrong way."""
+    prepare_demo(server_settings)
+    page = browser.new_page()
+    page.goto(live_server + "/")
+    page.locator("#recordings a").first.click()
+    first = page.locator("article.speaker").first
+    assert first.locator(".role-name").inner_text() == "salesperson"
+    assert page.locator(".line .who").first.inner_text() == "salesperson"
+
+    page.click("#swap-roles")
+    page.locator(".notice", has_text="Roles swapped").wait_for()
+    assert first.locator(".role-name").inner_text() == "customer"
+    assert page.locator("article.speaker").nth(1).locator(".role-name").inner_text() == (
+        "salesperson"
+    )
+    assert page.locator(".line .who").first.inner_text() == "customer"

@@ -47,9 +47,11 @@ __all__ = [
     "Diarization",
     "SpeakerTurn",
     "assign_speakers",
+    "audible_frames",
     "cluster_embeddings",
     "diarize",
     "frame_energy_db",
+    "frame_runs",
     "speaker_at",
     "speech_mask",
     "split_separation",
@@ -158,6 +160,16 @@ def _energy_mask(samples: np.ndarray, base: np.ndarray) -> np.ndarray:
     floor = float(np.percentile(energy, 5))
     threshold = max(loud - _SILENCE_BELOW_LOUD_DB, floor + _SILENCE_ABOVE_FLOOR_DB)
     return _tidy(energy > threshold)
+
+
+def audible_frames(samples: np.ndarray) -> np.ndarray:
+    """Per 10 ms frame: clearly louder than the recording's floor and its pauses."""
+    return _energy_mask(samples, np.ones(-(-samples.size // FRAME_HOP), dtype=bool))
+
+
+def frame_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) frame indices of each run of True."""
+    return _runs(mask)
 
 
 def _tidy(voiced: np.ndarray) -> np.ndarray:

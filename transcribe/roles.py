@@ -13,6 +13,7 @@ Without a match, a documented heuristic decides between the main speakers:
 The speaker with the highest score is the salesperson, the other main speakers customers;
 the confidence grows with the margin (0.5 = a coin toss). A third or later speaker with
 little speech (under 15 % of the talk) is "other": the marketer riding along, a colleague.
+A recording with one voice keeps the role "unknown" unless a profile names it.
 """
 
 from __future__ import annotations
@@ -245,6 +246,7 @@ def enroll(
 
     Every speech window of every recording counts once, so longer recordings weigh more.
     """
+    name = _check_name(name)  # before the slow part
     embedder = embedder or get_embedder("resemblyzer")
     if not embedder.portable:
         raise ValueError(f"{embedder.name} embeddings cannot be compared across recordings")
@@ -380,11 +382,9 @@ def _heuristic_roles(speakers: Sequence[str], scores: dict[str, float]) -> dict[
     ranked = sorted(speakers, key=lambda s: -scores.get(s, 0.0))
     top = ranked[0]
     if len(ranked) == 1:
-        # One voice: a salesperson's memo or pitch if the words say so, else unknown.
-        score = scores.get(top, 0.0)
-        if score <= 0.5:
-            return {top: Speaker(top, "unknown", None, None)}
-        return {top: Speaker(top, "salesperson", None, round(0.5 + 0.4 * math.tanh(score / 4), 3))}
+        # One voice is no conversation (a memo, a voicemail, a speech): without a profile
+        # there is nothing to compare it with, so its role stays unknown.
+        return {top: Speaker(top, "unknown", None, None)}
     margin = scores.get(top, 0.0) - scores.get(ranked[1], 0.0)
     confidence = round(0.5 + 0.45 * math.tanh(margin / 3), 3)
     roles = {top: Speaker(top, "salesperson", None, confidence)}

@@ -8,7 +8,7 @@ import pytest
 
 from api.demo import prepare_demo
 from api.settings import Settings
-from tests.conftest import authorised_client, reference_text, tone, wer, write_audio
+from tests.conftest import authorised_client, reference_text, tone, wer_nl, write_audio
 
 
 def upload(client, payload: bytes, name: str = "a.wav", content_type: str = "audio/wav", **form):
@@ -156,7 +156,13 @@ def test_shared_dutch_dialogue_end_to_end(settings, shared_audio: Path) -> None:
 
         transcript = client.get(f"/api/v1/recordings/{created['id']}/transcript").json()
         text = " ".join(s["text"] for s in transcript["segments"])
-        assert wer(reference_text(folder / "nl_dialogue_sales_constructed.ref.txt"), text) <= 0.16
+        # 0.14-0.17 by CPU (int8 kernels; docs/benchmarks.md)
+        reference = reference_text(folder / "nl_dialogue_sales_constructed.ref.txt")
+        assert wer_nl(reference, text) <= 0.17
+        assert {s["speaker"] for s in transcript["segments"]} == {"S1", "S2"}
+        assert {s["role"] for s in transcript["segments"]} == {"salesperson", "customer"}
+        speakers = client.get(f"/api/v1/recordings/{created['id']}/speakers").json()
+        assert speakers["stats"]["questions"] and speakers["stats"]["turns"] >= 10
         srt = client.get(
             f"/api/v1/recordings/{created['id']}/transcript", params={"format": "srt"}
         ).text

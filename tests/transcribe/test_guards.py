@@ -89,6 +89,7 @@ def _tones(seconds_each: float = 5.0) -> np.ndarray:
 RAW = {
     "vad": False,
     "guards": False,
+    "speakers": False,  # diarizing tones would split the looping segment
     "compression_ratio_threshold": None,
     "log_prob_threshold": None,
     "no_speech_threshold": None,
@@ -114,8 +115,14 @@ def test_phantom_lines_on_noise_are_removed() -> None:
 
 @pytest.mark.slow
 def test_repetition_loop_on_music_is_cut() -> None:
-    raw = transcribe(_tones(), TranscribeOptions(language="en", **RAW))
-    longest = max(len(s.text.split()) for s in raw.segments)
-    assert longest > 20  # the model loops on this input
-    guarded = transcribe(_tones(), TranscribeOptions(language="en", **{**RAW, "guards": True}))
+    # Whether base loops on a given clip depends on the CPU's int8 kernels: 5-s notes looped
+    # on one machine, 8-s notes on another; the loopiest of the two is used.
+    def longest(seconds: float) -> int:
+        raw = transcribe(_tones(seconds), TranscribeOptions(language="en", **RAW))
+        return max((len(s.text.split()) for s in raw.segments), default=0)
+
+    seconds = max((5.0, 8.0), key=longest)
+    assert longest(seconds) > 20  # the model loops on this input
+    options = TranscribeOptions(language="en", **{**RAW, "guards": True})
+    guarded = transcribe(_tones(seconds), options)
     assert all(len(s.text.split()) <= 8 for s in guarded.segments)

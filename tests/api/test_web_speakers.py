@@ -1,0 +1,201 @@
+"""The speaker and voice pages: corrections through forms reach the API and the terms."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.db import Recording, get_database
+from api.demo import prepare_demo
+from api.settings import Settings
+from tests.conftest import authorised_client
+
+MONOLOGUE = "nl_constructed/nl_monologue_male_flemish_16k.wav"
+
+
+@pytest.fixture
+def demo(settings: Settings) -> Iterator[tuple[Any, str]]:
+    """A client on the demo data and the id of one demo recording (S1 salesperson, S2 customer)."""
+    prepare_demo(settings)
+    with authorised_client(settings) as (client, _):
+        recording_id = client.get("/api/v1/recordings").json()["recordings"][0]["id"]
+        yield client, recording_id
+
+
+def speakers(client: Any, recording_id: str) -> list[dict[str, Any]]:
+    response = client.get(f"/api/v1/recordings/{recording_id}/speakers")
+    assert response.status_code == 200
+    result: list[dict[str, Any]] = response.json()["speakers"]
+    return result
+
+
+def terms(client: Any, recording_id: str, role: str) -> list[str]:
+    params = {"role": role, "recording_id": recording_id, "limit": 20}
+    return [t["term"] for t in client.get("/api/v1/terms", params=params).json()["terms"]]
+
+
+def correct(client: Any, recording_id: str, **form: str) -> Any:
+    return client.post(f"/recordings/{recording_id}/speakers", data=form, follow_redirects=False)
+
+
+def alert(page: str) -> str:
+    """The error message shown on a page, unescaped."""
+    found = re.search(r'class="error" role="alert">([^<]*)<', page)
+    return html.unescape(found.group(1)) if found else ""
+
+
+def test_the_recording_page_shows_speakers_roles_and_stats(demo) -> None:
+    client, recording_id = demo
+    page = client.get(f"/recordings/{recording_id}").text
+    assert 'id="speakers"' in page
+    assert 'class="speaker role-salesperson" data-speaker="S1"' in page
+    assert 'class="speaker role-customer" data-speaker="S2"' in page
+    assert 'id="swap-roles"' in page
+    assert "talks 50% of the time" in page
+    for heading in ("Talk", "Longest monologue", "Questions asked"):
+        assert f"<th>{heading}</th>" in page
+    assert 'data-role="customer"' in page and 'data-role="salesperson"' in page
+    assert '<span class="who" title="S2, customer">customer</span>' in page  # transcript lines
+
+
+def test_swapping_roles_changes_the_api_and_the_customer_terms(demo) -> None:
+    client, recording_id = demo
+    customer_before = terms(client, recording_id, "customer")
+    salesperson_before = terms(client, recording_id, "salesperson")
+    assert customer_before and customer_before != salesperson_before
+
+    response = client.post(f"/recordings/{recording_id}/speakers/swap", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith(f"/recordings/{recording_id}?done=swapped")
+
+    roles = {s["id"]: s["role"] for s in speakers(client, recording_id)}
+    assert roles == {"S1": "customer", "S2": "salesperson"}
+    assert terms(client, recording_id, "customer") == salesperson_before
+    page = client.get(response.headers["location"]).text
+    assert "Roles swapped." in page
+    assert 'class="speaker role-customer" data-speaker="S1"' in page
+    assert "certain 100%" in page  # a person's correction is certain
+
+
+def test_renaming_shows_the_name_in_the_panel_and_the_transcript(demo) -> None:
+    client, recording_id = demo
+    response = correct(client, recording_id, speaker="S1", role="salesperson", name="Mark")
+    assert response.status_code == 303
+    assert [s["name"] for s in speakers(client, recording_id)] == ["Mark", None]
+    page = client.get(response.headers["location"]).text
+    assert "Speaker saved." in page
+    assert '<strong class="who">Mark</strong>' in page
+    assert '<span class="who" title="S1, salesperson">Mark</span>' in page
+
+
+def test_merging_leaves_one_speaker_and_no_swap_button(demo) -> None:
+    client, recording_id = demo
+    response = correct(client, recording_id, speaker="S2", merge_into="S1", role="customer")
+    assert response.status_code == 303
+    assert [s["id"] for s in speakers(client, recording_id)] == ["S1"]
+    page = client.get(response.headers["location"]).text
+    assert "Speakers merged." in page
+    assert 'data-speaker="S2"' not in page and 'id="swap-roles"' not in page
+    refused = client.post(f"/recordings/{recording_id}/speakers/swap")
+    assert refused.status_code == 422 and "exactly two speakers" in alert(refused.text)
+
+
+def test_an_unknown_speaker_is_a_422_with_the_reason(demo) -> None:
+    client, recording_id = demo
+    response = correct(client, recording_id, speaker="S9", role="customer", name="Piet")
+    assert response.status_code == 422
+    assert alert(response.text) == "no speaker 'S9' in this recording"
+    assert 'id="speakers"' in response.text  # the page is whole, with its panel
+    bad_role = correct(client, recording_id, speaker="S1", role="boss")
+    assert bad_role.status_code == 422 and "choose a role" in alert(bad_role.text)
+    assert client.post("/recordings/nope/speakers", data={"speaker": "S1"}).status_code == 404
+
+
+def test_a_refused_correction_keeps_what_was_typed(demo) -> None:
+    client, recording_id = demo
+    response = correct(
+        client, recording_id, speaker="S2", role="customer", name="Anne", enroll="on"
+    )
+    assert response.status_code == 422
+    assert "name and the role salesperson" in alert(response.text)
+    assert 'value="Anne"' in response.text
+    assert 'name="enroll" value="true" checked' in response.text
+    assert [s["name"] for s in speakers(client, recording_id)] == [None, None]  # nothing saved
+
+
+def test_remembering_a_voice_the_recording_lacks_saves_the_name_and_says_why(demo) -> None:
+    client, recording_id = demo  # demo transcripts carry no voice embeddings
+    response = correct(
+        client, recording_id, speaker="S1", role="salesperson", name="Mark", enroll="on"
+    )
+    assert response.status_code == 422
+    assert alert(response.text).startswith("The speaker was saved, but the voice could not be")
+    assert speakers(client, recording_id)[0]["name"] == "Mark"
+    assert client.get("/api/v1/voices").json()["voices"] == []
+
+
+def test_names_are_escaped(demo) -> None:
+    client, recording_id = demo
+    name = "<script>alert(1)</script>"
+    response = correct(client, recording_id, speaker="S1", role="salesperson", name=name)
+    assert response.status_code == 303
+    page = client.get(f"/recordings/{recording_id}").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert name not in page
+
+
+def test_the_voices_page_refuses_text_and_empty_uploads(api_client) -> None:
+    client, _ = api_client
+    page = client.get("/voices")
+    assert page.status_code == 200 and "No voices yet." in page.text
+    assert '<a href="/voices">Voices</a>' in page.text
+    text = {"files": ("notes.wav", b"Dit zijn notities, geen audio.\n" * 40, "audio/wav")}
+    response = client.post("/voices", data={"name": "Mark", "role": "salesperson"}, files=text)
+    assert response.status_code == 422
+    assert alert(response.text).startswith("not a readable audio file")
+    assert 'value="Mark"' in response.text  # the name stays in the form
+    empty = client.post("/voices", data={"name": "Mark", "role": "salesperson"})
+    assert empty.status_code == 422 and "choose one or more recordings" in alert(empty.text)
+    missing = client.post("/voices/delete", data={"name": "Nobody"})
+    assert missing.status_code == 404 and alert(missing.text) == "no voice called 'Nobody'"
+
+
+@pytest.mark.slow
+def test_enrol_list_and_delete_a_voice(api_client, shared_audio: Path) -> None:
+    client, _ = api_client
+    audio = (shared_audio / MONOLOGUE).read_bytes()
+    files = [("files", ("monoloog.wav", audio, "audio/wav"))]
+    data = {"name": "Jan <de verkoper>", "role": "salesperson"}
+    response = client.post("/voices", data=data, files=files, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/voices?done=enrolled"
+    page = client.get("/voices?done=enrolled").text
+    assert "Voice saved" in page
+    assert '<td class="name">Jan &lt;de verkoper&gt;</td>' in page
+    assert client.get("/api/v1/voices").json()["voices"] == [
+        {"name": "Jan <de verkoper>", "role": "salesperson"}
+    ]
+    deleted = client.post("/voices/delete", data={"name": "Jan <de verkoper>"})
+    assert deleted.status_code == 200 and "Voice deleted." in deleted.text  # after the redirect
+    assert "No voices yet." in deleted.text
+    assert client.get("/api/v1/voices").json()["voices"] == []
+
+
+def test_overlapping_speech_is_marked_and_confidence_shown(demo, settings: Settings) -> None:
+    client, recording_id = demo
+    with get_database(settings.sqlalchemy_url).session() as session:
+        recording = session.get(Recording, recording_id)
+        assert recording is not None and recording.transcript_json
+        transcript = json.loads(recording.transcript_json)
+        transcript["segments"][1]["overlap"] = True
+        transcript["speakers"][0]["confidence"] = 0.918
+        recording.transcript_json = json.dumps(transcript)
+        session.commit()
+    page = client.get(f"/recordings/{recording_id}").text
+    assert page.count('<span class="overlap"') == 1
+    assert "certain 92%" in page
