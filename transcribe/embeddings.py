@@ -84,11 +84,36 @@ def _frame_power(samples: np.ndarray) -> np.ndarray:
     return power
 
 
-@lru_cache(maxsize=1)
-def _mel_basis() -> np.ndarray:
-    import librosa.filters
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale (librosa's default): linear to 1 kHz, logarithmic above."""
+    linear = hz / (200.0 / 3)
+    log_part = 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / (np.log(6.4) / 27.0)
+    return np.where(hz >= 1000.0, log_part, linear)
 
-    return librosa.filters.mel(sr=SAMPLE_RATE, n_fft=_WINDOW, n_mels=_MELS).astype(np.float32)
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    linear = mel * (200.0 / 3)
+    log_part = 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel - 15.0))
+    return np.where(mel >= 15.0, log_part, linear)
+
+
+@lru_cache(maxsize=4)
+def mel_filterbank(n_mels: int = _MELS) -> np.ndarray:
+    """Triangular mel filters (n_mels, 201), area-normalised: librosa.filters.mel's numbers
+    with numpy alone, so the MFCC fallback needs neither torch nor librosa."""
+    fft_hz = np.linspace(0, SAMPLE_RATE / 2, _WINDOW // 2 + 1)
+    edges_hz = _mel_to_hz(np.linspace(0.0, _hz_to_mel(np.array(SAMPLE_RATE / 2.0)), n_mels + 2))
+    widths = np.diff(edges_hz)
+    ramps = edges_hz[:, None] - fft_hz[None, :]
+    rising = -ramps[:-2] / widths[:-1, None]
+    falling = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    weights *= (2.0 / (edges_hz[2:] - edges_hz[:-2]))[:, None]
+    return weights.astype(np.float32)
+
+
+def _mel_basis() -> np.ndarray:
+    return mel_filterbank(_MELS)
 
 
 def mel_frames(samples: np.ndarray) -> np.ndarray:
@@ -156,14 +181,14 @@ class MfccEmbedder:
     portable: bool = False
 
     def embed(self, samples: np.ndarray, spans: Sequence[Span]) -> np.ndarray:
-        import librosa
+        from scipy.fft import dct
 
         if not spans:
             return np.zeros((0, 38), dtype=np.float32)
-        mel = _frame_power(samples) @ librosa.filters.mel(
-            sr=SAMPLE_RATE, n_fft=_WINDOW, n_mels=40
-        ).T.astype(np.float32)
-        mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel.T + 1e-10), n_mfcc=20)[1:].T
+        mel = _frame_power(samples) @ mel_filterbank(40).T
+        log_mel = 10 * np.log10(np.maximum(mel + 1e-10, 1e-10))
+        log_mel = np.maximum(log_mel, log_mel.max() - 80.0)  # as librosa.power_to_db
+        mfcc = dct(log_mel, type=2, norm="ortho", axis=1)[:, 1:20]
         rows = []
         for start, end in spans:
             first = start // FRAME_HOP

@@ -288,3 +288,42 @@ def test_mfcc_fallback_on_the_dialogue_when_told_two_speakers(shared_audio: Path
     result = diarize(audio, options=DiarizeOptions(backend="mfcc", num_speakers=2))
     assert result.method == "mfcc (lower quality)"
     assert _der(shared_audio / f"{DIALOGUE}.rttm", result, audio.size / RATE) <= 0.10
+
+
+def test_mel_filters_are_librosas_without_librosa() -> None:
+    import librosa
+
+    from transcribe.embeddings import mel_filterbank
+
+    expected = librosa.filters.mel(sr=RATE, n_fft=400, n_mels=40)
+    assert np.allclose(mel_filterbank(40), expected, atol=1e-7)
+
+
+@pytest.mark.slow
+def test_without_torch_or_librosa_the_mfcc_fallback_diarizes(shared_audio: Path) -> None:
+    """A machine without torch (and so without resemblyzer and librosa): numpy and scipy."""
+    import subprocess
+    import sys
+
+    script = f"""
+import sys
+
+
+class NotInstalled:  # importing these fails, as on a machine without them
+    def find_spec(self, name, path, target=None):
+        if name.partition(".")[0] in ("torch", "librosa", "resemblyzer"):
+            raise ImportError(name)
+
+
+sys.meta_path.insert(0, NotInstalled())
+from transcribe.audio import decode_audio
+from transcribe.diarize import DiarizeOptions, diarize
+audio = decode_audio({str(shared_audio / f"{DIALOGUE}_16k.wav")!r})
+result = diarize(audio, options=DiarizeOptions(num_speakers=2))
+print(result.method, len(result.speakers), round(result.talk_time_s["S1"]))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("mfcc (lower quality) 2 ")
