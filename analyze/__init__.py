@@ -4,6 +4,14 @@ Pure functions over dataclasses; nothing here loads a web framework or a databas
 """
 
 from analyze.inputs import TEXT_SUFFIXES, read_utterances
+from analyze.questions import (
+    Question,
+    QuestionGroup,
+    find_questions,
+    group_questions,
+    is_question,
+    unanswered_questions,
+)
 from analyze.suggest import PageSuggestions, SuggestedTerm, suggest_for_page
 from analyze.terms import (
     GeneralFrequency,
@@ -24,6 +32,8 @@ __all__ = [
     "TEXT_SUFFIXES",
     "GeneralFrequency",
     "PageSuggestions",
+    "Question",
+    "QuestionGroup",
     "Quote",
     "RecordingTerms",
     "SuggestedTerm",
@@ -32,6 +42,10 @@ __all__ = [
     "Utterance",
     "WordfreqFrequency",
     "count_terms",
+    "find_questions",
+    "group_questions",
+    "is_question",
+    "unanswered_questions",
     "guess_language",
     "html_to_text",
     "rank_terms",

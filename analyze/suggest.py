@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from analyze.questions import QuestionGroup, unanswered_questions
 from analyze.terms import Term, candidate_terms
 from analyze.text import guess_language, html_to_text
 
@@ -30,6 +31,7 @@ class PageSuggestions:
     missing_terms: tuple[SuggestedTerm, ...]  # customer terms the page lacks, best first
     present_terms: tuple[str, ...]  # customer terms the page already uses
     page_words: int
+    questions: tuple[QuestionGroup, ...] = ()  # customer questions the page leaves open: FAQ drafts
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +40,7 @@ class PageSuggestions:
             "missing_terms": [s.to_dict() for s in self.missing_terms],
             "present_terms": list(self.present_terms),
             "page_words": self.page_words,
+            "questions": [q.to_dict() for q in self.questions],
         }
 
 
@@ -64,11 +67,13 @@ def suggest_for_page(
     language: str | None = None,
     limit: int = 20,
     top: int = 30,
+    customer_questions: Sequence[QuestionGroup] = (),
 ) -> PageSuggestions:
     """Rank the customers' terms a page does not use, with the evidence for each.
 
     `customer_terms` come from `rank_terms(..., role="customer")` (best first); only the
-    `top` of them count towards coverage.
+    `top` of them count towards coverage. `customer_questions` (from `group_questions`)
+    that the page does not answer come back as FAQ drafts in the customers' phrasing.
     """
     text = html_to_text(page) if is_html else page
     language = language or guess_language(text)
@@ -89,4 +94,7 @@ def suggest_for_page(
         missing.append(SuggestedTerm(term, f"{who}{spread}; the page never uses it"))
     total = sum(t.score for t in considered)
     coverage = round(100 * weight_present / total) if total else 0
-    return PageSuggestions(language, coverage, tuple(missing[:limit]), tuple(present), words)
+    open_questions = unanswered_questions(customer_questions, keys, limit=limit)
+    return PageSuggestions(
+        language, coverage, tuple(missing[:limit]), tuple(present), words, tuple(open_questions)
+    )

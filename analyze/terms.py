@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from analyze.questions import Question, find_questions
 from analyze.text import normalise_language, tokenize, utterance_language
 from transcribe.types import ROLES, Role, Transcript
 
@@ -105,6 +106,7 @@ class RecordingTerms:
     language: str
     words_by_role: Mapping[str, int]  # content words spoken per role (the denominators)
     terms: tuple[TermCount, ...]
+    questions: tuple[Question, ...] = ()  # every question asked, by anyone
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -112,6 +114,7 @@ class RecordingTerms:
             "language": self.language,
             "words_by_role": dict(self.words_by_role),
             "terms": [t.to_dict() for t in self.terms],
+            "questions": [q.to_dict() for q in self.questions],
         }
 
     @classmethod
@@ -121,6 +124,7 @@ class RecordingTerms:
             language=data["language"],
             words_by_role=dict(data["words_by_role"]),
             terms=tuple(TermCount.from_dict(t) for t in data["terms"]),
+            questions=tuple(Question.from_dict(q) for q in data.get("questions") or ()),
         )
 
 
@@ -249,7 +253,8 @@ def count_terms(
     )
     # The language the words were tokenised as (unsupported ones fall back to Dutch).
     language = normalise_language(languages.most_common(1)[0][0] if languages else None)
-    return RecordingTerms(recording_id, language, dict(words_by_role), terms)
+    questions = tuple(find_questions(utterances))
+    return RecordingTerms(recording_id, language, dict(words_by_role), terms, questions)
 
 
 def rank_terms(

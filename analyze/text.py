@@ -211,7 +211,7 @@ _WORD = re.compile(r"[^\W\d_]", re.UNICODE)  # a letter
 # Numbers written as words ("vijfenvijftig", "twenty-five"): never a term.
 _NUMBER_WORD = {
     "nl": re.compile(
-        r"^(nul|een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|"
+        r"^(nul|een|één|eén|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|"
         r"veertien|twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig|negentig|honderd|"
         r"duizend|miljoen|miljard|en|ën|half|halve|anderhalf|eerste|tweede|derde|vierde|de|ste)+$"
     ),

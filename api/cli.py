@@ -26,6 +26,7 @@ from analyze import (
     RecordingTerms,
     Term,
     count_terms,
+    group_questions,
     rank_terms,
     read_utterances,
     suggest_for_page,
@@ -257,15 +258,23 @@ def analyze(
         raise _fail("--format must be json, html or csv", 2)
     stats = _load_inputs(inputs, get_settings(), language)
     terms = rank_terms(stats, role=role, limit=limit)
+    asked = [q for s in stats for q in s.questions]
+    questions = group_questions(asked, role=role or "customer", limit=limit)
     suggestions = None
     if page is not None:
         copy = page.read_text(encoding="utf-8", errors="replace")
         customer = rank_terms(stats, role="customer", limit=100) or rank_terms(stats, limit=100)
         suggestions = suggest_for_page(
-            copy, customer, is_html=page.suffix.lower() in (".html", ".htm")
+            copy,
+            customer,
+            is_html=page.suffix.lower() in (".html", ".htm"),
+            customer_questions=group_questions(asked, role="customer"),
         )
     if fmt == "json":
-        data: dict[str, Any] = {"terms": [t.to_dict() for t in terms]}
+        data: dict[str, Any] = {
+            "terms": [t.to_dict() for t in terms],
+            "questions": [g.to_dict() for g in questions],
+        }
         if suggestions is not None:
             data["suggestions"] = suggestions.to_dict()
         text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
@@ -279,6 +288,7 @@ def analyze(
             .get_template("export.html")
             .render(
                 terms=terms,
+                questions=questions,
                 suggestions=suggestions,
                 role=role,
                 css=stylesheet(),

@@ -13,6 +13,7 @@ from api import service
 from api.app import db_session, require_api_key, state, submit_recording
 from api.errors import InvalidInput, NotFound
 from api.schemas import (
+    QuestionsOut,
     RecordingCreated,
     RecordingList,
     RecordingOut,
@@ -163,6 +164,18 @@ def get_terms(
     """Terms ranked by how often and how distinctively they are said, with quotes."""
     terms = service.ranked_terms(session, role=role, limit=limit, recording_id=recording_id)
     return TermsOut.model_validate({"terms": [t.to_dict() for t in terms]})
+
+
+@router.get("/questions", response_model=QuestionsOut)
+def get_questions(
+    session: SessionDep,
+    role: Literal["salesperson", "customer", "other", "unknown"] | None = "customer",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    recording_id: str | None = None,
+) -> QuestionsOut:
+    """Questions asked (customers' by default), grouped by meaning: FAQ candidates."""
+    groups = service.question_groups(session, role=role, limit=limit, recording_id=recording_id)
+    return QuestionsOut.model_validate({"questions": [g.to_dict() for g in groups]})
 
 
 @router.post("/suggestions", response_model=SuggestionsOut)

@@ -307,7 +307,10 @@ def report(
     role = role if role in ROLE_FILTERS else None
     limit = max(1, min(limit, 200))
     terms = service.ranked_terms(session, role=role, limit=limit)
-    return _page(request, "report.html", terms=terms, role=role, roles=ROLE_FILTERS)
+    questions = service.question_groups(session, role="customer", limit=20)
+    return _page(
+        request, "report.html", terms=terms, role=role, roles=ROLE_FILTERS, questions=questions
+    )
 
 
 @router.get("/suggest", response_class=HTMLResponse)

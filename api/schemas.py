@@ -164,6 +164,27 @@ class SuggestionRequest(BaseModel):
         return self
 
 
+class QuestionOut(BaseModel):
+    recording_id: str
+    text: str
+    role: RoleName
+    start: float | None
+    end: float | None
+    language: str
+
+
+class QuestionGroupOut(BaseModel):
+    question: str = Field(description="the most typical phrasing")
+    count: int = Field(description="times asked")
+    recordings: int = Field(description="conversations it was asked in")
+    keywords: list[str]
+    quotes: list[QuestionOut]
+
+
+class QuestionsOut(BaseModel):
+    questions: list[QuestionGroupOut]
+
+
 class SuggestedTermOut(TermOut):
     reason: str
 
@@ -174,6 +195,9 @@ class SuggestionsOut(BaseModel):
     missing_terms: list[SuggestedTermOut]
     present_terms: list[str]
     page_words: int
+    questions: list[QuestionGroupOut] = Field(
+        default_factory=list, description="customer questions the page does not answer: FAQ drafts"
+    )
 
 
 class Health(BaseModel):

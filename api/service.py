@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session, undefer
 
 from analyze import (
     PageSuggestions,
+    QuestionGroup,
     RecordingTerms,
     Term,
     count_terms,
+    group_questions,
     rank_terms,
     suggest_for_page,
     utterances_from_transcript,
@@ -53,6 +55,7 @@ __all__ = [
     "get_transcript",
     "list_recordings",
     "page_suggestions",
+    "question_groups",
     "ranked_terms",
     "safe_filename",
     "speaker_summary",
@@ -230,6 +233,17 @@ def ranked_terms(
     return rank_terms(_recording_terms(session, recording_id), role=role, limit=limit)
 
 
+def question_groups(
+    session: Session,
+    role: str | None = "customer",
+    limit: int = 50,
+    recording_id: str | None = None,
+) -> list[QuestionGroup]:
+    """Questions asked (by customers by default), grouped by meaning, most asked first."""
+    questions = [q for rec in _recording_terms(session, recording_id) for q in rec.questions]
+    return group_questions(questions, role=role, limit=limit)
+
+
 def customer_terms(session: Session, limit: int = 100) -> list[Term]:
     """The customers' terms; everyone's when no speech is attributed to customers yet."""
     stats = _recording_terms(session, None)
@@ -242,7 +256,12 @@ def page_suggestions(
     if not page.strip():
         raise InvalidInput("the page copy is empty")
     return suggest_for_page(
-        page, customer_terms(session), is_html=is_html, language=language, limit=limit
+        page,
+        customer_terms(session),
+        is_html=is_html,
+        language=language,
+        limit=limit,
+        customer_questions=question_groups(session, role="customer"),
     )
 
 

@@ -37,7 +37,11 @@ def test_analyze_text_json_has_the_api_shape(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"terms", "suggestions"}
+    assert set(data) == {"terms", "questions", "suggestions"}
+    assert data["questions"] and all(
+        q["role"] == "customer" for g in data["questions"] for q in g["quotes"]
+    )
+    assert "questions" in data["suggestions"]
     assert set(data["terms"][0]) >= {
         "term",
         "count",

@@ -1,0 +1,218 @@
+"""The questions customers ask: found in transcripts, grouped by meaning, kept with evidence.
+
+A marketer reads them as FAQ candidates: every group says how often it was asked, in how
+many conversations, in the customers' own phrasing, with quotes that play at the second.
+
+Finding: a sentence is a question when it ends in "?" (Whisper punctuates most questions),
+starts with a question word ("hoeveel", "wanneer", "how", ...), or starts with a verb
+followed by a pronoun ("Kan ik ...", "Heeft u ...", "Do you ..."), which separates yes/no
+questions from instructions ("Vul alle gegevens in").
+Grouping: questions that share their content words (lemmatised, weighted by TF-IDF) are
+clustered with average-linkage on cosine distance, so "Wat kost een thuisbatterij?" and
+"Hoeveel kost zo'n thuisbatterij ongeveer?" form one group.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from analyze.text import tokenize
+
+__all__ = [
+    "Question",
+    "QuestionGroup",
+    "find_questions",
+    "group_questions",
+    "is_question",
+    "unanswered_questions",
+]
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_WORDS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_QUESTION_WORDS = {
+    "nl": {"wat", "wie", "waar", "wanneer", "waarom", "hoe", "hoeveel", "welke", "welk",
+           "waarmee", "waarvoor", "waarover", "hoelang", "hoezo"},
+    "en": {"what", "who", "where", "when", "why", "how", "which", "whose", "whom"},
+}  # fmt: skip
+_LEADING_VERBS = {
+    "nl": {"kan", "kunt", "kun", "kunnen", "is", "zijn", "heeft", "hebt", "heb", "hebben",
+           "moet", "moeten", "wordt", "worden", "zou", "zouden", "mag", "mogen", "doet",
+           "doen", "gaat", "gaan", "krijg", "krijgt", "krijgen", "weet", "weten", "wilt",
+           "wil", "willen", "valt", "klopt", "komt", "zit", "blijft", "levert", "werkt"},
+    "en": {"can", "could", "is", "are", "do", "does", "did", "will", "would", "should",
+           "have", "has", "may", "might", "am", "was", "were", "shall"},
+}  # fmt: skip
+_PRONOUNS = {
+    "nl": {"ik", "u", "je", "jij", "jullie", "we", "wij", "het", "dat", "dit", "die", "er",
+           "hij", "zij", "ze", "men", "zo'n", "zoiets", "iemand", "alles", "een", "de"},
+    "en": {"i", "you", "we", "it", "that", "this", "there", "he", "she", "they", "anyone",
+           "someone", "a", "the"},
+}  # fmt: skip
+_MIN_WORDS = 3  # shorter sentences ("Hoezo?", "Echt?") are reactions, not FAQ material
+_GROUP_DISTANCE = 0.75  # cosine distance under which two questions mean the same thing
+_MAX_QUOTES = 5
+_ANSWERED_SHARE = 0.6  # of a group's keywords a page must use to count as answering it
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question as said, where it was said, and by whom."""
+
+    recording_id: str
+    text: str
+    role: str
+    start: float | None = None
+    end: float | None = None
+    language: str = "nl"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "recording_id": self.recording_id,
+            "text": self.text,
+            "role": self.role,
+            "start": self.start,
+            "end": self.end,
+            "language": self.language,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Question:
+        return cls(
+            recording_id=str(data["recording_id"]),
+            text=str(data["text"]),
+            role=str(data.get("role") or "unknown"),
+            start=data.get("start"),
+            end=data.get("end"),
+            language=str(data.get("language") or "nl"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionGroup:
+    """Questions that ask the same thing: an FAQ candidate."""
+
+    question: str  # the most typical phrasing of the group
+    count: int  # times asked
+    recordings: int  # in how many conversations
+    keywords: tuple[str, ...]  # the content lemmas the group is about
+    quotes: tuple[Question, ...]  # a few of the askings, as evidence
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "count": self.count,
+            "recordings": self.recordings,
+            "keywords": list(self.keywords),
+            "quotes": [q.to_dict() for q in self.quotes],
+        }
+
+
+def is_question(sentence: str, language: str = "nl") -> bool:
+    """Whether one sentence asks something (see the module docstring for the rules)."""
+    words = [w.lower() for w in _WORDS.findall(sentence)]
+    if len(words) < _MIN_WORDS:
+        return False
+    if sentence.rstrip().endswith("?"):
+        return True
+    lang = language if language in _QUESTION_WORDS else "nl"
+    if words[0] in _QUESTION_WORDS[lang]:
+        return True
+    return words[0] in _LEADING_VERBS[lang] and words[1] in _PRONOUNS[lang]
+
+
+def find_questions(utterances: Iterable[Any]) -> list[Question]:
+    """The questions in `analyze.Utterance`s, one per sentence that asks something."""
+    found: list[Question] = []
+    for utt in utterances:
+        for sentence in _SENTENCE_END.split(utt.text.strip()):
+            sentence = sentence.strip()
+            if sentence and is_question(sentence, utt.language):
+                found.append(
+                    Question(utt.recording_id, sentence, utt.role, utt.start, utt.end, utt.language)
+                )
+    return found
+
+
+def _content(question: Question) -> list[str]:
+    return [t.lemma for t in tokenize(question.text, question.language) if t.lemma]
+
+
+def group_questions(
+    questions: Sequence[Question], *, role: str | None = "customer", limit: int = 50
+) -> list[QuestionGroup]:
+    """Group `role`'s questions (None: everyone's) by meaning; most asked first."""
+    asked = [q for q in questions if role is None or q.role == role]
+    lemmas = [_content(q) for q in asked]
+    # Questions without a content word ("Hoe bedoelt u?", "Eén dag maar?") ask about what
+    # was just said: no FAQ material.
+    kept = [i for i, words in enumerate(lemmas) if words]
+    asked, lemmas = [asked[i] for i in kept], [lemmas[i] for i in kept]
+    if not asked:
+        return []
+    labels = _cluster(lemmas)
+    groups = []
+    for label in sorted(set(labels)):
+        members = [i for i, lab in enumerate(labels) if lab == label]
+        groups.append(_group([asked[i] for i in members], [lemmas[i] for i in members]))
+    groups.sort(key=lambda g: (-g.count, -g.recordings, g.question))
+    return groups[:limit]
+
+
+def _cluster(lemmas: list[list[str]]) -> list[int]:
+    """A group label per question, from its content words (TF-IDF, cosine, average link)."""
+    if len(lemmas) == 1:
+        return [0]
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectors = TfidfVectorizer(analyzer=lambda words: words).fit_transform(lemmas)
+    clustering = AgglomerativeClustering(
+        n_clusters=None, metric="cosine", linkage="average", distance_threshold=_GROUP_DISTANCE
+    ).fit(vectors.toarray())
+    return [int(label) for label in clustering.labels_]
+
+
+def _group(members: list[Question], lemmas: list[list[str]]) -> QuestionGroup:
+    counts = Counter(word for words in lemmas for word in set(words))
+    keywords = tuple(
+        w for w, n in counts.most_common() if n * 2 >= len(members) or len(members) == 1
+    )[:4]
+    # The typical phrasing: the one sharing most keywords, then the shortest.
+    typical = max(
+        range(len(members)),
+        key=lambda i: (len(set(lemmas[i]) & set(keywords)), -len(members[i].text)),
+    )
+    return QuestionGroup(
+        question=members[typical].text,
+        count=len(members),
+        recordings=len({q.recording_id for q in members}),
+        keywords=keywords,
+        quotes=tuple(members[:_MAX_QUOTES]),
+    )
+
+
+def unanswered_questions(
+    groups: Sequence[QuestionGroup], page_lemmas: set[str], *, limit: int = 10
+) -> list[QuestionGroup]:
+    """The groups a page does not answer: it uses too few of their keywords.
+
+    `page_lemmas` are the lemmas (and lemma pairs) on the page; a compound on the page
+    covers its last part, as for terms ("zonnepaneel" covers "paneel").
+    """
+    single = {k for k in page_lemmas if " " not in k}
+
+    def on_page(word: str) -> bool:
+        return word in page_lemmas or (len(word) >= 4 and any(w.endswith(word) for w in single))
+
+    missing = []
+    for group in groups:
+        if not group.keywords:
+            continue
+        used = sum(on_page(w) for w in group.keywords)
+        if used < _ANSWERED_SHARE * len(group.keywords):
+            missing.append(group)
+    return missing[:limit]

@@ -1,0 +1,84 @@
+"""Customer questions: found, grouped by meaning, and checked against a page."""
+
+import pytest
+
+from analyze import (
+    RecordingTerms,
+    Utterance,
+    count_terms,
+    group_questions,
+    is_question,
+    suggest_for_page,
+)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "language", "expected"),
+    [
+        ("Wat kost een thuisbatterij?", "nl", True),
+        ("Hoeveel panelen passen er op ons dak", "nl", True),  # no question mark
+        ("Kan ik later nog een laadpaal aansluiten", "nl", True),  # verb + pronoun
+        ("Vul alle gegevens in en maak uw bestelling af.", "nl", False),  # an instruction
+        ("Dat klinkt goed.", "nl", False),
+        ("Hoezo?", "nl", False),  # a reaction, not an FAQ
+        ("How long does the installation take", "en", True),
+        ("Do you offer a warranty on the inverter", "en", True),
+        ("We will send you the quote tomorrow.", "en", False),
+    ],
+)
+def test_questions_are_recognised(sentence: str, language: str, expected: bool) -> None:
+    assert is_question(sentence, language) is expected
+
+
+def _utterances() -> list[Utterance]:
+    said = [
+        ("r1", "customer", "Goed dat u er bent. Wat kost een thuisbatterij?"),
+        ("r1", "salesperson", "Hoeveel stroom verbruikt u per jaar?"),
+        ("r1", "customer", "En maakt een warmtepomp veel geluid?"),
+        ("r2", "customer", "Hoeveel kost zo'n thuisbatterij ongeveer?"),
+        ("r2", "customer", "Wat zijn de kosten van een thuisbatterij?"),
+        ("r2", "customer", "Dat begrijp ik."),
+    ]
+    return [
+        Utterance(rid, text, role, start=float(i), end=float(i) + 2)
+        for i, (rid, role, text) in enumerate(said)
+    ]
+
+
+def _questions(utterances: list[Utterance]):
+    stats = [count_terms([u for u in utterances if u.recording_id == r], r) for r in ("r1", "r2")]
+    return [q for s in stats for q in s.questions]
+
+
+def test_customer_questions_are_grouped_by_meaning_with_evidence() -> None:
+    groups = group_questions(_questions(_utterances()))
+    battery = groups[0]
+    assert battery.count == 3 and battery.recordings == 2
+    assert "thuisbatterij" in battery.keywords
+    assert all(q.role == "customer" and q.start is not None for q in battery.quotes)
+    assert [g.count for g in groups] == [3, 1]  # the heat pump's noise is its own group
+    assert all("stroom" not in g.keywords for g in groups)  # the salesperson's question
+    everyone = group_questions(_questions(_utterances()), role=None)
+    assert sum(g.count for g in everyone) == 5
+
+
+def test_questions_survive_storage_and_old_rows_still_read() -> None:
+    stats = count_terms(_utterances(), "r1")
+    again = RecordingTerms.from_dict(stats.to_dict())
+    assert again.questions == stats.questions and len(again.questions) == 5
+    old = {k: v for k, v in stats.to_dict().items() if k != "questions"}
+    assert RecordingTerms.from_dict(old).questions == ()
+
+
+def test_a_page_that_does_not_answer_a_question_gets_it_as_faq_draft() -> None:
+    groups = group_questions(_questions(_utterances()))
+    silent = suggest_for_page("<h1>Zonnepanelen</h1><p>Strak design.</p>", [], is_html=True,
+                              customer_questions=groups)  # fmt: skip
+    assert [g.count for g in silent.questions] == [3, 1]
+    assert "questions" in silent.to_dict() and silent.to_dict()["questions"][0]["quotes"]
+    answering = suggest_for_page(
+        "Wat kost een thuisbatterij? De kosten van een thuisbatterij beginnen bij 4.000 euro.",
+        [],
+        customer_questions=groups,
+    )
+    assert [g.count for g in answering.questions] == [1]  # only the warmtepomp question left
