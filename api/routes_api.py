@@ -154,27 +154,44 @@ def delete_recording(recording_id: str, request: Request, session: SessionDep) -
     return Response(status_code=204)
 
 
+def recording_filter(
+    recording_id: str | None = None,
+    since: Annotated[date | None, Query(description="recorded on or after (YYYY-MM-DD)")] = None,
+    until: Annotated[date | None, Query(description="recorded on or before")] = None,
+    salesperson: Annotated[
+        str | None, Query(max_length=200, description="part of the name")
+    ] = None,
+    customer: Annotated[str | None, Query(max_length=200, description="part of the name")] = None,
+    language: Annotated[str | None, Query(max_length=8, description="nl, en, ...")] = None,
+) -> service.RecordingFilter:
+    """Which recordings a report covers (shared by /terms and /questions)."""
+    return service.RecordingFilter(recording_id, since, until, salesperson, customer, language)
+
+
+FilterDep = Annotated[service.RecordingFilter, Depends(recording_filter)]
+
+
 @router.get("/terms", response_model=TermsOut)
 def get_terms(
     session: SessionDep,
+    recordings: FilterDep,
     role: Literal["salesperson", "customer", "other", "unknown"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    recording_id: str | None = None,
 ) -> TermsOut:
     """Terms ranked by how often and how distinctively they are said, with quotes."""
-    terms = service.ranked_terms(session, role=role, limit=limit, recording_id=recording_id)
+    terms = service.ranked_terms(session, role=role, limit=limit, recording_filter=recordings)
     return TermsOut.model_validate({"terms": [t.to_dict() for t in terms]})
 
 
 @router.get("/questions", response_model=QuestionsOut)
 def get_questions(
     session: SessionDep,
+    recordings: FilterDep,
     role: Literal["salesperson", "customer", "other", "unknown"] | None = "customer",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    recording_id: str | None = None,
 ) -> QuestionsOut:
     """Questions asked (customers' by default), grouped by meaning: FAQ candidates."""
-    groups = service.question_groups(session, role=role, limit=limit, recording_id=recording_id)
+    groups = service.question_groups(session, role=role, limit=limit, recording_filter=recordings)
     return QuestionsOut.model_validate({"questions": [g.to_dict() for g in groups]})
 
 

@@ -7,8 +7,10 @@ Jinja2 escapes every value it renders, so transcript text and titles cannot inje
 from __future__ import annotations
 
 import mimetypes
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -302,15 +304,49 @@ def delete(recording_id: str, request: Request, session: SessionDep) -> Response
 
 @router.get("/report", response_class=HTMLResponse)
 def report(
-    request: Request, session: SessionDep, role: str | None = None, limit: int = 30
+    request: Request,
+    session: SessionDep,
+    role: str | None = None,
+    limit: int = 30,
+    since: str | None = None,
+    until: str | None = None,
+    salesperson: str | None = None,
+    customer: str | None = None,
+    language: str | None = None,
 ) -> HTMLResponse:
     role = role if role in ROLE_FILTERS else None
     limit = max(1, min(limit, 200))
-    terms = service.ranked_terms(session, role=role, limit=limit)
-    questions = service.question_groups(session, role="customer", limit=20)
-    return _page(
-        request, "report.html", terms=terms, role=role, roles=ROLE_FILTERS, questions=questions
+    recordings = service.RecordingFilter(
+        since=_day(since),
+        until=_day(until),
+        salesperson=(salesperson or "").strip()[:200] or None,
+        customer=(customer or "").strip()[:200] or None,
+        language=language if language in ("nl", "en") else None,
     )
+    chosen = {k: v for k, v in asdict(recordings).items() if k != "recording_id"}
+    terms = service.ranked_terms(session, role=role, limit=limit, recording_filter=recordings)
+    questions = service.question_groups(
+        session, role="customer", limit=20, recording_filter=recordings
+    )
+    query = urlencode({k: str(v) for k, v in chosen.items() if v})
+    return _page(
+        request,
+        "report.html",
+        terms=terms,
+        role=role,
+        roles=ROLE_FILTERS,
+        questions=questions,
+        chosen=chosen,
+        query=query,
+    )
+
+
+def _day(text: str | None) -> date | None:
+    """A YYYY-MM-DD date from a form field; anything else is no date (the filter is off)."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 @router.get("/suggest", response_class=HTMLResponse)

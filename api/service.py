@@ -47,6 +47,7 @@ from transcribe import (
 
 __all__ = [
     "NewRecording",
+    "RecordingFilter",
     "create_recording",
     "delete_recording",
     "enroll_from_audio",
@@ -217,20 +218,55 @@ def delete_recording(session: Session, blobs: BlobStore, recording_id: str) -> N
         blobs.delete(key)
 
 
-def _recording_terms(session: Session, recording_id: str | None) -> list[RecordingTerms]:
+@dataclass(frozen=True, slots=True)
+class RecordingFilter:
+    """Which recordings a report covers; every field narrows it, None means any."""
+
+    recording_id: str | None = None
+    since: date | None = None  # recorded on or after (the upload date when unknown)
+    until: date | None = None  # recorded on or before
+    salesperson: str | None = None  # part of the name, any case
+    customer: str | None = None
+    language: str | None = None  # the recording's language, "nl" or "en"
+
+
+def _recording_terms(
+    session: Session, recording_filter: RecordingFilter | None = None
+) -> list[RecordingTerms]:
+    f = recording_filter or RecordingFilter()
     query = select(Recording.terms_json).where(
         Recording.status == Status.done, Recording.terms_json.is_not(None)
     )
-    if recording_id is not None:
-        get_recording(session, recording_id)
-        query = query.where(Recording.id == recording_id)
+    if f.recording_id is not None:
+        get_recording(session, f.recording_id)
+        query = query.where(Recording.id == f.recording_id)
+    day = func.coalesce(Recording.recorded_at, func.date(Recording.created_at))
+    if f.since is not None:
+        query = query.where(day >= f.since)
+    if f.until is not None:
+        query = query.where(day <= f.until)
+    for column, wanted in (
+        (Recording.salesperson, f.salesperson),
+        (Recording.customer, f.customer),
+    ):
+        if wanted:
+            query = query.where(
+                func.lower(column).contains(wanted.strip().lower(), autoescape=True)
+            )
+    if f.language:
+        query = query.where(Recording.language == f.language.strip().lower())
     return [RecordingTerms.from_dict(json.loads(raw)) for raw in session.scalars(query) if raw]
 
 
 def ranked_terms(
-    session: Session, role: str | None = None, limit: int = 50, recording_id: str | None = None
+    session: Session,
+    role: str | None = None,
+    limit: int = 50,
+    recording_id: str | None = None,
+    recording_filter: RecordingFilter | None = None,
 ) -> list[Term]:
-    return rank_terms(_recording_terms(session, recording_id), role=role, limit=limit)
+    f = recording_filter or RecordingFilter(recording_id=recording_id)
+    return rank_terms(_recording_terms(session, f), role=role, limit=limit)
 
 
 def question_groups(
@@ -238,15 +274,17 @@ def question_groups(
     role: str | None = "customer",
     limit: int = 50,
     recording_id: str | None = None,
+    recording_filter: RecordingFilter | None = None,
 ) -> list[QuestionGroup]:
     """Questions asked (by customers by default), grouped by meaning, most asked first."""
-    questions = [q for rec in _recording_terms(session, recording_id) for q in rec.questions]
+    f = recording_filter or RecordingFilter(recording_id=recording_id)
+    questions = [q for rec in _recording_terms(session, f) for q in rec.questions]
     return group_questions(questions, role=role, limit=limit)
 
 
 def customer_terms(session: Session, limit: int = 100) -> list[Term]:
     """The customers' terms; everyone's when no speech is attributed to customers yet."""
-    stats = _recording_terms(session, None)
+    stats = _recording_terms(session)
     return rank_terms(stats, role="customer", limit=limit) or rank_terms(stats, limit=limit)
 
 

@@ -38,3 +38,37 @@ def test_report_and_suggest_pages_show_the_questions(api_client, settings) -> No
     page = client.post("/suggest", data={"page_copy": "Wij leggen zonnepanelen."}).text
     assert "Questions customers ask that the page does not answer" in page
     assert top.replace("'", "&#39;") in page
+
+
+def test_reports_filter_by_period_people_and_language(api_client, settings) -> None:
+    client, _ = api_client
+    prepare_demo(settings)  # two recordings, 2 Nov 2026, salesperson Mark, De Vries and Bakker
+
+    def quoted(path: str, **params) -> set[str]:
+        body = client.get(path, params={"limit": 500, **params}).json()
+        items = body.get("terms") or body.get("questions") or []
+        return {q["recording_id"] for item in items for q in item["quotes"]}
+
+    everyone = quoted("/api/v1/terms")
+    assert len(everyone) == 2
+    bakker = quoted("/api/v1/terms", customer="bakk")  # part of the name, any case
+    assert len(bakker) == 1 and quoted("/api/v1/questions", customer="BAKKER") == bakker
+    assert quoted("/api/v1/terms", salesperson="mark") == everyone
+    assert quoted("/api/v1/terms", since="2026-11-01", until="2026-11-02") == everyone
+    assert quoted("/api/v1/terms", since="2026-11-03") == set()
+    assert quoted("/api/v1/terms", language="en") == set()
+    assert quoted("/api/v1/terms", customer="%") == set()  # a wildcard is just a character
+    assert client.get("/api/v1/terms", params={"since": "gisteren"}).status_code == 422
+
+
+def test_report_page_filters(api_client, settings) -> None:
+    client, _ = api_client
+    prepare_demo(settings)
+    everyone = client.get("/report").text
+    assert "thuisbatterij" in everyone
+    bakker = client.get("/report", params={"customer": "Bakker", "since": "2026-11-01"}).text
+    assert 'value="Bakker"' in bakker and "thuisbatterij" not in bakker
+    assert "warmtepomp" in bakker
+    assert "role=customer&amp;since=2026-11-01&amp;customer=Bakker" in bakker  # tabs keep it
+    nobody = client.get("/report", params={"since": "2030-01-01", "until": "nonsense"})
+    assert nobody.status_code == 200 and "No terms yet" in nobody.text
