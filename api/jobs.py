@@ -22,6 +22,7 @@ from analyze import count_terms, utterances_from_transcript
 from api.db import Database, Recording, Status, utcnow
 from api.settings import Settings
 from api.storage import LocalBlobStore
+from api.webhooks import ANALYSED, analysed_payload, notify
 from models import ModelError
 from transcribe import Checkpoint, TranscriptionError, VoiceProfileStore, transcribe
 
@@ -151,6 +152,7 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
         updated_at=utcnow(),
     )
     logger.info("recording %s done (%.1f s of audio)", recording_id, transcript.duration_s)
+    notify(settings, ANALYSED, analysed_payload(recording_id, transcript))
 
 
 class _EmbeddedConsumer(Consumer):

@@ -103,7 +103,10 @@ def get_speakers(recording_id: str, session: SessionDep) -> SpeakersOut:
 
 @router.patch("/recordings/{recording_id}/speakers", response_model=SpeakersOut)
 def patch_speakers(
-    recording_id: str, body: SpeakersPatch, request: Request, session: SessionDep
+    recording_id: str,
+    body: SpeakersPatch,
+    request: Request,
+    session: SessionDep,
 ) -> SpeakersOut:
     """Correct speakers (rename, set or swap roles, merge); the recording's terms are redone.
 

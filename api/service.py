@@ -29,6 +29,7 @@ from api.db import Recording, Status, utcnow
 from api.errors import InvalidInput, NotFound
 from api.settings import Settings
 from api.storage import BlobStore
+from api.webhooks import ANALYSED, analysed_payload, notify_in_background
 from transcribe import (
     AudioDecodeError,
     SpeakerChange,
@@ -371,6 +372,7 @@ def update_speakers(
         enroll_from_recording(
             session, settings, recording.id, speaker.id, speaker.name or "", speaker.role
         )
+    notify_in_background(settings, ANALYSED, analysed_payload(recording.id, after))
     return after
 
 
