@@ -16,6 +16,9 @@ Mono recordings (the usual case):
    speaker's centroid; a Viterbi pass with a switch cost (free at pauses) gives the turns.
    Same-speaker turns with a short pause between them are joined.
 
+5. Overlap: where a voice is as close to one speaker as to another, both are talking; such
+   stretches are marked (a hint on mono audio: see `_possible_overlaps` for its accuracy).
+
 Multichannel recordings whose channels carry different people (a call recorder with one
 side per channel) are attributed by channel energy, which is exact and marks real overlap.
 Near-identical channels are downmixed and treated as mono.
@@ -68,6 +71,8 @@ _SWITCH_COST = 1.0  # Viterbi: summed similarity advantage (per 50 ms block) a c
 _BLOCK = 5  # frames per Viterbi step (50 ms)
 _ONE_SPEAKER_SILHOUETTE = 0.16  # separation (see split_separation) a second speaker needs
 _MAX_CLUSTER_WINDOWS = 1200  # more are thinned evenly: spectral clustering is O(n^3)
+_OVERLAP_GAP = 0.03  # similarity to the two nearest speakers this close: both talk
+_MIN_OVERLAP_FRAMES = 20  # 0.2 s
 _CHANNEL_DOMINANCE_DB = 10.0  # a channel quieter than another by more than this is crosstalk
 _IDENTICAL_CHANNELS = 0.95  # correlation above which channels are one mix (downmixed)
 
@@ -479,11 +484,12 @@ def _turns_from_labels(labels: np.ndarray, bridge_s: float) -> list[tuple[int, i
 
 def _diarize_mono(
     samples: np.ndarray, mask: np.ndarray, options: DiarizeOptions, embedder: SpeakerEmbedder
-) -> tuple[list[tuple[int, int, int]], dict[int, np.ndarray]]:
+) -> tuple[list[tuple[int, int, int]], dict[int, np.ndarray], list[tuple[int, int]]]:
+    """(turns, centroid per speaker index, possible overlap runs), all in frames."""
     windows = _windows(mask, options)
     if not windows:
         labels = np.where(mask, 0, -1).astype(np.int32)
-        return _turns_from_labels(labels, options.bridge_s), {}
+        return _turns_from_labels(labels, options.bridge_s), {}, []
     embeddings = embedder.embed(
         samples, [(w.start * FRAME_HOP, w.end * FRAME_HOP) for w in windows]
     )
@@ -502,8 +508,10 @@ def _diarize_mono(
     centroids = l2_normalise(
         np.stack([embeddings[shaping][cluster_labels == c].mean(axis=0) for c in range(k)])
     )
-    labels = _resegment(mask, windows, embeddings @ centroids.T)
+    similarity = embeddings @ centroids.T
+    labels = _resegment(mask, windows, similarity)
     turns = _turns_from_labels(labels, options.bridge_s)
+    overlaps = _possible_overlaps(mask, windows, similarity) if k > 1 else []
     # Final centroids from the windows the final labels agree with.
     final: dict[int, np.ndarray] = {}
     for c in range(k):
@@ -516,7 +524,23 @@ def _diarize_mono(
             final[c] = l2_normalise(embeddings[members].mean(axis=0, keepdims=True))[0]
         elif np.any(labels == c):
             final[c] = centroids[c]
-    return turns, final
+    return turns, final, overlaps
+
+
+def _possible_overlaps(
+    mask: np.ndarray, windows: Sequence[_Window], similarity: np.ndarray
+) -> list[tuple[int, int]]:
+    """Stretches where the voice is as close to one speaker as to another: two at once.
+
+    A window holding two voices embeds between their centroids. Where the two highest
+    similarities differ by under 0.03 for 0.2 s or more, the stretch is marked as overlap.
+    Measured: the real phone call's 1.9 s of overlap are found for 66 %, with 1.9 s marked
+    besides (on two similar voices); none in the dialogue without overlap.
+    """
+    scores, covered = _frame_scores(windows, similarity, mask.size)
+    ranked = np.sort(scores, axis=1)
+    close = mask & covered & (ranked[:, -1] - ranked[:, -2] < _OVERLAP_GAP)
+    return [(a, b) for a, b in _runs(close) if b - a >= _MIN_OVERLAP_FRAMES]
 
 
 # --- multichannel ------------------------------------------------------------------------
@@ -627,9 +651,9 @@ def diarize(
         samples = samples[:, next(iter(talkers))] if talkers else mono
     embedder = get_embedder(options.backend)
     mask = speech_mask(samples, segments=segments, regions=regions)
-    turns, centroids = _diarize_mono(samples, mask, options, embedder)
+    turns, centroids, overlaps = _diarize_mono(samples, mask, options, embedder)
     method = embedder.name if embedder.portable else f"{embedder.name} (lower quality)"
-    return _result(turns, centroids, method, embedder.name, [], duration_s)
+    return _result(turns, centroids, method, embedder.name, overlaps, duration_s)
 
 
 def _result(

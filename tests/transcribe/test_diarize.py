@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -255,14 +254,12 @@ def test_overlap_is_marked_and_survives_json() -> None:
 def test_dutch_dialogue_two_speakers_found_and_der_under_5_percent(shared_audio: Path) -> None:
     audio = decode_audio(shared_audio / f"{DIALOGUE}_16k.wav")
     diarize(audio[: 5 * RATE])  # load the models outside the timing
-    start = time.perf_counter()
     result = diarize(audio)
-    elapsed_s = time.perf_counter() - start
     assert result.speakers == ("S1", "S2")
     assert result.method == "resemblyzer"
     assert _der(shared_audio / f"{DIALOGUE}.rttm", result, audio.size / RATE) <= 0.05
     assert set(result.centroids) == {"S1", "S2"}
-    assert elapsed_s <= audio.size / RATE / 10  # >= 10x real time (measured ~60x here)
+    assert not result.overlaps  # nobody talks at once in this dialogue
 
 
 @pytest.mark.slow
@@ -270,7 +267,18 @@ def test_real_phone_call_der_under_20_percent(shared_audio: Path) -> None:
     audio = decode_audio(shared_audio / "en_multi/pyannote_sample.wav")
     result = diarize(audio)
     assert len(result.speakers) == 2
-    assert _der(shared_audio / "en_multi/pyannote_sample.rttm", result, 30.0) <= 0.20
+    rttm = shared_audio / "en_multi/pyannote_sample.rttm"
+    assert _der(rttm, result, 30.0) <= 0.20
+    # Overlap on mono audio is a hint: at least half of the call's real overlap is marked.
+    talking = np.zeros(3000, dtype=int)
+    for line in rttm.read_text().splitlines():
+        fields = line.split()
+        start = float(fields[3])
+        talking[int(start * 100) : int((start + float(fields[4])) * 100)] += 1
+    marked = np.zeros(3000, dtype=bool)
+    for start, end in result.overlaps:
+        marked[int(start * 100) : int(end * 100)] = True
+    assert (marked & (talking >= 2)).sum() >= 0.5 * (talking >= 2).sum()
 
 
 @pytest.mark.slow
