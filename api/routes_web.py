@@ -328,6 +328,10 @@ def report(
     questions = service.question_groups(
         session, role="customer", limit=20, recording_filter=recordings
     )
+    sides = {
+        side: service.ranked_terms(session, role=side, limit=15, recording_filter=recordings)
+        for side in ("customer", "salesperson")
+    }
     query = urlencode({k: str(v) for k, v in chosen.items() if v})
     return _page(
         request,
@@ -336,6 +340,7 @@ def report(
         role=role,
         roles=ROLE_FILTERS,
         questions=questions,
+        sides=sides,
         chosen=chosen,
         query=query,
     )

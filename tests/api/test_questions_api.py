@@ -72,3 +72,18 @@ def test_report_page_filters(api_client, settings) -> None:
     assert "role=customer&amp;since=2026-11-01&amp;customer=Bakker" in bakker  # tabs keep it
     nobody = client.get("/report", params={"since": "2030-01-01", "until": "nonsense"})
     assert nobody.status_code == 200 and "No terms yet" in nobody.text
+
+
+def test_report_sets_customers_words_beside_salespeoples(api_client, settings) -> None:
+    client, _ = api_client
+    prepare_demo(settings)
+    page = client.get("/report").text
+    customers = page.split('class="side side-customer"')[1].split('class="side side-salesperson"')[
+        0
+    ]
+    salespeople = page.split('class="side side-salesperson"')[1].split("</section>")[0]
+    top_customer = client.get("/api/v1/terms", params={"role": "customer", "limit": 1}).json()
+    assert top_customer["terms"][0]["term"] in customers
+    top_sales = client.get("/api/v1/terms", params={"role": "salesperson", "limit": 1}).json()
+    assert top_sales["terms"][0]["term"] in salespeople
+    assert "only customers" in customers  # words the salespeople never say are marked
