@@ -12,7 +12,13 @@ from analyze.questions import (
     is_question,
     unanswered_questions,
 )
-from analyze.suggest import PageSuggestions, SuggestedTerm, suggest_for_page
+from analyze.suggest import (
+    PageSuggestions,
+    SuggestedTerm,
+    suggest_for_page,
+    suggestions_csv,
+    suggestions_markdown,
+)
 from analyze.terms import (
     GeneralFrequency,
     Quote,
@@ -51,6 +57,8 @@ __all__ = [
     "rank_terms",
     "read_utterances",
     "suggest_for_page",
+    "suggestions_csv",
+    "suggestions_markdown",
     "tokenize",
     "utterances_from_text",
     "utterances_from_transcript",

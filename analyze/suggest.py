@@ -10,7 +10,14 @@ from analyze.questions import QuestionGroup, unanswered_questions
 from analyze.terms import Term, candidate_terms
 from analyze.text import guess_language, html_to_text
 
-__all__ = ["PageSuggestions", "SuggestedTerm", "page_terms", "suggest_for_page"]
+__all__ = [
+    "PageSuggestions",
+    "SuggestedTerm",
+    "page_terms",
+    "suggest_for_page",
+    "suggestions_csv",
+    "suggestions_markdown",
+]
 
 _COMPOUND_MIN = 4  # letters a word needs before "panelen" may count as found in "zonnepanelen"
 
@@ -98,3 +105,42 @@ def suggest_for_page(
     return PageSuggestions(
         language, coverage, tuple(missing[:limit]), tuple(present), words, tuple(open_questions)
     )
+
+
+def suggestions_markdown(result: PageSuggestions) -> str:
+    """The suggestions as Markdown, for a copywriter's brief or a ticket."""
+    lines = [
+        "# Customer language on this page",
+        "",
+        f"Coverage: **{result.coverage}/100** of the customers' top vocabulary.",
+        "",
+    ]
+    if result.present_terms:
+        lines += [f"Already on the page: {', '.join(result.present_terms)}.", ""]
+    lines += ["## Customer words the page lacks", ""]
+    for s in result.missing_terms:
+        lines.append(f"- **{s.term.term}**: {s.reason}")
+        lines += [f"  - “{q.text}”" for q in s.term.quotes[:2]]
+    lines += ["", "## Questions the page does not answer (FAQ drafts)", ""]
+    for g in result.questions:
+        lines.append(f"- **{g.question}** (asked {g.count}× in {g.recordings} conversations)")
+    return "\n".join(lines) + "\n"
+
+
+def suggestions_csv(result: PageSuggestions) -> str:
+    """The suggestions as CSV rows: one per missing term and per open question."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["kind", "text", "count", "recordings", "reason", "quote"])
+    for s in result.missing_terms:
+        quote = s.term.quotes[0].text if s.term.quotes else ""
+        writer.writerow(
+            ["missing term", s.term.term, s.term.count, s.term.recordings, s.reason, quote]
+        )
+    for g in result.questions:
+        quote = g.quotes[0].text if g.quotes else ""
+        writer.writerow(["open question", g.question, g.count, g.recordings, "", quote])
+    return buffer.getvalue()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
+from analyze import suggestions_csv, suggestions_markdown
 from api import service
 from api.app import db_session, require_api_key, state, submit_recording
 from api.errors import InvalidInput, NotFound
@@ -198,13 +199,26 @@ def get_questions(
     return QuestionsOut.model_validate({"questions": [g.to_dict() for g in groups]})
 
 
-@router.post("/suggestions", response_model=SuggestionsOut)
-def post_suggestions(body: SuggestionRequest, session: SessionDep) -> SuggestionsOut:
-    """Customer terms a page's copy lacks, with the evidence for each."""
+@router.post(
+    "/suggestions",
+    response_model=SuggestionsOut,
+    responses={200: {"content": {"text/markdown": {}, "text/csv": {}}}},
+)
+def post_suggestions(
+    body: SuggestionRequest,
+    session: SessionDep,
+    format: Literal["json", "markdown", "csv"] = "json",  # the query parameter's name
+) -> Any:
+    """Customer terms a page's copy lacks, with the evidence for each; and the customer
+    questions it leaves open. `?format=markdown` or `csv` for a brief or a spreadsheet."""
     page = body.html if body.html is not None else body.text
     if page is None:  # the request model already guarantees one of them
         raise InvalidInput("send 'text' or 'html'")
     result = service.page_suggestions(
         session, page, is_html=body.html is not None, language=body.language, limit=body.limit
     )
+    if format == "markdown":
+        return PlainTextResponse(suggestions_markdown(result), media_type="text/markdown")
+    if format == "csv":
+        return PlainTextResponse(suggestions_csv(result), media_type="text/csv")
     return SuggestionsOut.model_validate(result.to_dict())

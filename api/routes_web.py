@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from analyze import suggestions_csv, suggestions_markdown
 from api import service
 from api.app import db_session, state, submit_recording
 from api.errors import InvalidInput, NotFound, ServiceError
@@ -365,7 +366,8 @@ def suggest(
     session: SessionDep,
     page_copy: Annotated[str, Form()] = "",
     is_html: Annotated[bool, Form()] = False,
-) -> HTMLResponse:
+    export: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
     try:
         result = service.page_suggestions(session, page_copy, is_html=is_html)
     except InvalidInput as e:
@@ -378,6 +380,14 @@ def suggest(
             result=None,
             error=str(e),
         )
+    if export in ("markdown", "csv"):
+        text, media, suffix = (
+            (suggestions_markdown(result), "text/markdown", "md")
+            if export == "markdown"
+            else (suggestions_csv(result), "text/csv", "csv")
+        )
+        disposition = f'attachment; filename="page-suggestions.{suffix}"'
+        return Response(text, media_type=media, headers={"Content-Disposition": disposition})
     return _page(request, "suggest.html", page_copy=page_copy, is_html=is_html, result=result)
 
 

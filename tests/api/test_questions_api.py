@@ -87,3 +87,29 @@ def test_report_sets_customers_words_beside_salespeoples(api_client, settings) -
     top_sales = client.get("/api/v1/terms", params={"role": "salesperson", "limit": 1}).json()
     assert top_sales["terms"][0]["term"] in salespeople
     assert "only customers" in customers  # words the salespeople never say are marked
+
+
+def test_suggestions_export_as_markdown_and_csv(api_client, settings) -> None:
+    import csv
+    import io
+
+    client, _ = api_client
+    prepare_demo(settings)
+    page = {"html": "<h1>Zonnepanelen</h1><p>Wij leggen panelen op elk dak.</p>"}
+    data = client.post("/api/v1/suggestions", json=page).json()
+    markdown = client.post("/api/v1/suggestions", params={"format": "markdown"}, json=page)
+    assert markdown.headers["content-type"].startswith("text/markdown")
+    assert f"Coverage: **{data['coverage']}/100**" in markdown.text
+    assert f"**{data['missing_terms'][0]['term']}**" in markdown.text
+    assert data["questions"][0]["question"] in markdown.text
+    table = client.post("/api/v1/suggestions", params={"format": "csv"}, json=page)
+    rows = list(csv.DictReader(io.StringIO(table.text)))
+    assert [r["text"] for r in rows if r["kind"] == "missing term"] == [
+        t["term"] for t in data["missing_terms"]
+    ]
+    assert sum(r["kind"] == "open question" for r in rows) == len(data["questions"])
+    form = client.post(
+        "/suggest", data={"page_copy": page["html"], "is_html": "true", "export": "csv"}
+    )
+    assert form.headers["content-disposition"] == 'attachment; filename="page-suggestions.csv"'
+    assert form.text == table.text
