@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
 from analyze import suggestions_csv, suggestions_markdown
-from api import service
+from api import pages, service
 from api.app import db_session, require_api_key, state, submit_recording
 from api.errors import InvalidInput, NotFound
 from api.schemas import (
@@ -206,16 +206,22 @@ def get_questions(
 )
 def post_suggestions(
     body: SuggestionRequest,
+    request: Request,
     session: SessionDep,
     format: Literal["json", "markdown", "csv"] = "json",  # the query parameter's name
 ) -> Any:
     """Customer terms a page's copy lacks, with the evidence for each; and the customer
     questions it leaves open. `?format=markdown` or `csv` for a brief or a spreadsheet."""
-    page = body.html if body.html is not None else body.text
-    if page is None:  # the request model already guarantees one of them
-        raise InvalidInput("send 'text' or 'html'")
+    if body.url is not None:
+        page, is_html = pages.fetch_page(state(request).settings, body.url), True
+    elif body.html is not None:
+        page, is_html = body.html, True
+    elif body.text is not None:
+        page, is_html = body.text, False
+    else:  # the request model already guarantees one of them
+        raise InvalidInput("send 'text', 'html' or 'url'")
     result = service.page_suggestions(
-        session, page, is_html=body.html is not None, language=body.language, limit=body.limit
+        session, page, is_html=is_html, language=body.language, limit=body.limit
     )
     if format == "markdown":
         return PlainTextResponse(suggestions_markdown(result), media_type="text/markdown")

@@ -154,13 +154,18 @@ class SuggestionRequest(BaseModel):
     html: str | None = Field(
         None, max_length=20_000_000, description="the page as HTML (scripts and styles ignored)"
     )
+    url: str | None = Field(
+        None,
+        max_length=2000,
+        description="a page to fetch; only on the domains in RIDEALONG_PAGE_FETCH_DOMAINS",
+    )
     language: Literal["nl", "en"] | None = Field(None, description="default: guessed")
     limit: int = Field(20, ge=1, le=200)
 
     @model_validator(mode="after")
     def _one_source(self) -> SuggestionRequest:
-        if (self.text is None) == (self.html is None):
-            raise ValueError("send exactly one of 'text' or 'html'")
+        if sum(x is not None for x in (self.text, self.html, self.url)) != 1:
+            raise ValueError("send exactly one of 'text', 'html' or 'url'")
         return self
 
 

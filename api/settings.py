@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     max_attempts: int = Field(3, ge=1, description="tries before a job is marked failed")
     speakers: bool = Field(True, description="find who spoke when, and their roles")
     max_speakers: int = Field(4, ge=1, le=10, description="most speakers looked for per recording")
+    page_fetch_domains: str = Field(
+        "", description="domains whose pages suggestions may fetch by URL, comma-separated"
+    )
     webhook_url: str | None = Field(None, description="POSTed to when a recording is analysed")
     webhook_secret: str | None = Field(None, description="HMAC-SHA256 key for the signature")
     worker_threads: int = Field(1, ge=1, description="jobs run at once by the embedded worker")

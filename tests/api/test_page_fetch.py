@@ -1,0 +1,69 @@
+"""Suggestions for a page given by URL: fetched only from allowed domains."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from api.demo import prepare_demo
+from api.settings import Settings
+from tests.conftest import authorised_client
+
+PAGE = "<html><body><h1>Zonnepanelen</h1><p>Wij leggen panelen op elk dak.</p></body></html>"
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            if self.path == "/away":
+                self.send_response(302)
+                self.send_header("Location", "http://intranet.local/secret")
+                self.end_headers()
+                return
+            body = PAGE.encode()
+            self.send_response(200 if self.path == "/" else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_pages_are_fetched_only_from_allowed_domains(tmp_path: Path, site: str) -> None:
+    closed = Settings(data_dir=tmp_path / "off", _env_file=None)
+    with authorised_client(closed) as (client, _):
+        off = client.post("/api/v1/suggestions", json={"url": site + "/"})
+        assert off.status_code == 422 and "off" in off.json()["detail"]
+
+    settings = Settings(
+        data_dir=tmp_path / "data", page_fetch_domains="127.0.0.1, example.nl", _env_file=None
+    )
+    prepare_demo(settings)
+    with authorised_client(settings) as (client, _):
+        fetched = client.post("/api/v1/suggestions", json={"url": site + "/"})
+        assert fetched.status_code == 200
+        given = client.post("/api/v1/suggestions", json={"html": PAGE}).json()
+        assert fetched.json() == given  # the same as sending the HTML
+        for url, reason in (
+            ("http://localhost.evil.com/", "not on an allowed domain"),
+            ("file:///etc/passwd", "not on an allowed domain"),
+            (site + "/away", "not on an allowed domain"),  # a redirect elsewhere
+            (site + "/missing", "HTTP 404"),
+        ):
+            refused = client.post("/api/v1/suggestions", json={"url": url})
+            assert refused.status_code == 422 and reason in refused.json()["detail"], url
+        both = client.post("/api/v1/suggestions", json={"url": site, "text": "x"})
+        assert both.status_code == 422
