@@ -8,10 +8,12 @@ PyPI) splits the text; simplemma's lookup tables give lemmas, so that "offertes"
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -330,6 +332,30 @@ def utterance_language(text: str, default: str) -> str:
     own = sum(w in _stop_words(default) for w in words)
     foreign = sum(w in _stop_words(other) for w in words)
     return other if foreign >= 2 and foreign >= 2 * own else default
+
+
+_HANTA_MODELS = {"nl": "morphmodel_dutch.pgz", "en": "morphmodel_en.pgz"}
+_tagger_lock = threading.Lock()
+
+
+@lru_cache(maxsize=2)
+def _tagger(language: str) -> Any:
+    from HanTa import HanoverTagger
+
+    return HanoverTagger.HanoverTagger(_HANTA_MODELS[language])
+
+
+def part_of_speech(words: Sequence[str], language: str) -> list[str] | None:
+    """Coarse word classes ("N", "ADJ", "WW", "NN", "JJ", ...) from HanTa, or None when the
+    tagger (an optional package) is not installed or knows no model for the language."""
+    if language not in _HANTA_MODELS or not words:
+        return None
+    try:
+        with _tagger_lock:  # HanTa is not thread-safe while it loads
+            tagger = _tagger(language)
+    except ImportError:
+        return None
+    return [tag.split("(")[0] for _word, _lemma, tag in tagger.tag_sent(list(words), taglevel=1)]
 
 
 class _TextExtractor(HTMLParser):

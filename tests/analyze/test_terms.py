@@ -93,10 +93,10 @@ def test_quotes_carry_recording_time_and_text() -> None:
 
 def test_word_pairs_said_twice_become_terms() -> None:
     utts = [
-        Utterance("r1", "De salderingsregeling stopt volgend jaar."),
-        Utterance("r1", "Als de salderingsregeling stopt, wat dan?"),
+        Utterance("r1", "We hebben een plat dak op de uitbouw."),
+        Utterance("r1", "Passen er panelen op een plat dak?"),
     ]
-    assert "salderingsregeling stoppen" in {t.lemma for t in _rank(utts)}
+    assert "plat dak" in {t.lemma for t in _rank(utts)}
 
 
 def test_distinctive_words_outrank_everyday_words_of_equal_count() -> None:
@@ -148,3 +148,17 @@ def test_english_lines_in_a_dutch_call_are_analysed_as_english() -> None:
     )
     languages = [u.language for u in utterances_from_transcript(transcript, "r1")]
     assert languages == ["nl", "en"]
+
+
+def test_pairs_are_noun_phrases_and_single_words_nouns_or_verbs() -> None:
+    from analyze.terms import candidate_terms
+
+    _, found = candidate_terms(
+        "Maar de salderingsregeling stopt toch? We hebben een plat dak.", "nl"
+    )
+    keys = {key for key, _ in found}
+    assert {"salderingsregeling", "plat dak", "dak"} <= keys
+    assert not {k for k in keys if k.startswith("salderingsregeling ")}  # "... stopt": no phrase
+    assert "plat" not in keys  # an adjective alone is no term
+    _, annul = candidate_terms("Kan ik mijn bestelling annuleren?", "nl")
+    assert "annuleren" in {key for key, _ in annul}  # customers' verbs count
