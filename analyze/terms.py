@@ -207,7 +207,8 @@ def utterances_from_text(text: str, recording_id: str, language: str) -> list[Ut
 
 
 def candidate_terms(text: str, language: str) -> tuple[int, list[tuple[str, str]]]:
-    """(number of content words, [(lemma key, surface)]) for single words and word pairs.
+    """(number of content words, [(lemma key, surface)]) for words, pairs and noun-preposition-
+    noun triples ("euro per maand").
 
     With the HanTa tagger (Dutch and English models in its package) single words are kept
     when they are nouns, names or verbs, and pairs when they are noun phrases (adjective or
@@ -224,10 +225,22 @@ def candidate_terms(text: str, language: str) -> tuple[int, list[tuple[str, str]
     content = 0
     previous: Token | None = None
     previous_tag: str | None = None
+    bridge: tuple[Token, Token] | None = None  # noun + preposition, waiting for a noun
     for tok, tag in zip(tokens, tags, strict=True):
         if tok.lemma is None:
+            is_preposition = tag is not None and (tag == "VZ" or tag in ("PRP", "PRF"))
+            bridge = (
+                (previous, tok) if previous and is_preposition and _is_noun(previous_tag) else None
+            )
             previous = None
             continue
+        if bridge is not None and _is_noun(tag):  # "euro per maand", "cost per month"
+            noun, preposition = bridge
+            middle = preposition.text.lower()
+            found.append(
+                (f"{noun.lemma} {middle} {tok.lemma}", f"{noun.text} {middle} {tok.text}".lower())
+            )
+        bridge = None
         content += 1
         if tag is None or _is_noun(tag) or _is_verb(tag):
             found.append((tok.lemma, tok.text.lower()))

@@ -162,3 +162,8 @@ def test_pairs_are_noun_phrases_and_single_words_nouns_or_verbs() -> None:
     assert "plat" not in keys  # an adjective alone is no term
     _, annul = candidate_terms("Kan ik mijn bestelling annuleren?", "nl")
     assert "annuleren" in {key for key, _ in annul}  # customers' verbs count
+    _, price = candidate_terms("Het kost vijftig euro per maand, de kwaliteit van de zaak.", "nl")
+    triples = {key for key, _ in price if key.count(" ") == 2}
+    assert triples == {"euro per maand"}  # noun, preposition, noun; not across an article
+    _, spelled = candidate_terms("zonne-panelen en zonnepanelen", "nl")
+    assert [key for key, _ in spelled] == ["zonnepaneel", "zonnepaneel"]  # variants merge
