@@ -343,6 +343,24 @@ def worker(
     queue.huey.create_consumer(workers=concurrency, worker_type="thread", periodic=False).run()
 
 
+@app.command()
+def reanalyze(
+    recording: Annotated[str | None, typer.Option(help="only this recording's id")] = None,
+) -> None:
+    """Recount terms and questions from stored transcripts (after an upgrade); no ASR."""
+    from api.db import get_database
+    from api.errors import NotFound
+    from api.service import reanalyze as redo
+
+    settings = get_settings()
+    try:
+        with get_database(settings.sqlalchemy_url).session() as session:
+            count = redo(session, recording)
+    except NotFound as e:
+        raise _fail(str(e)) from e
+    stderr.print(f"reanalysed {count} recording(s)", highlight=False)
+
+
 @apikey_app.command("create")
 def apikey_create(name: Annotated[str, typer.Argument(help="who or what uses the key")]) -> None:
     """Create a key; it is printed once and stored only as a hash."""

@@ -58,6 +58,7 @@ __all__ = [
     "list_recordings",
     "page_suggestions",
     "question_groups",
+    "reanalyze",
     "ranked_terms",
     "safe_filename",
     "speaker_summary",
@@ -429,3 +430,25 @@ def enroll_from_audio(
         raise InvalidInput(str(e)) from e
     VoiceProfileStore(settings.voices_dir).save(profile)
     return profile
+
+
+def reanalyze(session: Session, recording_id: str | None = None) -> int:
+    """Recount terms and questions of processed recordings from their stored transcripts.
+
+    For after an upgrade that changed the analysis (no speech recognition runs again).
+    Returns how many recordings were redone.
+    """
+    query = select(Recording).where(
+        Recording.status == Status.done, Recording.transcript_json.is_not(None)
+    )
+    if recording_id is not None:
+        get_recording(session, recording_id)
+        query = query.where(Recording.id == recording_id)
+    done = 0
+    for recording in session.scalars(query.options(undefer(Recording.transcript_json))):
+        transcript = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
+        terms = count_terms(utterances_from_transcript(transcript, recording.id), recording.id)
+        recording.terms_json = json.dumps(terms.to_dict(), ensure_ascii=False)
+        session.commit()
+        done += 1
+    return done

@@ -170,3 +170,25 @@ def test_speaker_options_are_checked(tmp_path: Path, shared_audio: Path) -> None
     assert (
         result.returncode == 2 and "--min-speakers 3 is more than --max-speakers 2" in result.stderr
     )
+
+
+def test_reanalyze_recounts_terms_from_stored_transcripts(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from api.db import Recording, get_database
+    from api.demo import prepare_demo
+    from api.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, _env_file=None)
+    prepare_demo(settings)
+    database = get_database(settings.sqlalchemy_url)
+    with database.session.begin() as session:  # as stored by an older version
+        for recording in session.scalars(select(Recording)):
+            recording.terms_json = json.dumps({**json.loads(recording.terms_json), "questions": []})
+    result = ridealong("reanalyze", data_dir=tmp_path)
+    assert result.returncode == 0 and "reanalysed 2 recording(s)" in result.stderr
+    with database.session() as session:
+        stored = [json.loads(r.terms_json) for r in session.scalars(select(Recording))]
+    assert all(doc["questions"] for doc in stored)
+    missing = ridealong("reanalyze", "--recording", "nope", data_dir=tmp_path)
+    assert missing.returncode == 1 and "no recording" in missing.stderr
