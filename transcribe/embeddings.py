@@ -63,10 +63,12 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-def _frame_power(samples: np.ndarray) -> np.ndarray:
-    """Power spectrogram (frames, 201) with librosa's defaults: centred, zero-padded, Hann.
+def _frame_power(samples: np.ndarray, basis: np.ndarray | None = None) -> np.ndarray:
+    """Power spectrogram (frames, 201) with librosa's defaults: centred, zero-padded, Hann;
+    projected on `basis` (e.g. mel filters: (frames, n_mels)) when given.
 
-    Computed in blocks so that an hour of audio needs tens of MB, not gigabytes.
+    Computed in blocks, and projected block by block, so that hours of audio need tens of
+    MB, not gigabytes.
     """
     padded = np.pad(samples.astype(np.float32, copy=False), _WINDOW // 2)
     n_frames = 1 + max(0, (padded.size - _WINDOW) // FRAME_HOP)
@@ -77,10 +79,12 @@ def _frame_power(samples: np.ndarray) -> np.ndarray:
         writeable=False,
     )
     window = np.hanning(_WINDOW + 1)[:-1].astype(np.float32)  # periodic Hann, as librosa
-    power = np.empty((n_frames, _WINDOW // 2 + 1), dtype=np.float32)
+    width = _WINDOW // 2 + 1 if basis is None else basis.shape[0]
+    power = np.empty((n_frames, width), dtype=np.float32)
     for start in range(0, n_frames, _BLOCK_FRAMES):
         spectrum = np.fft.rfft(frames[start : start + _BLOCK_FRAMES] * window, axis=1)
-        power[start : start + _BLOCK_FRAMES] = spectrum.real**2 + spectrum.imag**2
+        block = spectrum.real**2 + spectrum.imag**2
+        power[start : start + _BLOCK_FRAMES] = block if basis is None else block @ basis.T
     return power
 
 
@@ -122,7 +126,7 @@ def mel_frames(samples: np.ndarray) -> np.ndarray:
     Computed with numpy instead of `librosa.feature.melspectrogram` (same numbers): importing
     librosa's feature module pulls in scipy.signal and numba and costs seconds.
     """
-    return _frame_power(samples) @ _mel_basis().T
+    return _frame_power(samples, _mel_basis())
 
 
 def _loudness_gain(samples: np.ndarray, spans: Sequence[Span]) -> float:
@@ -133,8 +137,11 @@ def _loudness_gain(samples: np.ndarray, spans: Sequence[Span]) -> float:
     """
     if not spans:
         return 1.0
-    speech = np.concatenate([samples[a:b] for a, b in spans])
-    rms = float(np.sqrt(np.mean(np.square(speech, dtype=np.float64)))) if speech.size else 0.0
+    # Summed span by span: the spans overlap, and a joined copy of them would hold hours of
+    # audio several times over.
+    squares = sum(float(np.dot(samples[a:b], samples[a:b])) for a, b in spans)
+    count = sum(max(0, min(b, samples.size) - a) for a, b in spans)
+    rms = float(np.sqrt(squares / count)) if count else 0.0
     if rms <= 1e-6:
         return 1.0
     change_db = _TARGET_DBFS - 20 * np.log10(rms)
@@ -154,7 +161,8 @@ class ResemblyzerEmbedder:
 
         if not spans:
             return np.zeros((0, 256), dtype=np.float32)
-        mel = mel_frames(samples * _loudness_gain(samples, spans))
+        # The gain scales power by its square; applied to the features, not a copy of the audio.
+        mel = mel_frames(samples) * np.float32(_loudness_gain(samples, spans) ** 2)
         frame_spans = []
         for start, end in spans:
             first = start // FRAME_HOP
@@ -185,7 +193,7 @@ class MfccEmbedder:
 
         if not spans:
             return np.zeros((0, 38), dtype=np.float32)
-        mel = _frame_power(samples) @ mel_filterbank(40).T
+        mel = _frame_power(samples, mel_filterbank(40))
         log_mel = 10 * np.log10(np.maximum(mel + 1e-10, 1e-10))
         log_mel = np.maximum(log_mel, log_mel.max() - 80.0)  # as librosa.power_to_db
         mfcc = dct(log_mel, type=2, norm="ortho", axis=1)[:, 1:20]
