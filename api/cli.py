@@ -446,10 +446,13 @@ def voices_enroll(
 ) -> None:
     """Enrol a voice from recordings of one person, or from a speaker of a recording."""
     from transcribe import AudioDecodeError, VoiceProfileStore, decode_audio, enroll
+    from transcribe.types import person_role
 
     settings = get_settings()
-    if role not in ("salesperson", "customer", "other"):
-        raise _fail(f"unknown role {role!r}; choose salesperson, customer or other", 2)
+    try:
+        chosen = person_role(role)
+    except ValueError as e:
+        raise _fail(str(e), 2) from e
     if recording is not None or speaker is not None:
         if audio or recording is None or speaker is None:
             raise _fail("give audio files, or --recording ID with --speaker LABEL", 2)
@@ -459,14 +462,14 @@ def voices_enroll(
 
         try:
             with get_database(settings.sqlalchemy_url).session() as session:
-                profile = enroll_from_recording(session, settings, recording, speaker, name, role)
+                profile = enroll_from_recording(session, settings, recording, speaker, name, chosen)
         except (NotFound, ValueError) as e:
             raise _fail(str(e)) from e
     else:
         if not audio:
             raise _fail("give at least one recording of the person", 2)
         try:
-            profile = enroll(name, [decode_audio(p) for p in audio], role=role)  # type: ignore[arg-type]
+            profile = enroll(name, [decode_audio(p) for p in audio], role=chosen)
             VoiceProfileStore(settings.voices_dir).save(profile)
         except (AudioDecodeError, ValueError) as e:
             raise _fail(str(e)) from e

@@ -22,14 +22,14 @@ from api.app import db_session, state, submit_recording
 from api.errors import InvalidInput, NotFound, ServiceError
 from api.storage import UploadTooLarge
 from api.templating import clock, templates
-from transcribe import Role, Speaker, SpeakerChange, Transcript, VoiceProfileStore
+from transcribe import Speaker, SpeakerChange, Transcript, VoiceProfileStore
 from transcribe.formats import MEDIA_TYPES, render
+from transcribe.types import PERSON_ROLES
 
 router = APIRouter(include_in_schema=False)
 
 SessionDep = Annotated[Session, Depends(db_session)]
 ROLE_FILTERS = ("customer", "salesperson", "unknown")
-PERSON_ROLES: tuple[Role, ...] = ("salesperson", "customer", "other")  # a person's choice
 # Confirmations after a redirect: fixed texts picked by a code, so no user text is reflected.
 NOTICES = {
     "saved": "Speaker saved. The terms of this conversation were counted again.",

@@ -45,6 +45,7 @@ from transcribe import (
 from transcribe import (
     enroll as enroll_voice,
 )
+from transcribe.types import Role, person_role
 
 __all__ = [
     "NewRecording",
@@ -377,6 +378,13 @@ def update_speakers(
     return after
 
 
+def _person_role(value: str) -> Role:
+    try:
+        return person_role(value)
+    except ValueError as e:
+        raise InvalidInput(str(e)) from e
+
+
 def _no_voice(recording_id: str, speaker: str) -> str:
     return (
         f"recording {recording_id} holds no voice for speaker {speaker!r} "
@@ -401,13 +409,12 @@ def enroll_from_recording(
     role: str = "salesperson",
 ) -> VoiceProfile:
     """Save the voice of `speaker` in a processed recording as `name`'s profile."""
-    if role not in ("salesperson", "customer", "other"):
-        raise InvalidInput(f"unknown role {role!r}; choose salesperson, customer or other")
+    chosen = _person_role(role)
     voice = _voices(_with_documents(session, recording_id)).get(speaker)
     if not voice:
         raise InvalidInput(_no_voice(recording_id, speaker))
     try:
-        profile = VoiceProfile(name, np.asarray(voice, dtype=np.float32), role)  # type: ignore[arg-type]
+        profile = VoiceProfile(name, np.asarray(voice, dtype=np.float32), chosen)
         VoiceProfileStore(settings.voices_dir).save(profile)
     except ValueError as e:
         raise InvalidInput(str(e)) from e
@@ -425,7 +432,7 @@ def enroll_from_audio(
         except AudioDecodeError as e:
             raise InvalidInput(str(e)) from e
     try:
-        profile = enroll_voice(name, recordings, role=role)  # type: ignore[arg-type]
+        profile = enroll_voice(name, recordings, role=_person_role(role))
     except ValueError as e:  # no speech, a bad name
         raise InvalidInput(str(e)) from e
     VoiceProfileStore(settings.voices_dir).save(profile)

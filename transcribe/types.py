@@ -13,8 +13,27 @@ from typing import Any, Literal
 
 Role = Literal["salesperson", "customer", "other", "unknown"]
 ROLES: tuple[Role, ...] = ("salesperson", "customer", "other", "unknown")
+PERSON_ROLES: tuple[Role, ...] = ("salesperson", "customer", "other")  # what a person can set
 
-__all__ = ["ROLES", "Role", "Speaker", "Segment", "Transcript", "Word"]
+
+def person_role(value: str) -> Role:
+    """`value` as a role a person may give a speaker or voice; ValueError otherwise."""
+    for role in PERSON_ROLES:
+        if role == value:
+            return role
+    raise ValueError(f"unknown role {value!r}; choose salesperson, customer or other")
+
+
+__all__ = [
+    "PERSON_ROLES",
+    "ROLES",
+    "Role",
+    "person_role",
+    "Speaker",
+    "Segment",
+    "Transcript",
+    "Word",
+]
 
 
 @dataclass(frozen=True, slots=True)
