@@ -1,0 +1,214 @@
+"""Spreadsheet exports: the terms report and page suggestions as CSV and XLSX.
+
+Transcript text is what customers said, so every text cell is written as text, never as a
+formula: in XLSX each string cell is typed as a string (and marked quote-prefixed, so
+editing it in Excel keeps it text); in CSV a cell that starts with =, +, -, @, a tab or a
+carriage return gets a leading single quote, as OWASP's "CSV injection" page recommends.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from types import ModuleType
+from typing import Any
+
+from analyze.suggest import PageSuggestions, csv_safe, formula_like
+from analyze.terms import Quote, Term
+
+__all__ = [
+    "TERM_COLUMNS",
+    "XLSX_MEDIA_TYPE",
+    "suggestions_xlsx",
+    "term_rows",
+    "terms_csv",
+    "terms_xlsx",
+]
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_ROLES = ("customer", "salesperson", "unknown", "other")
+TERM_COLUMNS = (
+    "term",
+    "lemma",
+    "count",
+    *_ROLES,
+    "recordings",
+    "keyness",
+    "score",
+    "variants",
+    "first quote",
+    "quote recording",
+    "quote start (s)",
+)
+_TERM_WIDTHS = (22, 20, 8, 10, 12, 10, 8, 11, 9, 9, 30, 70, 34, 14)  # characters
+_MAX_WIDTH = 80  # characters; wider columns wrap instead
+_QUOTES_PER_CELL = 3
+
+
+@lru_cache(maxsize=1)
+def _openpyxl() -> ModuleType:
+    try:
+        import openpyxl
+    except ImportError as e:
+        raise ImportError("XLSX export needs openpyxl: pip install openpyxl==3.1.5") from e
+    return openpyxl
+
+
+def term_rows(terms: Iterable[Term]) -> list[list[Any]]:
+    """One row per term, in the order of `TERM_COLUMNS`; numbers stay numbers."""
+    rows: list[list[Any]] = []
+    for t in terms:
+        first: Quote | None = t.quotes[0] if t.quotes else None
+        start_s = round(first.start, 2) if first is not None and first.start is not None else None
+        rows.append(
+            [
+                t.term,
+                t.lemma,
+                t.count,
+                *(t.count_by_role.get(role, 0) for role in _ROLES),
+                t.recordings,
+                round(t.keyness, 3),
+                round(t.score, 4),
+                "; ".join(t.variants),
+                first.text if first is not None else "",
+                first.recording_id if first is not None else "",
+                start_s,
+            ]
+        )
+    return rows
+
+
+def terms_csv(terms: Sequence[Term]) -> str:
+    """The terms report as CSV, one row per term; text cells are made formula-safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(TERM_COLUMNS)
+    for row in term_rows(terms):
+        writer.writerow(["" if v is None else csv_safe(v) for v in row])
+    return buffer.getvalue()
+
+
+def terms_xlsx(terms: Sequence[Term], title: str = "Terms") -> bytes:
+    """The terms report as an XLSX workbook with one "Terms" sheet; `title` becomes the
+    workbook's title and the printed page header (say which filters made the report)."""
+    sheet = _Sheet("Terms", TERM_COLUMNS, _TERM_WIDTHS, term_rows(terms), wrap=(11,))
+    return _workbook([sheet], title=title)
+
+
+def _quotes(texts: Iterable[str]) -> str:
+    return "\n".join(list(texts)[:_QUOTES_PER_CELL])
+
+
+def suggestions_xlsx(result: PageSuggestions) -> bytes:
+    """Page suggestions as an XLSX workbook: "Missing terms", "Already on page", "Open
+    questions" and "Customers' words" (page words to replace) sheets, for a marketer's
+    spreadsheet or a copywriter's brief."""
+    missing = [
+        [
+            s.term.term,
+            s.term.count,
+            s.term.count_by_role.get("customer", 0),
+            s.term.recordings,
+            s.reason,
+            _quotes(q.text for q in s.term.quotes),
+        ]
+        for s in result.missing_terms
+    ]
+    questions = [
+        [g.question, g.count, g.recordings, _quotes(q.text for q in g.quotes)]
+        for g in result.questions
+    ]
+    sheets = [
+        _Sheet(
+            "Missing terms",
+            ("term", "count", "customers' count", "recordings", "reason", "quotes"),
+            (24, 8, 16, 11, 44, 80),
+            missing,
+            wrap=(5,),
+        ),
+        _Sheet("Already on page", ("term",), (30,), [[t] for t in result.present_terms]),
+        _Sheet(
+            "Open questions",
+            ("question", "count", "recordings", "quotes"),
+            (60, 8, 11, 80),
+            questions,
+            wrap=(0, 3),
+        ),
+        _Sheet(
+            "Customers' words",
+            ("page says", "customers say", "customers' count", "similarity", "quote"),
+            (24, 24, 16, 11, 80),
+            [
+                [
+                    r.page_term,
+                    r.customer_term.term,
+                    r.customer_count,
+                    round(r.similarity, 3),
+                    r.evidence.text if r.evidence else "",
+                ]
+                for r in result.replacements
+            ],  # fmt: skip
+            wrap=(4,),
+        ),
+    ]
+    description = f"coverage {result.coverage}/100; language {result.language}"
+    return _workbook(sheets, title="Page suggestions", description=description)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sheet:
+    name: str
+    header: Sequence[str]
+    widths: Sequence[int]  # characters, one per column
+    rows: Sequence[Sequence[Any]]
+    wrap: Sequence[int] = ()  # 0-based columns whose text wraps
+
+
+def _workbook(sheets: Sequence[_Sheet], *, title: str, description: str = "") -> bytes:
+    openpyxl = _openpyxl()
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    book.properties.title = _clean(title, ILLEGAL_CHARACTERS_RE)[:200]
+    book.properties.description = description
+    bold = Font(bold=True)
+    wrapped = Alignment(wrap_text=True, vertical="top")
+    for spec in sheets:
+        sheet = book.create_sheet(spec.name)
+        sheet.append(list(spec.header))
+        for cell in sheet[1]:
+            cell.font = bold
+        for row, values in enumerate(spec.rows, start=2):
+            for column, value in enumerate(values, start=1):
+                cell = sheet.cell(row=row, column=column)
+                if isinstance(value, str):
+                    text = _clean(value, ILLEGAL_CHARACTERS_RE)
+                    cell.value = text
+                    cell.data_type = "s"  # never a formula or an error code ("=...", "#N/A")
+                    if formula_like(text):
+                        cell.quotePrefix = True  # Excel keeps it text when it is edited
+                else:
+                    cell.value = value
+                if column - 1 in spec.wrap:
+                    cell.alignment = wrapped
+        for column, width in enumerate(spec.widths, start=1):
+            sheet.column_dimensions[get_column_letter(column)].width = min(width, _MAX_WIDTH)
+        sheet.freeze_panes = "A2"
+        last = get_column_letter(len(spec.header))
+        sheet.auto_filter.ref = f"A1:{last}{len(spec.rows) + 1}"
+        # printed page header; "&" starts a header code there, "&&" is a literal one
+        sheet.oddHeader.center.text = _clean(title, ILLEGAL_CHARACTERS_RE)[:200].replace("&", "&&")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _clean(text: str, illegal: Any) -> str:
+    """Text an XLSX cell can hold: control characters out, at most 32,767 characters."""
+    return str(illegal.sub("", text))[:32767]
