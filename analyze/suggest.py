@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from analyze.questions import QuestionGroup, unanswered_questions
+from analyze.synonyms import Replacement, TextEmbedder, embed_terms, replacements
 from analyze.terms import Term, candidate_terms
 from analyze.text import guess_language, html_to_text
 
@@ -39,6 +41,8 @@ class PageSuggestions:
     present_terms: tuple[str, ...]  # customer terms the page already uses
     page_words: int
     questions: tuple[QuestionGroup, ...] = ()  # customer questions the page leaves open: FAQ drafts
+    # The page's words customers never say, with the customers' word for the same thing.
+    replacements: tuple[Replacement, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +52,7 @@ class PageSuggestions:
             "present_terms": list(self.present_terms),
             "page_words": self.page_words,
             "questions": [q.to_dict() for q in self.questions],
+            "replacements": [r.to_dict() for r in self.replacements],
         }
 
 
@@ -75,12 +80,17 @@ def suggest_for_page(
     limit: int = 20,
     top: int = 30,
     customer_questions: Sequence[QuestionGroup] = (),
+    embedder: TextEmbedder | None = None,
+    customer_said: Callable[[Collection[str]], set[str]] | None = None,
 ) -> PageSuggestions:
     """Rank the customers' terms a page does not use, with the evidence for each.
 
     `customer_terms` come from `rank_terms(..., role="customer")` (best first); only the
     `top` of them count towards coverage. `customer_questions` (from `group_questions`)
     that the page does not answer come back as FAQ drafts in the customers' phrasing.
+    With an `embedder`, the page's own words that customers never say come back with the
+    customers' word for the same thing (`replacements`); `customer_said(keys)` tells which
+    page terms customers did say at all (default: those among `customer_terms`).
     """
     text = html_to_text(page) if is_html else page
     language = language or guess_language(text)
@@ -102,9 +112,46 @@ def suggest_for_page(
     total = sum(t.score for t in considered)
     coverage = round(100 * weight_present / total) if total else 0
     open_questions = unanswered_questions(customer_questions, keys, limit=limit)
+    swaps: list[Replacement] = []
+    if embedder is not None:
+        swaps = _replacements(text, language, customer_terms, embedder, customer_said)[:limit]
     return PageSuggestions(
-        language, coverage, tuple(missing[:limit]), tuple(present), words, tuple(open_questions)
+        language,
+        coverage,
+        tuple(missing[:limit]),
+        tuple(present),
+        words,
+        tuple(open_questions),
+        tuple(swaps),
     )
+
+
+_PAGE_TERMS_COMPARED = 60  # the page's most used terms checked against customers' words
+_CUSTOMER_TERMS_COMPARED = 100
+
+
+def _replacements(
+    text: str,
+    language: str,
+    customer_terms: Sequence[Term],
+    embedder: TextEmbedder,
+    customer_said: Callable[[Collection[str]], set[str]] | None,
+) -> list[Replacement]:
+    """The page's most used terms that customers never say, each with the customers' word
+    that means the same (by embedding; see analyze/synonyms.py)."""
+    _, found = candidate_terms(text, language)
+    on_page = [key for key, _ in Counter(key for key, _ in found).most_common() if len(key) > 2]
+    said = (
+        customer_said(on_page)
+        if customer_said is not None
+        else {t.lemma for t in customer_terms if t.count_by_role.get("customer", 0)}
+    )
+    unused = [key for key in on_page if key not in said][:_PAGE_TERMS_COMPARED]
+    spoken = [t for t in customer_terms if t.count_by_role.get("customer", 0)]
+    spoken = spoken[:_CUSTOMER_TERMS_COMPARED]
+    if not unused or not spoken:
+        return []
+    return replacements(unused, spoken, embedder.encode(unused), embed_terms(embedder, spoken))
 
 
 def suggestions_markdown(result: PageSuggestions) -> str:
@@ -121,6 +168,16 @@ def suggestions_markdown(result: PageSuggestions) -> str:
     for s in result.missing_terms:
         lines.append(f"- **{s.term.term}**: {s.reason}")
         lines += [f"  - “{q.text}”" for q in s.term.quotes[:2]]
+    if result.replacements:
+        lines += ["", "## Page words customers never say, and what they say instead", ""]
+        for r in result.replacements:
+            quote = r.evidence
+            lines.append(
+                f"- **{r.page_term}** → **{r.customer_term.term}** "
+                f"(customers said it {r.customer_count}×)"
+            )
+            if quote is not None:
+                lines.append(f"  - “{quote.text}”")
     lines += ["", "## Questions the page does not answer (FAQ drafts)", ""]
     for g in result.questions:
         lines.append(f"- **{g.question}** (asked {g.count}× in {g.recordings} conversations)")
@@ -128,7 +185,7 @@ def suggestions_markdown(result: PageSuggestions) -> str:
 
 
 def suggestions_csv(result: PageSuggestions) -> str:
-    """The suggestions as CSV rows: one per missing term and per open question."""
+    """The suggestions as CSV rows: one per missing term, open question and replacement."""
     import csv
     import io
 
@@ -137,10 +194,32 @@ def suggestions_csv(result: PageSuggestions) -> str:
     writer.writerow(["kind", "text", "count", "recordings", "reason", "quote"])
     for s in result.missing_terms:
         quote = s.term.quotes[0].text if s.term.quotes else ""
-        writer.writerow(
-            ["missing term", s.term.term, s.term.count, s.term.recordings, s.reason, quote]
-        )
+        row = ["missing term", s.term.term, s.term.count, s.term.recordings, s.reason, quote]
+        writer.writerow([csv_safe(v) for v in row])
     for g in result.questions:
         quote = g.quotes[0].text if g.quotes else ""
-        writer.writerow(["open question", g.question, g.count, g.recordings, "", quote])
+        row = ["open question", g.question, g.count, g.recordings, "", quote]
+        writer.writerow([csv_safe(v) for v in row])
+    for r in result.replacements:
+        evidence = r.evidence
+        reason = f"the page says '{r.page_term}'; customers say '{r.customer_term.term}'"
+        row = ["replace", r.customer_term.term, r.customer_count,
+               r.customer_term.recordings, reason, evidence.text if evidence else ""]  # fmt: skip
+        writer.writerow([csv_safe(v) for v in row])
     return buffer.getvalue()
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list for CSV injection
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet could take this text for a formula (it starts like one)."""
+    return text.startswith(_FORMULA_STARTS)
+
+
+def csv_safe(value: object) -> object:
+    """A CSV cell that no spreadsheet runs as a formula: text that starts like one gets a
+    leading single quote (OWASP's advice for CSV injection); numbers stay as they are."""
+    if isinstance(value, str) and formula_like(value):
+        return "'" + value
+    return value

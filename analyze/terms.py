@@ -8,10 +8,11 @@ by how often it is said and how much more often than in general Dutch/English.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from analyze.questions import Question, find_questions
@@ -20,15 +21,24 @@ from transcribe.types import ROLES, Role, Transcript
 
 __all__ = [
     "GeneralFrequency",
+    "RankedTally",
     "Quote",
     "RecordingTerms",
     "Term",
     "TermCount",
+    "TermTally",
     "Utterance",
     "WordfreqFrequency",
     "candidate_terms",
     "count_terms",
+    "drop_covered_words",
+    "explain_score",
+    "general_frequency",
+    "make_term",
+    "rank_tallies",
+    "ranking_room",
     "rank_terms",
+    "term_score",
     "utterances_from_text",
     "utterances_from_transcript",
 ]
@@ -141,6 +151,7 @@ class Term:
     quotes: tuple[Quote, ...]
     recordings: int  # in how many recordings it was said
     keyness: float  # log2 of (share in these conversations / share in general language)
+    why: str = ""  # the score explained in words (`explain_score`)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,6 +164,7 @@ class Term:
             "quotes": [q.to_dict() for q in self.quotes],
             "recordings": self.recordings,
             "keyness": round(self.keyness, 3),
+            "why": self.why,
         }
 
 
@@ -299,6 +311,116 @@ def count_terms(
     return RecordingTerms(recording_id, language, dict(words_by_role), terms, questions)
 
 
+@dataclass(frozen=True, slots=True)
+class TermTally:
+    """One term's counts over a set of recordings: what ranking needs, from memory or SQL."""
+
+    key: str
+    count: int  # said by the role asked for (by everyone when no role is asked for)
+    count_by_role: Mapping[str, int]  # said by each role in the same recordings
+    recordings: int  # how many recordings the counted speech came from
+    general: float  # the term's share in general language (`general_frequency`)
+    language: str = "nl"
+
+
+@dataclass(frozen=True, slots=True)
+class RankedTally:
+    tally: TermTally
+    score: float
+    keyness: float
+
+
+def general_frequency(key: str, surface: str, language: str, frequency: GeneralFrequency) -> float:
+    """A term's share in general language: a phrase is as common as its rarest word.
+
+    Each word counts as its lemma or as it was said, whichever is more common, since a
+    lemmatiser's form can be rarer than the word people use ("zonnepanelen").
+    """
+    return min(
+        max(frequency(word, language) for word in (lemma, said))
+        for lemma, said in zip(key.split(), surface.split(), strict=False)
+    )
+
+
+def term_score(count: int, total_words: int, general: float) -> tuple[float, float]:
+    """(score, keyness): keyness = log2(share here / share in general language), and
+    score = count x max(keyness, 0.1), so frequent-and-distinctive terms rank first while
+    everyday words ("euro", "week") stay visible but low."""
+    keyness = math.log2((count / total_words) / max(general, _FLOOR_FREQUENCY))
+    return count * max(keyness, 0.1), keyness
+
+
+def _score_bound(count: int, total_words: int) -> float:
+    """The highest score a term said `count` times can reach (the rarest possible word)."""
+    return term_score(count, total_words, 0.0)[0]
+
+
+def rank_tallies(
+    tallies: Iterable[TermTally],
+    total_words: int,
+    *,
+    keep: int,
+    min_count: int = 1,
+    min_phrase_count: int = 2,
+    descending_counts: bool = False,
+) -> list[RankedTally]:
+    """The `keep` best-scoring tallies, best first.
+
+    With `descending_counts` (tallies arrive most-said first, as an SQL ORDER BY gives
+    them) reading stops once no later tally can beat the `keep`-th score: on a large
+    vocabulary only the head of the list is scored.
+    """
+    if total_words <= 0:
+        return []
+    best: list[tuple[float, int, str, RankedTally]] = []  # a min-heap of the best so far
+    for tally in tallies:
+        if (
+            descending_counts
+            and len(best) >= keep
+            and _score_bound(tally.count, total_words) < best[0][0]
+        ):
+            break
+        if tally.count < (max(min_phrase_count, min_count) if " " in tally.key else min_count):
+            continue
+        score, keyness = term_score(tally.count, total_words, tally.general)
+        entry = (score, tally.count, _reversed(tally.key), RankedTally(tally, score, keyness))
+        if len(best) < keep:
+            heapq.heappush(best, entry)
+        elif entry[:3] > best[0][:3]:
+            heapq.heapreplace(best, entry)
+    ranked = [entry[3] for entry in best]
+    ranked.sort(key=lambda r: (-r.score, -r.tally.count, r.tally.key))
+    return ranked
+
+
+def ranking_room(limit: int) -> int:
+    """How many ranked terms to keep for showing `limit`: room for the words that
+    `drop_covered_words` removes."""
+    return 2 * limit + 20
+
+
+def _reversed(key: str) -> str:
+    """Sorts opposite to `key`, so that ties in a min-heap keep the alphabetically first."""
+    return "".join(chr(0x10FFFF - ord(c)) for c in key) + chr(0x10FFFF)  # "ab" after "abc"
+
+
+def explain_score(term: Term, role: str | None, language: str) -> str:
+    """Why a term ranks where it does, in a marketer's words."""
+    who = {None: "everyone", "customer": "customers", "salesperson": "salespeople"}.get(
+        role, f"'{role}' speakers"
+    )
+    spread = f"{term.recordings} recording{'s' if term.recordings != 1 else ''}"
+    general = {"nl": "general Dutch", "en": "general English"}.get(language, "general language")
+    ratio = 2**term.keyness
+    if ratio >= 1.5:
+        rarity = f"{ratio:,.0f}× more common here than in {general}"
+    elif ratio > 0.67:
+        rarity = f"about as common as in {general}"
+    else:
+        rarity = f"less common here than in {general}, so it ranks on frequency alone"
+    return f"said {term.count}× by {who} in {spread}; {rarity}"
+
+
 def rank_terms(
     recordings: Iterable[RecordingTerms],
     *,
@@ -309,65 +431,81 @@ def rank_terms(
     max_quotes: int = 3,
     frequency: GeneralFrequency | None = None,
 ) -> list[Term]:
-    """Merge per-recording counts and rank terms by frequency times keyness.
+    """Merge per-recording counts and rank terms by frequency times keyness (`term_score`).
 
-    score = count x max(keyness, 0.1), where keyness = log2(share of the term among the
-    words spoken here / its share in general language). Frequent-and-distinctive terms rank
-    first; everyday words ("euro", "week") stay visible but low. A word pair is as distinctive
-    as its rarest word. With `role`, only that role's speech counts.
+    With `role`, only that role's speech counts; `count_by_role` still shows what every
+    role said of the term in the same recordings. The service does the same merge in SQL
+    (api/termstore.py) and ranks with the same `rank_tallies`.
     """
     frequency = frequency or WordfreqFrequency()
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     surfaces: dict[str, Counter[str]] = defaultdict(Counter)
     quotes: dict[str, list[Quote]] = defaultdict(list)
     docs: Counter[str] = Counter()
-    languages: dict[str, Counter[str]] = defaultdict(Counter)
+    general: dict[str, float] = {}
+    languages: dict[str, str] = {}
     total_words = 0
     for rec in recordings:
         total_words += (
             sum(rec.words_by_role.values()) if role is None else rec.words_by_role.get(role, 0)
         )
         for tc in rec.terms:
-            said = tc.count_by_role.get(role, 0) if role else sum(tc.count_by_role.values())
-            if said == 0:
-                continue
             counts[tc.key].update(tc.count_by_role)
             surfaces[tc.key].update(tc.surface_counts)
-            docs[tc.key] += 1
-            languages[tc.key][rec.language] += said
-            quotes[tc.key].extend(q for q in tc.quotes if role is None or q.role == role)
-    if total_words == 0:
-        return []
+            if tc.key not in general:  # fixed where the term was first heard, as in SQL
+                languages[tc.key] = rec.language
+                first_form = max(tc.surface_counts, key=lambda f: (tc.surface_counts[f], f))
+                general[tc.key] = general_frequency(tc.key, first_form, rec.language, frequency)
+            if (tc.count_by_role.get(role, 0) if role else sum(tc.count_by_role.values())) > 0:
+                docs[tc.key] += 1
+                quotes[tc.key].extend(q for q in tc.quotes if role is None or q.role == role)
+    tallies = (
+        TermTally(
+            key,
+            by_role.get(role, 0) if role else sum(by_role.values()),
+            by_role,
+            docs[key],
+            general[key],
+            languages[key],
+        )
+        for key, by_role in counts.items()
+    )
+    ranked = rank_tallies(
+        tallies,
+        total_words,
+        keep=ranking_room(limit),
+        min_count=max(min_count, 1),
+        min_phrase_count=min_phrase_count,
+    )
+    terms = [
+        make_term(
+            r,
+            role,
+            [form for form, _ in surfaces[r.tally.key].most_common()],
+            _best_quotes(quotes[r.tally.key], max_quotes),
+        )
+        for r in ranked
+    ]
+    return drop_covered_words(terms)[:limit]
 
-    ranked: list[Term] = []
-    for key, by_role in counts.items():
-        count = by_role.get(role, 0) if role else sum(by_role.values())
-        is_phrase = " " in key
-        if count < (max(min_phrase_count, min_count) if is_phrase else min_count):
-            continue
-        language = languages[key].most_common(1)[0][0]
-        forms = [form for form, _ in surfaces[key].most_common()]
-        general = min(
-            max(frequency(word, language) for word in (lemma, surface))
-            for lemma, surface in zip(key.split(), forms[0].split(), strict=False)
-        )
-        keyness = math.log2((count / total_words) / max(general, _FLOOR_FREQUENCY))
-        score = count * max(keyness, 0.1)
-        ranked.append(
-            Term(
-                term=forms[0],
-                lemma=key,
-                count=count,
-                count_by_role={r: by_role.get(r, 0) for r in ROLES},
-                score=score,
-                variants=tuple(forms),
-                quotes=tuple(_best_quotes(quotes[key], max_quotes)),
-                recordings=docs[key],
-                keyness=keyness,
-            )
-        )
-    ranked.sort(key=lambda t: (-t.score, -t.count, t.lemma))
-    return _drop_covered_words(ranked)[:limit]
+
+def make_term(
+    ranked: RankedTally, role: str | None, forms: Sequence[str], quotes: Sequence[Quote]
+) -> Term:
+    """A ranked tally with how it was said (most said first) and its evidence."""
+    tally = ranked.tally
+    term = Term(
+        term=forms[0] if forms else tally.key,
+        lemma=tally.key,
+        count=tally.count,
+        count_by_role={r: tally.count_by_role.get(r, 0) for r in ROLES},
+        score=ranked.score,
+        variants=tuple(forms) or (tally.key,),
+        quotes=tuple(quotes),
+        recordings=tally.recordings,
+        keyness=ranked.keyness,
+    )
+    return replace(term, why=explain_score(term, role, tally.language))
 
 
 def _best_quotes(quotes: list[Quote], limit: int) -> list[Quote]:
@@ -385,7 +523,7 @@ def _best_quotes(quotes: list[Quote], limit: int) -> list[Quote]:
     return chosen[:limit]
 
 
-def _drop_covered_words(ranked: list[Term]) -> list[Term]:
+def drop_covered_words(ranked: list[Term]) -> list[Term]:
     """Drop a single word when nearly every use of it sits inside one ranked phrase."""
     phrase_counts: dict[str, int] = defaultdict(int)
     for t in ranked:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import JSONResponse, Response
 
+from api import termstore
 from api.auth import find_api_key
 from api.db import Database, Recording, get_database
 from api.errors import install_error_handlers
@@ -117,6 +118,8 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         database = get_database(settings.sqlalchemy_url)
+        with database.session() as session:
+            termstore.store_missing(session)  # recordings analysed before an upgrade
         queue = JobQueue(settings, database)
         app.state.ridealong = AppState(settings, database, LocalBlobStore(settings.blob_dir), queue)
         if run_worker:

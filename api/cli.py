@@ -334,12 +334,16 @@ def worker(
     concurrency: Annotated[int, typer.Option(min=1, help="jobs at once")] = 1,
 ) -> None:
     """Run a job worker alone (next to `serve --no-worker`)."""
+    from api import termstore
     from api.db import get_database
     from api.jobs import JobQueue
 
     _log_to_stderr()
     settings = get_settings()
-    queue = JobQueue(settings, get_database(settings.sqlalchemy_url))
+    database = get_database(settings.sqlalchemy_url)
+    with database.session() as session:
+        termstore.store_missing(session)  # recordings analysed before an upgrade
+    queue = JobQueue(settings, database)
     queue.huey.create_consumer(workers=concurrency, worker_type="thread", periodic=False).run()
 
 

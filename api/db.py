@@ -15,15 +15,46 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Float,
+    ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     create_engine,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    deferred,
+    mapped_column,
+    relationship,
+    sessionmaker,
+)
 
-__all__ = ["ApiKey", "Base", "Database", "Recording", "Status", "get_database", "utcnow"]
+__all__ = [
+    "STATS_VERSION",
+    "ApiKey",
+    "Base",
+    "Database",
+    "QuestionRow",
+    "Recording",
+    "RecordingTag",
+    "RecordingWords",
+    "Status",
+    "TermCountRow",
+    "TermForm",
+    "TermKey",
+    "TermTotal",
+    "UtteranceRow",
+    "WordTotal",
+    "get_database",
+    "utcnow",
+]
+
+# Bumped when the per-recording statistics below change shape: recordings stored with an
+# older version are stored again from their transcripts on start (api/termstore.py).
+STATS_VERSION = 1
 
 
 def utcnow() -> datetime:
@@ -81,6 +112,127 @@ class Recording(Base):
     # {speaker id: voice embedding} for enrolling a profile from this recording. Biometric:
     # kept out of the transcript JSON, deleted with the recording.
     voices_json: Mapped[str | None] = deferred(mapped_column(Text))
+    # The STATS_VERSION its term statistics were stored with; None: not stored yet.
+    stats_version: Mapped[int | None] = mapped_column(Integer)
+    tag_rows: Mapped[list[RecordingTag]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="RecordingTag.tag"
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return sorted(row.tag for row in self.tag_rows)
+
+
+# --- per-recording statistics, so that a report over every recording is a query --------------
+# Written by api/termstore.py when a recording's analysis is done, removed with it.
+
+
+def _recording_fk() -> ForeignKey:
+    return ForeignKey("recordings.id", ondelete="CASCADE")
+
+
+class RecordingTag(Base):
+    """A label a team gives recordings ("webinar", "zakelijk", "Q3-campagne") to filter by."""
+
+    __tablename__ = "recording_tags"
+
+    recording_id: Mapped[str] = mapped_column(String(32), _recording_fk(), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(50), primary_key=True, index=True)
+
+
+class TermKey(Base):
+    """Every term ever counted, once: its lemma key and how common it is in general."""
+
+    __tablename__ = "term_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    language: Mapped[str] = mapped_column(String(8))  # of the recording it was first heard in
+    general: Mapped[float] = mapped_column(Float)  # share in general language (wordfreq)
+
+
+class TermCountRow(Base):
+    """How often one role said one term in one recording."""
+
+    __tablename__ = "term_counts"
+    __table_args__ = (Index("ix_term_counts_term_role_count", "term_id", "role", "count"),)
+
+    recording_id: Mapped[str] = mapped_column(String(32), _recording_fk(), primary_key=True)
+    term_id: Mapped[int] = mapped_column(ForeignKey("term_keys.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(12), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    quotes: Mapped[str] = mapped_column(String(60), default="")  # utterance indices: "3 17"
+
+
+class TermTotal(Base):
+    """Running totals over all analysed recordings, kept up to date on every store and
+    delete: the unfiltered report reads only the head of this table."""
+
+    __tablename__ = "term_totals"
+    __table_args__ = (Index("ix_term_totals_role_count", "role", "count"),)
+
+    term_id: Mapped[int] = mapped_column(ForeignKey("term_keys.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(12), primary_key=True)  # "*": everyone
+    count: Mapped[int] = mapped_column(Integer)
+    recordings: Mapped[int] = mapped_column(Integer)
+
+
+class TermForm(Base):
+    """How a term was said (surface forms) over all recordings: "offertes", "offerte"."""
+
+    __tablename__ = "term_forms"
+
+    term_id: Mapped[int] = mapped_column(ForeignKey("term_keys.id"), primary_key=True)
+    surface: Mapped[str] = mapped_column(String(400), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class WordTotal(Base):
+    """Running totals of content words per role ("*": everyone) over all analysed
+    recordings: the unfiltered report's denominators without a scan."""
+
+    __tablename__ = "word_totals"
+
+    role: Mapped[str] = mapped_column(String(12), primary_key=True)
+    words: Mapped[int] = mapped_column(Integer)
+
+
+class RecordingWords(Base):
+    """Content words each role spoke in a recording: the denominators of keyness."""
+
+    __tablename__ = "recording_words"
+
+    recording_id: Mapped[str] = mapped_column(String(32), _recording_fk(), primary_key=True)
+    role: Mapped[str] = mapped_column(String(12), primary_key=True)
+    words: Mapped[int] = mapped_column(Integer)
+
+
+class UtteranceRow(Base):
+    """The analysed utterances, so quotes are references instead of copies."""
+
+    __tablename__ = "utterances"
+
+    recording_id: Mapped[str] = mapped_column(String(32), _recording_fk(), primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start: Mapped[float | None] = mapped_column(Float)
+    end: Mapped[float | None] = mapped_column(Float)
+    role: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class QuestionRow(Base):
+    """A question asked in a recording (analyze.Question)."""
+
+    __tablename__ = "questions"
+    __table_args__ = (Index("ix_questions_role", "role"),)
+
+    recording_id: Mapped[str] = mapped_column(String(32), _recording_fk(), primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(Text)
+    start: Mapped[float | None] = mapped_column(Float)
+    end: Mapped[float | None] = mapped_column(Float)
+    language: Mapped[str] = mapped_column(String(8))
 
 
 class ApiKey(Base):

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from analyze import count_terms, utterances_from_transcript
+from api import termstore
 from api.auth import create_api_key
 from api.db import ApiKey, Recording, Status, get_database, utcnow
 from api.settings import Settings
@@ -37,30 +38,31 @@ def prepare_demo(settings: Settings) -> str | None:
             if session.get(Recording, recording_id) is not None:
                 continue
             transcript = Transcript.from_dict(json.loads(path.read_text(encoding="utf-8")))
-            terms = count_terms(utterances_from_transcript(transcript, recording_id), recording_id)
+            utterances = utterances_from_transcript(transcript, recording_id)
             title, salesperson, customer = _DEMO_PEOPLE.get(path.stem, (path.stem, None, None))
-            session.add(
-                Recording(
-                    id=recording_id,
-                    title=f"{title} (demo transcript)",
-                    salesperson=salesperson,
-                    customer=customer,
-                    recorded_at=date(2026, 11, 2),
-                    filename=path.name,
-                    size_bytes=0,
-                    duration_s=transcript.duration_s,
-                    language_requested="nl",
-                    language=transcript.language,
-                    model=transcript.model,
-                    status=Status.done,
-                    progress=1.0,
-                    attempts=0,
-                    consent=True,
-                    consent_at=utcnow(),
-                    transcript_json=json.dumps(transcript.to_dict(), ensure_ascii=False),
-                    terms_json=json.dumps(terms.to_dict(), ensure_ascii=False),
-                )
+            recording = Recording(
+                id=recording_id,
+                title=f"{title} (demo transcript)",
+                salesperson=salesperson,
+                customer=customer,
+                recorded_at=date(2026, 11, 2),
+                filename=path.name,
+                size_bytes=0,
+                duration_s=transcript.duration_s,
+                language_requested="nl",
+                language=transcript.language,
+                model=transcript.model,
+                status=Status.done,
+                progress=1.0,
+                attempts=0,
+                consent=True,
+                consent_at=utcnow(),
+                transcript_json=json.dumps(transcript.to_dict(), ensure_ascii=False),
             )
+            session.add(recording)
+            session.flush()
+            terms = count_terms(utterances, recording_id)
+            termstore.store_analysis(session, recording, terms, utterances)
         session.commit()
         if session.scalar(select(func.count()).select_from(ApiKey)):
             return None

@@ -19,6 +19,7 @@ from huey.consumer import Consumer
 from sqlalchemy import select, update
 
 from analyze import count_terms, utterances_from_transcript
+from api import termstore
 from api.db import Database, Recording, Status, utcnow
 from api.settings import Settings
 from api.storage import LocalBlobStore
@@ -120,7 +121,8 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
             on_checkpoint=on_checkpoint,
             profiles=VoiceProfileStore(settings.voices_dir).list(),
         )
-        terms = count_terms(utterances_from_transcript(transcript, recording_id), recording_id)
+        utterances = utterances_from_transcript(transcript, recording_id)
+        terms = count_terms(utterances, recording_id)
     except RecordingGone:
         logger.info("recording %s was deleted while processing", recording_id)
         return
@@ -137,20 +139,22 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
             error=f"internal error ({type(e).__name__}); see the server log",
         )
         return
-    _set(
-        database,
-        recording_id,
-        status=Status.done,
-        progress=1.0,
-        language=transcript.language,
-        duration_s=transcript.duration_s,
-        model=transcript.model,
-        transcript_json=json.dumps(transcript.to_dict(), ensure_ascii=False),
-        terms_json=json.dumps(terms.to_dict(), ensure_ascii=False),
-        checkpoint_json=None,
-        voices_json=json.dumps({s.id: s.voice for s in transcript.speakers if s.voice}),
-        updated_at=utcnow(),
-    )
+    with database.session.begin() as session:
+        recording = session.get(Recording, recording_id)
+        if recording is None:
+            logger.info("recording %s was deleted while processing", recording_id)
+            return
+        recording.status = Status.done
+        recording.progress = 1.0
+        recording.language = transcript.language
+        recording.duration_s = transcript.duration_s
+        recording.model = transcript.model
+        recording.transcript_json = json.dumps(transcript.to_dict(), ensure_ascii=False)
+        recording.checkpoint_json = None
+        recording.voices_json = json.dumps({s.id: s.voice for s in transcript.speakers if s.voice})
+        recording.updated_at = utcnow()
+        # The statistics reports are queried from, in the same transaction as "done".
+        termstore.store_analysis(session, recording, terms, utterances)
     logger.info("recording %s done (%.1f s of audio)", recording_id, transcript.duration_s)
     notify(settings, ANALYSED, analysed_payload(recording_id, transcript))
 

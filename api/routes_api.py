@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
 from analyze import suggestions_csv, suggestions_markdown
+from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
 from api import pages, service
 from api.app import db_session, require_api_key, state, submit_recording
 from api.errors import InvalidInput, NotFound
@@ -18,10 +19,12 @@ from api.schemas import (
     RecordingCreated,
     RecordingList,
     RecordingOut,
+    RecordingPatch,
     SpeakersOut,
     SpeakersPatch,
     SuggestionRequest,
     SuggestionsOut,
+    SynonymsOut,
     TermsOut,
     TranscriptOut,
     VoiceList,
@@ -49,6 +52,9 @@ def upload_recording(
     glossary: Annotated[
         str | None, Form(description="product and brand words said in it, comma-separated")
     ] = None,
+    tags: Annotated[
+        str | None, Form(description="labels to filter reports by, comma-separated")
+    ] = None,
 ) -> RecordingCreated:
     """Store a recording and queue it for transcription and analysis."""
     meta = service.NewRecording(
@@ -59,6 +65,7 @@ def upload_recording(
         recorded_at=recorded_at,
         language=(language or "auto").strip().lower(),
         glossary=glossary,
+        tags=service.parse_tags(tags),
     )
     recording = submit_recording(state(request), session, file, meta)
     return RecordingCreated(id=recording.id, status=recording.status)
@@ -77,6 +84,19 @@ def list_recordings(
 @router.get("/recordings/{recording_id}", response_model=RecordingOut)
 def get_recording(recording_id: str, session: SessionDep) -> RecordingOut:
     return RecordingOut.of(service.get_recording(session, recording_id))
+
+
+@router.patch("/recordings/{recording_id}", response_model=RecordingOut)
+def patch_recording(recording_id: str, body: RecordingPatch, session: SessionDep) -> RecordingOut:
+    """Correct a recording's title, people or date, or set its tags (`[]` clears them)."""
+    changes = service.RecordingChanges(
+        title=body.title,
+        salesperson=body.salesperson,
+        customer=body.customer,
+        recorded_at=body.recorded_at,
+        tags=None if body.tags is None else tuple(body.tags),
+    )
+    return RecordingOut.of(service.update_recording(session, recording_id, changes))
 
 
 @router.get(
@@ -167,24 +187,58 @@ def recording_filter(
     ] = None,
     customer: Annotated[str | None, Query(max_length=200, description="part of the name")] = None,
     language: Annotated[str | None, Query(max_length=8, description="nl, en, ...")] = None,
+    tag: Annotated[str | None, Query(max_length=50, description="one of the tags")] = None,
 ) -> service.RecordingFilter:
     """Which recordings a report covers (shared by /terms and /questions)."""
-    return service.RecordingFilter(recording_id, since, until, salesperson, customer, language)
+    return service.RecordingFilter(
+        recording_id, since, until, salesperson, customer, language, tag or None
+    )
 
 
 FilterDep = Annotated[service.RecordingFilter, Depends(recording_filter)]
 
 
-@router.get("/terms", response_model=TermsOut)
+def _attachment(content: str | bytes, media_type: str, filename: str) -> Response:
+    disposition = f'attachment; filename="{filename}"'
+    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+@router.get(
+    "/terms",
+    response_model=TermsOut,
+    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}},
+)
 def get_terms(
     session: SessionDep,
     recordings: FilterDep,
     role: Literal["salesperson", "customer", "other", "unknown"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> TermsOut:
-    """Terms ranked by how often and how distinctively they are said, with quotes."""
+    format: Literal["json", "csv", "xlsx"] = "json",  # the query parameter's name
+) -> Any:
+    """Terms ranked by how often and how distinctively they are said, with quotes.
+    `?format=csv` or `xlsx` for a spreadsheet: one row per term, with its first quote."""
     terms = service.ranked_terms(session, role=role, limit=limit, recording_filter=recordings)
+    if format == "csv":
+        return _attachment(terms_csv(terms), "text/csv", "terms.csv")
+    if format == "xlsx":
+        return _attachment(terms_xlsx(terms, "ridealong terms"), XLSX_MEDIA_TYPE, "terms.xlsx")
     return TermsOut.model_validate({"terms": [t.to_dict() for t in terms]})
+
+
+@router.get("/synonyms", response_model=SynonymsOut)
+def get_synonyms(
+    request: Request,
+    session: SessionDep,
+    recordings: FilterDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> SynonymsOut:
+    """Near-synonyms among the top terms (by a multilingual embedding), and which word
+    customers and salespeople each prefer; groups where they differ come first."""
+    embedder = service.term_embedder(state(request).settings)
+    if embedder is None:
+        raise InvalidInput("near-synonyms are switched off (RIDEALONG_SYNONYMS=false)")
+    groups = service.synonym_groups(session, embedder, recordings, limit)
+    return SynonymsOut.model_validate({"groups": [g.to_dict() for g in groups]})
 
 
 @router.get("/questions", response_model=QuestionsOut)
@@ -202,16 +256,17 @@ def get_questions(
 @router.post(
     "/suggestions",
     response_model=SuggestionsOut,
-    responses={200: {"content": {"text/markdown": {}, "text/csv": {}}}},
+    responses={200: {"content": {"text/markdown": {}, "text/csv": {}, XLSX_MEDIA_TYPE: {}}}},
 )
 def post_suggestions(
     body: SuggestionRequest,
     request: Request,
     session: SessionDep,
-    format: Literal["json", "markdown", "csv"] = "json",  # the query parameter's name
+    format: Literal["json", "markdown", "csv", "xlsx"] = "json",  # the query parameter's name
 ) -> Any:
     """Customer terms a page's copy lacks, with the evidence for each; and the customer
-    questions it leaves open. `?format=markdown` or `csv` for a brief or a spreadsheet."""
+    questions it leaves open. `?format=markdown`, `csv` or `xlsx` for a brief or a
+    spreadsheet."""
     if body.url is not None:
         page, is_html = pages.fetch_page(state(request).settings, body.url), True
     elif body.html is not None:
@@ -221,10 +276,17 @@ def post_suggestions(
     else:  # the request model already guarantees one of them
         raise InvalidInput("send 'text', 'html' or 'url'")
     result = service.page_suggestions(
-        session, page, is_html=is_html, language=body.language, limit=body.limit
+        session,
+        page,
+        is_html=is_html,
+        language=body.language,
+        limit=body.limit,
+        embedder=service.term_embedder(state(request).settings),
     )
     if format == "markdown":
         return PlainTextResponse(suggestions_markdown(result), media_type="text/markdown")
     if format == "csv":
         return PlainTextResponse(suggestions_csv(result), media_type="text/csv")
+    if format == "xlsx":
+        return _attachment(suggestions_xlsx(result), XLSX_MEDIA_TYPE, "page-suggestions.xlsx")
     return SuggestionsOut.model_validate(result.to_dict())

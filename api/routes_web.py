@@ -7,6 +7,7 @@ Jinja2 escapes every value it renders, so transcript text and titles cannot inje
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -17,6 +18,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from sqlalchemy.orm import Session
 
 from analyze import suggestions_csv, suggestions_markdown
+from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
 from api import service
 from api.app import db_session, state, submit_recording
 from api.errors import InvalidInput, NotFound, ServiceError
@@ -62,6 +64,7 @@ def upload(
     recorded_at: Annotated[str | None, Form()] = None,
     language: Annotated[str, Form()] = "auto",
     glossary: Annotated[str | None, Form()] = None,
+    tags: Annotated[str | None, Form()] = None,
 ) -> Response:
     form = {
         "title": title or "",
@@ -70,6 +73,7 @@ def upload(
         "recorded_at": recorded_at or "",
         "language": language,
         "glossary": glossary or "",
+        "tags": tags or "",
         "consent": consent,
     }
     try:
@@ -87,6 +91,7 @@ def upload(
             recorded_at=when,
             language=(language or "auto").strip().lower(),
             glossary=glossary,
+            tags=service.parse_tags(tags),
         )
         recording = submit_recording(state(request), session, file, meta)
     except (ServiceError, UploadTooLarge) as e:
@@ -297,35 +302,83 @@ def transcript_download(
     )
 
 
+@router.post("/recordings/{recording_id}/tags")
+def set_tags(
+    recording_id: str,
+    session: SessionDep,
+    tags: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """The recording page's tag field: the tags it holds replace the recording's."""
+    service.update_recording(
+        session, recording_id, service.RecordingChanges(tags=service.parse_tags(tags))
+    )
+    return RedirectResponse(f"/recordings/{recording_id}", status_code=303)
+
+
 @router.post("/recordings/{recording_id}/delete")
 def delete(recording_id: str, request: Request, session: SessionDep) -> Response:
     service.delete_recording(session, state(request).blobs, recording_id)
     return RedirectResponse("/", status_code=303)
 
 
-@router.get("/report", response_class=HTMLResponse)
-def report(
-    request: Request,
-    session: SessionDep,
-    role: str | None = None,
-    limit: int = 30,
+def _report_filter(
     since: str | None = None,
     until: str | None = None,
     salesperson: str | None = None,
     customer: str | None = None,
     language: str | None = None,
-) -> HTMLResponse:
-    role = role if role in ROLE_FILTERS else None
-    limit = max(1, min(limit, 200))
-    recordings = service.RecordingFilter(
+    tag: str | None = None,
+) -> service.RecordingFilter:
+    """The report's recording filter from its form fields (the page and its exports); a
+    field that does not parse is no filter."""
+    return service.RecordingFilter(
         since=_day(since),
         until=_day(until),
         salesperson=(salesperson or "").strip()[:200] or None,
         customer=(customer or "").strip()[:200] or None,
         language=language if language in ("nl", "en") else None,
+        tag=(tag or "").strip()[:50] or None,
     )
+
+
+ReportFilter = Annotated[service.RecordingFilter, Depends(_report_filter)]
+
+
+_TREND_TERMS = 6  # terms drawn in the report's trend chart
+_SPARK_W, _SPARK_H = 240, 36  # the chart's lines, in SVG pixels
+
+
+def _sparkline(values: Sequence[float]) -> str:
+    """SVG polyline points for `values` over the chart's width, the highest at the top."""
+    if not values:
+        return ""
+    top = max(values) or 1.0
+    step = _SPARK_W / max(len(values) - 1, 1)
+    return " ".join(
+        f"{i * step:.1f},{_SPARK_H - 2 - (_SPARK_H - 4) * v / top:.1f}"
+        for i, v in enumerate(values)
+    )
+
+
+@router.get("/report", response_class=HTMLResponse)
+def report(
+    request: Request,
+    session: SessionDep,
+    recordings: ReportFilter,
+    role: str | None = None,
+    limit: int = 30,
+) -> HTMLResponse:
+    role = role if role in ROLE_FILTERS else None
+    limit = max(1, min(limit, 200))
     chosen = {k: v for k, v in asdict(recordings).items() if k != "recording_id"}
-    terms = service.ranked_terms(session, role=role, limit=limit, recording_filter=recordings)
+    everyone = service.ranked_terms(
+        session, limit=max(limit, service.SYNONYM_TERMS), recording_filter=recordings
+    )  # the table (without a role) and the near-synonyms share one query
+    terms = (
+        everyone[:limit]
+        if role is None
+        else service.ranked_terms(session, role=role, limit=limit, recording_filter=recordings)
+    )
     questions = service.question_groups(
         session, role="customer", limit=20, recording_filter=recordings
     )
@@ -334,9 +387,15 @@ def report(
         for side in ("customer", "salesperson")
     }
     query = urlencode({k: str(v) for k, v in chosen.items() if v})
+    trend = service.term_trend(session, terms[:_TREND_TERMS], role, recordings)
     return _page(
         request,
         "report.html",
+        trend=trend,
+        trend_lines=[
+            (term, _sparkline(trend.rates.get(term.lemma, ())), trend.rates.get(term.lemma, ()))
+            for term in terms[:_TREND_TERMS]
+        ],
         terms=terms,
         role=role,
         roles=ROLE_FILTERS,
@@ -344,7 +403,38 @@ def report(
         sides=sides,
         chosen=chosen,
         query=query,
+        known_tags=service.known_tags(session),
+        synonyms_on=state(request).settings.synonyms,
+        synonyms=(
+            service.synonym_groups(session, embedder, recordings, limit=12, terms=everyone)
+            if (embedder := service.term_embedder(state(request).settings))
+            else []
+        ),
     )
+
+
+@router.get("/report/export.{fmt}")
+def report_export(
+    fmt: Literal["csv", "xlsx"],
+    session: SessionDep,
+    recordings: ReportFilter,
+    role: str | None = None,
+    limit: int = 200,
+) -> Response:
+    """The report's terms as a spreadsheet, with the page's role and filters (the page's own
+    sign-in, not an API key: /api/v1/terms?format=... is the same for scripts)."""
+    role = role if role in ROLE_FILTERS else None
+    limit = max(1, min(limit, 1000))
+    terms = service.ranked_terms(session, role=role, limit=limit, recording_filter=recordings)
+    chosen = [f"{k} {v}" for k, v in asdict(recordings).items() if v]
+    title = " — ".join(["ridealong terms", role or "everyone", *chosen])
+    if fmt == "xlsx":
+        content: str | bytes = terms_xlsx(terms, title)
+        media = XLSX_MEDIA_TYPE
+    else:
+        content, media = terms_csv(terms), "text/csv"
+    disposition = f'attachment; filename="terms.{fmt}"'
+    return Response(content, media_type=media, headers={"Content-Disposition": disposition})
 
 
 def _day(text: str | None) -> date | None:
@@ -369,7 +459,12 @@ def suggest(
     export: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     try:
-        result = service.page_suggestions(session, page_copy, is_html=is_html)
+        result = service.page_suggestions(
+            session,
+            page_copy,
+            is_html=is_html,
+            embedder=service.term_embedder(state(request).settings),
+        )
     except InvalidInput as e:
         return _page(
             request,
@@ -380,14 +475,17 @@ def suggest(
             result=None,
             error=str(e),
         )
-    if export in ("markdown", "csv"):
-        text, media, suffix = (
-            (suggestions_markdown(result), "text/markdown", "md")
-            if export == "markdown"
-            else (suggestions_csv(result), "text/csv", "csv")
-        )
+    exports = {
+        "markdown": (suggestions_markdown, "text/markdown", "md"),
+        "csv": (suggestions_csv, "text/csv", "csv"),
+        "xlsx": (suggestions_xlsx, XLSX_MEDIA_TYPE, "xlsx"),
+    }
+    if export in exports:
+        render_export, media, suffix = exports[export]
         disposition = f'attachment; filename="page-suggestions.{suffix}"'
-        return Response(text, media_type=media, headers={"Content-Disposition": disposition})
+        return Response(
+            render_export(result), media_type=media, headers={"Content-Disposition": disposition}
+        )
     return _page(request, "suggest.html", page_copy=page_copy, is_html=is_html, result=result)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -30,6 +30,7 @@ class RecordingOut(BaseModel):
     language: str | None
     language_requested: str
     glossary: str | None = None
+    tags: list[str] = []
     duration_s: float | None
     salesperson: str | None
     customer: str | None
@@ -45,6 +46,16 @@ class RecordingOut(BaseModel):
     @classmethod
     def of(cls, recording: Recording) -> RecordingOut:
         return cls.model_validate(recording)
+
+
+class RecordingPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, max_length=300)
+    salesperson: str | None = Field(None, max_length=200)
+    customer: str | None = Field(None, max_length=200)
+    recorded_at: date | None = None
+    tags: list[Annotated[str, Field(max_length=50)]] | None = Field(None, max_length=20)
 
 
 class RecordingList(BaseModel):
@@ -143,6 +154,7 @@ class TermOut(BaseModel):
     quotes: list[QuoteOut]
     recordings: int
     keyness: float
+    why: str = Field("", description="the score explained in words")
 
 
 class TermsOut(BaseModel):
@@ -194,6 +206,39 @@ class SuggestedTermOut(TermOut):
     reason: str
 
 
+class ReplacementOut(BaseModel):
+    page_term: str
+    customer_term: str
+    customer_lemma: str
+    customer_count: int
+    similarity: float
+    quote: QuoteOut | None
+
+
+class SynonymMemberOut(BaseModel):
+    term: str
+    lemma: str
+    count: int
+    count_by_role: dict[str, int]
+
+
+class ChoiceOut(BaseModel):
+    term: str
+    lemma: str
+
+
+class SynonymGroupOut(BaseModel):
+    members: list[SynonymMemberOut]
+    customer_choice: ChoiceOut | None
+    salesperson_choice: ChoiceOut | None
+    words_differ: bool = Field(description="customers and salespeople prefer different words")
+    similarity: float
+
+
+class SynonymsOut(BaseModel):
+    groups: list[SynonymGroupOut]
+
+
 class SuggestionsOut(BaseModel):
     language: str
     coverage: int = Field(ge=0, le=100)
@@ -202,6 +247,10 @@ class SuggestionsOut(BaseModel):
     page_words: int
     questions: list[QuestionGroupOut] = Field(
         default_factory=list, description="customer questions the page does not answer: FAQ drafts"
+    )
+    replacements: list[ReplacementOut] = Field(
+        default_factory=list,
+        description="page words customers never say, with the customers' word for the same",
     )
 
 

@@ -11,21 +11,22 @@ from datetime import date
 from typing import Any, BinaryIO
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, undefer
 
 from analyze import (
     PageSuggestions,
     QuestionGroup,
-    RecordingTerms,
     Term,
     count_terms,
     group_questions,
-    rank_terms,
     suggest_for_page,
+    synonyms,
     utterances_from_transcript,
 )
-from api.db import Recording, Status, utcnow
+from analyze.synonyms import SynonymGroup, TextEmbedder, embed_terms, group_synonyms
+from api import termstore
+from api.db import Recording, RecordingTag, Status, utcnow
 from api.errors import InvalidInput, NotFound
 from api.settings import Settings
 from api.storage import BlobStore
@@ -49,6 +50,7 @@ from transcribe.types import Role, person_role
 
 __all__ = [
     "NewRecording",
+    "RecordingChanges",
     "RecordingFilter",
     "create_recording",
     "delete_recording",
@@ -56,13 +58,19 @@ __all__ = [
     "enroll_from_recording",
     "get_recording",
     "get_transcript",
+    "known_tags",
     "list_recordings",
+    "parse_tags",
     "page_suggestions",
     "question_groups",
     "reanalyze",
     "ranked_terms",
     "safe_filename",
     "speaker_summary",
+    "synonym_groups",
+    "term_embedder",
+    "term_trend",
+    "update_recording",
     "update_speakers",
 ]
 
@@ -97,6 +105,26 @@ class NewRecording:
     recorded_at: date | None = None
     language: str = "auto"
     glossary: str | None = None  # product/brand words for this recording, comma-separated
+    tags: tuple[str, ...] = ()  # labels to filter reports by (`parse_tags`)
+
+
+_MAX_TAGS = 20
+
+
+def _tag(text: str) -> str:
+    """One tag as stored: lower case, single spaces, at most 50 characters."""
+    return " ".join(text.lower().split())[:50]
+
+
+def parse_tags(text: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Tags from "webinar, Zakelijk" or a list: cleaned, without duplicates, in order."""
+    if text is None:
+        return ()
+    parts = text.split(",") if isinstance(text, str) else list(text)
+    tags = tuple(dict.fromkeys(tag for part in parts if (tag := _tag(part))))
+    if len(tags) > _MAX_TAGS:
+        raise InvalidInput(f"at most {_MAX_TAGS} tags per recording")
+    return tags
 
 
 def safe_filename(name: str | None) -> str:
@@ -177,6 +205,7 @@ def create_recording(
         attempts=0,
         consent=True,
         consent_at=utcnow(),
+        tag_rows=[RecordingTag(tag=tag) for tag in meta.tags],
     )
     session.add(recording)
     session.commit()
@@ -215,10 +244,56 @@ def delete_recording(session: Session, blobs: BlobStore, recording_id: str) -> N
     """Remove the recording, its transcript and terms, and its audio unless shared."""
     recording = get_recording(session, recording_id)
     key = recording.blob_key
+    termstore.forget_analysis(session, recording_id)
     session.delete(recording)
     session.commit()
     if key and not session.scalar(select(func.count()).where(Recording.blob_key == key)):
         blobs.delete(key)
+
+
+def known_tags(session: Session, limit: int = 200) -> list[str]:
+    """The tags in use, most used first (for the report's tag suggestions)."""
+    return list(
+        session.scalars(
+            select(RecordingTag.tag)
+            .group_by(RecordingTag.tag)
+            .order_by(func.count().desc(), RecordingTag.tag)
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingChanges:
+    """What a person may change about a recording after the upload; None leaves it."""
+
+    title: str | None = None
+    salesperson: str | None = None
+    customer: str | None = None
+    recorded_at: date | None = None
+    tags: tuple[str, ...] | None = None
+
+
+def update_recording(session: Session, recording_id: str, changes: RecordingChanges) -> Recording:
+    """Correct a recording's details or tags (reports pick the change up at once)."""
+    recording = get_recording(session, recording_id)
+    if changes.title is not None:
+        recording.title = _clean(changes.title, 300) or recording.title
+    if changes.salesperson is not None:
+        recording.salesperson = _clean(changes.salesperson)
+    if changes.customer is not None:
+        recording.customer = _clean(changes.customer)
+    if changes.recorded_at is not None:
+        recording.recorded_at = changes.recorded_at
+    if changes.tags is not None:
+        wanted = parse_tags(changes.tags)
+        recording.tag_rows = [
+            next((row for row in recording.tag_rows if row.tag == tag), RecordingTag(tag=tag))
+            for tag in wanted
+        ]
+    recording.updated_at = utcnow()
+    session.commit()
+    return recording
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,15 +306,20 @@ class RecordingFilter:
     salesperson: str | None = None  # part of the name, any case
     customer: str | None = None
     language: str | None = None  # the recording's language, "nl" or "en"
+    tag: str | None = None  # one of the recording's tags, any case
+
+    def is_everything(self) -> bool:
+        return self == RecordingFilter()
 
 
-def _recording_terms(
-    session: Session, recording_filter: RecordingFilter | None = None
-) -> list[RecordingTerms]:
-    f = recording_filter or RecordingFilter()
-    query = select(Recording.terms_json).where(
-        Recording.status == Status.done, Recording.terms_json.is_not(None)
-    )
+_MAX_GROUPED_QUESTIONS = 3000  # the latest questions a report groups (clustering is quadratic)
+
+
+def _filtered(session: Session, f: RecordingFilter) -> Select[Any] | None:
+    """The ids of the analysed recordings `f` covers; None when it covers them all."""
+    if f.is_everything():
+        return None
+    query = select(Recording.id).where(Recording.status == Status.done)
     if f.recording_id is not None:
         get_recording(session, f.recording_id)
         query = query.where(Recording.id == f.recording_id)
@@ -258,7 +338,24 @@ def _recording_terms(
             )
     if f.language:
         query = query.where(Recording.language == f.language.strip().lower())
-    return [RecordingTerms.from_dict(json.loads(raw)) for raw in session.scalars(query) if raw]
+    if f.tag:
+        query = query.where(
+            Recording.id.in_(
+                select(RecordingTag.recording_id).where(RecordingTag.tag == _tag(f.tag))
+            )
+        )
+    if f.recording_id is None:
+        # A filter that keeps every analysed recording ("since 2020") is answered from the
+        # running totals: counting both sides costs a few milliseconds, summing them seconds.
+        covered = session.scalar(select(func.count()).select_from(query.subquery()))
+        analysed = session.scalar(
+            select(func.count()).where(
+                Recording.status == Status.done, Recording.stats_version.is_not(None)
+            )
+        )
+        if covered == analysed:
+            return None
+    return query
 
 
 def ranked_terms(
@@ -269,7 +366,18 @@ def ranked_terms(
     recording_filter: RecordingFilter | None = None,
 ) -> list[Term]:
     f = recording_filter or RecordingFilter(recording_id=recording_id)
-    return rank_terms(_recording_terms(session, f), role=role, limit=limit)
+    return termstore.ranked_terms(session, _filtered(session, f), role=role, limit=limit)
+
+
+def term_trend(
+    session: Session,
+    terms: Sequence[Term],
+    role: str | None = None,
+    recording_filter: RecordingFilter | None = None,
+) -> termstore.Trend:
+    """How often `terms` were said per month in the recordings the filter covers."""
+    f = recording_filter or RecordingFilter()
+    return termstore.monthly_trend(session, _filtered(session, f), role, [t.lemma for t in terms])
 
 
 def question_groups(
@@ -281,19 +389,33 @@ def question_groups(
 ) -> list[QuestionGroup]:
     """Questions asked (by customers by default), grouped by meaning, most asked first."""
     f = recording_filter or RecordingFilter(recording_id=recording_id)
-    questions = [q for rec in _recording_terms(session, f) for q in rec.questions]
+    questions = termstore.recording_questions(
+        session, _filtered(session, f), role, _MAX_GROUPED_QUESTIONS
+    )
     return group_questions(questions, role=role, limit=limit)
 
 
 def customer_terms(session: Session, limit: int = 100) -> list[Term]:
     """The customers' terms; everyone's when no speech is attributed to customers yet."""
-    stats = _recording_terms(session)
-    return rank_terms(stats, role="customer", limit=limit) or rank_terms(stats, limit=limit)
+    return ranked_terms(session, role="customer", limit=limit) or ranked_terms(session, limit=limit)
+
+
+def term_embedder(settings: Settings) -> TextEmbedder | None:
+    """The embedder for near-synonyms, or None when RIDEALONG_SYNONYMS is off."""
+    return synonyms.default_embedder() if settings.synonyms else None
 
 
 def page_suggestions(
-    session: Session, page: str, *, is_html: bool, language: str | None = None, limit: int = 20
+    session: Session,
+    page: str,
+    *,
+    is_html: bool,
+    language: str | None = None,
+    limit: int = 20,
+    embedder: TextEmbedder | None = None,
 ) -> PageSuggestions:
+    """What a page lacks of the customers' language; with an `embedder`, also the page's
+    words customers never say, with theirs for the same thing."""
     if not page.strip():
         raise InvalidInput("the page copy is empty")
     return suggest_for_page(
@@ -303,7 +425,30 @@ def page_suggestions(
         language=language,
         limit=limit,
         customer_questions=question_groups(session, role="customer"),
+        embedder=embedder,
+        customer_said=lambda keys: termstore.said_by(session, keys, "customer"),
     )
+
+
+SYNONYM_TERMS = 80  # the report's top terms searched for near-synonyms
+
+
+def synonym_groups(
+    session: Session,
+    embedder: TextEmbedder,
+    recording_filter: RecordingFilter | None = None,
+    limit: int = 20,
+    terms: Sequence[Term] | None = None,
+) -> list[SynonymGroup]:
+    """Near-synonyms among the top terms (everyone's, or `terms` when the caller has them),
+    those where customers and salespeople prefer different words first."""
+    if terms is None:
+        terms = ranked_terms(session, limit=SYNONYM_TERMS, recording_filter=recording_filter)
+    if len(terms) < 2:
+        return []
+    groups = group_synonyms(terms, embed_terms(embedder, terms))
+    groups.sort(key=lambda g: not g.words_differ)  # stable: strongest first within each
+    return groups[:limit]
 
 
 # --- speakers and voices ---------------------------------------------------------------------
@@ -362,9 +507,9 @@ def update_speakers(
     for speaker in to_enroll:  # checked before anything changes: all or nothing
         if speaker.id not in voices:
             raise InvalidInput(_no_voice(recording.id, speaker.id))
-    terms = count_terms(utterances_from_transcript(after, recording.id), recording.id)
+    utterances = utterances_from_transcript(after, recording.id)
     recording.transcript_json = json.dumps(after.to_dict(), ensure_ascii=False)
-    recording.terms_json = json.dumps(terms.to_dict(), ensure_ascii=False)
+    termstore.store_analysis(session, recording, count_terms(utterances, recording.id), utterances)
     recording.updated_at = utcnow()
     merged = {c.id for c in changes if c.merge_into}
     if merged and voices:
@@ -454,8 +599,9 @@ def reanalyze(session: Session, recording_id: str | None = None) -> int:
     done = 0
     for recording in session.scalars(query.options(undefer(Recording.transcript_json))):
         transcript = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
-        terms = count_terms(utterances_from_transcript(transcript, recording.id), recording.id)
-        recording.terms_json = json.dumps(terms.to_dict(), ensure_ascii=False)
+        utterances = utterances_from_transcript(transcript, recording.id)
+        terms = count_terms(utterances, recording.id)
+        termstore.store_analysis(session, recording, terms, utterances)
         session.commit()
         done += 1
     return done

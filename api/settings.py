@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     max_attempts: int = Field(3, ge=1, description="tries before a job is marked failed")
     speakers: bool = Field(True, description="find who spoke when, and their roles")
     max_speakers: int = Field(4, ge=1, le=10, description="most speakers looked for per recording")
+    synonyms: bool = Field(
+        True,
+        description="group near-synonyms and suggest customers' words by embeddings (e5/USE)",
+    )
     page_fetch_domains: str = Field(
         "", description="domains whose pages suggestions may fetch by URL, comma-separated"
     )

@@ -43,3 +43,44 @@ def test_a_compound_on_the_page_covers_its_head_word() -> None:
     result = suggest_for_page("Onze zonnepanelen.", terms)
     assert "paneel" not in {s.term.lemma for s in result.missing_terms}
     assert "panelen" in result.present_terms
+
+
+def test_page_words_customers_never_say_get_the_customers_word() -> None:
+    """With an embedder, a page word no customer said comes back with the customers' word
+    for the same thing, and a customer quote as evidence."""
+    import zlib
+
+    import numpy as np
+
+    from analyze.suggest import suggestions_csv, suggestions_markdown
+
+    meaning = {"prijsopgave": "quote", "offerte": "quote", "tarief": "price", "prijs": "price"}
+
+    class Space:  # a word's vector: its meaning's direction, else a direction of its own
+        def encode(self, texts):
+            rows = []
+            for text in texts:
+                seed = zlib.crc32(meaning.get(text, text).encode())
+                v = np.random.default_rng(seed).normal(size=64)
+                v += 0.1 * np.random.default_rng(zlib.crc32(text.encode())).normal(size=64)
+                rows.append(v / np.linalg.norm(v))
+            return np.asarray(rows, dtype=np.float32)
+
+    call = [
+        Utterance("r1", "Kunt u mij een offerte sturen?", "customer", 1.0, 3.0),
+        Utterance("r1", "Die offerte wil ik voor vrijdag.", "customer", 4.0, 6.0),
+        Utterance("r1", "Wat is de prijs per paneel?", "customer", 7.0, 9.0),
+        *[Utterance("r1", f"Ik vroeg naar {w}.", "customer", 10.0, 11.0)
+          for w in ("garantie", "levertijd", "montage", "omvormer", "dak", "stroom", "buren")],
+    ]  # fmt: skip
+    terms = rank_terms([count_terms(call, "r1")], role="customer")
+    page = "Vraag een prijsopgave aan. Onze prijsopgave is gratis. Het tarief is scherp."
+    result = suggest_for_page(page, terms, embedder=Space())
+    swaps = {r.page_term: r for r in result.replacements}
+    assert swaps["prijsopgave"].customer_term.lemma == "offerte"
+    assert swaps["prijsopgave"].customer_count == 2
+    assert swaps["prijsopgave"].evidence.text == "Kunt u mij een offerte sturen?"
+    assert "offerte" not in swaps  # customers' own words are never "replaced"
+    assert "prijsopgave" in suggestions_markdown(result)
+    assert "replace,offerte,2" in suggestions_csv(result)
+    assert suggest_for_page(page, terms).replacements == ()  # no embedder, no guesses

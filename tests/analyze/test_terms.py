@@ -167,3 +167,26 @@ def test_pairs_are_noun_phrases_and_single_words_nouns_or_verbs() -> None:
     assert triples == {"euro per maand"}  # noun, preposition, noun; not across an article
     _, spelled = candidate_terms("zonne-panelen en zonnepanelen", "nl")
     assert [key for key, _ in spelled] == ["zonnepaneel", "zonnepaneel"]  # variants merge
+
+
+def test_reading_most_said_first_stops_early_with_the_same_result() -> None:
+    import random
+
+    from analyze import TermTally, rank_tallies
+
+    rng = random.Random(7)
+    tallies = [
+        TermTally(f"w{i}", max(1, int(2000 / (i + 1))), {}, 1, 10 ** rng.uniform(-8, -3))
+        for i in range(3000)
+    ]  # Zipf counts, general frequencies from rare to everyday
+    seen = []
+
+    def read(rows):
+        for row in rows:
+            seen.append(row)
+            yield row
+
+    everything = rank_tallies(tallies, 50_000, keep=40)
+    early = rank_tallies(read(tallies), 50_000, keep=40, descending_counts=True)
+    assert [r.tally.key for r in early] == [r.tally.key for r in everything]
+    assert len(seen) < len(tallies) / 2  # the tail was never read

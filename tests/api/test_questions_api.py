@@ -113,3 +113,80 @@ def test_suggestions_export_as_markdown_and_csv(api_client, settings) -> None:
     )
     assert form.headers["content-disposition"] == 'attachment; filename="page-suggestions.csv"'
     assert form.text == table.text
+
+
+def test_tags_set_by_patch_filter_reports(api_client, settings) -> None:
+    client, _ = api_client
+    prepare_demo(settings)
+    recordings = client.get("/api/v1/recordings").json()["recordings"]
+    bakker = next(r for r in recordings if r["customer"] == "Bakker")
+    response = client.patch(
+        f"/api/v1/recordings/{bakker['id']}", json={"tags": ["Warmtepomp ", "particulier"]}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["tags"] == ["particulier", "warmtepomp"]  # cleaned, sorted
+    tagged = client.get("/api/v1/terms", params={"tag": "WARMTEPOMP", "limit": 500}).json()
+    assert tagged["terms"]
+    assert {q["recording_id"] for t in tagged["terms"] for q in t["quotes"]} == {bakker["id"]}
+    assert client.get("/api/v1/questions", params={"tag": "zakelijk"}).json()["questions"] == []
+    page = client.get("/report", params={"tag": "warmtepomp"}).text
+    assert 'value="warmtepomp"' in page  # the filter is kept, and offered in the list
+    assert (
+        client.patch(f"/api/v1/recordings/{bakker['id']}", json={"tags": []}).json()["tags"] == []
+    )
+    assert client.get("/api/v1/terms", params={"tag": "warmtepomp"}).json()["terms"] == []
+    bad = client.patch(f"/api/v1/recordings/{bakker['id']}", json={"tags": "x", "colour": 1})
+    assert bad.status_code == 422
+    assert client.patch("/api/v1/recordings/nope", json={"tags": []}).status_code == 404
+
+
+def test_upload_form_tags_reach_the_recording(api_client, settings, tmp_path) -> None:
+    from tests.conftest import tone, write_audio
+
+    client, _ = api_client
+    audio = write_audio(tone(1.0), tmp_path / "beep.wav", "pcm_s16le")
+    with audio.open("rb") as f:
+        response = client.post(
+            "/api/v1/recordings",
+            files={"file": ("beep.wav", f, "audio/wav")},
+            data={"consent": "true", "tags": "beurs, Beurs, Q4"},
+        )
+    assert response.status_code == 202, response.text
+    recording = client.get(f"/api/v1/recordings/{response.json()['id']}").json()
+    assert recording["tags"] == ["beurs", "q4"]
+
+
+def test_near_synonyms_in_the_api_and_the_report(api_client, settings) -> None:
+    client, _ = api_client
+    prepare_demo(settings)
+    groups = client.get("/api/v1/synonyms").json()["groups"]
+    assert groups  # the demo conversations have some
+    terms = {t["lemma"]: t for t in client.get("/api/v1/terms?limit=200").json()["terms"]}
+    seen: set[str] = set()
+    for group in groups:
+        lemmas = [m["lemma"] for m in group["members"]]
+        assert len(lemmas) >= 2 and seen.isdisjoint(lemmas)  # a term in one group at most
+        seen.update(lemmas)
+        assert all(lemma in terms for lemma in lemmas)  # grouped among the ranked terms
+        choice = group["customer_choice"]
+        if choice:  # the member customers said most
+            said = {m["lemma"]: m["count_by_role"].get("customer", 0) for m in group["members"]}
+            assert said[choice["lemma"]] == max(said.values()) > 0
+    differ = [g["words_differ"] for g in groups]
+    assert differ == sorted(differ, reverse=True)  # groups where the sides differ first
+    page = client.get("/report").text
+    first = groups[0]["members"][0]["term"]
+    assert "Same meaning, different words" in page and first in page
+
+
+def test_near_synonyms_can_be_switched_off(tmp_path) -> None:
+    from api.settings import Settings
+    from tests.conftest import authorised_client
+
+    off = Settings(data_dir=tmp_path / "data", synonyms=False, _env_file=None)  # type: ignore[call-arg]
+    with authorised_client(off) as (client, _):
+        prepare_demo(off)
+        assert client.get("/api/v1/synonyms").status_code == 422
+        assert "(switched off)" in client.get("/report").text
+        result = client.post("/api/v1/suggestions", json={"text": "Vraag een prijsopgave aan."})
+        assert result.status_code == 200 and result.json()["replacements"] == []

@@ -1,0 +1,198 @@
+"""The SQL term store ranks exactly as the in-memory ranking, and stays right as recordings
+come and go."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from analyze import Utterance, count_terms, rank_terms
+from api import service, termstore
+from api.db import Database, Recording, Status, TermCountRow, TermForm, TermTotal
+from api.service import RecordingFilter
+
+CALLS = {
+    "r1": [
+        ("customer", "Wat kost een thuisbatterij eigenlijk? Ik wil een offerte voor zonnepanelen."),
+        ("salesperson", "Een thuisbatterij kost ongeveer vijfduizend euro, met installatie."),
+        ("customer", "En de terugleverkosten, hoe zit het met salderen na 2027?"),
+        ("salesperson", "Salderen stopt, dus een thuisbatterij wordt interessanter."),
+    ],
+    "r2": [
+        ("customer", "Ik twijfel over zonnepanelen op een plat dak."),
+        ("salesperson", "Op een plat dak leggen we de zonnepanelen op een frame."),
+        ("customer", "Krijg ik een offerte met de terugleverkosten erin?"),
+        ("customer", "Mijn buurman heeft een thuisbatterij, is dat slim?"),
+    ],
+    "r3": [
+        ("customer", "De offerte was duidelijk, maar de levertijd van de warmtepomp niet."),
+        ("salesperson", "De levertijd van een warmtepomp is nu zes weken."),
+        ("customer", "Kan de warmtepomp ook koelen in de zomer?"),
+    ],
+}
+
+
+def _utterances(recording_id: str) -> list[Utterance]:
+    return [
+        Utterance(recording_id, text, role, start=10.0 * i, end=10.0 * i + 8)  # type: ignore[arg-type]
+        for i, (role, text) in enumerate(CALLS[recording_id])
+    ]
+
+
+@pytest.fixture
+def database(tmp_path) -> Database:
+    db = Database(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    db.migrate()
+    return db
+
+
+def _add(database: Database, recording_id: str, **fields) -> None:
+    utterances = _utterances(recording_id)
+    with database.session.begin() as session:
+        recording = Recording(
+            id=recording_id,
+            title=recording_id,
+            filename=f"{recording_id}.wav",
+            status=Status.done,
+            consent=True,
+            **fields,
+        )
+        session.add(recording)
+        session.flush()
+        termstore.store_analysis(
+            session, recording, count_terms(utterances, recording_id), utterances
+        )
+
+
+def _summary(terms) -> list[tuple]:
+    return [
+        (t.lemma, t.count, dict(t.count_by_role), t.recordings, round(t.score, 6), t.term)
+        for t in terms
+    ]
+
+
+@pytest.mark.parametrize("role", [None, "customer", "salesperson"])
+def test_sql_ranking_equals_the_in_memory_ranking(database, role) -> None:
+    for recording_id in CALLS:
+        _add(database, recording_id)
+    in_memory = rank_terms([count_terms(_utterances(r), r) for r in CALLS], role=role, limit=25)
+    assert in_memory  # the comparison below means something
+    with database.session() as session:
+        everything = termstore.ranked_terms(session, None, role=role, limit=25)  # totals
+        every_id = select(Recording.id)  # the same recordings, summed by the database
+        summed = termstore.ranked_terms(session, every_id, role=role, limit=25)
+    assert _summary(everything) == _summary(in_memory)
+    assert _summary(summed) == _summary(in_memory)
+    quoted = {t.lemma: t.quotes for t in everything}
+    for term in in_memory:
+        assert quoted[term.lemma], term.lemma  # evidence for every term
+        for quote in quoted[term.lemma]:
+            assert role is None or quote.role == role
+            assert term.term.split()[0][:4] in quote.text.lower()
+
+
+def test_a_filter_counts_only_its_recordings(database) -> None:
+    _add(database, "r1", salesperson="Mark", recorded_at=date(2026, 10, 1))
+    _add(database, "r3", salesperson="Ilse", recorded_at=date(2026, 11, 1))
+    with database.session() as session:
+        marks = service.ranked_terms(
+            session, role="customer", recording_filter=RecordingFilter(salesperson="mark")
+        )
+        november = service.ranked_terms(
+            session, recording_filter=RecordingFilter(since=date(2026, 10, 15))
+        )
+    assert "thuisbatterij" in {t.lemma for t in marks}
+    assert "warmtepomp" not in {t.lemma for t in marks}  # only said in Ilse's recording
+    assert {q.recording_id for t in november for q in t.quotes} == {"r3"}
+
+
+def test_deleting_and_restoring_keeps_the_totals_exact(database, tmp_path) -> None:
+    for recording_id in CALLS:
+        _add(database, recording_id)
+    with database.session() as session:
+        before = _summary(termstore.ranked_terms(session, None, limit=40))
+    with database.session() as session:  # analysing a recording again replaces its counts
+        recording = session.get(Recording, "r2")
+        utterances = _utterances("r2")
+        termstore.store_analysis(session, recording, count_terms(utterances, "r2"), utterances)
+        session.commit()
+        assert _summary(termstore.ranked_terms(session, None, limit=40)) == before
+    with database.session() as session:
+        from api.storage import LocalBlobStore
+
+        for recording_id in CALLS:
+            service.delete_recording(session, LocalBlobStore(tmp_path / "blobs"), recording_id)
+        assert termstore.ranked_terms(session, None) == []
+        assert session.scalar(select(func.count()).select_from(TermCountRow)) == 0
+        assert session.scalar(select(func.max(TermTotal.count))) == 0
+        assert session.scalar(select(func.max(TermTotal.recordings))) == 0
+        assert session.scalar(select(func.max(TermForm.count))) == 0
+
+
+def test_recordings_analysed_before_the_store_are_stored_on_start(database) -> None:
+    _add(database, "r1")
+    with database.session.begin() as session:  # as an older version left it
+        termstore.forget_analysis(session, "r1")
+        recording = session.get(Recording, "r1")
+        recording.transcript_json = json.dumps(
+            {
+                "language": "nl",
+                "duration_s": 40.0,
+                "segments": [
+                    {"start": u.start, "end": u.end, "text": u.text, "role": u.role}
+                    for u in _utterances("r1")
+                ],
+            }
+        )
+    with database.session() as session:
+        assert termstore.ranked_terms(session, None) == []
+        assert termstore.store_missing(session) == 1
+        assert "thuisbatterij" in {t.lemma for t in termstore.ranked_terms(session, None)}
+        assert termstore.store_missing(session) == 0  # once
+
+
+def test_every_ranked_term_explains_its_score(database) -> None:
+    for recording_id in CALLS:
+        _add(database, recording_id)
+    with database.session() as session:
+        terms = termstore.ranked_terms(session, None, role="customer")
+    by_lemma = {t.lemma: t for t in terms}
+    why = by_lemma["thuisbatterij"].why
+    assert "said 2× by customers in 2 recordings" in why
+    assert "more common here than in general Dutch" in why
+
+
+def test_monthly_trend_per_thousand_words_with_empty_months(database) -> None:
+    _add(database, "r1", recorded_at=date(2026, 8, 20))
+    _add(database, "r2", recorded_at=date(2026, 10, 3))
+    with database.session() as session:
+        trend = termstore.monthly_trend(session, None, "customer", ["thuisbatterij", "plat dak"])
+    assert trend.months == ("2026-08", "2026-09", "2026-10")
+    assert trend.words[1] == 0 and trend.words[0] > 0 and trend.words[2] > 0
+    battery = trend.rates["thuisbatterij"]
+    assert battery[0] == round(1000 * 1 / trend.words[0], 2)  # once by the August customer
+    assert battery[1] == 0.0
+    assert trend.rates["plat dak"][0] == 0.0 and trend.rates["plat dak"][2] > 0
+
+
+def test_report_page_draws_the_trend(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.db import get_database
+    from api.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
+    settings.data_dir.mkdir(parents=True)
+    database = get_database(settings.sqlalchemy_url)
+    _add(database, "r1", recorded_at=date(2026, 8, 20))
+    _add(database, "r2", recorded_at=date(2026, 10, 3))
+    with TestClient(create_app(settings, start_worker=False)) as client:
+        page = client.get("/report", params={"role": "customer"}).text
+        single = client.get("/report", params={"since": "2026-10-01"}).text
+    assert "2026-08 to 2026-10" in page and page.count("<polyline") >= 2
+    assert "thuisbatterij per month:" in page
+    assert "<polyline" not in single and "span two months" in single
