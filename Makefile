@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install -q --no-compile --no-deps -c constraints.txt openai-whisper==20250625 resemblyzer==0.1.4
 	$(BIN)/python -c "import torch, sys; v = torch.__version__; sys.exit(0 if v.endswith('+cpu') else 'torch is ' + v + ', expected the CPU build')"
 	! $(PIP) show -q triton 2>/dev/null
+	@# Byte-compile once (about 40 s): where PYTHONDONTWRITEBYTECODE is set, every process
+	@# would otherwise recompile scikit-learn, scipy and torch on import (5 s each time).
+	$(BIN)/python -m compileall -q -j 0 $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') > /dev/null || true
 	touch $(STAMP)
 
 run: $(STAMP)
