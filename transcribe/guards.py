@@ -37,7 +37,7 @@ PHANTOM_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
 )
 
 MAX_REPEATS = 2  # a phrase said more than this many times in a row is a loop
-_MAX_PHRASE = 6  # longest phrase (in words) checked for loops
+_MAX_PHRASE = 12  # longest phrase (in words) checked for loops ("if you can make a video for me")
 
 
 def _normalise(text: str) -> str:

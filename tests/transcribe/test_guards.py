@@ -122,7 +122,14 @@ def test_repetition_loop_on_music_is_cut() -> None:
         return max((len(s.text.split()) for s in raw.segments), default=0)
 
     seconds = max((5.0, 8.0), key=longest)
-    assert longest(seconds) > 20  # the model loops on this input
+    raw = transcribe(_tones(seconds), TranscribeOptions(language="en", **RAW))
+    raw_words = sum(len(s.text.split()) for s in raw.segments)
+    assert max(len(s.text.split()) for s in raw.segments) > 20  # the model loops on this input
     options = TranscribeOptions(language="en", **{**RAW, "guards": True})
     guarded = transcribe(_tones(seconds), options)
-    assert all(len(s.text.split()) <= 8 for s in guarded.segments)
+    # The loop is cut: no phrase (up to 12 words) left more than twice in a row, and most of
+    # the invented text gone. What a loop looks like depends on the CPU's int8 kernels ("I'm
+    # sorry" x50 on one machine, "if you can make a video for me" x12 on another).
+    for segment in guarded.segments:
+        assert collapse_repeats(segment).text == segment.text  # nothing left to collapse
+    assert sum(len(s.text.split()) for s in guarded.segments) <= raw_words / 3
