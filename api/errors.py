@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.storage import UploadTooLarge
@@ -32,7 +35,35 @@ def _problem(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
 
+def _plain(value: Any) -> Any:
+    """A JSON-safe form of a validation error's context value (exceptions become text)."""
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+def _validation_problem(error: Mapping[str, Any]) -> dict[str, Any]:
+    """One request validation error in FastAPI's shape, minus the `input`: that is the
+    client's own data (a 20 MB page would come back whole), and a message that says what
+    to send where pydantic's does not."""
+    kind, loc = str(error.get("type", "")), tuple(error.get("loc", ()))
+    context = {k: _plain(v) for k, v in (error.get("ctx") or {}).items()}
+    message = str(error.get("msg", "invalid input"))
+    if kind == "json_invalid":
+        reason = context.get("error")
+        message = "the body is not valid JSON" + (f" ({reason})" if reason else "")
+    elif loc == ("body",) and kind in ("model_attributes_type", "dict_type"):
+        message = "the body must be a JSON object (Content-Type: application/json)"
+    problem: dict[str, Any] = {"type": kind, "loc": list(loc), "msg": message}
+    if context:
+        problem["ctx"] = context
+    return problem
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors: Sequence[Mapping[str, Any]] = exc.errors()
+        return JSONResponse({"detail": [_validation_problem(e) for e in errors]}, status_code=422)
+
     @app.exception_handler(ServiceError)
     async def service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         return _problem(exc.status_code, str(exc))

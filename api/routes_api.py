@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
 from analyze import suggestions_csv, suggestions_markdown
@@ -38,7 +38,14 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_api_key)], ta
 SessionDep = Annotated[Session, Depends(db_session)]
 
 
-@router.post("/recordings", status_code=202, response_model=RecordingCreated)
+@router.post(
+    "/recordings",
+    status_code=202,
+    response_model=RecordingCreated,
+    responses={
+        200: {"model": RecordingCreated, "description": "the same audio was uploaded before"}
+    },
+)
 def upload_recording(
     request: Request,
     session: SessionDep,
@@ -55,8 +62,13 @@ def upload_recording(
     tags: Annotated[
         str | None, Form(description="labels to filter reports by, comma-separated")
     ] = None,
-) -> RecordingCreated:
-    """Store a recording and queue it for transcription and analysis."""
+    force_copy: Annotated[
+        bool, Form(description="keep a second recording when this audio was uploaded before")
+    ] = False,
+) -> Any:
+    """Store a recording and queue it for transcription and analysis. The same audio again
+    (same sha256) answers 200 with the earlier recording and `"duplicate": true`, unless
+    `force_copy=true`."""
     meta = service.NewRecording(
         consent=consent,
         title=title,
@@ -66,8 +78,13 @@ def upload_recording(
         language=(language or "auto").strip().lower(),
         glossary=glossary,
         tags=service.parse_tags(tags),
+        force_copy=force_copy,
     )
-    recording = submit_recording(state(request), session, file, meta)
+    try:
+        recording = submit_recording(state(request), session, file, meta)
+    except service.DuplicateRecording as e:
+        earlier = RecordingCreated(id=e.recording.id, status=e.recording.status, duplicate=True)
+        return JSONResponse(earlier.model_dump(), status_code=200)
     return RecordingCreated(id=recording.id, status=recording.status)
 
 

@@ -40,6 +40,8 @@ NOTICES = {
     "remembered": "Speaker saved and voice remembered for later recordings.",
     "enrolled": "Voice saved: matching speakers in new recordings get this name and role.",
     "deleted": "Voice deleted.",
+    "duplicate": "This audio was uploaded before: here is that recording. Tick “keep a separate "
+    "copy” on the upload form to add it again.",
 }
 
 
@@ -65,6 +67,7 @@ def upload(
     language: Annotated[str, Form()] = "auto",
     glossary: Annotated[str | None, Form()] = None,
     tags: Annotated[str | None, Form()] = None,
+    force_copy: Annotated[bool, Form()] = False,
 ) -> Response:
     form = {
         "title": title or "",
@@ -92,8 +95,11 @@ def upload(
             language=(language or "auto").strip().lower(),
             glossary=glossary,
             tags=service.parse_tags(tags),
+            force_copy=force_copy,
         )
         recording = submit_recording(state(request), session, file, meta)
+    except service.DuplicateRecording as e:
+        return RedirectResponse(f"/recordings/{e.recording.id}?done=duplicate", status_code=303)
     except (ServiceError, UploadTooLarge) as e:
         code = 413 if isinstance(e, UploadTooLarge) else 422
         return _page(

@@ -16,6 +16,7 @@ StatusName = Literal["queued", "processing", "done", "failed"]
 class RecordingCreated(BaseModel):
     id: str
     status: StatusName
+    duplicate: bool = Field(False, description="this audio was uploaded before: the earlier one")
 
 
 class RecordingOut(BaseModel):
@@ -162,6 +163,8 @@ class TermsOut(BaseModel):
 
 
 class SuggestionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
     text: str | None = Field(None, max_length=2_000_000, description="the page copy as plain text")
     html: str | None = Field(
         None, max_length=20_000_000, description="the page as HTML (scripts and styles ignored)"

@@ -49,6 +49,7 @@ from transcribe import (
 from transcribe.types import Role, person_role
 
 __all__ = [
+    "DuplicateRecording",
     "NewRecording",
     "RecordingChanges",
     "RecordingFilter",
@@ -94,6 +95,14 @@ AUDIO_EXTENSIONS = (
 _MAX_TEXT = 200
 
 
+class DuplicateRecording(Exception):
+    """The uploaded audio is already a recording (same sha256); nothing new was stored."""
+
+    def __init__(self, recording: Recording) -> None:
+        super().__init__(f"this audio was uploaded before as recording {recording.id}")
+        self.recording = recording
+
+
 @dataclass(frozen=True, slots=True)
 class NewRecording:
     """What the uploader tells us about a recording."""
@@ -106,6 +115,7 @@ class NewRecording:
     language: str = "auto"
     glossary: str | None = None  # product/brand words for this recording, comma-separated
     tags: tuple[str, ...] = ()  # labels to filter reports by (`parse_tags`)
+    force_copy: bool = False  # keep a second recording when the same audio was uploaded before
 
 
 _MAX_TAGS = 20
@@ -168,6 +178,12 @@ def create_recording(
         raise InvalidInput("language must be 'auto' or a code Whisper knows, such as 'nl' or 'en'")
     blob = blobs.put(stream, max_bytes)  # raises UploadTooLarge
     referenced = session.scalar(select(func.count()).where(Recording.blob_key == blob.key))
+    if referenced and not meta.force_copy:
+        earlier = session.scalars(
+            select(Recording).where(Recording.sha256 == blob.sha256).order_by(Recording.created_at)
+        ).first()
+        if earlier is not None:  # the same audio again: one recording, unless asked for a copy
+            raise DuplicateRecording(earlier)
     try:
         if blob.size_bytes == 0:
             raise InvalidInput("the file is empty")

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     )
     webhook_url: str | None = Field(None, description="POSTed to when a recording is analysed")
     webhook_secret: str | None = Field(None, description="HMAC-SHA256 key for the signature")
+    cors_origins: str = Field(
+        "", description="origins allowed to call the API from a browser, comma-separated; off"
+    )
     worker_threads: int = Field(1, ge=1, description="jobs run at once by the embedded worker")
     embedded_worker: bool = Field(True, description="run the job worker inside `serve`")
 
@@ -58,6 +61,10 @@ class Settings(BaseSettings):
         if value != "auto" and (len(value) != 2 or not value.isalpha()):
             raise ValueError("language must be 'auto' or a two-letter code such as 'nl'")
         return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def glossary_words(self) -> list[str]:

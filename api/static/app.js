@@ -2,6 +2,12 @@
 (function () {
   "use strict";
 
+  // Forms that destroy something ask first (data-confirm; no inline handlers, for the CSP).
+  document.addEventListener("submit", (event) => {
+    const question = event.target.dataset && event.target.dataset.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
   // Recordings list: poll while anything is queued or processing, update rows in place.
   const table = document.getElementById("recordings");
   if (table) {

@@ -1,0 +1,71 @@
+"""Duplicate uploads, security headers, CORS (issue #6)."""
+
+from __future__ import annotations
+
+from api.settings import Settings
+from tests.api.test_api import upload
+from tests.conftest import authorised_client, tone, write_audio
+
+
+def test_the_same_audio_twice_is_one_recording_unless_a_copy_is_asked(
+    api_client, settings, tmp_path
+) -> None:
+    client, _ = api_client
+    audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+    first = upload(client, audio, "call.wav", title="first")
+    assert first.status_code == 202 and first.json()["duplicate"] is False
+    again = upload(client, audio, "same-call-renamed.wav", title="second")
+    assert again.status_code == 200, again.text
+    assert again.json() == {**first.json(), "duplicate": True} | {"status": again.json()["status"]}
+    recordings = client.get("/api/v1/recordings").json()["recordings"]
+    assert [r["title"] for r in recordings] == ["first"]  # nothing new stored
+    copy = upload(client, audio, "call.wav", title="copy", force_copy="true")
+    assert copy.status_code == 202 and copy.json()["id"] != first.json()["id"]
+    assert len(client.get("/api/v1/recordings").json()["recordings"]) == 2
+    blobs = [p for p in settings.blob_dir.rglob("*") if p.is_file()]
+    assert len(blobs) == 1  # the audio is stored once either way
+    # The web form sends a repeat to the earlier recording, with a word of explanation.
+    page = client.post(
+        "/upload",
+        files={"file": ("again.wav", audio, "audio/wav")},
+        data={"consent": "true"},
+        follow_redirects=True,
+    )
+    assert page.url.path == f"/recordings/{first.json()['id']}"
+    assert "uploaded before" in page.text
+
+
+def test_every_response_carries_security_headers(api_client) -> None:
+    client, _ = api_client
+    for path in ("/", "/report", "/api/v1/recordings", "/healthz"):
+        headers = client.get(path).headers
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["x-frame-options"] == "DENY", path
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+        assert "script-src 'self'" in headers["content-security-policy"], path
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "content-security-policy" not in docs.headers
+    # The pages run no inline script, so the policy does not break them.
+    for path in ("/", "/voices"):
+        assert "onsubmit=" not in client.get(path).text and "<script>" not in client.get(path).text
+
+
+def test_cors_is_off_unless_origins_are_configured(api_client, tmp_path) -> None:
+    client, _ = api_client
+    preflight = {
+        "Origin": "https://cms.example.nl",
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "Authorization",
+    }
+    closed = client.options("/api/v1/terms", headers=preflight)
+    assert "access-control-allow-origin" not in closed.headers
+    configured = Settings(
+        data_dir=tmp_path / "cors", cors_origins="https://cms.example.nl/", _env_file=None
+    )  # type: ignore[call-arg]
+    with authorised_client(configured) as (open_client, _):
+        allowed = open_client.options("/api/v1/terms", headers=preflight)
+        assert allowed.headers["access-control-allow-origin"] == "https://cms.example.nl"
+        other = open_client.options(
+            "/api/v1/terms", headers={**preflight, "Origin": "https://evil.example"}
+        )
+        assert "access-control-allow-origin" not in other.headers
