@@ -251,6 +251,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten, not just unlinked: a deleted conversation must not stay
+    # readable in the file's free pages (privacy; DELETE leaves no trace).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

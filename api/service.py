@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any, BinaryIO
 
 import numpy as np
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session, undefer
 
 from analyze import (
@@ -263,6 +263,9 @@ def delete_recording(session: Session, blobs: BlobStore, recording_id: str) -> N
     termstore.forget_analysis(session, recording_id)
     session.delete(recording)
     session.commit()
+    if session.get_bind().dialect.name == "sqlite":
+        # Old copies of its pages live in the write-ahead log until a checkpoint resets it.
+        session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     if key and not session.scalar(select(func.count()).where(Recording.blob_key == key)):
         blobs.delete(key)
 

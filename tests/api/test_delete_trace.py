@@ -1,0 +1,57 @@
+"""DELETE leaves no trace: not in any table, not in the database file, not on disk (#6)."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, select, text
+
+from analyze import Utterance, count_terms
+from api import termstore
+from api.db import Recording, Status, get_database
+from tests.api.test_api import upload
+from tests.conftest import tone, write_audio
+
+SECRET = "Mijn pincode is zevenentachtig en ik woon op de Kerkstraat"
+
+
+def test_a_deleted_recording_leaves_no_trace(api_client, settings, tmp_path) -> None:
+    client, _ = api_client
+    audio = write_audio(tone(1.5, freq=523.0), tmp_path / "private.wav", "pcm_s16le")
+    recording_id = upload(client, audio.read_bytes(), "private.wav").json()["id"]
+    database = get_database(settings.sqlalchemy_url)
+    utterances = [Utterance(recording_id, f"{SECRET}, zei de klant.", "customer", 0.0, 1.5)]
+    with database.session.begin() as session:  # as a finished job leaves it
+        recording = session.get(Recording, recording_id)
+        recording.status = Status.done
+        recording.transcript_json = (
+            f'{{"segments": [{{"start": 0, "end": 1.5, "text": "{SECRET}"}}]}}'
+        )
+        recording.voices_json = '{"S1": [0.1, 0.2]}'
+        termstore.store_analysis(
+            session, recording, count_terms(utterances, recording_id), utterances
+        )
+    client.patch(f"/api/v1/recordings/{recording_id}", json={"tags": ["privé"]})
+    assert "kerkstraat" in {t["lemma"] for t in client.get("/api/v1/terms").json()["terms"]}
+
+    assert client.delete(f"/api/v1/recordings/{recording_id}").status_code == 204
+
+    with database.session() as session:  # no row in any table mentions it
+        connection = session.connection()
+        for table in inspect(connection).get_table_names():
+            columns = [c["name"] for c in inspect(connection).get_columns(table)]
+            for column in columns:
+                hits = connection.execute(
+                    text(f'SELECT COUNT(*) FROM "{table}" WHERE CAST("{column}" AS TEXT) LIKE :v'),
+                    {"v": f"%{recording_id}%"},
+                ).scalar()
+                assert hits == 0, (table, column)
+        assert session.scalar(select(Recording).where(Recording.id == recording_id)) is None
+    assert client.get("/api/v1/terms").json()["terms"] == []  # totals back to nothing
+    # Not in the bytes of the database, its write-ahead log, or any file of the data dir but
+    # the job queue's (which holds only the id of a job that will find nothing).
+    for path in settings.data_dir.rglob("*"):
+        if not path.is_file() or path.name.startswith("queue"):
+            continue
+        data = path.read_bytes()
+        assert SECRET.encode() not in data, path
+        assert b"Kerkstraat" not in data, path
+    assert [p for p in settings.blob_dir.rglob("*") if p.is_file()] == []
