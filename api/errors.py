@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.storage import UploadTooLarge
+from api.storage import StorageFailed, UploadTooLarge
 from models import ModelError
 from transcribe import TranscriptionError
 
@@ -71,6 +71,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UploadTooLarge)
     async def too_large(_request: Request, exc: UploadTooLarge) -> JSONResponse:
         return _problem(413, str(exc))
+
+    @app.exception_handler(StorageFailed)
+    async def storage_failed(_request: Request, exc: StorageFailed) -> JSONResponse:
+        logger.error("storing an upload failed: %s", exc.__cause__)
+        return _problem(507, str(exc))
 
     @app.exception_handler(TranscriptionError)
     async def transcription_error(_request: Request, exc: TranscriptionError) -> JSONResponse:

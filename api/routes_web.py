@@ -22,7 +22,7 @@ from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_x
 from api import service
 from api.app import db_session, state, submit_recording
 from api.errors import InvalidInput, NotFound, ServiceError
-from api.storage import UploadTooLarge
+from api.storage import StorageFailed, UploadTooLarge
 from api.templating import clock, templates
 from transcribe import Speaker, SpeakerChange, Transcript, VoiceProfileStore
 from transcribe.formats import MEDIA_TYPES, render
@@ -100,8 +100,8 @@ def upload(
         recording = submit_recording(state(request), session, file, meta)
     except service.DuplicateRecording as e:
         return RedirectResponse(f"/recordings/{e.recording.id}?done=duplicate", status_code=303)
-    except (ServiceError, UploadTooLarge) as e:
-        code = 413 if isinstance(e, UploadTooLarge) else 422
+    except (ServiceError, UploadTooLarge, StorageFailed) as e:
+        code = {UploadTooLarge: 413, StorageFailed: 507}.get(type(e), 422)
         return _page(
             request,
             "index.html",

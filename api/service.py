@@ -224,7 +224,13 @@ def create_recording(
         tag_rows=[RecordingTag(tag=tag) for tag in meta.tags],
     )
     session.add(recording)
-    session.commit()
+    try:
+        session.commit()
+    except Exception:  # the database refused (disk full, locked too long): keep nothing
+        session.rollback()
+        if not referenced:
+            blobs.delete(blob.key)
+        raise
     return recording
 
 

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-__all__ = ["BlobStore", "LocalBlobStore", "StoredBlob", "UploadTooLarge"]
+__all__ = ["BlobStore", "LocalBlobStore", "StorageFailed", "StoredBlob", "UploadTooLarge"]
 
 _CHUNK = 1 << 20  # bytes
 
@@ -17,6 +17,17 @@ class UploadTooLarge(Exception):
     def __init__(self, limit_bytes: int) -> None:
         super().__init__(f"the file is larger than the limit of {limit_bytes // (1024 * 1024)} MB")
         self.limit_bytes = limit_bytes
+
+
+class StorageFailed(Exception):
+    """The upload could not be written (disk full, no permission, an I/O error)."""
+
+    def __init__(self, error: OSError) -> None:
+        reason = os.strerror(error.errno) if error.errno else type(error).__name__
+        super().__init__(
+            f"the server could not store the upload ({reason.lower()}); nothing was kept, "
+            "please try again later"
+        )
 
 
 class StoredBlob:
@@ -40,10 +51,13 @@ class LocalBlobStore:
 
     def put(self, stream: BinaryIO, max_bytes: int) -> StoredBlob:
         """Copy the stream in, hashing as it goes; nothing is left behind on any error."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+        except OSError as e:
+            raise StorageFailed(e) from e
         digest = hashlib.sha256()
         size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".upload-")
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -61,6 +75,9 @@ class LocalBlobStore:
             else:
                 tmp.replace(final)
             return StoredBlob(key, key, size, final)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise StorageFailed(e) from e
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from api.settings import Settings
 from tests.api.test_api import upload
 from tests.conftest import authorised_client, tone, write_audio
@@ -69,3 +71,57 @@ def test_cors_is_off_unless_origins_are_configured(api_client, tmp_path) -> None
             "/api/v1/terms", headers={**preflight, "Origin": "https://evil.example"}
         )
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_a_full_disk_during_upload_is_a_clear_error_and_keeps_nothing(
+    api_client, settings, tmp_path, monkeypatch
+) -> None:
+    import errno
+    import os
+
+    client, _ = api_client
+    audio = write_audio(tone(1.0, freq=660.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+    real_fdopen = os.fdopen
+
+    class FullDisk:  # the disk fills up while the upload is written
+        def __init__(self, fd, mode):
+            self.file = real_fdopen(fd, mode)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fdopen", FullDisk)
+    response = upload(client, audio, "a.wav")
+    monkeypatch.undo()
+    assert response.status_code == 507, response.text
+    assert "no space left on device" in response.json()["detail"]
+    assert "nothing was kept" in response.json()["detail"]
+    assert client.get("/api/v1/recordings").json()["recordings"] == []
+    assert [p for p in settings.blob_dir.rglob("*") if p.is_file()] == []
+    assert upload(client, audio, "a.wav").status_code == 202  # and it works again after
+
+
+def test_a_database_failure_after_storing_the_audio_keeps_nothing(
+    api_client, settings, tmp_path, monkeypatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    client, _ = api_client
+    audio = write_audio(tone(1.0, freq=770.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+
+    def refuse(self):
+        raise OperationalError("COMMIT", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(Session, "commit", refuse)
+    with pytest.raises(OperationalError):  # the test client re-raises the server's error
+        upload(client, audio, "a.wav")
+    monkeypatch.undo()
+    assert client.get("/api/v1/recordings").json()["recordings"] == []
+    assert [p for p in settings.blob_dir.rglob("*") if p.is_file()] == []
