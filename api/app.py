@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import JSONResponse, Response
 
@@ -101,12 +102,25 @@ class _UploadLimit(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > self.max_bytes + 64 * 1024:
-            limit_mb = self.max_bytes // (1024 * 1024)
-            return JSONResponse(
-                {"detail": f"the upload is larger than the limit of {limit_mb} MB"},
-                status_code=413,
-            )
+            message = f"the file is larger than the limit of {self.max_bytes // 2**20} MB"
+            if request.url.path == "/upload":  # a person at the form: the form, with the error
+                return await run_in_threadpool(_upload_page_with_error, request, message)
+            return JSONResponse({"detail": message}, status_code=413)
         return await call_next(request)
+
+
+def _upload_page_with_error(request: Request, message: str) -> Response:
+    from api.service import list_recordings
+    from api.templating import templates
+
+    with state(request).database.session() as session:
+        recordings = list_recordings(session)
+        return templates.TemplateResponse(
+            request,
+            "index.html",
+            {"recordings": recordings, "form": {}, "error": message},
+            status_code=413,
+        )
 
 
 # Sent with every response. The pages load nothing from elsewhere and run no inline script,

@@ -20,6 +20,7 @@ from analyze import (
     Term,
     count_terms,
     group_questions,
+    html_to_text,
     suggest_for_page,
     synonyms,
     utterances_from_transcript,
@@ -193,6 +194,8 @@ def create_recording(
             raise InvalidInput(
                 f"{safe_filename(filename)} is not an audio file we can read: {e}"
             ) from e
+        if info.duration_s <= 0:
+            raise InvalidInput(f"{safe_filename(filename)} holds no audio (0 seconds)")
         if info.duration_s > max_duration_s:
             raise InvalidInput(
                 f"the recording lasts {info.duration_s / 3600:.1f} h; the limit is "
@@ -425,6 +428,9 @@ def customer_terms(session: Session, limit: int = 100) -> list[Term]:
     return ranked_terms(session, role="customer", limit=limit) or ranked_terms(session, limit=limit)
 
 
+MAX_PAGE_WORDS = 20_000  # visible words of a page for suggestions: about 10 s of tagging
+
+
 def term_embedder(settings: Settings) -> TextEmbedder | None:
     """The embedder for near-synonyms, or None when RIDEALONG_SYNONYMS is off."""
     return synonyms.default_embedder() if settings.synonyms else None
@@ -443,6 +449,12 @@ def page_suggestions(
     words customers never say, with theirs for the same thing."""
     if not page.strip():
         raise InvalidInput("the page copy is empty")
+    words = len((html_to_text(page) if is_html else page).split())
+    if words > MAX_PAGE_WORDS:  # tagging runs at ~0.5 ms a word: refuse what would take minutes
+        raise InvalidInput(
+            f"the page copy has {words:,} words; the limit is {MAX_PAGE_WORDS:,} (one page, "
+            "not a whole site)"
+        )
     return suggest_for_page(
         page,
         customer_terms(session),

@@ -125,3 +125,15 @@ def test_a_database_failure_after_storing_the_audio_keeps_nothing(
     monkeypatch.undo()
     assert client.get("/api/v1/recordings").json()["recordings"] == []
     assert [p for p in settings.blob_dir.rglob("*") if p.is_file()] == []
+
+
+def test_a_page_too_long_to_tag_is_refused_at_once(api_client) -> None:
+    from api.service import MAX_PAGE_WORDS
+
+    client, _ = api_client
+    words = " ".join(["zonnepanelen"] * (MAX_PAGE_WORDS + 1))
+    response = client.post("/api/v1/suggestions", json={"html": f"<p>{words}</p>"})
+    assert response.status_code == 422
+    assert f"the limit is {MAX_PAGE_WORDS:,}" in response.json()["detail"]
+    form = client.post("/suggest", data={"page_copy": words})
+    assert form.status_code == 422 and "the limit is" in form.text
