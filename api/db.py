@@ -112,6 +112,9 @@ class Recording(Base):
     # {speaker id: voice embedding} for enrolling a profile from this recording. Biometric:
     # kept out of the transcript JSON, deleted with the recording.
     voices_json: Mapped[str | None] = deferred(mapped_column(Text))
+    transcribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the audio was deleted under RIDEALONG_RETENTION_DAYS (the transcript stays).
+    audio_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The STATS_VERSION its term statistics were stored with; None: not stored yet.
     stats_version: Mapped[int | None] = mapped_column(Integer)
     tag_rows: Mapped[list[RecordingTag]] = relationship(

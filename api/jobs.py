@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from huey import Huey, SqliteHuey
+from huey import Huey, SqliteHuey, crontab
 from huey.consumer import Consumer
 from sqlalchemy import select, update
 
@@ -25,7 +25,13 @@ from api.settings import Settings
 from api.storage import LocalBlobStore
 from api.webhooks import ANALYSED, analysed_payload, notify
 from models import ModelError
-from transcribe import Checkpoint, TranscriptionError, VoiceProfileStore, transcribe
+from transcribe import (
+    Checkpoint,
+    TranscriptionError,
+    VoiceProfileStore,
+    redact_transcript,
+    transcribe,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +76,7 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
         audio_path = LocalBlobStore(settings.blob_dir).path(recording.blob_key)
         language = recording.language_requested
         glossary = recording.glossary
+        people = [name for name in (recording.salesperson, recording.customer) if name]
         resume = _checkpoint(recording.checkpoint_json, settings.model)
         attempts = recording.attempts + 1
     if attempts > settings.max_attempts:
@@ -121,6 +128,8 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
             on_checkpoint=on_checkpoint,
             profiles=VoiceProfileStore(settings.voices_dir).list(),
         )
+        if settings.redact_pii:  # before anything is stored or counted
+            transcript = redact_transcript(transcript, people)
         utterances = utterances_from_transcript(transcript, recording_id)
         terms = count_terms(utterances, recording_id)
     except RecordingGone:
@@ -146,6 +155,7 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
             return
         recording.status = Status.done
         recording.progress = 1.0
+        recording.transcribed_at = utcnow()
         recording.language = transcript.language
         recording.duration_s = transcript.duration_s
         recording.model = transcript.model
@@ -177,11 +187,27 @@ class JobQueue:
             name="ridealong", filename=str(settings.queue_path), results=False, utc=True
         )
         self._task = self.huey.task(name="process_recording")(self._run)
+        # Hourly, in every worker: deleting expired audio twice does no harm.
+        self.huey.periodic_task(crontab(minute="7"), name="apply_retention")(self.apply_retention)
         self._consumer: Consumer | None = None
         self._lock = threading.Lock()
 
     def _run(self, recording_id: str) -> None:
         process_recording(self.settings, self.database, recording_id)
+
+    def apply_retention(self) -> int:
+        """Delete audio past RIDEALONG_RETENTION_DAYS (see `service.apply_retention`)."""
+        if self.settings.retention_days <= 0:
+            return 0
+        from api.service import apply_retention
+
+        with self.database.session() as session:
+            deleted = apply_retention(
+                session, LocalBlobStore(self.settings.blob_dir), self.settings.retention_days
+            )
+        if deleted:
+            logger.info("deleted the audio of %d recording(s) past retention", deleted)
+        return deleted
 
     def enqueue(self, recording_id: str) -> None:
         self._task(recording_id)
@@ -211,11 +237,12 @@ class JobQueue:
             requeued = self.requeue_unfinished()
             if requeued:
                 logger.info("re-enqueued %d unfinished recording(s)", requeued)
+            self.apply_retention()
             consumer = _EmbeddedConsumer(
                 self.huey,
                 workers=self.settings.worker_threads,
                 worker_type="thread",
-                periodic=False,
+                periodic=True,  # the hourly retention check
                 check_worker_health=False,
                 initial_delay=0.1,
                 max_delay=1.0,

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -42,6 +42,7 @@ from transcribe import (
     correct_speakers,
     decode_audio,
     probe_audio,
+    redact_transcript,
     whisper_languages,
 )
 from transcribe import (
@@ -50,6 +51,7 @@ from transcribe import (
 from transcribe.types import Role, person_role
 
 __all__ = [
+    "apply_retention",
     "DuplicateRecording",
     "NewRecording",
     "RecordingChanges",
@@ -544,6 +546,9 @@ def update_speakers(
     for speaker in to_enroll:  # checked before anything changes: all or nothing
         if speaker.id not in voices:
             raise InvalidInput(_no_voice(recording.id, speaker.id))
+    if settings.redact_pii:  # a name just given must not stay in the text either
+        people = [n for n in (recording.salesperson, recording.customer) if n]
+        after = redact_transcript(after, people)
     utterances = utterances_from_transcript(after, recording.id)
     recording.transcript_json = json.dumps(after.to_dict(), ensure_ascii=False)
     termstore.store_analysis(session, recording, count_terms(utterances, recording.id), utterances)
@@ -619,6 +624,32 @@ def enroll_from_audio(
         raise InvalidInput(str(e)) from e
     VoiceProfileStore(settings.voices_dir).save(profile)
     return profile
+
+
+def apply_retention(session: Session, blobs: BlobStore, days: int) -> int:
+    """Delete the audio of recordings transcribed more than `days` ago (0: keep all).
+
+    The transcript, terms and quotes stay; the player goes. Audio another recording still
+    needs is kept until that one's time is up too. Returns how many recordings lost audio.
+    """
+    if days <= 0:
+        return 0
+    cutoff = utcnow() - timedelta(days=days)
+    expired = session.scalars(
+        select(Recording).where(
+            Recording.status == Status.done,
+            Recording.blob_key.is_not(None),
+            Recording.transcribed_at < cutoff,
+        )
+    ).all()
+    for recording in expired:
+        key = recording.blob_key
+        recording.blob_key = None
+        recording.audio_deleted_at = utcnow()
+        session.commit()
+        if key and not session.scalar(select(func.count()).where(Recording.blob_key == key)):
+            blobs.delete(key)
+    return len(expired)
 
 
 def reanalyze(session: Session, recording_id: str | None = None) -> int:

@@ -48,6 +48,16 @@ class Settings(BaseSettings):
     )
     webhook_url: str | None = Field(None, description="POSTed to when a recording is analysed")
     webhook_secret: str | None = Field(None, description="HMAC-SHA256 key for the signature")
+    redact_pii: bool = Field(
+        False,
+        description="take e-mail addresses, phone numbers, IBANs, postcodes, street addresses "
+        "and known names out of transcripts before they are stored",
+    )
+    retention_days: int = Field(
+        0,
+        ge=0,
+        description="delete a recording's audio this many days after transcription; 0 keeps it",
+    )
     cors_origins: str = Field(
         "", description="origins allowed to call the API from a browser, comma-separated; off"
     )

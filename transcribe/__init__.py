@@ -16,6 +16,7 @@ from transcribe.engine import (
 )
 from transcribe.engines import ENGINES, Engine, whisper_languages
 from transcribe.errors import AudioDecodeError, ModelUnavailableError, TranscriptionError
+from transcribe.redact import Redaction, redact_text, redact_transcript
 from transcribe.roles import (
     VoiceProfile,
     VoiceProfileStore,
@@ -29,6 +30,9 @@ from transcribe.speakers import SpeakerChange, add_speakers, correct_speakers
 from transcribe.types import ROLES, Role, Segment, Speaker, Transcript, Word
 
 __all__ = [
+    "Redaction",
+    "redact_text",
+    "redact_transcript",
     "NO_SPEECH_NOTE",
     "ROLES",
     "SAMPLE_RATE",

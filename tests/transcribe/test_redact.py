@@ -1,0 +1,83 @@
+"""Personal data out of transcripts (RIDEALONG_REDACT_PII)."""
+
+from __future__ import annotations
+
+import pytest
+
+from transcribe import redact_text, redact_transcript
+from transcribe.types import Segment, Speaker, Transcript, Word
+
+
+@pytest.mark.parametrize(
+    "said, label, kind",
+    [
+        ("Mail het naar j.devries+offerte@example.nl graag.", "[e-mail]", "email"),
+        ("Mijn nummer is 06-12345678.", "[telefoonnummer]", "phone"),
+        ("Bel maar 06 12 34 56 78 na vijven.", "[telefoonnummer]", "phone"),
+        ("Het vaste nummer is 020 123 4567.", "[telefoonnummer]", "phone"),
+        ("Of +31 6 1234 5678, mijn mobiel.", "[telefoonnummer]", "phone"),
+        ("Of 0031 20 123 4567 op kantoor.", "[telefoonnummer]", "phone"),
+        ("Het rekeningnummer is NL91 ABNA 0417 1643 00.", "[IBAN]", "iban"),
+        ("Ik woon op 1234 AB 56 in Utrecht.", "[postcode]", "postcode"),
+        ("Postcode 3511LX, nummer 12.", "[postcode]", "postcode"),
+        ("We zitten op de Kerkstraat 12a.", "[adres]", "address"),
+    ],
+)
+def test_personal_data_is_replaced_by_a_label(said: str, label: str, kind: str) -> None:
+    text, redaction = redact_text(said)
+    assert label in text, text
+    assert redaction.counts[kind] == 1
+    for secret in ("devries", "12345678", "34 56 78", "123 4567", "1234 5678", "0417", "AB 56",
+                   "3511", "Kerkstraat"):  # fmt: skip
+        assert secret not in text
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Een thuisbatterij van 10 kWh kost zo'n 7500 euro.",
+        "In 2027 stopt de salderingsregeling.",
+        "We leggen 12 panelen van 430 Wp op het dak.",
+        "Bel me volgende week maar terug.",
+        "Dat was in 1995 al zo, en in 2024 ook.",
+    ],
+)
+def test_ordinary_numbers_stay(said: str) -> None:
+    text, redaction = redact_text(said)
+    assert text == said and not redaction
+
+
+def test_known_names_go_and_word_timings_follow() -> None:
+    words = (
+        Word(0.0, 0.4, " Meneer", 0.9),
+        Word(0.4, 0.9, " De", 0.9),
+        Word(0.9, 1.3, " Vries,", 0.9),
+        Word(1.3, 1.6, " uw", 0.9),
+        Word(1.6, 2.0, " nummer", 0.9),
+        Word(2.0, 2.5, " 06-12345678", 0.9),
+        Word(2.5, 2.9, " klopt?", 0.9),
+    )
+    segment = Segment(0.0, 2.9, "".join(w.word for w in words).strip(), words=words)
+    transcript = Transcript(
+        language="nl",
+        duration_s=3.0,
+        model="test",
+        segments=(segment, Segment(3.0, 4.0, "Ja, dat klopt.")),
+        speakers=(Speaker("S1", "salesperson", name="Jan Smit"),),
+    )
+    redacted = redact_transcript(transcript, names=["De Vries"])
+    first = redacted.segments[0]
+    assert first.text == "Meneer [naam], uw nummer [telefoonnummer] klopt?"
+    assert [w.word for w in first.words] == [
+        " Meneer",
+        " [naam]",
+        " uw",
+        " nummer",
+        " [telefoonnummer]",
+        " klopt?",
+    ]
+    assert (first.words[1].start, first.words[1].end) == (0.4, 1.3)  # "De Vries," as one
+    assert redacted.segments[1] == transcript.segments[1]  # untouched
+    assert redacted.notes[-1] == "personal data redacted: 1 name, 1 phone"
+    unnamed = redact_transcript(transcript).segments[0].text  # names only when known
+    assert unnamed == "Meneer De Vries, uw nummer [telefoonnummer] klopt?"

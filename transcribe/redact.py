@@ -1,0 +1,151 @@
+"""Personal data out of transcripts before they are stored (optional: RIDEALONG_REDACT_PII).
+
+What a marketer needs from a sales conversation is how customers talk, not who they are, so
+the details that identify a person can go: e-mail addresses, phone numbers, IBANs, Dutch
+postcodes with their house number, street addresses, and the names the service knows (the
+people entered with the recording, speakers named in a correction). Each becomes a label
+("[telefoonnummer]", "[e-mail]") so a sentence still reads. Regular expressions, so they
+find what Whisper writes as digits; a number spoken as words ("nul zes twaalf …") stays.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from transcribe.types import Segment, Transcript, Word
+
+__all__ = ["PII_KINDS", "Redaction", "redact_text", "redact_transcript"]
+
+_STREET = (
+    r"(?:straat|laan|weg|plein|gracht|kade|singel|dijk|hof|pad|steeg|dreef|park|markt|"
+    r"street|road|avenue|lane)"
+)
+# (kind, label, pattern): first match wins where patterns overlap.
+_PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    ("email", "[e-mail]", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
+    (
+        "iban",
+        "[IBAN]",
+        re.compile(r"\b[A-Z]{2}\d{2}[ ]?[A-Z]{4}(?:[ ]?\d){8,20}\b", re.IGNORECASE),
+    ),
+    (
+        "phone",
+        "[telefoonnummer]",
+        re.compile(
+            r"(?<![\w+])(?:(?:\+|00)\d{2}[ -]?(?:\(0\)[ -]?)?\d(?:[ -]?\d){7,9}"  # +31 6 1234 5678
+            r"|0\d(?:[ -]?\d){8})(?!\d)"  # 06-12345678, 020 123 4567
+        ),
+    ),
+    (
+        "postcode",
+        "[postcode]",
+        re.compile(r"\b\d{4}[ ]?(?!SA|SD|SS)[A-Z]{2}\b(?:[ ,]+\d{1,5}[a-zA-Z]?\b)?"),
+    ),
+    (
+        "address",
+        "[adres]",
+        re.compile(rf"\b[A-Z][\w'-]*{_STREET}[ ]+\d{{1,5}}(?:[ -]?[a-zA-Z])?\b"),
+    ),
+)
+PII_KINDS = tuple(kind for kind, _, _ in _PATTERNS) + ("name",)
+_NAME_LABEL = "[naam]"
+
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    """What was taken out of a text, by kind (`PII_KINDS`)."""
+
+    counts: Counter[str]
+
+    def __bool__(self) -> bool:
+        return bool(sum(self.counts.values()))
+
+    def describe(self) -> str:
+        """A line for the transcript's notes: "personal data redacted: 1 email, 2 phone"."""
+        parts = ", ".join(f"{n} {kind}" for kind, n in sorted(self.counts.items()) if n)
+        return f"personal data redacted: {parts}"
+
+
+def _spans(text: str, names: Sequence[str]) -> list[tuple[int, int, str, str]]:
+    """Non-overlapping (start, end, kind, label) matches, earliest and longest first."""
+    found: list[tuple[int, int, str, str]] = []
+    for kind, label, pattern in _PATTERNS:
+        found += [(m.start(), m.end(), kind, label) for m in pattern.finditer(text)]
+    for name in names:
+        for part in {name, *name.split()}:
+            if len(part) >= 3 and part[0].isupper():  # "De Vries", "Jansen"; not "de"
+                pattern = re.compile(rf"(?<!\w){re.escape(part)}(?!\w)")
+                found += [(m.start(), m.end(), "name", _NAME_LABEL) for m in pattern.finditer(text)]
+    found.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    kept: list[tuple[int, int, str, str]] = []
+    for span in found:
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return kept
+
+
+def redact_text(text: str, names: Sequence[str] = ()) -> tuple[str, Redaction]:
+    """The text with personal data replaced by labels, and what was replaced."""
+    counts: Counter[str] = Counter()
+    pieces: list[str] = []
+    at = 0
+    for start, end, kind, label in _spans(text, names):
+        pieces += [text[at:start], label]
+        counts[kind] += 1
+        at = end
+    pieces.append(text[at:])
+    return "".join(pieces), Redaction(counts)
+
+
+def _redact_words(words: Sequence[Word], names: Sequence[str]) -> tuple[Word, ...]:
+    """Word timings kept where the words are kept; a redacted stretch becomes one word with
+    the label, timed from its first to its last word."""
+    joined, starts = "", []
+    for word in words:
+        starts.append(len(joined))
+        joined += word.word
+    spans = _spans(joined, names)
+    if not spans:
+        return tuple(words)
+    out: list[Word] = []
+    index = 0
+    for start, end, _, label in spans:
+        while index < len(words) and starts[index] + len(words[index].word) <= start:
+            out.append(words[index])
+            index += 1
+        covered = []
+        while index < len(words) and starts[index] < end:
+            covered.append(words[index])
+            index += 1
+        if covered:
+            lead = " " if covered[0].word.startswith(" ") else ""
+            out.append(
+                Word(covered[0].start, covered[-1].end, f"{lead}{label}", covered[0].probability)
+            )
+    out += words[index:]
+    return tuple(out)
+
+
+def redact_transcript(transcript: Transcript, names: Iterable[str] = ()) -> Transcript:
+    """The transcript with personal data out of every segment (text and words), speaker
+    names included, and a note saying what was removed."""
+    known = sorted(
+        {n.strip() for n in [*names, *(s.name or "" for s in transcript.speakers)] if n.strip()},
+        key=len,
+        reverse=True,
+    )
+    total: Counter[str] = Counter()
+    segments: list[Segment] = []
+    for segment in transcript.segments:
+        text, redaction = redact_text(segment.text, known)
+        if redaction:
+            total.update(redaction.counts)
+            segment = replace(segment, text=text, words=_redact_words(segment.words, known))
+        segments.append(segment)
+    if not total:
+        return transcript
+    notes = (*transcript.notes, Redaction(total).describe())
+    return replace(transcript, segments=tuple(segments), notes=notes)
