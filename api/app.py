@@ -20,7 +20,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import JSONResponse, Response
 
 from api import termstore
-from api.auth import find_api_key
+from api.auth import find_api_key, needed_scope, scope_allows
 from api.db import Database, Recording, get_database
 from api.errors import install_error_handlers
 from api.jobs import JobQueue
@@ -74,10 +74,12 @@ _bearer = HTTPBearer(auto_error=False, description="an API key from `ridealong a
 
 
 def require_api_key(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     session: Annotated[Session, Depends(db_session)],
 ) -> str:
-    """The API key's name; 401 without a valid `Authorization: Bearer <key>`."""
+    """The API key's name; 401 without a valid `Authorization: Bearer <key>`, 403 when its
+    scope does not cover the request (`api.auth.needed_scope`)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
             401,
@@ -88,6 +90,11 @@ def require_api_key(
     if key is None:
         raise HTTPException(
             401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+        )
+    needed = needed_scope(request.method, request.url.path)
+    if not scope_allows(key.scope, needed):
+        raise HTTPException(
+            403, f"this API key's scope is '{key.scope}'; this request needs '{needed}'"
         )
     return key.name
 

@@ -1,4 +1,9 @@
-"""API keys: shown once when created, stored only as a sha256 hash."""
+"""API keys: shown once when created, stored only as a sha256 hash, each with a scope.
+
+Scopes nest: `read` (GET, and page suggestions, which change nothing), `write` (uploads,
+corrections, deletions; includes read), `admin` (voice profiles, which are biometric data;
+includes write). A revoked key stops working at once.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +14,63 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.db import ApiKey
+from api.db import ApiKey, utcnow
 
-__all__ = ["create_api_key", "find_api_key", "list_api_keys"]
+__all__ = [
+    "SCOPES",
+    "create_api_key",
+    "find_api_key",
+    "list_api_keys",
+    "needed_scope",
+    "revoke_api_key",
+    "scope_allows",
+]
 
 _PREFIX = "ra_"
+SCOPES = ("read", "write", "admin")  # each includes the ones before it
+
+
+def scope_allows(granted: str, needed: str) -> bool:
+    return granted in SCOPES and SCOPES.index(granted) >= SCOPES.index(needed)
+
+
+def needed_scope(method: str, path: str) -> str:
+    """The scope a request to the API needs."""
+    if path.startswith("/api/v1/voices") and method not in ("GET", "HEAD"):
+        return "admin"
+    if method in ("GET", "HEAD", "OPTIONS") or path == "/api/v1/suggestions":
+        return "read"
+    return "write"
 
 
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(session: Session, name: str) -> str:
+def create_api_key(session: Session, name: str, scope: str = "write") -> str:
     """Create a key and return it in full: the only time it can be seen."""
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}")
     key = _PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiKey(name=name.strip()[:100] or "key", prefix=key[:10], key_hash=_hash(key)))
+    session.add(
+        ApiKey(name=name.strip()[:100] or "key", prefix=key[:10], key_hash=_hash(key), scope=scope)
+    )
     session.commit()
     return key
+
+
+def revoke_api_key(session: Session, name_or_prefix: str) -> list[ApiKey]:
+    """Revoke the active keys with this name or prefix; returns them."""
+    wanted = name_or_prefix.strip().rstrip("…")
+    keys = [
+        key
+        for key in list_api_keys(session)
+        if key.revoked_at is None and wanted and (key.name == wanted or key.prefix == wanted)
+    ]
+    for key in keys:
+        key.revoked_at = utcnow()
+    session.commit()
+    return keys
 
 
 def find_api_key(session: Session, key: str) -> ApiKey | None:

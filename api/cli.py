@@ -390,15 +390,22 @@ def reanalyze(
 
 
 @apikey_app.command("create")
-def apikey_create(name: Annotated[str, typer.Argument(help="who or what uses the key")]) -> None:
+def apikey_create(
+    name: Annotated[str, typer.Argument(help="who or what uses the key")],
+    scope: Annotated[
+        str, typer.Option(help="read (GET, suggestions), write (+ uploads, changes), admin")
+    ] = "write",
+) -> None:
     """Create a key; it is printed once and stored only as a hash."""
-    from api.auth import create_api_key
+    from api.auth import SCOPES, create_api_key
     from api.db import get_database
 
+    if scope not in SCOPES:
+        raise _fail(f"--scope must be one of {', '.join(SCOPES)}")
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with get_database(settings.sqlalchemy_url).session() as session:
-        key = create_api_key(session, name)
+        key = create_api_key(session, name, scope)
     sys.stdout.write(key + "\n")
     stderr.print("Store it now: it cannot be shown again. Use it as 'Authorization: Bearer <key>'.")
 
@@ -413,7 +420,23 @@ def apikey_list() -> None:
     with get_database(settings.sqlalchemy_url).session() as session:
         for key in list_api_keys(session):
             state = "revoked" if key.revoked_at else "active"
-            sys.stdout.write(f"{key.id}\t{key.name}\t{key.prefix}…\t{state}\n")
+            sys.stdout.write(f"{key.id}\t{key.name}\t{key.prefix}…\t{key.scope}\t{state}\n")
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    name: Annotated[str, typer.Argument(help="the key's name, or its prefix from `list`")],
+) -> None:
+    """Revoke a key: requests with it are refused from now on."""
+    from api.auth import revoke_api_key
+    from api.db import get_database
+
+    settings = get_settings()
+    with get_database(settings.sqlalchemy_url).session() as session:
+        revoked = revoke_api_key(session, name)
+    if not revoked:
+        raise _fail(f"no active key named or starting with {name!r} (see `ridealong apikey list`)")
+    stderr.print(f"revoked {len(revoked)} key(s): {', '.join(k.prefix for k in revoked)}…")
 
 
 @models_app.command("list")

@@ -247,6 +247,7 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the whole key
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scope: Mapped[str] = mapped_column(String(10), default="write")  # read, write or admin
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

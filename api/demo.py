@@ -66,4 +66,4 @@ def prepare_demo(settings: Settings) -> str | None:
         session.commit()
         if session.scalar(select(func.count()).select_from(ApiKey)):
             return None
-        return create_api_key(session, "demo")
+        return create_api_key(session, "demo", scope="admin")

@@ -168,7 +168,7 @@ def main() -> None:
         print(f"\n{args.recordings} recordings ({hours:,.0f} h), SQLite {size_mb:,.0f} MiB, "
               f"stored at {rate:.0f} recordings/s\n")  # fmt: skip
         with database.session() as session:
-            key = create_api_key(session, "bench")
+            key = create_api_key(session, "bench", scope="read")
         app = create_app(settings, start_worker=False)
         with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as client:
             print("| request | median (ms) | p95 (ms) |")

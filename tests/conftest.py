@@ -86,7 +86,7 @@ def authorised_client(settings: Settings, *, worker: bool = False) -> Iterator[t
 
     with TestClient(create_app(settings, start_worker=worker)) as client:
         with get_database(settings.sqlalchemy_url).session() as session:
-            key = create_api_key(session, "tests")
+            key = create_api_key(session, "tests", scope="admin")
         client.headers["Authorization"] = f"Bearer {key}"
         yield client, key
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from api.auth import SCOPES
 from api.settings import Settings
 from tests.api.test_api import upload
 from tests.conftest import authorised_client, tone, write_audio
@@ -137,3 +138,41 @@ def test_a_page_too_long_to_tag_is_refused_at_once(api_client) -> None:
     assert f"the limit is {MAX_PAGE_WORDS:,}" in response.json()["detail"]
     form = client.post("/suggest", data={"page_copy": words})
     assert form.status_code == 422 and "the limit is" in form.text
+
+
+def test_api_key_scopes_and_revocation(api_client, settings, tmp_path) -> None:
+    from api.auth import create_api_key, revoke_api_key
+    from api.db import get_database
+
+    client, _ = api_client
+    database = get_database(settings.sqlalchemy_url)
+    with database.session() as session:
+        keys = {scope: create_api_key(session, f"cms-{scope}", scope) for scope in SCOPES}
+
+    def as_(scope: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {keys[scope]}"}
+
+    audio = write_audio(tone(1.0, freq=880.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+    files = {"file": ("a.wav", audio, "audio/wav")}
+    voice = {"files": ("v.wav", audio, "audio/wav")}
+    assert client.get("/api/v1/recordings", headers=as_("read")).status_code == 200
+    page = {"text": "Zonnepanelen op uw dak."}
+    assert client.post("/api/v1/suggestions", json=page, headers=as_("read")).status_code == 200
+    refused = client.post(
+        "/api/v1/recordings", files=files, data={"consent": "true"}, headers=as_("read")
+    )
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "this API key's scope is 'read'; this request needs 'write'"
+    written = client.post(
+        "/api/v1/recordings", files=files, data={"consent": "true"}, headers=as_("write")
+    )
+    assert written.status_code == 202
+    enrol = client.post("/api/v1/voices", data={"name": "Jan"}, files=voice, headers=as_("write"))
+    assert enrol.status_code == 403 and "needs 'admin'" in enrol.json()["detail"]
+    enrol = client.post("/api/v1/voices", data={"name": "Jan"}, files=voice, headers=as_("admin"))
+    assert enrol.status_code != 403  # (a tone holds no voice: 422, but the scope let it in)
+    with database.session() as session:
+        assert [k.name for k in revoke_api_key(session, "cms-write")] == ["cms-write"]
+        assert revoke_api_key(session, "cms-write") == []  # already revoked
+    gone = client.get("/api/v1/recordings", headers=as_("write"))
+    assert gone.status_code == 401 and gone.json()["detail"] == "unknown or revoked API key"
