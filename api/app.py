@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -17,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from api import termstore
 from api.auth import find_api_key, needed_scope, scope_allows
@@ -28,6 +29,7 @@ from api.schemas import Health
 from api.service import NewRecording, create_recording
 from api.settings import Settings, get_settings
 from api.storage import LocalBlobStore
+from api.websession import COOKIE, csrf_token, open_paths, session_id
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +161,27 @@ class _SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
+class _WebSignIn(BaseHTTPMiddleware):
+    """The web pages ask for the admin token once (api/websession.py); the API has keys."""
+
+    def __init__(self, app: object, web_token: str) -> None:
+        super().__init__(app)  # type: ignore[arg-type]
+        self.web_token = web_token
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        path = request.url.path
+        if open_paths(path):
+            return await call_next(request)
+        session = session_id(self.web_token, request.cookies.get(COOKIE))
+        if session is None:
+            if request.method in ("GET", "HEAD"):
+                target = path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+            return PlainTextResponse("sign in first: /login", status_code=401)
+        request.state.csrf = csrf_token(self.web_token, session)  # checked by the web routes
+        return await call_next(request)
+
+
 def create_app(settings: Settings | None = None, *, start_worker: bool | None = None) -> FastAPI:
     """Build the app. The worker starts with the app unless told otherwise."""
     settings = settings or get_settings()
@@ -186,6 +209,8 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
         lifespan=lifespan,
     )
     app.add_middleware(_UploadLimit, max_bytes=settings.max_upload_bytes)
+    if settings.web_token:
+        app.add_middleware(_WebSignIn, web_token=settings.web_token)
     app.add_middleware(_SecurityHeaders)
     if settings.cors_origin_list:  # off unless configured
         from starlette.middleware.cors import CORSMiddleware

@@ -310,14 +310,22 @@ def serve(
         bool, typer.Option(help="load the sample conversations and print an API key")
     ] = False,
     worker: Annotated[bool, typer.Option(help="run the job worker in this process")] = True,
+    login: Annotated[
+        bool, typer.Option(help="the web pages ask for the admin token (off: open to anyone)")
+    ] = True,
 ) -> None:
     """Serve the web pages and the API (with an embedded job worker)."""
     import uvicorn
 
     from api.app import create_app
+    from api.websession import ensure_web_token
 
     _log_to_stderr()
     settings = get_settings()
+    if login and not settings.web_token:
+        settings = settings.model_copy(update={"web_token": ensure_web_token(settings.data_dir)})
+    elif not login:
+        settings = settings.model_copy(update={"web_token": None})
     if demo:
         from api.demo import prepare_demo
 
@@ -326,6 +334,10 @@ def serve(
         if key:
             stderr.print(f"API key for this demo (shown once): [bold]{key}[/bold]", highlight=False)
     stderr.print(f"ridealong on http://{host}:{port}  (API docs: /docs)", highlight=False)
+    if settings.web_token:
+        stderr.print(
+            f"sign in: http://{host}:{port}/login?token={settings.web_token}", highlight=False
+        )
     uvicorn.run(create_app(settings, start_worker=worker), host=host, port=port, log_level="info")
 
 

@@ -6,6 +6,7 @@ Jinja2 escapes every value it renders, so transcript text and titles cannot inje
 
 from __future__ import annotations
 
+import hmac
 import mimetypes
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -13,13 +14,13 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from analyze import suggestions_csv, suggestions_markdown
 from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
-from api import service
+from api import service, websession
 from api.app import db_session, state, submit_recording
 from api.errors import InvalidInput, NotFound, ServiceError
 from api.storage import StorageFailed, UploadTooLarge
@@ -28,7 +29,18 @@ from transcribe import Speaker, SpeakerChange, Transcript, VoiceProfileStore
 from transcribe.formats import MEDIA_TYPES, render
 from transcribe.types import PERSON_ROLES
 
-router = APIRouter(include_in_schema=False)
+
+async def _check_csrf(request: Request) -> None:
+    """A signed-in page's POST must carry its session's CSRF token (api/websession.py)."""
+    expected = getattr(request.state, "csrf", "")
+    if request.method != "POST" or not expected:
+        return
+    form = await request.form()  # parsed once: the route's own form fields reuse it
+    if not hmac.compare_digest(str(form.get("csrf_token", "")), expected):
+        raise HTTPException(403, "the form is out of date or from elsewhere: reload the page")
+
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(_check_csrf)])
 
 SessionDep = Annotated[Session, Depends(db_session)]
 ROLE_FILTERS = ("customer", "salesperson", "unknown")
@@ -47,6 +59,61 @@ NOTICES = {
 
 def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(
+    request: Request, next: str = "/", token: str | None = None, error: str | None = None
+) -> Response:
+    """The sign-in page; `?token=` (the link `serve` prints) signs in at once."""
+    if token is not None:
+        return _sign_in(request, token, next)
+    return _page(request, "login.html", next=_local(next), error=error)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    return _sign_in(request, token, next)
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(websession.COOKIE)
+    return response
+
+
+def _local(target: str) -> str:
+    """Only a path on this site ("/report?x=1"), never "//elsewhere" or "https://…"."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+def _sign_in(request: Request, token: str, target: str) -> Response:
+    web_token = state(request).settings.web_token
+    if not web_token:
+        return RedirectResponse(_local(target), status_code=303)
+    if not websession.token_matches(web_token, token):
+        return _page(
+            request,
+            "login.html",
+            status_code=401,
+            next=_local(target),
+            error="That is not the token. It is in the data dir's web_token file.",
+        )
+    response = RedirectResponse(_local(target), status_code=303)
+    response.set_cookie(
+        websession.COOKIE,
+        websession.new_session(web_token),
+        max_age=websession.SESSION_DAYS * 86400,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
 
 
 @router.get("/", response_class=HTMLResponse)

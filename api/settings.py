@@ -58,6 +58,10 @@ class Settings(BaseSettings):
         ge=0,
         description="delete a recording's audio this many days after transcription; 0 keeps it",
     )
+    web_token: str | None = Field(
+        None,
+        description="the admin token the web pages ask for; `serve` makes one in the data dir",
+    )
     cors_origins: str = Field(
         "", description="origins allowed to call the API from a browser, comma-separated; off"
     )

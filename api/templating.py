@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment
+from markupsafe import Markup
 
 __all__ = ["clock", "export_environment", "templates"]
 
@@ -23,8 +25,19 @@ def clock(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def csrf_field(request: Any) -> Markup:
+    """The hidden CSRF input every POST form carries when the pages are signed in
+    (api/websession.py); nothing when they are open."""
+    state = getattr(request, "state", None)
+    token = getattr(state, "csrf", "") if state is not None else ""
+    if not token:
+        return Markup("")
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
+
+
 def _configure(env: Environment) -> Environment:
     env.filters["clock"] = clock
+    env.globals["csrf_field"] = csrf_field
     return env
 
 

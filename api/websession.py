@@ -1,0 +1,92 @@
+"""Sign-in for the web pages with the single admin token, and CSRF tokens for their forms.
+
+With `RIDEALONG_WEB_TOKEN` set (`ridealong serve` makes one on first start and keeps it in
+the data dir), every page asks for the token once; the browser then holds a signed session
+cookie (HttpOnly, SameSite=Strict). Every form carries a CSRF token derived from that
+session, and a POST without the right one is refused. The API keeps its own keys.
+Without a token (the library and tests), the pages are open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from pathlib import Path
+
+__all__ = [
+    "COOKIE",
+    "SESSION_DAYS",
+    "csrf_token",
+    "ensure_web_token",
+    "new_session",
+    "open_paths",
+    "session_id",
+    "token_matches",
+]
+
+COOKIE = "ridealong_session"
+SESSION_DAYS = 14
+# Paths reachable without signing in: the sign-in itself, the API (its own keys), static
+# files, the health check and the API docs.
+_OPEN_PREFIXES = (
+    "/login",
+    "/api/",
+    "/static/",
+    "/static-offline-docs",
+    "/healthz",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+)
+
+
+def open_paths(path: str) -> bool:
+    return path.startswith(_OPEN_PREFIXES)
+
+
+def _key(web_token: str) -> bytes:
+    return hashlib.sha256(b"ridealong-web-session:" + web_token.encode()).digest()
+
+
+def _sign(web_token: str, value: str) -> str:
+    return hmac.new(_key(web_token), value.encode(), hashlib.sha256).hexdigest()
+
+
+def token_matches(web_token: str, given: str) -> bool:
+    return hmac.compare_digest(web_token.encode(), given.strip().encode())
+
+
+def new_session(web_token: str, now: float | None = None) -> str:
+    """A cookie value: a random session id and its start, signed."""
+    value = f"{secrets.token_urlsafe(16)}.{int(now if now is not None else time.time())}"
+    return f"{value}.{_sign(web_token, value)}"
+
+
+def session_id(web_token: str, cookie: str | None, now: float | None = None) -> str | None:
+    """The session id of a valid, unexpired cookie; None otherwise."""
+    if not cookie or cookie.count(".") != 2:
+        return None
+    ident, started, signature = cookie.split(".")
+    if not hmac.compare_digest(signature, _sign(web_token, f"{ident}.{started}")):
+        return None
+    age_s = (now if now is not None else time.time()) - int(started) if started.isdigit() else -1
+    return ident if 0 <= age_s <= SESSION_DAYS * 86400 else None
+
+
+def csrf_token(web_token: str, session: str) -> str:
+    """The token every form of this session carries (bound to the session, not stored)."""
+    return _sign(web_token, f"csrf:{session}")[:32]
+
+
+def ensure_web_token(data_dir: Path) -> str:
+    """The admin token kept in the data dir, made on first use (readable by the owner only)."""
+    path = data_dir / "web_token"
+    if path.is_file() and path.read_text(encoding="utf-8").strip():
+        return path.read_text(encoding="utf-8").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    path.write_text(token + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return token

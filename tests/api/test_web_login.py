@@ -1,0 +1,79 @@
+"""The web pages behind the admin token, with CSRF tokens on their forms (#6)."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.demo import prepare_demo
+
+
+def _client(settings, token: str = "s3cret-token") -> TestClient:
+    signed = settings.model_copy(update={"web_token": token})
+    prepare_demo(signed)
+    return TestClient(create_app(signed, start_worker=False))
+
+
+def test_pages_ask_for_the_token_and_remember_the_browser(settings) -> None:
+    with _client(settings) as client:
+        first = client.get("/report?role=customer", follow_redirects=False)
+        assert first.status_code == 303
+        assert first.headers["location"] == "/login?next=/report%3Frole%3Dcustomer"
+        assert client.get("/healthz").status_code == 200  # open
+        assert client.get("/api/v1/recordings").status_code == 401  # the API has its own keys
+        wrong = client.post("/login", data={"token": "guess", "next": "/report"})
+        assert wrong.status_code == 401 and "not the token" in wrong.text
+        assert "ridealong_session" not in client.cookies
+        right = client.post(
+            "/login",
+            data={"token": "s3cret-token", "next": "/report?role=customer"},
+            follow_redirects=False,
+        )
+        assert right.status_code == 303 and right.headers["location"] == "/report?role=customer"
+        cookie = right.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+        assert client.get("/report").status_code == 200
+        elsewhere = client.post(
+            "/login",
+            data={"token": "s3cret-token", "next": "//evil.example/x"},
+            follow_redirects=False,
+        )
+        assert elsewhere.headers["location"] == "/"  # never sent off-site
+        client.post("/logout", data={"csrf_token": _csrf(client.get("/").text)})
+        assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_forms_carry_a_csrf_token_and_posts_without_it_are_refused(settings) -> None:
+    with _client(settings) as client:
+        client.get("/login?token=s3cret-token")  # the link `serve` prints
+        recording = client.get("/").text
+        recording_id = re.search(r'href="/recordings/([0-9a-f]{32})"', recording).group(1)
+        page = client.get(f"/recordings/{recording_id}").text
+        token = _csrf(page)
+        assert token and page.count('name="csrf_token"') >= 3  # tags, speakers, delete
+        forged = client.post(f"/recordings/{recording_id}/tags", data={"tags": "x"})
+        assert forged.status_code == 403 and "reload the page" in forged.text
+        stale = client.post(
+            f"/recordings/{recording_id}/tags", data={"tags": "x", "csrf_token": "0" * 32}
+        )
+        assert stale.status_code == 403
+        ok = client.post(
+            f"/recordings/{recording_id}/tags", data={"tags": "beurs", "csrf_token": token}
+        )
+        assert ok.status_code == 200 and 'value="beurs"' in ok.text
+    with _client(settings) as other:  # another browser: its own session, its own token
+        other.get("/login?token=s3cret-token")
+        assert _csrf(other.get("/").text) != token
+
+
+def test_without_a_token_the_pages_are_open(api_client) -> None:
+    client, _ = api_client
+    page = client.get("/", follow_redirects=False)
+    assert page.status_code == 200 and 'name="csrf_token"' not in page.text
+
+
+def _csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    return found.group(1) if found else ""
