@@ -15,6 +15,8 @@ from api import pages, service
 from api.app import db_session, require_api_key, state, submit_recording
 from api.errors import InvalidInput, NotFound
 from api.schemas import (
+    InputProblems,
+    Problem,
     QuestionsOut,
     RecordingCreated,
     RecordingList,
@@ -33,7 +35,40 @@ from api.schemas import (
 from transcribe import SpeakerChange, VoiceProfileStore
 from transcribe.formats import MEDIA_TYPES, render
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_api_key)], tags=["api"])
+# The error answers, documented so /openapi.json says every status a route can give
+# (api.errors maps the exceptions to them; FastAPI itself answers 400 to a body it cannot
+# parse). 422 is either a reason in words (InvalidInput, unreadable audio) or, for a request
+# that does not fit the schema, a list of problems. tests/api/test_openapi_fuzz.py holds
+# the routes to it.
+_ERRORS: dict[int, dict[str, Any]] = {
+    400: {
+        "model": Problem,
+        "description": "the body cannot be parsed (broken multipart, JSON that is not UTF-8)",
+    },
+    401: {"model": Problem, "description": "no API key, or an unknown or revoked one"},
+    403: {"model": Problem, "description": "the API key's scope does not cover this request"},
+    404: {"model": Problem, "description": "no such recording (or voice)"},
+    413: {"model": Problem, "description": "the upload is larger than the limit"},
+    422: {
+        "model": Problem | InputProblems,
+        "description": "invalid input: what to send instead",
+    },
+    503: {"model": Problem, "description": "a speech or language model is missing or broken"},
+    507: {"model": Problem, "description": "the upload could not be stored (disk full)"},
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` entries for these error statuses."""
+    return {code: _ERRORS[code] for code in codes}
+
+
+router = APIRouter(
+    prefix="/api/v1",
+    dependencies=[Depends(require_api_key)],
+    tags=["api"],
+    responses=errors(401, 403),
+)
 
 SessionDep = Annotated[Session, Depends(db_session)]
 
@@ -43,7 +78,8 @@ SessionDep = Annotated[Session, Depends(db_session)]
     status_code=202,
     response_model=RecordingCreated,
     responses={
-        200: {"model": RecordingCreated, "description": "the same audio was uploaded before"}
+        200: {"model": RecordingCreated, "description": "the same audio was uploaded before"},
+        **errors(400, 413, 422, 507),
     },
 )
 def upload_recording(
@@ -88,7 +124,7 @@ def upload_recording(
     return RecordingCreated(id=recording.id, status=recording.status)
 
 
-@router.get("/recordings", response_model=RecordingList)
+@router.get("/recordings", response_model=RecordingList, responses=errors(422))
 def list_recordings(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -98,12 +134,14 @@ def list_recordings(
     return RecordingList(recordings=[RecordingOut.of(r) for r in rows])
 
 
-@router.get("/recordings/{recording_id}", response_model=RecordingOut)
+@router.get("/recordings/{recording_id}", response_model=RecordingOut, responses=errors(404, 422))
 def get_recording(recording_id: str, session: SessionDep) -> RecordingOut:
     return RecordingOut.of(service.get_recording(session, recording_id))
 
 
-@router.patch("/recordings/{recording_id}", response_model=RecordingOut)
+@router.patch(
+    "/recordings/{recording_id}", response_model=RecordingOut, responses=errors(400, 404, 422)
+)
 def patch_recording(recording_id: str, body: RecordingPatch, session: SessionDep) -> RecordingOut:
     """Correct a recording's title, people or date, or set its tags (`[]` clears them)."""
     changes = service.RecordingChanges(
@@ -119,7 +157,7 @@ def patch_recording(recording_id: str, body: RecordingPatch, session: SessionDep
 @router.get(
     "/recordings/{recording_id}/transcript",
     response_model=TranscriptOut,
-    responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()}}},
+    responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()}}, **errors(404, 422)},
 )
 def get_transcript(
     recording_id: str,
@@ -132,14 +170,20 @@ def get_transcript(
     return PlainTextResponse(render(transcript, format), media_type=MEDIA_TYPES[format])
 
 
-@router.get("/recordings/{recording_id}/speakers", response_model=SpeakersOut)
+@router.get(
+    "/recordings/{recording_id}/speakers", response_model=SpeakersOut, responses=errors(404, 422)
+)
 def get_speakers(recording_id: str, session: SessionDep) -> SpeakersOut:
     """Who spoke, in which role, and the conversation's statistics per role."""
     transcript = service.get_transcript(session, recording_id)
     return SpeakersOut.model_validate(service.speaker_summary(transcript))
 
 
-@router.patch("/recordings/{recording_id}/speakers", response_model=SpeakersOut)
+@router.patch(
+    "/recordings/{recording_id}/speakers",
+    response_model=SpeakersOut,
+    responses=errors(400, 404, 422, 503),
+)
 def patch_speakers(
     recording_id: str,
     body: SpeakersPatch,
@@ -163,7 +207,9 @@ def list_voices(request: Request) -> VoiceList:
     return VoiceList(voices=[VoiceOut(name=p.name, role=p.role) for p in profiles])
 
 
-@router.post("/voices", status_code=201, response_model=VoiceOut)
+@router.post(
+    "/voices", status_code=201, response_model=VoiceOut, responses=errors(400, 413, 422, 503)
+)
 def enroll_voice(
     request: Request,
     name: Annotated[str, Form(max_length=200, description="the person's name")],
@@ -177,7 +223,7 @@ def enroll_voice(
     return VoiceOut(name=profile.name, role=profile.role)
 
 
-@router.delete("/voices/{name}", status_code=204)
+@router.delete("/voices/{name}", status_code=204, responses=errors(404, 422))
 def delete_voice(name: str, request: Request) -> Response:
     try:
         deleted = VoiceProfileStore(state(request).settings.voices_dir).delete(name)
@@ -188,7 +234,7 @@ def delete_voice(name: str, request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.delete("/recordings/{recording_id}", status_code=204)
+@router.delete("/recordings/{recording_id}", status_code=204, responses=errors(404, 422))
 def delete_recording(recording_id: str, request: Request, session: SessionDep) -> Response:
     """Remove the recording, its audio, transcript and terms."""
     service.delete_recording(session, state(request).blobs, recording_id)
@@ -223,7 +269,7 @@ def _attachment(content: str | bytes, media_type: str, filename: str) -> Respons
 @router.get(
     "/terms",
     response_model=TermsOut,
-    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}},
+    responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}, **errors(404, 422)},
 )
 def get_terms(
     session: SessionDep,
@@ -242,7 +288,7 @@ def get_terms(
     return TermsOut.model_validate({"terms": [t.to_dict() for t in terms]})
 
 
-@router.get("/synonyms", response_model=SynonymsOut)
+@router.get("/synonyms", response_model=SynonymsOut, responses=errors(404, 422, 503))
 def get_synonyms(
     request: Request,
     session: SessionDep,
@@ -258,7 +304,7 @@ def get_synonyms(
     return SynonymsOut.model_validate({"groups": [g.to_dict() for g in groups]})
 
 
-@router.get("/questions", response_model=QuestionsOut)
+@router.get("/questions", response_model=QuestionsOut, responses=errors(404, 422))
 def get_questions(
     session: SessionDep,
     recordings: FilterDep,
@@ -273,7 +319,10 @@ def get_questions(
 @router.post(
     "/suggestions",
     response_model=SuggestionsOut,
-    responses={200: {"content": {"text/markdown": {}, "text/csv": {}, XLSX_MEDIA_TYPE: {}}}},
+    responses={
+        200: {"content": {"text/markdown": {}, "text/csv": {}, XLSX_MEDIA_TYPE: {}}},
+        **errors(400, 422, 503),
+    },
 )
 def post_suggestions(
     body: SuggestionRequest,

@@ -2,15 +2,47 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from api.db import Recording
 
+
+def _utc(value: datetime) -> datetime:
+    """SQLite gives back the stored UTC times without their zone: say it, so the JSON is an
+    RFC 3339 date-time ("...Z") and not a local time of unknown zone."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
 RoleName = Literal["salesperson", "customer", "other", "unknown"]
 StatusName = Literal["queued", "processing", "done", "failed"]
+
+
+class Problem(BaseModel):
+    """An error answer (400, 401, 404, 413, 422, 503, 507): what was wrong, in words."""
+
+    detail: str
+
+
+class InputProblem(BaseModel):
+    """One thing wrong with the request, in FastAPI's shape minus the `input` echoed back."""
+
+    type: str
+    loc: list[str | int] = Field(description="where: e.g. ['body', 'limit'] or ['query', 'role']")
+    msg: str
+    ctx: dict[str, str | int | float | bool | None] | None = Field(
+        None, description="the rule that was broken, e.g. {'le': 200}"
+    )
+
+
+class InputProblems(BaseModel):
+    """A 422 for a request that does not fit the schema: every problem found."""
+
+    detail: list[InputProblem]
 
 
 class RecordingCreated(BaseModel):
@@ -40,9 +72,9 @@ class RecordingOut(BaseModel):
     sha256: str | None
     model: str | None
     consent: bool
-    consent_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    consent_at: UtcDatetime | None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
     @classmethod
     def of(cls, recording: Recording) -> RecordingOut:
