@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Annotated
 from urllib.parse import quote
@@ -25,6 +25,7 @@ from api.auth import find_api_key, needed_scope, scope_allows
 from api.db import Database, Recording, get_database
 from api.errors import install_error_handlers
 from api.jobs import JobQueue
+from api.ratelimit import RateLimiter
 from api.schemas import Health
 from api.service import NewRecording, create_recording
 from api.settings import Settings, get_settings
@@ -42,12 +43,19 @@ class AppState:
     database: Database
     blobs: LocalBlobStore
     queue: JobQueue
+    uploads: RateLimiter = field(default_factory=lambda: RateLimiter(0))
 
 
 def submit_recording(
-    app_state: AppState, session: Session, upload: UploadFile, meta: NewRecording
+    app_state: AppState,
+    session: Session,
+    upload: UploadFile,
+    meta: NewRecording,
+    client: str = "",
 ) -> Recording:
-    """Store an uploaded recording and queue its job (the API and the form share this)."""
+    """Store an uploaded recording and queue its job (the API and the form share this).
+    `client` (an API key's name, a browser's address) is held to RIDEALONG_UPLOAD_RATE."""
+    app_state.uploads.check(client)
     recording = create_recording(
         session,
         app_state.blobs,
@@ -194,7 +202,13 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
         with database.session() as session:
             termstore.store_missing(session)  # recordings analysed before an upgrade
         queue = JobQueue(settings, database)
-        app.state.ridealong = AppState(settings, database, LocalBlobStore(settings.blob_dir), queue)
+        app.state.ridealong = AppState(
+            settings,
+            database,
+            LocalBlobStore(settings.blob_dir),
+            queue,
+            RateLimiter(settings.upload_rate),
+        )
         if run_worker:
             queue.start_worker()
         try:

@@ -49,6 +49,7 @@ _ERRORS: dict[int, dict[str, Any]] = {
     403: {"model": Problem, "description": "the API key's scope does not cover this request"},
     404: {"model": Problem, "description": "no such recording (or voice)"},
     413: {"model": Problem, "description": "the upload is larger than the limit"},
+    429: {"model": Problem, "description": "too many uploads a minute (Retry-After says when)"},
     422: {
         "model": Problem | InputProblems,
         "description": "invalid input: what to send instead",
@@ -79,12 +80,13 @@ SessionDep = Annotated[Session, Depends(db_session)]
     response_model=RecordingCreated,
     responses={
         200: {"model": RecordingCreated, "description": "the same audio was uploaded before"},
-        **errors(400, 413, 422, 507),
+        **errors(400, 413, 422, 429, 507),
     },
 )
 def upload_recording(
     request: Request,
     session: SessionDep,
+    api_key: Annotated[str, Depends(require_api_key)],
     file: Annotated[UploadFile, File(description="wav, mp3, m4a, ogg, webm, flac, mp4 ...")],
     consent: Annotated[bool, Form(description="everyone recorded agreed; required")] = False,
     title: Annotated[str | None, Form()] = None,
@@ -117,7 +119,7 @@ def upload_recording(
         force_copy=force_copy,
     )
     try:
-        recording = submit_recording(state(request), session, file, meta)
+        recording = submit_recording(state(request), session, file, meta, client=f"key:{api_key}")
     except service.DuplicateRecording as e:
         earlier = RecordingCreated(id=e.recording.id, status=e.recording.status, duplicate=True)
         return JSONResponse(earlier.model_dump(), status_code=200)

@@ -164,7 +164,8 @@ def upload(
             tags=service.parse_tags(tags),
             force_copy=force_copy,
         )
-        recording = submit_recording(state(request), session, file, meta)
+        address = request.client.host if request.client else "unknown"
+        recording = submit_recording(state(request), session, file, meta, client=address)
     except service.DuplicateRecording as e:
         return RedirectResponse(f"/recordings/{e.recording.id}?done=duplicate", status_code=303)
     except (ServiceError, UploadTooLarge, StorageFailed) as e:

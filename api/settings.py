@@ -58,6 +58,9 @@ class Settings(BaseSettings):
         ge=0,
         description="delete a recording's audio this many days after transcription; 0 keeps it",
     )
+    upload_rate: int = Field(
+        60, ge=0, description="uploads one client (API key or address) may start a minute; 0: any"
+    )
     web_token: str | None = Field(
         None,
         description="the admin token the web pages ask for; `serve` makes one in the data dir",

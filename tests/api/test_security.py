@@ -176,3 +176,27 @@ def test_api_key_scopes_and_revocation(api_client, settings, tmp_path) -> None:
         assert revoke_api_key(session, "cms-write") == []  # already revoked
     gone = client.get("/api/v1/recordings", headers=as_("write"))
     assert gone.status_code == 401 and gone.json()["detail"] == "unknown or revoked API key"
+
+
+def test_uploads_are_rate_limited_per_client(settings, tmp_path) -> None:
+    from api.ratelimit import RateLimiter, TooManyRequests
+
+    limiter = RateLimiter(2, window_s=60)
+    limiter.check("a", now=0.0)
+    limiter.check("a", now=1.0)
+    limiter.check("b", now=1.0)  # another client has its own allowance
+    with pytest.raises(TooManyRequests) as refused:
+        limiter.check("a", now=30.0)
+    assert refused.value.retry_after_s == 30
+    limiter.check("a", now=60.5)  # the first one has left the window
+    limited = settings.model_copy(update={"upload_rate": 2})
+    with authorised_client(limited) as (client, _):
+        answers = [
+            upload(client, write_audio(tone(0.5, freq=300.0 + i), tmp_path / f"{i}.wav",
+                                       "pcm_s16le").read_bytes(), f"{i}.wav")
+            for i in range(3)
+        ]  # fmt: skip
+        assert [a.status_code for a in answers] == [202, 202, 429]
+        assert answers[2].headers["retry-after"].isdigit()
+        assert "at most 2 a minute" in answers[2].json()["detail"]
+        assert len(client.get("/api/v1/recordings").json()["recordings"]) == 2
