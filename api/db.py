@@ -100,6 +100,7 @@ class Recording(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     consent: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_by: Mapped[str | None] = mapped_column(String(200))  # who confirmed it (key, form)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

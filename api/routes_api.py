@@ -117,6 +117,7 @@ def upload_recording(
         glossary=glossary,
         tags=service.parse_tags(tags),
         force_copy=force_copy,
+        consent_by=f"API key {api_key}",
     )
     try:
         recording = submit_recording(state(request), session, file, meta, client=f"key:{api_key}")

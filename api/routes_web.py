@@ -163,6 +163,7 @@ def upload(
             glossary=glossary,
             tags=service.parse_tags(tags),
             force_copy=force_copy,
+            consent_by=f"web form from {request.client.host if request.client else 'unknown'}",
         )
         address = request.client.host if request.client else "unknown"
         recording = submit_recording(state(request), session, file, meta, client=address)

@@ -73,6 +73,7 @@ class RecordingOut(BaseModel):
     model: str | None
     consent: bool
     consent_at: UtcDatetime | None
+    consent_by: str | None = None
     created_at: UtcDatetime
     updated_at: UtcDatetime
 

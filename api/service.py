@@ -118,6 +118,7 @@ class NewRecording:
     language: str = "auto"
     glossary: str | None = None  # product/brand words for this recording, comma-separated
     tags: tuple[str, ...] = ()  # labels to filter reports by (`parse_tags`)
+    consent_by: str | None = None  # who confirmed the consent: "API key cms", "web form …"
     force_copy: bool = False  # keep a second recording when the same audio was uploaded before
 
 
@@ -226,6 +227,7 @@ def create_recording(
         attempts=0,
         consent=True,
         consent_at=utcnow(),
+        consent_by=_clean(meta.consent_by),
         tag_rows=[RecordingTag(tag=tag) for tag in meta.tags],
     )
     session.add(recording)

@@ -17,6 +17,9 @@ def test_the_same_audio_twice_is_one_recording_unless_a_copy_is_asked(
     audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
     first = upload(client, audio, "call.wav", title="first")
     assert first.status_code == 202 and first.json()["duplicate"] is False
+    stored = client.get(f"/api/v1/recordings/{first.json()['id']}").json()
+    assert stored["consent"] is True and stored["consent_by"] == "API key tests"
+    assert stored["consent_at"].endswith("Z")  # when, in UTC
     again = upload(client, audio, "same-call-renamed.wav", title="second")
     assert again.status_code == 200, again.text
     assert again.json() == {**first.json(), "duplicate": True} | {"status": again.json()["status"]}
