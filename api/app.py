@@ -86,17 +86,18 @@ _bearer = HTTPBearer(auto_error=False, description="an API key from `ridealong a
 def require_api_key(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    session: Annotated[Session, Depends(db_session)],
 ) -> str:
     """The API key's name; 401 without a valid `Authorization: Bearer <key>`, 403 when its
-    scope does not cover the request (`api.auth.needed_scope`)."""
+    scope does not cover the request (`api.auth.needed_scope`). Its own short session: the
+    connection goes back to the pool before an upload is read and stored."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(
             401,
             "an API key is required: Authorization: Bearer <key>",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    key = find_api_key(session, credentials.credentials)
+    with state(request).database.session() as session:
+        key = find_api_key(session, credentials.credentials)
     if key is None:
         raise HTTPException(
             401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}

@@ -268,10 +268,15 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         is_sqlite = url.startswith("sqlite")
+        # Up to 40 requests run at once (the server's thread pool), and each may hold a
+        # connection: the pool must not be the bottleneck that turns a burst into errors.
         self.engine: Engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 10} if is_sqlite else {},
             pool_pre_ping=not is_sqlite,
+            pool_size=10,
+            max_overflow=40,
+            pool_timeout=60,
         )
         if is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)

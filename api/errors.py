@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from api.storage import StorageFailed, UploadTooLarge
 from models import ModelError
@@ -75,6 +76,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UploadTooLarge)
     async def too_large(_request: Request, exc: UploadTooLarge) -> JSONResponse:
         return _problem(413, str(exc))
+
+    @app.exception_handler(SQLAlchemyTimeout)
+    async def database_busy(_request: Request, exc: SQLAlchemyTimeout) -> JSONResponse:
+        logger.warning("no database connection free: %s", exc)
+        response = _problem(503, "the service is busy; nothing was stored, try again shortly")
+        response.headers["Retry-After"] = "10"
+        return response
 
     @app.exception_handler(StorageFailed)
     async def storage_failed(_request: Request, exc: StorageFailed) -> JSONResponse:

@@ -203,3 +203,19 @@ def test_uploads_are_rate_limited_per_client(settings, tmp_path) -> None:
         assert answers[2].headers["retry-after"].isdigit()
         assert "at most 2 a minute" in answers[2].json()["detail"]
         assert len(client.get("/api/v1/recordings").json()["recordings"]) == 2
+
+
+def test_a_burst_of_concurrent_uploads_is_all_accepted(settings, tmp_path) -> None:
+    """50 at once (more than the connection pool's base size): none refused, none lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    burst = settings.model_copy(update={"upload_rate": 0})
+    payloads = [
+        write_audio(tone(0.5, freq=200.0 + 7 * i), tmp_path / f"{i}.wav", "pcm_s16le").read_bytes()
+        for i in range(50)
+    ]
+    with authorised_client(burst) as (client, _):
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            answers = list(pool.map(lambda p: upload(client, p, "b.wav").status_code, payloads))
+        assert answers == [202] * 50
+        assert len(client.get("/api/v1/recordings").json()["recordings"]) == 50
