@@ -181,10 +181,10 @@ def create_recording(
     if meta.language != "auto" and meta.language not in whisper_languages():
         raise InvalidInput("language must be 'auto' or a code Whisper knows, such as 'nl' or 'en'")
     blob = blobs.put(stream, max_bytes)  # raises UploadTooLarge
-    referenced = session.scalar(select(func.count()).where(Recording.blob_key == blob.key))
+    referenced = _blob_users(session, blob.key)
     if referenced and not meta.force_copy:
         earlier = session.scalars(
-            select(Recording).where(Recording.sha256 == blob.sha256).order_by(Recording.created_at)
+            select(Recording).where(Recording.blob_key == blob.key).order_by(Recording.created_at)
         ).first()
         if earlier is not None:  # the same audio again: one recording, unless asked for a copy
             raise DuplicateRecording(earlier)
@@ -279,7 +279,17 @@ def delete_recording(session: Session, blobs: BlobStore, recording_id: str) -> N
     if session.get_bind().dialect.name == "sqlite":
         # Old copies of its pages live in the write-ahead log until a checkpoint resets it.
         session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-    if key and not session.scalar(select(func.count()).where(Recording.blob_key == key)):
+    _release_blob(session, blobs, key)
+
+
+def _blob_users(session: Session, key: str) -> int:
+    """How many recordings use this stored audio (the same file may be several)."""
+    return session.scalar(select(func.count()).where(Recording.blob_key == key)) or 0
+
+
+def _release_blob(session: Session, blobs: BlobStore, key: str | None) -> None:
+    """Delete stored audio that no recording uses any more."""
+    if key and not _blob_users(session, key):
         blobs.delete(key)
 
 
@@ -649,8 +659,7 @@ def apply_retention(session: Session, blobs: BlobStore, days: int) -> int:
         recording.blob_key = None
         recording.audio_deleted_at = utcnow()
         session.commit()
-        if key and not session.scalar(select(func.count()).where(Recording.blob_key == key)):
-            blobs.delete(key)
+        _release_blob(session, blobs, key)
     return len(expired)
 
 
