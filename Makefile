@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q -U pip
 	$(PIP) install -q --no-compile torch==2.13.0
-	$(PIP) install -q --no-compile -c constraints.txt -e '.[dev,openai-whisper,speakers]'
+	$(PIP) install -q --no-compile -c constraints.txt -e '.[dev,openai-whisper,speakers,scale]'
 	$(PIP) install -q --no-compile --no-deps -c constraints.txt openai-whisper==20250625 resemblyzer==0.1.4
 	$(BIN)/python -c "import torch, sys; v = torch.__version__; sys.exit(0 if v.endswith('+cpu') else 'torch is ' + v + ', expected the CPU build')"
 	! $(PIP) show -q triton 2>/dev/null
@@ -30,8 +30,11 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(BIN)/ridealong serve --demo --host $(HOST) --port $(PORT)
 
+# Everything on the embedded setup, then the service's tests again on the scaled one
+# (PostgreSQL and Redis, started by the tests from Debian's postgresql and redis-server).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	RIDEALONG_TEST_SETUP=scaled $(BIN)/python -m pytest tests/api
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
@@ -49,6 +52,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.synonyms_eval
 	$(BIN)/python -m bench.report_scale  # 10,000 generated recordings: about 10 minutes
 	$(BIN)/python -m bench.long
+	$(BIN)/python -m bench.load  # 200 concurrent uploads, embedded: about 11 minutes
+	$(BIN)/python -m bench.load --scaled  # the same on PostgreSQL, Redis and 2 workers
 
 samples: $(STAMP)
 	$(BIN)/python -m samples.voice

@@ -25,11 +25,11 @@ from api.auth import find_api_key, needed_scope, scope_allows
 from api.db import Database, Recording, get_database
 from api.errors import install_error_handlers
 from api.jobs import JobQueue
-from api.ratelimit import RateLimiter
+from api.ratelimit import Limiter, RateLimiter, rate_limiter
 from api.schemas import Health
 from api.service import NewRecording, create_recording
 from api.settings import Settings, get_settings
-from api.storage import LocalBlobStore
+from api.storage import BlobStore, blob_store
 from api.websession import COOKIE, csrf_token, open_paths, session_id
 
 logger = logging.getLogger(__name__)
@@ -41,9 +41,9 @@ __all__ = ["AppState", "create_app"]
 class AppState:
     settings: Settings
     database: Database
-    blobs: LocalBlobStore
+    blobs: BlobStore
     queue: JobQueue
-    uploads: RateLimiter = field(default_factory=lambda: RateLimiter(0))
+    uploads: Limiter = field(default_factory=lambda: RateLimiter(0))
 
 
 def submit_recording(
@@ -206,9 +206,9 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
         app.state.ridealong = AppState(
             settings,
             database,
-            LocalBlobStore(settings.blob_dir),
+            blob_store(settings),
             queue,
-            RateLimiter(settings.upload_rate),
+            rate_limiter(settings.upload_rate, settings.queue_url),
         )
         if run_worker:
             queue.start_worker()

@@ -355,9 +355,7 @@ def worker(
     database = get_database(settings.sqlalchemy_url)
     with database.session() as session:
         termstore.store_missing(session)  # recordings analysed before an upgrade
-    queue = JobQueue(settings, database)
-    queue.apply_retention()
-    queue.huey.create_consumer(workers=concurrency, worker_type="thread", periodic=True).run()
+    JobQueue(settings, database).run_worker(concurrency)
 
 
 @app.command()
@@ -369,14 +367,14 @@ def retention(
     """Delete the audio of recordings transcribed more than N days ago (transcripts stay)."""
     from api.db import get_database
     from api.service import apply_retention
-    from api.storage import LocalBlobStore
+    from api.storage import blob_store
 
     settings = get_settings()
     keep_days = days or settings.retention_days
     if keep_days <= 0:
         raise _fail("no retention period: pass --days N or set RIDEALONG_RETENTION_DAYS")
     with get_database(settings.sqlalchemy_url).session() as session:
-        deleted = apply_retention(session, LocalBlobStore(settings.blob_dir), keep_days)
+        deleted = apply_retention(session, blob_store(settings), keep_days)
     stderr.print(
         f"deleted the audio of {deleted} recording(s) transcribed over {keep_days} days ago",
         highlight=False,

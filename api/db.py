@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
+import threading
 import uuid
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -48,6 +48,8 @@ __all__ = [
     "TermTotal",
     "UtteranceRow",
     "WordTotal",
+    "as_utc",
+    "close_databases",
     "get_database",
     "utcnow",
 ]
@@ -59,6 +61,12 @@ STATS_VERSION = 1
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A stored time as aware UTC: SQLite gives back the stored UTC times without their zone,
+    PostgreSQL in the session's time zone."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def new_id() -> str:
@@ -116,6 +124,10 @@ class Recording(Base):
     transcribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When the audio was deleted under RIDEALONG_RETENTION_DAYS (the transcript stays).
     audio_deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The job's lease (api/jobs.py): the worker that claimed it, and its last heartbeat. A lease
+    # whose heartbeat is older than RIDEALONG_JOB_LEASE_S belongs to a dead worker.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The STATS_VERSION its term statistics were stored with; None: not stored yet.
     stats_version: Mapped[int | None] = mapped_column(Integer)
     tag_rows: Mapped[list[RecordingTag]] = relationship(
@@ -299,9 +311,24 @@ class Database:
         self.engine.dispose()
 
 
-@lru_cache(maxsize=8)
+_databases: dict[str, Database] = {}
+_databases_lock = threading.Lock()
+
+
 def get_database(url: str) -> Database:
     """One migrated `Database` per URL and process (shared by the app and the worker)."""
-    database = Database(url)
-    database.migrate()
-    return database
+    with _databases_lock:
+        database = _databases.get(url)
+        if database is None:
+            database = Database(url)
+            database.migrate()
+            _databases[url] = database
+        return database
+
+
+def close_databases() -> None:
+    """Close every pooled connection and forget the databases (tests, before dropping one)."""
+    with _databases_lock:
+        for database in _databases.values():
+            database.dispose()
+        _databases.clear()

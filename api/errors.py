@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from api.storage import StorageFailed, UploadTooLarge
@@ -78,10 +79,20 @@ def install_error_handlers(app: FastAPI) -> None:
         return _problem(413, str(exc))
 
     @app.exception_handler(SQLAlchemyTimeout)
-    async def database_busy(_request: Request, exc: SQLAlchemyTimeout) -> JSONResponse:
-        logger.warning("no database connection free: %s", exc)
-        response = _problem(503, "the service is busy; nothing was stored, try again shortly")
-        response.headers["Retry-After"] = "10"
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        # Every pooled connection in use (a burst), or the database restarting or out of
+        # reach (the pool reconnects on a later request): both pass, so ask to try again.
+        busy = isinstance(exc, SQLAlchemyTimeout)
+        logger.warning("database %s: %s", "busy" if busy else "unavailable", exc)
+        response = _problem(
+            503,
+            "the service is busy; nothing was stored, try again shortly"
+            if busy
+            else "the database is unavailable; nothing was changed, try again",
+        )
+        response.headers["Retry-After"] = "10" if busy else "5"
         return response
 
     @app.exception_handler(StorageFailed)

@@ -1,28 +1,40 @@
-"""Background jobs: a persistent Huey queue, and the job that turns a recording into results.
+"""Background jobs: a Huey queue (a SQLite file, or Redis for workers on several machines), and
+the job that turns a recording into results.
 
-The queue only carries recording ids; the state of every job (status, progress, attempts,
-error) lives in our own database, which stays the source of truth: Huey pops a task before
-running it, so on start the embedded worker re-enqueues whatever our database says is
-unfinished.
+The queue only carries recording ids; the state of every job lives in our database, the source
+of truth. A worker *claims* a job with one conditional UPDATE and holds a lease on it by
+heartbeat; only the lease holder may store results, in one transaction with "done". A worker
+that dies (SIGKILL, out of memory, a lost machine) stops beating; once its lease has run out
+(RIDEALONG_JOB_LEASE_S), any worker's reaper puts the job back on the queue and the next run
+resumes from its checkpoint. A job may so run twice, but its results are stored exactly once.
+Messages the queue lost (Redis restarted without persistence, a failed enqueue) are sent again
+from the database when the queue is empty.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import threading
 import time
-from typing import Any
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
 
-from huey import Huey, SqliteHuey, crontab
+from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from analyze import count_terms, utterances_from_transcript
 from api import termstore
-from api.db import Database, Recording, Status, utcnow
+from api.db import Database, Recording, Status, as_utc, utcnow
 from api.settings import Settings
-from api.storage import LocalBlobStore
+from api.storage import blob_store
 from api.webhooks import ANALYSED, analysed_payload, notify
 from models import ModelError
 from transcribe import (
@@ -35,21 +47,153 @@ from transcribe import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["JobQueue", "process_recording"]
+__all__ = ["JobQueue", "claim_job", "make_huey", "process_recording", "recover_jobs"]
 
 _PROGRESS_EVERY_S = 1.0  # write progress to the database at most this often
+_DATABASE_RETRY_S = 120.0  # how long storing a job's results waits for the database to return
+# The database restarting or unreachable: worth waiting for, not a reason to fail a recording.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
+
+T = TypeVar("T")
 
 
-class RecordingGone(Exception):
-    """The recording was deleted while its job ran."""
+class JobLost(Exception):
+    """The recording was deleted, or another worker took its job over, while it ran."""
 
 
-def _set(database: Database, recording_id: str, **values: Any) -> bool:
+def worker_identity() -> str:
+    """Who holds a lease: host and process (so a restarted host can see its dead jobs)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _holder_died(claimed_by: str | None) -> bool:
+    """Whether a lease belongs to a process of this host that no longer runs."""
+    try:
+        host, pid, _ = (claimed_by or "").rsplit(":", 2)
+        if host != socket.gethostname()[:60]:
+            return False
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (ValueError, OSError):
+        return False
+    return False
+
+
+def _update_if(database: Database, recording_id: str, conditions: list[Any], **values: Any) -> bool:
+    """Update one recording if `conditions` hold, in a transaction of its own; whether it did
+    (a conditional UPDATE: of several workers trying at once, at most one succeeds)."""
     with database.session.begin() as session:
         result = session.execute(
-            update(Recording).where(Recording.id == recording_id).values(**values)
+            update(Recording).where(Recording.id == recording_id, *conditions).values(**values)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _set_held(database: Database, recording_id: str, token: str, **values: Any) -> bool:
+    """Update the recording only while `token` still holds its job; whether it did."""
+    return _update_if(database, recording_id, [Recording.claimed_by == token], **values)
+
+
+def _retrying(write: Callable[[], T], what: str) -> T:
+    """Run a database write, waiting out a database restart (up to _DATABASE_RETRY_S)."""
+    deadline = time.monotonic() + _DATABASE_RETRY_S
+    delay_s = 0.5
+    while True:
+        try:
+            return write()
+        except DATABASE_DOWN as e:
+            if time.monotonic() + delay_s > deadline:
+                raise
+            logger.warning("database unavailable (%s); %s again in %.1f s", e, what, delay_s)
+            time.sleep(delay_s)
+            delay_s = min(2 * delay_s, 10.0)
+
+
+def claim_job(database: Database, recording_id: str, token: str, lease_s: float) -> int | None:
+    """Take a recording's job if it waits or its lease ran out: the attempt number, or None
+    when it is done, deleted, or held by a live worker (one conditional UPDATE: of workers
+    racing for the same job, exactly one wins)."""
+    now = utcnow()
+    with database.session.begin() as session:
+        attempts = session.execute(
+            update(Recording)
+            .where(
+                Recording.id == recording_id,
+                Recording.blob_key.is_not(None),
+                or_(
+                    Recording.status == Status.queued,
+                    and_(
+                        Recording.status == Status.processing,
+                        or_(
+                            Recording.heartbeat_at.is_(None),
+                            Recording.heartbeat_at < now - timedelta(seconds=lease_s),
+                        ),
+                    ),
+                ),
+            )
+            .values(
+                status=Status.processing,
+                claimed_by=token,
+                heartbeat_at=now,
+                attempts=Recording.attempts + 1,
+                progress=0.0,
+                error=None,
+            )
+            .returning(Recording.attempts)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+    return attempts
+
+
+def recover_jobs(database: Database, lease_s: float, queue_empty: bool) -> list[str]:
+    """The recordings whose job must be sent again: those whose lease ran out or whose worker
+    died, and, when the queue is empty, those that waited a lease's length (the queue lost
+    them). Each is marked so that one reaper of many sends it."""
+    now = utcnow()
+    expired = now - timedelta(seconds=lease_s)
+    resend: list[str] = []
+    with database.session() as session:
+        held = session.execute(
+            select(Recording.id, Recording.claimed_by, Recording.heartbeat_at).where(
+                Recording.status == Status.processing
+            )
+        ).all()
+        waiting: list[str] = []
+        if queue_empty:
+            waiting = list(
+                session.scalars(
+                    select(Recording.id).where(
+                        Recording.status == Status.queued, Recording.updated_at < expired
+                    )
+                )
+            )
+    for recording_id, claimed_by, heartbeat_at in held:
+        if heartbeat_at is not None and as_utc(heartbeat_at) >= expired:
+            if not _holder_died(claimed_by):
+                continue
+        same_holder = (
+            Recording.claimed_by.is_(None)
+            if claimed_by is None
+            else Recording.claimed_by == claimed_by
+        )
+        if _update_if(
+            database,
+            recording_id,
+            [Recording.status == Status.processing, same_holder],
+            status=Status.queued,
+            claimed_by=None,
+            heartbeat_at=None,
+            progress=0.0,
+        ):
+            logger.warning("recording %s: its worker stopped reporting; queued again", recording_id)
+            resend.append(recording_id)
+    for recording_id in waiting:
+        still_waiting = [Recording.status == Status.queued, Recording.updated_at < expired]
+        if _update_if(database, recording_id, still_waiting, updated_at=now):
+            logger.warning("recording %s waited with an empty queue; sent again", recording_id)
+            resend.append(recording_id)
+    return resend
 
 
 def _checkpoint(document: str | None, model: str) -> Checkpoint | None:
@@ -64,40 +208,107 @@ def _checkpoint(document: str | None, model: str) -> Checkpoint | None:
         return None
 
 
+class _Lease:
+    """Beats a claimed job's heartbeat from a thread while it runs; `lost` is set when the
+    claim is gone (the recording deleted, or the job given to another worker)."""
+
+    def __init__(self, database: Database, recording_id: str, token: str, lease_s: float):
+        self.database, self.recording_id, self.token = database, recording_id, token
+        self.interval_s = lease_s / 4
+        self.lost = threading.Event()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="job-lease", daemon=True)
+
+    def __enter__(self) -> _Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stopped.wait(self.interval_s):
+            try:
+                held = _set_held(
+                    self.database, self.recording_id, self.token, heartbeat_at=utcnow()
+                )
+            except DATABASE_DOWN as e:  # the lease may run out; then another worker takes over
+                logger.warning("heartbeat of recording %s failed: %s", self.recording_id, e)
+                continue
+            if not held:
+                self.lost.set()
+                return
+
+
 def process_recording(settings: Settings, database: Database, recording_id: str) -> None:
-    """Transcribe and analyse one recording; idempotent (a re-run replaces its outputs)."""
+    """Transcribe and analyse one recording if this worker can claim its job (see the module
+    docstring); a re-run replaces its outputs."""
+    token = worker_identity()
+    attempts = claim_job(database, recording_id, token, settings.job_lease_s)
+    if attempts is None:
+        logger.info("recording %s: deleted, done or held by a live worker", recording_id)
+        return
     with database.session() as session:
         recording = session.get(Recording, recording_id)
         if recording is None:
-            logger.info("recording %s was deleted before its job ran", recording_id)
             return
-        if recording.blob_key is None:
-            return
-        audio_path = LocalBlobStore(settings.blob_dir).path(recording.blob_key)
+        audio_path = blob_store(settings).path(recording.blob_key or "")
         language = recording.language_requested
         glossary = recording.glossary
         people = [name for name in (recording.salesperson, recording.customer) if name]
         resume = _checkpoint(recording.checkpoint_json, settings.model)
-        attempts = recording.attempts + 1
     if attempts > settings.max_attempts:
         # Earlier tries died with the process (out of memory, killed): do not loop forever.
-        _set(
+        _fail(database, recording_id, token, f"gave up after {settings.max_attempts} attempts")
+        return
+    with _Lease(database, recording_id, token, settings.job_lease_s) as lease:
+        _run(settings, database, recording_id, token, lease, language, glossary, people,
+             audio_path, resume)  # fmt: skip
+
+
+def _fail(database: Database, recording_id: str, token: str, error: str) -> None:
+    _retrying(
+        lambda: _set_held(
             database,
             recording_id,
+            token,
             status=Status.failed,
-            error=f"gave up after {settings.max_attempts} attempts that did not finish",
-        )
-        return
-    _set(
-        database,
-        recording_id,
-        status=Status.processing,
-        progress=0.0,
-        error=None,
-        attempts=attempts,
+            error=error,
+            progress=0.0,
+            claimed_by=None,
+            heartbeat_at=None,
+        ),
+        "marking a failed job",
     )
 
+
+def _run(
+    settings: Settings,
+    database: Database,
+    recording_id: str,
+    token: str,
+    lease: _Lease,
+    language: str,
+    glossary: str | None,
+    people: list[str],
+    audio_path: Any,
+    resume: Checkpoint | None,
+) -> None:
     last_write = 0.0
+
+    def write_held(**values: Any) -> None:
+        """Progress and checkpoints: a database outage only delays them; a lost claim ends
+        the job."""
+        if lease.lost.is_set():
+            raise JobLost(recording_id)
+        try:
+            held = _set_held(database, recording_id, token, heartbeat_at=utcnow(), **values)
+        except DATABASE_DOWN as e:
+            logger.warning("recording %s: progress not saved (%s)", recording_id, e)
+            return
+        if not held:
+            raise JobLost(recording_id)
 
     def on_progress(fraction: float) -> None:
         nonlocal last_write
@@ -105,16 +316,12 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
         if now - last_write >= _PROGRESS_EVERY_S:
             last_write = now
             # Transcription is most of the work; analysis takes the last 5 %.
-            if not _set(database, recording_id, progress=round(0.95 * fraction, 3)):
-                raise RecordingGone(recording_id)
+            write_held(progress=round(0.95 * fraction, 3))
 
     def on_checkpoint(checkpoint: Checkpoint) -> None:
         # Written after each chunk of a long recording: a killed job resumes from here.
         document = {"model": settings.model, **checkpoint.to_dict()}
-        if not _set(
-            database, recording_id, checkpoint_json=json.dumps(document, ensure_ascii=False)
-        ):
-            raise RecordingGone(recording_id)
+        write_held(checkpoint_json=json.dumps(document, ensure_ascii=False))
 
     try:
         options = settings.transcribe_options(language, glossary)
@@ -132,41 +339,56 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
             transcript = redact_transcript(transcript, people)
         utterances = utterances_from_transcript(transcript, recording_id)
         terms = count_terms(utterances, recording_id)
-    except RecordingGone:
-        logger.info("recording %s was deleted while processing", recording_id)
+    except JobLost:
+        logger.info("recording %s was deleted or taken over while processing", recording_id)
         return
     except (TranscriptionError, ModelError) as e:
         logger.warning("recording %s failed: %s", recording_id, e)
-        _set(database, recording_id, status=Status.failed, error=str(e), progress=0.0)
+        _fail(database, recording_id, token, str(e))
         return
     except Exception as e:
         logger.exception("recording %s failed unexpectedly", recording_id)
-        _set(
-            database,
-            recording_id,
-            status=Status.failed,
-            error=f"internal error ({type(e).__name__}); see the server log",
-        )
+        _fail(database, recording_id, token, f"internal error ({type(e).__name__}); see the log")
         return
-    with database.session.begin() as session:
-        recording = session.get(Recording, recording_id)
-        if recording is None:
-            logger.info("recording %s was deleted while processing", recording_id)
-            return
-        recording.status = Status.done
-        recording.progress = 1.0
-        recording.transcribed_at = utcnow()
-        recording.language = transcript.language
-        recording.duration_s = transcript.duration_s
-        recording.model = transcript.model
-        recording.transcript_json = json.dumps(transcript.to_dict(), ensure_ascii=False)
-        recording.checkpoint_json = None
-        recording.voices_json = json.dumps({s.id: s.voice for s in transcript.speakers if s.voice})
-        recording.updated_at = utcnow()
-        # The statistics reports are queried from, in the same transaction as "done".
-        termstore.store_analysis(session, recording, terms, utterances)
+
+    def store() -> bool:
+        with database.session.begin() as session:
+            recording = session.get(Recording, recording_id, with_for_update=True)
+            if recording is None or recording.claimed_by != token:
+                return False
+            recording.status = Status.done
+            recording.progress = 1.0
+            recording.claimed_by = None
+            recording.heartbeat_at = None
+            recording.transcribed_at = utcnow()
+            recording.language = transcript.language
+            recording.duration_s = transcript.duration_s
+            recording.model = transcript.model
+            recording.transcript_json = json.dumps(transcript.to_dict(), ensure_ascii=False)
+            recording.checkpoint_json = None
+            recording.voices_json = json.dumps(
+                {s.id: s.voice for s in transcript.speakers if s.voice}
+            )
+            recording.updated_at = utcnow()
+            # The statistics reports are queried from, in the same transaction as "done".
+            termstore.store_analysis(session, recording, terms, utterances)
+        return True
+
+    if not _retrying(store, "storing the results"):
+        logger.info("recording %s was deleted or taken over while processing", recording_id)
+        return
     logger.info("recording %s done (%.1f s of audio)", recording_id, transcript.duration_s)
     notify(settings, ANALYSED, analysed_payload(recording_id, transcript))
+
+
+def make_huey(settings: Settings) -> Huey:
+    """The queue RIDEALONG_QUEUE_URL names: Redis, or by default a SQLite file in data_dir."""
+    url = settings.queue_url or ""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisHuey(name="ridealong", url=url, results=False, utc=True)
+    path = url.removeprefix("sqlite:///") if url else str(settings.queue_path)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name="ridealong", filename=path, results=False, utc=True)
 
 
 class _EmbeddedConsumer(Consumer):
@@ -177,20 +399,20 @@ class _EmbeddedConsumer(Consumer):
 
 
 class JobQueue:
-    """The Huey queue of one service; `enqueue` from requests, `start_worker` in `serve`."""
+    """The Huey queue of one service; `enqueue` from requests, `start_worker` in `serve`,
+    `run_worker` in `ridealong worker`."""
 
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
         self.database = database
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.huey: Huey = SqliteHuey(
-            name="ridealong", filename=str(settings.queue_path), results=False, utc=True
-        )
+        self.huey: Huey = make_huey(settings)
         self._task = self.huey.task(name="process_recording")(self._run)
         # Hourly, in every worker: deleting expired audio twice does no harm.
         self.huey.periodic_task(crontab(minute="7"), name="apply_retention")(self.apply_retention)
         self._consumer: Consumer | None = None
         self._lock = threading.Lock()
+        self._reaper_stop = threading.Event()
+        self._reaper: threading.Thread | None = None
 
     def _run(self, recording_id: str) -> None:
         process_recording(self.settings, self.database, recording_id)
@@ -203,41 +425,71 @@ class JobQueue:
 
         with self.database.session() as session:
             deleted = apply_retention(
-                session, LocalBlobStore(self.settings.blob_dir), self.settings.retention_days
+                session, blob_store(self.settings), self.settings.retention_days
             )
         if deleted:
             logger.info("deleted the audio of %d recording(s) past retention", deleted)
         return deleted
 
-    def enqueue(self, recording_id: str) -> None:
-        self._task(recording_id)
+    def enqueue(self, recording_id: str) -> bool:
+        """Send a job; False when the queue is unreachable (the recording stays queued in the
+        database, and a reaper sends it once the queue is back)."""
+        try:
+            self._task(recording_id)
+        except Exception as e:  # Redis down: the upload itself is safe in the database
+            logger.error("could not queue recording %s (%s); sent later", recording_id, e)
+            return False
+        return True
 
-    def requeue_unfinished(self) -> int:
-        """Put every queued or interrupted recording back on an emptied queue."""
-        self.huey.flush()
-        with self.database.session() as session:
-            ids = session.scalars(
-                select(Recording.id)
-                .where(Recording.status.in_([Status.queued, Status.processing]))
-                .order_by(Recording.created_at)
-            ).all()
-        for recording_id in ids:
-            _set(self.database, recording_id, status=Status.queued, progress=0.0)
+    def recover(self) -> int:
+        """Send again the jobs of dead workers and the messages the queue lost."""
+        try:
+            queue_empty = self.huey.pending_count() == 0
+        except Exception as e:
+            logger.warning("the job queue is unreachable: %s", e)
+            queue_empty = False
+        resend = recover_jobs(self.database, self.settings.job_lease_s, queue_empty)
+        for recording_id in resend:
             self.enqueue(recording_id)
-        return len(ids)
+        return len(resend)
+
+    def _reap(self) -> None:
+        interval_s = min(max(self.settings.job_lease_s / 4, 0.5), 30.0)
+        while not self._reaper_stop.wait(interval_s):
+            try:
+                self.recover()
+            except Exception:  # the database is down: try again next round
+                logger.warning("recovering jobs failed; trying again", exc_info=True)
+
+    def start_reaper(self) -> None:
+        if self._reaper is None:
+            self._reaper_stop.clear()
+            self._reaper = threading.Thread(target=self._reap, name="job-reaper", daemon=True)
+            self._reaper.start()
+
+    def stop_reaper(self) -> None:
+        if self._reaper is not None:
+            self._reaper_stop.set()
+            self._reaper.join()
+            self._reaper = None
 
     @property
     def worker_running(self) -> bool:
         return self._consumer is not None
 
+    def _prepare_worker(self) -> None:
+        resent = self.recover()
+        if resent:
+            logger.info("sent %d unfinished recording(s) again", resent)
+        self.apply_retention()
+        self.start_reaper()
+
     def start_worker(self) -> None:
+        """Run jobs in threads of this process (the embedded worker of `serve`)."""
         with self._lock:
             if self._consumer is not None:
                 return
-            requeued = self.requeue_unfinished()
-            if requeued:
-                logger.info("re-enqueued %d unfinished recording(s)", requeued)
-            self.apply_retention()
+            self._prepare_worker()
             consumer = _EmbeddedConsumer(
                 self.huey,
                 workers=self.settings.worker_threads,
@@ -254,4 +506,23 @@ class JobQueue:
         with self._lock:
             if self._consumer is not None:
                 self._consumer.stop(graceful=False)
+                # Idle workers leave within a queue read (a second); one mid-job finishes it
+                # as the process ends, or its lease runs out and another worker redoes it.
+                for _, thread in self._consumer.worker_threads:
+                    thread.join(timeout=2.0)
                 self._consumer = None
+            self.stop_reaper()
+
+    def run_worker(self, concurrency: int) -> None:
+        """Run jobs until a signal stops the process (`ridealong worker`)."""
+        self._prepare_worker()
+        try:
+            self.huey.create_consumer(
+                workers=concurrency,
+                worker_type="thread",
+                periodic=True,
+                initial_delay=0.1,
+                max_delay=1.0,
+            ).run()
+        finally:
+            self.stop_reaper()

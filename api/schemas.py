@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from api.db import Recording
+from api.db import Recording, as_utc
 
-
-def _utc(value: datetime) -> datetime:
-    """SQLite gives back the stored UTC times without their zone: say it, so the JSON is an
-    RFC 3339 date-time ("...Z") and not a local time of unknown zone."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+# RFC 3339 date-times in UTC ("...Z"), never a local time of unknown zone.
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 RoleName = Literal["salesperson", "customer", "other", "unknown"]
 StatusName = Literal["queued", "processing", "done", "failed"]

@@ -20,7 +20,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="database, uploaded audio, job queue")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir")
-    queue_url: str | None = Field(None, description="job queue; default Huey SQLite in data_dir")
+    queue_url: str | None = Field(
+        None,
+        description="job queue: redis://host:6379/0 for workers on several machines; "
+        "default a Huey SQLite file in data_dir",
+    )
     model: str = Field("whisper-base", description="Whisper model name or folder")
     engine: str = Field("faster-whisper", description="faster-whisper or openai-whisper")
     glossary: str = Field("", description="product and brand words, comma-separated")
@@ -37,6 +41,11 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(500, gt=0, description="largest accepted upload")
     max_audio_hours: float = Field(4.0, gt=0, description="longest accepted recording")
     max_attempts: int = Field(3, ge=1, description="tries before a job is marked failed")
+    job_lease_s: float = Field(
+        60.0,
+        ge=2,
+        description="a job whose worker has not reported for this long is given to another",
+    )
     speakers: bool = Field(True, description="find who spoke when, and their roles")
     max_speakers: int = Field(4, ge=1, le=10, description="most speakers looked for per recording")
     synonyms: bool = Field(
@@ -78,6 +87,13 @@ class Settings(BaseSettings):
         if value != "auto" and (len(value) != 2 or not value.isalpha()):
             raise ValueError("language must be 'auto' or a two-letter code such as 'nl'")
         return value
+
+    @field_validator("queue_url")
+    @classmethod
+    def _known_queue(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://", "sqlite:///")):
+            raise ValueError("queue_url must start with redis://, rediss://, unix:// or sqlite:///")
+        return value or None
 
     @property
     def cors_origin_list(self) -> list[str]:

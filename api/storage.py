@@ -6,9 +6,19 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
-__all__ = ["BlobStore", "LocalBlobStore", "StorageFailed", "StoredBlob", "UploadTooLarge"]
+if TYPE_CHECKING:
+    from api.settings import Settings
+
+__all__ = [
+    "BlobStore",
+    "LocalBlobStore",
+    "StorageFailed",
+    "StoredBlob",
+    "UploadTooLarge",
+    "blob_store",
+]
 
 _CHUNK = 1 << 20  # bytes
 
@@ -38,9 +48,18 @@ class StoredBlob:
 
 
 class BlobStore(Protocol):
+    """Where uploaded audio lives, keyed by sha256. `path` gives a local file with the blob's
+    bytes (the decoders read files): a remote, S3-compatible store would fetch the blob into a
+    local cache there. Every part of the service gets its store from `blob_store`."""
+
     def put(self, stream: BinaryIO, max_bytes: int) -> StoredBlob: ...
     def path(self, key: str) -> Path: ...
     def delete(self, key: str) -> None: ...
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """The configured blob store (a local folder; the one place to add another kind)."""
+    return LocalBlobStore(settings.blob_dir)
 
 
 class LocalBlobStore:

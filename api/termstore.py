@@ -420,9 +420,12 @@ def _total_tallies(
         .order_by(TermTotal.count.desc())
         .execution_options(yield_per=1000)
     )
-    for term_id, key, language, general, count, recordings in rows:
-        term_ids[key] = term_id
-        yield TermTally(key, count, {}, recordings, general, language)
+    try:  # read in batches; the ranking stops early, and the cursor must close then too
+        for term_id, key, language, general, count, recordings in rows:
+            term_ids[key] = term_id
+            yield TermTally(key, count, {}, recordings, general, language)
+    finally:
+        rows.close()
 
 
 def _filtered_tallies(
@@ -459,10 +462,13 @@ def _filtered_tallies(
         .order_by(per_term.c.said.desc())
         .execution_options(yield_per=1000)
     )
-    for term_id, key, language, general, count, spread_, *counts in rows:
-        term_ids[key] = term_id
-        roles: dict[str, int] = {w: int(n) for w, n in zip(ROLES, counts, strict=True) if n}
-        yield TermTally(key, int(count), roles, int(spread_), general, language)
+    try:
+        for term_id, key, language, general, count, spread_, *counts in rows:
+            term_ids[key] = term_id
+            roles: dict[str, int] = {w: int(n) for w, n in zip(ROLES, counts, strict=True) if n}
+            yield TermTally(key, int(count), roles, int(spread_), general, language)
+    finally:
+        rows.close()
 
 
 def _counts_by_role(session: Session, ids: list[int]) -> dict[int, dict[str, int]]:

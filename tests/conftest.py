@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,9 @@ from api.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_AUDIO = Path(os.environ.get("RIDEALONG_SHARED_AUDIO", REPO.parent / "shared" / "audio"))
+# "embedded" (SQLite, the Huey SQLite queue) or "scaled" (PostgreSQL and Redis): `make test`
+# runs the service's tests under both.
+SETUP = os.environ.get("RIDEALONG_TEST_SETUP", "embedded")
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +29,65 @@ def shared_audio() -> Path:
     if not (SHARED_AUDIO / "MANIFEST.md").is_file():
         pytest.fail(f"shared test audio not found at {SHARED_AUDIO} (set RIDEALONG_SHARED_AUDIO)")
     return SHARED_AUDIO
+
+
+@dataclass
+class ScaledServices:
+    postgres: Any  # tests.services.PostgresServer
+    redis: Any  # tests.services.RedisServer
+    template: str  # a migrated database that fresh ones are copied from
+
+    def fresh_database(self) -> tuple[str, str]:
+        """A new migrated database (a copy of the template, 0.1 s): its name and URL."""
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        return name, self.postgres.create_database(name, template=self.template)
+
+
+@pytest.fixture(scope="session")
+def scaled_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaledServices]:
+    """PostgreSQL and Redis on loopback for this session. Missing programs skip the tests
+    that need them, except in CI (`.ci/run` installs them), where that is a failure."""
+    from api.db import Database
+    from tests.services import PostgresServer, RedisServer, missing_programs
+
+    missing = missing_programs()
+    if missing:
+        message = f"the scaled setup needs Debian's {' and '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    root = tmp_path_factory.mktemp("services")
+    postgres = PostgresServer().start()
+    redis = RedisServer(root / "redis").start()
+    try:
+        template = Database(postgres.create_database("ridealong_template"))
+        template.migrate()
+        template.dispose()
+        yield ScaledServices(postgres, redis, "ridealong_template")
+    finally:
+        redis.stop()
+        postgres.remove()
+
+
+@pytest.fixture(autouse=True)
+def _setup_under_test(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator:
+    """Under RIDEALONG_TEST_SETUP=scaled, every test gets its own PostgreSQL database and an
+    empty Redis, through the environment (so settings made in tests and CLI subprocesses
+    use them too)."""
+    from api.db import close_databases
+
+    if SETUP != "scaled" or request.node.get_closest_marker("embedded_only"):
+        yield
+        close_databases()
+        return
+    services: ScaledServices = request.getfixturevalue("scaled_services")
+    name, url = services.fresh_database()
+    services.redis.flush()
+    monkeypatch.setenv("RIDEALONG_DATABASE_URL", url)
+    monkeypatch.setenv("RIDEALONG_QUEUE_URL", services.redis.url())
+    yield
+    close_databases()
+    services.postgres.drop_database(name)
 
 
 def normalise(text: str) -> str:

@@ -2,6 +2,7 @@
 
 import json
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -245,7 +246,7 @@ def test_a_job_killed_midway_resumes_after_its_last_chunk(
     tmp_path, shared_audio: Path, monkeypatch
 ) -> None:
     """The process dies after the first chunk; the next run decodes only the rest."""
-    from api.db import Recording, get_database
+    from api.db import Recording, get_database, utcnow
     from api.jobs import process_recording
     from tests.transcribe.test_long import RecordingEngine
     from transcribe import engine as engine_module
@@ -271,6 +272,12 @@ def test_a_job_killed_midway_resumes_after_its_last_chunk(
         with database.session() as session:
             checkpoint = json.loads(session.get(Recording, recording_id).checkpoint_json)
         assert checkpoint["done_s"] > 20 and len(checkpoint["segments"]) == 1
+        # A live worker's lease blocks a second run; the dead one's lease runs out.
+        process_recording(settings, database, recording_id)
+        with database.session.begin() as session:
+            row = session.get(Recording, recording_id)
+            assert row.status == "processing" and row.attempts == 1
+            row.heartbeat_at = utcnow() - timedelta(seconds=settings.job_lease_s + 1)
 
         second = RecordingEngine()
         monkeypatch.setattr(engine_module, "load_model", lambda options: second)

@@ -1,6 +1,7 @@
 """The `ridealong` command as a user runs it (in a subprocess, with its own data dir)."""
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from api.settings import Settings
 from samples import sample_scripts
 from tests.conftest import normalise
 
@@ -80,8 +82,15 @@ def test_apikey_create_prints_once_and_stores_a_hash(tmp_path: Path) -> None:
     result = ridealong("apikey", "create", "cms", data_dir=tmp_path)
     key = result.stdout.strip()
     assert result.returncode == 0 and key.startswith("ra_")
-    database = (tmp_path / "ridealong.db").read_bytes()
-    assert key.encode() not in database
+    from sqlalchemy import text
+
+    from api.db import get_database
+
+    database = get_database(Settings(data_dir=tmp_path, _env_file=None).sqlalchemy_url)
+    with database.session() as session:
+        rows = [tuple(row) for row in session.execute(text("SELECT * FROM api_keys"))]
+    assert len(rows) == 1 and key not in repr(rows)
+    assert hashlib.sha256(key.encode()).hexdigest() in repr(rows)
     listing = ridealong("apikey", "list", data_dir=tmp_path).stdout
     assert "cms" in listing and key not in listing
 

@@ -124,9 +124,10 @@ def test_a_database_failure_after_storing_the_audio_keeps_nothing(
         raise OperationalError("COMMIT", {}, Exception("database or disk is full"))
 
     monkeypatch.setattr(Session, "commit", refuse)
-    with pytest.raises(OperationalError):  # the test client re-raises the server's error
-        upload(client, audio, "a.wav")
+    refused = upload(client, audio, "a.wav")
     monkeypatch.undo()
+    assert refused.status_code == 503 and refused.headers["retry-after"]
+    assert "database is unavailable; nothing was changed" in refused.json()["detail"]
     assert client.get("/api/v1/recordings").json()["recordings"] == []
     assert [p for p in settings.blob_dir.rglob("*") if p.is_file()] == []
 
