@@ -5,6 +5,10 @@ place; each clip differs, so none is a duplicate), starts `ridealong serve` in i
 dir with the embedded worker, sends every upload at once over HTTP, then waits until the
 worker has transcribed them all. Reports: accepted / refused / lost, upload latency, the
 server's peak RSS (sampled from /proc while it runs), and how long until all were done.
+
+`--scaled`: the same against the scaled setup: PostgreSQL and Redis on loopback (started
+as the tests start them, tests/services.py), `serve --no-worker`, and `--workers` (2)
+`ridealong worker` processes; the peak RSS is then the sum of the server and the workers.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
@@ -102,73 +107,111 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--uploads", type=int, default=200)
     parser.add_argument("--timeout-min", type=float, default=30)
+    parser.add_argument("--scaled", action="store_true", help="PostgreSQL, Redis, workers")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (--scaled)")
     args = parser.parse_args()
-    import httpx
 
     payloads = clips(args.uploads)
-    with tempfile.TemporaryDirectory() as tmp:
+    with ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         env = {
             **os.environ,
             "RIDEALONG_DATA_DIR": tmp,
             "RIDEALONG_UPLOAD_RATE": "0",  # one client sends everything
             "RIDEALONG_SYNONYMS": "0",
         }
-        cli = [sys.executable, "-m", "api"]
-        key = subprocess.run(
-            [*cli, "apikey", "create", "load", "--scope", "write"],
-            env=env, cwd=REPO, capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-        port = free_port()
-        server = subprocess.Popen(
-            [*cli, "serve", "--no-login", "--port", str(port)],
-            env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.5)
-            idle_mib = rss_mib(server.pid)
-            peak = [idle_mib]
-            started = time.perf_counter()
+        if args.scaled:
+            from tests.services import PostgresServer, RedisServer
 
-            async def watched() -> list[tuple[int, float]]:
-                async def sample() -> None:
-                    while True:
-                        peak.append(rss_mib(server.pid))
-                        await asyncio.sleep(0.5)
+            postgres = PostgresServer().start()
+            stack.callback(postgres.remove)
+            redis = RedisServer(Path(tmp) / "redis").start()
+            stack.callback(redis.stop)
+            env["RIDEALONG_DATABASE_URL"] = postgres.create_database("load")
+            env["RIDEALONG_QUEUE_URL"] = redis.url()
+        run(args, env, payloads)
 
-                sampler = asyncio.create_task(sample())
-                try:
-                    return await send_all(base, key, payloads)
-                finally:
-                    sampler.cancel()
 
-            answers = asyncio.run(watched())
-            sent_s = time.perf_counter() - started
-            headers = {"Authorization": f"Bearer {key}"}
-            deadline = time.monotonic() + args.timeout_min * 60
-            while True:
-                peak.append(rss_mib(server.pid))
-                rows = httpx.get(
-                    base + "/api/v1/recordings", params={"limit": 1000}, headers=headers
-                ).json()["recordings"]
-                pending = [r for r in rows if r["status"] in ("queued", "processing")]
-                if not pending or time.monotonic() > deadline:
+def run(args: argparse.Namespace, env: dict[str, str], payloads: list[bytes]) -> None:
+    import httpx
+
+    cli = [sys.executable, "-m", "api"]
+    key = subprocess.run(
+        [*cli, "apikey", "create", "load", "--scope", "write"],
+        env=env, cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    port = free_port()
+    serve = [*cli, "serve", "--no-login", "--port", str(port)]
+    server = subprocess.Popen(
+        serve + (["--no-worker"] if args.scaled else []),
+        env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    workers = [
+        subprocess.Popen(
+            [*cli, "worker"],
+            env={**env, "RIDEALONG_CPU_THREADS": "1"},
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(args.workers if args.scaled else 0)
+    ]
+
+    def rss() -> float:
+        return rss_mib(server.pid) + sum(rss_mib(w.pid) for w in workers)
+
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
                     break
-                time.sleep(2)
-            done_s = time.perf_counter() - started
-        finally:
-            server.terminate()
-            server.wait(30)
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        idle_mib = rss()
+        peak = [idle_mib]
+        started = time.perf_counter()
+
+        async def watched() -> list[tuple[int, float]]:
+            async def sample() -> None:
+                while True:
+                    peak.append(rss())
+                    await asyncio.sleep(0.5)
+
+            sampler = asyncio.create_task(sample())
+            try:
+                return await send_all(base, key, payloads)
+            finally:
+                sampler.cancel()
+
+        answers = asyncio.run(watched())
+        sent_s = time.perf_counter() - started
+        headers = {"Authorization": f"Bearer {key}"}
+        deadline = time.monotonic() + args.timeout_min * 60
+        while True:
+            peak.append(rss())
+            rows = httpx.get(
+                base + "/api/v1/recordings", params={"limit": 1000}, headers=headers
+            ).json()["recordings"]
+            pending = [r for r in rows if r["status"] in ("queued", "processing")]
+            if not pending or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        done_s = time.perf_counter() - started
+    finally:
+        for process in [server, *workers]:
+            process.terminate()
+            process.wait(30)
     codes = [code for code, _ in answers]
     latency = sorted(s for _, s in answers)
     statuses = {s: sum(1 for r in rows if r["status"] == s) for s in {r["status"] for r in rows}}
-    print(f"# {date.today()} · {cpu_name()} · {os.cpu_count()} cores\n")
+    setup = (
+        f"PostgreSQL + Redis, serve --no-worker + {args.workers} workers (1 thread each)"
+        if args.scaled
+        else "embedded (SQLite, in-process worker)"
+    )
+    print(f"# {date.today()} · {cpu_name()} · {os.cpu_count()} cores · {setup}\n")
     print(f"- uploads sent at once: {len(payloads)} ({CLIP_S:g}-s WAV clips, 96 KB each)")
     answered = {c: codes.count(c) for c in sorted(set(codes))}
     print(f"- answers: {answered}")
@@ -177,7 +220,8 @@ def main() -> None:
     print(f"- recordings stored: {len(rows)}; by status: {statuses}")
     print(f"- lost (accepted but not stored): {codes.count(202) - len(rows)}")
     print(f"- all transcribed after {done_s:.0f} s ({len(rows) * CLIP_S / done_s:.1f}x real time)")
-    print(f"- server RSS: {idle_mib:.0f} MiB idle, peak {max(peak):.0f} MiB")
+    who = "server + workers" if args.scaled else "server"
+    print(f"- {who} RSS: {idle_mib:.0f} MiB idle, peak {max(peak):.0f} MiB")
 
 
 if __name__ == "__main__":
