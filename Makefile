@@ -47,6 +47,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.engines
+	$(BIN)/python -m bench.formats
 	$(BIN)/python -m bench.speakers --whisper
 	$(BIN)/python -m bench.terms_eval
 	$(BIN)/python -m bench.synonyms_eval

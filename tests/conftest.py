@@ -114,12 +114,17 @@ def tone(seconds: float, rate: int = 16_000, freq: float = 440.0) -> np.ndarray:
     return (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
 
 
-def write_audio(samples: np.ndarray, path: Path, codec: str, rate: int = 16_000) -> Path:
-    """Encode mono float samples with PyAV (so tests need no ffmpeg binary)."""
+def write_audio(
+    samples: np.ndarray, path: Path, codec: str, rate: int = 16_000, bit_rate: int | None = None
+) -> Path:
+    """Encode mono float samples with PyAV (so tests need no ffmpeg binary). `bit_rate`:
+    bits a second for lossy codecs (else the encoder's default: 24 kbit/s for MP3 at 16 kHz)."""
     import av
 
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream(codec, rate=rate, layout="mono")
+        if bit_rate:
+            stream.bit_rate = bit_rate
         fmt = "s16" if codec in ("pcm_s16le", "flac") else "fltp"
         data = samples.reshape(1, -1)
         if fmt == "s16":
