@@ -21,12 +21,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import DateTime, and_, func, or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -61,16 +62,31 @@ class JobLost(Exception):
     """The recording was deleted, or another worker took its job over, while it ran."""
 
 
+_STALLED_S = 1800.0  # a job that reports no progress this long stops renewing its lease
+
+
+def _process_space() -> str:
+    """This host's boot and PID namespace: containers that share a host name (or a host) do
+    not share it, so a process id is only compared within one process space."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return f"{socket.gethostname()[:50]}/?"
+    return f"{socket.gethostname()[:50]}/{boot}/{namespace}"
+
+
 def worker_identity() -> str:
-    """Who holds a lease: host and process (so a restarted host can see its dead jobs)."""
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """Who holds a lease: its process space and process id (so a restarted worker can see
+    its dead jobs at once), and a random part that makes each claim unique."""
+    return f"{_process_space()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _holder_died(claimed_by: str | None) -> bool:
-    """Whether a lease belongs to a process of this host that no longer runs."""
+    """Whether a lease belongs to a process of this process space that no longer runs."""
     try:
-        host, pid, _ = (claimed_by or "").rsplit(":", 2)
-        if host != socket.gethostname()[:60]:
+        space, pid, _ = (claimed_by or "").rsplit(":", 2)
+        if space != _process_space() or space.endswith("/?"):
             return False
         os.kill(int(pid), 0)
     except ProcessLookupError:
@@ -78,6 +94,24 @@ def _holder_died(claimed_by: str | None) -> bool:
     except (ValueError, OSError):
         return False
     return False
+
+
+def _now(database: Database) -> Any:
+    """The time leases are written and compared in: PostgreSQL's clock, shared by workers on
+    several machines whose own clocks may drift; this machine's for SQLite (one machine)."""
+    if database.engine.dialect.name == "postgresql":
+        return func.clock_timestamp(type_=DateTime(timezone=True))
+    return utcnow()
+
+
+def _now_value(database: Database) -> datetime:
+    """`_now` as a value, read from the database where it keeps the clock."""
+    now = _now(database)
+    if isinstance(now, datetime):
+        return now
+    with database.session() as session:
+        value: datetime = session.execute(select(now)).scalar_one()
+        return as_utc(value)
 
 
 def _update_if(database: Database, recording_id: str, conditions: list[Any], **values: Any) -> bool:
@@ -114,7 +148,7 @@ def claim_job(database: Database, recording_id: str, token: str, lease_s: float)
     """Take a recording's job if it waits or its lease ran out: the attempt number, or None
     when it is done, deleted, or held by a live worker (one conditional UPDATE: of workers
     racing for the same job, exactly one wins)."""
-    now = utcnow()
+    now = _now(database)
     with database.session.begin() as session:
         attempts = session.execute(
             update(Recording)
@@ -146,11 +180,14 @@ def claim_job(database: Database, recording_id: str, token: str, lease_s: float)
     return attempts
 
 
-def recover_jobs(database: Database, lease_s: float, queue_empty: bool) -> list[str]:
+def recover_jobs(
+    database: Database, lease_s: float, queue_empty: bool, expire_leases: bool = True
+) -> list[str]:
     """The recordings whose job must be sent again: those whose lease ran out or whose worker
     died, and, when the queue is empty, those that waited a lease's length (the queue lost
-    them). Each is marked so that one reaper of many sends it."""
-    now = utcnow()
+    them). Each is marked so that one reaper of many sends it. `expire_leases=False` (just
+    after a database outage, when no worker could beat) only takes jobs of dead processes."""
+    now = _now_value(database)
     expired = now - timedelta(seconds=lease_s)
     resend: list[str] = []
     with database.session() as session:
@@ -169,18 +206,25 @@ def recover_jobs(database: Database, lease_s: float, queue_empty: bool) -> list[
                 )
             )
     for recording_id, claimed_by, heartbeat_at in held:
-        if heartbeat_at is not None and as_utc(heartbeat_at) >= expired:
-            if not _holder_died(claimed_by):
-                continue
-        same_holder = (
+        conditions = [
+            Recording.status == Status.processing,
             Recording.claimed_by.is_(None)
             if claimed_by is None
-            else Recording.claimed_by == claimed_by
-        )
+            else Recording.claimed_by == claimed_by,
+        ]
+        if _holder_died(claimed_by):
+            pass
+        elif expire_leases and (heartbeat_at is None or as_utc(heartbeat_at) < expired):
+            # Still silent at the moment of the update, not only when it was read.
+            conditions.append(
+                or_(Recording.heartbeat_at.is_(None), Recording.heartbeat_at < expired)
+            )
+        else:
+            continue
         if _update_if(
             database,
             recording_id,
-            [Recording.status == Status.processing, same_holder],
+            conditions,
             status=Status.queued,
             claimed_by=None,
             heartbeat_at=None,
@@ -216,6 +260,7 @@ class _Lease:
         self.database, self.recording_id, self.token = database, recording_id, token
         self.interval_s = lease_s / 4
         self.lost = threading.Event()
+        self.progressed = time.monotonic()  # set by the job whenever it reports progress
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="job-lease", daemon=True)
 
@@ -229,11 +274,16 @@ class _Lease:
 
     def _beat(self) -> None:
         while not self._stopped.wait(self.interval_s):
+            if time.monotonic() - self.progressed > _STALLED_S:
+                # Hung (a stuck decoder): let the lease run out so another worker redoes it.
+                logger.error("recording %s made no progress for %.0f s; giving its job up",
+                             self.recording_id, _STALLED_S)  # fmt: skip
+                return
             try:
                 held = _set_held(
-                    self.database, self.recording_id, self.token, heartbeat_at=utcnow()
+                    self.database, self.recording_id, self.token, heartbeat_at=_now(self.database)
                 )
-            except DATABASE_DOWN as e:  # the lease may run out; then another worker takes over
+            except Exception as e:  # the lease may run out; then another worker takes over
                 logger.warning("heartbeat of recording %s failed: %s", self.recording_id, e)
                 continue
             if not held:
@@ -302,8 +352,9 @@ def _run(
         the job."""
         if lease.lost.is_set():
             raise JobLost(recording_id)
+        lease.progressed = time.monotonic()
         try:
-            held = _set_held(database, recording_id, token, heartbeat_at=utcnow(), **values)
+            held = _set_held(database, recording_id, token, heartbeat_at=_now(database), **values)
         except DATABASE_DOWN as e:
             logger.warning("recording %s: progress not saved (%s)", recording_id, e)
             return
@@ -353,8 +404,15 @@ def _run(
 
     def store() -> bool:
         with database.session.begin() as session:
-            recording = session.get(Recording, recording_id, with_for_update=True)
-            if recording is None or recording.claimed_by != token:
+            # Still ours? The first statement writes, so it takes the row lock (PostgreSQL)
+            # or the database's write lock (SQLite) until "done" is committed.
+            still_held = session.execute(
+                update(Recording)
+                .where(Recording.id == recording_id, Recording.claimed_by == token)
+                .values(heartbeat_at=_now(database))
+            ).rowcount  # type: ignore[attr-defined]
+            recording = session.get(Recording, recording_id)
+            if not still_held or recording is None:
                 return False
             recording.status = Status.done
             recording.progress = 1.0
@@ -385,7 +443,14 @@ def make_huey(settings: Settings) -> Huey:
     """The queue RIDEALONG_QUEUE_URL names: Redis, or by default a SQLite file in data_dir."""
     url = settings.queue_url or ""
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(name="ridealong", url=url, results=False, utc=True)
+        from redis import ConnectionPool
+
+        # Timeouts, so a half-open connection cannot hang an upload or the reaper (above
+        # the consumer's 1-s blocking read).
+        pool = ConnectionPool.from_url(
+            url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+        )
+        return RedisHuey(name="ridealong", connection_pool=pool, results=False, utc=True)
     path = url.removeprefix("sqlite:///") if url else str(settings.queue_path)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(name="ridealong", filename=path, results=False, utc=True)
@@ -413,6 +478,10 @@ class JobQueue:
         self._lock = threading.Lock()
         self._reaper_stop = threading.Event()
         self._reaper: threading.Thread | None = None
+        # Since when the database has answered the reaper (None: it just did not). Leases
+        # are only expired after a whole lease of answers: during an outage no worker could
+        # beat, and they must get the chance to before their jobs are taken from them.
+        self._reachable_since: float | None = -float("inf")
 
     def _run(self, recording_id: str) -> None:
         process_recording(self.settings, self.database, recording_id)
@@ -448,7 +517,19 @@ class JobQueue:
         except Exception as e:
             logger.warning("the job queue is unreachable: %s", e)
             queue_empty = False
-        resend = recover_jobs(self.database, self.settings.job_lease_s, queue_empty)
+        now = time.monotonic()
+        if self._reachable_since is None:
+            self._reachable_since = now
+        try:
+            resend = recover_jobs(
+                self.database,
+                self.settings.job_lease_s,
+                queue_empty,
+                expire_leases=now - self._reachable_since >= self.settings.job_lease_s,
+            )
+        except DATABASE_DOWN:
+            self._reachable_since = None
+            raise
         for recording_id in resend:
             self.enqueue(recording_id)
         return len(resend)

@@ -271,6 +271,9 @@ def get_transcript(session: Session, recording_id: str) -> Transcript:
 
 def delete_recording(session: Session, blobs: BlobStore, recording_id: str) -> None:
     """Remove the recording, its transcript and terms, and its audio unless shared."""
+    # Lock the row first (PostgreSQL): a job storing its results at this moment finishes
+    # before its statistics are forgotten, so the running totals never keep its counts.
+    session.execute(select(Recording.id).where(Recording.id == recording_id).with_for_update())
     recording = get_recording(session, recording_id)
     key = recording.blob_key
     termstore.forget_analysis(session, recording_id)

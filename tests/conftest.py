@@ -6,7 +6,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,17 +56,15 @@ def scaled_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    root = tmp_path_factory.mktemp("services")
-    postgres = PostgresServer().start()
-    redis = RedisServer(root / "redis").start()
-    try:
+    with ExitStack() as running:  # whatever started is stopped, even if the rest fails
+        postgres = PostgresServer().start()
+        running.callback(postgres.remove)
+        redis = RedisServer(tmp_path_factory.mktemp("redis")).start()
+        running.callback(redis.stop)
         template = Database(postgres.create_database("ridealong_template"))
         template.migrate()
         template.dispose()
         yield ScaledServices(postgres, redis, "ridealong_template")
-    finally:
-        redis.stop()
-        postgres.remove()
 
 
 @pytest.fixture(autouse=True)

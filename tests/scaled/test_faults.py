@@ -51,15 +51,16 @@ DIALOGUE = "nl_constructed/nl_dialogue_sales_constructed_16k.wav"
 
 @pytest.fixture
 def scaled(scaled_services: ScaledServices, tmp_path: Path) -> Iterator[Settings]:
-    """Settings for one scaled deployment: its own database, an empty Redis, short leases and
-    30-second chunks (so a killed job has a checkpoint to resume from)."""
+    """Settings for one scaled deployment: its own database, an empty Redis, 15-s leases
+    (long enough that two busy workers on two cores never miss one) and 30-second chunks
+    (so a killed job has a checkpoint to resume from)."""
     name, url = scaled_services.fresh_database()
     scaled_services.redis.flush()
     yield Settings(
         data_dir=tmp_path / "data",
         database_url=url,
         queue_url=scaled_services.redis.url(),
-        job_lease_s=4,
+        job_lease_s=15,
         chunk_s=30,
         synonyms=False,
         _env_file=None,  # type: ignore[call-arg]
@@ -210,10 +211,11 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_stored_once(
 def test_the_database_restarting_mid_run_loses_nothing(
     scaled: Settings, scaled_services: ScaledServices, shared_audio: Path
 ) -> None:
-    """PostgreSQL crashes (immediate stop) while a job runs and comes back 3 s later: the
-    API answers 503 meanwhile, never 500; the job finishes without starting over (its
-    lease, 30 s here and 60 by default, outlasts the outage)."""
-    scaled = scaled.model_copy(update={"job_lease_s": 30.0})
+    """PostgreSQL crashes (immediate stop) while a job runs and comes back 6 s later: the
+    API answers 503 meanwhile, never 500; the job finishes without starting over. The
+    outage outlasts the 4-s lease: no worker could beat, so no lease may be expired until
+    the database has answered for a whole lease again."""
+    scaled = scaled.model_copy(update={"job_lease_s": 4.0})
     with authorised_client(scaled, worker=True) as (client, _):
         audio = (shared_audio / DIALOGUE).read_bytes()
         files = {"file": ("dialogue.wav", audio, "audio/wav")}
@@ -222,11 +224,13 @@ def test_the_database_restarting_mid_run_loses_nothing(
         ).json()["id"]
         wait_for("the job started", lambda: row(scaled, recording_id).progress > 0)
         scaled_services.postgres.stop()
-        during = client.get(f"/api/v1/recordings/{recording_id}")
+        try:
+            during = client.get(f"/api/v1/recordings/{recording_id}")
+            time.sleep(6)
+        finally:  # the server is shared by the tests after this one
+            scaled_services.postgres.start()
         assert during.status_code == 503 and during.headers["Retry-After"]
         assert "database" in during.json()["detail"]
-        time.sleep(3)
-        scaled_services.postgres.start()
         detail = wait_for(
             "the job finished",
             lambda: (
@@ -247,6 +251,7 @@ def test_uploads_while_the_queue_is_down_are_kept_and_sent_when_it_returns(
     """Redis is down (no persistence: its queue is gone too): uploads are still accepted and
     stored; once Redis is back, a worker's reaper sends them again and they are processed."""
     clip = write_audio(tone(2.0), tmp_path / "tone.wav", "pcm_s16le").read_bytes()
+    scaled = scaled.model_copy(update={"job_lease_s": 4.0})  # how long a lost job waits
     with authorised_client(scaled) as (client, _):
         scaled_services.redis.stop()
         try:
