@@ -25,6 +25,14 @@ class Settings(BaseSettings):
         description="job queue: redis://host:6379/0 for workers on several machines; "
         "default a Huey SQLite file in data_dir",
     )
+    blob_url: str | None = Field(
+        None,
+        description="s3://bucket/prefix: audio in an S3-compatible bucket, shared by the API "
+        "and workers on other machines; default the data dir's blobs/ folder",
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="the S3 endpoint for a bucket not on AWS (MinIO: http://host:9000)"
+    )
     model: str = Field("whisper-base", description="Whisper model name or folder")
     engine: str = Field("faster-whisper", description="faster-whisper or openai-whisper")
     glossary: str = Field("", description="product and brand words, comma-separated")
@@ -87,6 +95,13 @@ class Settings(BaseSettings):
         if value != "auto" and (len(value) != 2 or not value.isalpha()):
             raise ValueError("language must be 'auto' or a two-letter code such as 'nl'")
         return value
+
+    @field_validator("blob_url")
+    @classmethod
+    def _known_blob_store(cls, value: str | None) -> str | None:
+        if value and not (value.startswith("s3://") and len(value) > len("s3://")):
+            raise ValueError("blob_url must be s3://bucket or s3://bucket/prefix")
+        return value or None
 
     @field_validator("queue_url")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BlobStore",
     "LocalBlobStore",
+    "S3BlobStore",
     "StorageFailed",
     "StoredBlob",
     "UploadTooLarge",
@@ -58,7 +60,10 @@ class BlobStore(Protocol):
 
 
 def blob_store(settings: Settings) -> BlobStore:
-    """The configured blob store (a local folder; the one place to add another kind)."""
+    """The configured blob store: an S3-compatible bucket (RIDEALONG_BLOB_URL), or by default
+    the data dir's `blobs/` folder."""
+    if settings.blob_url:
+        return S3BlobStore(settings.blob_url, settings.blob_dir, settings.s3_endpoint_url)
     return LocalBlobStore(settings.blob_dir)
 
 
@@ -108,3 +113,86 @@ class LocalBlobStore:
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+
+class S3BlobStore:
+    """Audio in an S3-compatible bucket (AWS S3, MinIO, Ceph…), so the API and workers on
+    other machines share it without a shared folder. Each process keeps the blobs it handled
+    in a local cache (the decoders read files), trimmed to `cache_bytes`, oldest first.
+    Credentials come from boto3's usual sources (AWS_ACCESS_KEY_ID, …)."""
+
+    def __init__(
+        self,
+        url: str,
+        cache_dir: Path,
+        endpoint_url: str | None = None,
+        cache_bytes: int = 2 << 30,
+    ) -> None:
+        from urllib.parse import urlparse
+
+        import boto3
+
+        parsed = urlparse(url)
+        if parsed.scheme != "s3" or not parsed.netloc:
+            raise ValueError(f"not an s3://bucket/prefix URL: {url!r}")
+        self.bucket, self.prefix = parsed.netloc, parsed.path.strip("/")
+        self.cache = LocalBlobStore(cache_dir)
+        self.cache_bytes = cache_bytes
+        self.client = boto3.client("s3", endpoint_url=endpoint_url)
+
+    def _name(self, key: str) -> str:
+        return "/".join(part for part in (self.prefix, key[:2], key) if part)
+
+    def put(self, stream: BinaryIO, max_bytes: int) -> StoredBlob:
+        """Hash into the local cache (so the upload can be probed), then upload it."""
+        from boto3.exceptions import Boto3Error
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        blob = self.cache.put(stream, max_bytes)
+        try:
+            self.client.upload_file(str(blob.path), self.bucket, self._name(blob.key))
+        except (Boto3Error, BotoCoreError, ClientError) as e:
+            self.cache.delete(blob.key)
+            raise StorageFailed(OSError(errno.EIO, str(e))) from e
+        self._trim(keep=blob.key)
+        return blob
+
+    def path(self, key: str) -> Path:
+        """The cached copy, downloaded first if this process has not got it (a path that does
+        not exist when the bucket has no such blob)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        local = self.cache.path(key)
+        if local.exists():
+            local.touch()  # recently used: trimmed last
+            return local
+        local.parent.mkdir(parents=True, exist_ok=True)
+        partial = local.with_name(f".download-{key}-{os.getpid()}")
+        try:
+            self.client.download_file(self.bucket, self._name(key), str(partial))
+        except ClientError as e:
+            partial.unlink(missing_ok=True)
+            if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                return local
+            raise StorageFailed(OSError(errno.EIO, str(e))) from e
+        except BotoCoreError as e:
+            partial.unlink(missing_ok=True)
+            raise StorageFailed(OSError(errno.EIO, str(e))) from e
+        partial.replace(local)
+        self._trim(keep=key)
+        return local
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
+        self.cache.delete(key)
+
+    def _trim(self, keep: str) -> None:
+        """Remove the least recently used cached blobs (never `keep`) over `cache_bytes`."""
+        cached = [p for p in self.cache.root.glob("??/*") if p.is_file()]
+        total = sum(p.stat().st_size for p in cached)
+        for old in sorted(cached, key=lambda p: p.stat().st_mtime_ns):
+            if total <= self.cache_bytes:
+                break
+            if old.name != keep:
+                total -= old.stat().st_size
+                old.unlink(missing_ok=True)

@@ -1,0 +1,103 @@
+"""Audio in an S3-compatible bucket (RIDEALONG_BLOB_URL), against moto's in-process S3: the
+API and a worker with different data dirs (as on two machines) share recordings through the
+bucket alone; deletes reach the bucket; a bucket failure is a clear 507 with nothing kept."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.db import get_database
+from api.jobs import process_recording
+from api.storage import S3BlobStore, blob_store
+from tests.api.test_api import upload
+from tests.conftest import authorised_client, tone, write_audio
+
+BUCKET = "ridealong-audio"
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A mocked S3 with one bucket; the client to inspect it."""
+    import boto3
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+def objects(client: Any) -> list[str]:
+    return [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+
+
+def test_two_processes_share_blobs_through_the_bucket(s3: Any, tmp_path: Path) -> None:
+    api = S3BlobStore(f"s3://{BUCKET}/audio", tmp_path / "api")
+    worker = S3BlobStore(f"s3://{BUCKET}/audio", tmp_path / "worker")
+    payload = b"RIFF" + bytes(range(256)) * 40
+    blob = api.put(io.BytesIO(payload), max_bytes=1 << 20)
+    assert objects(s3) == [f"audio/{blob.key[:2]}/{blob.key}"]
+    assert worker.path(blob.key).read_bytes() == payload  # fetched, not shared on disk
+    worker.delete(blob.key)
+    assert objects(s3) == [] and not worker.path(blob.key).exists()
+
+
+def test_the_local_cache_is_trimmed_oldest_first(s3: Any, tmp_path: Path) -> None:
+    store = S3BlobStore(f"s3://{BUCKET}", tmp_path / "cache", cache_bytes=2500)
+    keys = []
+    for n in range(4):
+        keys.append(store.put(io.BytesIO(bytes([n]) * 1000), max_bytes=1 << 20).key)
+        time.sleep(0.01)  # distinct modification times
+    cached = {p.name for p in (tmp_path / "cache").glob("??/*")}
+    assert keys[-1] in cached and keys[0] not in cached and len(cached) == 2
+    assert store.path(keys[0]).read_bytes() == bytes([0]) * 1000  # still in the bucket
+
+
+@pytest.mark.slow
+def test_a_worker_on_another_machine_transcribes_from_the_bucket(
+    s3: Any, settings, tmp_path: Path, shared_audio: Path
+) -> None:
+    bucket_settings = settings.model_copy(update={"blob_url": f"s3://{BUCKET}/audio"})
+    with authorised_client(bucket_settings) as (client, _):
+        jfk = (shared_audio / "en" / "jfk.flac").read_bytes()
+        recording_id = upload(client, jfk, "jfk.flac", "audio/flac").json()["id"]
+        assert len(objects(s3)) == 1
+        elsewhere = bucket_settings.model_copy(
+            update={
+                "data_dir": tmp_path / "other-machine",
+                "database_url": bucket_settings.sqlalchemy_url,
+            }
+        )
+        process_recording(elsewhere, get_database(elsewhere.sqlalchemy_url), recording_id)
+        detail = client.get(f"/api/v1/recordings/{recording_id}").json()
+        assert detail["status"] == "done", detail["error"]
+        text = client.get(f"/api/v1/recordings/{recording_id}/transcript?format=txt").text
+        assert "ask not what your country can do for you" in text.lower()
+        assert client.delete(f"/api/v1/recordings/{recording_id}").status_code == 204
+        assert objects(s3) == []
+
+
+def test_a_bucket_that_refuses_the_upload_is_a_507_and_nothing_is_kept(
+    s3: Any, settings, tmp_path: Path
+) -> None:
+    missing = settings.model_copy(update={"blob_url": "s3://no-such-bucket/audio"})
+    with authorised_client(missing) as (client, _):
+        clip = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+        response = upload(client, clip, "a.wav")
+        assert response.status_code == 507, response.text
+        assert "could not store the upload" in response.json()["detail"]
+        assert client.get("/api/v1/recordings").json()["recordings"] == []
+    assert [p for p in missing.blob_dir.rglob("*") if p.is_file()] == []
+    assert isinstance(blob_store(missing), S3BlobStore)
