@@ -208,7 +208,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
             database,
             blob_store(settings),
             queue,
-            rate_limiter(settings.upload_rate, settings.queue_url),
+            rate_limiter(settings.upload_rate, settings.redis_url),
         )
         if run_worker:
             queue.start_worker()

@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -212,15 +213,14 @@ def recover_jobs(
             if claimed_by is None
             else Recording.claimed_by == claimed_by,
         ]
-        if _holder_died(claimed_by):
-            pass
-        elif expire_leases and (heartbeat_at is None or as_utc(heartbeat_at) < expired):
-            # Still silent at the moment of the update, not only when it was read.
+        died = _holder_died(claimed_by)
+        silent = expire_leases and (heartbeat_at is None or as_utc(heartbeat_at) < expired)
+        if not (died or silent):
+            continue
+        if not died:  # still silent at the moment of the update, not only when it was read
             conditions.append(
                 or_(Recording.heartbeat_at.is_(None), Recording.heartbeat_at < expired)
             )
-        else:
-            continue
         if _update_if(
             database,
             recording_id,
@@ -303,18 +303,21 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
         recording = session.get(Recording, recording_id)
         if recording is None:
             return
-        audio_path = blob_store(settings).path(recording.blob_key or "")
-        language = recording.language_requested
-        glossary = recording.glossary
-        people = [name for name in (recording.salesperson, recording.customer) if name]
-        resume = _checkpoint(recording.checkpoint_json, settings.model)
+        job = _ClaimedJob(
+            recording_id=recording_id,
+            token=token,
+            blob_key=recording.blob_key or "",
+            language=recording.language_requested,
+            glossary=recording.glossary,
+            people=[name for name in (recording.salesperson, recording.customer) if name],
+            resume=_checkpoint(recording.checkpoint_json, settings.model),
+        )
     if attempts > settings.max_attempts:
         # Earlier tries died with the process (out of memory, killed): do not loop forever.
         _fail(database, recording_id, token, f"gave up after {settings.max_attempts} attempts")
         return
     with _Lease(database, recording_id, token, settings.job_lease_s) as lease:
-        _run(settings, database, recording_id, token, lease, language, glossary, people,
-             audio_path, resume)  # fmt: skip
+        _run(settings, database, job, lease)
 
 
 def _fail(database: Database, recording_id: str, token: str, error: str) -> None:
@@ -333,18 +336,23 @@ def _fail(database: Database, recording_id: str, token: str, error: str) -> None
     )
 
 
-def _run(
-    settings: Settings,
-    database: Database,
-    recording_id: str,
-    token: str,
-    lease: _Lease,
-    language: str,
-    glossary: str | None,
-    people: list[str],
-    audio_path: Any,
-    resume: Checkpoint | None,
-) -> None:
+@dataclass(frozen=True)
+class _ClaimedJob:
+    """A claimed job and what it needs of its recording's row, read once."""
+
+    recording_id: str
+    token: str
+    blob_key: str
+    language: str
+    glossary: str | None
+    people: list[str]
+    resume: Checkpoint | None
+
+
+def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease) -> None:
+    recording_id, token, resume = job.recording_id, job.token, job.resume
+    # Under the lease, with no database connection held: from a bucket this is a download.
+    audio_path = blob_store(settings).path(job.blob_key)
     last_write = 0.0
 
     def write_held(**values: Any) -> None:
@@ -375,7 +383,7 @@ def _run(
         write_held(checkpoint_json=json.dumps(document, ensure_ascii=False))
 
     try:
-        options = settings.transcribe_options(language, glossary)
+        options = settings.transcribe_options(job.language, job.glossary)
         if resume is not None:
             logger.info("recording %s resumes at %.0f s", recording_id, resume.done_s)
         transcript = transcribe(
@@ -387,7 +395,7 @@ def _run(
             profiles=VoiceProfileStore(settings.voices_dir).list(),
         )
         if settings.redact_pii:  # before anything is stored or counted
-            transcript = redact_transcript(transcript, people)
+            transcript = redact_transcript(transcript, job.people)
         utterances = utterances_from_transcript(transcript, recording_id)
         terms = count_terms(utterances, recording_id)
     except JobLost:
@@ -441,16 +449,16 @@ def _run(
 
 def make_huey(settings: Settings) -> Huey:
     """The queue RIDEALONG_QUEUE_URL names: Redis, or by default a SQLite file in data_dir."""
-    url = settings.queue_url or ""
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if settings.redis_url:
         from redis import ConnectionPool
 
         # Timeouts, so a half-open connection cannot hang an upload or the reaper (above
         # the consumer's 1-s blocking read).
         pool = ConnectionPool.from_url(
-            url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+            settings.redis_url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
         )
         return RedisHuey(name="ridealong", connection_pool=pool, results=False, utc=True)
+    url = settings.queue_url
     path = url.removeprefix("sqlite:///") if url else str(settings.queue_path)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(name="ridealong", filename=path, results=False, utc=True)

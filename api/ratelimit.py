@@ -106,8 +106,6 @@ class RedisRateLimiter:
             raise TooManyRequests(self.limit, max(1, round(wait_s)))
 
 
-def rate_limiter(limit: int, queue_url: str | None) -> Limiter:
-    """Shared in Redis when the queue is Redis, else in this process's memory."""
-    if queue_url and queue_url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisRateLimiter(queue_url, limit)
-    return RateLimiter(limit)
+def rate_limiter(limit: int, redis_url: str | None) -> Limiter:
+    """Shared in Redis when the queue is Redis (`Settings.redis_url`), else in memory."""
+    return RedisRateLimiter(redis_url, limit) if redis_url else RateLimiter(limit)

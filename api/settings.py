@@ -14,6 +14,8 @@ from transcribe.glossary import glossary_prompt
 
 __all__ = ["Settings", "get_settings"]
 
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RIDEALONG_", env_file=None, extra="ignore")
@@ -106,9 +108,14 @@ class Settings(BaseSettings):
     @field_validator("queue_url")
     @classmethod
     def _known_queue(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("redis://", "rediss://", "unix://", "sqlite:///")):
+        if value and not value.startswith((*_REDIS_SCHEMES, "sqlite:///")):
             raise ValueError("queue_url must start with redis://, rediss://, unix:// or sqlite:///")
         return value or None
+
+    @property
+    def redis_url(self) -> str | None:
+        """The queue's URL when the queue is Redis (shared by API processes and workers)."""
+        return self.queue_url if (self.queue_url or "").startswith(_REDIS_SCHEMES) else None
 
     @property
     def cors_origin_list(self) -> list[str]:
