@@ -67,3 +67,32 @@ def test_a_finished_or_deleted_job_cannot_be_claimed(api_client, settings, tmp_p
     assert claim_job(database, recording_id, HERE, lease_s=60) is None
     assert client.delete(f"/api/v1/recordings/{recording_id}").status_code == 204
     assert claim_job(database, recording_id, HERE, lease_s=60) is None
+
+
+def _heartbeat(database, recording_id: str):
+    with database.session() as session:
+        return session.get(Recording, recording_id).heartbeat_at
+
+
+def test_the_heartbeat_renews_a_lease_until_the_job_stalls(
+    api_client, settings, tmp_path, monkeypatch
+) -> None:
+    """A running job's lease is renewed from a thread; a hung one (no progress for
+    _STALLED_S) stops renewing, so that its lease runs out and another worker redoes it."""
+    import time
+
+    from api import jobs
+
+    recording_id = _queued_recording(api_client, tmp_path)
+    database = get_database(settings.sqlalchemy_url)
+    assert claim_job(database, recording_id, HERE, lease_s=60) == 1
+    claimed = _heartbeat(database, recording_id)
+    with jobs._Lease(database, recording_id, HERE, lease_s=0.2):
+        time.sleep(0.3)
+    renewed = _heartbeat(database, recording_id)
+    assert renewed > claimed
+
+    monkeypatch.setattr(jobs, "_STALLED_S", 0.0)
+    with jobs._Lease(database, recording_id, HERE, lease_s=0.2) as lease:
+        time.sleep(0.3)
+    assert _heartbeat(database, recording_id) == renewed and not lease.lost.is_set()
