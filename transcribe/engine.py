@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from transcribe.audio import SAMPLE_RATE, iter_audio, probe_audio
+from transcribe.coverage import missed_span, speech_probabilities, uncovered
 from transcribe.engines import Engine, get_engine
 from transcribe.errors import TranscriptionError
 from transcribe.guards import apply_guards
@@ -40,6 +41,7 @@ NO_SPEECH_NOTE = "no speech detected"
 _MIN_DURATION_S = 0.1
 _SILENCE_PEAK = 1e-4  # float samples; below this everywhere the file is digital silence
 _LANGUAGE_WINDOWS = 3  # 30-second windows of speech used to choose the language
+_WINDOW_S = 30  # Whisper's input window
 _SURE = 0.8  # mean probability after which no further window is examined
 _SWITCH_CONFIDENCE = 0.5  # mean probability needed to leave the main language
 _NOISY_FLOOR_DB = -70.0  # quietest frames above this: some background noise
@@ -75,6 +77,7 @@ class TranscribeOptions:
     no_speech_threshold: float | None = 0.6
     hallucination_silence_threshold: float | None = 2.0  # s; needs word timestamps
     guards: bool = True  # remove phantom lines and repetition loops
+    fill_gaps: bool = True  # decode again, on its own, speech the decoder skipped
     language_per_window: bool = True  # code-switching: language checked per 30-s window (auto)
     allow_downloads: bool = False
     model_cache_dir: Path | None = None
@@ -144,34 +147,59 @@ def choose_language(
     Flemish, synthetic or noisy speech then comes out as Afrikaans, Latin or English. Here
     the probabilities are averaged over up to three windows of speech (stopping early once
     sure), only the expected languages compete, and the choice leaves the main language
-    only when Whisper is confident (mean probability >= `min_confidence`).
+    only when Whisper is confident (mean probability >= `min_confidence`). The windows are
+    cut as the decoder cuts its first, so the engine can reuse that one's encoding.
     """
     totals: dict[str, float] = {}
-    windows = 0
-    for probs in _window_probabilities(engine, speech):
-        windows += 1
+    seen = 0
+    for probs in engine.language_probabilities(speech, language_windows(speech)):
+        seen += 1
         for lang, prob in probs.items():
             if not candidates or lang in candidates:
                 totals[lang] = totals.get(lang, 0.0) + prob
-        if totals and max(totals.values()) / windows >= _SURE:
+        if totals and max(totals.values()) / seen >= _SURE:
             break
     if not totals:
         return candidates[0] if candidates else "en"
     best = max(totals, key=lambda lang: totals[lang])
-    if candidates and best != candidates[0] and totals[best] / windows < min_confidence:
-        logger.info("language: %s only %.2f likely; keeping %s", best, totals[best] / windows,
+    if candidates and best != candidates[0] and totals[best] / seen < min_confidence:
+        logger.info("language: %s only %.2f likely; keeping %s", best, totals[best] / seen,
                     candidates[0])  # fmt: skip
         return candidates[0]
     return best
 
 
-def _window_probabilities(engine: Engine, speech: np.ndarray) -> Any:
-    step = 30 * SAMPLE_RATE
-    for i in range(_LANGUAGE_WINDOWS):
-        window = speech[i * step : (i + 1) * step]
-        if window.size == 0 and i > 0:
-            return
-        yield engine.language_probabilities(window, 1)[0]
+def language_windows(speech: np.ndarray) -> list[tuple[float, float]]:
+    """The first 30-second windows of speech, as the decoder will cut them."""
+    total_s = speech.size / SAMPLE_RATE
+    starts = range(0, max(int(np.ceil(total_s / _WINDOW_S)), 1) * _WINDOW_S, _WINDOW_S)
+    return [(float(a), min(a + _WINDOW_S, total_s)) for a in starts][:_LANGUAGE_WINDOWS]
+
+
+def _fill_gaps(
+    engine: Engine,
+    speech: np.ndarray,
+    language: str,
+    options: TranscribeOptions,
+    decoded: list[Segment],
+) -> list[Segment]:
+    """`decoded` plus the speech it skipped, each gap decoded as a clip of its own."""
+    found = []
+    for gap_start_s, gap_end_s in uncovered(decoded, speech.size / SAMPLE_RATE):
+        gap = speech[round(gap_start_s * SAMPLE_RATE) : round(gap_end_s * SAMPLE_RATE)]
+        span = missed_span(speech_probabilities(gap))
+        if span is None:
+            continue  # a pause, or noise
+        start_s, end_s = gap_start_s + span[0], gap_start_s + span[1]
+        clip = speech[round(start_s * SAMPLE_RATE) : round(end_s * SAMPLE_RATE)]
+        found += [
+            _TimeMap.shifted(s, start_s)
+            for s in engine.decode(clip, language, options, lambda _fraction: None)
+            if s.text
+        ]
+    if found:
+        logger.info("decoded %d segment(s) of skipped speech", len(found))
+    return sorted(decoded + found, key=lambda s: s.start)
 
 
 def _is_silent(audio: np.ndarray) -> bool:
@@ -191,6 +219,16 @@ class _TimeMap:
         if self._map is not None:
             seconds = float(self._map.get_original_time(seconds, is_end=is_end))
         return self._offset_s + seconds
+
+    @staticmethod
+    def shifted(segment: Segment, seconds: float) -> Segment:
+        """`segment` with its times `seconds` later."""
+        words = tuple(
+            replace(w, start=w.start + seconds, end=w.end + seconds) for w in segment.words
+        )
+        return replace(
+            segment, start=segment.start + seconds, end=segment.end + seconds, words=words
+        )
 
     def segment(self, segment: Segment) -> Segment:
         words = tuple(
@@ -340,13 +378,14 @@ def transcribe(
                 for r in regions
             ]
             try:
-                segments += [
-                    to_recording.segment(s)
-                    for s in engine.decode(speech, language, options, chunk_progress)
-                    if s.text
+                decoded = [
+                    s for s in engine.decode(speech, language, options, chunk_progress) if s.text
                 ]
+                if options.fill_gaps:
+                    decoded = _fill_gaps(engine, speech, language, options, decoded)
             except (RuntimeError, ValueError) as e:  # CTranslate2, torch and tokenizers raise these
                 raise TranscriptionError(f"the speech model failed: {e}") from e
+            segments += [to_recording.segment(s) for s in decoded]
         chunk_start_s += cut / SAMPLE_RATE
         if chunk_start_s <= done_s:
             continue  # still inside what `resume` had finished
@@ -389,7 +428,10 @@ def transcribe(
 
 
 def _language(
-    engine: Engine, speech: np.ndarray, forced: str | None, options: TranscribeOptions
+    engine: Engine,
+    speech: np.ndarray,
+    forced: str | None,
+    options: TranscribeOptions,
 ) -> str:
     if not engine.multilingual:
         if forced and forced != "en":

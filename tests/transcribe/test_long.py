@@ -31,8 +31,10 @@ class RecordingEngine:
     def __init__(self) -> None:
         self.decoded_s: list[float] = []
 
-    def language_probabilities(self, speech: np.ndarray, windows: int) -> list[dict[str, float]]:
-        return [{"nl": 0.9, "en": 0.1}]
+    def language_probabilities(
+        self, speech: np.ndarray, windows: Any
+    ) -> Iterator[dict[str, float]]:
+        return iter([{"nl": 0.9, "en": 0.1}] * len(windows))
 
     def decode(
         self, speech: np.ndarray, language: str, options: Any, progress: Any

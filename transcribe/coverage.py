@@ -1,0 +1,101 @@
+"""Speech the decoder skipped: found with VAD, so it can be decoded on its own.
+
+Whisper decodes 30 s at a time and moves on from its last timestamp. When that window then
+starts right at a sentence (no lead-in), the model often treats the sentence as the tail
+of the previous one and starts its transcript at the next sentence; where a sentence runs
+to a window's end, it may close the window before it. Either way the sentence is lost: on
+the shared Dutch dialogue "dat wordt zeer op prijs gesteld" went missing whole (6 of its
+121 words). Gaps between segments that VAD says hold speech are decoded again as short
+clips of their own, where Whisper hears them whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from transcribe.types import Segment
+
+__all__ = ["MIN_MISSED_S", "missed_span", "speech_probabilities", "uncovered"]
+
+VAD_FRAME = 512  # samples per Silero VAD frame at 16 kHz
+VAD_FRAME_S = VAD_FRAME / 16_000
+_VOICED = 0.5  # Silero's speech probability from which a frame is speech
+MIN_MISSED_S = 1.0  # voiced seconds in a gap that make it missed speech, not a pause
+_EDGE_S = 0.1  # margin kept from the neighbouring words
+_PAUSE = 0.35  # Silero's speech probability below which a frame is a pause
+_MIN_PAUSE_FRAMES = 4  # 128 ms: shorter dips are inside a word
+_EDGE_WORD_S = 1.0  # a neighbour's word running into a gap is at most this long
+_PAD_S = 0.2  # context kept around the missed speech
+
+
+def speech_probabilities(audio: np.ndarray) -> np.ndarray:
+    """Silero VAD's speech probability per 32-ms frame of 16 kHz audio."""
+    from faster_whisper.vad import get_vad_model
+
+    padded = np.pad(audio, (0, VAD_FRAME - audio.size % VAD_FRAME))
+    return np.asarray(get_vad_model()(padded), dtype=np.float32).reshape(-1)
+
+
+def missed_span(
+    probabilities: np.ndarray, frame_s: float = VAD_FRAME_S, min_voiced_s: float = MIN_MISSED_S
+) -> tuple[float, float] | None:
+    """(start, end) seconds of the speech in a gap, or None when it holds too little.
+
+    A gap's edges come from word timestamps, which can be early or late: the neighbouring
+    word's tail may run into it. Speech touching an edge, up to its first pause within
+    `_EDGE_WORD_S`, is left out, so the clip holds whole words nobody transcribed yet.
+    """
+    voiced = probabilities >= _VOICED
+    quiet = probabilities < _PAUSE
+    first, last = 0, voiced.size
+    edge = int(_EDGE_WORD_S / frame_s)
+    if voiced[:1].any():
+        pause = _first_pause(quiet[:edge])
+        first = pause if pause is not None else 0
+    if voiced[-1:].any():
+        pause = _first_pause(quiet[::-1][:edge])
+        last = voiced.size - pause if pause is not None else voiced.size
+    inside = np.flatnonzero(voiced[first:last]) + first
+    if inside.size == 0 or inside.size * frame_s < min_voiced_s:
+        return None
+    pad = int(_PAD_S / frame_s)
+    return max(int(inside[0]) - pad, first) * frame_s, min(
+        int(inside[-1]) + 1 + pad, last
+    ) * frame_s
+
+
+def _first_pause(quiet: np.ndarray) -> int | None:
+    """Index just after the first run of `_MIN_PAUSE_FRAMES` quiet frames, if any."""
+    run = 0
+    for i, q in enumerate(quiet):
+        run = run + 1 if q else 0
+        if run >= _MIN_PAUSE_FRAMES:
+            return i + 1 - run // 2  # the middle of the pause
+    return None
+
+
+def _start(segment: Segment) -> float:
+    return segment.words[0].start if segment.words else segment.start
+
+
+def _end(segment: Segment) -> float:
+    return segment.words[-1].end if segment.words else segment.end
+
+
+def uncovered(
+    segments: Sequence[Segment], total_s: float, min_s: float = MIN_MISSED_S
+) -> list[tuple[float, float]]:
+    """(start, end) seconds between `segments` (and before the first, after the last) long
+    enough to hold `min_s` of speech no segment transcribed. Segments are in order."""
+    edges = [0.0]
+    for segment in segments:
+        edges += [_start(segment), _end(segment)]
+    edges.append(total_s)
+    gaps = []
+    for gap_start, gap_end in zip(edges[::2], edges[1::2], strict=True):
+        a, b = gap_start + _EDGE_S, gap_end - _EDGE_S
+        if b - a >= min_s:
+            gaps.append((a, b))
+    return gaps
