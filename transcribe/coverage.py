@@ -1,12 +1,12 @@
 """Speech the decoder skipped: found with VAD, so it can be decoded on its own.
 
-Whisper decodes 30 s at a time and moves on from its last timestamp. When that window then
-starts right at a sentence (no lead-in), the model often treats the sentence as the tail
-of the previous one and starts its transcript at the next sentence; where a sentence runs
-to a window's end, it may close the window before it. Either way the sentence is lost: on
-the shared Dutch dialogue "dat wordt zeer op prijs gesteld" went missing whole (6 of its
-121 words). Gaps between segments that VAD says hold speech are decoded again as short
-clips of their own, where Whisper hears them whole.
+Whisper decodes 30 s at a time, and each window starts where the last one's final word
+ended. When that word's timestamp is early, the next window begins inside its tail, and
+Whisper tends to start its transcript at the next sentence: on the shared Dutch dialogue
+"dat wordt zeer op prijs gesteld" went missing whole (6 of its 121 words). Gaps between
+segments that VAD says hold speech (at most a window long: longer ones are what Whisper
+judged not to be speech) are decoded again as clips of their own, where Whisper hears
+them whole.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 
 from transcribe.types import Segment
 
-__all__ = ["MIN_MISSED_S", "missed_span", "speech_probabilities", "uncovered"]
+__all__ = ["MAX_GAP_S", "MIN_MISSED_S", "missed_span", "speech_probabilities", "uncovered"]
 
 VAD_FRAME = 512  # samples per Silero VAD frame at 16 kHz
 VAD_FRAME_S = VAD_FRAME / 16_000
@@ -28,14 +28,16 @@ _PAUSE = 0.35  # Silero's speech probability below which a frame is a pause
 _MIN_PAUSE_FRAMES = 4  # 128 ms: shorter dips are inside a word
 _EDGE_WORD_S = 1.0  # a neighbour's word running into a gap is at most this long
 _PAD_S = 0.2  # context kept around the missed speech
+_EDGE_FRAMES = 3  # frames at a gap's edge checked for a neighbour's word
+MAX_GAP_S = 30.0  # longer gaps are what Whisper judged no speech (music, noise), not a skip
 
 
 def speech_probabilities(audio: np.ndarray) -> np.ndarray:
     """Silero VAD's speech probability per 32-ms frame of 16 kHz audio."""
     from faster_whisper.vad import get_vad_model
 
-    padded = np.pad(audio, (0, VAD_FRAME - audio.size % VAD_FRAME))
-    return np.asarray(get_vad_model()(padded), dtype=np.float32).reshape(-1)
+    padded = np.pad(audio, (0, -audio.size % VAD_FRAME))
+    return np.asarray(get_vad_model()(padded, num_samples=VAD_FRAME), dtype=np.float32).reshape(-1)
 
 
 def missed_span(
@@ -44,17 +46,19 @@ def missed_span(
     """(start, end) seconds of the speech in a gap, or None when it holds too little.
 
     A gap's edges come from word timestamps, which can be early or late: the neighbouring
-    word's tail may run into it. Speech touching an edge, up to its first pause within
-    `_EDGE_WORD_S`, is left out, so the clip holds whole words nobody transcribed yet.
+    word's tail may run into it. Speech touching an edge (in its first or last
+    `_EDGE_FRAMES`: Silero starts without context, so one frame is not enough), up to its
+    first pause within `_EDGE_WORD_S`, is left out, so the clip holds whole words nobody
+    transcribed yet. Without such a pause nothing is trimmed: the speech may be new.
     """
     voiced = probabilities >= _VOICED
     quiet = probabilities < _PAUSE
     first, last = 0, voiced.size
     edge = int(_EDGE_WORD_S / frame_s)
-    if voiced[:1].any():
+    if voiced[:_EDGE_FRAMES].any():
         pause = _first_pause(quiet[:edge])
         first = pause if pause is not None else 0
-    if voiced[-1:].any():
+    if voiced[-_EDGE_FRAMES:].any():
         pause = _first_pause(quiet[::-1][:edge])
         last = voiced.size - pause if pause is not None else voiced.size
     inside = np.flatnonzero(voiced[first:last]) + first
@@ -85,17 +89,19 @@ def _end(segment: Segment) -> float:
 
 
 def uncovered(
-    segments: Sequence[Segment], total_s: float, min_s: float = MIN_MISSED_S
+    segments: Sequence[Segment],
+    total_s: float,
+    min_s: float = MIN_MISSED_S,
+    max_s: float = MAX_GAP_S,
 ) -> list[tuple[float, float]]:
     """(start, end) seconds between `segments` (and before the first, after the last) long
-    enough to hold `min_s` of speech no segment transcribed. Segments are in order."""
-    edges = [0.0]
-    for segment in segments:
-        edges += [_start(segment), _end(segment)]
-    edges.append(total_s)
+    enough to hold `min_s` of speech no segment transcribed, and at most `max_s` long.
+    Segments are in order of their starts; they may overlap."""
     gaps = []
-    for gap_start, gap_end in zip(edges[::2], edges[1::2], strict=True):
-        a, b = gap_start + _EDGE_S, gap_end - _EDGE_S
-        if b - a >= min_s:
+    covered_to = 0.0
+    for start, end in [(_start(s), _end(s)) for s in segments] + [(total_s, total_s)]:
+        a, b = covered_to + _EDGE_S, start - _EDGE_S
+        if min_s <= b - a <= max_s:
             gaps.append((a, b))
+        covered_to = max(covered_to, end)
     return gaps

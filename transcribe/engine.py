@@ -42,6 +42,7 @@ _MIN_DURATION_S = 0.1
 _SILENCE_PEAK = 1e-4  # float samples; below this everywhere the file is digital silence
 _LANGUAGE_WINDOWS = 3  # 30-second windows of speech used to choose the language
 _WINDOW_S = 30  # Whisper's input window
+_MIN_LANGUAGE_S = 1.0  # shorter windows after the first are not used to choose the language
 _SURE = 0.8  # mean probability after which no further window is examined
 _SWITCH_CONFIDENCE = 0.5  # mean probability needed to leave the main language
 _NOISY_FLOOR_DB = -70.0  # quietest frames above this: some background noise
@@ -170,10 +171,15 @@ def choose_language(
 
 
 def language_windows(speech: np.ndarray) -> list[tuple[float, float]]:
-    """The first 30-second windows of speech, as the decoder will cut them."""
+    """The first 30-second windows of speech, as the decoder will cut them (a last one
+    under a second is left out: too short to say anything about the language)."""
     total_s = speech.size / SAMPLE_RATE
-    starts = range(0, max(int(np.ceil(total_s / _WINDOW_S)), 1) * _WINDOW_S, _WINDOW_S)
-    return [(float(a), min(a + _WINDOW_S, total_s)) for a in starts][:_LANGUAGE_WINDOWS]
+    windows = [
+        (float(start), float(min(start + _WINDOW_S, total_s)))
+        for start in range(0, _LANGUAGE_WINDOWS * _WINDOW_S, _WINDOW_S)
+        if start < total_s or start == 0
+    ]
+    return windows[:1] + [(a, b) for a, b in windows[1:] if b - a >= _MIN_LANGUAGE_S]
 
 
 def _fill_gaps(

@@ -83,22 +83,23 @@ class FasterWhisperEngine:
     def __init__(self, model: Any) -> None:
         self.model = model
         self.multilingual = bool(model.model.is_multilingual)
-        self._encoded = _EncoderCache(model)
+        self._reuse = _Reuse(model)
 
     def language_probabilities(
         self, speech: np.ndarray, windows: Windows
     ) -> Iterator[dict[str, float]]:
         from faster_whisper.audio import pad_or_trim
 
-        # The features of the whole speech, sliced as the decoder will slice them (their
-        # level floor depends on the whole), so the decoder finds these windows encoded.
-        features = self.model.feature_extractor(speech)
+        # The features of the whole speech, sliced as the decoder will slice them, so the
+        # decoder finds these windows encoded.
+        self._reuse.clear()
+        features = self._reuse.features(speech)
         last_frame = features.shape[-1] - 1
         per_second = self.model.frames_per_second
         for start_s, end_s in windows:
             start, end = round(start_s * per_second), min(round(end_s * per_second), last_frame)
             size = min(self.model.feature_extractor.nb_max_frames, end - start)
-            encoded = self._encoded.remember(pad_or_trim(features[:, start : start + size]))
+            encoded = self._reuse.remember(pad_or_trim(features[:, start : start + size]))
             probs = self.model.model.detect_language(encoded)[0]
             yield {token[2:-2]: prob for token, prob in probs}
 
@@ -109,10 +110,11 @@ class FasterWhisperEngine:
         options: TranscribeOptions,
         progress: ProgressCallback,
     ) -> Iterator[Segment]:
-        # A shallow copy, so threads sharing the loaded model share neither the encoder
-        # cache nor the language detector.
+        # A shallow copy, so the loaded model, which threads share, keeps its own encoder,
+        # feature extractor and language detection.
         model = copy.copy(self.model)
-        model.encode = self._encoded.encode
+        model.encode = self._reuse.encode
+        model.feature_extractor = _ReusedFeatures(self.model.feature_extractor, self._reuse)
         detector: _CandidateLanguages | None = None
         if (
             options.language_per_window
@@ -125,7 +127,7 @@ class FasterWhisperEngine:
         try:
             yield from self._decode(model, speech, language, options, progress, detector)
         finally:
-            self._encoded.clear()
+            self._reuse.clear()
 
     def _decode(
         self,
@@ -163,18 +165,29 @@ class FasterWhisperEngine:
             )
 
 
-class _EncoderCache:
-    """Encoder outputs of the windows the language was chosen on, for the decoder to reuse.
+class _Reuse:
+    """What choosing the language computed, for the decoder of the same speech to reuse.
 
-    Choosing the language encodes the first window; without this the decoder encodes it
-    again (0.5 s of the 6-7 s a minute of speech takes on 2 cores). Keyed by the exact
-    features, so a window sliced differently is simply encoded anew.
+    Choosing the language encodes the first 30-s window; without this the decoder encodes
+    it again (0.6 s of the 6-7 s a minute of speech takes on 2 cores). The features of the
+    whole speech (their level floor depends on the whole) are kept too, so neither side
+    computes them twice. Encodings are keyed by the exact features: a window the decoder
+    slices differently is simply encoded anew.
     """
 
     def __init__(self, model: Any) -> None:
         self._model = model
+        self._speech: np.ndarray | None = None
+        self._features: np.ndarray | None = None
         self._outputs: dict[bytes, Any] = {}
         self.reused = 0  # encodings served from the cache (tests check that reuse works)
+
+    def features(self, speech: np.ndarray) -> np.ndarray:
+        """The log-Mel features of `speech`, computed once per speech array."""
+        if self._speech is not speech or self._features is None:
+            self.clear()
+            self._speech, self._features = speech, self._model.feature_extractor(speech)
+        return self._features
 
     @staticmethod
     def _key(features: np.ndarray) -> bytes:
@@ -194,7 +207,24 @@ class _EncoderCache:
         return output
 
     def clear(self) -> None:
+        self._speech = self._features = None
         self._outputs.clear()
+
+
+class _ReusedFeatures:
+    """The model's feature extractor, answering for the speech `_Reuse` already holds."""
+
+    def __init__(self, extractor: Any, reuse: _Reuse) -> None:
+        self._extractor = extractor
+        self._reuse = reuse
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._extractor, name)
+
+    def __call__(self, waveform: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        if waveform is self._reuse._speech and not args and kwargs.get("chunk_length") is None:
+            return self._reuse.features(waveform)
+        return self._extractor(waveform, *args, **kwargs)
 
 
 class _CandidateLanguages:

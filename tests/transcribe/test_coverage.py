@@ -30,6 +30,11 @@ def test_uncovered_finds_long_gaps_only_and_uses_word_edges() -> None:
         pytest.approx(11.9),
     )
     assert uncovered([], total_s=3.0, min_s=1.0) == [(pytest.approx(0.1), pytest.approx(2.9))]
+    # A segment inside an earlier one does not open a gap; the earlier one's end counts.
+    nested = [Segment(0.0, 10.0, "lang"), Segment(2.0, 4.0, "erin"), Segment(12.0, 13.0, "na")]
+    assert uncovered(nested, total_s=13.0) == [(pytest.approx(10.1), pytest.approx(11.9))]
+    # Longer than a window: what Whisper judged not to be speech, not a skip.
+    assert uncovered([Segment(0.0, 1.0, "kort")], total_s=40.0) == []
 
 
 class GapEngine:
@@ -75,24 +80,93 @@ def test_a_skipped_sentence_is_recovered_with_its_times(shared_audio: Path) -> N
     decoded = [s for s in engine.decode(speech, "nl", options, lambda _f: None) if s.text]
     skipped = [s for s in decoded if s.start < 28.0 < s.end or 27.0 < s.start < 29.5]
     kept = [s for s in decoded if s not in skipped]
-    filled = _fill_gaps(engine, speech, "nl", options, kept)
+    counted = CountingEngine(engine)
+    filled = _fill_gaps(counted, speech, "nl", options, kept)
+    assert counted.calls == 1
     new = [s for s in filled if s not in kept]
     assert "prijs" in normalise(" ".join(s.text for s in new))
     assert all(26.0 < w.start < w.end < 30.5 for s in new for w in s.words)
     assert [s.start for s in filled] == sorted(s.start for s in filled)
-    # Nothing is decoded twice when nothing was skipped.
-    assert _fill_gaps(engine, speech, "nl", options, filled) == filled
+    # Nothing is decoded again when nothing was skipped.
+    assert _fill_gaps(counted, speech, "nl", options, filled) == filled
+    assert counted.calls == 1
+
+
+class CountingEngine:
+    """A real engine that counts its decodes."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.multilingual = engine.multilingual
+        self.name = engine.name
+        self.calls = 0
+
+    def language_probabilities(self, speech: np.ndarray, windows: Any) -> Any:
+        return self.engine.language_probabilities(speech, windows)
+
+    def decode(self, speech: np.ndarray, language: str, options: Any, progress: Any) -> Any:
+        self.calls += 1
+        return self.engine.decode(speech, language, options, progress)
+
+
+class SkippingEngine(GapEngine):
+    """Decodes only the first 3.5 s of the speech it is first given, as Whisper's skip did."""
+
+    def decode(self, speech: np.ndarray, language: str, options: Any, progress: Any) -> Any:
+        if self.decoded_s:
+            yield from super().decode(speech, language, options, progress)
+            return
+        self.decoded_s.append(speech.size / RATE)
+        yield Segment(0.0, 3.5, "eerst", language=language)
+
+
+def test_transcribe_fills_the_gap_at_its_time_in_the_recording(
+    shared_audio: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sentences with 3 s of silence between them (VAD removes it); the engine skips
+    the second: it is decoded again and lands after the silence, not where it was in the
+    speech-only audio."""
+    from transcribe import engine as engine_module
+    from transcribe import transcribe
+
+    dialogue = decode_audio(shared_audio / DIALOGUE)
+    audio = np.concatenate(
+        [dialogue[: 4 * RATE], np.zeros(3 * RATE, np.float32), dialogue[4 * RATE : 6 * RATE]]
+    )
+    monkeypatch.setattr(engine_module, "load_model", lambda options: SkippingEngine())
+    options = TranscribeOptions(speakers=False, language="nl")
+    transcript = transcribe(audio, options)
+    assert [s.text for s in transcript.segments] == ["eerst", "gevonden"]
+    assert 7.0 < transcript.segments[1].start < 7.8  # "Welk advies" starts at 4.3 + 3 s
+    assert [s.text for s in transcribe(audio, replace(options, fill_gaps=False)).segments] == [
+        "eerst"
+    ]
 
 
 @pytest.mark.slow
-def test_the_first_window_is_encoded_once(shared_audio: Path) -> None:
-    """Choosing the language encodes the first 30 s; the decoder reuses that encoding."""
+def test_the_first_window_is_encoded_once(
+    shared_audio: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Choosing the language encodes the first 30 s; the decoder reuses that encoding, and
+    the features of the whole speech are computed once for both."""
+    from faster_whisper.feature_extractor import FeatureExtractor
+
     speech = decode_audio(shared_audio / DIALOGUE)
-    options = replace(TranscribeOptions(speakers=False), language_per_window=False)
+    options = TranscribeOptions(speakers=False)
     engine: Any = load_model(options)
+    extract = FeatureExtractor.__call__
+    calls: list[int] = []
+
+    def counted(self: Any, waveform: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        calls.append(waveform.size)
+        return extract(self, waveform, *args, **kwargs)
+
+    monkeypatch.setattr(FeatureExtractor, "__call__", counted)
     next(iter(engine.language_probabilities(speech, language_windows(speech))))
-    list(engine.decode(speech, "nl", options, lambda _f: None))
-    assert engine._encoded.reused == 1
+    segments = list(engine.decode(speech, "nl", options, lambda _f: None))
+    assert engine._reuse.reused == 1
+    assert calls.count(speech.size) == 1
+    assert "afspraak is afspraak" in normalise(" ".join(s.text for s in segments))
 
 
 def test_missed_span_leaves_out_a_neighbours_word_and_needs_enough_speech() -> None:
