@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from transcribe.diarize import frame_runs
 from transcribe.types import Segment
 
 __all__ = ["MAX_GAP_S", "MIN_MISSED_S", "missed_span", "speech_probabilities", "uncovered"]
@@ -71,13 +72,12 @@ def missed_span(
 
 
 def _first_pause(quiet: np.ndarray) -> int | None:
-    """Index just after the first run of `_MIN_PAUSE_FRAMES` quiet frames, if any."""
-    run = 0
-    for i, q in enumerate(quiet):
-        run = run + 1 if q else 0
-        if run >= _MIN_PAUSE_FRAMES:
-            return i + 1 - run // 2  # the middle of the pause
-    return None
+    """The middle of the first run of at least `_MIN_PAUSE_FRAMES` quiet frames, if any."""
+    return next(
+        ((a + min(b, a + _MIN_PAUSE_FRAMES)) // 2 for a, b in frame_runs(quiet)
+         if b - a >= _MIN_PAUSE_FRAMES),
+        None,
+    )  # fmt: skip
 
 
 def _start(segment: Segment) -> float:

@@ -198,8 +198,9 @@ def _fill_gaps(
             continue  # a pause, or noise
         start_s, end_s = gap_start_s + span[0], gap_start_s + span[1]
         clip = speech[round(start_s * SAMPLE_RATE) : round(end_s * SAMPLE_RATE)]
+        to_speech = _TimeMap([], offset_s=start_s)  # the clip's times, back in `speech`
         found += [
-            _TimeMap.shifted(s, start_s)
+            to_speech.segment(s)
             for s in engine.decode(clip, language, options, lambda _fraction: None)
             if s.text
         ]
@@ -225,16 +226,6 @@ class _TimeMap:
         if self._map is not None:
             seconds = float(self._map.get_original_time(seconds, is_end=is_end))
         return self._offset_s + seconds
-
-    @staticmethod
-    def shifted(segment: Segment, seconds: float) -> Segment:
-        """`segment` with its times `seconds` later."""
-        words = tuple(
-            replace(w, start=w.start + seconds, end=w.end + seconds) for w in segment.words
-        )
-        return replace(
-            segment, start=segment.start + seconds, end=segment.end + seconds, words=words
-        )
 
     def segment(self, segment: Segment) -> Segment:
         words = tuple(
@@ -434,10 +425,7 @@ def transcribe(
 
 
 def _language(
-    engine: Engine,
-    speech: np.ndarray,
-    forced: str | None,
-    options: TranscribeOptions,
+    engine: Engine, speech: np.ndarray, forced: str | None, options: TranscribeOptions
 ) -> str:
     if not engine.multilingual:
         if forced and forced != "en":

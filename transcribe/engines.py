@@ -182,11 +182,16 @@ class _Reuse:
         self._outputs: dict[bytes, Any] = {}
         self.reused = 0  # encodings served from the cache (tests check that reuse works)
 
+    def holds(self, speech: np.ndarray) -> bool:
+        """Whether the features of this very array are kept."""
+        return self._speech is speech and self._features is not None
+
     def features(self, speech: np.ndarray) -> np.ndarray:
         """The log-Mel features of `speech`, computed once per speech array."""
-        if self._speech is not speech or self._features is None:
+        if not self.holds(speech):
             self.clear()
             self._speech, self._features = speech, self._model.feature_extractor(speech)
+        assert self._features is not None
         return self._features
 
     @staticmethod
@@ -222,7 +227,7 @@ class _ReusedFeatures:
         return getattr(self._extractor, name)
 
     def __call__(self, waveform: np.ndarray, *args: Any, **kwargs: Any) -> Any:
-        if waveform is self._reuse._speech and not args and kwargs.get("chunk_length") is None:
+        if self._reuse.holds(waveform) and not args and kwargs.get("chunk_length") is None:
             return self._reuse.features(waveform)
         return self._extractor(waveform, *args, **kwargs)
 
