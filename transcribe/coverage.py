@@ -18,18 +18,32 @@ import numpy as np
 from transcribe.diarize import frame_runs
 from transcribe.types import Segment
 
-__all__ = ["MAX_GAP_S", "MIN_MISSED_S", "missed_span", "speech_probabilities", "uncovered"]
+__all__ = [
+    "EDGE_FRAMES",
+    "EDGE_WORD_S",
+    "PAD_S",
+    "MAX_GAP_S",
+    "MIN_MISSED_S",
+    "MIN_PAUSE_FRAMES",
+    "PAUSE",
+    "VOICED",
+    "missed_span",
+    "speech_probabilities",
+    "uncovered",
+    "word_end",
+    "word_start",
+]
 
 VAD_FRAME = 512  # samples per Silero VAD frame at 16 kHz
 VAD_FRAME_S = VAD_FRAME / 16_000
-_VOICED = 0.5  # Silero's speech probability from which a frame is speech
+VOICED = 0.5  # Silero's speech probability from which a frame is speech
 MIN_MISSED_S = 1.0  # voiced seconds in a gap that make it missed speech, not a pause
 _EDGE_S = 0.1  # margin kept from the neighbouring words
-_PAUSE = 0.35  # Silero's speech probability below which a frame is a pause
-_MIN_PAUSE_FRAMES = 4  # 128 ms: shorter dips are inside a word
-_EDGE_WORD_S = 1.0  # a neighbour's word running into a gap is at most this long
-_PAD_S = 0.2  # context kept around the missed speech
-_EDGE_FRAMES = 3  # frames at a gap's edge checked for a neighbour's word
+PAUSE = 0.35  # Silero's speech probability below which a frame is a pause
+MIN_PAUSE_FRAMES = 4  # 128 ms: shorter dips are inside a word
+EDGE_WORD_S = 1.0  # a neighbour's word running into a gap is at most this long
+PAD_S = 0.2  # context kept around the missed speech
+EDGE_FRAMES = 3  # frames at a gap's edge checked for a neighbour's word
 MAX_GAP_S = 30.0  # longer gaps are what Whisper judged no speech (music, noise), not a skip
 
 
@@ -48,43 +62,49 @@ def missed_span(
 
     A gap's edges come from word timestamps, which can be early or late: the neighbouring
     word's tail may run into it. Speech touching an edge (in its first or last
-    `_EDGE_FRAMES`: Silero starts without context, so one frame is not enough), up to its
-    first pause within `_EDGE_WORD_S`, is left out, so the clip holds whole words nobody
+    `EDGE_FRAMES`: Silero starts without context, so one frame is not enough), up to its
+    first pause within `EDGE_WORD_S`, is left out, so the clip holds whole words nobody
     transcribed yet. Without such a pause nothing is trimmed: the speech may be new.
     """
-    voiced = probabilities >= _VOICED
-    quiet = probabilities < _PAUSE
-    first, last = 0, voiced.size
-    edge = int(_EDGE_WORD_S / frame_s)
-    if voiced[:_EDGE_FRAMES].any():
-        pause = _first_pause(quiet[:edge])
-        first = pause if pause is not None else 0
-    if voiced[-_EDGE_FRAMES:].any():
-        pause = _first_pause(quiet[::-1][:edge])
-        last = voiced.size - pause if pause is not None else voiced.size
+    voiced = probabilities >= VOICED
+    first = _edge_word_end(probabilities, frame_s)
+    last = voiced.size - _edge_word_end(probabilities[::-1], frame_s)
     inside = np.flatnonzero(voiced[first:last]) + first
     if inside.size == 0 or inside.size * frame_s < min_voiced_s:
         return None
-    pad = int(_PAD_S / frame_s)
+    pad = int(PAD_S / frame_s)
     return max(int(inside[0]) - pad, first) * frame_s, min(
         int(inside[-1]) + 1 + pad, last
     ) * frame_s
 
 
+def _edge_word_end(probabilities: np.ndarray, frame_s: float = VAD_FRAME_S) -> int:
+    """Frames at the start of `probabilities` that belong to a word running in from before:
+    speech in the first `EDGE_FRAMES` (Silero starts without context, so one frame is not
+    enough), up to its first pause within `EDGE_WORD_S`. 0 when it starts in a pause, or
+    when no pause follows (the speech may be new)."""
+    if not (probabilities[:EDGE_FRAMES] >= VOICED).any():
+        return 0
+    pause = _first_pause(probabilities[: int(EDGE_WORD_S / frame_s)] < PAUSE)
+    return pause or 0
+
+
 def _first_pause(quiet: np.ndarray) -> int | None:
-    """The middle of the first run of at least `_MIN_PAUSE_FRAMES` quiet frames, if any."""
+    """The middle of the first run of at least `MIN_PAUSE_FRAMES` quiet frames, if any."""
     return next(
-        ((a + min(b, a + _MIN_PAUSE_FRAMES)) // 2 for a, b in frame_runs(quiet)
-         if b - a >= _MIN_PAUSE_FRAMES),
+        ((a + min(b, a + MIN_PAUSE_FRAMES)) // 2 for a, b in frame_runs(quiet)
+         if b - a >= MIN_PAUSE_FRAMES),
         None,
     )  # fmt: skip
 
 
-def _start(segment: Segment) -> float:
+def word_start(segment: Segment) -> float:
+    """Where the segment's first word starts (Whisper's segment edges are coarser)."""
     return segment.words[0].start if segment.words else segment.start
 
 
-def _end(segment: Segment) -> float:
+def word_end(segment: Segment) -> float:
+    """Where the segment's last word ends."""
     return segment.words[-1].end if segment.words else segment.end
 
 
@@ -99,7 +119,7 @@ def uncovered(
     Segments are in order of their starts; they may overlap."""
     gaps = []
     covered_to = 0.0
-    for start, end in [(_start(s), _end(s)) for s in segments] + [(total_s, total_s)]:
+    for start, end in [(word_start(s), word_end(s)) for s in segments] + [(total_s, total_s)]:
         a, b = covered_to + _EDGE_S, start - _EDGE_S
         if min_s <= b - a <= max_s:
             gaps.append((a, b))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from transcribe.coverage import missed_span, speech_probabilities, uncovered
 from transcribe.engines import Engine, get_engine
 from transcribe.errors import TranscriptionError
 from transcribe.guards import apply_guards
+from transcribe.pieces import cut_at_pauses, next_window_start, speech_pieces
 from transcribe.types import Segment, Transcript
 
 if TYPE_CHECKING:
@@ -40,8 +42,7 @@ __all__ = [
 NO_SPEECH_NOTE = "no speech detected"
 _MIN_DURATION_S = 0.1
 _SILENCE_PEAK = 1e-4  # float samples; below this everywhere the file is digital silence
-_LANGUAGE_WINDOWS = 3  # 30-second windows of speech used to choose the language
-_WINDOW_S = 30  # Whisper's input window
+_LANGUAGE_WINDOWS = 3  # pieces of speech (up to 30 s each) used to choose the language
 _MIN_LANGUAGE_S = 1.0  # shorter windows after the first are not used to choose the language
 _SURE = 0.8  # mean probability after which no further window is examined
 _SWITCH_CONFIDENCE = 0.5  # mean probability needed to leave the main language
@@ -51,6 +52,7 @@ _JOIN_FRAMES = 200  # 10-ms frames: gaps shorter than 2 s join (as Silero's regi
 _PAD_FRAMES = 40  # 0.4 s of padding on each side (as Silero's)
 _SPEAKERS_START = 0.95  # progress when speech recognition is done and speakers begin
 _RUNS_ON = int(0.3 * SAMPLE_RATE)  # speech ending this close to a chunk's end may run on
+_PROGRESS_S = 0.5  # how often progress is reported while pieces decode in other threads
 
 ProgressCallback = Callable[[float], None]
 
@@ -105,25 +107,33 @@ def speech_regions(audio: np.ndarray, threshold: float = 0.5) -> list[dict[str, 
     that audible part, joined and padded as Silero's would be (WER 0.39 on the same file).
     Recordings with quiet pauses or without any speech Silero believes are left alone.
     """
+    return _speech_regions(audio, threshold)[0]
+
+
+def _speech_regions(audio: np.ndarray, threshold: float) -> tuple[list[dict[str, int]], bool]:
+    """`speech_regions`, and whether they are the audible ones (Silero missed speech)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     regions = list(get_speech_timestamps(audio, VadOptions(threshold=threshold)))
-    return _rescue_noisy_speech(audio, regions) if regions else regions
+    rescued = _rescue_noisy_speech(audio, regions) if regions else None
+    return (regions, False) if rescued is None else (rescued, True)
 
 
-def _rescue_noisy_speech(audio: np.ndarray, regions: list[dict[str, int]]) -> list[dict[str, int]]:
+def _rescue_noisy_speech(
+    audio: np.ndarray, regions: list[dict[str, int]]
+) -> list[dict[str, int]] | None:
     from scipy import ndimage
 
     from transcribe.diarize import FRAME_HOP, audible_frames, frame_energy_db, frame_runs
 
     if float(np.percentile(frame_energy_db(audio), 5)) < _NOISY_FLOOR_DB:
-        return regions  # real pauses: Silero's regions are trustworthy
+        return None  # real pauses: Silero's regions are trustworthy
     audible = audible_frames(audio)
     silero = np.zeros_like(audible)
     for r in regions:
         silero[r["start"] // FRAME_HOP : -(-r["end"] // FRAME_HOP)] = True
     if (silero & audible).sum() >= _SILERO_COVERS * audible.sum():
-        return regions
+        return None
     joined = np.pad(silero | audible, _JOIN_FRAMES)
     joined = ndimage.binary_closing(joined, structure=np.ones(_JOIN_FRAMES))[
         _JOIN_FRAMES:-_JOIN_FRAMES
@@ -141,19 +151,22 @@ def choose_language(
     speech: np.ndarray,
     candidates: Sequence[str],
     min_confidence: float = _SWITCH_CONFIDENCE,
+    pieces: Sequence[tuple[float, float]] | None = None,
 ) -> str:
     """Pick the recording's language among `candidates`, the first being the team's main one.
 
     Whisper's own detection looks at the first 30 s only and picks from 99 languages;
     Flemish, synthetic or noisy speech then comes out as Afrikaans, Latin or English. Here
-    the probabilities are averaged over up to three windows of speech (stopping early once
+    the probabilities are averaged over up to three pieces of speech (stopping early once
     sure), only the expected languages compete, and the choice leaves the main language
     only when Whisper is confident (mean probability >= `min_confidence`). The windows are
-    cut as the decoder cuts its first, so the engine can reuse that one's encoding.
+    the first 30 s of the `pieces` the decoder will decode (`speech_pieces`), so the engine
+    can reuse their encodings.
     """
     totals: dict[str, float] = {}
     seen = 0
-    for probs in engine.language_probabilities(speech, language_windows(speech)):
+    windows = language_windows(speech_pieces(speech, engine.parallel) if pieces is None else pieces)
+    for probs in engine.language_probabilities(speech, windows):
         seen += 1
         for lang, prob in probs.items():
             if not candidates or lang in candidates:
@@ -170,16 +183,81 @@ def choose_language(
     return best
 
 
-def language_windows(speech: np.ndarray) -> list[tuple[float, float]]:
-    """The first 30-second windows of speech, as the decoder will cut them (a last one
-    under a second is left out: too short to say anything about the language)."""
-    total_s = speech.size / SAMPLE_RATE
-    windows = [
-        (float(start), float(min(start + _WINDOW_S, total_s)))
-        for start in range(0, _LANGUAGE_WINDOWS * _WINDOW_S, _WINDOW_S)
-        if start < total_s or start == 0
-    ]
-    return windows[:1] + [(a, b) for a, b in windows[1:] if b - a >= _MIN_LANGUAGE_S]
+def language_windows(pieces: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The first pieces of speech, to choose the language from (a later one under a second
+    is left out: too short to say anything about the language)."""
+    first = list(pieces[:_LANGUAGE_WINDOWS])
+    return first[:1] + [(a, b) for a, b in first[1:] if b - a >= _MIN_LANGUAGE_S]
+
+
+def _decode_pieces(
+    engine: Engine,
+    speech: np.ndarray,
+    pieces: Sequence[tuple[float, float]],
+    language: str,
+    options: TranscribeOptions,
+    progress: ProgressCallback,
+    probabilities: np.ndarray,
+) -> list[Segment]:
+    """Segments of every piece of `speech`, in order, times in `speech`.
+
+    Up to `engine.parallel` pieces decode at once; progress is reported from this thread.
+    Where Whisper leaves speech for a next window, that window starts in the pause after its
+    last word (`next_window_start`, from `probabilities`: Silero's per frame of `speech`).
+    """
+    total_s = sum(b - a for a, b in pieces) or 1.0
+    done_s = [0.0] * len(pieces)
+    workers = min(engine.parallel, len(pieces))
+
+    def decode(index: int) -> list[Segment]:
+        start_s, end_s = pieces[index]
+        piece = speech[round(start_s * SAMPLE_RATE) : round(end_s * SAMPLE_RATE)]
+        to_speech = _TimeMap([], offset_s=start_s)
+
+        def piece_progress(fraction: float) -> None:
+            done_s[index] = fraction * (end_s - start_s)
+            if workers <= 1:
+                progress(sum(done_s) / total_s)
+
+        def next_window(last_word_end_s: float) -> float:
+            return next_window_start(probabilities, start_s + last_word_end_s) - start_s
+
+        return [
+            to_speech.segment(s)
+            for s in engine.decode(
+                piece, language, options, piece_progress, next_window=next_window
+            )
+            if s.text
+        ]
+
+    if workers <= 1:
+        return [s for index in range(len(pieces)) for s in decode(index)]
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="whisper")
+    try:
+        futures = [pool.submit(decode, index) for index in range(len(pieces))]
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=_PROGRESS_S, return_when=FIRST_EXCEPTION)
+            for future in finished:
+                future.result()  # a failed piece fails the whole at once
+            progress(sum(done_s) / total_s)
+        return [s for future in futures for s in future.result()]
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _speech_probabilities(speech: np.ndarray, noisy: bool) -> np.ndarray:
+    """Silero's speech probability per frame; on a noisy line, where it missed speech, 1
+    also where the sound stands out from the noise, so no pause is found inside speech."""
+    from transcribe.coverage import VAD_FRAME
+    from transcribe.diarize import FRAME_HOP, audible_frames
+
+    probabilities = speech_probabilities(speech)
+    if not noisy:
+        return probabilities
+    audible = audible_frames(speech).astype(np.float32)  # per 10-ms frame
+    at = (np.arange(probabilities.size) * VAD_FRAME + VAD_FRAME // 2) // FRAME_HOP
+    return np.maximum(probabilities, audible[np.minimum(at, audible.size - 1)])
 
 
 def _fill_gaps(
@@ -346,10 +424,10 @@ def transcribe(
         if not is_last and chunk.size < options.chunk_s * SAMPLE_RATE:
             carry = chunk  # resuming: what is left joins the next block, as in the first run
             continue
-        regions = (
-            speech_regions(chunk, options.vad_threshold)
+        regions, noisy = (
+            _speech_regions(chunk, options.vad_threshold)
             if options.vad and not _is_silent(chunk)
-            else []
+            else ([], False)
         )
         cut = chunk.size if is_last else _cut(chunk, regions)
         carry = chunk[cut:]
@@ -362,8 +440,12 @@ def transcribe(
             if not regions:  # VAD off: the whole chunk is one region
                 regions = [{"start": 0, "end": cut}]
             speech = np.concatenate([chunk[r["start"] : r["end"]] for r in regions])
+            probabilities = _speech_probabilities(speech, noisy)
+            pieces = cut_at_pauses(
+                probabilities, speech.size / SAMPLE_RATE, at_least=engine.parallel
+            )
             if language is None:
-                language = _language(engine, speech, forced, options)
+                language = _language(engine, speech, pieces, forced, options)
 
             def chunk_progress(fraction: float, at: float = chunk_start_s, size: int = cut) -> None:
                 if total_s > 0:
@@ -375,9 +457,9 @@ def transcribe(
                 for r in regions
             ]
             try:
-                decoded = [
-                    s for s in engine.decode(speech, language, options, chunk_progress) if s.text
-                ]
+                decoded = _decode_pieces(
+                    engine, speech, pieces, language, options, chunk_progress, probabilities
+                )
                 if options.fill_gaps:
                     decoded = _fill_gaps(engine, speech, language, options, decoded)
             except (RuntimeError, ValueError) as e:  # CTranslate2, torch and tokenizers raise these
@@ -425,7 +507,11 @@ def transcribe(
 
 
 def _language(
-    engine: Engine, speech: np.ndarray, forced: str | None, options: TranscribeOptions
+    engine: Engine,
+    speech: np.ndarray,
+    pieces: Sequence[tuple[float, float]],
+    forced: str | None,
+    options: TranscribeOptions,
 ) -> str:
     if not engine.multilingual:
         if forced and forced != "en":
@@ -433,4 +519,4 @@ def _language(
                 "model %s knows English only; ignoring language %r", options.model, forced
             )
         return "en"
-    return forced or choose_language(engine, speech, tuple(options.languages))
+    return forced or choose_language(engine, speech, tuple(options.languages), pieces=pieces)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,7 +34,10 @@ __all__ = ["ENGINES", "Engine", "get_engine", "whisper_languages"]
 
 _WINDOW_SURE = 0.8  # probability a window needs to leave the recording's language
 ProgressCallback = Callable[[float], None]
-Windows = Sequence[tuple[float, float]]  # (start, end) seconds of 30-s windows of speech
+NextWindow = Callable[[float], float]  # last word's end -> where the next window starts
+_MIN_WINDOW_S = 0.2  # speech left after a window that is too short to hold a word
+Windows = Sequence[tuple[float, float]]  # (start, end) seconds of pieces of speech, <= 30 s
+_MAX_DECODERS = 4  # CPU decoders running at once; each holds its own copy of the model
 
 
 class Engine(Protocol):
@@ -39,11 +45,12 @@ class Engine(Protocol):
 
     name: str
     multilingual: bool
+    parallel: int  # how many pieces of speech it decodes at once (threads calling `decode`)
 
     def language_probabilities(
         self, speech: np.ndarray, windows: Windows
     ) -> Iterator[dict[str, float]]:
-        """Per window of `speech`, lazily: language -> probability."""
+        """Per window of `speech` (a piece the decoder gets), lazily: language -> probability."""
         ...
 
     def decode(
@@ -52,8 +59,15 @@ class Engine(Protocol):
         language: str,
         options: TranscribeOptions,
         progress: ProgressCallback,
+        *,
+        next_window: NextWindow | None = None,
     ) -> Iterator[Segment]:
-        """Segments with times relative to `speech`, in order; calls `progress(0..1)`."""
+        """Segments with times relative to `speech`, in order; calls `progress(0..1)`.
+
+        Where Whisper leaves speech for its next window, that window starts at
+        `next_window(where the last word ended)` (seconds in `speech`) if the engine can be
+        told; else where the engine itself would start it.
+        """
         ...
 
 
@@ -76,13 +90,18 @@ def _resolve(options: TranscribeOptions) -> str:
 
 
 class FasterWhisperEngine:
-    """CTranslate2 Whisper: int8 on CPU, several times faster than openai-whisper."""
+    """CTranslate2 Whisper: int8 on CPU, several times faster than openai-whisper.
+
+    On a CPU the model is loaded with one decoder per core (up to `_MAX_DECODERS`), each
+    with the cores' share of threads, so pieces of speech decode side by side.
+    """
 
     name = "faster-whisper"
 
     def __init__(self, model: Any) -> None:
         self.model = model
         self.multilingual = bool(model.model.is_multilingual)
+        self.parallel = max(1, int(model.model.num_workers))
         self._reuse = _Reuse(model)
 
     def language_probabilities(
@@ -90,18 +109,22 @@ class FasterWhisperEngine:
     ) -> Iterator[dict[str, float]]:
         from faster_whisper.audio import pad_or_trim
 
-        # The features of the whole speech, sliced as the decoder will slice them, so the
-        # decoder finds these windows encoded.
+        extractor = self.model.feature_extractor
+
+        def encoded(window: tuple[float, float]) -> Any:
+            # The first window of this piece, cut exactly as the decoder will cut it, so
+            # the decoder finds it encoded.
+            piece = speech[round(window[0] * 16_000) : round(window[1] * 16_000)]
+            features = extractor(piece)
+            size = min(extractor.nb_max_frames, features.shape[-1] - 1)
+            return self._reuse.remember(pad_or_trim(features[:, :size]))
+
         self._reuse.clear()
-        features = self._reuse.features(speech)
-        last_frame = features.shape[-1] - 1
-        per_second = self.model.frames_per_second
-        for start_s, end_s in windows:
-            start, end = round(start_s * per_second), min(round(end_s * per_second), last_frame)
-            size = min(self.model.feature_extractor.nb_max_frames, end - start)
-            encoded = self._reuse.remember(pad_or_trim(features[:, start : start + size]))
-            probs = self.model.model.detect_language(encoded)[0]
-            yield {token[2:-2]: prob for token, prob in probs}
+        with ThreadPoolExecutor(self.parallel) as pool:  # as many at once as decode at once
+            for first in range(0, len(windows), self.parallel):
+                for output in pool.map(encoded, windows[first : first + self.parallel]):
+                    probs = self.model.model.detect_language(output)[0]
+                    yield {token[2:-2]: prob for token, prob in probs}
 
     def decode(
         self,
@@ -109,12 +132,12 @@ class FasterWhisperEngine:
         language: str,
         options: TranscribeOptions,
         progress: ProgressCallback,
+        *,
+        next_window: NextWindow | None = None,
     ) -> Iterator[Segment]:
-        # A shallow copy, so the loaded model, which threads share, keeps its own encoder,
-        # feature extractor and language detection.
+        # A shallow copy, so the loaded model, which threads share, keeps its own encoder
+        # and language detection.
         model = copy.copy(self.model)
-        model.encode = self._reuse.encode
-        model.feature_extractor = _ReusedFeatures(self.model.feature_extractor, self._reuse)
         detector: _CandidateLanguages | None = None
         if (
             options.language_per_window
@@ -124,10 +147,37 @@ class FasterWhisperEngine:
         ):
             detector = _CandidateLanguages(self.model.model, language, options.languages)
             model.model = detector
-        try:
+        if next_window is None:
+            model.encode = self._reuse.encode
             yield from self._decode(model, speech, language, options, progress, detector)
-        finally:
-            self._reuse.clear()
+            return
+        # faster-whisper starts each next window itself: stop it there (`_WindowDone`) and
+        # decode on from where `next_window` says, one window at a time.
+        total_s = speech.size / 16_000
+        start_s = 0.0
+        while True:
+            model.encode = _first_window_only(self._reuse.encode)
+            clip = speech[round(start_s * 16_000) :]
+
+            def clip_progress(fraction: float, at: float = start_s) -> None:
+                progress(min((at + fraction * (total_s - at)) / total_s, 1.0))
+
+            last_word_end_s = None
+            try:
+                for segment in self._decode(
+                    model, clip, language, options, clip_progress, detector
+                ):
+                    segment = _shifted(segment, start_s)
+                    last_word_end_s = segment.words[-1].end if segment.words else segment.end
+                    yield segment
+                return  # Whisper got to the end
+            except _WindowDone:
+                if last_word_end_s is None:
+                    return  # skipped its window as silence or noise: nothing to go on from
+                resume_s = next_window(last_word_end_s)
+                if resume_s <= start_s or total_s - resume_s < _MIN_WINDOW_S:
+                    return
+                start_s = resume_s
 
     def _decode(
         self,
@@ -165,34 +215,42 @@ class FasterWhisperEngine:
             )
 
 
-class _Reuse:
-    """What choosing the language computed, for the decoder of the same speech to reuse.
+def _shifted(segment: Segment, by_s: float) -> Segment:
+    words = tuple(replace(w, start=w.start + by_s, end=w.end + by_s) for w in segment.words)
+    return replace(segment, start=segment.start + by_s, end=segment.end + by_s, words=words)
 
-    Choosing the language encodes the first 30-s window; without this the decoder encodes
-    it again (0.6 s of the 6-7 s a minute of speech takes on 2 cores). The features of the
-    whole speech (their level floor depends on the whole) are kept too, so neither side
-    computes them twice. Encodings are keyed by the exact features: a window the decoder
-    slices differently is simply encoded anew.
+
+class _WindowDone(Exception):
+    """Raised where faster-whisper would encode its next window (see `next_window`)."""
+
+
+def _first_window_only(encode: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], Any]:
+    """`encode`, ending the decode (`_WindowDone`) when asked for a second window."""
+    windows = 0
+
+    def first_only(features: np.ndarray) -> Any:
+        nonlocal windows
+        windows += 1
+        if windows > 1:
+            raise _WindowDone
+        return encode(features)
+
+    return first_only
+
+
+class _Reuse:
+    """Encodings that choosing the language computed, for the decoder to reuse.
+
+    Choosing the language encodes the first window of up to three pieces of speech; without
+    this each piece's decoder encodes it again (an encoder pass is about 0.5 s of the 5-6 s a
+    minute of speech takes on 2 cores). Encodings are keyed by the exact features and used
+    once: a window the decoder cuts differently is simply encoded anew.
     """
 
     def __init__(self, model: Any) -> None:
         self._model = model
-        self._speech: np.ndarray | None = None
-        self._features: np.ndarray | None = None
         self._outputs: dict[bytes, Any] = {}
-        self.reused = 0  # encodings served from the cache (tests check that reuse works)
-
-    def holds(self, speech: np.ndarray) -> bool:
-        """Whether the features of this very array are kept."""
-        return self._speech is speech and self._features is not None
-
-    def features(self, speech: np.ndarray) -> np.ndarray:
-        """The log-Mel features of `speech`, computed once per speech array."""
-        if not self.holds(speech):
-            self.clear()
-            self._speech, self._features = speech, self._model.feature_extractor(speech)
-        assert self._features is not None
-        return self._features
+        self.reused = 0  # encodings served from here (tests check that reuse works)
 
     @staticmethod
     def _key(features: np.ndarray) -> bytes:
@@ -204,32 +262,15 @@ class _Reuse:
         return output
 
     def encode(self, features: np.ndarray) -> Any:
-        """The remembered encoding of `features`, else a fresh one (not kept)."""
-        output = self._outputs.get(self._key(features)) if self._outputs else None
+        """The remembered encoding of `features` (handed out once), else a fresh one."""
+        output = self._outputs.pop(self._key(features), None) if self._outputs else None
         if output is None:
             return self._model.encode(features)
         self.reused += 1
         return output
 
     def clear(self) -> None:
-        self._speech = self._features = None
         self._outputs.clear()
-
-
-class _ReusedFeatures:
-    """The model's feature extractor, answering for the speech `_Reuse` already holds."""
-
-    def __init__(self, extractor: Any, reuse: _Reuse) -> None:
-        self._extractor = extractor
-        self._reuse = reuse
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._extractor, name)
-
-    def __call__(self, waveform: np.ndarray, *args: Any, **kwargs: Any) -> Any:
-        if self._reuse.holds(waveform) and not args and kwargs.get("chunk_length") is None:
-            return self._reuse.features(waveform)
-        return self._extractor(waveform, *args, **kwargs)
 
 
 class _CandidateLanguages:
@@ -262,19 +303,39 @@ class _CandidateLanguages:
         return results
 
 
+def cpu_decoders(cores: int) -> tuple[int, int]:
+    """(decoders, threads each) for `cores` CPU cores (0: the cores this process may use).
+
+    Beam-search steps of Whisper base are too small to share between threads: on 2 cores
+    one decoder takes 3.2 s with one thread and 3.7-4.1 s with two. So each core gets a
+    decoder of its own, up to `_MAX_DECODERS` (each costs about 100 MiB), and the cores
+    left over are shared out as threads.
+    """
+    if not cores:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+        cores = cores or os.cpu_count() or 1
+    decoders = min(cores, _MAX_DECODERS)
+    return decoders, cores // decoders
+
+
 @lru_cache(maxsize=4)
 def _faster_whisper(
     ref: str, device: str, compute_type: str, threads: int, local_only: bool
 ) -> Any:
+    import ctranslate2
     from faster_whisper import WhisperModel
 
-    logger.info("loading faster-whisper model %s (%s, %s)", ref, device, compute_type)
+    on_cpu = device == "cpu" or (device == "auto" and not ctranslate2.get_cuda_device_count())
+    decoders, threads_each = cpu_decoders(threads) if on_cpu else (1, threads)
+    logger.info("loading faster-whisper model %s (%s, %s, %d decoder(s))", ref, device,
+                compute_type, decoders)  # fmt: skip
     try:
         return WhisperModel(
             ref,
             device=device,
             compute_type=compute_type,
-            cpu_threads=threads,
+            cpu_threads=threads_each,
+            num_workers=decoders,
             local_files_only=local_only,
         )
     except (OSError, RuntimeError, ValueError) as e:
@@ -285,6 +346,7 @@ class OpenAIWhisperEngine:
     """The reference implementation (PyTorch, float32 on CPU), on the same bundled weights."""
 
     name = "openai-whisper"
+    parallel = 1  # PyTorch already spreads one decode over every core
 
     def __init__(self, model: Any) -> None:
         self.model = model
@@ -307,6 +369,8 @@ class OpenAIWhisperEngine:
         language: str,
         options: TranscribeOptions,
         progress: ProgressCallback,
+        *,
+        next_window: NextWindow | None = None,  # not offered: openai-whisper seeks itself
     ) -> Iterator[Segment]:
         import whisper
 

@@ -255,10 +255,10 @@ def test_a_job_killed_midway_resumes_after_its_last_chunk(
         pass
 
     class DyingEngine(RecordingEngine):
-        def decode(self, speech, language, options, progress):
+        def decode(self, speech, language, options, progress, **kw):
             if self.decoded_s:
                 raise Killed
-            yield from super().decode(speech, language, options, progress)
+            yield from super().decode(speech, language, options, progress, **kw)
 
     settings = Settings(data_dir=tmp_path / "data", chunk_s=30, speakers=False, _env_file=None)
     with authorised_client(settings) as (client, _):

@@ -11,6 +11,7 @@ from tests.conftest import normalise
 from transcribe import TranscribeOptions, decode_audio, load_model
 from transcribe.coverage import missed_span, uncovered
 from transcribe.engine import _fill_gaps, language_windows
+from transcribe.pieces import speech_pieces
 from transcribe.types import Segment, Word
 
 RATE = 16_000
@@ -42,6 +43,7 @@ class GapEngine:
 
     name = "gap"
     multilingual = True
+    parallel = 1
 
     def __init__(self) -> None:
         self.decoded_s: list[float] = []
@@ -49,7 +51,9 @@ class GapEngine:
     def language_probabilities(self, speech: np.ndarray, windows: Any) -> Any:
         return iter([{"nl": 1.0}] * len(windows))
 
-    def decode(self, speech: np.ndarray, language: str, options: Any, progress: Any) -> Any:
+    def decode(
+        self, speech: np.ndarray, language: str, options: Any, progress: Any, **kw: Any
+    ) -> Any:
         self.decoded_s.append(speech.size / RATE)
         yield Segment(0.2, speech.size / RATE - 0.2, "gevonden", language=language)
 
@@ -99,74 +103,91 @@ class CountingEngine:
         self.engine = engine
         self.multilingual = engine.multilingual
         self.name = engine.name
+        self.parallel = engine.parallel
         self.calls = 0
 
     def language_probabilities(self, speech: np.ndarray, windows: Any) -> Any:
         return self.engine.language_probabilities(speech, windows)
 
-    def decode(self, speech: np.ndarray, language: str, options: Any, progress: Any) -> Any:
+    def decode(
+        self, speech: np.ndarray, language: str, options: Any, progress: Any, **kw: Any
+    ) -> Any:
         self.calls += 1
-        return self.engine.decode(speech, language, options, progress)
+        return self.engine.decode(speech, language, options, progress, **kw)
 
 
 class SkippingEngine(GapEngine):
-    """Decodes only the first 3.5 s of the speech it is first given, as Whisper's skip did."""
+    """Decodes only the first 3.5 s and the last 0.4 s of the speech it is first given:
+    speech skipped inside a window, as Whisper's skip did."""
 
-    def decode(self, speech: np.ndarray, language: str, options: Any, progress: Any) -> Any:
+    def decode(
+        self, speech: np.ndarray, language: str, options: Any, progress: Any, **kw: Any
+    ) -> Any:
         if self.decoded_s:
-            yield from super().decode(speech, language, options, progress)
+            yield from super().decode(speech, language, options, progress, **kw)
             return
         self.decoded_s.append(speech.size / RATE)
         yield Segment(0.0, 3.5, "eerst", language=language)
+        yield Segment(speech.size / RATE - 0.4, speech.size / RATE, "laatst", language=language)
+
+
+def two_sentences_apart(shared_audio: Path) -> np.ndarray:
+    """The dialogue's first two sentences with 3 s of silence between them (VAD removes it)."""
+    dialogue = decode_audio(shared_audio / DIALOGUE)
+    return np.concatenate(
+        [dialogue[: 4 * RATE], np.zeros(3 * RATE, np.float32), dialogue[4 * RATE : 6 * RATE]]
+    )
 
 
 def test_transcribe_fills_the_gap_at_its_time_in_the_recording(
     shared_audio: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two sentences with 3 s of silence between them (VAD removes it); the engine skips
-    the second: it is decoded again and lands after the silence, not where it was in the
-    speech-only audio."""
+    """The engine skips the second sentence inside its window: it is decoded again and lands
+    after the silence, not where it was in the speech-only audio."""
     from transcribe import engine as engine_module
     from transcribe import transcribe
 
-    dialogue = decode_audio(shared_audio / DIALOGUE)
-    audio = np.concatenate(
-        [dialogue[: 4 * RATE], np.zeros(3 * RATE, np.float32), dialogue[4 * RATE : 6 * RATE]]
-    )
+    audio = two_sentences_apart(shared_audio)
     monkeypatch.setattr(engine_module, "load_model", lambda options: SkippingEngine())
     options = TranscribeOptions(speakers=False, language="nl")
     transcript = transcribe(audio, options)
-    assert [s.text for s in transcript.segments] == ["eerst", "gevonden"]
+    assert [s.text for s in transcript.segments] == ["eerst", "gevonden", "laatst"]
     assert 7.0 < transcript.segments[1].start < 7.8  # "Welk advies" starts at 4.3 + 3 s
-    assert [s.text for s in transcribe(audio, replace(options, fill_gaps=False)).segments] == [
-        "eerst"
-    ]
+    skipped = transcribe(audio, replace(options, fill_gaps=False))
+    assert [s.text for s in skipped.segments] == ["eerst", "laatst"]
 
 
 @pytest.mark.slow
-def test_the_first_window_is_encoded_once(
+def test_the_language_windows_are_encoded_once(
     shared_audio: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Choosing the language encodes the first 30 s; the decoder reuses that encoding, and
-    the features of the whole speech are computed once for both."""
-    from faster_whisper.feature_extractor import FeatureExtractor
+    """Choosing the language encodes the first window of each piece (both at once); each
+    piece's decoder reuses that encoding instead of encoding it again."""
+    from faster_whisper.transcribe import WhisperModel
 
     speech = decode_audio(shared_audio / DIALOGUE)
     options = TranscribeOptions(speakers=False)
     engine: Any = load_model(options)
-    extract = FeatureExtractor.__call__
-    calls: list[int] = []
+    encode = WhisperModel.encode
+    passes: list[int] = []
 
-    def counted(self: Any, waveform: np.ndarray, *args: Any, **kwargs: Any) -> Any:
-        calls.append(waveform.size)
-        return extract(self, waveform, *args, **kwargs)
+    def counted(self: Any, features: np.ndarray) -> Any:
+        passes.append(features.shape[-1])
+        return encode(self, features)
 
-    monkeypatch.setattr(FeatureExtractor, "__call__", counted)
-    next(iter(engine.language_probabilities(speech, language_windows(speech))))
-    segments = list(engine.decode(speech, "nl", options, lambda _f: None))
-    assert engine._reuse.reused == 1
-    assert calls.count(speech.size) == 1
-    assert "afspraak is afspraak" in normalise(" ".join(s.text for s in segments))
+    monkeypatch.setattr(WhisperModel, "encode", counted)
+    pieces = speech_pieces(speech, at_least=2)
+    assert len(pieces) == 2  # 57 s of speech, two decoders
+    assert len(list(engine.language_probabilities(speech, language_windows(pieces)))) == 2
+    assert len(passes) == 2
+    text = ""
+    for start_s, end_s in pieces:
+        piece = speech[round(start_s * RATE) : round(end_s * RATE)]
+        text += " ".join(s.text for s in engine.decode(piece, "nl", options, lambda _f: None))
+    assert engine._reuse.reused == 2
+    # Further passes only for the windows after a piece's first, which the decoder cuts itself.
+    assert len(passes) - 2 <= 2
+    assert "afspraak is afspraak" in normalise(text)
 
 
 def test_missed_span_leaves_out_a_neighbours_word_and_needs_enough_speech() -> None:

@@ -27,6 +27,7 @@ class RecordingEngine:
 
     name = "recording"
     multilingual = True
+    parallel = 1
 
     def __init__(self) -> None:
         self.decoded_s: list[float] = []
@@ -37,7 +38,7 @@ class RecordingEngine:
         return iter([{"nl": 0.9, "en": 0.1}] * len(windows))
 
     def decode(
-        self, speech: np.ndarray, language: str, options: Any, progress: Any
+        self, speech: np.ndarray, language: str, options: Any, progress: Any, **kw: Any
     ) -> Iterator[Segment]:
         self.decoded_s.append(speech.size / RATE)
         progress(1.0)
