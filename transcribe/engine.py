@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from transcribe.audio import SAMPLE_RATE, iter_audio, probe_audio
-from transcribe.coverage import missed_span, speech_probabilities, uncovered
+from transcribe.coverage import VAD_FRAME_S, missed_span, speech_probabilities, uncovered
 from transcribe.engines import Engine, get_engine
 from transcribe.errors import TranscriptionError
 from transcribe.guards import apply_guards
@@ -219,8 +219,10 @@ def _decode_pieces(
             if workers <= 1:
                 progress(sum(done_s) / total_s)
 
+        in_piece = probabilities[: round(end_s / VAD_FRAME_S)]  # look for pauses up to its end
+
         def next_window(last_word_end_s: float) -> float:
-            return next_window_start(probabilities, start_s + last_word_end_s) - start_s
+            return next_window_start(in_piece, start_s + last_word_end_s) - start_s
 
         return [
             to_speech.segment(s)

@@ -36,7 +36,7 @@ _WINDOW_SURE = 0.8  # probability a window needs to leave the recording's langua
 ProgressCallback = Callable[[float], None]
 NextWindow = Callable[[float], float]  # last word's end -> where the next window starts
 _MIN_WINDOW_S = 0.2  # speech left after a window that is too short to hold a word
-Windows = Sequence[tuple[float, float]]  # (start, end) seconds of pieces of speech, <= 30 s
+Windows = Sequence[tuple[float, float]]  # (start, end) seconds of pieces: their first 30 s
 _MAX_DECODERS = 4  # CPU decoders running at once; each holds its own copy of the model
 
 
@@ -64,9 +64,10 @@ class Engine(Protocol):
     ) -> Iterator[Segment]:
         """Segments with times relative to `speech`, in order; calls `progress(0..1)`.
 
-        Where Whisper leaves speech for its next window, that window starts at
-        `next_window(where the last word ended)` (seconds in `speech`) if the engine can be
-        told; else where the engine itself would start it.
+        After a window that gave segments, the next starts at `next_window(where the last
+        word ended)` (seconds in `speech`) if the engine can be told (there when Whisper
+        left speech for it; past a silent rest of the window otherwise); else where the
+        engine itself would start it.
         """
         ...
 
@@ -151,29 +152,29 @@ class FasterWhisperEngine:
             model.encode = self._reuse.encode
             yield from self._decode(model, speech, language, options, progress, detector)
             return
-        # faster-whisper starts each next window itself: stop it there (`_WindowDone`) and
-        # decode on from where `next_window` says, one window at a time.
+        # faster-whisper starts each next window itself. Once a window has given segments,
+        # stop it there (`_WindowDone`) and decode on from where `next_window` says; a window
+        # it skipped (no speech, a hallucination) it passes over with its own seek.
         total_s = speech.size / 16_000
         start_s = 0.0
         while True:
-            model.encode = _first_window_only(self._reuse.encode)
+            window = _Windows(self._reuse.encode)
+            model.encode = window.encode
             clip = speech[round(start_s * 16_000) :]
 
             def clip_progress(fraction: float, at: float = start_s) -> None:
                 progress(min((at + fraction * (total_s - at)) / total_s, 1.0))
 
-            last_word_end_s = None
+            last_word_end_s = start_s
+            segments = self._decode(model, clip, language, options, clip_progress, detector)
             try:
-                for segment in self._decode(
-                    model, clip, language, options, clip_progress, detector
-                ):
+                for segment in segments:
                     segment = _shifted(segment, start_s)
                     last_word_end_s = segment.words[-1].end if segment.words else segment.end
+                    window.gave_segments = True
                     yield segment
                 return  # Whisper got to the end
             except _WindowDone:
-                if last_word_end_s is None:
-                    return  # skipped its window as silence or noise: nothing to go on from
                 resume_s = next_window(last_word_end_s)
                 if resume_s <= start_s or total_s - resume_s < _MIN_WINDOW_S:
                     return
@@ -224,18 +225,17 @@ class _WindowDone(Exception):
     """Raised where faster-whisper would encode its next window (see `next_window`)."""
 
 
-def _first_window_only(encode: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], Any]:
-    """`encode`, ending the decode (`_WindowDone`) when asked for a second window."""
-    windows = 0
+class _Windows:
+    """Wraps `encode` to stop faster-whisper before the window after one that gave segments."""
 
-    def first_only(features: np.ndarray) -> Any:
-        nonlocal windows
-        windows += 1
-        if windows > 1:
+    def __init__(self, encode: Callable[[np.ndarray], Any]) -> None:
+        self._encode = encode
+        self.gave_segments = False  # set by the caller when the current window yields
+
+    def encode(self, features: np.ndarray) -> Any:
+        if self.gave_segments:
             raise _WindowDone
-        return encode(features)
-
-    return first_only
+        return self._encode(features)
 
 
 class _Reuse:
@@ -308,14 +308,23 @@ def cpu_decoders(cores: int) -> tuple[int, int]:
 
     Beam-search steps of Whisper base are too small to share between threads: on 2 cores
     one decoder takes 3.2 s with one thread and 3.7-4.1 s with two. So each core gets a
-    decoder of its own, up to `_MAX_DECODERS` (each costs about 100 MiB), and the cores
-    left over are shared out as threads.
+    decoder of its own, up to `_MAX_DECODERS` (each costs about 100 MiB); beyond that the
+    cores are shared out evenly as threads. A container's CPU quota counts as its cores.
     """
     if not cores:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
-        cores = cores or os.cpu_count() or 1
+        cores = min(cores or os.cpu_count() or 1, _cpu_quota() or 1_000)
     decoders = min(cores, _MAX_DECODERS)
     return decoders, cores // decoders
+
+
+def _cpu_quota(path: Path = Path("/sys/fs/cgroup/cpu.max")) -> int | None:
+    """Whole CPUs a cgroup v2 quota allows this process ("200000 100000": 2), if any."""
+    try:
+        quota, period = path.read_text().split()[:2]
+        return None if quota == "max" else max(1, int(quota) // int(period))
+    except (OSError, ValueError):
+        return None
 
 
 @lru_cache(maxsize=4)

@@ -38,6 +38,7 @@ __all__ = [
 MAX_PIECE_S = 120.0  # longer speech is cut into more pieces (keeps decoders evenly busy)
 MIN_PIECE_S = 15.0  # speech is not cut into pieces shorter than this to decode side by side
 SEARCH_S = 10.0  # a piece ends in the longest pause within this span around an even cut
+_SENTENCE_PAUSE_S = 0.2  # a pause this long after a word is not a stop consonant in it
 
 
 def cut_at_pauses(
@@ -115,9 +116,10 @@ def next_window_start(
     and openai-whisper start at the last word's end. That timestamp can be 0.6 s early, and a
     window that starts inside a word's tail lost a whole sentence on the shared dialogue;
     the first word of the next one got the tail's time. So when speech goes on at that point,
-    the next window starts in the longest pause within `EDGE_WORD_S` (a stop consonant makes
-    short ones inside a word), `PAD_S` before the speech after it; without a pause, and when
-    the word's end is already in a pause, where Whisper would.
+    the next window starts in the first pause of at least `_SENTENCE_PAUSE_S` within
+    `EDGE_WORD_S` (a stop consonant makes shorter ones inside a word; failing that, the
+    longest shorter one), `PAD_S` before the speech after it; without a pause, and when the
+    word's end is already in a pause, where Whisper would.
     """
     first = round(last_word_end_s / frame_s)
     ahead = probabilities[first : first + round(EDGE_WORD_S / frame_s)]
@@ -126,5 +128,6 @@ def next_window_start(
     pauses = [(b - a, a, b) for a, b in frame_runs(ahead < PAUSE) if b - a >= MIN_PAUSE_FRAMES]
     if not pauses:
         return last_word_end_s
-    _, start, end = max(pauses, key=lambda run: (run[0], -run[1]))
+    sentence = [run for run in pauses if run[0] * frame_s >= _SENTENCE_PAUSE_S]
+    _, start, end = sentence[0] if sentence else max(pauses, key=lambda run: (run[0], -run[1]))
     return (first + max(start, end - round(PAD_S / frame_s))) * frame_s

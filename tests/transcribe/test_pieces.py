@@ -4,6 +4,7 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -175,6 +176,74 @@ def test_transcribe_reports_a_failing_piece_as_a_transcription_error(
     noise = np.random.default_rng(0).normal(0, 0.1, 2 * RATE).astype(np.float32)
     with pytest.raises(TranscriptionError, match="broke"):
         transcribe(noise, TranscribeOptions(vad=False, speakers=False, language="nl"))
+
+
+class FakeWhisper:
+    """Stands in for faster-whisper's WhisperModel: asks to encode each window as it does,
+    and yields what `windows` says (seconds relative to the audio it was given)."""
+
+    def __init__(self, windows: list[list[tuple[float, float, str]]]) -> None:
+        self.model = SimpleNamespace(is_multilingual=True, num_workers=1)
+        self.windows = windows
+        self.given_s: list[float] = []  # the audio each transcribe() call got
+
+    def encode(self, features: Any) -> Any:
+        return features
+
+    def transcribe(self, audio: np.ndarray, **_kwargs: Any) -> Any:
+        self.given_s.append(round(audio.size / RATE, 2))
+        call = len(self.given_s) - 1
+
+        def segments() -> Iterator[Any]:
+            for number, window in enumerate(self.windows[call:]):
+                self.encode(number)  # the model's encode: the engine may stop it here
+                for start, end, text in window:
+                    word = SimpleNamespace(start=start, end=end, word=text, probability=0.9)
+                    yield SimpleNamespace(start=start, end=end, text=text, words=[word])
+
+        return segments(), None
+
+
+def test_a_window_after_speech_starts_where_next_window_says() -> None:
+    from transcribe.engines import FasterWhisperEngine
+
+    # Window 1 gives "eerst" (ends at 2 s); faster-whisper would go on at 2 s. Told to go
+    # on at 3 s, the engine decodes the audio from 3 s, and its times are put back.
+    fake = FakeWhisper([[(0.5, 2.0, "eerst")], [(0.2, 1.0, "tweede")]])
+    engine = FasterWhisperEngine(fake)
+    options = TranscribeOptions(language="nl")
+    ten_s = np.zeros(10 * RATE, dtype=np.float32)
+    segments = list(
+        engine.decode(ten_s, "nl", options, lambda _f: None, next_window=lambda t: t + 1)
+    )
+    assert [(s.text, s.start, s.end) for s in segments] == [
+        ("eerst", 0.5, 2.0), ("tweede", 3.2, 4.0)
+    ]  # fmt: skip
+    assert fake.given_s == [10.0, 7.0]
+    assert segments[1].words[0].start == 3.2
+
+
+def test_a_window_skipped_as_silence_is_passed_over_not_the_end() -> None:
+    """Whisper may skip a window (no speech, a hallucination) without a segment: faster-
+    whisper's own seek goes on, and what the next window holds is kept."""
+    from transcribe.engines import FasterWhisperEngine
+
+    fake = FakeWhisper([[], [(31.0, 33.0, "laat")]])
+    engine = FasterWhisperEngine(fake)
+    forty_s = np.zeros(40 * RATE, dtype=np.float32)
+    options = TranscribeOptions(language="nl")
+    segments = list(engine.decode(forty_s, "nl", options, lambda _f: None, next_window=lambda t: t))
+    assert [s.text for s in segments] == ["laat"] and fake.given_s == [40.0]
+
+
+def test_a_cgroup_quota_counts_as_the_cores(tmp_path: Path) -> None:
+    from transcribe.engines import _cpu_quota
+
+    (tmp_path / "cpu.max").write_text("200000 100000\n")
+    assert _cpu_quota(tmp_path / "cpu.max") == 2
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert _cpu_quota(tmp_path / "cpu.max") is None
+    assert _cpu_quota(tmp_path / "missing") is None
 
 
 def test_each_core_gets_a_decoder_up_to_four() -> None:
