@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from transcribe.audio import SAMPLE_RATE, iter_audio, probe_audio
-from transcribe.coverage import VAD_FRAME_S, missed_span, speech_probabilities, uncovered
+from transcribe.coverage import (
+    VAD_FRAME,
+    VAD_FRAME_S,
+    missed_span,
+    speech_probabilities,
+    uncovered,
+)
 from transcribe.engines import Engine, get_engine
 from transcribe.errors import TranscriptionError
 from transcribe.guards import apply_guards
@@ -42,7 +48,7 @@ __all__ = [
 NO_SPEECH_NOTE = "no speech detected"
 _MIN_DURATION_S = 0.1
 _SILENCE_PEAK = 1e-4  # float samples; below this everywhere the file is digital silence
-_LANGUAGE_WINDOWS = 3  # pieces of speech (up to 30 s each) used to choose the language
+_LANGUAGE_WINDOWS = 3  # pieces of speech whose first 30 s choose the language
 _MIN_LANGUAGE_S = 1.0  # shorter windows after the first are not used to choose the language
 _SURE = 0.8  # mean probability after which no further window is examined
 _SWITCH_CONFIDENCE = 0.5  # mean probability needed to leave the main language
@@ -211,8 +217,6 @@ def _decode_pieces(
 
     def decode(index: int) -> list[Segment]:
         start_s, end_s = pieces[index]
-        piece = speech[round(start_s * SAMPLE_RATE) : round(end_s * SAMPLE_RATE)]
-        to_speech = _TimeMap([], offset_s=start_s)
 
         def piece_progress(fraction: float) -> None:
             done_s[index] = fraction * (end_s - start_s)
@@ -224,13 +228,9 @@ def _decode_pieces(
         def next_window(last_word_end_s: float) -> float:
             return next_window_start(in_piece, start_s + last_word_end_s) - start_s
 
-        return [
-            to_speech.segment(s)
-            for s in engine.decode(
-                piece, language, options, piece_progress, next_window=next_window
-            )
-            if s.text
-        ]
+        return _decode_clip(
+            engine, speech, (start_s, end_s), language, options, piece_progress, next_window
+        )
 
     if workers <= 1:
         return [s for index in range(len(pieces)) for s in decode(index)]
@@ -248,10 +248,27 @@ def _decode_pieces(
         pool.shutdown(cancel_futures=True)
 
 
+def _decode_clip(
+    engine: Engine,
+    speech: np.ndarray,
+    clip_s: tuple[float, float],
+    language: str,
+    options: TranscribeOptions,
+    progress: ProgressCallback,
+    next_window: Callable[[float], float] | None = None,
+) -> list[Segment]:
+    """The segments with text of `speech` from `clip_s[0]` to `clip_s[1]` seconds, with
+    times back in `speech`."""
+    start_s, end_s = clip_s
+    clip = speech[round(start_s * SAMPLE_RATE) : round(end_s * SAMPLE_RATE)]
+    to_speech = _TimeMap([], offset_s=start_s)
+    decoded = engine.decode(clip, language, options, progress, next_window=next_window)
+    return [to_speech.segment(s) for s in decoded if s.text]
+
+
 def _speech_probabilities(speech: np.ndarray, noisy: bool) -> np.ndarray:
     """Silero's speech probability per frame; on a noisy line, where it missed speech, 1
     also where the sound stands out from the noise, so no pause is found inside speech."""
-    from transcribe.coverage import VAD_FRAME
     from transcribe.diarize import FRAME_HOP, audible_frames
 
     probabilities = speech_probabilities(speech)
@@ -276,14 +293,8 @@ def _fill_gaps(
         span = missed_span(speech_probabilities(gap))
         if span is None:
             continue  # a pause, or noise
-        start_s, end_s = gap_start_s + span[0], gap_start_s + span[1]
-        clip = speech[round(start_s * SAMPLE_RATE) : round(end_s * SAMPLE_RATE)]
-        to_speech = _TimeMap([], offset_s=start_s)  # the clip's times, back in `speech`
-        found += [
-            to_speech.segment(s)
-            for s in engine.decode(clip, language, options, lambda _fraction: None)
-            if s.text
-        ]
+        clip_s = (gap_start_s + span[0], gap_start_s + span[1])
+        found += _decode_clip(engine, speech, clip_s, language, options, lambda _fraction: None)
     if found:
         logger.info("decoded %d segment(s) of skipped speech", len(found))
     return sorted(decoded + found, key=lambda s: s.start)

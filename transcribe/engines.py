@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from models import ModelError, default_cache_dir, resolve_whisper
+from transcribe.coverage import word_end
 from transcribe.errors import ModelUnavailableError, TranscriptionError
 from transcribe.types import Segment, Word
 
@@ -158,7 +159,7 @@ class FasterWhisperEngine:
         total_s = speech.size / 16_000
         start_s = 0.0
         while True:
-            window = _Windows(self._reuse.encode)
+            window = _StopAtNextWindow(self._reuse.encode)
             model.encode = window.encode
             clip = speech[round(start_s * 16_000) :]
 
@@ -170,7 +171,7 @@ class FasterWhisperEngine:
             try:
                 for segment in segments:
                     segment = _shifted(segment, start_s)
-                    last_word_end_s = segment.words[-1].end if segment.words else segment.end
+                    last_word_end_s = word_end(segment)
                     window.gave_segments = True
                     yield segment
                 return  # Whisper got to the end
@@ -225,7 +226,7 @@ class _WindowDone(Exception):
     """Raised where faster-whisper would encode its next window (see `next_window`)."""
 
 
-class _Windows:
+class _StopAtNextWindow:
     """Wraps `encode` to stop faster-whisper before the window after one that gave segments."""
 
     def __init__(self, encode: Callable[[np.ndarray], Any]) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import normalise
+from tests.transcribe.test_long import RecordingEngine
 from transcribe import TranscribeOptions, decode_audio, load_model
 from transcribe.coverage import missed_span, uncovered
 from transcribe.engine import _fill_gaps, language_windows
@@ -38,18 +39,10 @@ def test_uncovered_finds_long_gaps_only_and_uses_word_edges() -> None:
     assert uncovered([Segment(0.0, 1.0, "kort")], total_s=40.0) == []
 
 
-class GapEngine:
+class GapEngine(RecordingEngine):
     """Stands in for Whisper: remembers what it was asked to decode, says "gevonden"."""
 
     name = "gap"
-    multilingual = True
-    parallel = 1
-
-    def __init__(self) -> None:
-        self.decoded_s: list[float] = []
-
-    def language_probabilities(self, speech: np.ndarray, windows: Any) -> Any:
-        return iter([{"nl": 1.0}] * len(windows))
 
     def decode(
         self, speech: np.ndarray, language: str, options: Any, progress: Any, **kw: Any
