@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.engines
 	$(BIN)/python -m bench.formats
 	$(BIN)/python -m bench.coverage
+	$(BIN)/python -m bench.spelling
 	$(BIN)/python -m bench.speakers --whisper
 	$(BIN)/python -m bench.terms_eval
 	$(BIN)/python -m bench.synonyms_eval

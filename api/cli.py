@@ -112,11 +112,14 @@ def _settings(
     device: str | None = None,
     engine: str | None = None,
     glossary: Path | None = None,
+    spelling: bool | None = None,
 ) -> Settings:
     settings = get_settings()
     updates: dict[str, Any] = {
         k: v for k, v in {"model": model, "device": device, "engine": engine}.items() if v
     }
+    if spelling is not None:
+        updates["spelling"] = spelling
     if glossary is not None:
         from transcribe.glossary import read_glossary
 
@@ -174,6 +177,13 @@ def transcribe(
     diarize: Annotated[
         bool, typer.Option("--diarize/--no-diarize", help="find who spoke when (and roles)")
     ] = True,
+    spelling: Annotated[
+        bool | None,
+        typer.Option(
+            "--spelling/--no-spelling",
+            help="correct non-words one letter from a common word (default: setting, on)",
+        ),
+    ] = None,
 ) -> None:
     """Transcribe recordings, with speakers and roles. One file without -o prints to stdout.
 
@@ -182,7 +192,7 @@ def transcribe(
         raise _fail(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}", 2)
     if output is None and len(audio) > 1:
         raise _fail("several files need -o DIR", 2)
-    settings = _settings(model, device, engine, glossary)
+    settings = _settings(model, device, engine, glossary, spelling)
     choice = _speaker_choice(settings, diarize, speakers, min_speakers, max_speakers)
     results = _transcribe_files(audio, settings, language, choice)
     if output is None:

@@ -95,6 +95,9 @@ class WordOut(BaseModel):
     end: float
     word: str
     probability: float
+    heard: str | None = Field(
+        None, description="what Whisper wrote, where ridealong corrected its spelling"
+    )
 
 
 class SegmentOut(BaseModel):

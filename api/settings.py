@@ -57,6 +57,9 @@ class Settings(BaseSettings):
         description="a job whose worker has not reported for this long is given to another",
     )
     speakers: bool = Field(True, description="find who spoke when, and their roles")
+    spelling: bool = Field(
+        True, description="correct non-words one letter from a common word (ofverte: offerte)"
+    )
     max_speakers: int = Field(4, ge=1, le=10, description="most speakers looked for per recording")
     synonyms: bool = Field(
         True,
@@ -154,6 +157,7 @@ class Settings(BaseSettings):
         return TranscribeOptions(
             glossary=tuple(words),
             speakers=self.speakers,
+            spelling=self.spelling,
             max_speakers=self.max_speakers,
             language=language or self.language,
             languages=tuple(x.strip() for x in self.languages.split(",") if x.strip()),

@@ -28,6 +28,7 @@ from transcribe.engines import Engine, get_engine
 from transcribe.errors import TranscriptionError
 from transcribe.guards import apply_guards
 from transcribe.pieces import cut_at_pauses, next_window_start, speech_pieces
+from transcribe.spelling import correct_spelling
 from transcribe.types import Segment, Transcript
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ class TranscribeOptions:
     hallucination_silence_threshold: float | None = 2.0  # s; needs word timestamps
     guards: bool = True  # remove phantom lines and repetition loops
     fill_gaps: bool = True  # decode again, on its own, speech the decoder skipped
+    spelling: bool = True  # correct non-words one edit from a common word (spelling.py)
     language_per_window: bool = True  # code-switching: language checked per 30-s window (auto)
     allow_downloads: bool = False
     model_cache_dir: Path | None = None
@@ -491,6 +493,8 @@ def transcribe(
         language = forced
     if options.guards:
         segments = apply_guards(segments)
+    if options.spelling:
+        segments = correct_spelling(segments, language, glossary=options.glossary)
     notes = () if segments else (NO_SPEECH_NOTE,)
     model_name = (
         options.model

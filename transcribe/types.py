@@ -42,14 +42,18 @@ class Word:
     end: float
     word: str  # as Whisper emits it, usually with its leading space
     probability: float
+    heard: str | None = None  # Whisper's own letters, where spelling.py corrected them
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "start": round(self.start, 3),
             "end": round(self.end, 3),
             "word": self.word,
             "probability": round(self.probability, 4),
         }
+        if self.heard is not None:
+            data["heard"] = self.heard
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Word:
@@ -58,6 +62,7 @@ class Word:
             end=float(data["end"]),
             word=str(data["word"]),
             probability=float(data.get("probability", 1.0)),
+            heard=data.get("heard"),
         )
 
 

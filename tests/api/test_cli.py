@@ -128,6 +128,26 @@ def test_transcribe_jfk_to_stdout_and_files(tmp_path: Path, shared_audio: Path) 
 
 
 @pytest.mark.slow
+def test_transcribe_corrects_non_words_unless_told_not_to(
+    tmp_path: Path, shared_audio: Path
+) -> None:
+    """Whisper base writes a few non-words on the female monologue ("dakbedecking")."""
+    audio = shared_audio / "nl_constructed" / "nl_monologue_female_16k.wav"
+    words = {}
+    for flag in ("--spelling", "--no-spelling"):
+        result = ridealong(
+            "transcribe", str(audio), "--no-diarize", flag, "--language", "nl", data_dir=tmp_path
+        )
+        assert result.returncode == 0, result.stderr
+        words[flag] = [w for s in json.loads(result.stdout)["segments"] for w in s["words"]]
+    corrected = [w for w in words["--spelling"] if "heard" in w]
+    assert corrected and all(w["heard"] != w["word"] for w in corrected)
+    assert not any("heard" in w for w in words["--no-spelling"])
+    as_heard = [w["word"] for w in words["--no-spelling"]]
+    assert all(w["heard"] in as_heard for w in corrected)
+
+
+@pytest.mark.slow
 def test_models_export_openai_writes_a_loadable_checkpoint(tmp_path: Path) -> None:
     target = tmp_path / "base.pt"
     result = ridealong("models", "export-openai", "-o", str(target), data_dir=tmp_path)

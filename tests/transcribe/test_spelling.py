@@ -1,0 +1,143 @@
+"""Non-words corrected: the real word lists (wordfreq, simplemma), then the wiring.
+
+The lists ship inside their PyPI packages, so these tests use them as they are; what the
+correction does to WER on real transcripts is measured in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.transcribe.test_long import RecordingEngine
+from transcribe import TranscribeOptions, transcribe
+from transcribe import engine as engine_module
+from transcribe.spelling import correct_spelling, correct_word, lexicon
+from transcribe.types import Segment, Word
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _segment(text: str, language: str | None = "nl") -> Segment:
+    """A segment whose words are its text split at spaces, the way Whisper gives them."""
+    words = tuple(Word(float(i), i + 0.5, f" {w}", 0.6) for i, w in enumerate(text.split()))
+    return Segment(0.0, len(words), text, words=words, language=language)
+
+
+def _nl() -> Any:
+    found = lexicon("nl")
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize(
+    ("heard", "meant"),
+    [
+        ("ofverte", "offerte"),
+        ("aankop", "aankoop"),
+        ("dakbedecking", "dakbedekking"),
+        ("beskelling", "bestelling"),
+        ("gekriegen", "gekregen"),
+    ],
+)
+def test_a_non_word_one_edit_from_a_common_word_is_corrected(heard: str, meant: str) -> None:
+    assert correct_word(heard, _nl()) == meant
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        "offerte",  # known
+        "prijsgesteld",  # unknown, but no common word is one edit away (vrijgesteld is two)
+        "deadline",  # an English loanword
+        "kof",  # too short to tell from a clipped word
+        "thuisbatterij",  # a compound wordfreq lacks: nothing close
+    ],
+)
+def test_known_short_and_far_words_are_left(word: str) -> None:
+    assert correct_word(word, _nl()) is None
+
+
+def test_words_and_text_change_together_keeping_times_case_and_punctuation() -> None:
+    segment = _segment("Aankop van de ofverte, graag.")
+    (fixed,) = correct_spelling([segment], "nl")
+    assert fixed.text == "Aankoop van de offerte, graag."
+    assert [w.word for w in fixed.words] == [" Aankoop", " van", " de", " offerte,", " graag."]
+    assert [(w.start, w.end, w.probability) for w in fixed.words] == [
+        (w.start, w.end, w.probability) for w in segment.words
+    ]
+    assert [w.heard for w in fixed.words] == [" Aankop", None, None, " ofverte,", None]
+    round_trip = Segment.from_dict(fixed.to_dict())
+    assert [w.heard for w in round_trip.words] == [w.heard for w in fixed.words]
+
+
+def test_only_the_corrected_word_changes_in_the_text() -> None:
+    """A hyphenated word holding the same letters, and words Whisper spaced differently."""
+    segment = _segment("De ofverte-aanvraag: zo'n ofverte.")
+    (fixed,) = correct_spelling(
+        [replace(segment, text="De ofverte-aanvraag:  zo'n ofverte.")], "nl"
+    )
+    assert fixed.text == "De ofverte-aanvraag:  zo'n offerte."
+    assert fixed.words[-1].word == " offerte."
+
+
+def test_a_capitalised_word_inside_a_sentence_is_a_name_and_left() -> None:
+    (fixed,) = correct_spelling([_segment("Ik werk bij Beskelling. Aankop dus.")], "nl")
+    assert fixed.text == "Ik werk bij Beskelling. Aankoop dus."
+
+
+def test_the_glossary_protects_its_words_and_wins_for_names() -> None:
+    glossary = ["Zonnetec", "ofverte"]
+    (fixed,) = correct_spelling([_segment("De ofverte van Zonetec.")], "nl", glossary)
+    assert fixed.text == "De ofverte van Zonnetec."
+
+
+def test_languages_without_a_list_and_segments_without_words_are_left() -> None:
+    unknown_language = _segment("ofverte", language="xx")
+    no_words = Segment(0.0, 1.0, "ofverte", language="nl")
+    assert correct_spelling([unknown_language, no_words], None) == [unknown_language, no_words]
+
+
+def test_the_segment_language_picks_the_list() -> None:
+    english = _segment("what is the pricce", language="en")
+    dutch = _segment("de pricce graag", language=None)  # the recording's language: Dutch
+    fixed = correct_spelling([english, dutch], "nl")
+    assert [s.text for s in fixed] == ["what is the price", "de prince graag"]
+
+
+def test_real_dutch_text_is_left_as_it_is(shared_audio: Path) -> None:
+    """Every reference transcript, and the sample conversations: not one word changes."""
+    texts = [p.read_text(encoding="utf-8") for p in shared_audio.rglob("*.ref.txt")]
+    texts += [p.read_text(encoding="utf-8") for p in (REPO / "samples").glob("*.txt")]
+    lines = [re.sub(r"^\[\w+\]\s*", "", line) for t in texts for line in t.splitlines()]
+    segments = [_segment(line) for line in lines if line.split()]
+    assert len(segments) > 50
+    assert [s.text for s in correct_spelling(segments, "nl")] == [s.text for s in segments]
+
+
+class MishearingEngine(RecordingEngine):
+    """Whisper writing down "ofverte" for every stretch of speech."""
+
+    def decode(
+        self, speech: np.ndarray, language: str, options: Any, progress: Any, **kw: Any
+    ) -> Iterator[Segment]:
+        for segment in super().decode(speech, language, options, progress, **kw):
+            yield replace(_segment("Hier is de ofverte."), start=segment.start, end=segment.end)
+
+
+@pytest.mark.parametrize(("spelling", "expected"), [(True, "offerte"), (False, "ofverte")])
+def test_transcribe_corrects_spelling_unless_asked_not_to(
+    monkeypatch: pytest.MonkeyPatch, shared_audio: Path, spelling: bool, expected: str
+) -> None:
+    monkeypatch.setattr(engine_module, "load_model", lambda options: MishearingEngine())
+    audio = shared_audio / "nl" / "vltts_vl09647.wav"
+    options = TranscribeOptions(speakers=False, spelling=spelling, language="nl")
+    transcript = transcribe(audio, options)
+    assert transcript.segments
+    assert all(s.text == f"Hier is de {expected}." for s in transcript.segments)
