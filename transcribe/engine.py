@@ -494,7 +494,9 @@ def transcribe(
     if options.guards:
         segments = apply_guards(segments)
     if options.spelling:
-        segments = correct_spelling(segments, language, glossary=options.glossary)
+        segments = correct_spelling(
+            segments, language, glossary=options.glossary, languages=options.languages
+        )
     notes = () if segments else (NO_SPEECH_NOTE,)
     model_name = (
         options.model

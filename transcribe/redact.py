@@ -144,6 +144,11 @@ def redact_transcript(transcript: Transcript, names: Iterable[str] = ()) -> Tran
         if redaction:
             total.update(redaction.counts)
             segment = replace(segment, text=text, words=_redact_words(segment.words, known))
+        heard = Counter(s[2] for w in segment.words if w.heard for s in _spans(w.heard, known))
+        if heard:  # Whisper's letters of a word spelling.py corrected held personal data
+            total.update(heard)
+            words = [replace(w, heard=None) if w.heard else w for w in segment.words]
+            segment = replace(segment, words=tuple(words))
         segments.append(segment)
     if not total:
         return transcript

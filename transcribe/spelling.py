@@ -5,21 +5,25 @@ often no word at all: "ofverte" for offerte, "aankop" for aankoop, "dakbedecking
 dakbedekking. Such non-words also split a customer term in the keyword report. A word is
 corrected only when
 
-- its segment's language has a word list (wordfreq) and the word is in none of the lists
-  (that language's, simplemma's dictionary of it, English for loanwords, the glossary);
-- it is at least four letters, all letters, and not capitalised inside a sentence (a name);
-- a common word (Zipf frequency ≥ 2) lies one edit away (a letter added, dropped, changed,
-  or two swapped); the most frequent one is taken.
+- it is at least four letters, all letters, and written in lower case (a capitalised word
+  may be a name or a brand: only a glossary word one edit away replaces it);
+- no word list knows it: wordfreq's and simplemma's for the recording's languages (Dutch
+  words in a window Whisper heard as English stay Dutch), the glossary, or two known words
+  joined (Dutch writes new compounds as one word: "binnenunit");
+- a common word of its segment's language (Zipf frequency ≥ 2, in simplemma's dictionary
+  too, so not a lower-cased place or family name, and not more common in English) lies one
+  edit away: a letter added, dropped, changed, or two swapped. The most frequent one is
+  taken.
 
 Two edits were measured and rejected: they find a real word for nearly any non-word, and
-change meanings ("prijsgesteld" became "vrijgesteld"). A name one edit from a glossary word
-becomes the glossary word.
+change meanings ("prijsgesteld" became "vrijgesteld").
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -30,10 +34,11 @@ __all__ = ["Lexicon", "correct_spelling", "correct_word", "lexicon"]
 
 MIN_LETTERS = 4  # shorter non-words are too often a clipped real word or a name
 CANDIDATE_ZIPF = 2.0  # a correction must be at least this common (Zipf: log10 per 10^9 words)
-_LOANWORDS = "en"  # a word known in English is left alone in any language
+COMPOUND_PART = 4  # letters in each part of a compound read as two known words
+COMPOUND_PART_ZIPF = 3.0  # how common each part must be
 _CORE = re.compile(r"^(\W*)([^\W\d_]+)(\W*)$")  # leading space/punctuation, letters, trailing
-_SENTENCE_END = re.compile(r"[.!?…:]\W*$")
 _ALPHABET_WORDS = 100  # letters in fewer common words (Greek in a Dutch list) are not tried
+_BUILDING = threading.Lock()  # worker threads share one lexicon per language
 
 
 @dataclass(frozen=True)
@@ -41,35 +46,56 @@ class Lexicon:
     """The words of one language: which are known, and which are common enough to propose."""
 
     language: str
-    common: dict[str, float]  # word -> frequency, for words at least CANDIDATE_ZIPF
+    common: dict[str, float]  # word -> frequency, for dictionary words of CANDIDATE_ZIPF or more
     alphabet: str  # the letters the common words are written with
 
-    def knows(self, word: str) -> bool:
+    def lists(self, word: str) -> bool:
+        """In wordfreq's list or simplemma's dictionary."""
         from wordfreq import word_frequency
 
-        if word_frequency(word, self.language) > 0 or word_frequency(word, _LOANWORDS) > 0:
+        return word_frequency(word, self.language) > 0 or _in_dictionary(word, self.language)
+
+    def knows(self, word: str) -> bool:
+        """Listed, or two common words joined."""
+        from wordfreq import zipf_frequency
+
+        if self.lists(word):
             return True
-        return _simplemma_knows(word, self.language)
+        return any(
+            zipf_frequency(word[:i], self.language) >= COMPOUND_PART_ZIPF
+            and zipf_frequency(word[i:], self.language) >= COMPOUND_PART_ZIPF
+            for i in range(COMPOUND_PART, len(word) - COMPOUND_PART + 1)
+        )
 
 
-def _simplemma_knows(word: str, language: str) -> bool:
+def _in_dictionary(word: str, language: str) -> bool:
+    """simplemma knows the word form; True for languages it has no dictionary of."""
     import simplemma
 
     try:
         return bool(simplemma.is_known(word, lang=language))
-    except ValueError:  # a language simplemma has no dictionary for
-        return False
+    except ValueError:
+        return True
+
+
+def lexicon(language: str) -> Lexicon | None:
+    """The lexicon for an ISO 639-1 code, built once; None where wordfreq has no list."""
+    with _BUILDING:
+        return _build_lexicon(language)
 
 
 @functools.cache
-def lexicon(language: str) -> Lexicon | None:
-    """The lexicon for an ISO 639-1 code, built once; None where wordfreq has no list."""
+def _build_lexicon(language: str) -> Lexicon | None:
     from wordfreq import available_languages, get_frequency_dict
 
     if language not in available_languages():
         return None
     floor = 10 ** (CANDIDATE_ZIPF - 9)
-    common = {w: f for w, f in get_frequency_dict(language).items() if f >= floor and w.isalpha()}
+    common = {
+        w: f
+        for w, f in get_frequency_dict(language).items()
+        if f >= floor and w.isalpha() and _in_dictionary(w, language)
+    }
     letters = Counter(c for w in common for c in set(w))
     alphabet = "".join(sorted(c for c, n in letters.items() if n >= _ALPHABET_WORDS))
     return Lexicon(language, common, alphabet)
@@ -89,58 +115,83 @@ def _one_edit(word: str, alphabet: str) -> Iterator[str]:
             yield left + c + right
 
 
-def correct_word(word: str, lexicon: Lexicon, glossary: dict[str, str] | None = None) -> str | None:
+def correct_word(
+    word: str,
+    lexicon: Lexicon,
+    glossary: dict[str, str] | None = None,
+    also_known: Sequence[Lexicon] = (),
+    *,
+    glossary_only: bool = False,
+) -> str | None:
     """The correction of a lower-case word, or None when it is known or nothing is close.
 
-    `glossary` maps lower-case glossary words to their spelling; they count as known and
-    win over common words at the same distance.
+    `glossary` maps lower-case glossary words to their spelling: they count as known, and
+    win over common words (`glossary_only`: they are the only candidates). Words known to
+    a lexicon in `also_known` are left too.
     """
     glossary = glossary or {}
-    if len(word) < MIN_LETTERS or word in glossary or lexicon.knows(word):
+    if len(word) < MIN_LETTERS or word in glossary:
         return None
-    near = set(_one_edit(word, lexicon.alphabet))
+    if lexicon.knows(word) or any(other.knows(word) for other in also_known):
+        return None
+    alphabet = "".join(sorted(set(lexicon.alphabet).union(*glossary)))
+    near = set(_one_edit(word, alphabet))
     in_glossary = sorted(glossary[w] for w in near if w in glossary)
-    if in_glossary:
-        return in_glossary[0]
-    common = [w for w in near if w in lexicon.common]
+    if in_glossary or glossary_only:
+        return in_glossary[0] if in_glossary else None
+    common = [w for w in near if w in lexicon.common and not _rather_english(w, lexicon.language)]
     return max(common, key=lambda w: (lexicon.common[w], w)) if common else None
 
 
+def _rather_english(word: str, language: str) -> bool:
+    """More common in English than in `language`: no correction for a Dutch word
+    ("challengen" is Dutch, "challenge" English)."""
+    from wordfreq import word_frequency
+
+    return language != "en" and word_frequency(word, "en") > word_frequency(word, language)
+
+
 def _glossary_words(glossary: Iterable[str]) -> dict[str, str]:
+    """Lower-case word -> its spelling; a word of a longer term keeps only inner capitals."""
     words: dict[str, str] = {}
     for term in glossary:
-        for w in re.findall(r"[^\W\d_]+", term):
-            words.setdefault(w.lower(), w)
+        parts = re.findall(r"[^\W\d_]+", term)
+        for part in parts:
+            spelling = part if len(parts) == 1 or not part[1:].islower() else part.lower()
+            words.setdefault(part.lower(), spelling)
     return words
 
 
-def _with_case(correction: str, original: str) -> str:
-    return correction[0].upper() + correction[1:] if original[0].isupper() else correction
-
-
 def correct_spelling(
-    segments: Sequence[Segment], language: str | None, glossary: Iterable[str] = ()
+    segments: Sequence[Segment],
+    language: str | None,
+    glossary: Iterable[str] = (),
+    languages: Sequence[str] = (),
 ) -> list[Segment]:
     """The segments with non-words corrected, in `words` and `text` alike.
 
-    `language` is the recording's; a segment's own language wins. Segments without word
-    timings are left as they are.
+    `language` is the recording's; a segment's own language picks the corrections, and a
+    word known in any of `language` and `languages` is left. Segments without word timings
+    are left as they are. A corrected word keeps Whisper's letters in `Word.heard`.
     """
     known_glossary = _glossary_words(glossary)
+    known_in = [
+        x for code in dict.fromkeys([*(language or "",), *languages]) if (x := lexicon(code))
+    ]
     out: list[Segment] = []
     for segment in segments:
         lex = lexicon(segment.language or language or "")
         if lex is None or not segment.words:
             out.append(segment)
             continue
+        others = [x for x in known_in if x is not lex]
         words: list[Word] = []
         text = segment.text
         cursor = 0  # where in `text` the next word is looked for
-        sentence_start = True
         for w in segment.words:
             token = w.word.strip()
             at = text.find(token, cursor) if token else -1
-            fixed = _fixed_word(w.word, lex, known_glossary, sentence_start)
+            fixed = _fixed_word(w.word, lex, known_glossary, others)
             if fixed is not None:
                 if at >= 0:
                     text = text[:at] + fixed.strip() + text[at + len(token) :]
@@ -148,24 +199,25 @@ def correct_spelling(
             if at >= 0:
                 cursor = at + len(w.word.strip())
             words.append(w)
-            sentence_start = bool(_SENTENCE_END.search(w.word))
         out.append(replace(segment, text=text, words=tuple(words)))
     return out
 
 
 def _fixed_word(
-    word: str, lex: Lexicon, glossary: dict[str, str], sentence_start: bool
+    word: str, lex: Lexicon, glossary: dict[str, str], others: Sequence[Lexicon]
 ) -> str | None:
-    """`word` as Whisper wrote it (space and punctuation kept) with its letters corrected."""
+    """`word` as Whisper wrote it (space and punctuation kept) with its letters corrected.
+
+    A capitalised word may be a name, a brand or an acronym as well as a sentence's first
+    word: only a glossary word replaces it.
+    """
     match = _CORE.match(word)
-    if not match or (match[2].isupper() and len(match[2]) > 1):  # not a word, or an acronym
+    if not match:
         return None
     lead, core, trail = match.groups()
-    fix = correct_word(core.lower(), lex, glossary)
+    fix = correct_word(core.lower(), lex, glossary, others, glossary_only=not core.islower())
     if fix is None:
         return None
-    if fix.lower() in glossary:
-        return lead + fix + trail
-    if core[0].isupper() and not sentence_start:
-        return None  # a name: only a glossary word may replace it
-    return lead + _with_case(fix, core) + trail
+    if fix == fix.lower() and core[0].isupper():
+        fix = fix.capitalize()
+    return lead + fix + trail

@@ -62,7 +62,7 @@ class Word:
             end=float(data["end"]),
             word=str(data["word"]),
             probability=float(data.get("probability", 1.0)),
-            heard=data.get("heard"),
+            heard=None if data.get("heard") is None else str(data["heard"]),
         )
 
 

@@ -131,8 +131,8 @@ def test_transcribe_jfk_to_stdout_and_files(tmp_path: Path, shared_audio: Path) 
 def test_transcribe_corrects_non_words_unless_told_not_to(
     tmp_path: Path, shared_audio: Path
 ) -> None:
-    """Whisper base writes a few non-words on the female monologue ("dakbedecking")."""
-    audio = shared_audio / "nl_constructed" / "nl_monologue_female_16k.wav"
+    """Whisper base writes a few non-words on the Flemish monologue ("aanvaartbare")."""
+    audio = shared_audio / "nl_constructed" / "nl_monologue_male_flemish_16k.wav"
     words = {}
     for flag in ("--spelling", "--no-spelling"):
         result = ridealong(

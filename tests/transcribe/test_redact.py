@@ -81,3 +81,14 @@ def test_known_names_go_and_word_timings_follow() -> None:
     assert redacted.notes[-1] == "personal data redacted: 1 name, 1 phone"
     unnamed = redact_transcript(transcript).segments[0].text  # names only when known
     assert unnamed == "Meneer De Vries, uw nummer [telefoonnummer] klopt?"
+
+
+def test_a_name_kept_only_in_a_corrected_words_heard_letters_goes_too() -> None:
+    """spelling.py keeps Whisper's letters in `heard`; a name there must not survive."""
+    words = (Word(0.0, 0.5, " fijne", 0.9, heard=" Fiene"), Word(0.5, 1.0, " dag.", 0.9))
+    segment = Segment(0.0, 1.0, "fijne dag.", words=words)
+    transcript = Transcript(language="nl", duration_s=1.0, model="test", segments=(segment,))
+    redacted = redact_transcript(transcript, names=["Fiene de Boer"])
+    assert [w.heard for w in redacted.segments[0].words] == [None, None]
+    assert redacted.segments[0].text == "fijne dag."
+    assert any("1 name" in note for note in redacted.notes)

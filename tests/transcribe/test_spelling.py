@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from api.settings import Settings
 from tests.transcribe.test_long import RecordingEngine
 from transcribe import TranscribeOptions, transcribe
 from transcribe import engine as engine_module
@@ -41,7 +42,7 @@ def _nl() -> Any:
     [
         ("ofverte", "offerte"),
         ("aankop", "aankoop"),
-        ("dakbedecking", "dakbedekking"),
+        ("aanvaartbare", "aanvaardbare"),
         ("beskelling", "bestelling"),
         ("gekriegen", "gekregen"),
     ],
@@ -58,21 +59,31 @@ def test_a_non_word_one_edit_from_a_common_word_is_corrected(heard: str, meant: 
         "deadline",  # an English loanword
         "kof",  # too short to tell from a clipped word
         "thuisbatterij",  # a compound wordfreq lacks: nothing close
+        "binnenunit",  # two common words joined (binnenuit is one edit away)
+        "challengen",  # Dutch; "challenge" is one edit away, but English
+        "dattem",  # Flemish; "hattem" is one edit away, but a town
     ],
 )
-def test_known_short_and_far_words_are_left(word: str) -> None:
+def test_known_short_far_and_compound_words_are_left(word: str) -> None:
     assert correct_word(word, _nl()) is None
 
 
 def test_words_and_text_change_together_keeping_times_case_and_punctuation() -> None:
-    segment = _segment("Aankop van de ofverte, graag.")
+    segment = _segment("De aankop van de ofverte, graag.")
     (fixed,) = correct_spelling([segment], "nl")
-    assert fixed.text == "Aankoop van de offerte, graag."
-    assert [w.word for w in fixed.words] == [" Aankoop", " van", " de", " offerte,", " graag."]
+    assert fixed.text == "De aankoop van de offerte, graag."
+    assert [w.word for w in fixed.words] == [
+        " De",
+        " aankoop",
+        " van",
+        " de",
+        " offerte,",
+        " graag.",
+    ]
     assert [(w.start, w.end, w.probability) for w in fixed.words] == [
         (w.start, w.end, w.probability) for w in segment.words
     ]
-    assert [w.heard for w in fixed.words] == [" Aankop", None, None, " ofverte,", None]
+    assert [w.heard for w in fixed.words] == [None, " aankop", None, None, " ofverte,", None]
     round_trip = Segment.from_dict(fixed.to_dict())
     assert [w.heard for w in round_trip.words] == [w.heard for w in fixed.words]
 
@@ -87,15 +98,21 @@ def test_only_the_corrected_word_changes_in_the_text() -> None:
     assert fixed.words[-1].word == " offerte."
 
 
-def test_a_capitalised_word_inside_a_sentence_is_a_name_and_left() -> None:
-    (fixed,) = correct_spelling([_segment("Ik werk bij Beskelling. Aankop dus.")], "nl")
-    assert fixed.text == "Ik werk bij Beskelling. Aankoop dus."
+def test_capitalised_words_are_names_and_left_at_any_place() -> None:
+    """Brands start sentences and segments too ("Tibber heeft ..."); only the glossary acts."""
+    segments = [_segment("Beskelling heeft de ofverte."), _segment("Bij Beskelling. Aankop.")]
+    fixed = correct_spelling(segments, "nl")
+    assert [s.text for s in fixed] == ["Beskelling heeft de offerte.", "Bij Beskelling. Aankop."]
 
 
-def test_the_glossary_protects_its_words_and_wins_for_names() -> None:
-    glossary = ["Zonnetec", "ofverte"]
-    (fixed,) = correct_spelling([_segment("De ofverte van Zonetec.")], "nl", glossary)
-    assert fixed.text == "De ofverte van Zonnetec."
+def test_the_glossary_protects_its_words_and_corrects_names() -> None:
+    glossary = ["Zonnetec", "ofverte", "Zonnig Dak Installaties"]
+    segments = [_segment("De ofverte van Zonetec."), _segment("Zonetec doet de instalaties.")]
+    fixed = correct_spelling(segments, "nl", glossary)
+    assert [s.text for s in fixed] == [
+        "De ofverte van Zonnetec.",
+        "Zonnetec doet de installaties.",  # a word of a longer term: not capitalised
+    ]
 
 
 def test_languages_without_a_list_and_segments_without_words_are_left() -> None:
@@ -104,11 +121,20 @@ def test_languages_without_a_list_and_segments_without_words_are_left() -> None:
     assert correct_spelling([unknown_language, no_words], None) == [unknown_language, no_words]
 
 
-def test_the_segment_language_picks_the_list() -> None:
+def test_the_segment_language_picks_the_corrections() -> None:
     english = _segment("what is the pricce", language="en")
-    dutch = _segment("de pricce graag", language=None)  # the recording's language: Dutch
+    dutch = _segment("de ofverte graag", language=None)  # the recording's language: Dutch
     fixed = correct_spelling([english, dutch], "nl")
-    assert [s.text for s in fixed] == ["what is the price", "de prince graag"]
+    assert [s.text for s in fixed] == ["what is the price", "de offerte graag"]
+
+
+def test_dutch_words_in_a_window_heard_as_english_stay_dutch() -> None:
+    """Code-switching: a window Whisper took for English still holds Dutch words."""
+    segment = _segment("de panelen en de subsidie graag", language="en")
+    (alone,) = correct_spelling([segment], "en")
+    assert alone.text != segment.text  # English alone has "paneled", "subsidies"
+    (fixed,) = correct_spelling([segment], "en", languages=("nl", "en"))
+    assert fixed.text == segment.text
 
 
 def test_real_dutch_text_is_left_as_it_is(shared_audio: Path) -> None:
@@ -118,7 +144,8 @@ def test_real_dutch_text_is_left_as_it_is(shared_audio: Path) -> None:
     lines = [re.sub(r"^\[\w+\]\s*", "", line) for t in texts for line in t.splitlines()]
     segments = [_segment(line) for line in lines if line.split()]
     assert len(segments) > 50
-    assert [s.text for s in correct_spelling(segments, "nl")] == [s.text for s in segments]
+    fixed = correct_spelling(segments, "nl", languages=("nl", "en"))
+    assert [s.text for s in fixed] == [s.text for s in segments]
 
 
 class MishearingEngine(RecordingEngine):
@@ -141,3 +168,9 @@ def test_transcribe_corrects_spelling_unless_asked_not_to(
     transcript = transcribe(audio, options)
     assert transcript.segments
     assert all(s.text == f"Hier is de {expected}." for s in transcript.segments)
+
+
+def test_the_setting_reaches_the_options() -> None:
+    assert Settings(_env_file=None).transcribe_options().spelling  # type: ignore[call-arg]
+    off = Settings(spelling=False, _env_file=None)  # type: ignore[call-arg]
+    assert not off.transcribe_options().spelling
