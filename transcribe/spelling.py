@@ -1,8 +1,8 @@
 """Misheard words put right: a word no dictionary knows, one edit away from a common one.
 
 When Whisper base is unsure of a Dutch word it writes down the sounds, and the result is
-often no word at all: "ofverte" for offerte, "aankop" for aankoop, "dakbedecking" for
-dakbedekking. Such non-words also split a customer term in the keyword report. A word is
+often no word at all: "ofverte" for offerte, "aankop" for aankoop, "beskelling" for
+bestelling. Such non-words also split a customer term in the keyword report. A word is
 corrected only when
 
 - it is at least four letters, all letters, and written in lower case (a capitalised word
