@@ -9,7 +9,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment
 from markupsafe import Markup
 
-__all__ = ["clock", "export_environment", "templates"]
+__all__ = ["clock", "export_environment", "spelled", "templates"]
 
 TEMPLATE_DIR = resources.files("api") / "templates"
 STATIC_DIR = resources.files("api") / "static"
@@ -25,6 +25,28 @@ def clock(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def spelled(segment: Any) -> Markup:
+    """A segment's text with the words spelling.py corrected marked, Whisper's letters in
+    their title, so a reader can check a correction against what was heard."""
+    words = getattr(segment, "words", ())
+    text = str(segment.text)
+    if not any(w.heard for w in words) or "".join(w.word for w in words).strip() != text.strip():
+        return Markup.escape(text)
+    parts = []
+    for w in words:
+        spoken = w.word.lstrip()
+        space = w.word[: len(w.word) - len(spoken)]
+        if w.heard:
+            parts.append(
+                Markup('{}<span class="heard" title="heard: {}">{}</span>').format(
+                    space, w.heard.strip(), spoken
+                )
+            )
+        else:
+            parts.append(Markup.escape(w.word))
+    return Markup("").join(parts).strip()
+
+
 def csrf_field(request: Any) -> Markup:
     """The hidden CSRF input every POST form carries when the pages are signed in
     (api/websession.py); nothing when they are open."""
@@ -37,6 +59,7 @@ def csrf_field(request: Any) -> Markup:
 
 def _configure(env: Environment) -> Environment:
     env.filters["clock"] = clock
+    env.filters["spelled"] = spelled
     env.globals["csrf_field"] = csrf_field
     return env
 

@@ -38,16 +38,28 @@ COMPOUND_PART = 4  # letters in each part of a compound read as two known words
 COMPOUND_PART_ZIPF = 3.0  # how common each part must be
 _CORE = re.compile(r"^(\W*)([^\W\d_]+)(\W*)$")  # leading space/punctuation, letters, trailing
 _ALPHABET_WORDS = 100  # letters in fewer common words (Greek in a Dutch list) are not tried
-_BUILDING = threading.Lock()  # worker threads share one lexicon per language
+_BUILDING = threading.Lock()  # worker threads share one list of common words per language
 
 
 @dataclass(frozen=True)
 class Lexicon:
-    """The words of one language: which are known, and which are common enough to propose."""
+    """The words of one language: which are known, and which are common enough to propose.
+
+    The common words are gathered on first use: a language only consulted for words it
+    knows (English, in a Dutch call) never needs them.
+    """
 
     language: str
-    common: dict[str, float]  # word -> frequency, for dictionary words of CANDIDATE_ZIPF or more
-    alphabet: str  # the letters the common words are written with
+
+    @property
+    def common(self) -> dict[str, float]:
+        """word -> frequency, for dictionary words of CANDIDATE_ZIPF or more."""
+        return _common_words(self.language)[0]
+
+    @property
+    def alphabet(self) -> str:
+        """The letters the common words are written with."""
+        return _common_words(self.language)[1]
 
     def lists(self, word: str) -> bool:
         """In wordfreq's list or simplemma's dictionary."""
@@ -79,17 +91,21 @@ def _in_dictionary(word: str, language: str) -> bool:
 
 
 def lexicon(language: str) -> Lexicon | None:
-    """The lexicon for an ISO 639-1 code, built once; None where wordfreq has no list."""
+    """The lexicon for an ISO 639-1 code; None where wordfreq has no list."""
+    from wordfreq import available_languages
+
+    return Lexicon(language) if language in available_languages() else None
+
+
+def _common_words(language: str) -> tuple[dict[str, float], str]:
     with _BUILDING:
-        return _build_lexicon(language)
+        return _build_common_words(language)
 
 
 @functools.cache
-def _build_lexicon(language: str) -> Lexicon | None:
-    from wordfreq import available_languages, get_frequency_dict
+def _build_common_words(language: str) -> tuple[dict[str, float], str]:
+    from wordfreq import get_frequency_dict
 
-    if language not in available_languages():
-        return None
     floor = 10 ** (CANDIDATE_ZIPF - 9)
     common = {
         w: f
@@ -98,7 +114,7 @@ def _build_lexicon(language: str) -> Lexicon | None:
     }
     letters = Counter(c for w in common for c in set(w))
     alphabet = "".join(sorted(c for c, n in letters.items() if n >= _ALPHABET_WORDS))
-    return Lexicon(language, common, alphabet)
+    return common, alphabet
 
 
 def _one_edit(word: str, alphabet: str) -> Iterator[str]:
@@ -139,8 +155,9 @@ def correct_word(
     in_glossary = sorted(glossary[w] for w in near if w in glossary)
     if in_glossary or glossary_only:
         return in_glossary[0] if in_glossary else None
-    common = [w for w in near if w in lexicon.common and not _rather_english(w, lexicon.language)]
-    return max(common, key=lambda w: (lexicon.common[w], w)) if common else None
+    frequency = lexicon.common
+    common = [w for w in near if w in frequency and not _rather_english(w, lexicon.language)]
+    return max(common, key=lambda w: (frequency[w], w)) if common else None
 
 
 def _rather_english(word: str, language: str) -> bool:

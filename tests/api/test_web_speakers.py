@@ -6,6 +6,7 @@ import html
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,18 @@ def demo(settings: Settings) -> Iterator[tuple[Any, str]]:
     with authorised_client(settings) as (client, _):
         recording_id = client.get("/api/v1/recordings").json()["recordings"][0]["id"]
         yield client, recording_id
+
+
+@contextmanager
+def stored_transcript(settings: Settings, recording_id: str) -> Iterator[dict[str, Any]]:
+    """A recording's stored transcript JSON, to edit in place; saved when the block ends."""
+    with get_database(settings.sqlalchemy_url).session() as session:
+        recording = session.get(Recording, recording_id)
+        assert recording is not None and recording.transcript_json
+        transcript = json.loads(recording.transcript_json)
+        yield transcript
+        recording.transcript_json = json.dumps(transcript)
+        session.commit()
 
 
 def speakers(client: Any, recording_id: str) -> list[dict[str, Any]]:
@@ -188,14 +201,24 @@ def test_enrol_list_and_delete_a_voice(api_client, shared_audio: Path) -> None:
 
 def test_overlapping_speech_is_marked_and_confidence_shown(demo, settings: Settings) -> None:
     client, recording_id = demo
-    with get_database(settings.sqlalchemy_url).session() as session:
-        recording = session.get(Recording, recording_id)
-        assert recording is not None and recording.transcript_json
-        transcript = json.loads(recording.transcript_json)
+    with stored_transcript(settings, recording_id) as transcript:
         transcript["segments"][1]["overlap"] = True
         transcript["speakers"][0]["confidence"] = 0.918
-        recording.transcript_json = json.dumps(transcript)
-        session.commit()
     page = client.get(f"/recordings/{recording_id}").text
     assert page.count('<span class="overlap"') == 1
     assert "certain 92%" in page
+
+
+def test_a_corrected_word_is_marked_with_what_whisper_heard(demo, settings: Settings) -> None:
+    """spelling.py keeps Whisper's letters in `heard`; the page shows them on the word."""
+    client, recording_id = demo
+    with stored_transcript(settings, recording_id) as transcript:
+        segment = transcript["segments"][0]
+        word = segment["words"][1]
+        word["heard"] = word["word"].replace(word["word"].strip(), "<b>zzq")
+    page = client.get(f"/recordings/{recording_id}").text
+    marked = re.findall(r'<span class="heard" title="([^"]*)">([^<]*)</span>', page)
+    assert marked == [("heard: &lt;b&gt;zzq", html.escape(word["word"].strip(), quote=False))]
+    line = re.search(r'<span class="text">(.*?)</span>\s*</li>', page, re.S)
+    assert line is not None
+    assert re.sub(r"<[^>]+>", "", line.group(1)) == html.escape(segment["text"], quote=False)

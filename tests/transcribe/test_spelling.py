@@ -17,7 +17,7 @@ import pytest
 
 from api.settings import Settings
 from tests.transcribe.test_long import RecordingEngine
-from transcribe import TranscribeOptions, transcribe
+from transcribe import TranscribeOptions, spelling, transcribe
 from transcribe import engine as engine_module
 from transcribe.spelling import correct_spelling, correct_word, lexicon
 from transcribe.types import Segment, Word
@@ -135,6 +135,26 @@ def test_dutch_words_in_a_window_heard_as_english_stay_dutch() -> None:
     assert alone.text != segment.text  # English alone has "paneled", "subsidies"
     (fixed,) = correct_spelling([segment], "en", languages=("nl", "en"))
     assert fixed.text == segment.text
+
+
+def test_a_language_only_asked_what_it_knows_gathers_no_common_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """English is consulted in a Dutch call (is a word English?), but proposes nothing, so
+    its list of common words (about 10 MiB and 0.6 s) is never gathered."""
+    gathered: list[str] = []
+    build = spelling._build_common_words
+
+    def recording_build(language: str) -> tuple[dict[str, float], str]:
+        gathered.append(language)
+        return build(language)
+
+    monkeypatch.setattr(spelling, "_build_common_words", recording_build)
+    (fixed,) = correct_spelling([_segment("de ofverte graag")], "nl", languages=("nl", "en"))
+    assert fixed.text == "de offerte graag"
+    assert set(gathered) == {"nl"}
+    (english,) = correct_spelling([_segment("the pricce", language="en")], "nl", languages=("en",))
+    assert english.text == "the price" and set(gathered) == {"nl", "en"}
 
 
 def test_real_dutch_text_is_left_as_it_is(shared_audio: Path) -> None:
