@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,7 @@ def write_audio(
             data = (np.clip(data, -1, 1) * 32767).astype(np.int16)
         frame = av.AudioFrame.from_ndarray(data, format=fmt, layout="mono")
         frame.sample_rate = rate
+        frame.pts, frame.time_base = 0, Fraction(1, rate)  # else AAC's priming is not trimmed
         for packet in stream.encode(frame):
             container.mux(packet)
         for packet in stream.encode(None):

@@ -29,6 +29,21 @@ def test_common_formats_decode_to_16k_mono(tmp_path: Path, suffix: str, codec: s
     assert info.channels == 1 and abs(info.duration_s - 2.0) < 0.15
 
 
+@pytest.mark.parametrize(
+    ("suffix", "codec"), [(".mp3", "libmp3lame"), (".m4a", "aac"), (".webm", "libopus")]
+)
+def test_lossy_formats_keep_time_with_the_original(tmp_path: Path, suffix: str, codec: str) -> None:
+    """Encoders put silence (priming) before the audio, and the container says how much;
+    unless it is trimmed, every timestamp of an M4A is 64 ms late."""
+    rate = 48_000 if codec == "libopus" else 44_100
+    click = np.zeros(3 * rate, dtype=np.float32)
+    click[rate : rate + 441] = np.hanning(441).astype(np.float32) * 0.8  # at 1.0 s
+    samples = decode_audio(write_audio(click, tmp_path / f"click{suffix}", codec, rate))
+    peak_s = (int(np.argmax(np.abs(samples))) - 0.005 * 16_000) / 16_000
+    assert abs(peak_s - 1.0) < 0.002
+    assert abs(samples.size / 16_000 - 3.0) < 0.03
+
+
 def test_stereo_is_mixed_down(shared_audio: Path) -> None:
     samples = decode_audio(shared_audio / "en" / "fw_stereo_diarization.wav")
     assert abs(samples.size / 16_000 - 5.0) < 0.05
