@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -140,7 +141,12 @@ def _replacements(
     """The page's most used terms that customers never say, each with the customers' word
     that means the same (by embedding; see analyze/synonyms.py)."""
     _, found = candidate_terms(text, language)
-    on_page = [key for key, _ in Counter(key for key, _ in found).most_common() if len(key) > 2]
+    names = _names(text, found)
+    on_page = [
+        key
+        for key, _ in Counter(key for key, _ in found).most_common()
+        if len(key) > 2 and key not in names
+    ]
     said = (
         customer_said(on_page)
         if customer_said is not None
@@ -152,6 +158,29 @@ def _replacements(
     if not unused or not spoken:
         return []
     return replacements(unused, spoken, embedder.encode(unused), embed_terms(embedder, spoken))
+
+
+def _names(text: str, found: Sequence[tuple[str, str]]) -> set[str]:
+    """Keys of the page's names: brands, products, places ("Zonnig Dak"). A name is not a
+    word customers could say differently, so it is never offered for replacement. A term is
+    a name when every time the page uses it, it is capitalised, and at least once not at the
+    start of a sentence."""
+    names = set()
+    for key, surface in set(found):
+        pattern = re.compile(rf"(?<!\w){re.escape(surface)}(?!\w)", re.IGNORECASE)
+        uses = list(pattern.finditer(text))
+        if not uses or not all(u.group()[0].isupper() for u in uses):
+            continue
+        if any(not _starts_sentence(text, u.start()) for u in uses):
+            names.add(key)
+    return names
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    """At the start of the text, a line, a sentence, a quote or a list item."""
+    before = text[:at]
+    kept = before.rstrip()
+    return not kept or "\n" in before[len(kept) :] or kept[-1] in ".!?:;\"'“‘(•-–—*#>|"
 
 
 def suggestions_markdown(result: PageSuggestions) -> str:

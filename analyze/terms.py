@@ -404,15 +404,19 @@ def _reversed(key: str) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in key) + chr(0x10FFFF)  # "ab" after "abc"
 
 
-def explain_score(term: Term, role: str | None, language: str) -> str:
-    """Why a term ranks where it does, in a marketer's words."""
+def explain_score(term: Term, role: str | None, language: str, *, unlisted: bool = False) -> str:
+    """Why a term ranks where it does, in a marketer's words. `unlisted`: general language
+    has no count for (one of) its words, so no ratio can be given: such a word is new, a
+    name, or misheard, and the reader should know which."""
     who = {None: "everyone", "customer": "customers", "salesperson": "salespeople"}.get(
         role, f"'{role}' speakers"
     )
     spread = f"{term.recordings} recording{'s' if term.recordings != 1 else ''}"
     general = {"nl": "general Dutch", "en": "general English"}.get(language, "general language")
     ratio = 2**term.keyness
-    if ratio >= 1.5:
+    if unlisted:
+        rarity = f"not in {general} word lists: a new word, a name, or misheard"
+    elif ratio >= 1.5:
         rarity = f"{ratio:,.0f}× more common here than in {general}"
     elif ratio > 0.67:
         rarity = f"about as common as in {general}"
@@ -505,7 +509,7 @@ def make_term(
         recordings=tally.recordings,
         keyness=ranked.keyness,
     )
-    return replace(term, why=explain_score(term, role, tally.language))
+    return replace(term, why=explain_score(term, role, tally.language, unlisted=tally.general <= 0))
 
 
 def _best_quotes(quotes: list[Quote], limit: int) -> list[Quote]:

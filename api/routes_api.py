@@ -256,6 +256,8 @@ def recording_filter(
     tag: Annotated[str | None, Query(max_length=50, description="one of the tags")] = None,
 ) -> service.RecordingFilter:
     """Which recordings a report covers (shared by /terms and /questions)."""
+    if since and until and since > until:
+        raise InvalidInput(f"since ({since}) is after until ({until})")
     return service.RecordingFilter(
         recording_id, since, until, salesperson, customer, language, tag or None
     )

@@ -221,15 +221,17 @@ def _recording_page(
     except NotFound as e:
         return _page(request, "error.html", status_code=404, message=str(e))
     context: dict[str, Any] = {"transcript": None, "terms": [], "speakers": [], "labels": {}}
-    context.update(shares={}, stats={}, can_swap=False, form={})
+    context.update(shares={}, stats={}, can_swap=False, form={}, upload_names={})
     if recording.status == "done":
         transcript = service.get_transcript(session, recording_id)
         speakers = _speakers(transcript)
+        named = _names_from_upload(speakers, recording.salesperson, recording.customer)
         context.update(
             transcript=transcript,
             terms=service.ranked_terms(session, limit=15, recording_id=recording_id),
             speakers=speakers,
-            labels={s.id: _label(s) for s in speakers},
+            labels={s.id: s.name or named.get(s.id) or _label(s) for s in speakers},
+            upload_names=named,
             shares=_talk_shares(transcript),
             stats=service.speaker_summary(transcript)["stats"],
             can_swap=_swap(speakers) is not None,
@@ -254,6 +256,19 @@ def _speakers(transcript: Transcript) -> list[Speaker]:
             known.add(segment.speaker)
             speakers.append(Speaker(segment.speaker, role=segment.role))
     return speakers
+
+
+def _names_from_upload(
+    speakers: Sequence[Speaker], salesperson: str | None, customer: str | None
+) -> dict[str, str]:
+    """Speaker id -> the name given at upload for its role, where exactly one unnamed speaker
+    has that role (the name then shows, and the speaker form offers it)."""
+    named: dict[str, str] = {}
+    for role, name in (("salesperson", salesperson), ("customer", customer)):
+        with_role = [s for s in speakers if s.role == role]
+        if name and len(with_role) == 1 and not with_role[0].name:
+            named[with_role[0].id] = name
+    return named
 
 
 def _label(speaker: Speaker) -> str:
@@ -405,10 +420,13 @@ def _report_filter(
     tag: str | None = None,
 ) -> service.RecordingFilter:
     """The report's recording filter from its form fields (the page and its exports); a
-    field that does not parse is no filter."""
+    field that does not parse is no filter, and dates the wrong way round are turned."""
+    first, last = _day(since), _day(until)
+    if first and last and first > last:
+        first, last = last, first
     return service.RecordingFilter(
-        since=_day(since),
-        until=_day(until),
+        since=first,
+        until=last,
         salesperson=(salesperson or "").strip()[:200] or None,
         customer=(customer or "").strip()[:200] or None,
         language=language if language in ("nl", "en") else None,

@@ -120,7 +120,9 @@ def test_swap_roles_on_a_demo_recording(
     page.locator("#recordings a").first.click()
     first = page.locator("article.speaker").first
     assert first.locator(".role-name").inner_text() == "salesperson"
-    assert page.locator(".line .who").first.inner_text() == "salesperson"
+    label = page.locator(".line .who").first
+    assert label.get_attribute("title") == "S1, salesperson"
+    assert label.inner_text() == "Mark"  # the salesperson named at upload
 
     page.click("#swap-roles")
     page.locator(".notice", has_text="Roles swapped").wait_for()
@@ -128,4 +130,27 @@ def test_swap_roles_on_a_demo_recording(
     assert page.locator("article.speaker").nth(1).locator(".role-name").inner_text() == (
         "salesperson"
     )
-    assert page.locator(".line .who").first.inner_text() == "customer"
+    assert label.get_attribute("title") == "S1, customer"
+    assert label.inner_text() != "Mark"  # now the customer's name
+
+
+@pytest.mark.slow
+def test_a_quote_link_shows_its_line_in_a_recording_without_audio(
+    live_server: str, browser, server_settings: Settings
+) -> None:
+    """The demo conversations have no audio: a quote's ▶ still brings its line into view."""
+    prepare_demo(server_settings)
+    page = browser.new_page(viewport={"width": 1200, "height": 500})
+    page.goto(live_server + "/report")
+    link = page.locator("table.terms a.seek").last
+    href = link.get_attribute("href") or ""
+    quote = link.locator("xpath=..").inner_text()
+    link.click()
+    page.wait_for_url("**" + href)
+    assert page.locator("#player").count() == 0
+    shown = page.locator(".line.playing")
+    assert shown.count() == 1
+    assert shown.get_attribute("data-start") == href.rsplit("#t=", 1)[1]
+    assert shown.locator(".text").inner_text().strip() in quote
+    box = shown.bounding_box()
+    assert box is not None and 0 <= box["y"] < 500  # scrolled into view

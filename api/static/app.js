@@ -54,12 +54,17 @@
         line.classList.toggle("playing", t >= parseFloat(line.dataset.start) && t < parseFloat(line.dataset.end));
       }
     });
-    const match = location.hash.match(/^#t=([\d.]+)/);
-    if (match) {
-      const start = parseFloat(match[1]);
+  }
+  // A quote's link (#t=12.34): show its line, and cue the audio there when there is some
+  // (demo conversations and imported text have none).
+  const match = location.hash.match(/^#t=([\d.]+)/);
+  if (match) {
+    const start = parseFloat(match[1]);
+    if (player) {
       player.addEventListener("loadedmetadata", () => { player.currentTime = start; }, { once: true });
-      const line = lines.find((l) => Math.abs(parseFloat(l.dataset.start) - start) < 0.05);
-      if (line) { line.classList.add("playing"); line.scrollIntoView({ block: "center" }); }
     }
+    const line = lines.find((l) => Math.abs(parseFloat(l.dataset.start) - start) < 0.05)
+      || lines.find((l) => start >= parseFloat(l.dataset.start) && start < parseFloat(l.dataset.end));
+    if (line) { line.classList.add("playing"); line.scrollIntoView({ block: "center" }); }
   }
 })();

@@ -1,4 +1,5 @@
 from analyze import Utterance, count_terms, html_to_text, rank_terms, suggest_for_page
+from analyze.terms import candidate_terms
 
 CALL = [
     Utterance("r1", "Wat is de terugverdientijd van zonnepanelen?", "customer", 1.0, 3.0),
@@ -84,3 +85,46 @@ def test_page_words_customers_never_say_get_the_customers_word() -> None:
     assert "prijsopgave" in suggestions_markdown(result)
     assert "replace,offerte,2" in suggestions_csv(result)
     assert suggest_for_page(page, terms).replacements == ()  # no embedder, no guesses
+
+
+def test_a_brand_on_the_page_is_never_offered_for_replacement() -> None:
+    """ "Zonnig Dak" is the company's name: an embedder may find it close to "zonnepanelen",
+    but customers cannot be quoted saying the brand differently."""
+    import zlib
+
+    import numpy as np
+
+    from analyze.suggest import _names
+
+    meaning = {"zonnig dak": "solar", "zonnepaneel": "solar", "leaseconstructie": "rent",
+               "huur": "rent"}  # fmt: skip
+
+    class Space:  # a word's vector: its meaning's direction, else a direction of its own
+        def encode(self, texts):
+            rows = []
+            for text in texts:
+                v = np.random.default_rng(zlib.crc32(meaning.get(text, text).encode())).normal(
+                    size=64
+                )
+                v += 0.1 * np.random.default_rng(zlib.crc32(text.encode())).normal(size=64)
+                rows.append(v / np.linalg.norm(v))
+            return np.asarray(rows, dtype=np.float32)
+
+    said = ["zonnepanelen", "zonnepanelen", "huren", "huren", "garantie", "levertijd",
+            "montage", "omvormer", "stroom", "buren"]  # fmt: skip
+    call = [
+        Utterance("r1", f"Ik vraag naar {w}.", "customer", i, i + 1.0) for i, w in enumerate(said)
+    ]
+    terms = rank_terms([count_terms(call, "r1")], role="customer")
+    page = (
+        "Zonnig Dak\nLeasen bij Zonnig Dak is eenvoudig. Met Zonnig Dak betaalt u per maand.\n"
+        "Onze leaseconstructie is flexibel. De leaseconstructie past bij elk huis."
+    )
+    swaps = {r.page_term for r in suggest_for_page(page, terms, embedder=Space()).replacements}
+    assert "leaseconstructie" in swaps  # an ordinary page word still can be
+    assert "zonnig dak" not in swaps
+    _, found = candidate_terms(page, "nl")
+    assert "zonnig dak" in _names(page, found)
+    assert not {"leaseconstructie", "lease", "leasen", "huis"} & _names(page, found)
+    sentence_starts = "Dak en gevel. Het dak lekt."
+    assert _names(sentence_starts, candidate_terms(sentence_starts, "nl")[1]) == set()

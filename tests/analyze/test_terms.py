@@ -108,6 +108,16 @@ def test_distinctive_words_outrank_everyday_words_of_equal_count() -> None:
     assert ranked.index("thuisbatterij") < ranked.index("huis")
 
 
+def test_a_word_no_word_list_has_is_explained_as_new_a_name_or_misheard() -> None:
+    """Whisper's "prijsgesteld" (for "op prijs gesteld") is in no list: its ratio against
+    general Dutch would be a made-up 245,098x, so the explanation says what it may be."""
+    utts = [Utterance("r1", "Dat wordt zeer prijsgesteld. De offerte is duidelijk.")]
+    why = {t.lemma: t.why for t in rank_terms([count_terms(utts, "r1")])}  # real wordfreq
+    assert "not in general Dutch word lists" in why["prijsgesteld"]
+    assert "×" not in why["prijsgesteld"].split(";")[1]
+    assert "more common here than in general Dutch" in why["offerte"]
+
+
 def test_text_lines_with_role_tags() -> None:
     utts = utterances_from_text(
         "[customer] Wat kost het?\n\n[salesperson] Niets.\nGewone regel.", "t", "nl"

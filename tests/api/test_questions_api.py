@@ -59,6 +59,11 @@ def test_reports_filter_by_period_people_and_language(api_client, settings) -> N
     assert quoted("/api/v1/terms", language="en") == set()
     assert quoted("/api/v1/terms", customer="%") == set()  # a wildcard is just a character
     assert client.get("/api/v1/terms", params={"since": "gisteren"}).status_code == 422
+    reversed_dates = client.get(
+        "/api/v1/terms", params={"since": "2026-11-02", "until": "2026-11-01"}
+    )
+    assert reversed_dates.status_code == 422
+    assert reversed_dates.json()["detail"] == "since (2026-11-02) is after until (2026-11-01)"
 
 
 def test_report_page_filters(api_client, settings) -> None:
@@ -71,7 +76,11 @@ def test_report_page_filters(api_client, settings) -> None:
     assert "warmtepomp" in bakker
     assert "role=customer&amp;since=2026-11-01&amp;customer=Bakker" in bakker  # tabs keep it
     nobody = client.get("/report", params={"since": "2030-01-01", "until": "nonsense"})
-    assert nobody.status_code == 200 and "No terms yet" in nobody.text
+    assert nobody.status_code == 200 and "No terms for these filters" in nobody.text
+    assert "No terms yet" not in nobody.text  # there are recordings, just none of these
+    turned = client.get("/report", params={"since": "2026-11-03", "until": "2026-11-01"}).text
+    assert 'name="since" value="2026-11-01"' in turned and 'value="2026-11-03"' in turned
+    assert "thuisbatterij" in turned  # the dates the wrong way round, read the right way
 
 
 def test_report_sets_customers_words_beside_salespeoples(api_client, settings) -> None:

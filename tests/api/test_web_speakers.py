@@ -74,7 +74,33 @@ def test_the_recording_page_shows_speakers_roles_and_stats(demo) -> None:
     for heading in ("Talk", "Longest monologue", "Questions asked"):
         assert f"<th>{heading}</th>" in page
     assert 'data-role="customer"' in page and 'data-role="salesperson"' in page
-    assert '<span class="who" title="S2, customer">customer</span>' in page  # transcript lines
+    customer = client.get(f"/api/v1/recordings/{recording_id}").json()["customer"]
+    assert customer  # named at upload: the lines and the card show it, the form offers it
+    assert f'<span class="who" title="S2, customer">{customer}</span>' in page
+    card = page.split('data-speaker="S2"')[1].split("</article>")[0]
+    assert f'<strong class="who">{customer}</strong>' in card
+    assert f'name="name" maxlength="200" value="{customer}"' in card
+    client.patch(f"/api/v1/recordings/{recording_id}", json={"customer": ""})
+    page = client.get(f"/recordings/{recording_id}").text
+    assert '<span class="who" title="S2, customer">customer</span>' in page  # no name: the role
+
+
+def test_the_name_given_at_upload_follows_the_role(demo) -> None:
+    """The upload form names the salesperson and the customer, not a voice: after a swap
+    the other speaker carries each name, and a name set on a speaker wins."""
+    client, recording_id = demo
+    recording = client.get(f"/api/v1/recordings/{recording_id}").json()
+    correct(client, recording_id, speaker="S1", role="customer")  # now S1 and S2 are customers
+    page = client.get(f"/recordings/{recording_id}").text
+    assert f'<span class="who" title="S1, customer">{recording["customer"]}</span>' not in page
+    assert client.post(f"/recordings/{recording_id}/speakers/swap").status_code == 422
+    correct(client, recording_id, speaker="S2", role="salesperson")  # swapped
+    page = client.get(f"/recordings/{recording_id}").text
+    assert f'<span class="who" title="S2, salesperson">{recording["salesperson"]}</span>' in page
+    assert f'<span class="who" title="S1, customer">{recording["customer"]}</span>' in page
+    correct(client, recording_id, speaker="S1", role="customer", name="Anna")
+    page = client.get(f"/recordings/{recording_id}").text
+    assert '<span class="who" title="S1, customer">Anna</span>' in page
 
 
 def test_swapping_roles_changes_the_api_and_the_customer_terms(demo) -> None:
