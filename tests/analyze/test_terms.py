@@ -53,6 +53,18 @@ def test_fillers_stop_words_and_numbers_are_never_terms() -> None:
     assert "paneel" in lemmas
 
 
+def test_greetings_that_open_and_close_a_call_are_not_terms() -> None:
+    utts = [
+        Utterance("r1", "Goedemiddag, met Mark. Goedemorgen! Dank u wel, tot ziens en fijne dag."),
+        Utterance("r1", "Hoi, alstublieft, de thuisbatterij."),
+        Utterance("r1", "Good morning, thank you, goodbye.", language="en"),
+    ] * 3
+    lemmas = {t.lemma for t in _rank(utts)}
+    assert "thuisbatterij" in lemmas
+    assert not {"goedemiddag", "goedemorgen", "dank", "ziens", "tot ziens", "dag", "hoi",
+                "alstublieft", "morning", "good morning", "goodbye", "thank"} & lemmas  # fmt: skip
+
+
 def test_english_fillers_are_dropped() -> None:
     tokens = tokenize("So, you know, I mean the pricing, like, really matters", "en")
     assert [t.lemma for t in tokens if t.lemma] == ["pricing", "matter"]
