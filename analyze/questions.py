@@ -7,13 +7,16 @@ Finding: a sentence is a question when it ends in "?" (Whisper punctuates most q
 starts with a question word ("hoeveel", "wanneer", "how", ...), or starts with a verb
 followed by a pronoun ("Kan ik ...", "Heeft u ...", "Do you ..."), which separates yes/no
 questions from instructions ("Vul alle gegevens in").
-Grouping: questions that share their content words (lemmatised, weighted by TF-IDF) are
-clustered with average-linkage on cosine distance, so "Wat kost een thuisbatterij?" and
-"Hoeveel kost zo'n thuisbatterij ongeveer?" form one group.
+Grouping: questions that share their content words (lemmatised, then stemmed so the verb
+"kost" meets the noun "kosten", weighted by TF-IDF) are clustered with average linkage on
+cosine distance, so "Wat kost een thuisbatterij?" and "Hoeveel kost zo'n thuisbatterij
+ongeveer?" form one group. A group asks one thing: sharing one word of several is not
+enough ("Zijn er subsidies?" and "Hoe vraag ik die subsidie aan?" stay apart).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -53,7 +56,7 @@ _PRONOUNS = {
            "someone", "a", "the"},
 }  # fmt: skip
 _MIN_WORDS = 3  # shorter sentences ("Hoezo?", "Echt?") are reactions, not FAQ material
-_GROUP_DISTANCE = 0.75  # cosine distance under which two questions mean the same thing
+_GROUP_DISTANCE = 0.5  # cosine distance under which two questions ask the same thing
 _MAX_QUOTES = 5
 _ANSWERED_SHARE = 0.6  # of a group's keywords a page must use to count as answering it
 
@@ -153,13 +156,25 @@ def group_questions(
     asked, lemmas = [asked[i] for i in kept], [lemmas[i] for i in kept]
     if not asked:
         return []
-    labels = _cluster(lemmas)
+    labels = _cluster([_stems(words, q.language) for words, q in zip(lemmas, asked, strict=True)])
     groups = []
     for label in sorted(set(labels)):
         members = [i for i, lab in enumerate(labels) if lab == label]
         groups.append(_group([asked[i] for i in members], [lemmas[i] for i in members]))
     groups.sort(key=lambda g: (-g.count, -g.recordings, g.question))
     return groups[:limit]
+
+
+def _stems(lemmas: list[str], language: str) -> list[str]:
+    """Snowball stems of lemmas (the lemmatiser keeps "kost" and "kosten" apart)."""
+    return list(_stemmer({"en": "english"}.get(language, "dutch")).stemWords(lemmas))
+
+
+@functools.cache
+def _stemmer(name: str) -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer(name)
 
 
 def _cluster(lemmas: list[list[str]]) -> list[int]:

@@ -62,6 +62,22 @@ def test_customer_questions_are_grouped_by_meaning_with_evidence() -> None:
     assert sum(g.count for g in everyone) == 5
 
 
+def test_questions_that_share_a_topic_but_ask_different_things_stay_apart() -> None:
+    said = [
+        "Zijn er nog subsidies voor zonnepanelen?",
+        "Hoe vraag ik die subsidie aan?",
+        "Wat zijn de kosten van een thuisbatterij?",
+        "Wat kost een thuisbatterij eigenlijk?",  # the verb "kost", the noun "kosten": one group
+    ]
+    utterances = [Utterance("r1", t, "customer", float(i), i + 1.0) for i, t in enumerate(said)]
+    groups = group_questions(count_terms(utterances, "r1").questions)
+    assert sorted(g.count for g in groups) == [1, 1, 2]
+    assert next(g for g in groups if g.count == 2).keywords[:2] in (
+        ("kosten", "thuisbatterij"), ("thuisbatterij", "kosten"), ("kost", "thuisbatterij"),
+        ("thuisbatterij", "kost"),
+    )  # fmt: skip
+
+
 def test_questions_survive_storage_and_old_rows_still_read() -> None:
     stats = count_terms(_utterances(), "r1")
     again = RecordingTerms.from_dict(stats.to_dict())
