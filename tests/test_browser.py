@@ -154,3 +154,17 @@ def test_a_quote_link_shows_its_line_in_a_recording_without_audio(
     assert shown.locator(".text").inner_text().strip() in quote
     box = shown.bounding_box()
     assert box is not None and 0 <= box["y"] < 500  # scrolled into view
+
+
+@pytest.mark.slow
+def test_pages_fit_a_phone_screen(live_server: str, browser, server_settings: Settings) -> None:
+    """Marketers read the report on the go: no page may scroll sideways at 390 px; wide
+    tables scroll inside their card instead."""
+    prepare_demo(server_settings)
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(live_server + "/")
+    recording = page.locator("#recordings tr[data-id]").first.get_attribute("data-id")
+    for path in ("/", f"/recordings/{recording}", "/report", "/suggest", "/voices"):
+        page.goto(live_server + path)
+        width = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        assert width[0] <= width[1], f"{path} is {width[0]} px wide on a {width[1]} px screen"
