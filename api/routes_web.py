@@ -52,6 +52,7 @@ NOTICES = {
     "remembered": "Speaker saved and voice remembered for later recordings.",
     "enrolled": "Voice saved: matching speakers in new recordings get this name and role.",
     "deleted": "Voice deleted.",
+    "recording-deleted": "Recording deleted, with its audio, transcript and terms.",
     "duplicate": "This audio was uploaded before: here is that recording. Tick “keep a separate "
     "copy” on the upload form to add it again.",
 }
@@ -117,8 +118,19 @@ def _sign_in(request: Request, token: str, target: str) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, session: SessionDep) -> HTMLResponse:
-    return _page(request, "index.html", recordings=service.list_recordings(session), form={})
+def index(
+    request: Request, session: SessionDep, uploaded: str | None = None, done: str | None = None
+) -> HTMLResponse:
+    recordings = service.list_recordings(session)
+    notice = NOTICES.get(done or "")
+    just = next((r for r in recordings if uploaded and r.id == uploaded), None)
+    if just is not None:
+        notice = f"“{just.title or just.filename}” is uploaded. " + (
+            "It is transcribed now: its row below follows by itself."
+            if just.status in ("queued", "processing")
+            else "Open it below."
+        )
+    return _page(request, "index.html", recordings=recordings, form={}, notice=notice)
 
 
 @router.post("/upload", response_class=HTMLResponse)
@@ -408,7 +420,7 @@ def set_tags(
 @router.post("/recordings/{recording_id}/delete")
 def delete(recording_id: str, request: Request, session: SessionDep) -> Response:
     service.delete_recording(session, state(request).blobs, recording_id)
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse("/?done=recording-deleted", status_code=303)
 
 
 def _report_filter(

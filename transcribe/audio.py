@@ -42,6 +42,11 @@ def _open(source: Source):
         return av.open(str(source) if isinstance(source, Path) else source, mode="r")
     except FileNotFoundError as e:
         raise AudioDecodeError(f"file not found: {source}") from e
+    except av.InvalidDataError as e:  # the commonest: a document or image named .mp3
+        raise AudioDecodeError(
+            "not a readable audio file: its contents are in no audio or video format "
+            "ridealong knows (wav, mp3, m4a, ogg, webm, flac, mp4, …)"
+        ) from e
     except av.FFmpegError as e:
         raise AudioDecodeError(f"not a readable audio file ({_reason(e)})") from e
 

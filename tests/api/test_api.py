@@ -65,6 +65,26 @@ def test_empty_and_oversize_uploads(tmp_path) -> None:
         assert big.status_code == 413
 
 
+def test_the_web_form_says_what_happened_after_an_upload_and_a_delete(api_client, tmp_path) -> None:
+    client, _ = api_client
+    audio = write_audio(tone(1.5), tmp_path / "call.m4a", "aac")
+    uploaded = client.post(
+        "/upload",
+        files={"file": ("call.m4a", audio.read_bytes(), "audio/mp4")},
+        data={"consent": "true", "title": "Bezoek <Bakker>"},
+        follow_redirects=False,
+    )
+    assert uploaded.status_code == 303
+    page = client.get(uploaded.headers["location"]).text
+    notice = page.split('class="notice" role="status">')[1].split("</p>")[0]
+    assert "“Bezoek &lt;Bakker&gt;” is uploaded" in notice and "transcribed now" in notice
+    assert 'class="notice"' not in client.get("/").text  # only right after the upload
+    recording_id = uploaded.headers["location"].split("uploaded=")[1]
+    deleted = client.post(f"/recordings/{recording_id}/delete")
+    assert "Recording deleted, with its audio, transcript and terms." in deleted.text
+    assert client.get(f"/api/v1/recordings/{recording_id}").status_code == 404
+
+
 def test_upload_queues_and_delete_removes_everything(api_client, tmp_path, settings) -> None:
     client, _ = api_client
     audio = write_audio(tone(1.5), tmp_path / "call.m4a", "aac")

@@ -52,8 +52,10 @@ def test_stereo_is_mixed_down(shared_audio: Path) -> None:
 def test_text_named_like_audio_is_refused_clearly(tmp_path: Path) -> None:
     fake = tmp_path / "notes.mp3"
     fake.write_text("these are meeting notes, not audio\n" * 50)
-    with pytest.raises(AudioDecodeError, match="not a readable audio file"):
+    with pytest.raises(AudioDecodeError, match="not a readable audio file") as refused:
         decode_audio(fake)
+    assert "wav, mp3, m4a" in str(refused.value)  # what it would take, in a user's words
+    assert "Invalid data" not in str(refused.value)  # not the decoder's jargon
     with pytest.raises(AudioDecodeError):
         probe_audio(fake)
 
