@@ -156,11 +156,18 @@ def group_questions(
     asked, lemmas = [asked[i] for i in kept], [lemmas[i] for i in kept]
     if not asked:
         return []
-    labels = _cluster([_stems(words, q.language) for words, q in zip(lemmas, asked, strict=True)])
+    stems = [_stems(words, q.language) for words, q in zip(lemmas, asked, strict=True)]
+    labels = _cluster(stems)
     groups = []
     for label in sorted(set(labels)):
         members = [i for i, lab in enumerate(labels) if lab == label]
-        groups.append(_group([asked[i] for i in members], [lemmas[i] for i in members]))
+        groups.append(
+            _group(
+                [asked[i] for i in members],
+                [lemmas[i] for i in members],
+                [stems[i] for i in members],
+            )
+        )
     groups.sort(key=lambda g: (-g.count, -g.recordings, g.question))
     return groups[:limit]
 
@@ -200,10 +207,20 @@ def _cluster(lemmas: list[list[str]]) -> list[int]:
     return [int(label) for label in clustering.labels_]
 
 
-def _group(members: list[Question], lemmas: list[list[str]]) -> QuestionGroup:
-    counts = Counter(word for words in lemmas for word in set(words))
+def _group(
+    members: list[Question], lemmas: list[list[str]], stems: list[list[str]]
+) -> QuestionGroup:
+    """One group; its keywords are counted by stem ("kost" and "kosten" are one) and shown as
+    the lemma said most."""
+    said: dict[str, Counter[str]] = {}
+    for words, stemmed in zip(lemmas, stems, strict=True):
+        for word, stem in zip(words, stemmed, strict=True):
+            said.setdefault(stem, Counter())[word] += 1
+    counts = Counter(stem for stemmed in stems for stem in set(stemmed))
     keywords = tuple(
-        w for w, n in counts.most_common() if n * 2 >= len(members) or len(members) == 1
+        said[stem].most_common(1)[0][0]
+        for stem, n in counts.most_common()
+        if n * 2 > len(members) or len(members) == 1  # what most of its questions share
     )[:4]
     # The typical phrasing: the one sharing most keywords, then the shortest.
     typical = max(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -139,20 +139,23 @@ def _replacements(
     customer_said: Callable[[Collection[str]], set[str]] | None,
 ) -> list[Replacement]:
     """The page's most used terms that customers never say, each with the customers' word
-    that means the same (by embedding; see analyze/synonyms.py)."""
+    that means the same (by embedding; see analyze/synonyms.py). Names are left out."""
     _, found = candidate_terms(text, language)
-    names = _names(text, found)
-    on_page = [
-        key
-        for key, _ in Counter(key for key, _ in found).most_common()
-        if len(key) > 2 and key not in names
-    ]
+    surfaces: dict[str, set[str]] = defaultdict(set)
+    for key, surface in found:
+        surfaces[key].add(surface)
+    on_page = [key for key, _ in Counter(key for key, _ in found).most_common() if len(key) > 2]
     said = (
         customer_said(on_page)
         if customer_said is not None
         else {t.lemma for t in customer_terms if t.count_by_role.get("customer", 0)}
     )
-    unused = [key for key in on_page if key not in said][:_PAGE_TERMS_COMPARED]
+    unused: list[str] = []
+    for key in on_page:  # names checked only until enough terms are found: a long page
+        if key not in said and not _is_name(text, surfaces[key]):  # has thousands of keys
+            unused.append(key)
+            if len(unused) == _PAGE_TERMS_COMPARED:
+                break
     spoken = [t for t in customer_terms if t.count_by_role.get("customer", 0)]
     spoken = spoken[:_CUSTOMER_TERMS_COMPARED]
     if not unused or not spoken:
@@ -161,26 +164,42 @@ def _replacements(
 
 
 def _names(text: str, found: Sequence[tuple[str, str]]) -> set[str]:
-    """Keys of the page's names: brands, products, places ("Zonnig Dak"). A name is not a
-    word customers could say differently, so it is never offered for replacement. A term is
-    a name when every time the page uses it, it is capitalised, and at least once not at the
-    start of a sentence."""
-    names = set()
-    for key, surface in set(found):
-        pattern = re.compile(rf"(?<!\w){re.escape(surface)}(?!\w)", re.IGNORECASE)
-        uses = list(pattern.finditer(text))
-        if not uses or not all(u.group()[0].isupper() for u in uses):
-            continue
-        if any(not _starts_sentence(text, u.start()) for u in uses):
-            names.add(key)
-    return names
+    """Keys of the page's names among `found` (see `_is_name`)."""
+    surfaces: dict[str, set[str]] = defaultdict(set)
+    for key, surface in found:
+        surfaces[key].add(surface)
+    return {key for key, said in surfaces.items() if _is_name(text, said)}
+
+
+def _is_name(text: str, surfaces: Collection[str]) -> bool:
+    """Whether a term is a name: a brand, a product, a place ("Zonnig Dak"). A name is not a
+    word customers could say differently, so it is never offered for replacement. It is one
+    when every use of every form of it on the page is capitalised, and at least one use is
+    neither at the start of a sentence or line nor in a Title Case heading."""
+    uses: list[re.Match[str]] = []
+    for surface in surfaces:
+        words = r"\s+".join(re.escape(w) for w in surface.split())
+        uses += re.finditer(rf"(?<!\w){words}(?!\w)", text, re.IGNORECASE)
+    if not uses or not all(u.group()[0].isupper() for u in uses):
+        return False
+    return any(
+        not _starts_sentence(text, u.start()) and not _in_title(text, u.start()) for u in uses
+    )
 
 
 def _starts_sentence(text: str, at: int) -> bool:
     """At the start of the text, a line, a sentence, a quote or a list item."""
-    before = text[:at]
+    before = text[max(0, at - 200) : at]  # enough to see past any run of spaces
     kept = before.rstrip()
     return not kept or "\n" in before[len(kept) :] or kept[-1] in ".!?:;\"'“‘(•-–—*#>|"
+
+
+def _in_title(text: str, at: int) -> bool:
+    """In a line of three or more words most of which are capitalised ("Tien Jaar Garantie
+    op Elk Paneel"): capitals there say nothing about names."""
+    line = text[text.rfind("\n", 0, at) + 1 : (text.find("\n", at) + 1 or len(text) + 1) - 1]
+    words = re.findall(r"[^\W\d_]+", line)
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
 
 
 def suggestions_markdown(result: PageSuggestions) -> str:

@@ -90,6 +90,7 @@ def _in_dictionary(word: str, language: str) -> bool:
         return True
 
 
+@functools.cache
 def lexicon(language: str) -> Lexicon | None:
     """The lexicon for an ISO 639-1 code; None where wordfreq has no list."""
     from wordfreq import available_languages
@@ -97,12 +98,20 @@ def lexicon(language: str) -> Lexicon | None:
     return Lexicon(language) if language in available_languages() else None
 
 
+_COMMON: dict[str, tuple[dict[str, float], str]] = {}  # language -> its common words, built
+
+
 def _common_words(language: str) -> tuple[dict[str, float], str]:
-    with _BUILDING:
-        return _build_common_words(language)
+    """Built once per language; a thread only waits while a list it needs is being built."""
+    built = _COMMON.get(language)
+    if built is None:
+        with _BUILDING:
+            built = _COMMON.get(language)
+            if built is None:
+                built = _COMMON[language] = _build_common_words(language)
+    return built
 
 
-@functools.cache
 def _build_common_words(language: str) -> tuple[dict[str, float], str]:
     from wordfreq import get_frequency_dict
 
@@ -201,7 +210,7 @@ def correct_spelling(
         if lex is None or not segment.words:
             out.append(segment)
             continue
-        others = [x for x in known_in if x is not lex]
+        others = [x for x in known_in if x.language != lex.language]
         words: list[Word] = []
         text = segment.text
         cursor = 0  # where in `text` the next word is looked for

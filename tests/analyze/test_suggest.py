@@ -126,5 +126,13 @@ def test_a_brand_on_the_page_is_never_offered_for_replacement() -> None:
     _, found = candidate_terms(page, "nl")
     assert "zonnig dak" in _names(page, found)
     assert not {"leaseconstructie", "lease", "leasen", "huis"} & _names(page, found)
-    sentence_starts = "Dak en gevel. Het dak lekt."
-    assert _names(sentence_starts, candidate_terms(sentence_starts, "nl")[1]) == set()
+    for ordinary, words in (
+        ("Dak en gevel. Het dak lekt.", {"dak"}),  # capitalised only where a sentence starts
+        ("Wij geven Tien Jaar Garantie op Elk Paneel\nLees de voorwaarden.",  # Title Case line
+         {"garantie", "jaar", "paneel"}),
+        ("Zonnig Dak Installaties levert. De installatie duurt kort. Een installatie is snel.",
+         {"installatie"}),  # once in a name, twice in lower case
+    ):  # fmt: skip
+        assert not words & _names(ordinary, candidate_terms(ordinary, "nl")[1]), ordinary
+    across_lines = "Bel Zonnig\nDak voor advies."
+    assert "zonnig dak" in _names(across_lines, candidate_terms(across_lines, "nl")[1])

@@ -61,6 +61,11 @@ def test_greetings_that_open_and_close_a_call_are_not_terms() -> None:
     ] * 3
     lemmas = {t.lemma for t in _rank(utts)}
     assert "thuisbatterij" in lemmas
+    times = [Utterance("r1", "In de middag en de avond, morgen komt de monteur. Goede morgen!")] * 3
+    times.append(Utterance("r1", "Most power in the evening: the evening peak.", language="en"))
+    kept = {t.lemma for t in _rank(times)}
+    assert {"middag", "avond", "evening"} <= kept  # times of day are words, not greetings
+    assert "goede morgen" not in kept
     assert not {"goedemiddag", "goedemorgen", "dank", "ziens", "tot ziens", "dag", "hoi",
                 "alstublieft", "morning", "good morning", "goodbye", "thank"} & lemmas  # fmt: skip
 

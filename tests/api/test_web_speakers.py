@@ -248,3 +248,16 @@ def test_a_corrected_word_is_marked_with_what_whisper_heard(demo, settings: Sett
     line = re.search(r'<span class="text">(.*?)</span>\s*</li>', page, re.S)
     assert line is not None
     assert re.sub(r"<[^>]+>", "", line.group(1)) == html.escape(segment["text"], quote=False)
+
+
+def test_marks_are_left_off_when_the_words_do_not_spell_the_text() -> None:
+    """An edited or redacted text no longer matches its words: shown plain, never garbled."""
+    from api.templating import spelled
+    from transcribe.types import Segment, Word
+
+    words = (Word(0.0, 0.5, " de", 0.9), Word(0.5, 1.0, " offerte", 0.9, heard=" ofverte"))
+    assert str(spelled(Segment(0.0, 1.0, "de offerte", words=words))) == (
+        'de <span class="heard" title="heard: ofverte">offerte</span>'
+    )
+    edited = Segment(0.0, 1.0, "de <offerte> & prijs", words=words)
+    assert str(spelled(edited)) == "de &lt;offerte&gt; &amp; prijs"

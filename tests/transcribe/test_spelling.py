@@ -150,11 +150,43 @@ def test_a_language_only_asked_what_it_knows_gathers_no_common_words(
         return build(language)
 
     monkeypatch.setattr(spelling, "_build_common_words", recording_build)
+    monkeypatch.setattr(spelling, "_COMMON", {})  # as in a fresh process
     (fixed,) = correct_spelling([_segment("de ofverte graag")], "nl", languages=("nl", "en"))
     assert fixed.text == "de offerte graag"
     assert set(gathered) == {"nl"}
     (english,) = correct_spelling([_segment("the pricce", language="en")], "nl", languages=("en",))
     assert english.text == "the price" and set(gathered) == {"nl", "en"}
+
+
+def test_threads_build_a_language_once_and_never_wait_for_one_they_have(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+    import time
+
+    builds: list[str] = []
+    english_started = threading.Event()
+
+    def slow_build(language: str) -> tuple[dict[str, float], str]:
+        builds.append(language)
+        if language == "en":
+            english_started.set()
+            time.sleep(0.5)
+        return {"woord": 1e-5}, "abc"
+
+    monkeypatch.setattr(spelling, "_build_common_words", slow_build)
+    monkeypatch.setattr(spelling, "_COMMON", {})
+    spelling._common_words("nl")
+    english = [threading.Thread(target=spelling._common_words, args=("en",)) for _ in range(3)]
+    for thread in english:
+        thread.start()
+    assert english_started.wait(5)
+    started = time.perf_counter()
+    assert spelling._common_words("nl")[1] == "abc"
+    assert time.perf_counter() - started < 0.1  # Dutch is ready: no wait for English
+    for thread in english:
+        thread.join()
+    assert sorted(builds) == ["en", "nl"]  # each built once
 
 
 def test_real_dutch_text_is_left_as_it_is(shared_audio: Path) -> None:
