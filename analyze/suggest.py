@@ -141,9 +141,7 @@ def _replacements(
     """The page's most used terms that customers never say, each with the customers' word
     that means the same (by embedding; see analyze/synonyms.py). Names are left out."""
     _, found = candidate_terms(text, language)
-    surfaces: dict[str, set[str]] = defaultdict(set)
-    for key, surface in found:
-        surfaces[key].add(surface)
+    surfaces = _surfaces(found)
     on_page = [key for key, _ in Counter(key for key, _ in found).most_common() if len(key) > 2]
     said = (
         customer_said(on_page)
@@ -163,12 +161,17 @@ def _replacements(
     return replacements(unused, spoken, embedder.encode(unused), embed_terms(embedder, spoken))
 
 
-def _names(text: str, found: Sequence[tuple[str, str]]) -> set[str]:
-    """Keys of the page's names among `found` (see `_is_name`)."""
+def _surfaces(found: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
+    """Lemma key -> every form the page writes it in."""
     surfaces: dict[str, set[str]] = defaultdict(set)
     for key, surface in found:
         surfaces[key].add(surface)
-    return {key for key, said in surfaces.items() if _is_name(text, said)}
+    return surfaces
+
+
+def _names(text: str, found: Sequence[tuple[str, str]]) -> set[str]:
+    """Keys of the page's names among `found` (see `_is_name`)."""
+    return {key for key, forms in _surfaces(found).items() if _is_name(text, forms)}
 
 
 def _is_name(text: str, surfaces: Collection[str]) -> bool:

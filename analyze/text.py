@@ -257,7 +257,7 @@ _PHRASE_FILLERS = {
         ("good", "afternoon"),
         ("good", "evening"),
         ("thank", "you"),
-    },  # fmt: skip
+    },
 }
 
 _WORD = re.compile(r"[^\W\d_]", re.UNICODE)  # a letter

@@ -242,7 +242,7 @@ def _recording_page(
             transcript=transcript,
             terms=service.ranked_terms(session, limit=15, recording_id=recording_id),
             speakers=speakers,
-            labels={s.id: s.name or named.get(s.id) or _label(s) for s in speakers},
+            labels={s.id: named.get(s.id) or _label(s) for s in speakers},
             upload_names=named,
             shares=_talk_shares(transcript),
             stats=service.speaker_summary(transcript)["stats"],
