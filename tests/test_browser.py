@@ -135,6 +135,29 @@ def test_swap_roles_on_a_demo_recording(
 
 
 @pytest.mark.slow
+def test_remember_this_voice_is_offered_for_a_salesperson_only(
+    live_server: str, browser, server_settings: Settings
+) -> None:
+    """Only a salesperson's voice can be remembered: the option follows the role chosen."""
+    prepare_demo(server_settings)
+    page = browser.new_page()
+    page.goto(live_server + "/")
+    page.locator("#recordings a").first.click()
+    cards = page.locator("article.speaker")
+    seller, customer = cards.nth(0), cards.nth(1)
+    assert customer.locator(".role-name").inner_text() == "customer"
+    assert seller.get_by_text("Remember this voice").is_visible()
+    assert not customer.get_by_text("Remember this voice").is_visible()
+
+    customer.locator('select[name="role"]').select_option("salesperson")
+    assert customer.get_by_text("Remember this voice").is_visible()
+    seller.locator('input[name="enroll"]').check()
+    seller.locator('select[name="role"]').select_option("other")
+    assert not seller.get_by_text("Remember this voice").is_visible()
+    assert not seller.locator('input[name="enroll"]').is_checked()  # not sent hidden
+
+
+@pytest.mark.slow
 def test_a_quote_link_shows_its_line_in_a_recording_without_audio(
     live_server: str, browser, server_settings: Settings
 ) -> None:

@@ -38,6 +38,20 @@
     setTimeout(poll, 1000);
   }
 
+  // Speaker cards: "Remember this voice" is for a salesperson; offer it only with that role.
+  for (const form of document.querySelectorAll("form.speaker-form")) {
+    const role = form.querySelector('select[name="role"]');
+    const enroll = form.querySelector('input[name="enroll"]');
+    if (!role || !enroll) continue;
+    const sync = () => {
+      const offered = role.value === "salesperson";
+      enroll.closest("label").hidden = !offered;
+      if (!offered) enroll.checked = false;
+    };
+    role.addEventListener("change", sync);
+    sync();
+  }
+
   // Transcript: click (or Enter on) a line to play from there; follow playback.
   const player = document.getElementById("player");
   const lines = Array.from(document.querySelectorAll(".line[data-start]"));
