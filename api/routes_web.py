@@ -492,6 +492,7 @@ def report(
         for side in ("customer", "salesperson")
     }
     query = urlencode({k: str(v) for k, v in chosen.items() if v})
+    spoken = service.roles_spoken(session, recordings)
     trend = service.term_trend(session, terms[:_TREND_TERMS], role, recordings)
     return _page(
         request,
@@ -503,7 +504,7 @@ def report(
         ],
         terms=terms,
         role=role,
-        roles=ROLE_FILTERS,
+        roles=[r for r in ROLE_FILTERS if r in spoken or r == role],
         questions=questions,
         sides=sides,
         chosen=chosen,

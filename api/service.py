@@ -68,6 +68,7 @@ __all__ = [
     "page_suggestions",
     "question_groups",
     "reanalyze",
+    "roles_spoken",
     "ranked_terms",
     "safe_filename",
     "speaker_summary",
@@ -412,6 +413,12 @@ def ranked_terms(
 ) -> list[Term]:
     f = recording_filter or RecordingFilter(recording_id=recording_id)
     return termstore.ranked_terms(session, _filtered(session, f), role=role, limit=limit)
+
+
+def roles_spoken(session: Session, recording_filter: RecordingFilter | None = None) -> set[str]:
+    """The roles somebody spoke in, in the recordings the filter covers."""
+    covered = _filtered(session, recording_filter or RecordingFilter())
+    return termstore.roles_spoken(session, covered)
 
 
 def term_trend(

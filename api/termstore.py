@@ -70,6 +70,7 @@ __all__ = [
     "monthly_trend",
     "ranked_terms",
     "recording_questions",
+    "roles_spoken",
     "said_by",
     "store_analysis",
     "store_missing",
@@ -333,6 +334,19 @@ def store_missing(session: Session) -> int:
 
 
 # --- reading ----------------------------------------------------------------------------------
+
+
+def roles_spoken(session: Session, recordings: Select[Any] | None) -> set[str]:
+    """The roles with any words in `recordings` (None: every analysed recording)."""
+    if recordings is None:
+        query = select(WordTotal.role).where(WordTotal.words > 0, WordTotal.role != EVERYONE)
+    else:
+        query = (
+            select(RecordingWords.role)
+            .where(RecordingWords.recording_id.in_(recordings), RecordingWords.words > 0)
+            .distinct()
+        )
+    return set(session.scalars(query))
 
 
 def ranked_terms(

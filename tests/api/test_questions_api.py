@@ -76,6 +76,11 @@ def test_report_page_filters(api_client, settings) -> None:
     nobody = client.get("/report", params={"since": "2030-01-01", "until": "nonsense"})
     assert nobody.status_code == 200 and "No terms for these filters" in nobody.text
     assert "No terms yet" not in nobody.text  # there are recordings, just none of these
+    assert "role=customer" in everyone and "role=unknown" not in everyone  # nobody unknown
+    assert (
+        'href="/report?role=unknown" class="active"'
+        in client.get("/report", params={"role": "unknown"}).text
+    )  # the tab chosen stays, even when empty
     turned = client.get("/report", params={"since": "2026-11-03", "until": "2026-11-01"}).text
     assert 'name="since" value="2026-11-01"' in turned and 'value="2026-11-03"' in turned
     assert "thuisbatterij" in turned  # the dates the wrong way round, read the right way

@@ -109,6 +109,21 @@ def test_a_filter_counts_only_its_recordings(database) -> None:
     assert {q.recording_id for t in november for q in t.quotes} == {"r3"}
 
 
+def test_roles_spoken_follow_the_recordings_covered(database) -> None:
+    CALLS["r4"] = [("unknown", "Een monoloog over de warmtepomp, niemand herkend.")]
+    try:
+        _add(database, "r1", recorded_at=date(2026, 10, 1))
+        _add(database, "r4", recorded_at=date(2026, 11, 1))
+    finally:
+        del CALLS["r4"]
+    october = RecordingFilter(until=date(2026, 10, 15))
+    with database.session() as session:
+        assert service.roles_spoken(session) == {"customer", "salesperson", "unknown"}
+        assert service.roles_spoken(session, october) == {"customer", "salesperson"}
+        termstore.forget_analysis(session, "r4")
+        assert service.roles_spoken(session) == {"customer", "salesperson"}  # totals too
+
+
 def test_deleting_and_restoring_keeps_the_totals_exact(database, tmp_path) -> None:
     for recording_id in CALLS:
         _add(database, recording_id)
