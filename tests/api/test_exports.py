@@ -153,20 +153,24 @@ def test_report_page_links_to_exports_with_its_filters(data) -> None:
         "/report", params={"role": "customer", "since": "2026-11-01", "customer": "Bakker"}
     ).text
     links = re.findall(r'href="(/report/export\.(?:csv|xlsx)[^"]*)"', page)
-    assert [link.split("?")[0] for link in links] == ["/report/export.csv", "/report/export.xlsx"]
-    assert "Download CSV" in page and "Download XLSX" in page
+    xlsx_link, csv_link = (html.unescape(link) for link in links)
+    assert [xlsx_link.split("?")[0], csv_link.split("?")[0]] == [
+        "/report/export.xlsx",
+        "/report/export.csv",
+    ]
+    assert "Download for Excel</a> (XLSX)" in page and ">CSV</a>" in page
     query = "role=customer&since=2026-11-01&customer=Bakker"
     assert all(html.unescape(link).endswith("?" + query) for link in links)
 
     # The page uses no API key, and neither do its downloads.
     anonymous = {"Authorization": ""}
-    csv_export = data.get(html.unescape(links[0]), headers=anonymous)
+    csv_export = data.get(csv_link, headers=anonymous)
     assert csv_export.status_code == 200
     assert csv_export.headers["content-disposition"] == 'attachment; filename="terms.csv"'
     terms = {r["term"] for r in _rows(csv_export.text)}
     assert "warmtepomp" in terms
     assert "thuisbatterij" not in terms and "vloerverwarming" not in terms
-    xlsx_export = data.get(html.unescape(links[1]), headers=anonymous)
+    xlsx_export = data.get(xlsx_link, headers=anonymous)
     assert xlsx_export.headers["content-type"] == XLSX
     assert {r["term"].value for r in _sheet_rows(xlsx_export.content)} == terms
     book = openpyxl.load_workbook(io.BytesIO(xlsx_export.content))
