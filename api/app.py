@@ -102,6 +102,7 @@ def require_api_key(
         raise HTTPException(
             401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
         )
+    request.state.api_scope = key.scope  # a route may need more for some bodies
     needed = needed_scope(request.method, request.url.path)
     if not scope_allows(key.scope, needed):
         raise HTTPException(

@@ -2,7 +2,7 @@
 
 Scopes nest: `read` (GET, and page suggestions, which change nothing), `write` (uploads,
 corrections, deletions; includes read), `admin` (voice profiles, which are biometric data;
-includes write). A revoked key stops working at once.
+includes write; `enroll` on a speaker correction too). A revoked key stops working at once.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,7 @@ from analyze import suggestions_csv, suggestions_markdown
 from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
 from api import pages, service
 from api.app import db_session, require_api_key, state, submit_recording
+from api.auth import scope_allows
 from api.errors import InvalidInput, NotFound
 from api.schemas import (
     InputProblems,
@@ -195,7 +196,13 @@ def patch_speakers(
 ) -> SpeakersOut:
     """Correct speakers (rename, set or swap roles, merge); the recording's terms are redone.
 
-    With `enroll`, named salespeople's voices are enrolled from this recording."""
+    With `enroll`, named salespeople's voices are enrolled from this recording: voice
+    profiles are biometric data, so that needs an `admin` key."""
+    scope = getattr(request.state, "api_scope", "")
+    if body.enroll and not scope_allows(scope, "admin"):
+        raise HTTPException(
+            403, f"this API key's scope is '{scope}'; enrolling voices needs 'admin'"
+        )
     changes = [SpeakerChange(**change.model_dump()) for change in body.speakers]
     transcript = service.update_speakers(
         session, state(request).settings, recording_id, changes, enroll=body.enroll

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.auth import SCOPES
+from api.demo import prepare_demo
 from api.settings import Settings
 from tests.api.test_api import upload
 from tests.conftest import authorised_client, tone, write_audio
@@ -175,6 +176,17 @@ def test_api_key_scopes_and_revocation(api_client, settings, tmp_path) -> None:
     assert enrol.status_code == 403 and "needs 'admin'" in enrol.json()["detail"]
     enrol = client.post("/api/v1/voices", data={"name": "Jan"}, files=voice, headers=as_("admin"))
     assert enrol.status_code != 403  # (a tone holds no voice: 422, but the scope let it in)
+    prepare_demo(settings)
+    first = client.get("/api/v1/recordings").json()["recordings"][0]["id"]
+    speakers = f"/api/v1/recordings/{first}/speakers"
+    by_correction = {"speakers": [{"id": "S1", "name": "Piet"}], "enroll": True}
+    enrol = client.patch(speakers, json=by_correction, headers=as_("write"))
+    assert enrol.status_code == 403 and "needs 'admin'" in enrol.json()["detail"]
+    assert "Piet" not in {s["name"] for s in client.get(speakers).json()["speakers"]}
+    enrol = client.patch(speakers, json=by_correction, headers=as_("admin"))
+    assert enrol.status_code != 403  # (demo speakers hold no voice: 422, but let in)
+    corrected = {"speakers": [{"id": "S1", "name": "Piet"}]}
+    assert client.patch(speakers, json=corrected, headers=as_("write")).status_code == 200
     with database.session() as session:
         assert [k.name for k in revoke_api_key(session, "cms-write")] == ["cms-write"]
         assert revoke_api_key(session, "cms-write") == []  # already revoked
