@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -32,10 +32,15 @@ from analyze import (
     suggest_for_page,
     utterances_from_transcript,
 )
+from analyze.suggest import csv_safe
 from api.settings import Settings, get_settings
 from models import ModelError
 from transcribe import ENGINES, Transcript
 from transcribe.formats import FORMATS, render
+from transcribe.types import ROLES
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(
     help="ridealong: sales conversations in, the customers' own words out.",
@@ -79,19 +84,21 @@ def _progress() -> Iterator[Progress]:
         yield progress
 
 
-def _transcribe_files(
+def _transcribe_each(
     paths: list[Path],
     settings: Settings,
     language: str | None,
     speakers: dict[str, Any] | None = None,
-) -> dict[Path, Transcript]:
+) -> Iterator[tuple[Path, Transcript | None]]:
+    """Each file's transcript as soon as it is done, in order; None for a file that could
+    not be transcribed (the reason goes to stderr), so one bad file in a batch costs only
+    itself."""
     from transcribe import TranscriptionError, VoiceProfileStore, transcribe
 
     if settings.engine not in ENGINES:
         raise _fail(f"unknown engine {settings.engine!r}; choose from {', '.join(ENGINES)}", 2)
     options = replace(settings.transcribe_options(language), **(speakers or {}))
     profiles = VoiceProfileStore(settings.voices_dir).list() if options.speakers else []
-    results: dict[Path, Transcript] = {}
     with _progress() as progress:
         for path in paths:
             task = progress.add_task(path.name[:40], total=1.0)
@@ -100,11 +107,63 @@ def _transcribe_files(
                 progress.update(task, completed=fraction)
 
             try:
-                results[path] = transcribe(path, options, advance, profiles=profiles)
+                transcript = transcribe(path, options, advance, profiles=profiles)
             except TranscriptionError as e:
-                raise _fail(f"{path}: {e}") from e
+                progress.update(task, description=f"{path.name[:40]} [red](failed)[/red]")
+                stderr.print(f"[red]error:[/red] {path}: {e}", highlight=False)
+                yield path, None
+                continue
             progress.update(task, completed=1.0)
-    return results
+            yield path, transcript
+
+
+def _output_paths(inputs: list[Path], folder: Path, suffix: str) -> list[Path]:
+    """One output per input, named after it; `clip-2.txt`, `clip-3.txt`… when inputs share
+    a name (s1/clip.wav and s2/clip.wav), so no output overwrites another."""
+    taken: set[str] = set()
+    outputs = []
+    for path in inputs:
+        name, n = f"{path.stem}.{suffix}", 1
+        while name.lower() in taken:  # case-insensitive file systems too
+            n += 1
+            name = f"{path.stem}-{n}.{suffix}"
+        taken.add(name.lower())
+        outputs.append(folder / name)
+    return outputs
+
+
+def _checked_language(language: str | None) -> str | None:
+    """`--language` as given, refused before any model loads when Whisper does not know it."""
+    if language is None or language.strip().lower() == "auto":
+        return language
+    from transcribe import whisper_languages
+
+    code = language.strip().lower()
+    if code not in whisper_languages():
+        raise _fail(
+            f"unknown language {language!r}: use nl, en, auto or a Whisper language code", 2
+        )
+    return code
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    """A session on the configured database; a one-line error, not a traceback, when there
+    is no data folder yet or the database cannot be opened."""
+    from sqlalchemy.exc import OperationalError
+
+    from api.db import get_database
+
+    if settings.database_url is None and not settings.data_dir.is_dir():
+        raise _fail(
+            f"no ridealong data in {settings.data_dir.resolve()}: set RIDEALONG_DATA_DIR to the "
+            "folder `ridealong serve` uses"
+        )
+    try:
+        with get_database(settings.sqlalchemy_url).session() as session:
+            yield session
+    except OperationalError as e:
+        raise _fail(f"cannot open the database: {e.orig}") from e
 
 
 def _settings(
@@ -192,29 +251,43 @@ def transcribe(
         raise _fail(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}", 2)
     if output is None and len(audio) > 1:
         raise _fail("several files need -o DIR", 2)
+    language = _checked_language(language)
     settings = _settings(model, device, engine, glossary, spelling)
     choice = _speaker_choice(settings, diarize, speakers, min_speakers, max_speakers)
-    results = _transcribe_files(audio, settings, language, choice)
+    done = _transcribe_each(audio, settings, language, choice)
     if output is None:
-        sys.stdout.write(render(results[audio[0]], fmt))
+        for _, transcript in done:
+            if transcript is None:
+                raise typer.Exit(1)
+            sys.stdout.write(render(transcript, fmt))
         return
     output.mkdir(parents=True, exist_ok=True)
-    for path, transcript in results.items():
-        target = output / f"{path.stem}.{fmt}"
-        target.write_text(render(transcript, fmt), encoding="utf-8")
+    failed = 0
+    for target, (_, transcript) in zip(_output_paths(audio, output, fmt), done, strict=True):
+        if transcript is None:
+            failed += 1
+            continue
+        target.write_text(render(transcript, fmt), encoding="utf-8")  # as each one is done
         stderr.print(f"wrote {target}", highlight=False)
+    if failed:
+        raise _fail(f"{failed} of {len(audio)} files could not be transcribed (see above)")
 
 
 def _load_inputs(
     paths: list[Path], settings: Settings, language: str | None
 ) -> list[RecordingTerms]:
     audio = [p for p in paths if p.suffix.lower() not in (*TEXT_SUFFIXES, ".json")]
-    transcripts = _transcribe_files(audio, settings, language) if audio else {}
+    transcripts = dict(_transcribe_each(audio, settings, language)) if audio else {}
+    failed = [p for p, t in transcripts.items() if t is None]
+    if failed:
+        raise _fail(
+            f"{len(failed)} of {len(audio)} recordings could not be transcribed: nothing analysed"
+        )
     stats = []
     for path in paths:
         rid = path.stem
-        if path in transcripts:
-            utterances = utterances_from_transcript(transcripts[path], rid)
+        if (transcript := transcripts.get(path)) is not None:
+            utterances = utterances_from_transcript(transcript, rid)
         else:
             try:
                 utterances = read_utterances(path, rid)
@@ -230,18 +303,17 @@ def _terms_csv(terms: list[Term]) -> str:
     roles = ["salesperson", "customer", "other", "unknown"]
     writer.writerow(["term", "lemma", "count", *roles, "score", "recordings", "variants", "quote"])
     for t in terms:
-        writer.writerow(
-            [
-                t.term,
-                t.lemma,
-                t.count,
-                *(t.count_by_role.get(r, 0) for r in roles),
-                round(t.score, 3),
-                t.recordings,
-                "; ".join(t.variants),
-                t.quotes[0].text if t.quotes else "",
-            ]
-        )
+        row = [
+            t.term,
+            t.lemma,
+            t.count,
+            *(t.count_by_role.get(r, 0) for r in roles),
+            round(t.score, 3),
+            t.recordings,
+            "; ".join(t.variants),
+            t.quotes[0].text if t.quotes else "",
+        ]
+        writer.writerow([csv_safe(v) for v in row])  # no cell a spreadsheet runs as a formula
     return buffer.getvalue()
 
 
@@ -258,7 +330,7 @@ def analyze(
     fmt: Annotated[str, typer.Option("--format", "-f", help="json, html or csv")] = "json",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="file to write")] = None,
     role: Annotated[
-        str | None, typer.Option(help="only this role: customer, salesperson, …")
+        str | None, typer.Option(help="only this role: customer, salesperson, other, unknown")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="number of terms")] = 50,
     language: Annotated[str | None, typer.Option(help="language of audio inputs")] = None,
@@ -266,7 +338,9 @@ def analyze(
     """Rank the terms used in recordings and transcripts; compare with a page's copy."""
     if fmt not in ("json", "html", "csv"):
         raise _fail("--format must be json, html or csv", 2)
-    stats = _load_inputs(inputs, get_settings(), language)
+    if role is not None and role not in ROLES:
+        raise _fail(f"unknown role {role!r}; choose from {', '.join(ROLES)}", 2)
+    stats = _load_inputs(inputs, get_settings(), _checked_language(language))
     terms = rank_terms(stats, role=role, limit=limit)
     asked = [q for s in stats for q in s.questions]
     questions = group_questions(asked, role=role or "customer", limit=limit)
@@ -375,7 +449,6 @@ def retention(
     ] = None,
 ) -> None:
     """Delete the audio of recordings transcribed more than N days ago (transcripts stay)."""
-    from api.db import get_database
     from api.service import apply_retention
     from api.storage import blob_store
 
@@ -383,7 +456,7 @@ def retention(
     keep_days = days or settings.retention_days
     if keep_days <= 0:
         raise _fail("no retention period: pass --days N or set RIDEALONG_RETENTION_DAYS")
-    with get_database(settings.sqlalchemy_url).session() as session:
+    with _session(settings) as session:
         deleted = apply_retention(session, blob_store(settings), keep_days)
     stderr.print(
         f"deleted the audio of {deleted} recording(s) transcribed over {keep_days} days ago",
@@ -396,13 +469,12 @@ def reanalyze(
     recording: Annotated[str | None, typer.Option(help="only this recording's id")] = None,
 ) -> None:
     """Recount terms and questions from stored transcripts (after an upgrade); no ASR."""
-    from api.db import get_database
     from api.errors import NotFound
     from api.service import reanalyze as redo
 
     settings = get_settings()
     try:
-        with get_database(settings.sqlalchemy_url).session() as session:
+        with _session(settings) as session:
             count = redo(session, recording)
     except NotFound as e:
         raise _fail(str(e)) from e
@@ -418,13 +490,12 @@ def apikey_create(
 ) -> None:
     """Create a key; it is printed once and stored only as a hash."""
     from api.auth import SCOPES, create_api_key
-    from api.db import get_database
 
     if scope not in SCOPES:
         raise _fail(f"--scope must be one of {', '.join(SCOPES)}")
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with get_database(settings.sqlalchemy_url).session() as session:
+    with _session(settings) as session:
         key = create_api_key(session, name, scope)
     sys.stdout.write(key + "\n")
     stderr.print("Store it now: it cannot be shown again. Use it as 'Authorization: Bearer <key>'.")
@@ -434,10 +505,8 @@ def apikey_create(
 def apikey_list() -> None:
     """List keys (names and prefixes, never the keys)."""
     from api.auth import list_api_keys
-    from api.db import get_database
 
-    settings = get_settings()
-    with get_database(settings.sqlalchemy_url).session() as session:
+    with _session(get_settings()) as session:
         for key in list_api_keys(session):
             state = "revoked" if key.revoked_at else "active"
             sys.stdout.write(f"{key.id}\t{key.name}\t{key.prefix}…\t{key.scope}\t{state}\n")
@@ -449,10 +518,8 @@ def apikey_revoke(
 ) -> None:
     """Revoke a key: requests with it are refused from now on."""
     from api.auth import revoke_api_key
-    from api.db import get_database
 
-    settings = get_settings()
-    with get_database(settings.sqlalchemy_url).session() as session:
+    with _session(get_settings()) as session:
         revoked = revoke_api_key(session, name)
     if not revoked:
         raise _fail(f"no active key named or starting with {name!r} (see `ridealong apikey list`)")
@@ -527,12 +594,11 @@ def voices_enroll(
     if recording is not None or speaker is not None:
         if audio or recording is None or speaker is None:
             raise _fail("give audio files, or --recording ID with --speaker LABEL", 2)
-        from api.db import get_database
         from api.errors import NotFound
         from api.service import enroll_from_recording
 
         try:
-            with get_database(settings.sqlalchemy_url).session() as session:
+            with _session(settings) as session:
                 profile = enroll_from_recording(session, settings, recording, speaker, name, chosen)
         except (NotFound, ValueError) as e:
             raise _fail(str(e)) from e

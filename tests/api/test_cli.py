@@ -128,6 +128,42 @@ def test_transcribe_jfk_to_stdout_and_files(tmp_path: Path, shared_audio: Path) 
 
 
 @pytest.mark.slow
+def test_a_batch_keeps_every_transcript_it_could_make(tmp_path: Path, shared_audio: Path) -> None:
+    """One unreadable file costs only itself, and two files called the same keep both."""
+    bad = tmp_path / "notes.mp3"
+    bad.write_text("not audio")
+    same = []
+    for folder, clip in (("monday", "vltts_vl09647.wav"), ("tuesday", "vltts_vl00203.wav")):
+        (tmp_path / folder).mkdir()
+        same.append(tmp_path / folder / "call.wav")
+        same[-1].write_bytes((shared_audio / "nl" / clip).read_bytes())
+    out = tmp_path / "out"
+    result = ridealong(
+        "transcribe", str(same[0]), str(bad), str(same[1]), "-f", "txt", "-o", str(out),
+        data_dir=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "notes.mp3" in result.stderr and "1 of 3 files could not be transcribed" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["call-2.txt", "call.txt"]
+    assert "geld" in (out / "call.txt").read_text().lower()  # monday's, named first
+    assert "aardappel" in (out / "call-2.txt").read_text().lower()
+
+
+def test_wrong_role_language_or_data_folder_are_told_plainly(tmp_path: Path) -> None:
+    script = next(iter(sample_scripts()))
+    wrong_role = ridealong("analyze", str(script), "--role", "custmer", data_dir=tmp_path)
+    assert wrong_role.returncode == 2 and "unknown role 'custmer'" in wrong_role.stderr
+    fake = tmp_path / "a.wav"
+    fake.write_text("never read: the language is checked first")
+    wrong_language = ridealong("transcribe", str(fake), "--language", "xx", data_dir=tmp_path)
+    assert wrong_language.returncode == 2 and "unknown language 'xx'" in wrong_language.stderr
+    for command in (("apikey", "list"), ("apikey", "revoke", "cms"), ("reanalyze",)):
+        missing = ridealong(*command, data_dir=tmp_path / "nowhere")
+        assert missing.returncode == 1 and "no ridealong data in" in missing.stderr, command
+        assert "Traceback" not in missing.stderr
+
+
+@pytest.mark.slow
 def test_transcribe_corrects_non_words_unless_told_not_to(
     tmp_path: Path, shared_audio: Path
 ) -> None:
