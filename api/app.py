@@ -27,7 +27,7 @@ from api.errors import install_error_handlers
 from api.jobs import JobQueue
 from api.ratelimit import Limiter, RateLimiter, rate_limiter
 from api.schemas import Health
-from api.service import NewRecording, create_recording
+from api.service import NewRecording, check_new_recording, create_recording
 from api.settings import Settings, get_settings
 from api.storage import BlobStore, blob_store
 from api.websession import COOKIE, csrf_token, open_paths, session_id
@@ -54,7 +54,9 @@ def submit_recording(
     client: str = "",
 ) -> Recording:
     """Store an uploaded recording and queue its job (the API and the form share this).
-    `client` (an API key's name, a browser's address) is held to RIDEALONG_UPLOAD_RATE."""
+    `client` (an API key's name, a browser's address) is held to RIDEALONG_UPLOAD_RATE;
+    an upload refused for its fields (no consent, an unknown language) is not counted."""
+    check_new_recording(meta)
     app_state.uploads.check(client)
     recording = create_recording(
         session,

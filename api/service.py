@@ -52,6 +52,7 @@ from transcribe.types import Role, person_role
 
 __all__ = [
     "apply_retention",
+    "check_new_recording",
     "DuplicateRecording",
     "NewRecording",
     "RecordingChanges",
@@ -166,6 +167,14 @@ def _clean(text: str | None, limit: int = _MAX_TEXT) -> str | None:
     return text[:limit] or None
 
 
+def check_new_recording(meta: NewRecording) -> None:
+    """The checks on an upload's fields, which need none of its bytes: InvalidInput."""
+    if not meta.consent:
+        raise InvalidInput("consent is required: confirm that everyone recorded agreed to it")
+    if meta.language != "auto" and meta.language not in whisper_languages():
+        raise InvalidInput("language must be 'auto' or a code Whisper knows, such as 'nl' or 'en'")
+
+
 def create_recording(
     session: Session,
     blobs: BlobStore,
@@ -177,10 +186,7 @@ def create_recording(
     max_duration_s: float = float("inf"),
 ) -> Recording:
     """Store the audio once and queue it. Raises InvalidInput (nothing kept) for bad input."""
-    if not meta.consent:
-        raise InvalidInput("consent is required: confirm that everyone recorded agreed to it")
-    if meta.language != "auto" and meta.language not in whisper_languages():
-        raise InvalidInput("language must be 'auto' or a code Whisper knows, such as 'nl' or 'en'")
+    check_new_recording(meta)
     blob = blobs.put(stream, max_bytes)  # raises UploadTooLarge
     referenced = _blob_users(session, blob.key)
     if referenced and not meta.force_copy:

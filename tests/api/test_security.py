@@ -207,11 +207,16 @@ def test_uploads_are_rate_limited_per_client(settings, tmp_path) -> None:
     limiter.check("a", now=60.5)  # the first one has left the window
     limited = settings.model_copy(update={"upload_rate": 2})
     with authorised_client(limited) as (client, _):
-        answers = [
-            upload(client, write_audio(tone(0.5, freq=300.0 + i), tmp_path / f"{i}.wav",
-                                       "pcm_s16le").read_bytes(), f"{i}.wav")
+        audio = [
+            write_audio(tone(0.5, freq=300.0 + i), tmp_path / f"{i}.wav", "pcm_s16le").read_bytes()
             for i in range(3)
-        ]  # fmt: skip
+        ]
+        mistakes = [
+            upload(client, audio[0], consent="false"),
+            upload(client, audio[0], language="xx"),
+        ]
+        assert [m.status_code for m in mistakes] == [422, 422]  # corrected: not counted
+        answers = [upload(client, payload, f"{i}.wav") for i, payload in enumerate(audio)]
         assert [a.status_code for a in answers] == [202, 202, 429]
         assert answers[2].headers["retry-after"].isdigit()
         assert "at most 2 a minute" in answers[2].json()["detail"]
