@@ -574,6 +574,7 @@ def update_speakers(
     for speaker in to_enroll:  # checked before anything changes: all or nothing
         if speaker.id not in voices:
             raise InvalidInput(_no_voice(recording.id, speaker.id))
+        _check_voice_name(speaker.name or "")
     if settings.redact_pii:  # a name just given must not stay in the text either
         people = [n for n in (recording.salesperson, recording.customer) if n]
         after = redact_transcript(after, people)
@@ -591,6 +592,12 @@ def update_speakers(
         )
     notify_in_background(settings, ANALYSED, analysed_payload(recording.id, after))
     return after
+
+
+def _check_voice_name(name: str) -> None:
+    """A voice's name is one segment of its URL (DELETE /api/v1/voices/{name}): no slashes."""
+    if "/" in name or "\\" in name:
+        raise InvalidInput(f"a voice's name cannot hold / or \\: {name.strip()!r}")
 
 
 def _person_role(value: str) -> Role:
@@ -624,6 +631,7 @@ def enroll_from_recording(
     role: str = "salesperson",
 ) -> VoiceProfile:
     """Save the voice of `speaker` in a processed recording as `name`'s profile."""
+    _check_voice_name(name)
     chosen = _person_role(role)
     voice = _voices(_with_documents(session, recording_id)).get(speaker)
     if not voice:
@@ -640,6 +648,7 @@ def enroll_from_audio(
     settings: Settings, name: str, files: Sequence[BinaryIO], role: str = "salesperson"
 ) -> VoiceProfile:
     """Enrol a voice from uploaded recordings of one person alone."""
+    _check_voice_name(name)
     recordings = []
     for file in files:
         try:

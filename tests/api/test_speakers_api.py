@@ -116,6 +116,12 @@ def test_voices_from_audio_and_from_a_corrected_recording(tmp_path, shared_audio
         assert client.get("/api/v1/voices").json()["voices"] == [
             {"name": "Jan", "role": "salesperson"}
         ]
+        slashed = client.post(
+            "/api/v1/voices",
+            data={"name": "../../etc"},
+            files=[("files", ("jan.wav", audio, "audio/wav"))],
+        )  # it could never be deleted through DELETE /api/v1/voices/{name}
+        assert slashed.status_code == 422 and "cannot hold /" in slashed.json()["detail"]
         assert client.delete("/api/v1/voices/Jan").status_code == 204
         assert client.delete("/api/v1/voices/Jan").status_code == 404
 
