@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
 
 from analyze import suggestions_csv, suggestions_markdown
@@ -251,10 +252,22 @@ def delete_recording(recording_id: str, request: Request, session: SessionDep) -
     return Response(status_code=204)
 
 
+def _blank_is(default: Any) -> BeforeValidator:
+    """An empty query parameter (`?since=`, as a CMS form sends an unfilled field) reads as
+    one not given."""
+    return BeforeValidator(lambda value: default if value == "" else value)
+
+
+BlankIsNone = _blank_is(None)
+Role = Literal["salesperson", "customer", "other", "unknown"]
+
+
 def recording_filter(
-    recording_id: str | None = None,
-    since: Annotated[date | None, Query(description="recorded on or after (YYYY-MM-DD)")] = None,
-    until: Annotated[date | None, Query(description="recorded on or before")] = None,
+    recording_id: Annotated[str | None, BlankIsNone] = None,
+    since: Annotated[
+        date | None, BlankIsNone, Query(description="recorded on or after (YYYY-MM-DD)")
+    ] = None,
+    until: Annotated[date | None, BlankIsNone, Query(description="recorded on or before")] = None,
     salesperson: Annotated[
         str | None, Query(max_length=200, description="part of the name")
     ] = None,
@@ -262,11 +275,18 @@ def recording_filter(
     language: Annotated[str | None, Query(max_length=8, description="nl, en, ...")] = None,
     tag: Annotated[str | None, Query(max_length=50, description="one of the tags")] = None,
 ) -> service.RecordingFilter:
-    """Which recordings a report covers (shared by /terms and /questions)."""
+    """Which recordings a report covers (shared by /terms and /questions). An empty
+    parameter means "any", like one left out."""
     if since and until and since > until:
         raise InvalidInput(f"since ({since}) is after until ({until})")
     return service.RecordingFilter(
-        recording_id, since, until, salesperson, customer, language, tag or None
+        recording_id,
+        since,
+        until,
+        salesperson or None,
+        customer or None,
+        language or None,
+        tag or None,
     )
 
 
@@ -286,7 +306,7 @@ def _attachment(content: str | bytes, media_type: str, filename: str) -> Respons
 def get_terms(
     session: SessionDep,
     recordings: FilterDep,
-    role: Literal["salesperson", "customer", "other", "unknown"] | None = None,
+    role: Annotated[Role | None, BlankIsNone] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     format: Literal["json", "csv", "xlsx"] = "json",  # the query parameter's name
 ) -> Any:
@@ -311,7 +331,7 @@ def get_synonyms(
     customers and salespeople each prefer; groups where they differ come first."""
     embedder = service.term_embedder(state(request).settings)
     if embedder is None:
-        raise InvalidInput("near-synonyms are switched off (RIDEALONG_SYNONYMS=false)")
+        raise InvalidInput("near-synonyms are switched off on this server (RIDEALONG_SYNONYMS=0)")
     groups = service.synonym_groups(session, embedder, recordings, limit)
     return SynonymsOut.model_validate({"groups": [g.to_dict() for g in groups]})
 
@@ -320,7 +340,7 @@ def get_synonyms(
 def get_questions(
     session: SessionDep,
     recordings: FilterDep,
-    role: Literal["salesperson", "customer", "other", "unknown"] | None = "customer",
+    role: Annotated[Role | None, _blank_is("customer")] = "customer",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> QuestionsOut:
     """Questions asked (customers' by default), grouped by meaning: FAQ candidates."""
