@@ -382,9 +382,9 @@ def post_suggestions(
         embedder=service.term_embedder(state(request).settings),
     )
     if format == "markdown":
-        return PlainTextResponse(suggestions_markdown(result), media_type="text/markdown")
+        return _attachment(suggestions_markdown(result), "text/markdown", "page-suggestions.md")
     if format == "csv":
-        return PlainTextResponse(suggestions_csv(result), media_type="text/csv")
+        return _attachment(suggestions_csv(result), "text/csv", "page-suggestions.csv")
     if format == "xlsx":
         return _attachment(suggestions_xlsx(result), XLSX_MEDIA_TYPE, "page-suggestions.xlsx")
     return SuggestionsOut.model_validate(result.to_dict())

@@ -115,11 +115,14 @@ def test_suggestions_export_as_markdown_and_csv(api_client, settings) -> None:
     page = {"html": "<h1>Zonnepanelen</h1><p>Wij leggen panelen op elk dak.</p>"}
     data = client.post("/api/v1/suggestions", json=page).json()
     markdown = client.post("/api/v1/suggestions", params={"format": "markdown"}, json=page)
-    assert markdown.headers["content-type"].startswith("text/markdown")
+    assert markdown.headers["content-type"] == "text/markdown; charset=utf-8"
+    assert markdown.headers["content-disposition"] == 'attachment; filename="page-suggestions.md"'
     assert f"Coverage: **{data['coverage']}/100**" in markdown.text
     assert f"**{data['missing_terms'][0]['term']}**" in markdown.text
     assert data["questions"][0]["question"] in markdown.text
+    form_csv_disposition = 'attachment; filename="page-suggestions.csv"'  # API and form alike
     table = client.post("/api/v1/suggestions", params={"format": "csv"}, json=page)
+    assert table.headers["content-disposition"] == form_csv_disposition
     rows = list(csv.DictReader(io.StringIO(table.text)))
     assert [r["text"] for r in rows if r["kind"] == "missing term"] == [
         t["term"] for t in data["missing_terms"]
@@ -128,7 +131,7 @@ def test_suggestions_export_as_markdown_and_csv(api_client, settings) -> None:
     form = client.post(
         "/suggest", data={"page_copy": page["html"], "is_html": "true", "export": "csv"}
     )
-    assert form.headers["content-disposition"] == 'attachment; filename="page-suggestions.csv"'
+    assert form.headers["content-disposition"] == form_csv_disposition
     assert form.text == table.text
 
 
