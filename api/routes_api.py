@@ -15,6 +15,7 @@ from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_x
 from api import pages, service
 from api.app import db_session, require_api_key, state, submit_recording
 from api.auth import scope_allows
+from api.db import Status
 from api.errors import InvalidInput, NotFound
 from api.schemas import (
     InputProblems,
@@ -76,6 +77,16 @@ router = APIRouter(
 SessionDep = Annotated[Session, Depends(db_session)]
 
 
+def _blank_is(default: Any) -> BeforeValidator:
+    """An empty query parameter (`?since=`, as a CMS form sends an unfilled field) reads as
+    one not given."""
+    return BeforeValidator(lambda value: default if value == "" else value)
+
+
+BlankIsNone = _blank_is(None)
+Role = Literal["salesperson", "customer", "other", "unknown"]
+
+
 @router.post(
     "/recordings",
     status_code=202,
@@ -134,9 +145,14 @@ def list_recordings(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0)] = 0,
+    status: Annotated[Status | None, BlankIsNone, Query(description="only this status")] = None,
 ) -> RecordingList:
-    rows = service.list_recordings(session, limit, offset)
-    return RecordingList(recordings=[RecordingOut.of(r) for r in rows])
+    """Recordings, newest first; page with `limit` and `offset` up to `total`."""
+    rows = service.list_recordings(session, limit, offset, status)
+    return RecordingList(
+        recordings=[RecordingOut.of(r) for r in rows],
+        total=service.count_recordings(session, status),
+    )
 
 
 @router.get("/recordings/{recording_id}", response_model=RecordingOut, responses=errors(404, 422))
@@ -250,16 +266,6 @@ def delete_recording(recording_id: str, request: Request, session: SessionDep) -
     """Remove the recording, its audio, transcript and terms."""
     service.delete_recording(session, state(request).blobs, recording_id)
     return Response(status_code=204)
-
-
-def _blank_is(default: Any) -> BeforeValidator:
-    """An empty query parameter (`?since=`, as a CMS form sends an unfilled field) reads as
-    one not given."""
-    return BeforeValidator(lambda value: default if value == "" else value)
-
-
-BlankIsNone = _blank_is(None)
-Role = Literal["salesperson", "customer", "other", "unknown"]
 
 
 def recording_filter(

@@ -88,6 +88,7 @@ class RecordingPatch(BaseModel):
 
 class RecordingList(BaseModel):
     recordings: list[RecordingOut]
+    total: int = Field(description="how many recordings there are (with `status`: of it)")
 
 
 class WordOut(BaseModel):

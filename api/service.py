@@ -64,6 +64,7 @@ __all__ = [
     "get_recording",
     "get_transcript",
     "known_tags",
+    "count_recordings",
     "list_recordings",
     "parse_tags",
     "page_suggestions",
@@ -248,10 +249,22 @@ def create_recording(
     return recording
 
 
-def list_recordings(session: Session, limit: int = 200, offset: int = 0) -> Sequence[Recording]:
-    return session.scalars(
-        select(Recording).order_by(Recording.created_at.desc()).limit(limit).offset(offset)
-    ).all()
+def list_recordings(
+    session: Session, limit: int = 200, offset: int = 0, status: Status | None = None
+) -> Sequence[Recording]:
+    """Newest first (the id breaks ties, so pages never overlap); `status` picks one kind."""
+    query = select(Recording).order_by(Recording.created_at.desc(), Recording.id.desc())
+    if status is not None:
+        query = query.where(Recording.status == status)
+    return session.scalars(query.limit(limit).offset(offset)).all()
+
+
+def count_recordings(session: Session, status: Status | None = None) -> int:
+    """How many recordings `list_recordings` pages through."""
+    query = select(func.count()).select_from(Recording)
+    if status is not None:
+        query = query.where(Recording.status == status)
+    return int(session.scalar(query) or 0)
 
 
 def get_recording(session: Session, recording_id: str) -> Recording:

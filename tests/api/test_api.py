@@ -121,6 +121,22 @@ def test_upload_queues_and_delete_removes_everything(api_client, tmp_path, setti
     assert client.delete(f"/api/v1/recordings/{body['id']}").status_code == 404
 
 
+def test_recordings_page_through_with_a_total_and_a_status(api_client, settings, tmp_path) -> None:
+    client, _ = api_client
+    prepare_demo(settings)  # two recordings, done
+    queued = upload(client, write_audio(tone(0.5), tmp_path / "q.wav", "pcm_s16le").read_bytes())
+    assert queued.status_code == 202
+    pages = [client.get("/api/v1/recordings", params={"limit": 1, "offset": i}).json()
+             for i in range(4)]  # fmt: skip
+    assert [p["total"] for p in pages] == [3, 3, 3, 3]
+    ids = [r["id"] for p in pages for r in p["recordings"]]
+    assert len(ids) == 3 and len(set(ids)) == 3  # every one once, the fourth page empty
+    done = client.get("/api/v1/recordings", params={"status": "done"}).json()
+    assert done["total"] == 2 and {r["status"] for r in done["recordings"]} == {"done"}
+    assert queued.json()["id"] not in {r["id"] for r in done["recordings"]}
+    assert client.get("/api/v1/recordings", params={"status": "lost"}).status_code == 422
+
+
 def test_terms_and_suggestions_on_the_demo_data(api_client, settings) -> None:
     client, _ = api_client
     prepare_demo(settings)
