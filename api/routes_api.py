@@ -50,8 +50,14 @@ _ERRORS: dict[int, dict[str, Any]] = {
     },
     401: {"model": Problem, "description": "no API key, or an unknown or revoked one"},
     403: {"model": Problem, "description": "the API key's scope does not cover this request"},
-    404: {"model": Problem, "description": "no such recording (or voice)"},
-    413: {"model": Problem, "description": "the upload is larger than the limit"},
+    404: {
+        "model": Problem,
+        "description": "no such recording (or voice), or its transcript is not ready yet",
+    },
+    413: {
+        "model": Problem,
+        "description": "the body is larger than the upload limit (RIDEALONG_MAX_UPLOAD_MB)",
+    },
     429: {"model": Problem, "description": "too many uploads a minute (Retry-After says when)"},
     422: {
         "model": Problem | InputProblems,
@@ -144,7 +150,7 @@ def upload_recording(
 def list_recordings(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     status: Annotated[Status | None, BlankIsNone, Query(description="only this status")] = None,
 ) -> RecordingList:
     """Recordings, newest first; page with `limit` and `offset` up to `total`."""
@@ -157,11 +163,14 @@ def list_recordings(
 
 @router.get("/recordings/{recording_id}", response_model=RecordingOut, responses=errors(404, 422))
 def get_recording(recording_id: str, session: SessionDep) -> RecordingOut:
+    """One recording: its status and progress while it is worked on, then its facts."""
     return RecordingOut.of(service.get_recording(session, recording_id))
 
 
 @router.patch(
-    "/recordings/{recording_id}", response_model=RecordingOut, responses=errors(400, 404, 422)
+    "/recordings/{recording_id}",
+    response_model=RecordingOut,
+    responses=errors(400, 404, 413, 422),
 )
 def patch_recording(recording_id: str, body: RecordingPatch, session: SessionDep) -> RecordingOut:
     """Correct a recording's title, people or date, or set its tags (`[]` clears them)."""
@@ -185,6 +194,8 @@ def get_transcript(
     session: SessionDep,
     format: Literal["json", "txt", "srt", "vtt"] = "json",  # the query parameter's name
 ) -> Response:
+    """The transcript with speakers, roles and word timings (JSON), or as text or subtitles.
+    404 until the recording is done: its `status` says how far it is."""
     transcript = service.get_transcript(session, recording_id)
     if format == "json":
         return Response(render(transcript, "json"), media_type=MEDIA_TYPES["json"])
@@ -203,7 +214,7 @@ def get_speakers(recording_id: str, session: SessionDep) -> SpeakersOut:
 @router.patch(
     "/recordings/{recording_id}/speakers",
     response_model=SpeakersOut,
-    responses=errors(400, 404, 422, 503),
+    responses=errors(400, 404, 413, 422, 503),
 )
 def patch_speakers(
     recording_id: str,
@@ -252,6 +263,7 @@ def enroll_voice(
 
 @router.delete("/voices/{name}", status_code=204, responses=errors(404, 422))
 def delete_voice(name: str, request: Request) -> Response:
+    """Forget a voice: later recordings no longer recognise this person."""
     try:
         deleted = VoiceProfileStore(state(request).settings.voices_dir).delete(name)
     except ValueError:  # not a name a profile can have
@@ -359,7 +371,7 @@ def get_questions(
     response_model=SuggestionsOut,
     responses={
         200: {"content": {"text/markdown": {}, "text/csv": {}, XLSX_MEDIA_TYPE: {}}},
-        **errors(400, 422, 503),
+        **errors(400, 413, 422, 503),
     },
 )
 def post_suggestions(
