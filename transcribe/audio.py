@@ -7,7 +7,7 @@ of video files. Output is what Whisper wants: mono float32 at 16 kHz.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -22,6 +22,8 @@ __all__ = ["SAMPLE_RATE", "AudioInfo", "decode_audio", "iter_audio", "probe_audi
 
 SAMPLE_RATE = 16_000  # Hz, Whisper's input rate
 _MAX_BAD_PACKETS = 200  # undecodable packets skipped before giving up on the rest
+_MIN_GAP_S = 0.1  # audio missing before a frame (damaged packets): filled with silence from
+_MAX_GAP_S = 600.0  # a larger jump of the time stamps is taken for a glitch, not lost audio
 
 Source = str | Path | BinaryIO
 
@@ -112,15 +114,31 @@ def iter_audio(
     block_size = int(block_s * sample_rate)
     pending: list[np.ndarray] = []
     pending_size = 0
+    out_samples = 0  # samples given out (or waiting in `pending`) so far
+    origin_s: float | None = None  # the first frame's time stamp
 
     def to_array(frame: Any) -> np.ndarray:
         data = frame.to_ndarray().reshape(-1)  # packed float: interleaved channels
         return data if channels == 1 else data.reshape(-1, channels)
 
-    def collect(frames: list[Any]) -> Iterator[np.ndarray]:
-        nonlocal pending_size
+    def silence(frame: Any) -> Iterator[np.ndarray]:
+        """Zeros for the audio a damaged stretch lost before `frame`, so that every later
+        time stamp still points where a player plays it."""
+        nonlocal origin_s
+        if frame.time is None:
+            return
+        if origin_s is None:
+            origin_s = float(frame.time)
+        missing_s = float(frame.time) - origin_s - out_samples / sample_rate
+        if _MIN_GAP_S < missing_s <= _MAX_GAP_S:
+            n = round(missing_s * sample_rate)
+            yield np.zeros((n,) if channels == 1 else (n, channels), np.float32)
+
+    def collect(frames: Iterable[Any]) -> Iterator[np.ndarray]:
+        nonlocal pending_size, out_samples
         for frame in frames:
-            array = to_array(frame)
+            array = frame if isinstance(frame, np.ndarray) else to_array(frame)
+            out_samples += len(array)
             if block_size <= 0:
                 yield array
                 continue
@@ -161,7 +179,8 @@ def iter_audio(
                         yield from collect(resampler.resample(None))
                         resampler = av.AudioResampler(format="flt", layout=layout, rate=sample_rate)
                     shape = frame_shape
-                    frame.pts = None  # timing comes from the sample count
+                    yield from collect(silence(frame))
+                    frame.pts = None  # the resampler times by sample count
                     for block in collect(resampler.resample(frame)):
                         decoded_any = True
                         yield block

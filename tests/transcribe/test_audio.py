@@ -69,6 +69,26 @@ def test_empty_file_and_missing_file_are_decode_errors(tmp_path: Path) -> None:
         decode_audio(tmp_path / "nope.wav")
 
 
+@pytest.mark.parametrize(("suffix", "codec"), [(".m4a", "aac"), (".webm", "libopus")])
+def test_a_damaged_stretch_keeps_later_audio_in_its_place(
+    tmp_path: Path, suffix: str, codec: str
+) -> None:
+    """Packets the decoder cannot read are skipped; the audio after them stays at its time
+    (a click at 8 s is still at 8 s), or every later quote would play the wrong words."""
+    rate = 48_000 if codec == "libopus" else 44_100
+    click = np.zeros(10 * rate, dtype=np.float32)
+    click[:] = 0.01 * np.random.default_rng(0).standard_normal(click.size)  # not silence
+    click[8 * rate : 8 * rate + 441] = np.hanning(441).astype(np.float32) * 0.8
+    data = bytearray(write_audio(click, tmp_path / f"c{suffix}", codec, rate).read_bytes())
+    middle = slice(len(data) // 3, len(data) // 3 + len(data) // 8)  # about 1 s of packets
+    data[middle] = np.random.default_rng(1).integers(0, 256, len(data) // 8, np.uint8).tobytes()
+    (tmp_path / f"damaged{suffix}").write_bytes(bytes(data))
+    samples = decode_audio(tmp_path / f"damaged{suffix}")
+    peak_s = (int(np.argmax(np.abs(samples))) - 0.005 * 16_000) / 16_000
+    assert abs(peak_s - 8.0) < 0.01
+    assert abs(samples.size / 16_000 - 10.0) < 0.05
+
+
 def test_truncated_mp3_keeps_what_decoded(tmp_path: Path) -> None:
     path = write_audio(tone(3.0, 44_100), tmp_path / "t.mp3", "libmp3lame", 44_100)
     data = path.read_bytes()
