@@ -263,6 +263,15 @@ def test_dutch_dialogue_two_speakers_found_and_der_under_5_percent(shared_audio:
 
 
 @pytest.mark.slow
+def test_a_dc_offset_changes_nothing(shared_audio: Path) -> None:
+    """A constant offset (a cheap microphone) is no sound: the pauses and both voices stay."""
+    audio = decode_audio(shared_audio / f"{DIALOGUE}_16k.wav")
+    result = diarize((audio + 0.3).astype(np.float32))
+    assert result.speakers == ("S1", "S2")
+    assert _der(shared_audio / f"{DIALOGUE}.rttm", result, audio.size / RATE) <= 0.05
+
+
+@pytest.mark.slow
 def test_real_phone_call_der_under_20_percent(shared_audio: Path) -> None:
     audio = decode_audio(shared_audio / "en_multi/pyannote_sample.wav")
     result = diarize(audio)
