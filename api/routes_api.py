@@ -93,10 +93,18 @@ BlankIsNone = _blank_is(None)
 Role = Literal["salesperson", "customer", "other", "unknown"]
 
 
+async def _one_file(request: Request) -> None:
+    """Refuse a second `file` part: FastAPI would keep only the last one, silently."""
+    form = await request.form()  # parsed once; the route's own fields read the same form
+    if len(form.getlist("file")) > 1:
+        raise InvalidInput("one file per request: send each recording in a POST of its own")
+
+
 @router.post(
     "/recordings",
     status_code=202,
     response_model=RecordingCreated,
+    dependencies=[Depends(_one_file)],
     responses={
         200: {"model": RecordingCreated, "description": "the same audio was uploaded before"},
         **errors(400, 413, 422, 429, 507),

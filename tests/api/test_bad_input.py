@@ -334,8 +334,15 @@ def test_a_bad_upload_is_refused_and_leaves_nothing(case: Refused, settings, med
         ({"data": {"consent": "true"}}, "body.file: Field required"),
         ({"json": {"consent": True, "file": "a.wav"}}, "file"),
         ({"content": b"RIFF....WAVE", "headers": {"Content-Type": "audio/wav"}}, "file"),
+        (
+            {
+                "data": {"consent": "true"},
+                "files": [("file", ("a.wav", wav(), "audio/wav")), ("file", ("b.wav", wav(2.0)))],
+            },
+            "one file per request",
+        ),
     ],
-    ids=["form without a file", "json instead of a form", "raw audio body"],
+    ids=["form without a file", "json instead of a form", "raw audio body", "two files"],
 )
 def test_an_upload_in_the_wrong_shape_is_refused(app, request_kwargs, says) -> None:
     response = app.client.post("/api/v1/recordings", **request_kwargs)
