@@ -202,8 +202,9 @@ def create_recording(
         try:
             info = probe_audio(blob.path)
         except AudioDecodeError as e:
+            reason = str(e).removeprefix("not a readable audio file").lstrip(": ")
             raise InvalidInput(
-                f"{safe_filename(filename)} is not an audio file we can read: {e}"
+                f"{safe_filename(filename)} is not an audio file we can read: {reason}"
             ) from e
         if info.duration_s <= 0:
             raise InvalidInput(f"{safe_filename(filename)} holds no audio (0 seconds)")

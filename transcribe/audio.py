@@ -46,8 +46,8 @@ def _open(source: Source):
         raise AudioDecodeError(f"file not found: {source}") from e
     except av.InvalidDataError as e:  # the commonest: a document or image named .mp3
         raise AudioDecodeError(
-            "not a readable audio file: its contents are in no audio or video format "
-            "ridealong knows (wav, mp3, m4a, ogg, webm, flac, mp4, …)"
+            "not a readable audio file: it is in none of the formats ridealong reads (wav, mp3, "
+            "m4a, ogg, webm, flac, mp4, …), or it is damaged or was cut off while recording"
         ) from e
     except av.FFmpegError as e:
         raise AudioDecodeError(f"not a readable audio file ({_reason(e)})") from e

@@ -250,6 +250,14 @@ REFUSED = {
     "mp3 truncated to 100 bytes": Refused(
         lambda m: mp3(m)[:100], "cut.mp3", "audio/mpeg", says=("cut.mp3 is not an audio file",)
     ),
+    "m4a cut off before its index": Refused(
+        lambda m: (lambda data: data[: len(data) // 2])(
+            write_audio(tone(3.0), m / "memo.m4a", "aac").read_bytes()
+        ),
+        "memo.m4a",
+        "audio/mp4",
+        says=("memo.m4a is not an audio file we can read: it is in none", "damaged or was cut off"),
+    ),
     "text named .wav": Refused(
         lambda _: b"Notities van het gesprek, geen audio.\n" * 50,
         "notes.wav",
