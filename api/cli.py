@@ -114,6 +114,8 @@ def _transcribe_each(
                 yield path, None
                 continue
             progress.update(task, completed=1.0)
+            for note in transcript.notes:  # "no speech detected": an empty output is no fault
+                stderr.print(f"{path.name}: {note}", highlight=False)
             yield path, transcript
 
 

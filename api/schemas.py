@@ -45,6 +45,11 @@ class RecordingCreated(BaseModel):
     duplicate: bool = Field(False, description="this audio was uploaded before: the earlier one")
 
 
+def _milliseconds(seconds: float | None) -> float | None:
+    """Durations to the millisecond: 57.466, not 57.46600907029478."""
+    return None if seconds is None else round(seconds, 3)
+
+
 class RecordingOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -58,7 +63,7 @@ class RecordingOut(BaseModel):
     language_requested: str
     glossary: str | None = None
     tags: list[str] = []
-    duration_s: float | None
+    duration_s: Annotated[float | None, AfterValidator(_milliseconds)]
     salesperson: str | None
     customer: str | None
     recorded_at: date | None

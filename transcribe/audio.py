@@ -40,6 +40,8 @@ class AudioInfo:
 def _open(source: Source):
     import av
 
+    if isinstance(source, Path) and source.is_file() and source.stat().st_size == 0:
+        raise AudioDecodeError("the file is empty")
     try:
         return av.open(str(source) if isinstance(source, Path) else source, mode="r")
     except FileNotFoundError as e:

@@ -372,6 +372,12 @@ def test_a_video_with_an_audio_track_is_accepted(app, media) -> None:
         assert detail["status"] == "queued" and abs(detail["duration_s"] - 1.0) < 0.2
 
 
+def test_durations_are_given_to_the_millisecond(app) -> None:
+    response = upload(app.client, wav(1 / 3), "third.wav")  # 5,333 samples: 0.3333125 s
+    detail = app.client.get(f"/api/v1/recordings/{response.json()['id']}").json()
+    assert detail["duration_s"] == 0.333
+
+
 def test_two_hours_of_silence_are_accepted_under_the_default_limit(app, media) -> None:
     response = upload(app.client, silence_opus(media, 2.0), "stilte.ogg", "audio/ogg")
     assert response.status_code == 202, response.text

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from api.settings import Settings
@@ -147,6 +148,15 @@ def test_a_batch_keeps_every_transcript_it_could_make(tmp_path: Path, shared_aud
     assert sorted(p.name for p in out.iterdir()) == ["call-2.txt", "call.txt"]
     assert "geld" in (out / "call.txt").read_text().lower()  # monday's, named first
     assert "aardappel" in (out / "call-2.txt").read_text().lower()
+
+
+def test_silence_says_why_its_transcript_is_empty(tmp_path: Path) -> None:
+    from tests.conftest import write_audio
+
+    quiet = write_audio(np.zeros(2 * 16_000, np.float32), tmp_path / "stil.wav", "pcm_s16le")
+    result = ridealong("transcribe", str(quiet), "-f", "txt", data_dir=tmp_path)
+    assert result.returncode == 0 and result.stdout == ""
+    assert "stil.wav: no speech detected" in result.stderr
 
 
 def test_wrong_role_language_or_data_folder_are_told_plainly(tmp_path: Path) -> None:

@@ -63,7 +63,7 @@ def test_text_named_like_audio_is_refused_clearly(tmp_path: Path) -> None:
 def test_empty_file_and_missing_file_are_decode_errors(tmp_path: Path) -> None:
     empty = tmp_path / "empty.wav"
     empty.write_bytes(b"")
-    with pytest.raises(AudioDecodeError):
+    with pytest.raises(AudioDecodeError, match="the file is empty"):
         decode_audio(empty)
     with pytest.raises(AudioDecodeError, match="not found"):
         decode_audio(tmp_path / "nope.wav")
