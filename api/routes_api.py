@@ -120,7 +120,9 @@ def upload_recording(
     salesperson: Annotated[str | None, Form()] = None,
     customer: Annotated[str | None, Form()] = None,
     recorded_at: Annotated[date | None, Form()] = None,
-    language: Annotated[str, Form(description="nl, en or auto")] = "auto",
+    language: Annotated[
+        str, Form(description="auto (nl or en, chosen per recording), nl, en, or a Whisper code")
+    ] = "auto",
     glossary: Annotated[
         str | None, Form(description="product and brand words said in it, comma-separated")
     ] = None,
@@ -132,8 +134,8 @@ def upload_recording(
     ] = False,
 ) -> Any:
     """Store a recording and queue it for transcription and analysis. The same audio again
-    (same sha256) answers 200 with the earlier recording and `"duplicate": true`, unless
-    `force_copy=true`."""
+    (same sha256) answers 200 with the earlier recording, its fields unchanged, and
+    `"duplicate": true`, unless `force_copy=true`."""
     meta = service.NewRecording(
         consent=consent,
         title=title,

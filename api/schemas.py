@@ -184,8 +184,11 @@ class QuoteOut(BaseModel):
 class TermOut(BaseModel):
     term: str
     lemma: str
-    count: int
-    count_by_role: dict[str, int]
+    count: int = Field(
+        description="times said by the role asked for (`?role=`; suggestions: customers), "
+        "or by everyone"
+    )
+    count_by_role: dict[str, int] = Field(description="times said by each role, always all")
     score: float
     variants: list[str]
     quotes: list[QuoteOut]
@@ -249,7 +252,7 @@ class ReplacementOut(BaseModel):
     page_term: str
     customer_term: str
     customer_lemma: str
-    customer_count: int
+    customer_count: int = Field(description="times customers said the customer term")
     similarity: float
     quote: QuoteOut | None
 

@@ -35,7 +35,7 @@ def _clock(seconds: float, decimal: str) -> str:
 
 
 def to_json(transcript: Transcript) -> str:
-    return json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2)
+    return json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2) + "\n"  # a text file
 
 
 def to_txt(transcript: Transcript) -> str:
