@@ -121,23 +121,40 @@ def _sign_in(request: Request, token: str, target: str) -> Response:
 def index(
     request: Request, session: SessionDep, uploaded: str | None = None, done: str | None = None
 ) -> HTMLResponse:
+    return _index_page(
+        request, session, (uploaded or "").split(","), notice=NOTICES.get(done or "")
+    )
+
+
+def _index_page(
+    request: Request,
+    session: Session,
+    uploaded: list[str],
+    notice: str | None = None,
+    error: str | None = None,
+) -> HTMLResponse:
+    """The recordings list; `uploaded` (ids) are confirmed at the top."""
     recordings = service.list_recordings(session)
-    notice = NOTICES.get(done or "")
-    just = next((r for r in recordings if uploaded and r.id == uploaded), None)
-    if just is not None:
-        notice = f"“{just.title or just.filename}” is uploaded. " + (
+    just = [r for r in recordings if r.id in uploaded]
+    if len(just) == 1:
+        notice = f"“{just[0].title or just[0].filename}” is uploaded. " + (
             "It is transcribed now: its row below follows by itself."
-            if just.status in ("queued", "processing")
+            if just[0].status in ("queued", "processing")
             else "Open it below."
         )
-    return _page(request, "index.html", recordings=recordings, form={}, notice=notice)
+    elif just:
+        notice = (
+            f"{len(just)} recordings are uploaded. They are transcribed one by one: their "
+            "rows below follow by themselves."
+        )
+    return _page(request, "index.html", recordings=recordings, form={}, notice=notice, error=error)
 
 
 @router.post("/upload", response_class=HTMLResponse)
 def upload(
     request: Request,
     session: SessionDep,
-    file: Annotated[UploadFile | None, File()] = None,
+    file: Annotated[list[UploadFile] | None, File()] = None,
     consent: Annotated[bool, Form()] = False,
     title: Annotated[str | None, Form()] = None,
     salesperson: Annotated[str | None, Form()] = None,
@@ -148,6 +165,8 @@ def upload(
     tags: Annotated[str | None, Form()] = None,
     force_copy: Annotated[bool, Form()] = False,
 ) -> Response:
+    """One recording, or a day's worth: several files share the form's fields, each is
+    titled by its file name, and one refused file costs only itself."""
     form = {
         "title": title or "",
         "salesperson": salesperson or "",
@@ -158,8 +177,23 @@ def upload(
         "tags": tags or "",
         "consent": consent,
     }
+    chosen = [f for f in file or [] if f.filename]
+    address = request.client.host if request.client else "unknown"
+
+    def refused(error: Exception) -> Response:
+        code = {UploadTooLarge: 413, StorageFailed: 507}.get(type(error), 0)
+        code = code or int(getattr(error, "status_code", 422))  # 429 too many, 422 the rest
+        return _page(
+            request,
+            "index.html",
+            status_code=code,
+            recordings=service.list_recordings(session),
+            form=form,
+            error=str(error),
+        )
+
     try:
-        if file is None or not file.filename:
+        if not chosen:
             raise InvalidInput("choose an audio file to upload")
         try:
             when = date.fromisoformat(recorded_at) if recorded_at else None
@@ -167,7 +201,7 @@ def upload(
             raise InvalidInput("the date is not a valid date (use YYYY-MM-DD)") from None
         meta = service.NewRecording(
             consent=consent,
-            title=title,
+            title=title if len(chosen) == 1 else None,
             salesperson=salesperson,
             customer=customer,
             recorded_at=when,
@@ -175,23 +209,29 @@ def upload(
             glossary=glossary,
             tags=service.parse_tags(tags),
             force_copy=force_copy,
-            consent_by=f"web form from {request.client.host if request.client else 'unknown'}",
+            consent_by=f"web form from {address}",
         )
-        address = request.client.host if request.client else "unknown"
-        recording = submit_recording(state(request), session, file, meta, client=address)
-    except service.DuplicateRecording as e:
-        return RedirectResponse(f"/recordings/{e.recording.id}?done=duplicate", status_code=303)
-    except (ServiceError, UploadTooLarge, StorageFailed) as e:
-        code = {UploadTooLarge: 413, StorageFailed: 507}.get(type(e), 422)
-        return _page(
-            request,
-            "index.html",
-            status_code=code,
-            recordings=service.list_recordings(session),
-            form=form,
-            error=str(e),
-        )
-    return RedirectResponse(f"/?uploaded={recording.id}", status_code=303)
+        service.check_new_recording(meta)  # the form's own mistakes: said once, not per file
+    except ServiceError as e:
+        return refused(e)
+    uploaded: list[str] = []
+    problems: list[str] = []
+    for one in chosen:
+        try:
+            uploaded.append(submit_recording(state(request), session, one, meta, address).id)
+        except service.DuplicateRecording as e:
+            if len(chosen) == 1:
+                return RedirectResponse(
+                    f"/recordings/{e.recording.id}?done=duplicate", status_code=303
+                )
+            problems.append(f"{service.safe_filename(one.filename)} was uploaded before")
+        except (ServiceError, UploadTooLarge, StorageFailed) as e:
+            if len(chosen) == 1:
+                return refused(e)
+            problems.append(str(e))
+    if problems:  # some of several: the list shows what came in, the error what did not
+        return _index_page(request, session, uploaded, error="; ".join(problems))
+    return RedirectResponse(f"/?uploaded={','.join(uploaded)}", status_code=303)
 
 
 @router.get("/status.json")

@@ -85,6 +85,41 @@ def test_the_web_form_says_what_happened_after_an_upload_and_a_delete(api_client
     assert client.get(f"/api/v1/recordings/{recording_id}").status_code == 404
 
 
+def test_the_web_form_takes_a_day_of_recordings_at_once(api_client, tmp_path) -> None:
+    """Several files share the form's fields, each titled by its name; a bad one costs
+    only itself, and a wrong field refuses them all before any is stored."""
+    client, _ = api_client
+    calls = [
+        ("maandag bakker.m4a", write_audio(tone(1.5, freq=300.0), tmp_path / "a.m4a", "aac")),
+        ("dinsdag de vries.mp3", write_audio(tone(1.5, freq=500.0), tmp_path / "b.mp3", "mp3")),
+    ]
+    files = [("file", (name, path.read_bytes(), "audio/mpeg")) for name, path in calls]
+    fields = {"consent": "true", "title": "ignored for several", "salesperson": "Mark"}
+    wrong_day = client.post("/upload", files=files, data={**fields, "recorded_at": "maandag"})
+    assert wrong_day.status_code == 422 and "not a valid date" in wrong_day.text
+    assert client.get("/api/v1/recordings").json()["total"] == 0
+
+    bad = ("file", ("notities.mp3", b"geen audio" * 100, "audio/mpeg"))
+    sent = client.post("/upload", files=[*files, bad], data=fields)
+    assert sent.status_code == 200
+    assert "2 recordings are uploaded" in sent.text
+    assert "notities.mp3 is not an audio file we can read" in sent.text
+    listed = client.get("/api/v1/recordings").json()["recordings"]
+    assert sorted(r["title"] for r in listed) == ["dinsdag de vries", "maandag bakker"]
+    assert {r["salesperson"] for r in listed} == {"Mark"}
+
+    again = client.post("/upload", files=files, data=fields, follow_redirects=False)
+    assert "maandag bakker.m4a was uploaded before" in again.text
+    new = [
+        ("file", (f"{day}.wav", write_audio(tone(1.0, freq=f), tmp_path / f"{day}.wav",
+                                            "pcm_s16le").read_bytes(), "audio/wav"))
+        for day, f in (("woensdag", 700.0), ("donderdag", 900.0))
+    ]  # fmt: skip
+    all_new = client.post("/upload", files=new, data=fields, follow_redirects=False)
+    assert all_new.status_code == 303
+    assert "2 recordings are uploaded" in client.get(all_new.headers["location"]).text
+
+
 def test_upload_queues_and_delete_removes_everything(api_client, tmp_path, settings) -> None:
     client, _ = api_client
     audio = write_audio(tone(1.5), tmp_path / "call.m4a", "aac")
