@@ -132,6 +132,7 @@ def _index_page(
     uploaded: list[str],
     notice: str | None = None,
     error: str | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
     """The recordings list; `uploaded` (ids) are confirmed at the top."""
     recordings = service.list_recordings(session)
@@ -147,7 +148,15 @@ def _index_page(
             f"{len(just)} recordings are uploaded. They are transcribed one by one: their "
             "rows below follow by themselves."
         )
-    return _page(request, "index.html", recordings=recordings, form={}, notice=notice, error=error)
+    return _page(
+        request,
+        "index.html",
+        status_code=status_code,
+        recordings=recordings,
+        form={},
+        notice=notice,
+        error=error,
+    )
 
 
 @router.post("/upload", response_class=HTMLResponse)
@@ -230,7 +239,10 @@ def upload(
                 return refused(e)
             problems.append(str(e))
     if problems:  # some of several: the list shows what came in, the error what did not
-        return _index_page(request, session, uploaded, error="; ".join(problems))
+        status = 200 if uploaded else 422
+        return _index_page(
+            request, session, uploaded, error="; ".join(problems), status_code=status
+        )
     return RedirectResponse(f"/?uploaded={','.join(uploaded)}", status_code=303)
 
 
