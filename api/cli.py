@@ -11,8 +11,8 @@ import io
 import json
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Generator, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -80,6 +80,8 @@ def _progress() -> Iterator[Progress]:
         TimeElapsedColumn(),
         console=stderr,
         transient=False,
+        redirect_stdout=False,  # stdout is the output: `ridealong transcribe a.m4a > a.json`
+        redirect_stderr=False,
     ) as progress:
         yield progress
 
@@ -89,14 +91,18 @@ def _transcribe_each(
     settings: Settings,
     language: str | None,
     speakers: dict[str, Any] | None = None,
-) -> Iterator[tuple[Path, Transcript | None]]:
+) -> Generator[tuple[Path, Transcript | None], None, None]:
     """Each file's transcript as soon as it is done, in order; None for a file that could
     not be transcribed (the reason goes to stderr), so one bad file in a batch costs only
     itself."""
-    from transcribe import TranscriptionError, VoiceProfileStore, transcribe
+    from transcribe import (
+        ModelUnavailableError,
+        TranscriptionError,
+        VoiceProfileStore,
+        transcribe,
+    )
 
-    if settings.engine not in ENGINES:
-        raise _fail(f"unknown engine {settings.engine!r}; choose from {', '.join(ENGINES)}", 2)
+    _check_engine(settings)
     options = replace(settings.transcribe_options(language), **(speakers or {}))
     profiles = VoiceProfileStore(settings.voices_dir).list() if options.speakers else []
     with _progress() as progress:
@@ -108,6 +114,8 @@ def _transcribe_each(
 
             try:
                 transcript = transcribe(path, options, advance, profiles=profiles)
+            except ModelUnavailableError as e:  # the same for every file: stop now
+                raise _fail(str(e)) from e
             except TranscriptionError as e:
                 progress.update(task, description=f"{path.name[:40]} [red](failed)[/red]")
                 stderr.print(f"[red]error:[/red] {path}: {e}", highlight=False)
@@ -134,13 +142,20 @@ def _output_paths(inputs: list[Path], folder: Path, suffix: str) -> list[Path]:
     return outputs
 
 
+def _check_engine(settings: Settings) -> None:
+    if settings.engine not in ENGINES:
+        raise _fail(f"unknown engine {settings.engine!r}; choose from {', '.join(ENGINES)}", 2)
+
+
 def _checked_language(language: str | None) -> str | None:
-    """`--language` as given, refused before any model loads when Whisper does not know it."""
-    if language is None or language.strip().lower() == "auto":
-        return language
+    """`--language` as a code, refused before any model loads when Whisper does not know it."""
+    if language is None:
+        return None
+    code = language.strip().lower()
+    if code == "auto":
+        return code
     from transcribe import whisper_languages
 
-    code = language.strip().lower()
     if code not in whisper_languages():
         raise _fail(
             f"unknown language {language!r}: use nl, en, auto or a Whisper language code", 2
@@ -255,22 +270,23 @@ def transcribe(
         raise _fail("several files need -o DIR", 2)
     language = _checked_language(language)
     settings = _settings(model, device, engine, glossary, spelling)
+    _check_engine(settings)
     choice = _speaker_choice(settings, diarize, speakers, min_speakers, max_speakers)
-    done = _transcribe_each(audio, settings, language, choice)
     if output is None:
-        for _, transcript in done:
-            if transcript is None:
-                raise typer.Exit(1)
-            sys.stdout.write(render(transcript, fmt))
+        [(_, transcript)] = list(_transcribe_each(audio, settings, language, choice))
+        if transcript is None:
+            raise typer.Exit(1)
+        sys.stdout.write(render(transcript, fmt))  # after the progress display has closed
         return
     output.mkdir(parents=True, exist_ok=True)
     failed = 0
-    for target, (_, transcript) in zip(_output_paths(audio, output, fmt), done, strict=True):
-        if transcript is None:
-            failed += 1
-            continue
-        target.write_text(render(transcript, fmt), encoding="utf-8")  # as each one is done
-        stderr.print(f"wrote {target}", highlight=False)
+    with closing(_transcribe_each(audio, settings, language, choice)) as done:
+        for target, (_, transcript) in zip(_output_paths(audio, output, fmt), done, strict=True):
+            if transcript is None:
+                failed += 1
+                continue
+            target.write_text(render(transcript, fmt), encoding="utf-8")  # as each is done
+            stderr.print(f"wrote {target}", highlight=False)
     if failed:
         raise _fail(f"{failed} of {len(audio)} files could not be transcribed (see above)")
 
@@ -279,12 +295,12 @@ def _load_inputs(
     paths: list[Path], settings: Settings, language: str | None
 ) -> list[RecordingTerms]:
     audio = [p for p in paths if p.suffix.lower() not in (*TEXT_SUFFIXES, ".json")]
-    transcripts = dict(_transcribe_each(audio, settings, language)) if audio else {}
-    failed = [p for p, t in transcripts.items() if t is None]
-    if failed:
-        raise _fail(
-            f"{len(failed)} of {len(audio)} recordings could not be transcribed: nothing analysed"
-        )
+    transcripts: dict[Path, Transcript] = {}
+    with closing(_transcribe_each(audio, settings, language)) as done:
+        for path, transcript in done:
+            if transcript is None:  # an analysis of some of the inputs would mislead
+                raise _fail(f"{path} could not be transcribed: nothing analysed")
+            transcripts[path] = transcript
     stats = []
     for path in paths:
         rid = path.stem

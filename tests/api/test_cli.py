@@ -19,8 +19,8 @@ from tests.conftest import normalise
 REPO = Path(__file__).resolve().parents[2]
 
 
-def ridealong(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RIDEALONG_DATA_DIR": str(data_dir), "COLUMNS": "120"}
+def ridealong(*args: str, data_dir: Path, **env_extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RIDEALONG_DATA_DIR": str(data_dir), "COLUMNS": "120", **env_extra}
     return subprocess.run(
         [sys.executable, "-m", "api", *args],
         capture_output=True,
@@ -157,6 +157,10 @@ def test_silence_says_why_its_transcript_is_empty(tmp_path: Path) -> None:
     result = ridealong("transcribe", str(quiet), "-f", "txt", data_dir=tmp_path)
     assert result.returncode == 0 and result.stdout == ""
     assert "stil.wav: no speech detected" in result.stderr
+    # In a terminal the progress display is live: the output still goes to stdout only.
+    live = ridealong("transcribe", str(quiet), "-f", "json", data_dir=tmp_path, FORCE_COLOR="1")
+    assert json.loads(live.stdout)["notes"] == ["no speech detected"]
+    assert '"notes"' not in live.stderr
 
 
 def test_wrong_role_language_or_data_folder_are_told_plainly(tmp_path: Path) -> None:
