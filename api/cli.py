@@ -602,6 +602,7 @@ def voices_enroll(
 ) -> None:
     """Enrol a voice from recordings of one person, or from a speaker of a recording."""
     from transcribe import AudioDecodeError, VoiceProfileStore, decode_audio, enroll
+    from transcribe.roles import check_new_profile_name
     from transcribe.types import person_role
 
     settings = get_settings()
@@ -609,16 +610,20 @@ def voices_enroll(
         chosen = person_role(role)
     except ValueError as e:
         raise _fail(str(e), 2) from e
+    try:
+        check_new_profile_name(name)  # before any audio is decoded
+    except ValueError as e:
+        raise _fail(str(e)) from e
     if recording is not None or speaker is not None:
         if audio or recording is None or speaker is None:
             raise _fail("give audio files, or --recording ID with --speaker LABEL", 2)
-        from api.errors import NotFound
+        from api.errors import ServiceError
         from api.service import enroll_from_recording
 
         try:
             with _session(settings) as session:
                 profile = enroll_from_recording(session, settings, recording, speaker, name, chosen)
-        except (NotFound, ValueError) as e:
+        except (ServiceError, ValueError) as e:  # no such recording, no voice, a bad name
             raise _fail(str(e)) from e
     else:
         if not audio:

@@ -48,6 +48,7 @@ from transcribe import (
 from transcribe import (
     enroll as enroll_voice,
 )
+from transcribe.roles import check_new_profile_name
 from transcribe.types import Role, person_role
 
 __all__ = [
@@ -609,9 +610,11 @@ def update_speakers(
 
 
 def _check_voice_name(name: str) -> None:
-    """A voice's name is one segment of its URL (DELETE /api/v1/voices/{name}): no slashes."""
-    if "/" in name or "\\" in name:
-        raise InvalidInput(f"a voice's name cannot hold / or \\: {name.strip()!r}")
+    """Before anything changes: a name a new voice profile may take."""
+    try:
+        check_new_profile_name(name)
+    except ValueError as e:
+        raise InvalidInput(str(e)) from e
 
 
 def _person_role(value: str) -> Role:

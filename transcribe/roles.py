@@ -42,6 +42,7 @@ __all__ = [
     "VoiceProfile",
     "VoiceProfileStore",
     "assign_roles",
+    "check_new_profile_name",
     "conversation_stats",
     "embed_voice",
     "enroll",
@@ -145,6 +146,16 @@ def _check_name(name: str) -> str:
     return cleaned
 
 
+def check_new_profile_name(name: str) -> str:
+    """The name a new profile may take: printable, and one segment of a URL path (the API
+    deletes a voice at /voices/{name}, where a slash or a dot segment cannot be reached).
+    Existing profiles with such names can still be loaded and deleted here."""
+    cleaned = _check_name(name)
+    if "/" in cleaned or "\\" in cleaned or cleaned in (".", ".."):
+        raise ValueError(f"a voice's name cannot hold / or \\, nor be . or ..: {cleaned!r}")
+    return cleaned
+
+
 def profile_file_name(name: str) -> str:
     """A safe, stable file name for any profile name: ASCII slug + hash of the exact name.
 
@@ -175,6 +186,7 @@ class VoiceProfileStore:
 
     def save(self, profile: VoiceProfile) -> Path:
         """Write (or replace) the profile; atomic, so readers never see half a file."""
+        check_new_profile_name(profile.name)
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self._path(profile.name)
         tmp = path.with_suffix(".tmp")
@@ -246,7 +258,7 @@ def enroll(
 
     Every speech window of every recording counts once, so longer recordings weigh more.
     """
-    name = _check_name(name)  # before the slow part
+    name = check_new_profile_name(name)  # before the slow part
     embedder = embedder or get_embedder("resemblyzer")
     if not embedder.portable:
         raise ValueError(f"{embedder.name} embeddings cannot be compared across recordings")

@@ -171,6 +171,10 @@ def test_wrong_role_language_or_data_folder_are_told_plainly(tmp_path: Path) -> 
     fake.write_text("never read: the language is checked first")
     wrong_language = ridealong("transcribe", str(fake), "--language", "xx", data_dir=tmp_path)
     assert wrong_language.returncode == 2 and "unknown language 'xx'" in wrong_language.stderr
+    for source in ((str(fake),), ("--recording", "r1", "--speaker", "S1")):
+        slashed = ridealong("voices", "enroll", "Jan/Piet", *source, data_dir=tmp_path)
+        assert slashed.returncode == 1 and "cannot hold /" in slashed.stderr, source
+        assert "Traceback" not in slashed.stderr
     for command in (("apikey", "list"), ("apikey", "revoke", "cms"), ("reanalyze",)):
         missing = ridealong(*command, data_dir=tmp_path / "nowhere")
         assert missing.returncode == 1 and "no ridealong data in" in missing.stderr, command
