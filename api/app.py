@@ -113,6 +113,9 @@ def require_api_key(
     return key.name
 
 
+FORM_FILES = 10  # recordings the web form takes in one upload
+
+
 class _UploadLimit(BaseHTTPMiddleware):
     """Refuse a body over the upload limit before reading it (Content-Length says so)."""
 
@@ -122,10 +125,17 @@ class _UploadLimit(BaseHTTPMiddleware):
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > self.max_bytes + 64 * 1024:
-            message = f"the file is larger than the limit of {self.max_bytes // 2**20} MB"
-            if request.url.path == "/upload":  # a person at the form: the form, with the error
+        form = request.url.path == "/upload"  # a person at the form, maybe with several files
+        most = self.max_bytes * (FORM_FILES if form else 1) + 64 * 1024
+        if length and length.isdigit() and int(length) > most:
+            mb = self.max_bytes // 2**20
+            if form:  # the form again, with the error (each file is held to the limit later)
+                message = (
+                    f"these files are more than the form takes at once ({FORM_FILES} files "
+                    f"of {mb} MB): upload fewer at a time"
+                )
                 return await run_in_threadpool(_upload_page_with_error, request, message)
+            message = f"the file is larger than the limit of {mb} MB"
             return JSONResponse({"detail": message}, status_code=413)
         return await call_next(request)
 

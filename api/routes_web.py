@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from analyze import suggestions_csv, suggestions_markdown
 from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
 from api import service, websession
-from api.app import db_session, state, submit_recording
+from api.app import FORM_FILES, db_session, state, submit_recording
 from api.errors import InvalidInput, NotFound, ServiceError
 from api.storage import StorageFailed, UploadTooLarge
 from api.templating import clock, templates
@@ -133,6 +133,7 @@ def _index_page(
     notice: str | None = None,
     error: str | None = None,
     status_code: int = 200,
+    form: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     """The recordings list; `uploaded` (ids) are confirmed at the top."""
     recordings = service.list_recordings(session)
@@ -145,15 +146,15 @@ def _index_page(
         )
     elif just:
         notice = (
-            f"{len(just)} recordings are uploaded. They are transcribed one by one: their "
-            "rows below follow by themselves."
+            f"{len(just)} recordings are uploaded. They are transcribed now: their rows below "
+            "follow by themselves."
         )
     return _page(
         request,
         "index.html",
         status_code=status_code,
         recordings=recordings,
-        form={},
+        form=form or {},
         notice=notice,
         error=error,
     )
@@ -189,13 +190,15 @@ def upload(
     chosen = [f for f in file or [] if f.filename]
     address = request.client.host if request.client else "unknown"
 
-    def refused(error: Exception) -> Response:
+    def status_of(error: Exception) -> int:
         code = {UploadTooLarge: 413, StorageFailed: 507}.get(type(error), 0)
-        code = code or int(getattr(error, "status_code", 422))  # 429 too many, 422 the rest
+        return code or int(getattr(error, "status_code", 422))  # 429 too many, 422 the rest
+
+    def refused(error: Exception) -> Response:
         return _page(
             request,
             "index.html",
-            status_code=code,
+            status_code=status_of(error),
             recordings=service.list_recordings(session),
             form=form,
             error=str(error),
@@ -204,6 +207,8 @@ def upload(
     try:
         if not chosen:
             raise InvalidInput("choose an audio file to upload")
+        if len(chosen) > FORM_FILES:
+            raise InvalidInput(f"at most {FORM_FILES} recordings at once: upload fewer at a time")
         try:
             when = date.fromisoformat(recorded_at) if recorded_at else None
         except ValueError:
@@ -225,7 +230,9 @@ def upload(
         return refused(e)
     uploaded: list[str] = []
     problems: list[str] = []
-    for one in chosen:
+    statuses: set[int] = set()
+    for at, one in enumerate(chosen):
+        name = service.safe_filename(one.filename)
         try:
             uploaded.append(submit_recording(state(request), session, one, meta, address).id)
         except service.DuplicateRecording as e:
@@ -233,15 +240,25 @@ def upload(
                 return RedirectResponse(
                     f"/recordings/{e.recording.id}?done=duplicate", status_code=303
                 )
-            problems.append(f"{service.safe_filename(one.filename)} was uploaded before")
+            problems.append(f"{name} was uploaded before")
+            statuses.add(422)
         except (ServiceError, UploadTooLarge, StorageFailed) as e:
             if len(chosen) == 1:
                 return refused(e)
-            problems.append(str(e))
+            problems.append(str(e) if name in str(e) else f"{name}: {e}")
+            statuses.add(status_of(e))
+            if status_of(e) in (429, 507) and at + 1 < len(chosen):  # the rest would fail too
+                rest = len(chosen) - at - 1
+                problems.append(
+                    "the file after it was not uploaded"
+                    if rest == 1
+                    else f"the {rest} files after it were not uploaded"
+                )
+                break
     if problems:  # some of several: the list shows what came in, the error what did not
-        status = 200 if uploaded else 422
+        status = 200 if uploaded else statuses.pop() if len(statuses) == 1 else 422
         return _index_page(
-            request, session, uploaded, error="; ".join(problems), status_code=status
+            request, session, uploaded, error="; ".join(problems), status_code=status, form=form
         )
     return RedirectResponse(f"/?uploaded={','.join(uploaded)}", status_code=303)
 

@@ -110,6 +110,7 @@ def test_the_web_form_takes_a_day_of_recordings_at_once(api_client, tmp_path) ->
 
     again = client.post("/upload", files=files, data=fields, follow_redirects=False)
     assert again.status_code == 422 and "maandag bakker.m4a was uploaded before" in again.text
+    assert 'value="Mark"' in again.text  # the form keeps what was typed
     new = [
         ("file", (f"{day}.wav", write_audio(tone(1.0, freq=f), tmp_path / f"{day}.wav",
                                             "pcm_s16le").read_bytes(), "audio/wav"))

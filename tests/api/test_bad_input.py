@@ -595,6 +595,24 @@ def test_an_oversize_web_upload_shows_the_form_with_an_error(settings) -> None:
         assert "larger than the limit of 1 MB" in alert(response.text)
 
 
+def test_the_web_form_takes_several_files_each_within_the_limit(settings) -> None:
+    """Each file is held to the limit; the whole form to ten of them."""
+    with running(settings.model_copy(update={"max_upload_mb": 1})) as service:
+        under = [("file", (f"{i}.wav", wav(20.0, freq=300.0 + i), "audio/wav")) for i in range(3)]
+        several = service.client.post(
+            "/upload", files=under, data={"consent": "true"}, follow_redirects=False
+        )
+        assert several.status_code == 303  # 1.9 MB in all, each file 0.6 MB
+        over = [("file", (f"{i}.wav", wav(30.0, freq=600.0 + i), "audio/wav")) for i in range(12)]
+        too_much = service.client.post("/upload", files=over, data={"consent": "true"})
+        assert too_much.status_code == 413
+        assert "more than the form takes at once (10 files of 1 MB)" in alert(too_much.text)
+        many = [("file", (f"{i}.wav", wav(0.2, freq=900.0 + i), "audio/wav")) for i in range(11)]
+        too_many = service.client.post("/upload", files=many, data={"consent": "true"})
+        assert too_many.status_code == 422 and "at most 10 recordings" in alert(too_many.text)
+        assert len(recording_ids(service.settings)) == 4  # the keeper and the three
+
+
 def test_an_oversize_streamed_web_upload_shows_the_form_with_an_error(settings) -> None:
     with running(settings.model_copy(update={"max_upload_mb": 1})) as service:
         body, headers = multipart(b"big.wav", wav(40.0))

@@ -223,6 +223,21 @@ def test_uploads_are_rate_limited_per_client(settings, tmp_path) -> None:
         assert len(client.get("/api/v1/recordings").json()["recordings"]) == 2
 
 
+def test_the_web_form_stops_at_the_upload_rate(settings, tmp_path) -> None:
+    limited = settings.model_copy(update={"upload_rate": 2})
+    with authorised_client(limited) as (client, _):
+        files = [
+            ("file", (f"{i}.wav", write_audio(tone(0.5, freq=400.0 + i), tmp_path / f"{i}.wav",
+                                              "pcm_s16le").read_bytes(), "audio/wav"))
+            for i in range(4)
+        ]  # fmt: skip
+        page = client.post("/upload", files=files, data={"consent": "true"})
+        assert page.status_code == 200 and "2 recordings are uploaded" in page.text
+        assert "2.wav: too many uploads" in page.text
+        assert "the file after it was not uploaded" in page.text
+        assert client.get("/api/v1/recordings").json()["total"] == 2
+
+
 def test_a_burst_of_concurrent_uploads_is_all_accepted(settings, tmp_path) -> None:
     """50 at once (more than the connection pool's base size): none refused, none lost."""
     from concurrent.futures import ThreadPoolExecutor
