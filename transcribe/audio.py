@@ -22,8 +22,8 @@ __all__ = ["SAMPLE_RATE", "AudioInfo", "decode_audio", "iter_audio", "probe_audi
 
 SAMPLE_RATE = 16_000  # Hz, Whisper's input rate
 _MAX_BAD_PACKETS = 200  # undecodable packets skipped before giving up on the rest
-_MIN_GAP_S = 0.1  # audio missing before a frame (damaged packets): filled with silence from
-_MAX_GAP_S = 600.0  # a larger jump of the time stamps is taken for a glitch, not lost audio
+_MIN_GAP_S = 0.1  # audio missing between two frames (damaged packets): silence put in from
+_MAX_PADDING_S = 600.0  # at most this much silence in all: beyond, time stamps are not trusted
 
 Source = str | Path | BinaryIO
 
@@ -116,31 +116,32 @@ def iter_audio(
     block_size = int(block_s * sample_rate)
     pending: list[np.ndarray] = []
     pending_size = 0
-    out_samples = 0  # samples given out (or waiting in `pending`) so far
-    origin_s: float | None = None  # the first frame's time stamp
+    next_s: float | None = None  # where the frame after the last one should start
+    padded_s = 0.0  # silence put in for damaged stretches so far
 
     def to_array(frame: Any) -> np.ndarray:
         data = frame.to_ndarray().reshape(-1)  # packed float: interleaved channels
         return data if channels == 1 else data.reshape(-1, channels)
 
     def silence(frame: Any) -> Iterator[np.ndarray]:
-        """Zeros for the audio a damaged stretch lost before `frame`, so that every later
-        time stamp still points where a player plays it."""
-        nonlocal origin_s
+        """Zeros for the audio a damaged stretch lost right before `frame`, so that every
+        later time stamp still points where a player plays it. Only a sudden jump between
+        neighbouring frames counts: slow drift of a recorder's clock is left alone, and a
+        jump back (joined files) just sets the new reference."""
+        nonlocal next_s, padded_s
         if frame.time is None:
             return
-        if origin_s is None:
-            origin_s = float(frame.time)
-        missing_s = float(frame.time) - origin_s - out_samples / sample_rate
-        if _MIN_GAP_S < missing_s <= _MAX_GAP_S:
+        missing_s = float(frame.time) - next_s if next_s is not None else 0.0
+        next_s = float(frame.time) + frame.samples / frame.sample_rate
+        if _MIN_GAP_S < missing_s and padded_s + missing_s <= _MAX_PADDING_S:
+            padded_s += missing_s
             n = round(missing_s * sample_rate)
             yield np.zeros((n,) if channels == 1 else (n, channels), np.float32)
 
     def collect(frames: Iterable[Any]) -> Iterator[np.ndarray]:
-        nonlocal pending_size, out_samples
+        nonlocal pending_size
         for frame in frames:
             array = frame if isinstance(frame, np.ndarray) else to_array(frame)
-            out_samples += len(array)
             if block_size <= 0:
                 yield array
                 continue
@@ -196,5 +197,7 @@ def iter_audio(
             if not decoded_any:
                 raise AudioDecodeError(f"could not decode the audio ({_reason(last_error)})")
             logger.warning("skipped undecodable audio (%d packets): %s", bad_packets, last_error)
+        if padded_s:
+            logger.warning("%.1f s of audio were lost to damage: kept as silence", padded_s)
     finally:
         container.close()
