@@ -159,8 +159,8 @@ def upload_recording(
 @router.get("/recordings", response_model=RecordingList, responses=errors(422))
 def list_recordings(
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    limit: Annotated[int, _blank_is(200), Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, _blank_is(0), Query(ge=0, le=1_000_000_000)] = 0,
     status: Annotated[Status | None, BlankIsNone, Query(description="only this status")] = None,
 ) -> RecordingList:
     """Recordings, newest first; page with `limit` and `offset` up to `total`."""
@@ -202,7 +202,9 @@ def patch_recording(recording_id: str, body: RecordingPatch, session: SessionDep
 def get_transcript(
     recording_id: str,
     session: SessionDep,
-    format: Literal["json", "txt", "srt", "vtt"] = "json",  # the query parameter's name
+    format: Annotated[
+        Literal["json", "txt", "srt", "vtt"], _blank_is("json")
+    ] = "json",  # the parameter's name
 ) -> Response:
     """The transcript with speakers, roles and word timings (JSON), or as text or subtitles.
     404 until the recording is done: its `status` says how far it is."""
@@ -335,8 +337,10 @@ def get_terms(
     session: SessionDep,
     recordings: FilterDep,
     role: Annotated[Role | None, BlankIsNone] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    format: Literal["json", "csv", "xlsx"] = "json",  # the query parameter's name
+    limit: Annotated[int, _blank_is(50), Query(ge=1, le=1000)] = 50,
+    format: Annotated[
+        Literal["json", "csv", "xlsx"], _blank_is("json")
+    ] = "json",  # the parameter's name
 ) -> Any:
     """Terms ranked by how often and how distinctively they are said, with quotes.
     `?format=csv` or `xlsx` for a spreadsheet: one row per term, with its first quote."""
@@ -353,7 +357,7 @@ def get_synonyms(
     request: Request,
     session: SessionDep,
     recordings: FilterDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Annotated[int, _blank_is(20), Query(ge=1, le=100)] = 20,
 ) -> SynonymsOut:
     """Near-synonyms among the top terms (by a multilingual embedding), and which word
     customers and salespeople each prefer; groups where they differ come first."""
@@ -369,7 +373,7 @@ def get_questions(
     session: SessionDep,
     recordings: FilterDep,
     role: Annotated[Role | None, _blank_is("customer")] = "customer",
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, _blank_is(50), Query(ge=1, le=500)] = 50,
 ) -> QuestionsOut:
     """Questions asked (customers' by default), grouped by meaning: FAQ candidates."""
     groups = service.question_groups(session, role=role, limit=limit, recording_filter=recordings)
@@ -388,7 +392,9 @@ def post_suggestions(
     body: SuggestionRequest,
     request: Request,
     session: SessionDep,
-    format: Literal["json", "markdown", "csv", "xlsx"] = "json",  # the query parameter's name
+    format: Annotated[
+        Literal["json", "markdown", "csv", "xlsx"], _blank_is("json")
+    ] = "json",  # the parameter's name
 ) -> Any:
     """Customer terms a page's copy lacks, with the evidence for each; and the customer
     questions it leaves open. `?format=markdown`, `csv` or `xlsx` for a brief or a

@@ -58,8 +58,11 @@ def test_reports_filter_by_period_people_and_language(api_client, settings) -> N
     assert quoted("/api/v1/terms", customer="%") == set()  # a wildcard is just a character
     assert client.get("/api/v1/terms", params={"since": "gisteren"}).status_code == 422
     blank = dict.fromkeys(("recording_id", "since", "until", "salesperson", "customer"), "")
-    blank.update(language="", tag="", role="")  # a CMS form's unfilled fields: "any"
+    blank.update(language="", tag="", role="", limit="", format="")  # unfilled: as if left out
     assert client.get("/api/v1/terms", params=blank).json() == client.get("/api/v1/terms").json()
+    assert client.get("/api/v1/terms", params={"limit": "0"}).status_code == 422  # still checked
+    listed = client.get("/api/v1/recordings", params={"offset": "", "limit": "", "status": ""})
+    assert listed.json() == client.get("/api/v1/recordings").json()
     asked = client.get("/api/v1/questions", params=blank)
     assert asked.status_code == 200 and asked.json() == client.get("/api/v1/questions").json()
     reversed_dates = client.get(
