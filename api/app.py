@@ -113,6 +113,14 @@ def require_api_key(
     return key.name
 
 
+def require_scope(request: Request, needed: str, what: str) -> None:
+    """403 unless the request's API key covers `needed`: for a request whose body, not its
+    path, asks for more (`api.auth.needed_scope` decides from the path)."""
+    scope = getattr(request.state, "api_scope", "")
+    if not scope_allows(scope, needed):
+        raise HTTPException(403, f"this API key's scope is '{scope}'; {what} needs '{needed}'")
+
+
 FORM_FILES = 10  # recordings the web form takes in one upload
 
 

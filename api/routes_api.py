@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from analyze import suggestions_csv, suggestions_markdown
 from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
 from api import pages, service
-from api.app import db_session, require_api_key, state, submit_recording
-from api.auth import scope_allows
+from api.app import db_session, require_api_key, require_scope, state, submit_recording
 from api.db import Status
 from api.errors import InvalidInput, NotFound
 from api.schemas import (
@@ -238,11 +237,8 @@ def patch_speakers(
 
     With `enroll`, named salespeople's voices are enrolled from this recording: voice
     profiles are biometric data, so that needs an `admin` key."""
-    scope = getattr(request.state, "api_scope", "")
-    if body.enroll and not scope_allows(scope, "admin"):
-        raise HTTPException(
-            403, f"this API key's scope is '{scope}'; enrolling voices needs 'admin'"
-        )
+    if body.enroll:
+        require_scope(request, "admin", "enrolling voices")
     changes = [SpeakerChange(**change.model_dump()) for change in body.speakers]
     transcript = service.update_speakers(
         session, state(request).settings, recording_id, changes, enroll=body.enroll
