@@ -171,7 +171,7 @@ def _session(settings: Settings) -> Iterator[Session]:
 
     from api.db import get_database
 
-    if settings.database_url is None and not settings.data_dir.is_dir():
+    if not settings.database_url and not settings.data_dir.is_dir():
         raise _fail(
             f"no ridealong data in {settings.data_dir.resolve()}: set RIDEALONG_DATA_DIR to the "
             "folder `ridealong serve` uses"

@@ -176,7 +176,7 @@ def test_wrong_role_language_or_data_folder_are_told_plainly(tmp_path: Path) -> 
         assert slashed.returncode == 1 and "cannot hold /" in slashed.stderr, source
         assert "Traceback" not in slashed.stderr
     for command in (("apikey", "list"), ("apikey", "revoke", "cms"), ("reanalyze",)):
-        missing = ridealong(*command, data_dir=tmp_path / "nowhere")
+        missing = ridealong(*command, data_dir=tmp_path / "nowhere", RIDEALONG_DATABASE_URL="")
         assert missing.returncode == 1 and "no ridealong data in" in missing.stderr, command
         assert "Traceback" not in missing.stderr
 
