@@ -109,15 +109,21 @@ def test_upload_transcribe_and_read_the_report(
     page.screenshot(path=str(tmp_path / "report.png"))
 
 
+def _first_demo_recording(live_server: str, browser, settings: Settings):
+    """A page on the first demo recording, opened from the list as a person would."""
+    prepare_demo(settings)
+    page = browser.new_page()
+    page.goto(live_server + "/")
+    page.locator("#recordings a").first.click()
+    return page
+
+
 @pytest.mark.slow
 def test_swap_roles_on_a_demo_recording(
     live_server: str, browser, server_settings: Settings
 ) -> None:
     """The commonest correction: diarization got both people, but the roles the wrong way."""
-    prepare_demo(server_settings)
-    page = browser.new_page()
-    page.goto(live_server + "/")
-    page.locator("#recordings a").first.click()
+    page = _first_demo_recording(live_server, browser, server_settings)
     first = page.locator("article.speaker").first
     assert first.locator(".role-name").inner_text() == "salesperson"
     label = page.locator(".line .who").first
@@ -139,10 +145,7 @@ def test_remember_this_voice_is_offered_for_a_salesperson_only(
     live_server: str, browser, server_settings: Settings
 ) -> None:
     """Only a salesperson's voice can be remembered: the option follows the role chosen."""
-    prepare_demo(server_settings)
-    page = browser.new_page()
-    page.goto(live_server + "/")
-    page.locator("#recordings a").first.click()
+    page = _first_demo_recording(live_server, browser, server_settings)
     cards = page.locator("article.speaker")
     seller, customer = cards.nth(0), cards.nth(1)
     assert customer.locator(".role-name").inner_text() == "customer"
