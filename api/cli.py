@@ -81,7 +81,6 @@ def _progress() -> Iterator[Progress]:
         console=stderr,
         transient=False,
         redirect_stdout=False,  # stdout is the output: `ridealong transcribe a.m4a > a.json`
-        redirect_stderr=False,
     ) as progress:
         yield progress
 
