@@ -129,11 +129,17 @@ def iter_audio(
         neighbouring frames counts: slow drift of a recorder's clock is left alone, and a
         jump back (joined files) just sets the new reference."""
         nonlocal next_s, padded_s
-        if frame.time is None:
+        length_s = frame.samples / frame.sample_rate
+        if frame.time is None:  # no time stamp: it follows the frame before
+            if next_s is not None:
+                next_s += length_s
             return
         missing_s = float(frame.time) - next_s if next_s is not None else 0.0
-        next_s = float(frame.time) + frame.samples / frame.sample_rate
-        if _MIN_GAP_S < missing_s and padded_s + missing_s <= _MAX_PADDING_S:
+        next_s = float(frame.time) + length_s
+        # Time stamps wobble by part of a frame where block sizes change (Vorbis): a gap
+        # must exceed a whole frame as well as the minimum.
+        gap = missing_s > max(_MIN_GAP_S, length_s)
+        if gap and padded_s + missing_s <= _MAX_PADDING_S:
             padded_s += missing_s
             n = round(missing_s * sample_rate)
             yield np.zeros((n,) if channels == 1 else (n, channels), np.float32)

@@ -1,3 +1,5 @@
+from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +89,67 @@ def test_a_damaged_stretch_keeps_later_audio_in_its_place(
     peak_s = (int(np.argmax(np.abs(samples))) - 0.005 * 16_000) / 16_000
     assert abs(peak_s - 8.0) < 0.01
     assert abs(samples.size / 16_000 - 10.0) < 0.05
+
+
+class _Packet:
+    def __init__(self, frames: list) -> None:
+        self.frames = frames
+
+    def decode(self) -> list:
+        return self.frames
+
+
+class _Container:
+    """Just enough of a PyAV container to feed `iter_audio` frames with chosen time stamps."""
+
+    def __init__(self, packets: list[_Packet]) -> None:
+        self.packets = packets
+        self.streams = type("Streams", (), {"audio": [object()]})()
+
+    def demux(self, stream: object) -> Iterator[_Packet]:
+        return iter(self.packets)
+
+    def close(self) -> None:
+        pass
+
+
+def _stamped(monkeypatch, frames: int, stamp) -> np.ndarray:
+    """Decode `frames` frames of 1024 samples at 44.1 kHz, frame i stamped `stamp(i)`
+    (in samples; None: no time stamp, "drop": the packet lost)."""
+    import av
+
+    from transcribe import audio
+
+    rate, n = 44_100, 1024
+    signal = np.sin(2 * np.pi * 440 * np.arange(frames * n) / rate).astype(np.float32)
+    packets = []
+    for i in range(frames):
+        pts = stamp(i)
+        if pts == "drop":
+            continue
+        frame = av.AudioFrame.from_ndarray(signal[None, i * n : (i + 1) * n], "flt", "mono")
+        frame.sample_rate, frame.time_base, frame.pts = rate, Fraction(1, rate), pts
+        packets.append(_Packet([frame]))
+    monkeypatch.setattr(audio, "_open", lambda source: _Container(packets))
+    return decode_audio(Path("stamped.wav"))
+
+
+def test_time_stamps_fill_lost_frames_and_nothing_else(monkeypatch) -> None:
+    """Silence goes in only where frames are missing: not for frames without a time stamp,
+    not for a recorder clock that runs 1 % fast, and a jump back (joined files) resets."""
+    full = round(200 * 1024 * 16_000 / 44_100)  # 200 frames at 16 kHz
+    assert _stamped(monkeypatch, 200, lambda i: i * 1024).size == full
+    untimed = _stamped(monkeypatch, 200, lambda i: None if 50 <= i < 100 else i * 1024)
+    assert untimed.size == full
+    lost = _stamped(monkeypatch, 200, lambda i: "drop" if 50 <= i < 55 else i * 1024)
+    assert lost.size == full  # 0.116 s lost, 0.116 s of silence in its place
+    assert not lost[round(51 * 1024 * 16_000 / 44_100) : round(54 * 1024 * 16_000 / 44_100)].any()
+    fast_clock = _stamped(monkeypatch, 200, lambda i: round(i * 1024 * 1.01))
+    assert fast_clock.size == full  # the drift is no damage
+    joined = _stamped(
+        monkeypatch, 200, lambda i: "drop" if 150 <= i < 155 else (i if i < 100 else i - 100) * 1024
+    )
+    assert joined.size == full  # the second part starts at 0 again, then loses 5 frames
 
 
 def test_truncated_mp3_keeps_what_decoded(tmp_path: Path) -> None:
