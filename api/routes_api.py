@@ -158,9 +158,9 @@ def upload_recording(
 @router.get("/recordings", response_model=RecordingList, responses=errors(422))
 def list_recordings(
     session: SessionDep,
-    limit: Annotated[int, _blank_is(200), Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, _blank_is(0), Query(ge=0, le=1_000_000_000)] = 0,
-    status: Annotated[Status | None, BlankIsNone, Query(description="only this status")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000), _blank_is(200)] = 200,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000), _blank_is(0)] = 0,
+    status: Annotated[Status | None, Query(description="only this status"), BlankIsNone] = None,
 ) -> RecordingList:
     """Recordings, newest first; page with `limit` and `offset` up to `total`."""
     rows = service.list_recordings(session, limit, offset, status)
@@ -291,9 +291,9 @@ def delete_recording(recording_id: str, request: Request, session: SessionDep) -
 def recording_filter(
     recording_id: Annotated[str | None, BlankIsNone] = None,
     since: Annotated[
-        date | None, BlankIsNone, Query(description="recorded on or after (YYYY-MM-DD)")
+        date | None, Query(description="recorded on or after (YYYY-MM-DD)"), BlankIsNone
     ] = None,
-    until: Annotated[date | None, BlankIsNone, Query(description="recorded on or before")] = None,
+    until: Annotated[date | None, Query(description="recorded on or before"), BlankIsNone] = None,
     salesperson: Annotated[
         str | None, Query(max_length=200, description="part of the name")
     ] = None,
@@ -333,7 +333,7 @@ def get_terms(
     session: SessionDep,
     recordings: FilterDep,
     role: Annotated[Role | None, BlankIsNone] = None,
-    limit: Annotated[int, _blank_is(50), Query(ge=1, le=1000)] = 50,
+    limit: Annotated[int, Query(ge=1, le=1000), _blank_is(50)] = 50,
     format: Annotated[
         Literal["json", "csv", "xlsx"], _blank_is("json")
     ] = "json",  # the parameter's name
@@ -353,7 +353,7 @@ def get_synonyms(
     request: Request,
     session: SessionDep,
     recordings: FilterDep,
-    limit: Annotated[int, _blank_is(20), Query(ge=1, le=100)] = 20,
+    limit: Annotated[int, Query(ge=1, le=100), _blank_is(20)] = 20,
 ) -> SynonymsOut:
     """Near-synonyms among the top terms (by a multilingual embedding), and which word
     customers and salespeople each prefer; groups where they differ come first."""
@@ -369,7 +369,7 @@ def get_questions(
     session: SessionDep,
     recordings: FilterDep,
     role: Annotated[Role | None, _blank_is("customer")] = "customer",
-    limit: Annotated[int, _blank_is(50), Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, Query(ge=1, le=500), _blank_is(50)] = 50,
 ) -> QuestionsOut:
     """Questions asked (customers' by default), grouped by meaning: FAQ candidates."""
     groups = service.question_groups(session, role=role, limit=limit, recording_filter=recordings)

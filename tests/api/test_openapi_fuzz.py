@@ -114,3 +114,23 @@ def test_a_demo_recording_answers_as_documented(method: str, path: str, demo_app
         demo_app.check(case)
 
     answers_as_documented()
+
+
+def test_query_bounds_and_choices_are_in_the_schema(demo_app: DemoApp) -> None:
+    """Clients are generated from these: a bound that is only checked, not published, is
+    invisible to them (pydantic writes `ge`/`le` where JSON Schema wants minimum/maximum)."""
+    spec = demo_app.app.openapi()
+
+    def parameter(path: str, name: str) -> dict[str, Any]:
+        found = [p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == name]
+        return found[0]["schema"]
+
+    limit = parameter("/api/v1/recordings", "limit")
+    assert (limit["minimum"], limit["maximum"]) == (1, 1000)
+    assert parameter("/api/v1/recordings", "offset")["minimum"] == 0
+    assert parameter("/api/v1/terms", "limit")["maximum"] == 1000
+    assert parameter("/api/v1/terms", "format")["enum"] == ["json", "csv", "xlsx"]
+    since = parameter("/api/v1/terms", "since")["anyOf"][0]
+    assert since == {"type": "string", "format": "date"}
+    for path, name in [("/api/v1/recordings", "limit"), ("/api/v1/questions", "limit")]:
+        assert "ge" not in parameter(path, name) and "le" not in parameter(path, name)
