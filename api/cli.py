@@ -295,11 +295,12 @@ def _load_inputs(
 ) -> list[RecordingTerms]:
     audio = [p for p in paths if p.suffix.lower() not in (*TEXT_SUFFIXES, ".json")]
     transcripts: dict[Path, Transcript] = {}
-    with closing(_transcribe_each(audio, settings, language)) as done:
-        for path, transcript in done:
-            if transcript is None:  # an analysis of some of the inputs would mislead
-                raise _fail(f"{path} could not be transcribed: nothing analysed")
-            transcripts[path] = transcript
+    if audio:  # text and JSON inputs need no speech model
+        with closing(_transcribe_each(audio, settings, language)) as done:
+            for path, transcript in done:
+                if transcript is None:  # an analysis of some of the inputs would mislead
+                    raise _fail(f"{path} could not be transcribed: nothing analysed")
+                transcripts[path] = transcript
     stats = []
     for path in paths:
         rid = path.stem

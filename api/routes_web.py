@@ -27,6 +27,7 @@ from api.storage import StorageFailed, UploadTooLarge
 from api.templating import clock, templates
 from transcribe import Speaker, SpeakerChange, Transcript, VoiceProfileStore
 from transcribe.formats import MEDIA_TYPES, render
+from transcribe.roles import check_new_profile_name
 from transcribe.types import PERSON_ROLES
 
 
@@ -397,10 +398,15 @@ def correct_speaker(
     try:
         if role and chosen is None:
             raise InvalidInput(f"choose a role: {', '.join(PERSON_ROLES)}")
-        if enroll and not merge_into and (chosen != "salesperson" or not name.strip()):
-            raise InvalidInput(
-                "to remember a voice, give the speaker a name and the role salesperson"
-            )
+        if enroll and not merge_into:
+            if chosen != "salesperson" or not name.strip():
+                raise InvalidInput(
+                    "to remember a voice, give the speaker a name and the role salesperson"
+                )
+            try:  # before anything changes: the rename and the voice, or neither
+                check_new_profile_name(name)
+            except ValueError as e:
+                raise InvalidInput(str(e)) from e
         change = (
             SpeakerChange(speaker, merge_into=merge_into)
             if merge_into

@@ -165,6 +165,8 @@ def test_silence_says_why_its_transcript_is_empty(tmp_path: Path) -> None:
 
 def test_wrong_role_language_or_data_folder_are_told_plainly(tmp_path: Path) -> None:
     script = next(iter(sample_scripts()))
+    text_only = ridealong("analyze", str(script), data_dir=tmp_path, RIDEALONG_ENGINE="none")
+    assert text_only.returncode == 0, text_only.stderr  # a transcript needs no speech engine
     wrong_role = ridealong("analyze", str(script), "--role", "custmer", data_dir=tmp_path)
     assert wrong_role.returncode == 2 and "unknown role 'custmer'" in wrong_role.stderr
     fake = tmp_path / "a.wav"

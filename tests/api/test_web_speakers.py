@@ -166,6 +166,11 @@ def test_a_refused_correction_keeps_what_was_typed(demo) -> None:
     assert 'value="Anne"' in response.text
     assert 'name="enroll" value="true" checked' in response.text
     assert [s["name"] for s in speakers(client, recording_id)] == [None, None]  # nothing saved
+    slashed = correct(
+        client, recording_id, speaker="S1", role="salesperson", name="Jan/Piet", enroll="on"
+    )
+    assert slashed.status_code == 422 and "cannot hold /" in alert(slashed.text)
+    assert [s["name"] for s in speakers(client, recording_id)] == [None, None]  # nor now
 
 
 def test_remembering_a_voice_the_recording_lacks_saves_the_name_and_says_why(demo) -> None:
