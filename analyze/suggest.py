@@ -169,11 +169,6 @@ def _surfaces(found: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
     return surfaces
 
 
-def _names(text: str, found: Sequence[tuple[str, str]]) -> set[str]:
-    """Keys of the page's names among `found` (see `_is_name`)."""
-    return {key for key, forms in _surfaces(found).items() if _is_name(text, forms)}
-
-
 def _is_name(text: str, surfaces: Collection[str]) -> bool:
     """Whether a term is a name: a brand, a product, a place ("Zonnig Dak"). A name is not a
     word customers could say differently, so it is never offered for replacement. It is one

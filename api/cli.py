@@ -93,7 +93,7 @@ def _transcribe_each(
 ) -> Generator[tuple[Path, Transcript | None], None, None]:
     """Each file's transcript as soon as it is done, in order; None for a file that could
     not be transcribed (the reason goes to stderr), so one bad file in a batch costs only
-    itself."""
+    itself. The caller has checked the engine (`_check_engine`)."""
     from transcribe import (
         ModelUnavailableError,
         TranscriptionError,
@@ -101,7 +101,6 @@ def _transcribe_each(
         transcribe,
     )
 
-    _check_engine(settings)
     options = replace(settings.transcribe_options(language), **(speakers or {}))
     profiles = VoiceProfileStore(settings.voices_dir).list() if options.speakers else []
     with _progress() as progress:
@@ -296,6 +295,7 @@ def _load_inputs(
     audio = [p for p in paths if p.suffix.lower() not in (*TEXT_SUFFIXES, ".json")]
     transcripts: dict[Path, Transcript] = {}
     if audio:  # text and JSON inputs need no speech model
+        _check_engine(settings)
         with closing(_transcribe_each(audio, settings, language)) as done:
             for path, transcript in done:
                 if transcript is None:  # an analysis of some of the inputs would mislead

@@ -201,9 +201,9 @@ def patch_recording(recording_id: str, body: RecordingPatch, session: SessionDep
 def get_transcript(
     recording_id: str,
     session: SessionDep,
-    format: Annotated[
+    format: Annotated[  # the query parameter's name, though it shadows a builtin
         Literal["json", "txt", "srt", "vtt"], _blank_is("json")
-    ] = "json",  # the parameter's name
+    ] = "json",
 ) -> Response:
     """The transcript with speakers, roles and word timings (JSON), or as text or subtitles.
     404 until the recording is done: its `status` says how far it is."""
@@ -334,9 +334,9 @@ def get_terms(
     recordings: FilterDep,
     role: Annotated[Role | None, BlankIsNone] = None,
     limit: Annotated[int, Query(ge=1, le=1000), _blank_is(50)] = 50,
-    format: Annotated[
+    format: Annotated[  # the query parameter's name, though it shadows a builtin
         Literal["json", "csv", "xlsx"], _blank_is("json")
-    ] = "json",  # the parameter's name
+    ] = "json",
 ) -> Any:
     """Terms ranked by how often and how distinctively they are said, with quotes.
     `?format=csv` or `xlsx` for a spreadsheet: one row per term, with its first quote."""
@@ -388,9 +388,9 @@ def post_suggestions(
     body: SuggestionRequest,
     request: Request,
     session: SessionDep,
-    format: Annotated[
+    format: Annotated[  # the query parameter's name, though it shadows a builtin
         Literal["json", "markdown", "csv", "xlsx"], _blank_is("json")
-    ] = "json",  # the parameter's name
+    ] = "json",
 ) -> Any:
     """Customer terms a page's copy lacks, with the evidence for each; and the customer
     questions it leaves open. `?format=markdown`, `csv` or `xlsx` for a brief or a

@@ -27,7 +27,6 @@ from api.storage import StorageFailed, UploadTooLarge
 from api.templating import clock, templates
 from transcribe import Speaker, SpeakerChange, Transcript, VoiceProfileStore
 from transcribe.formats import MEDIA_TYPES, render
-from transcribe.roles import check_new_profile_name
 from transcribe.types import PERSON_ROLES
 
 
@@ -196,13 +195,8 @@ def upload(
         return code or int(getattr(error, "status_code", 422))  # 429 too many, 422 the rest
 
     def refused(error: Exception) -> Response:
-        return _page(
-            request,
-            "index.html",
-            status_code=status_of(error),
-            recordings=service.list_recordings(session),
-            form=form,
-            error=str(error),
+        return _index_page(
+            request, session, [], error=str(error), status_code=status_of(error), form=form
         )
 
     try:
@@ -403,10 +397,7 @@ def correct_speaker(
                 raise InvalidInput(
                     "to remember a voice, give the speaker a name and the role salesperson"
                 )
-            try:  # before anything changes: the rename and the voice, or neither
-                check_new_profile_name(name)
-            except ValueError as e:
-                raise InvalidInput(str(e)) from e
+            service.check_voice_name(name)  # before anything changes: both, or neither
         change = (
             SpeakerChange(speaker, merge_into=merge_into)
             if merge_into

@@ -54,6 +54,7 @@ from transcribe.types import Role, person_role
 __all__ = [
     "apply_retention",
     "check_new_recording",
+    "check_voice_name",
     "DuplicateRecording",
     "NewRecording",
     "RecordingChanges",
@@ -255,18 +256,18 @@ def list_recordings(
     session: Session, limit: int = 200, offset: int = 0, status: Status | None = None
 ) -> Sequence[Recording]:
     """Newest first (the id breaks ties, so pages never overlap); `status` picks one kind."""
-    query = select(Recording).order_by(Recording.created_at.desc(), Recording.id.desc())
-    if status is not None:
-        query = query.where(Recording.status == status)
+    query = _with_status(select(Recording), status)
+    query = query.order_by(Recording.created_at.desc(), Recording.id.desc())
     return session.scalars(query.limit(limit).offset(offset)).all()
 
 
 def count_recordings(session: Session, status: Status | None = None) -> int:
     """How many recordings `list_recordings` pages through."""
-    query = select(func.count()).select_from(Recording)
-    if status is not None:
-        query = query.where(Recording.status == status)
-    return int(session.scalar(query) or 0)
+    return int(session.scalar(_with_status(select(func.count(Recording.id)), status)) or 0)
+
+
+def _with_status(query: Select[Any], status: Status | None) -> Select[Any]:
+    return query if status is None else query.where(Recording.status == status)
 
 
 def get_recording(session: Session, recording_id: str) -> Recording:
@@ -589,7 +590,7 @@ def update_speakers(
     for speaker in to_enroll:  # checked before anything changes: all or nothing
         if speaker.id not in voices:
             raise InvalidInput(_no_voice(recording.id, speaker.id))
-        _check_voice_name(speaker.name or "")
+        check_voice_name(speaker.name or "")
     if settings.redact_pii:  # a name just given must not stay in the text either
         people = [n for n in (recording.salesperson, recording.customer) if n]
         after = redact_transcript(after, people)
@@ -609,8 +610,8 @@ def update_speakers(
     return after
 
 
-def _check_voice_name(name: str) -> None:
-    """Before anything changes: a name a new voice profile may take."""
+def check_voice_name(name: str) -> None:
+    """A name a new voice profile may take (InvalidInput), checked before anything changes."""
     try:
         check_new_profile_name(name)
     except ValueError as e:
@@ -648,7 +649,7 @@ def enroll_from_recording(
     role: str = "salesperson",
 ) -> VoiceProfile:
     """Save the voice of `speaker` in a processed recording as `name`'s profile."""
-    _check_voice_name(name)
+    check_voice_name(name)
     chosen = _person_role(role)
     voice = _voices(_with_documents(session, recording_id)).get(speaker)
     if not voice:
@@ -665,7 +666,7 @@ def enroll_from_audio(
     settings: Settings, name: str, files: Sequence[BinaryIO], role: str = "salesperson"
 ) -> VoiceProfile:
     """Enrol a voice from uploaded recordings of one person alone."""
-    _check_voice_name(name)
+    check_voice_name(name)
     recordings = []
     for file in files:
         try:

@@ -94,7 +94,10 @@ def test_a_brand_on_the_page_is_never_offered_for_replacement() -> None:
 
     import numpy as np
 
-    from analyze.suggest import _names
+    from analyze.suggest import _is_name, _surfaces
+
+    def _names(text: str, found) -> set[str]:
+        return {key for key, forms in _surfaces(found).items() if _is_name(text, forms)}
 
     meaning = {"zonnig dak": "solar", "zonnepaneel": "solar", "leaseconstructie": "rent",
                "huur": "rent"}  # fmt: skip
