@@ -21,7 +21,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from api import termstore
-from api.auth import find_api_key, needed_scope, scope_allows
+from api.auth import find_api_key, needed_scope, scope_allows, session_signed_out
 from api.db import Database, Recording, get_database
 from api.errors import install_error_handlers
 from api.jobs import JobQueue
@@ -105,6 +105,7 @@ def require_api_key(
             401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
         )
     request.state.api_scope = key.scope  # a route may need more for some bodies
+    request.state.api_key_id = key.id  # names may repeat; the rate limit is per key
     needed = needed_scope(request.method, request.url.path)
     if not scope_allows(key.scope, needed):
         raise HTTPException(
@@ -203,13 +204,24 @@ class _WebSignIn(BaseHTTPMiddleware):
         if open_paths(path):
             return await call_next(request)
         session = session_id(self.web_token, request.cookies.get(COOKIE))
+        if session is not None and await run_in_threadpool(_signed_out, request, session):
+            session = None
         if session is None:
             if request.method in ("GET", "HEAD"):
                 target = path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
             return PlainTextResponse("sign in first: /login", status_code=401)
         request.state.csrf = csrf_token(self.web_token, session)  # checked by the web routes
-        return await call_next(request)
+        response = await call_next(request)
+        # A signed-in page must not stay in the browser's cache: Back after "Sign out" on a
+        # shared computer would show the transcript again.
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def _signed_out(request: Request, session: str) -> bool:
+    with state(request).database.session() as db:
+        return session_signed_out(db, session)
 
 
 def create_app(settings: Settings | None = None, *, start_worker: bool | None = None) -> FastAPI:

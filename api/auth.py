@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from api.db import ApiKey, utcnow
+from api.db import ApiKey, SignedOutSession, utcnow
+from api.websession import SESSION_DAYS
 
 __all__ = [
     "SCOPES",
@@ -84,3 +86,17 @@ def find_api_key(session: Session, key: str) -> ApiKey | None:
 
 def list_api_keys(session: Session) -> Sequence[ApiKey]:
     return session.scalars(select(ApiKey).order_by(ApiKey.id)).all()
+
+
+def sign_out_session(session: Session, ident: str) -> None:
+    """Refuse this web session's cookie from now on, until it would have expired anyway;
+    forget sessions whose cookies have expired since."""
+    now = utcnow()
+    session.execute(delete(SignedOutSession).where(SignedOutSession.expires_at < now))
+    if session.get(SignedOutSession, ident) is None:
+        session.add(SignedOutSession(ident=ident, expires_at=now + timedelta(days=SESSION_DAYS)))
+    session.commit()
+
+
+def session_signed_out(session: Session, ident: str) -> bool:
+    return session.get(SignedOutSession, ident) is not None

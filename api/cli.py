@@ -411,7 +411,12 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="load the sample conversations and print an API key")
     ] = False,
-    worker: Annotated[bool, typer.Option(help="run the job worker in this process")] = True,
+    worker: Annotated[
+        bool | None,
+        typer.Option(
+            help="run the job worker in this process [default: RIDEALONG_EMBEDDED_WORKER, on]"
+        ),
+    ] = None,
     login: Annotated[
         bool, typer.Option(help="the web pages ask for the admin token (off: open to anyone)")
     ] = True,

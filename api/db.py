@@ -156,6 +156,16 @@ class RecordingTag(Base):
     tag: Mapped[str] = mapped_column(String(50), primary_key=True, index=True)
 
 
+class SignedOutSession(Base):
+    """A web session signed out before its cookie expires: the cookie is refused from then on
+    (a copied cookie, or a browser that kept it, must not outlive "Sign out")."""
+
+    __tablename__ = "signed_out_sessions"
+
+    ident: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class TermKey(Base):
     """Every term ever counted, once: its lemma key and how common it is in general."""
 
@@ -272,6 +282,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # readable in the file's free pages (privacy; DELETE leaves no trace).
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+    # SQLite's lower() folds ASCII only: "Çelik" would never match a filter for "çelik".
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 class Database:

@@ -62,7 +62,11 @@ _ERRORS: dict[int, dict[str, Any]] = {
         "model": Problem | InputProblems,
         "description": "invalid input: what to send instead",
     },
-    503: {"model": Problem, "description": "a speech or language model is missing or broken"},
+    503: {
+        "model": Problem,
+        "description": "the database is busy or restarting (Retry-After says when to try again), "
+        "or a speech or language model is missing or broken",
+    },
     507: {"model": Problem, "description": "the upload could not be stored (disk full)"},
 }
 
@@ -76,7 +80,7 @@ router = APIRouter(
     prefix="/api/v1",
     dependencies=[Depends(require_api_key)],
     tags=["api"],
-    responses=errors(401, 403),
+    responses=errors(401, 403, 503),  # 503: any route, while the database restarts
 )
 
 SessionDep = Annotated[Session, Depends(db_session)]
@@ -148,7 +152,9 @@ def upload_recording(
         consent_by=f"API key {api_key}",
     )
     try:
-        recording = submit_recording(state(request), session, file, meta, client=f"key:{api_key}")
+        recording = submit_recording(
+            state(request), session, file, meta, client=f"key:{request.state.api_key_id}"
+        )
     except service.DuplicateRecording as e:
         earlier = RecordingCreated(id=e.recording.id, status=e.recording.status, duplicate=True)
         return JSONResponse(earlier.model_dump(), status_code=200)

@@ -22,6 +22,7 @@ from analyze import suggestions_csv, suggestions_markdown
 from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
 from api import service, websession
 from api.app import FORM_FILES, db_session, state, submit_recording
+from api.auth import sign_out_session
 from api.errors import InvalidInput, NotFound, ServiceError
 from api.storage import StorageFailed, UploadTooLarge
 from api.templating import clock, templates
@@ -82,7 +83,16 @@ def login(
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request, session: SessionDep) -> Response:
+    """Sign out: the cookie is deleted here and refused from now on wherever it was copied."""
+    web_token = state(request).settings.web_token
+    ident = (
+        websession.session_id(web_token, request.cookies.get(websession.COOKIE))
+        if web_token
+        else None
+    )
+    if ident is not None:
+        sign_out_session(session, ident)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(websession.COOKIE)
     return response

@@ -277,3 +277,37 @@ def test_reanalyze_recounts_terms_from_stored_transcripts(tmp_path: Path) -> Non
     assert all(doc["questions"] for doc in stored)
     missing = ridealong("reanalyze", "--recording", "nope", data_dir=tmp_path)
     assert missing.returncode == 1 and "no recording" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "setting", "worker_started"),
+    [((), "1", True), ((), "0", False), (("--worker",), "0", True), (("--no-worker",), "1", False)],
+)
+def test_serve_runs_its_worker_as_the_setting_or_flag_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: tuple[str, ...], setting: str,
+    worker_started: bool,
+) -> None:  # fmt: skip
+    import uvicorn
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from api import cli, jobs
+    from api.settings import get_settings
+
+    started: list[bool] = []
+    monkeypatch.setattr(jobs.JobQueue, "start_worker", lambda _queue: started.append(True))
+
+    def run(app: object, **_options: object) -> None:
+        with TestClient(app):  # type: ignore[arg-type]
+            pass  # the app's start-up and shutdown, as uvicorn runs them
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setenv("RIDEALONG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RIDEALONG_EMBEDDED_WORKER", setting)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli.app, ["serve", *flag])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert bool(started) is worker_started

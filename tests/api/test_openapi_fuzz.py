@@ -134,3 +134,18 @@ def test_query_bounds_and_choices_are_in_the_schema(demo_app: DemoApp) -> None:
     assert since == {"type": "string", "format": "date"}
     for path, name in [("/api/v1/recordings", "limit"), ("/api/v1/questions", "limit")]:
         assert "ge" not in parameter(path, name) and "le" not in parameter(path, name)
+
+
+def test_every_api_operation_documents_the_database_restart(demo_app: DemoApp) -> None:
+    """Any route answers 503 with Retry-After while the database restarts (api.errors):
+    a generated client must expect it everywhere, not only where a model may be missing."""
+    spec = demo_app.app.openapi()
+    operations = [
+        (path, method, operation)
+        for path, methods in spec["paths"].items()
+        if path.startswith("/api/v1/")
+        for method, operation in methods.items()
+    ]
+    assert len(operations) > 10
+    missing = [(path, method) for path, method, op in operations if "503" not in op["responses"]]
+    assert missing == []

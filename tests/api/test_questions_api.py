@@ -56,6 +56,14 @@ def test_reports_filter_by_period_people_and_language(api_client, settings) -> N
     assert quoted("/api/v1/terms", since="2026-11-03") == set()
     assert quoted("/api/v1/terms", language="en") == set()
     assert quoted("/api/v1/terms", customer="%") == set()  # a wildcard is just a character
+    (bakker_id,) = bakker
+    renamed = client.patch(f"/api/v1/recordings/{bakker_id}", json={"customer": "Çelik-Bakker"})
+    assert renamed.status_code == 200  # a capital SQLite's own lower() leaves alone
+    assert (
+        quoted("/api/v1/terms", customer="çelik")
+        == bakker
+        == quoted("/api/v1/questions", customer="ÇELIK-b")
+    )
     assert client.get("/api/v1/terms", params={"since": "gisteren"}).status_code == 422
     blank = dict.fromkeys(("recording_id", "since", "until", "salesperson", "customer"), "")
     blank.update(language="", tag="", role="", limit="", format="")  # unfilled: as if left out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.auth import SCOPES
+from api.auth import SCOPES, create_api_key
+from api.db import get_database
 from api.demo import prepare_demo
 from api.settings import Settings
 from tests.api.test_api import upload
@@ -221,6 +222,13 @@ def test_uploads_are_rate_limited_per_client(settings, tmp_path) -> None:
         assert answers[2].headers["retry-after"].isdigit()
         assert "at most 2 a minute" in answers[2].json()["detail"]
         assert len(client.get("/api/v1/recordings").json()["recordings"]) == 2
+        with get_database(limited.sqlalchemy_url).session() as session:
+            same_name = create_api_key(session, "tests", scope="write")  # names may repeat
+        fourth = write_audio(tone(0.5, freq=333.0), tmp_path / "3.wav", "pcm_s16le").read_bytes()
+        other_key = {"Authorization": f"Bearer {same_name}"}
+        answer = client.post("/api/v1/recordings", files={"file": ("3.wav", fourth, "audio/wav")},
+                             data={"consent": "true"}, headers=other_key)  # fmt: skip
+        assert answer.status_code == 202  # each key has its own allowance
 
 
 def test_the_web_form_stops_at_the_upload_rate(settings, tmp_path) -> None:

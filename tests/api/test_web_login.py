@@ -77,3 +77,20 @@ def test_without_a_token_the_pages_are_open(api_client) -> None:
 def _csrf(page: str) -> str:
     found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
     return found.group(1) if found else ""
+
+
+def test_sign_out_ends_the_session_wherever_its_cookie_was_copied(settings) -> None:
+    with _client(settings) as client:
+        client.get("/login?token=s3cret-token")
+        cookie = client.cookies["ridealong_session"]
+        page = client.get("/report")
+        assert page.status_code == 200
+        assert page.headers["cache-control"] == "no-store"  # Back after signing out: no copy
+        assert "no-store" not in client.get("/static/style.css").headers.get("cache-control", "")
+        client.post("/logout", data={"csrf_token": _csrf(page.text)})
+        client.post("/logout")  # twice (another tab) does no harm
+    with _client(settings) as copied:  # the old cookie, kept by another browser or a thief
+        copied.cookies.set("ridealong_session", cookie)
+        assert copied.get("/report", follow_redirects=False).status_code == 303
+        copied.get("/login?token=s3cret-token")  # signing in again starts a new session
+        assert copied.get("/report").status_code == 200
