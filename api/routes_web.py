@@ -14,7 +14,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_x
 from api import service, websession
 from api.app import FORM_FILES, db_session, state, submit_recording
 from api.auth import sign_out_session
+from api.db import Recording
 from api.errors import InvalidInput, NotFound, ServiceError
 from api.storage import StorageFailed, UploadTooLarge
 from api.templating import clock, templates
@@ -269,9 +270,13 @@ def upload(
 
 
 @router.get("/status.json")
-def statuses(session: SessionDep) -> JSONResponse:
-    """Status and progress of the latest recordings, for the list page to poll."""
-    rows = service.list_recordings(session)
+def statuses(
+    session: SessionDep, recording_id: Annotated[str | None, Query(alias="id")] = None
+) -> JSONResponse:
+    """Status and progress of the latest recordings (or of one), for the pages to poll."""
+    rows = (
+        [session.get(Recording, recording_id)] if recording_id else service.list_recordings(session)
+    )
     return JSONResponse(
         [
             {
@@ -283,6 +288,7 @@ def statuses(session: SessionDep) -> JSONResponse:
                 "language": r.language or "",
             }
             for r in rows
+            if r is not None
         ]
     )
 

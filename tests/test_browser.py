@@ -161,6 +161,40 @@ def test_remember_this_voice_is_offered_for_a_salesperson_only(
 
 
 @pytest.mark.slow
+def test_a_recording_page_shows_the_transcript_when_it_is_ready(
+    live_server: str, browser, server_settings: Settings
+) -> None:
+    """Opened while its job runs, the page follows the progress and then shows the lines,
+    without the person reloading it."""
+    from api.db import Recording, get_database
+
+    prepare_demo(server_settings)
+    database = get_database(server_settings.sqlalchemy_url)
+
+    with database.session() as session:
+        recording_id = session.query(Recording.id).order_by(Recording.id).first()[0]
+
+    def set_status(status: str, progress: float) -> None:
+        with database.session() as session:
+            recording = session.get(Recording, recording_id)
+            assert recording is not None
+            recording.status, recording.progress = status, progress
+            session.commit()
+
+    set_status("queued", 0.0)
+    page = browser.new_page()
+    page.goto(f"{live_server}/recordings/{recording_id}")
+    assert page.locator("#pending .pending-text").inner_text() == "Waiting its turn…"
+    set_status("processing", 0.4)
+    page.wait_for_function("() => document.querySelector('#pending progress').value === 0.4")
+    assert page.locator("#pending .pending-text").inner_text() == "Transcribing…"
+    assert page.locator(".line").count() == 0
+    set_status("done", 1.0)
+    page.locator(".line").first.wait_for(timeout=10_000)
+    assert page.locator("#pending").count() == 0
+
+
+@pytest.mark.slow
 def test_a_quote_link_shows_its_line_in_a_recording_without_audio(
     live_server: str, browser, server_settings: Settings
 ) -> None:

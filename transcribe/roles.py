@@ -418,24 +418,26 @@ def conversation_stats(segments: Sequence[Segment]) -> dict[str, Any]:
     """Talk per role (seconds and share), longest monologue per role, questions, turns.
 
     A turn is a run of consecutive segments by one speaker (by role when speakers are not
-    known); its length from its first start to its last end is a monologue. A question is a
-    sentence ending in "?".
+    known); the speech in it (its segments, without the pauses between them, as in the talk
+    time) is a monologue, so no monologue is ever longer than its side's talk. A question is
+    a sentence ending in "?".
     """
     talk: dict[str, float] = {}
     questions: dict[str, int] = {}
     longest: dict[str, float] = {}
-    runs: list[tuple[str, str, float, float]] = []  # (who, role, start, end)
+    runs: list[tuple[str, str, float]] = []  # (who, role, seconds of speech)
     for segment in sorted(segments, key=lambda s: s.start):
         role = segment.role
-        talk[role] = talk.get(role, 0.0) + max(0.0, segment.end - segment.start)
+        seconds = max(0.0, segment.end - segment.start)
+        talk[role] = talk.get(role, 0.0) + seconds
         questions[role] = questions.get(role, 0) + len(re.findall(r"\?+", segment.text))
         who = segment.speaker or role
         if runs and runs[-1][0] == who:
-            runs[-1] = (who, role, runs[-1][2], segment.end)
+            runs[-1] = (who, role, runs[-1][2] + seconds)
         else:
-            runs.append((who, role, segment.start, segment.end))
-    for _, run_role, start, end in runs:
-        longest[run_role] = max(longest.get(run_role, 0.0), end - start)
+            runs.append((who, role, seconds))
+    for _, run_role, seconds in runs:
+        longest[run_role] = max(longest.get(run_role, 0.0), seconds)
     total = sum(talk.values())
     return {
         "talk_s": {r: round(s, 2) for r, s in talk.items()},

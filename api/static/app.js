@@ -38,6 +38,29 @@
     setTimeout(poll, 1000);
   }
 
+  // A recording still being transcribed: show its progress, and the transcript when done.
+  const pending = document.getElementById("pending");
+  if (pending) {
+    const wait = async () => {
+      try {
+        const url = "/status.json?id=" + encodeURIComponent(pending.dataset.id);
+        const response = await fetch(url, { headers: { Accept: "application/json" } });
+        if (response.ok) {
+          const [item] = await response.json();
+          if (!item || !(item.status === "queued" || item.status === "processing")) {
+            window.location.reload();
+            return;
+          }
+          pending.querySelector("progress").value = item.progress;
+          pending.querySelector(".pending-text").textContent =
+            item.status === "queued" ? "Waiting its turn…" : "Transcribing…";
+        }
+      } catch (e) { /* the server restarts: try again */ }
+      setTimeout(wait, 1500);
+    };
+    setTimeout(wait, 1500);
+  }
+
   // Speaker cards: "Remember this voice" is for a salesperson; offer it only with that role.
   for (const form of document.querySelectorAll("form.speaker-form")) {
     const role = form.querySelector('select[name="role"]');

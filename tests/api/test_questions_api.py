@@ -221,3 +221,11 @@ def test_near_synonyms_can_be_switched_off(tmp_path) -> None:
         assert "(switched off)" in client.get("/report").text
         result = client.post("/api/v1/suggestions", json={"text": "Vraag een prijsopgave aan."})
         assert result.status_code == 200 and result.json()["replacements"] == []
+
+
+def test_no_questions_left_is_said_in_a_sentence_not_a_numbered_item(api_client) -> None:
+    client, _ = api_client
+    page = client.post("/suggest", data={"page_copy": "Wij leggen zonnepanelen."}).text
+    said = page.index("The page touches every question customers ask.")
+    assert page.rfind("<p", 0, said) > page.rfind("<ol", 0, said)  # not inside an <ol>
+    assert '<ol class="questions">' not in page

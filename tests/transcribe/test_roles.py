@@ -160,10 +160,12 @@ def test_roles_onto_segments_and_conversation_stats() -> None:
     assert stats["talk_share"]["customer"] == pytest.approx(30.5 / 42.3, abs=1e-3)
     assert stats["longest_monologue_s"]["customer"] == 13.5
     assert stats["questions"] == {"salesperson": 2, "customer": 2, "other": 1}
-    # Consecutive segments of one speaker are one turn, one monologue.
-    two = [Segment(0, 2, "A.", "S1", "customer"), Segment(2.2, 5, "B?", "S1", "customer")]
+    # Consecutive segments of one speaker are one turn, one monologue: its speech, not its
+    # pauses, so a monologue is never longer than the side's talk.
+    two = [Segment(0, 2, "A.", "S1", "customer"), Segment(3.0, 5, "B?", "S1", "customer")]
     assert conversation_stats(two)["turns"] == 1
-    assert conversation_stats(two)["longest_monologue_s"] == {"customer": 5.0}
+    assert conversation_stats(two)["longest_monologue_s"] == {"customer": 4.0}
+    assert conversation_stats(two)["talk_s"] == {"customer": 4.0}
 
 
 # --- real voices (slow) ----------------------------------------------------------------------
