@@ -15,6 +15,7 @@ from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_x
 from api import pages, service
 from api.app import db_session, require_api_key, require_scope, state, submit_recording
 from api.db import Status
+from api.downloads import attachment
 from api.errors import InvalidInput, NotFound
 from api.schemas import (
     InputProblems,
@@ -326,7 +327,7 @@ FilterDep = Annotated[service.RecordingFilter, Depends(recording_filter)]
 
 
 def _attachment(content: str | bytes, media_type: str, filename: str) -> Response:
-    disposition = f'attachment; filename="{filename}"'
+    disposition = attachment(filename)
     return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
 

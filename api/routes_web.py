@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import mimetypes
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -24,6 +24,7 @@ from api import service, websession
 from api.app import FORM_FILES, db_session, state, submit_recording
 from api.auth import sign_out_session
 from api.db import Recording
+from api.downloads import attachment
 from api.errors import InvalidInput, NotFound, ServiceError
 from api.storage import StorageFailed, UploadTooLarge
 from api.templating import clock, templates
@@ -475,14 +476,21 @@ def recording_audio(recording_id: str, request: Request, session: SessionDep) ->
 def transcript_download(
     recording_id: str, fmt: Literal["json", "txt", "srt", "vtt"], session: SessionDep
 ) -> Response:
+    """The transcript as a file named after the recording's title; the text formats name the
+    speakers as the page does (the names given at upload), the JSON keeps the stored data."""
     transcript = service.get_transcript(session, recording_id)
     recording = service.get_recording(session, recording_id)
-    stem = recording.filename.rsplit(".", 1)[0].encode("ascii", "ignore").decode() or "transcript"
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:80]
+    if fmt != "json":
+        speakers = _speakers(transcript)
+        named = _names_from_upload(speakers, recording.salesperson, recording.customer)
+        transcript = replace(
+            transcript, speakers=tuple(replace(s, name=named.get(s.id, s.name)) for s in speakers)
+        )
+    stem = recording.title or recording.filename.rsplit(".", 1)[0]
     return Response(
         render(transcript, fmt),
         media_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
+        headers={"Content-Disposition": attachment(f"{stem}.{fmt}")},
     )
 
 
@@ -621,7 +629,7 @@ def report_export(
         media = XLSX_MEDIA_TYPE
     else:
         content, media = terms_csv(terms), "text/csv"
-    disposition = f'attachment; filename="terms.{fmt}"'
+    disposition = attachment(f"terms.{fmt}")
     return Response(content, media_type=media, headers={"Content-Disposition": disposition})
 
 
@@ -670,7 +678,7 @@ def suggest(
     }
     if export in exports:
         render_export, media, suffix = exports[export]
-        disposition = f'attachment; filename="page-suggestions.{suffix}"'
+        disposition = attachment(f"page-suggestions.{suffix}")
         return Response(
             render_export(result), media_type=media, headers={"Content-Disposition": disposition}
         )

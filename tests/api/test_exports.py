@@ -232,3 +232,26 @@ def test_suggestions_csv_defuses_formulas(data) -> None:
     assert by_text["vloerverwarming"]["quote"] == "'" + HYPERLINK
     assert "'" + QUESTION in by_text and QUESTION not in by_text
     assert not any(v.startswith(("=", "+", "-", "@")) for r in rows for v in r.values())
+
+
+def test_a_transcript_download_names_the_file_and_the_people_as_the_page_does(
+    data, settings
+) -> None:
+    with get_database(settings.sqlalchemy_url).session() as session:
+        service.get_recording(session, "jansen").title = "Vloerverwarming één"
+        service.get_recording(session, "jansen").customer = "Fam. IJsselmeer"
+        session.commit()
+    page = data.get("/recordings/jansen").text
+    assert "Fam. IJsselmeer" in page and "Mark" in page  # named at upload, shown on the page
+    text = data.get("/recordings/jansen/transcript.txt")
+    assert text.headers["content-disposition"] == (
+        'attachment; filename="Vloerverwarming een.txt"; '
+        "filename*=UTF-8''Vloerverwarming%20%C3%A9%C3%A9n.txt"
+    )
+    lines = text.text.splitlines()
+    assert lines[0] == "Mark, salesperson (S1): Goedemiddag mevrouw Jansen."
+    assert lines[1].startswith("Fam. IJsselmeer, customer (S2): ")
+    srt = data.get("/recordings/jansen/transcript.srt").text
+    assert "Fam. IJsselmeer, customer (S2): " in srt
+    stored = data.get("/recordings/jansen/transcript.json").json()  # the data as stored
+    assert {s["id"]: s["name"] for s in stored["speakers"]} == {"S1": None, "S2": None}
