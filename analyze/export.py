@@ -143,7 +143,7 @@ def suggestions_xlsx(result: PageSuggestions) -> bytes:
             (24, 24, 16, 11, 80),
             [
                 [
-                    r.page_term,
+                    r.page_words,
                     r.customer_term.term,
                     r.customer_count,
                     round(r.similarity, 3),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from analyze.questions import QuestionGroup, unanswered_questions
@@ -158,7 +158,18 @@ def _replacements(
     spoken = spoken[:_CUSTOMER_TERMS_COMPARED]
     if not unused or not spoken:
         return []
-    return replacements(unused, spoken, embedder.encode(unused), embed_terms(embedder, spoken))
+    found_pairs = replacements(
+        unused, spoken, embedder.encode(unused), embed_terms(embedder, spoken)
+    )
+    forms = Counter(found)
+    return [replace(r, page_says=_page_form(forms, r.page_term)) for r in found_pairs]
+
+
+def _page_form(forms: Counter[tuple[str, str]], key: str) -> str:
+    """The page's most used way of writing a term (lower case wins a tie: a sentence's
+    first word is capitalised only there)."""
+    written = [(n, surface.islower(), surface) for (k, surface), n in forms.items() if k == key]
+    return max(written)[2] if written else key
 
 
 def _surfaces(found: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
@@ -219,7 +230,7 @@ def suggestions_markdown(result: PageSuggestions) -> str:
         for r in result.replacements:
             quote = r.evidence
             lines.append(
-                f"- **{r.page_term}** → **{r.customer_term.term}** "
+                f"- **{r.page_words}** → **{r.customer_term.term}** "
                 f"(customers said it {r.customer_count}×)"
             )
             if quote is not None:
@@ -248,7 +259,7 @@ def suggestions_csv(result: PageSuggestions) -> str:
         writer.writerow([csv_safe(v) for v in row])
     for r in result.replacements:
         evidence = r.evidence
-        reason = f"the page says '{r.page_term}'; customers say '{r.customer_term.term}'"
+        reason = f"the page says '{r.page_words}'; customers say '{r.customer_term.term}'"
         row = ["replace", r.customer_term.term, r.customer_count,
                r.customer_term.recordings, reason, evidence.text if evidence else ""]  # fmt: skip
         writer.writerow([csv_safe(v) for v in row])

@@ -164,9 +164,15 @@ class SynonymGroup:
 class Replacement:
     """A page term customers never say, and the customers' word for the same thing."""
 
-    page_term: str
+    page_term: str  # the lemma key ("groen lening")
     customer_term: Term
     similarity: float  # cosine between the two
+    page_says: str = ""  # the page's own words for it ("groene lening"), when known
+
+    @property
+    def page_words(self) -> str:
+        """What a person finds on the page: its own words, else the lemma key."""
+        return self.page_says or self.page_term
 
     @property
     def customer_count(self) -> int:
@@ -182,6 +188,7 @@ class Replacement:
         quote = self.evidence
         return {
             "page_term": self.page_term,
+            "page_says": self.page_words,
             "customer_term": self.customer_term.term,
             "customer_lemma": self.customer_term.lemma,
             "customer_count": self.customer_count,

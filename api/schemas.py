@@ -249,7 +249,8 @@ class SuggestedTermOut(TermOut):
 
 
 class ReplacementOut(BaseModel):
-    page_term: str
+    page_term: str = Field(description="the page term's lemma key")
+    page_says: str = Field(description="the page's own words for it, as written there")
     customer_term: str
     customer_lemma: str
     customer_count: int = Field(description="times customers said the customer term")

@@ -85,6 +85,13 @@ def test_page_words_customers_never_say_get_the_customers_word() -> None:
     assert "prijsopgave" in suggestions_markdown(result)
     assert "replace,offerte,2" in suggestions_csv(result)
     assert suggest_for_page(page, terms).replacements == ()  # no embedder, no guesses
+    # Shown as the page writes it, so it can be found there; the lemma key stays beside it.
+    plural = "Bekijk de tarieven. Tarieven zijn scherp. Alle tarieven online."
+    (swap,) = suggest_for_page(plural, terms, embedder=Space()).replacements
+    assert (swap.page_term, swap.page_says, swap.customer_term.lemma) == (
+        "tarief", "tarieven", "prijs"
+    )  # fmt: skip
+    assert swap.to_dict()["page_says"] == "tarieven"
 
 
 def test_a_brand_on_the_page_is_never_offered_for_replacement() -> None:
