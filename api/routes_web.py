@@ -222,7 +222,7 @@ def upload(
             raise InvalidInput("the date is not a valid date (use YYYY-MM-DD)") from None
         meta = service.NewRecording(
             consent=consent,
-            title=title if len(chosen) == 1 else None,
+            title=title,
             salesperson=salesperson,
             customer=customer,
             recorded_at=when,
@@ -240,8 +240,12 @@ def upload(
     statuses: set[int] = set()
     for at, one in enumerate(chosen):
         name = service.safe_filename(one.filename)
+        titled = meta
+        if len(chosen) > 1:  # each file its own title: the form's, then the file's name
+            stem = name.rsplit(".", 1)[0]
+            titled = replace(meta, title=f"{title.strip()} – {stem}" if title else None)
         try:
-            uploaded.append(submit_recording(state(request), session, one, meta, address).id)
+            uploaded.append(submit_recording(state(request), session, one, titled, address).id)
         except service.DuplicateRecording as e:
             if len(chosen) == 1:
                 return RedirectResponse(

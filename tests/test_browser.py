@@ -161,6 +161,35 @@ def test_remember_this_voice_is_offered_for_a_salesperson_only(
 
 
 @pytest.mark.slow
+def test_the_upload_button_says_it_is_uploading_until_the_page_is_left(
+    live_server: str, browser, tmp_path: Path
+) -> None:
+    """On a slow line the files take a while: the button says so, and cannot send twice."""
+    from tests.conftest import tone, write_audio
+
+    files = [str(write_audio(tone(1.0, freq=f), tmp_path / f"{f:.0f}.wav", "pcm_s16le"))
+             for f in (300.0, 500.0)]  # fmt: skip
+    page = browser.new_page()
+    page.goto(live_server + "/")
+    page.set_input_files("input[name=file]", files)
+    page.check("input[name=consent]")
+    # Held on the page as on a slow line: a listener after the page's own stops the sending.
+    page.evaluate("document.getElementById('upload-form')"
+                  ".addEventListener('submit', (event) => event.preventDefault())")  # fmt: skip
+    button = page.locator("#upload-form button[type=submit]")
+    button.click()
+    assert button.is_disabled() and button.inner_text() == "Uploading 2 files…"
+    page.reload()  # then for real
+    page.set_input_files("input[name=file]", files)
+    page.check("input[name=consent]")
+    page.locator("#upload-form button[type=submit]").click()
+    page.locator(".notice", has_text="2 recordings are uploaded").wait_for()
+    page.go_back()
+    page.go_forward()
+    assert page.locator("#upload-form button[type=submit]").is_enabled()
+
+
+@pytest.mark.slow
 def test_a_recording_page_shows_the_transcript_when_it_is_ready(
     live_server: str, browser, server_settings: Settings
 ) -> None:

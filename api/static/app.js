@@ -8,6 +8,24 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
+  // Uploading can take a while on a slow line: say so, and do not let a second click send
+  // the files again. Back to this page (the browser's cache) gives the button back.
+  const uploadForm = document.getElementById("upload-form");
+  if (uploadForm) {
+    const button = uploadForm.querySelector('button[type="submit"]');
+    const label = button.textContent;
+    uploadForm.addEventListener("submit", (event) => {
+      if (event.defaultPrevented) return;
+      const files = uploadForm.querySelector('input[name="file"]').files.length;
+      button.disabled = true;
+      button.textContent = files > 1 ? `Uploading ${files} files…` : "Uploading…";
+    });
+    window.addEventListener("pageshow", () => {
+      button.disabled = false;
+      button.textContent = label;
+    });
+  }
+
   // Recordings list: poll while anything is queued or processing, update rows in place.
   const table = document.getElementById("recordings");
   if (table) {

@@ -86,7 +86,8 @@ def test_the_web_form_says_what_happened_after_an_upload_and_a_delete(api_client
 
 
 def test_the_web_form_takes_a_day_of_recordings_at_once(api_client, tmp_path) -> None:
-    """Several files share the form's fields, each titled by its name; a bad one costs
+    """Several files share the form's fields, each titled by the form's title and its own
+    name; a bad one costs
     only itself, and a wrong field refuses them all before any is stored."""
     client, _ = api_client
     calls = [
@@ -94,7 +95,7 @@ def test_the_web_form_takes_a_day_of_recordings_at_once(api_client, tmp_path) ->
         ("dinsdag de vries.mp3", write_audio(tone(1.5, freq=500.0), tmp_path / "b.mp3", "mp3")),
     ]
     files = [("file", (name, path.read_bytes(), "audio/mpeg")) for name, path in calls]
-    fields = {"consent": "true", "title": "ignored for several", "salesperson": "Mark"}
+    fields = {"consent": "true", "title": "Beurs", "salesperson": "Mark"}
     wrong_day = client.post("/upload", files=files, data={**fields, "recorded_at": "maandag"})
     assert wrong_day.status_code == 422 and "not a valid date" in wrong_day.text
     assert client.get("/api/v1/recordings").json()["total"] == 0
@@ -105,7 +106,10 @@ def test_the_web_form_takes_a_day_of_recordings_at_once(api_client, tmp_path) ->
     assert "2 recordings are uploaded" in sent.text
     assert "notities.mp3 is not an audio file we can read" in sent.text
     listed = client.get("/api/v1/recordings").json()["recordings"]
-    assert sorted(r["title"] for r in listed) == ["dinsdag de vries", "maandag bakker"]
+    assert sorted(r["title"] for r in listed) == [
+        "Beurs – dinsdag de vries",
+        "Beurs – maandag bakker",
+    ]
     assert {r["salesperson"] for r in listed} == {"Mark"}
 
     again = client.post("/upload", files=files, data=fields, follow_redirects=False)
@@ -116,8 +120,12 @@ def test_the_web_form_takes_a_day_of_recordings_at_once(api_client, tmp_path) ->
                                             "pcm_s16le").read_bytes(), "audio/wav"))
         for day, f in (("woensdag", 700.0), ("donderdag", 900.0))
     ]  # fmt: skip
-    all_new = client.post("/upload", files=new, data=fields, follow_redirects=False)
+    all_new = client.post(
+        "/upload", files=new, data={**fields, "title": ""}, follow_redirects=False
+    )
     assert all_new.status_code == 303
+    titles = {r["title"] for r in client.get("/api/v1/recordings").json()["recordings"]}
+    assert {"woensdag", "donderdag"} <= titles  # no title given: the file names
     assert "2 recordings are uploaded" in client.get(all_new.headers["location"]).text
 
 
