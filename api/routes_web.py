@@ -56,8 +56,10 @@ NOTICES = {
     "enrolled": "Voice saved: matching speakers in new recordings get this name and role.",
     "deleted": "Voice deleted.",
     "recording-deleted": "Recording deleted, with its audio, transcript and terms.",
-    "duplicate": "This audio was uploaded before: here is that recording. Tick “keep a separate "
-    "copy” on the upload form to add it again.",
+    "details-saved": "Details saved; the reports use them from now on.",
+    "duplicate": "This audio was uploaded before: here is that recording, with its details as "
+    "they were (correct them below the title). Tick “keep a separate copy” on the upload form "
+    "to add it again.",
 }
 
 
@@ -509,6 +511,32 @@ def set_tags(
         session, recording_id, service.RecordingChanges(tags=service.parse_tags(tags))
     )
     return RedirectResponse(f"/recordings/{recording_id}", status_code=303)
+
+
+@router.post("/recordings/{recording_id}/details")
+def set_details(
+    recording_id: str,
+    request: Request,
+    session: SessionDep,
+    title: Annotated[str, Form(max_length=300)] = "",
+    salesperson: Annotated[str, Form(max_length=200)] = "",
+    customer: Annotated[str, Form(max_length=200)] = "",
+    recorded_at: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """The recording page's details: what was typed wrong at upload, or shared by several
+    files (an empty name clears it; the title and date stay unless given)."""
+    try:
+        when = date.fromisoformat(recorded_at) if recorded_at.strip() else None
+    except ValueError:
+        return _recording_page(
+            request, session, recording_id, status_code=422,
+            details_error="the date is not a valid date (use YYYY-MM-DD)",
+        )  # fmt: skip
+    changes = service.RecordingChanges(
+        title=title, salesperson=salesperson, customer=customer, recorded_at=when
+    )
+    service.update_recording(session, recording_id, changes)
+    return RedirectResponse(f"/recordings/{recording_id}?done=details-saved", status_code=303)
 
 
 @router.post("/recordings/{recording_id}/delete")

@@ -257,3 +257,6 @@ def test_pages_fit_a_phone_screen(live_server: str, browser, server_settings: Se
         page.goto(live_server + path)
         width = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
         assert width[0] <= width[1], f"{path} is {width[0]} px wide on a {width[1]} px screen"
+    page.goto(live_server + "/")
+    status = page.locator("#recordings tr[data-id] td.status").first.bounding_box()
+    assert status is not None and status["x"] + status["width"] <= 390  # no sideways scroll

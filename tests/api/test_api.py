@@ -369,3 +369,27 @@ def test_a_job_killed_midway_resumes_after_its_last_chunk(
         assert [s["text"] for s in transcript["segments"]] == ["chunk 1", "chunk 1"]
         with database.session() as session:
             assert session.get(Recording, recording_id).checkpoint_json is None
+
+
+def test_the_recording_page_corrects_title_people_and_date(api_client, settings) -> None:
+    client, _ = api_client
+    prepare_demo(settings)
+    recording = client.get("/api/v1/recordings").json()["recordings"][0]
+    page = f"/recordings/{recording['id']}"
+    assert "Correct the title, people or date" in client.get(page).text
+    fields = {"title": "Bakker – warmtepomp", "salesperson": "Mark de Groot",
+              "customer": "Fam. Çelik", "recorded_at": "2026-11-20"}  # fmt: skip
+    saved = client.post(f"{page}/details", data=fields)
+    assert saved.status_code == 200 and "Details saved" in saved.text
+    now = client.get(f"/api/v1/recordings/{recording['id']}").json()
+    assert [now[k] for k in fields] == list(fields.values())
+    assert client.get("/api/v1/terms", params={"customer": "çelik"}).json()["terms"]
+    wrong = client.post(f"{page}/details", data={**fields, "recorded_at": "vrijdag"})
+    assert wrong.status_code == 422 and "not a valid date" in wrong.text
+    assert client.get(f"/api/v1/recordings/{recording['id']}").json()["recorded_at"] == (
+        "2026-11-20"
+    )
+    cleared = client.post(f"{page}/details", data={**fields, "customer": "", "recorded_at": ""})
+    assert cleared.status_code == 200
+    after = client.get(f"/api/v1/recordings/{recording['id']}").json()
+    assert after["customer"] is None and after["recorded_at"] == "2026-11-20"
