@@ -615,6 +615,7 @@ def report(
     }
     query = urlencode({k: str(v) for k, v in chosen.items() if v})
     spoken = service.roles_spoken(session, recordings)
+    roleless = service.recordings_without_roles(session, recordings) if role else (0, [])
     trend = service.term_trend(session, terms[:_TREND_TERMS], role, recordings)
     return _page(
         request,
@@ -627,6 +628,7 @@ def report(
         terms=terms,
         role=role,
         roles=[r for r in ROLE_FILTERS if r in spoken or r == role],
+        roleless=roleless,
         questions=questions,
         sides=sides,
         chosen=chosen,

@@ -443,6 +443,18 @@ def roles_spoken(session: Session, recording_filter: RecordingFilter | None = No
     return termstore.roles_spoken(session, covered)
 
 
+def recordings_without_roles(
+    session: Session, recording_filter: RecordingFilter | None = None, limit: int = 5
+) -> tuple[int, list[Recording]]:
+    """Recordings with speech nobody has a role for (one speaker, or voices the speaker
+    finder could not tell apart): their words count for neither side until a person gives
+    the speakers a role. (How many, the first `limit` of them.)"""
+    covered = _filtered(session, recording_filter or RecordingFilter())
+    count, ids = termstore.recordings_with_role(session, covered, "unknown", limit)
+    found = [session.get(Recording, i) for i in ids]
+    return count, [r for r in found if r is not None]
+
+
 def term_trend(
     session: Session,
     terms: Sequence[Term],

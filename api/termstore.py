@@ -349,6 +349,20 @@ def roles_spoken(session: Session, recordings: Select[Any] | None) -> set[str]:
     return set(session.scalars(query))
 
 
+def recordings_with_role(
+    session: Session, recordings: Select[Any] | None, role: str, limit: int = 5
+) -> tuple[int, list[str]]:
+    """(how many of `recordings` hold words spoken in `role`, the ids of the first `limit`)."""
+    query = select(RecordingWords.recording_id).where(
+        RecordingWords.role == role, RecordingWords.words > 0
+    )
+    if recordings is not None:
+        query = query.where(RecordingWords.recording_id.in_(recordings))
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ids = list(session.scalars(query.order_by(RecordingWords.recording_id).limit(limit)))
+    return count, ids
+
+
 def ranked_terms(
     session: Session,
     recordings: Select[Any] | None,

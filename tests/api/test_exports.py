@@ -255,3 +255,17 @@ def test_a_transcript_download_names_the_file_and_the_people_as_the_page_does(
     assert "Fam. IJsselmeer, customer (S2): " in srt
     stored = data.get("/recordings/jansen/transcript.json").json()  # the data as stored
     assert {s["id"]: s["name"] for s in stored["speakers"]} == {"S1": None, "S2": None}
+
+
+def test_the_report_points_to_recordings_whose_speech_has_no_role(data, settings) -> None:
+    """A one-speaker recording counts for neither side: the side's tab says so, and where."""
+    customers = data.get("/report", params={"role": "customer"}).text
+    assert 'id="roleless"' not in customers  # every speaker of the demo has a role
+    add_recording(settings, "solo", "Solo", [("unknown", "Ik wil een thuisbatterij erbij.")])
+    customers = data.get("/report", params={"role": "customer"}).text
+    note = customers[customers.index('id="roleless"') :].split("</p>")[0]
+    assert note.startswith('id="roleless">1 recording has speech with no role')
+    assert 'href="/recordings/solo"' in note
+    assert 'id="roleless"' not in data.get("/report").text  # "Everyone" counts it already
+    other = data.get("/report", params={"role": "customer", "customer": "Bakker"}).text
+    assert 'id="roleless"' not in other  # the filters hold for the note too
