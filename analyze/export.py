@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from types import ModuleType
@@ -42,8 +42,9 @@ TERM_COLUMNS = (
     "first quote",
     "quote recording",
     "quote start (s)",
+    "quote recording title",  # last: the columns before it keep their places
 )
-_TERM_WIDTHS = (22, 20, 8, 10, 12, 10, 8, 11, 9, 9, 30, 70, 34, 14)  # characters
+_TERM_WIDTHS = (22, 20, 8, 10, 12, 10, 8, 11, 9, 9, 30, 70, 34, 14, 40)  # characters
 _MAX_WIDTH = 80  # characters; wider columns wrap instead
 _QUOTES_PER_CELL = 3
 
@@ -57,8 +58,10 @@ def _openpyxl() -> ModuleType:
     return openpyxl
 
 
-def term_rows(terms: Iterable[Term]) -> list[list[Any]]:
-    """One row per term, in the order of `TERM_COLUMNS`; numbers stay numbers."""
+def term_rows(terms: Iterable[Term], titles: Mapping[str, str] | None = None) -> list[list[Any]]:
+    """One row per term, in the order of `TERM_COLUMNS`; numbers stay numbers. `titles`
+    (recording id -> title) names the recording of each first quote for a person."""
+    titles = titles or {}
     rows: list[list[Any]] = []
     for t in terms:
         first: Quote | None = t.quotes[0] if t.quotes else None
@@ -76,25 +79,28 @@ def term_rows(terms: Iterable[Term]) -> list[list[Any]]:
                 first.text if first is not None else "",
                 first.recording_id if first is not None else "",
                 start_s,
+                titles.get(first.recording_id, "") if first is not None else "",
             ]
         )
     return rows
 
 
-def terms_csv(terms: Sequence[Term]) -> str:
+def terms_csv(terms: Sequence[Term], titles: Mapping[str, str] | None = None) -> str:
     """The terms report as CSV, one row per term; text cells are made formula-safe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(TERM_COLUMNS)
-    for row in term_rows(terms):
+    for row in term_rows(terms, titles):
         writer.writerow(["" if v is None else csv_safe(v) for v in row])
     return buffer.getvalue()
 
 
-def terms_xlsx(terms: Sequence[Term], title: str = "Terms") -> bytes:
+def terms_xlsx(
+    terms: Sequence[Term], title: str = "Terms", titles: Mapping[str, str] | None = None
+) -> bytes:
     """The terms report as an XLSX workbook with one "Terms" sheet; `title` becomes the
     workbook's title and the printed page header (say which filters made the report)."""
-    sheet = _Sheet("Terms", TERM_COLUMNS, _TERM_WIDTHS, term_rows(terms), wrap=(11,))
+    sheet = _Sheet("Terms", TERM_COLUMNS, _TERM_WIDTHS, term_rows(terms, titles), wrap=(11,))
     return _workbook([sheet], title=title)
 
 

@@ -349,9 +349,11 @@ def get_terms(
     `?format=csv` or `xlsx` for a spreadsheet: one row per term, with its first quote."""
     terms = service.ranked_terms(session, role=role, limit=limit, recording_filter=recordings)
     if format == "csv":
-        return _attachment(terms_csv(terms), "text/csv", "terms.csv")
+        titles = service.quote_titles(session, terms)
+        return _attachment(terms_csv(terms, titles), "text/csv", "terms.csv")
     if format == "xlsx":
-        return _attachment(terms_xlsx(terms, "ridealong terms"), XLSX_MEDIA_TYPE, "terms.xlsx")
+        workbook = terms_xlsx(terms, "ridealong terms", service.quote_titles(session, terms))
+        return _attachment(workbook, XLSX_MEDIA_TYPE, "terms.xlsx")
     return TermsOut.model_validate({"terms": [t.to_dict() for t in terms]})
 
 

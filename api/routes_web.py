@@ -658,11 +658,12 @@ def report_export(
     terms = service.ranked_terms(session, role=role, limit=limit, recording_filter=recordings)
     chosen = [f"{k} {v}" for k, v in asdict(recordings).items() if v]
     title = " — ".join(["ridealong terms", role or "everyone", *chosen])
+    titles = service.quote_titles(session, terms)
     if fmt == "xlsx":
-        content: str | bytes = terms_xlsx(terms, title)
+        content: str | bytes = terms_xlsx(terms, title, titles)
         media = XLSX_MEDIA_TYPE
     else:
-        content, media = terms_csv(terms), "text/csv"
+        content, media = terms_csv(terms, titles), "text/csv"
     disposition = attachment(f"terms.{fmt}")
     return Response(content, media_type=media, headers={"Content-Disposition": disposition})
 

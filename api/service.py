@@ -437,6 +437,16 @@ def ranked_terms(
     return termstore.ranked_terms(session, _filtered(session, f), role=role, limit=limit)
 
 
+def quote_titles(session: Session, terms: Sequence[Term]) -> dict[str, str]:
+    """Recording id -> title for the recordings the terms' first quotes come from (what a
+    spreadsheet shows beside the id)."""
+    ids = {t.quotes[0].recording_id for t in terms if t.quotes}
+    if not ids:
+        return {}
+    rows = session.execute(select(Recording.id, Recording.title).where(Recording.id.in_(ids)))
+    return {row.id: row.title for row in rows}
+
+
 def roles_spoken(session: Session, recording_filter: RecordingFilter | None = None) -> set[str]:
     """The roles somebody spoke in, in the recordings the filter covers."""
     covered = _filtered(session, recording_filter or RecordingFilter())

@@ -120,6 +120,7 @@ def test_terms_csv_export_through_the_api(data) -> None:
         assert float(row["quote start (s)"]) == pytest.approx(quote["start"], abs=0.01)
     assert floor["first quote"] == "'" + HYPERLINK  # a spreadsheet will not run it
     assert floor["quote recording"] == "jansen" and floor["quote start (s)"] == "5.0"
+    assert floor["quote recording title"] == "Vloerverwarming"  # for a person, beside the id
     assert "thuisbatterij" in rows and "warmtepomp" in rows
 
 
@@ -132,6 +133,7 @@ def test_terms_xlsx_export_honours_the_filters(data) -> None:
     quote = rows["vloerverwarming"]["first quote"]
     assert quote.value == HYPERLINK and quote.data_type == "s"
     assert rows["vloerverwarming"]["quote recording"].value == "jansen"
+    assert rows["vloerverwarming"]["quote recording title"].value == "Vloerverwarming"
     assert "thuisbatterij" not in rows  # said only in De Vries's recording
     bakker = data.get("/api/v1/terms", params={"format": "xlsx", "customer": "bakker"})
     terms = {r["term"].value for r in _sheet_rows(bakker.content)}
