@@ -47,6 +47,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(_check_csrf)])
 
 SessionDep = Annotated[Session, Depends(db_session)]
 ROLE_FILTERS = ("customer", "salesperson", "unknown")
+SIDES = ("customer", "salesperson")
 # Confirmations after a redirect: fixed texts picked by a code, so no user text is reflected.
 NOTICES = {
     "saved": "Speaker saved. The terms of this conversation were counted again.",
@@ -627,7 +628,8 @@ def report(
         ],
         terms=terms,
         role=role,
-        roles=[r for r in ROLE_FILTERS if r in spoken or r == role],
+        # Only the roles somebody spoke in; the two sides stay while the filters match nothing.
+        roles=[r for r in ROLE_FILTERS if r in (spoken or SIDES) or r == role],
         roleless=roleless,
         questions=questions,
         sides=sides,

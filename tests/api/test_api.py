@@ -111,6 +111,8 @@ def test_the_web_form_takes_a_day_of_recordings_at_once(api_client, tmp_path) ->
         "Beurs – maandag bakker",
     ]
     assert {r["salesperson"] for r in listed} == {"Mark"}
+    undated = client.get("/").text  # no date given: the upload day, marked as such
+    assert undated.count('title="No recording date given: reports count it on its upload day"') == 2
 
     again = client.post("/upload", files=files, data=fields, follow_redirects=False)
     assert again.status_code == 422 and "maandag bakker.m4a was uploaded before" in again.text

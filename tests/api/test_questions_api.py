@@ -92,6 +92,7 @@ def test_report_page_filters(api_client, settings) -> None:
     nobody = client.get("/report", params={"since": "2030-01-01", "until": "nonsense"})
     assert nobody.status_code == 200 and "No terms for these filters" in nobody.text
     assert "No terms yet" not in nobody.text  # there are recordings, just none of these
+    assert "role=customer" in nobody.text and "role=salesperson" in nobody.text  # tabs stay
     assert "role=customer" in everyone and "role=unknown" not in everyone  # nobody unknown
     assert (
         'href="/report?role=unknown" class="active"'
