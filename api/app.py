@@ -22,8 +22,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 
 from api import termstore
 from api.auth import find_api_key, needed_scope, scope_allows, session_signed_out
-from api.db import Database, Recording, get_database
-from api.errors import install_error_handlers
+from api.db import DATABASE_DOWN, Database, Recording, get_database
+from api.errors import (
+    database_unavailable_response,
+    install_error_handlers,
+)
 from api.jobs import JobQueue
 from api.ratelimit import Limiter, RateLimiter, rate_limiter
 from api.schemas import Health
@@ -204,8 +207,12 @@ class _WebSignIn(BaseHTTPMiddleware):
         if open_paths(path):
             return await call_next(request)
         session = session_id(self.web_token, request.cookies.get(COOKIE))
-        if session is not None and await run_in_threadpool(_signed_out, request, session):
-            session = None
+        if session is not None:
+            try:
+                if await run_in_threadpool(_signed_out, request, session):
+                    session = None
+            except DATABASE_DOWN as e:  # middleware runs outside the error handlers
+                return database_unavailable_response(e)
         if session is None:
             if request.method in ("GET", "HEAD"):
                 target = path + (f"?{request.url.query}" if request.url.query else "")

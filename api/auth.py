@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db import ApiKey, SignedOutSession, utcnow
@@ -93,9 +94,14 @@ def sign_out_session(session: Session, ident: str) -> None:
     forget sessions whose cookies have expired since."""
     now = utcnow()
     session.execute(delete(SignedOutSession).where(SignedOutSession.expires_at < now))
-    if session.get(SignedOutSession, ident) is None:
-        session.add(SignedOutSession(ident=ident, expires_at=now + timedelta(days=SESSION_DAYS)))
     session.commit()
+    # No look before the insert: two tabs signing out at once would both look, both insert,
+    # and one fail. A row already there means the session is already signed out.
+    session.add(SignedOutSession(ident=ident, expires_at=now + timedelta(days=SESSION_DAYS)))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
 
 
 def session_signed_out(session: Session, ident: str) -> bool:

@@ -23,6 +23,8 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -33,6 +35,7 @@ from sqlalchemy.orm import (
 )
 
 __all__ = [
+    "DATABASE_DOWN",
     "STATS_VERSION",
     "ApiKey",
     "Base",
@@ -53,6 +56,10 @@ __all__ = [
     "get_database",
     "utcnow",
 ]
+
+# The database busy (every pooled connection in use), restarting or out of reach: it passes,
+# so callers wait or ask the client to try again rather than fail.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 # Bumped when the per-recording statistics below change shape: recordings stored with an
 # older version are stored again from their transcripts on start (api/termstore.py).
@@ -298,9 +305,16 @@ class Database:
         is_sqlite = url.startswith("sqlite")
         # Up to 40 requests run at once (the server's thread pool), and each may hold a
         # connection: the pool must not be the bottleneck that turns a burst into errors.
+        connect_args: dict[str, Any] = {}
+        if is_sqlite:
+            connect_args = {"check_same_thread": False, "timeout": 10}
+        elif url.startswith("postgresql"):
+            # Days (an undated recording counts on its upload day) are UTC days, as on SQLite,
+            # whatever time zone the server or its database was set up with.
+            connect_args = {"options": "-c timezone=UTC"}
         self.engine: Engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 10} if is_sqlite else {},
+            connect_args=connect_args,
             pool_pre_ping=not is_sqlite,
             pool_size=10,
             max_overflow=40,

@@ -14,11 +14,12 @@ def attachment(filename: str) -> str:
     plain-ASCII `filename` for clients that read only that (accents dropped, not the letters:
     "een klant.txt"). Folders, quotes and control characters never reach the header."""
     name = "".join(c for c in unicodedata.normalize("NFC", filename) if c.isprintable())
-    name = re.sub(r'[\\/"]+', "_", name).strip(" .")
+    name = re.sub(r'[\\/"]+', "_", name).strip()
     stem, dot, suffix = name.rpartition(".")
-    if not (dot and stem and suffix.isascii() and suffix.isalnum() and len(suffix) <= 5):
+    if not (dot and suffix.isascii() and suffix.isalnum() and len(suffix) <= 5):
         stem, suffix = name, ""
-    stem = stem[:120].rstrip(" .") or "download"
+    # Dots and spaces trimmed from the name, not the extension: no hidden or odd files.
+    stem = stem.strip(" .")[:120].rstrip(" .") or "download"
     name = f"{stem}.{suffix}" if suffix else stem
     plain = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
     plain = re.sub(r"[^A-Za-z0-9 ._()-]+", "_", plain)

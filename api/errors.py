@@ -18,7 +18,13 @@ from transcribe import TranscriptionError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["InvalidInput", "NotFound", "ServiceError", "install_error_handlers"]
+__all__ = [
+    "InvalidInput",
+    "NotFound",
+    "ServiceError",
+    "database_unavailable_response",
+    "install_error_handlers",
+]
 
 
 class ServiceError(Exception):
@@ -60,6 +66,23 @@ def _validation_problem(error: Mapping[str, Any]) -> dict[str, Any]:
     return problem
 
 
+def database_unavailable_response(exc: Exception) -> JSONResponse:
+    """The 503 for a database that is busy or out of reach; also used by middleware,
+    which runs outside the app's exception handlers."""
+    # Every pooled connection in use (a burst), or the database restarting or out of
+    # reach (the pool reconnects on a later request): both pass, so ask to try again.
+    busy = isinstance(exc, SQLAlchemyTimeout)
+    logger.warning("database %s: %s", "busy" if busy else "unavailable", exc)
+    response = _problem(
+        503,
+        "the service is busy; nothing was stored, try again shortly"
+        if busy
+        else "the database is unavailable; nothing was changed, try again",
+    )
+    response.headers["Retry-After"] = "10" if busy else "5"
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -82,18 +105,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-        # Every pooled connection in use (a burst), or the database restarting or out of
-        # reach (the pool reconnects on a later request): both pass, so ask to try again.
-        busy = isinstance(exc, SQLAlchemyTimeout)
-        logger.warning("database %s: %s", "busy" if busy else "unavailable", exc)
-        response = _problem(
-            503,
-            "the service is busy; nothing was stored, try again shortly"
-            if busy
-            else "the database is unavailable; nothing was changed, try again",
-        )
-        response.headers["Retry-After"] = "10" if busy else "5"
-        return response
+        return database_unavailable_response(exc)
 
     @app.exception_handler(StorageFailed)
     async def storage_failed(_request: Request, exc: StorageFailed) -> JSONResponse:

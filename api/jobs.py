@@ -29,12 +29,10 @@ from typing import Any, TypeVar
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 from sqlalchemy import DateTime, and_, func, or_, select, update
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from analyze import count_terms, utterances_from_transcript
 from api import termstore
-from api.db import Database, Recording, Status, as_utc, utcnow
+from api.db import DATABASE_DOWN, Database, Recording, Status, as_utc, utcnow
 from api.settings import Settings
 from api.storage import blob_store
 from api.webhooks import ANALYSED, analysed_payload, notify
@@ -53,8 +51,6 @@ __all__ = ["JobQueue", "claim_job", "make_huey", "process_recording", "recover_j
 
 _PROGRESS_EVERY_S = 1.0  # write progress to the database at most this often
 _DATABASE_RETRY_S = 120.0  # how long storing a job's results waits for the database to return
-# The database restarting or unreachable: worth waiting for, not a reason to fail a recording.
-DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeout)
 
 T = TypeVar("T")
 

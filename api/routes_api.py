@@ -189,12 +189,14 @@ def get_recording(recording_id: str, session: SessionDep) -> RecordingOut:
     responses=errors(400, 404, 413, 422),
 )
 def patch_recording(recording_id: str, body: RecordingPatch, session: SessionDep) -> RecordingOut:
-    """Correct a recording's title, people or date, or set its tags (`[]` clears them)."""
+    """Correct a recording's title, people or date, or set its tags (`[]` clears them);
+    `"recorded_at": null` forgets a wrong date (reports then count the upload day)."""
     changes = service.RecordingChanges(
         title=body.title,
         salesperson=body.salesperson,
         customer=body.customer,
         recorded_at=body.recorded_at,
+        forget_recorded_at=body.recorded_at is None and "recorded_at" in body.model_fields_set,
         tags=None if body.tags is None else tuple(body.tags),
     )
     return RecordingOut.of(service.update_recording(session, recording_id, changes))

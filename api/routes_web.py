@@ -245,8 +245,7 @@ def upload(
         name = service.safe_filename(one.filename)
         titled = meta
         if len(chosen) > 1:  # each file its own title: the form's, then the file's name
-            stem = name.rsplit(".", 1)[0]
-            titled = replace(meta, title=f"{title.strip()} – {stem}" if title else None)
+            titled = replace(meta, title=service.title_of_one_of_several(title, name))
         try:
             uploaded.append(submit_recording(state(request), session, one, titled, address).id)
         except service.DuplicateRecording as e:
@@ -525,7 +524,7 @@ def set_details(
     recorded_at: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """The recording page's details: what was typed wrong at upload, or shared by several
-    files (an empty name clears it; the title and date stay unless given)."""
+    files (an empty name or date clears it; the title stays unless given)."""
     try:
         when = date.fromisoformat(recorded_at) if recorded_at.strip() else None
     except ValueError:
@@ -534,7 +533,11 @@ def set_details(
             details_error="the date is not a valid date (use YYYY-MM-DD)",
         )  # fmt: skip
     changes = service.RecordingChanges(
-        title=title, salesperson=salesperson, customer=customer, recorded_at=when
+        title=title,
+        salesperson=salesperson,
+        customer=customer,
+        recorded_at=when,
+        forget_recorded_at=when is None,
     )
     service.update_recording(session, recording_id, changes)
     return RedirectResponse(f"/recordings/{recording_id}?done=details-saved", status_code=303)

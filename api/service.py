@@ -75,6 +75,7 @@ __all__ = [
     "roles_spoken",
     "ranked_terms",
     "safe_filename",
+    "title_of_one_of_several",
     "speaker_summary",
     "synonym_groups",
     "term_embedder",
@@ -101,6 +102,7 @@ AUDIO_EXTENSIONS = (
     ".3gp",
 )
 _MAX_TEXT = 200
+TITLE_CHARS = 300
 
 
 class DuplicateRecording(Exception):
@@ -170,6 +172,18 @@ def _clean(text: str | None, limit: int = _MAX_TEXT) -> str | None:
     return text[:limit] or None
 
 
+def title_of_one_of_several(title: str | None, filename: str) -> str | None:
+    """The title of one file of several uploaded together: the shared title, then the file's
+    name, which always fits (it is what tells the recordings apart). None without a title:
+    the file's name alone, as for a single upload."""
+    shared = _clean(title, TITLE_CHARS)
+    if shared is None:
+        return None
+    stem = _clean(filename.rsplit(".", 1)[0], TITLE_CHARS) or filename
+    room = TITLE_CHARS - len(stem) - len(" – ")
+    return f"{shared[:room].rstrip()} – {stem}" if room > 0 else stem[:TITLE_CHARS]
+
+
 def check_new_recording(meta: NewRecording) -> None:
     """The checks on an upload's fields, which need none of its bytes: InvalidInput."""
     if not meta.consent:
@@ -221,7 +235,7 @@ def create_recording(
         raise
     name = safe_filename(filename)
     recording = Recording(
-        title=_clean(meta.title, 300) or name.rsplit(".", 1)[0],
+        title=_clean(meta.title, TITLE_CHARS) or name.rsplit(".", 1)[0],
         salesperson=_clean(meta.salesperson),
         customer=_clean(meta.customer),
         recorded_at=meta.recorded_at,
@@ -339,6 +353,9 @@ class RecordingChanges:
     salesperson: str | None = None
     customer: str | None = None
     recorded_at: date | None = None
+    forget_recorded_at: bool = (
+        False  # the date was wrong and is not known: reports use the upload day
+    )
     tags: tuple[str, ...] | None = None
 
 
@@ -346,12 +363,12 @@ def update_recording(session: Session, recording_id: str, changes: RecordingChan
     """Correct a recording's details or tags (reports pick the change up at once)."""
     recording = get_recording(session, recording_id)
     if changes.title is not None:
-        recording.title = _clean(changes.title, 300) or recording.title
+        recording.title = _clean(changes.title, TITLE_CHARS) or recording.title
     if changes.salesperson is not None:
         recording.salesperson = _clean(changes.salesperson)
     if changes.customer is not None:
         recording.customer = _clean(changes.customer)
-    if changes.recorded_at is not None:
+    if changes.recorded_at is not None or changes.forget_recorded_at:
         recording.recorded_at = changes.recorded_at
     if changes.tags is not None:
         wanted = parse_tags(changes.tags)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
 
@@ -57,8 +58,9 @@ def to_vtt(transcript: Transcript) -> str:
 
     def cue(s: Segment) -> str:
         who = names.get(s.speaker or "") or (s.role if s.role != "unknown" else s.speaker)
-        voice = f"<v {who}>" if s.speaker else ""
-        text = s.text.replace("-->", "->")
+        # Cue text is markup: "<" would open a tag, "&" an entity, and "-->" end the cue.
+        voice = f"<v {html.escape(str(who), quote=False)}>" if s.speaker else ""
+        text = html.escape(" ".join(s.text.split()), quote=False)
         return f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}\n{voice}{text}\n"
 
     return "WEBVTT\n\n" + "\n".join(cue(s) for s in transcript.segments)

@@ -123,12 +123,23 @@ def test_the_web_form_takes_a_day_of_recordings_at_once(api_client, tmp_path) ->
         for day, f in (("woensdag", 700.0), ("donderdag", 900.0))
     ]  # fmt: skip
     all_new = client.post(
-        "/upload", files=new, data={**fields, "title": ""}, follow_redirects=False
+        "/upload", files=new, data={**fields, "title": "  "}, follow_redirects=False
     )
     assert all_new.status_code == 303
     titles = {r["title"] for r in client.get("/api/v1/recordings").json()["recordings"]}
     assert {"woensdag", "donderdag"} <= titles  # no title given: the file names
     assert "2 recordings are uploaded" in client.get(all_new.headers["location"]).text
+
+
+def test_a_long_shared_title_leaves_room_for_each_file_name() -> None:
+    from api.service import TITLE_CHARS, title_of_one_of_several
+
+    long = title_of_one_of_several("Beursdag " * 60, "maandag bakker.m4a")
+    assert long is not None and len(long) <= TITLE_CHARS
+    assert long.startswith("Beursdag Beursdag") and long.endswith(" – maandag bakker")
+    assert title_of_one_of_several(" \t ", "a.wav") is None  # blank: the file's name alone
+    huge_name = "x" * 400 + ".wav"
+    assert title_of_one_of_several("Beurs", huge_name) == "x" * TITLE_CHARS
 
 
 def test_upload_queues_and_delete_removes_everything(api_client, tmp_path, settings) -> None:
@@ -394,4 +405,9 @@ def test_the_recording_page_corrects_title_people_and_date(api_client, settings)
     cleared = client.post(f"{page}/details", data={**fields, "customer": "", "recorded_at": ""})
     assert cleared.status_code == 200
     after = client.get(f"/api/v1/recordings/{recording['id']}").json()
-    assert after["customer"] is None and after["recorded_at"] == "2026-11-20"
+    assert after["customer"] is None and after["recorded_at"] is None  # the upload day now
+    assert after["title"] == fields["title"]  # an empty title would keep it
+    api = f"/api/v1/recordings/{recording['id']}"
+    client.patch(api, json={"recorded_at": "2026-11-21"})
+    assert client.patch(api, json={"title": "Bakker"}).json()["recorded_at"] == "2026-11-21"
+    assert client.patch(api, json={"recorded_at": None}).json()["recorded_at"] is None

@@ -271,3 +271,20 @@ def test_the_report_points_to_recordings_whose_speech_has_no_role(data, settings
     assert 'id="roleless"' not in data.get("/report").text  # "Everyone" counts it already
     other = data.get("/report", params={"role": "customer", "customer": "Bakker"}).text
     assert 'id="roleless"' not in other  # the filters hold for the note too
+
+
+@pytest.mark.parametrize(
+    ("title", "sent_as"),
+    [
+        ("Bakker.txt", "Bakker.txt"),
+        ("....txt", "download.txt"),  # a title of dots: the extension survives
+        (".verborgen.txt", "verborgen.txt"),  # never a hidden file
+        (" Bakker . .srt", "Bakker.srt"),
+        ("a/b\\\\c.vtt", "a_b_c.vtt"),
+        ("zonder punt", "zonder punt"),
+    ],
+)
+def test_download_names_are_safe_and_keep_their_extension(title: str, sent_as: str) -> None:
+    from api.downloads import attachment
+
+    assert attachment(title) == f'attachment; filename="{sent_as}"'

@@ -94,3 +94,40 @@ def test_sign_out_ends_the_session_wherever_its_cookie_was_copied(settings) -> N
         assert copied.get("/report", follow_redirects=False).status_code == 303
         copied.get("/login?token=s3cret-token")  # signing in again starts a new session
         assert copied.get("/report").status_code == 200
+
+
+def test_two_sign_outs_of_one_session_at_once_both_succeed(settings, monkeypatch) -> None:
+    """Two tabs signing out together: each looks, sees no row, and inserts; the second
+    insert meets the first one's row and must not fail (PostgreSQL raises IntegrityError)."""
+    from sqlalchemy.orm import Session
+
+    from api.auth import session_signed_out, sign_out_session
+    from api.db import get_database
+
+    settings.data_dir.mkdir(parents=True)
+    database = get_database(settings.sqlalchemy_url)
+    with database.session() as first, database.session() as second:
+        sign_out_session(first, "session-1")
+        with monkeypatch.context() as race:  # any look made now misses the first tab's row
+            race.setattr(Session, "get", lambda *_args, **_kwargs: None)
+            sign_out_session(second, "session-1")
+        assert session_signed_out(second, "session-1")
+        sign_out_session(second, "session-2")  # and the session is usable afterwards
+        assert session_signed_out(first, "session-2")
+
+
+def test_a_database_outage_answers_signed_in_pages_with_503(settings, monkeypatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    import api.app
+
+    with _client(settings) as client:
+        client.get("/login?token=s3cret-token")
+
+        def unreachable(*_args: object) -> bool:
+            raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+        monkeypatch.setattr(api.app, "_signed_out", unreachable)
+        page = client.get("/report", follow_redirects=False)
+        assert page.status_code == 503 and page.headers["retry-after"]
+        assert "try again" in page.json()["detail"]

@@ -46,3 +46,32 @@ def test_the_shared_limit_falls_back_to_this_process_when_redis_is_down() -> Non
     limiter.check("a")
     with pytest.raises(TooManyRequests):
         limiter.check("a")
+
+
+def test_postgres_counts_an_undated_recording_on_its_utc_upload_day(
+    scaled_services: ScaledServices,
+) -> None:
+    """A server set up in another time zone must not move uploads late in the UTC day to the
+    next day in reports while the recordings list shows the UTC day (and SQLite counts it)."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import func, select
+
+    from api.db import Database, Recording
+
+    name, url = scaled_services.fresh_database()
+    scaled_services.postgres.execute(
+        f"ALTER DATABASE \"{name}\" SET timezone = 'Pacific/Kiritimati'"
+    )
+    database = Database(url)
+    try:
+        with database.session() as session:
+            late = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)  # 21 November 13:00 in Kiritimati
+            session.add(Recording(id="r1", title="a", filename="a.wav", created_at=late))
+            session.commit()
+            day = session.scalar(select(func.date(Recording.created_at)))
+            listed = session.get(Recording, "r1")
+            assert day == date(2026, 11, 20)
+            assert listed is not None and listed.created_at.date() == date(2026, 11, 20)
+    finally:
+        database.dispose()

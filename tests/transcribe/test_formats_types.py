@@ -45,6 +45,18 @@ def test_srt_and_vtt_have_timestamps_and_speakers() -> None:
     assert to_txt(_transcript()).splitlines()[0] == "Customer (S2): Wat kost een offerte?"
 
 
+def test_vtt_escapes_markup_in_names_and_text() -> None:
+    t = Transcript(
+        "nl",
+        2.0,
+        "m",
+        (Segment(0, 2, "Prijs <1000 & R&D\n\nklaar", "S1", "customer"),),
+        (Speaker("S1", "customer", "Fam. <Smit> & Zn"),),
+    )
+    cue = to_vtt(t).split("\n\n", 1)[1]
+    assert cue.splitlines()[1] == "<v Fam. &lt;Smit&gt; &amp; Zn>Prijs &lt;1000 &amp; R&amp;D klaar"
+
+
 def test_unknown_speakers_print_plain_text() -> None:
     t = Transcript("en", 1.0, "m", (Segment(0, 1, "Hello"),))
     assert to_txt(t) == "Hello\n"
