@@ -15,6 +15,7 @@ from analyze.questions import (
 from analyze.suggest import (
     PageSuggestions,
     SuggestedTerm,
+    missing_reason,
     suggest_for_page,
     suggestions_csv,
     suggestions_markdown,
@@ -92,6 +93,7 @@ __all__ = [
     "ranking_room",
     "rank_terms",
     "read_utterances",
+    "missing_reason",
     "suggest_for_page",
     "suggestions_csv",
     "suggestions_markdown",

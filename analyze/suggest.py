@@ -17,12 +17,32 @@ __all__ = [
     "PageSuggestions",
     "SuggestedTerm",
     "page_terms",
+    "missing_reason",
     "suggest_for_page",
     "suggestions_csv",
     "suggestions_markdown",
 ]
 
 _COMPOUND_MIN = 4  # letters a word needs before "panelen" may count as found in "zonnepanelen"
+
+
+def missing_reason(term: Term, gettext: Callable[[str], str] = str) -> str:
+    """Why a customer term is suggested for a page that lacks it; `gettext` translates it
+    (the web pages in Dutch)."""
+    customers = term.count_by_role.get("customer", 0)
+    if customers:
+        who = gettext("customers said it %(n)sx") % {"n": customers}
+    else:
+        who = gettext("said %(n)sx") % {"n": term.count}
+    spread = (
+        gettext("1 recording")
+        if term.recordings == 1
+        else gettext("%(n)s recordings") % {"n": term.recordings}
+    )
+    return gettext("%(who)s in %(spread)s; the page never uses it") % {
+        "who": who,
+        "spread": spread,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +126,7 @@ def suggest_for_page(
             present.append(term.term)
             weight_present += term.score
             continue
-        customers = term.count_by_role.get("customer", 0)
-        who = f"customers said it {customers}x" if customers else f"said {term.count}x"
-        spread = f" in {term.recordings} recording{'s' if term.recordings != 1 else ''}"
-        missing.append(SuggestedTerm(term, f"{who}{spread}; the page never uses it"))
+        missing.append(SuggestedTerm(term, missing_reason(term)))
     total = sum(t.score for t in considered)
     coverage = round(100 * weight_present / total) if total else 0
     open_questions = unanswered_questions(customer_questions, keys, limit=limit)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from analyze.questions import Question, find_questions
@@ -152,6 +152,9 @@ class Term:
     recordings: int  # in how many recordings it was said
     keyness: float  # log2 of (share in these conversations / share in general language)
     why: str = ""  # the score explained in words (`explain_score`)
+    # What `explain_score` was given, so a page can explain the score in its own language.
+    general_language: str = field(default="", compare=False)
+    unlisted: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -404,25 +407,50 @@ def _reversed(key: str) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in key) + chr(0x10FFFF)  # "ab" after "abc"
 
 
-def explain_score(term: Term, role: str | None, language: str, *, unlisted: bool = False) -> str:
+def explain_score(
+    term: Term,
+    role: str | None,
+    language: str,
+    *,
+    unlisted: bool = False,
+    gettext: Callable[[str], str] = str,
+    whole_number: Callable[[float], str] = "{:,.0f}".format,
+) -> str:
     """Why a term ranks where it does, in a marketer's words. `unlisted`: general language
     has no count for (one of) its words, so no ratio can be given: such a word is new, a
-    name, or misheard, and the reader should know which."""
-    who = {None: "everyone", "customer": "customers", "salesperson": "salespeople"}.get(
-        role, f"'{role}' speakers"
+    name, or misheard, and the reader should know which. `gettext` and `whole_number`
+    translate the wording and write the ratio (the web pages in Dutch: "1.250×"); the texts
+    are English by default."""
+    who = {
+        None: gettext("everyone"),
+        "customer": gettext("customers"),
+        "salesperson": gettext("salespeople"),
+    }.get(role, f"'{role}' speakers")
+    spread = (
+        gettext("1 recording")
+        if term.recordings == 1
+        else gettext("%(n)s recordings") % {"n": term.recordings}
     )
-    spread = f"{term.recordings} recording{'s' if term.recordings != 1 else ''}"
-    general = {"nl": "general Dutch", "en": "general English"}.get(language, "general language")
+    general = {
+        "nl": gettext("general Dutch"),
+        "en": gettext("general English"),
+    }.get(language, gettext("general language"))
     ratio = 2**term.keyness
     if unlisted:
-        rarity = f"not in {general} word lists: a new word, a name, or misheard"
+        rarity = gettext("not in %(general)s word lists: a new word, a name, or misheard")
     elif ratio >= 1.5:
-        rarity = f"{ratio:,.0f}× more common here than in {general}"
+        rarity = gettext("%(ratio)s× more common here than in %(general)s")
     elif ratio > 0.67:
-        rarity = f"about as common as in {general}"
+        rarity = gettext("about as common as in %(general)s")
     else:
-        rarity = f"less common here than in {general}, so it ranks on frequency alone"
-    return f"said {term.count}× by {who} in {spread}; {rarity}"
+        rarity = gettext("less common here than in %(general)s, so it ranks on frequency alone")
+    rarity %= {"general": general, "ratio": whole_number(ratio)}
+    return gettext("said %(count)s× by %(who)s in %(spread)s; %(rarity)s") % {
+        "count": term.count,
+        "who": who,
+        "spread": spread,
+        "rarity": rarity,
+    }
 
 
 def rank_terms(
@@ -509,7 +537,13 @@ def make_term(
         recordings=tally.recordings,
         keyness=ranked.keyness,
     )
-    return replace(term, why=explain_score(term, role, tally.language, unlisted=tally.general <= 0))
+    unlisted = tally.general <= 0
+    return replace(
+        term,
+        why=explain_score(term, role, tally.language, unlisted=unlisted),
+        general_language=tally.language,
+        unlisted=unlisted,
+    )
 
 
 def _best_quotes(quotes: list[Quote], limit: int) -> list[Quote]:

@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from analyze import suggestions_csv, suggestions_markdown
 from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
-from api import service, websession
+from api import i18n, service, websession
 from api.app import FORM_FILES, db_session, state, submit_recording
 from api.auth import sign_out_session
 from api.db import Recording
 from api.downloads import attachment
 from api.errors import InvalidInput, NotFound, ServiceError
+from api.i18n import N_
 from api.storage import StorageFailed, UploadTooLarge
 from api.templating import clock, templates
 from transcribe import Speaker, SpeakerChange, Transcript, VoiceProfileStore
@@ -50,17 +51,19 @@ ROLE_FILTERS = ("customer", "salesperson", "unknown")
 SIDES = ("customer", "salesperson")
 # Confirmations after a redirect: fixed texts picked by a code, so no user text is reflected.
 NOTICES = {
-    "saved": "Speaker saved. The terms of this conversation were counted again.",
-    "merged": "Speakers merged. The terms of this conversation were counted again.",
-    "swapped": "Roles swapped. The terms of this conversation were counted again.",
-    "remembered": "Speaker saved and voice remembered for later recordings.",
-    "enrolled": "Voice saved: matching speakers in new recordings get this name and role.",
-    "deleted": "Voice deleted.",
-    "recording-deleted": "Recording deleted, with its audio, transcript and terms.",
-    "details-saved": "Details saved; the reports use them from now on.",
-    "duplicate": "This audio was uploaded before: here is that recording, with its details as "
-    "they were (correct them below the title). Tick “keep a separate copy” on the upload form "
-    "to add it again.",
+    "saved": N_("Speaker saved. The terms of this conversation were counted again."),
+    "merged": N_("Speakers merged. The terms of this conversation were counted again."),
+    "swapped": N_("Roles swapped. The terms of this conversation were counted again."),
+    "remembered": N_("Speaker saved and voice remembered for later recordings."),
+    "enrolled": N_("Voice saved: matching speakers in new recordings get this name and role."),
+    "deleted": N_("Voice deleted."),
+    "recording-deleted": N_("Recording deleted, with its audio, transcript and terms."),
+    "details-saved": N_("Details saved; the reports use them from now on."),
+    "duplicate": N_(
+        "This audio was uploaded before: here is that recording, with its details as "
+        "they were (correct them below the title). Tick “keep a separate copy” on the upload form "
+        "to add it again."
+    ),
 }
 
 
@@ -103,6 +106,22 @@ def logout(request: Request, session: SessionDep) -> Response:
     return response
 
 
+@router.get("/language")
+def switch_language(request: Request, to: str = "", next: str = "/") -> Response:
+    """The pages' language switch: remembered in this browser for a year."""
+    response = RedirectResponse(_local(next), status_code=303)
+    if to in i18n.LANGUAGES:
+        response.set_cookie(
+            i18n.COOKIE,
+            to,
+            max_age=365 * 86400,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+    return response
+
+
 def _local(target: str) -> str:
     """Only a path on this site ("/report?x=1"), never "//elsewhere" or "https://…"."""
     return target if target.startswith("/") and not target.startswith("//") else "/"
@@ -118,7 +137,7 @@ def _sign_in(request: Request, token: str, target: str) -> Response:
             "login.html",
             status_code=401,
             next=_local(target),
-            error="That is not the token. It is in the data dir's web_token file.",
+            error=N_("That is not the token. It is in the data dir's web_token file."),
         )
     response = RedirectResponse(_local(target), status_code=303)
     response.set_cookie(
@@ -152,23 +171,13 @@ def _index_page(
 ) -> HTMLResponse:
     """The recordings list; `uploaded` (ids) are confirmed at the top."""
     recordings = service.list_recordings(session)
-    just = [r for r in recordings if r.id in uploaded]
-    if len(just) == 1:
-        notice = f"“{just[0].title or just[0].filename}” is uploaded. " + (
-            "It is transcribed now: its row below follows by itself."
-            if just[0].status in ("queued", "processing")
-            else "Open it below."
-        )
-    elif just:
-        notice = (
-            f"{len(just)} recordings are uploaded. They are transcribed now: their rows below "
-            "follow by themselves."
-        )
+    just = [r for r in recordings if r.id in uploaded]  # confirmed by the page, above the list
     return _page(
         request,
         "index.html",
         status_code=status_code,
         recordings=recordings,
+        just_uploaded=just,
         form=form or {},
         notice=notice,
         error=error,
@@ -216,13 +225,13 @@ def upload(
 
     try:
         if not chosen:
-            raise InvalidInput("choose an audio file to upload")
+            raise InvalidInput(N_("choose an audio file to upload"))
         if len(chosen) > FORM_FILES:
             raise InvalidInput(f"at most {FORM_FILES} recordings at once: upload fewer at a time")
         try:
             when = date.fromisoformat(recorded_at) if recorded_at else None
         except ValueError:
-            raise InvalidInput("the date is not a valid date (use YYYY-MM-DD)") from None
+            raise InvalidInput(N_("the date is not a valid date (use YYYY-MM-DD)")) from None
         meta = service.NewRecording(
             consent=consent,
             title=title,
@@ -451,7 +460,9 @@ def swap_roles(recording_id: str, request: Request, session: SessionDep) -> Resp
     try:
         changes = _swap(_speakers(service.get_transcript(session, recording_id)))
         if changes is None:
-            raise InvalidInput("swapping needs exactly two speakers: a salesperson and a customer")
+            raise InvalidInput(
+                N_("swapping needs exactly two speakers: a salesperson and a customer")
+            )
         service.update_speakers(session, state(request).settings, recording_id, changes)
     except NotFound as e:
         return _page(request, "error.html", status_code=404, message=str(e))
@@ -530,7 +541,7 @@ def set_details(
     except ValueError:
         return _recording_page(
             request, session, recording_id, status_code=422,
-            details_error="the date is not a valid date (use YYYY-MM-DD)",
+            details_error=N_("the date is not a valid date (use YYYY-MM-DD)"),
         )  # fmt: skip
     changes = service.RecordingChanges(
         title=title,
@@ -763,7 +774,7 @@ def enroll_voice(
         if role not in PERSON_ROLES:
             raise InvalidInput(f"choose a role: {', '.join(PERSON_ROLES)}")
         if not chosen:
-            raise InvalidInput("choose one or more recordings of this person speaking alone")
+            raise InvalidInput(N_("choose one or more recordings of this person speaking alone"))
         service.enroll_from_audio(state(request).settings, name, [f.file for f in chosen], role)
     except InvalidInput as e:
         return _voices_page(request, status_code=422, form=form, error=str(e))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -92,6 +93,11 @@ class Settings(BaseSettings):
     )
     worker_threads: int = Field(1, ge=1, description="jobs run at once by the embedded worker")
     embedded_worker: bool = Field(True, description="run the job worker inside `serve`")
+    ui_language: Literal["auto", "nl", "en"] = Field(
+        "auto",
+        description="the web pages' language; auto: the browser's (Dutch or English), "
+        "and each person can switch on the pages",
+    )
 
     @field_validator("language")
     @classmethod

@@ -5,9 +5,13 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+
+from api.i18n import COOKIE as LANGUAGE_COOKIE
+from api.i18n import DEFAULT, choose_language, page_context
 
 __all__ = ["clock", "export_environment", "spelled", "templates"]
 
@@ -57,24 +61,35 @@ def csrf_field(request: Any) -> Markup:
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(token)
 
 
-def _configure(env: Environment) -> Environment:
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n"],
+    )
     env.filters["clock"] = clock
     env.filters["spelled"] = spelled
     env.globals["csrf_field"] = csrf_field
+    env.globals.update(page_context(DEFAULT))  # English, unless a request chooses (below)
     return env
 
 
-templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
-_configure(templates.env)
+def _page_language(request: Request) -> dict[str, Any]:
+    """Each page in the language its reader chose, or their browser prefers."""
+    app_state = getattr(request.app.state, "ridealong", None)
+    setting = app_state.settings.ui_language if app_state is not None else "auto"
+    language = choose_language(
+        setting, request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language")
+    )
+    return page_context(language)
+
+
+templates = Jinja2Templates(env=_environment(), context_processors=[_page_language])
 
 
 def export_environment() -> Environment:
-    from jinja2 import FileSystemLoader, select_autoescape
-
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(default=True)
-    )
-    return _configure(env)
+    """The CLI's HTML export: English."""
+    return _environment()
 
 
 def stylesheet() -> str:

@@ -29,9 +29,11 @@ __all__ = [
 COOKIE = "ridealong_session"
 SESSION_DAYS = 14
 # Paths reachable without signing in: the sign-in itself, the API (its own keys), static
-# files, the health check and the API docs.
+# files, the health check, the API docs, and the pages' language switch (the sign-in page
+# has it too).
 _OPEN_PREFIXES = (
     "/login",
+    "/language",
     "/api/",
     "/static/",
     "/static-offline-docs",

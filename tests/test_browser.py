@@ -160,24 +160,34 @@ def test_remember_this_voice_is_offered_for_a_salesperson_only(
     assert not seller.locator('input[name="enroll"]').is_checked()  # not sent hidden
 
 
+def _two_files(folder: Path) -> list[str]:
+    from tests.conftest import tone, write_audio
+
+    return [str(write_audio(tone(1.0, freq=f), folder / f"{f:.0f}.wav", "pcm_s16le"))
+            for f in (300.0, 500.0)]  # fmt: skip
+
+
+def _send_held(page, files: list[str]):  # type: ignore[no-untyped-def]
+    """Submit the upload form with `files`, held on the page as on a slow line (a listener
+    after the page's own stops the sending); the form's button."""
+    page.set_input_files("input[name=file]", files)
+    page.check("input[name=consent]")
+    page.evaluate("document.getElementById('upload-form')"
+                  ".addEventListener('submit', (event) => event.preventDefault())")  # fmt: skip
+    button = page.locator("#upload-form button[type=submit]")
+    button.click()
+    return button
+
+
 @pytest.mark.slow
 def test_the_upload_button_says_it_is_uploading_until_the_page_is_left(
     live_server: str, browser, tmp_path: Path
 ) -> None:
     """On a slow line the files take a while: the button says so, and cannot send twice."""
-    from tests.conftest import tone, write_audio
-
-    files = [str(write_audio(tone(1.0, freq=f), tmp_path / f"{f:.0f}.wav", "pcm_s16le"))
-             for f in (300.0, 500.0)]  # fmt: skip
     page = browser.new_page()
     page.goto(live_server + "/")
-    page.set_input_files("input[name=file]", files)
-    page.check("input[name=consent]")
-    # Held on the page as on a slow line: a listener after the page's own stops the sending.
-    page.evaluate("document.getElementById('upload-form')"
-                  ".addEventListener('submit', (event) => event.preventDefault())")  # fmt: skip
-    button = page.locator("#upload-form button[type=submit]")
-    button.click()
+    files = _two_files(tmp_path)
+    button = _send_held(page, files)
     assert button.is_disabled() and button.inner_text() == "Uploading 2 files…"
     # Back to this page from the browser's back-forward cache: the page is shown as it was
     # left (button disabled), with a `pageshow` event that must give the button back.
@@ -225,6 +235,51 @@ def test_a_recording_page_shows_the_transcript_when_it_is_ready(
 
 
 @pytest.mark.slow
+def test_a_dutch_browser_gets_the_pages_and_their_scripts_in_dutch(
+    live_server: str, browser, server_settings: Settings, tmp_path: Path
+) -> None:
+    """The texts the scripts write (upload button, progress, status) follow the page's
+    language, and the switch in the menu changes it for good."""
+    from api.db import Recording, get_database
+
+    prepare_demo(server_settings)
+    page = browser.new_context(locale="nl-NL").new_page()
+    page.goto(live_server + "/")
+    assert page.locator("h1").inner_text() == "Gesprek uploaden"
+    button = _send_held(page, _two_files(tmp_path))
+    assert button.inner_text() == "2 bestanden uploaden…"
+
+    database = get_database(server_settings.sqlalchemy_url)
+    with database.session() as session:
+        recording = session.query(Recording).order_by(Recording.id).first()
+        assert recording is not None
+        recording_id, recording.status = recording.id, "queued"
+        session.commit()
+    page.goto(f"{live_server}/recordings/{recording_id}")
+    assert page.locator("#pending .pending-text").inner_text() == "Wacht op zijn beurt…"
+    with database.session() as session:
+        queued = session.get(Recording, recording_id)
+        assert queued is not None
+        queued.status = "processing"
+        session.commit()
+    page.locator("#pending .pending-text", has_text="Bezig met uitschrijven…").wait_for()
+    page.goto(live_server + "/")
+    badge = page.locator(f'tr[data-id="{recording_id}"] .badge')
+    assert badge.inner_text() == "bezig"
+    with database.session() as session:
+        running = session.get(Recording, recording_id)
+        assert running is not None
+        running.status = "done"
+        session.commit()
+    page.locator(f'tr[data-id="{recording_id}"] .badge', has_text="klaar").wait_for()
+
+    page.click("#language-switch")  # English, and it stays English
+    assert page.locator("h1").inner_text() == "Upload a conversation"
+    page.goto(live_server + "/report")
+    assert page.locator("h1").inner_text() == "What people say"
+
+
+@pytest.mark.slow
 def test_a_quote_link_shows_its_line_in_a_recording_without_audio(
     live_server: str, browser, server_settings: Settings
 ) -> None:
@@ -251,13 +306,17 @@ def test_pages_fit_a_phone_screen(live_server: str, browser, server_settings: Se
     """Marketers read the report on the go: no page may scroll sideways at 390 px; wide
     tables scroll inside their card instead."""
     prepare_demo(server_settings)
-    page = browser.new_page(viewport={"width": 390, "height": 800})
-    page.goto(live_server + "/")
-    recording = page.locator("#recordings tr[data-id]").first.get_attribute("data-id")
-    for path in ("/", f"/recordings/{recording}", "/report", "/suggest", "/voices"):
-        page.goto(live_server + path)
-        width = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
-        assert width[0] <= width[1], f"{path} is {width[0]} px wide on a {width[1]} px screen"
+    for locale in ("en-US", "nl-NL"):  # Dutch words are longer
+        context = browser.new_context(locale=locale, viewport={"width": 390, "height": 800})
+        page = context.new_page()
+        page.goto(live_server + "/")
+        recording = page.locator("#recordings tr[data-id]").first.get_attribute("data-id")
+        for path in ("/", f"/recordings/{recording}", "/report", "/suggest", "/voices"):
+            page.goto(live_server + path)
+            width = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+            assert width[0] <= width[1], (
+                f"{path} ({locale}) is {width[0]} px wide on a {width[1]} px screen"
+            )
     page.goto(live_server + "/")
     status = page.locator("#recordings tr[data-id] td.status").first.bounding_box()
     assert status is not None and status["x"] + status["width"] <= 390  # no sideways scroll

@@ -18,7 +18,10 @@
       if (event.defaultPrevented) return;
       const files = uploadForm.querySelector('input[name="file"]').files.length;
       button.disabled = true;
-      button.textContent = files > 1 ? `Uploading ${files} files…` : "Uploading…";
+      // The page's language: its texts come with the form (data-busy, data-busy-many).
+      button.textContent = files > 1
+        ? uploadForm.dataset.busyMany.replace("%(n)s", String(files))
+        : uploadForm.dataset.busy;
     });
     window.addEventListener("pageshow", () => {
       button.disabled = false;
@@ -29,6 +32,7 @@
   // Recordings list: poll while anything is queued or processing, update rows in place.
   const table = document.getElementById("recordings");
   if (table) {
+    const statusNames = JSON.parse(table.dataset.statusNames || "{}");
     const busy = () => table.querySelector('tr[data-status="queued"], tr[data-status="processing"]');
     const poll = async () => {
       if (!busy()) return;
@@ -40,7 +44,7 @@
             if (!row) continue;
             row.dataset.status = item.status;
             const badge = row.querySelector(".badge");
-            badge.textContent = item.status;
+            badge.textContent = statusNames[item.status] || item.status;
             badge.className = "badge status-" + item.status;
             const bar = row.querySelector("progress");
             bar.value = item.progress;
@@ -71,7 +75,7 @@
           }
           pending.querySelector("progress").value = item.progress;
           pending.querySelector(".pending-text").textContent =
-            item.status === "queued" ? "Waiting its turn…" : "Transcribing…";
+            item.status === "queued" ? pending.dataset.queued : pending.dataset.processing;
         }
       } catch (e) { /* the server restarts: try again */ }
       setTimeout(wait, 1500);

@@ -1,0 +1,135 @@
+"""The web pages in Dutch or English: which one a request gets, and its translations.
+
+The pages' English is the message id; Dutch comes from `api/locale/nl/LC_MESSAGES/messages.po`
+(`make messages` extracts new texts into it). The API's JSON and errors stay English: they
+are read by programs, and their texts are part of the contract.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+from analyze import Term, missing_reason
+from analyze.terms import explain_score
+
+__all__ = [
+    "COOKIE",
+    "DEFAULT",
+    "LANGUAGES",
+    "N_",
+    "choose_language",
+    "explainer",
+    "translations",
+]
+
+LANGUAGES = {"en": "English", "nl": "Nederlands"}  # code -> the language's own name
+DEFAULT = "en"
+COOKIE = "ridealong_lang"  # a person's own choice, from the pages' language switch
+LOCALE_DIR = resources.files("api") / "locale"
+
+
+def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
+    """Marks a text for extraction where it is defined; it is translated where it is shown."""
+    return message
+
+
+# Texts made elsewhere (the transcriber, the service's checks) that the pages show as they
+# are: listed here so that `make messages` extracts them too.
+_SHOWN_AS_IS = (
+    N_("no speech detected"),
+    N_("consent is required: confirm that everyone recorded agreed to it"),
+    N_("the page copy is empty"),
+    N_("the file is empty"),
+)
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The catalogue of `language` (English: the message ids themselves). The .po file is
+    compiled in memory, so the repository holds no binary .mo files and no build step."""
+    if language == DEFAULT or language not in LANGUAGES:
+        return gettext.NullTranslations()
+    po = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as source:
+        catalog = read_po(source, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def choose_language(setting: str, cookie: str | None, accept_language: str | None) -> str:
+    """A person's choice (the cookie) first, then the server's setting, then what the
+    browser prefers among the languages the pages have (`nl-NL,nl;q=0.9,en;q=0.8` → nl)."""
+    if cookie in LANGUAGES:
+        return str(cookie)
+    if setting in LANGUAGES:
+        return setting
+    wanted: list[tuple[float, int, str]] = []
+    for at, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        code = tag.strip().lower().split("-")[0]
+        if code in LANGUAGES and quality > 0:
+            wanted.append((-quality, at, code))
+    return min(wanted)[2] if wanted else DEFAULT
+
+
+def number_writer(language: str) -> Callable[[float, int], str]:
+    """`num(value, decimals)`: 1,234.5 in English, 1.234,5 in Dutch."""
+
+    def num(value: float, decimals: int = 0) -> str:
+        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+        return str(format_decimal(value, format=pattern, locale=language))
+
+    return num
+
+
+def explainer(language: str) -> Callable[[Term, str | None], str]:
+    """`explain(term, role)` for the pages: why a term ranks where it does, in the page's
+    language (the API's `why` is the English one)."""
+    text = translations(language).gettext
+    num = number_writer(language)
+
+    def explain(term: Term, role: str | None) -> str:
+        if language == DEFAULT:
+            return term.why
+        return explain_score(
+            term,
+            role,
+            term.general_language,
+            unlisted=term.unlisted,
+            gettext=text,
+            whole_number=lambda value: num(value, 0),
+        )
+
+    return explain
+
+
+def page_context(language: str) -> dict[str, Any]:
+    """What every page's template needs for its language."""
+    catalog = translations(language)
+    return {
+        "gettext": catalog.gettext,
+        "ngettext": catalog.ngettext,
+        "_": catalog.gettext,
+        "ui_language": language,
+        "ui_languages": LANGUAGES,
+        "explain": explainer(language),
+        "num": number_writer(language),
+        "missing_reason": lambda term: missing_reason(term, gettext=catalog.gettext),
+    }

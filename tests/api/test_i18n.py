@@ -1,0 +1,130 @@
+"""The web pages in Dutch: chosen by the browser, a setting or the page's switch, and a
+catalogue that holds every text the pages show."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.demo import prepare_demo
+from api.i18n import LOCALE_DIR, choose_language
+
+ROOT = Path(__file__).resolve().parents[2]
+DUTCH = {"Accept-Language": "nl-NL,nl;q=0.9,en-US;q=0.8,en;q=0.7"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "cookie", "accept", "chosen"),
+    [
+        ("auto", None, "nl-NL,nl;q=0.9,en;q=0.8", "nl"),
+        ("auto", None, "en-GB,en;q=0.9,nl;q=0.8", "en"),
+        ("auto", None, "de-DE,de;q=0.9,nl;q=0.5", "nl"),  # the first language the pages have
+        ("auto", None, "en;q=0.4, nl-BE", "nl"),  # by quality, not by place
+        ("auto", None, "nl;q=0, fr", "en"),  # q=0: not wanted
+        ("auto", None, "nl;q=abc", "en"),
+        ("auto", None, None, "en"),
+        ("nl", None, "en-US", "nl"),  # the server's setting beats the browser
+        ("nl", "en", "nl", "en"),  # a person's own choice beats both
+        ("auto", "fr", "nl", "nl"),  # a cookie for a language the pages lack is ignored
+    ],
+)
+def test_the_page_language_is_chosen_by_person_then_setting_then_browser(
+    setting: str, cookie: str | None, accept: str | None, chosen: str
+) -> None:
+    assert choose_language(setting, cookie, accept) == chosen
+
+
+def test_every_text_the_pages_show_has_its_dutch() -> None:
+    """Extracted as `make messages` does: a new text in a template or a notice fails here
+    until the Dutch catalogue has it, with the same placeholders."""
+    with (ROOT / "babel.cfg").open() as mapping:
+        method_map, options_map = parse_mapping_cfg(mapping)
+    shown: set[str | tuple[str, ...]] = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map, options_map
+    ):
+        shown.add(message if isinstance(message, str) else tuple(message))
+    assert "Upload and transcribe" in shown and "Report" in shown  # the extraction works
+    with (LOCALE_DIR / "nl" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalogue = {m.id if isinstance(m.id, str) else tuple(m.id): m for m in read_po(po)}
+    untranslated = []
+    for text in sorted(shown, key=str):
+        message = catalogue.get(text)
+        translations = (
+            []
+            if message is None
+            else list(message.string)
+            if message.pluralizable
+            else [message.string]
+        )
+        if not translations or not all(translations) or message is None or message.fuzzy:
+            untranslated.append(text)
+            continue
+        wanted = set(re.findall(r"%\(\w+\)s", str(text)))
+        for translation in translations:
+            assert set(re.findall(r"%\(\w+\)s", translation)) == wanted, (text, translation)
+    assert untranslated == [], "run `make messages` and translate these"
+
+
+def _client(settings, **changes) -> TestClient:
+    configured = settings.model_copy(update=changes)
+    prepare_demo(configured)
+    return TestClient(create_app(configured, start_worker=False))
+
+
+def test_a_dutch_browser_reads_every_page_in_dutch(settings, api_client) -> None:
+    with _client(settings) as client:
+        client.headers.update(DUTCH)
+        home = client.get("/").text
+        assert '<html lang="nl">' in home and "<h1>Gesprek uploaden</h1>" in home
+        assert "Uploaden en uitschrijven" in home and "Upload and transcribe" not in home
+        assert ">klaar</span>" in home  # the status badges too
+        assert 'data-busy-many="%(n)s bestanden uploaden…"' in home  # and the script's texts
+        recording_id = re.search(r'href="/recordings/([0-9a-f]{32})"', home).group(1)
+        page = client.get(f"/recordings/{recording_id}").text
+        assert "<h2>Sprekers</h2>" in page and ">verkoper</span>" in page
+        report = client.get("/report", params={"role": "customer"}).text
+        assert "<h1>Wat mensen zeggen</h1>" in report and "Vragen die klanten stellen" in report
+        why = re.search(r'<div class="why"[^>]*>\s*([^<]+?)\s*</div>', report).group(1)
+        assert re.fullmatch(r"\d+× gezegd door klanten in (1 opname|\d+ opnamen); .+", why), why
+        assert re.search(r"[\d.]+× zo vaak als in algemeen Nederlands", report)
+        suggested = client.post("/suggest", data={"page_copy": "Wij leggen zonnepanelen."}).text
+        assert "Woorden van klanten die de pagina mist" in suggested
+        assert "; de pagina gebruikt het nergens" in suggested
+        assert "Nog geen stemmen." in client.get("/voices").text
+    program, _ = api_client  # the API stays English: programs read it
+    terms = program.get("/api/v1/terms", params={"role": "customer"}, headers=DUTCH).json()
+    assert terms["terms"][0]["why"].startswith("said ")
+
+
+def test_the_language_switch_is_remembered_and_stays_on_this_site(settings) -> None:
+    with _client(settings) as client:
+        client.headers.update(DUTCH)
+        assert "Gesprek uploaden" in client.get("/").text
+        switch = re.search(r'href="(/language\?to=en[^"]*)"', client.get("/report?tag=x").text)
+        assert switch is not None
+        moved = client.get(switch.group(1).replace("&amp;", "&"), follow_redirects=False)
+        assert moved.status_code == 303 and moved.headers["location"] == "/report?tag=x"
+        assert "HttpOnly" in moved.headers["set-cookie"]
+        assert "Upload a conversation" in client.get("/").text  # despite the Dutch browser
+        away = client.get("/language?to=nl&next=//evil.example", follow_redirects=False)
+        assert away.headers["location"] == "/"
+        assert "Gesprek uploaden" in client.get("/").text
+
+
+def test_the_setting_picks_dutch_and_sign_in_has_the_switch(settings) -> None:
+    with _client(settings, ui_language="nl", web_token="s3cret-token") as client:
+        login = client.get("/login")
+        assert "<h1>Inloggen</h1>" in login.text
+        wrong = client.post("/login", data={"token": "guess", "next": "/"})
+        assert "Dat is niet het token." in wrong.text
+        switched = client.get("/language?to=en&next=/login", follow_redirects=False)
+        assert switched.status_code == 303  # open before signing in
+        assert "<h1>Sign in</h1>" in client.get("/login").text
