@@ -154,11 +154,11 @@ class _UploadLimit(BaseHTTPMiddleware):
 
 def _upload_page_with_error(request: Request, message: str) -> Response:
     from api.service import list_recordings
-    from api.templating import templates
+    from api.templating import render_page
 
     with state(request).database.session() as session:
         recordings = list_recordings(session)
-        return templates.TemplateResponse(
+        return render_page(
             request,
             "index.html",
             {"recordings": recordings, "form": {}, "error": message},

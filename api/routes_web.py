@@ -28,7 +28,7 @@ from api.downloads import attachment
 from api.errors import InvalidInput, NotFound, ServiceError
 from api.i18n import N_
 from api.storage import StorageFailed, UploadTooLarge
-from api.templating import clock, templates
+from api.templating import clock, render_page
 from transcribe import Speaker, SpeakerChange, Transcript, VoiceProfileStore
 from transcribe.formats import MEDIA_TYPES, render
 from transcribe.types import PERSON_ROLES
@@ -68,7 +68,7 @@ NOTICES = {
 
 
 def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    return render_page(request, name, context, status_code=status_code)
 
 
 @router.get("/login", response_class=HTMLResponse)

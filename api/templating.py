@@ -6,6 +6,7 @@ from importlib import resources
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -13,7 +14,7 @@ from markupsafe import Markup
 from api.i18n import COOKIE as LANGUAGE_COOKIE
 from api.i18n import DEFAULT, choose_language, page_context
 
-__all__ = ["clock", "export_environment", "spelled", "templates"]
+__all__ = ["clock", "export_environment", "render_page", "spelled", "templates"]
 
 TEMPLATE_DIR = resources.files("api") / "templates"
 STATIC_DIR = resources.files("api") / "static"
@@ -85,6 +86,16 @@ def _page_language(request: Request) -> dict[str, Any]:
 
 
 templates = Jinja2Templates(env=_environment(), context_processors=[_page_language])
+
+
+def render_page(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    """A page, marked as depending on the reader's language (a shared cache must not give
+    a Dutch reader the English page)."""
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
 
 
 def export_environment() -> Environment:

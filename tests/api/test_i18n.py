@@ -82,7 +82,9 @@ def _client(settings, **changes) -> TestClient:
 def test_a_dutch_browser_reads_every_page_in_dutch(settings, api_client) -> None:
     with _client(settings) as client:
         client.headers.update(DUTCH)
-        home = client.get("/").text
+        response = client.get("/")
+        assert response.headers["vary"] == "Accept-Language, Cookie"  # for shared caches
+        home = response.text
         assert '<html lang="nl">' in home and "<h1>Gesprek uploaden</h1>" in home
         assert "Uploaden en uitschrijven" in home and "Upload and transcribe" not in home
         assert ">klaar</span>" in home  # the status badges too
