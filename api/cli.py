@@ -352,10 +352,21 @@ def analyze(
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="number of terms")] = 50,
     language: Annotated[str | None, typer.Option(help="language of audio inputs")] = None,
+    words: Annotated[
+        str | None,
+        typer.Option(
+            "--report-language",
+            help="the HTML report's own words: nl or en [default: RIDEALONG_UI_LANGUAGE, else en]",
+        ),
+    ] = None,
 ) -> None:
     """Rank the terms used in recordings and transcripts; compare with a page's copy."""
     if fmt not in ("json", "html", "csv"):
         raise _fail("--format must be json, html or csv", 2)
+    configured = get_settings().ui_language
+    report_language = words or (configured if configured != "auto" else "en")
+    if report_language not in ("nl", "en"):
+        raise _fail("--report-language must be nl or en", 2)
     if role is not None and role not in ROLES:
         raise _fail(f"unknown role {role!r}; choose from {', '.join(ROLES)}", 2)
     stats = _load_inputs(inputs, get_settings(), _checked_language(language))
@@ -386,7 +397,7 @@ def analyze(
         from api.templating import export_environment, stylesheet
 
         text = (
-            export_environment()
+            export_environment(report_language)
             .get_template("export.html")
             .render(
                 terms=terms,

@@ -120,10 +120,27 @@ def explainer(language: str) -> Callable[[Term, str | None], str]:
     return explain
 
 
+# Words the pages show for stored values (roles, job states); the values stay English.
+ROLE_NAMES = {
+    "customer": N_("customer"),
+    "salesperson": N_("salesperson"),
+    "other": N_("other"),
+    "unknown": N_("unknown"),
+}
+STATUS_NAMES = {
+    "queued": N_("queued"),
+    "processing": N_("processing"),
+    "done": N_("done"),
+    "failed": N_("failed"),
+}
+
+
 def page_context(language: str) -> dict[str, Any]:
     """What every page's template needs for its language."""
     catalog = translations(language)
     return {
+        "role_names": {k: catalog.gettext(v) for k, v in ROLE_NAMES.items()},
+        "status_names": {k: catalog.gettext(v) for k, v in STATUS_NAMES.items()},
         "gettext": catalog.gettext,
         "ngettext": catalog.ngettext,
         "_": catalog.gettext,

@@ -98,9 +98,11 @@ def render_page(
     return response
 
 
-def export_environment() -> Environment:
-    """The CLI's HTML export: English."""
-    return _environment()
+def export_environment(language: str = DEFAULT) -> Environment:
+    """The CLI's HTML export, in `language` (nl or en)."""
+    env = _environment()
+    env.globals.update(page_context(language))
+    return env
 
 
 def stylesheet() -> str:

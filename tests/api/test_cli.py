@@ -69,6 +69,15 @@ def test_analyze_csv_and_html(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     html = out.read_text()
     assert '<table class="terms">' in html and "terugverdientijd" in html
+    assert "<h1>What people say</h1>" in html
+    dutch = ridealong(
+        "analyze", str(script), "--format", "html", "--report-language", "nl", data_dir=tmp_path
+    )
+    assert '<html lang="nl">' in dutch.stdout and "<h1>Wat mensen zeggen</h1>" in dutch.stdout
+    assert "gezegd door iedereen in 1 opname" in dutch.stdout  # the terms explained in Dutch
+    wrong = ridealong("analyze", str(script), "--format", "html", "--report-language", "de",
+                      data_dir=tmp_path)  # fmt: skip
+    assert wrong.returncode == 2 and "nl or en" in wrong.stderr
 
 
 def test_analyze_refuses_bad_json_clearly(tmp_path: Path) -> None:
