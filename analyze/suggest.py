@@ -10,7 +10,7 @@ from typing import Any
 
 from analyze.questions import QuestionGroup, unanswered_questions
 from analyze.synonyms import Replacement, TextEmbedder, embed_terms, replacements
-from analyze.terms import Term, candidate_terms
+from analyze.terms import Term, candidate_terms, english_plural
 from analyze.text import guess_language, html_to_text
 
 __all__ = [
@@ -26,19 +26,21 @@ __all__ = [
 _COMPOUND_MIN = 4  # letters a word needs before "panelen" may count as found in "zonnepanelen"
 
 
-def missing_reason(term: Term, gettext: Callable[[str], str] = str) -> str:
-    """Why a customer term is suggested for a page that lacks it; `gettext` translates it
-    (the web pages in Dutch)."""
+def missing_reason(
+    term: Term,
+    gettext: Callable[[str], str] = str,
+    ngettext: Callable[[str, str, int], str] = english_plural,
+) -> str:
+    """Why a customer term is suggested for a page that lacks it; `gettext` and `ngettext`
+    translate it (the web pages in Dutch)."""
     customers = term.count_by_role.get("customer", 0)
     if customers:
         who = gettext("customers said it %(n)sx") % {"n": customers}
     else:
         who = gettext("said %(n)sx") % {"n": term.count}
-    spread = (
-        gettext("1 recording")
-        if term.recordings == 1
-        else gettext("%(n)s recordings") % {"n": term.recordings}
-    )
+    spread = ngettext("%(n)s recording", "%(n)s recordings", term.recordings) % {
+        "n": term.recordings
+    }
     return gettext("%(who)s in %(spread)s; the page never uses it") % {
         "who": who,
         "spread": spread,

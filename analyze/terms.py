@@ -32,6 +32,7 @@ __all__ = [
     "candidate_terms",
     "count_terms",
     "drop_covered_words",
+    "english_plural",
     "explain_score",
     "general_frequency",
     "make_term",
@@ -407,6 +408,28 @@ def _reversed(key: str) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in key) + chr(0x10FFFF)  # "ab" after "abc"
 
 
+def english_plural(singular: str, plural: str, n: int) -> str:
+    """`ngettext` without a catalogue: the texts' own English."""
+    return singular if n == 1 else plural
+
+
+_RATIO_SHOWN_UP_TO = 1000  # beyond this the general frequency is too small to mean much
+
+
+def _said_by(role: str | None, gettext: Callable[[str], str]) -> str:
+    """How often a term was said, by whom: a whole sentence per role, so a translation can
+    order its words freely."""
+    if role == "customer":
+        return gettext("said %(count)s× by customers in %(spread)s")
+    if role == "salesperson":
+        return gettext("said %(count)s× by salespeople in %(spread)s")
+    if role == "other":
+        return gettext("said %(count)s× by other people in %(spread)s")
+    if role == "unknown":
+        return gettext("said %(count)s× by speakers without a role in %(spread)s")
+    return gettext("said %(count)s× in %(spread)s")
+
+
 def explain_score(
     term: Term,
     role: str | None,
@@ -414,23 +437,18 @@ def explain_score(
     *,
     unlisted: bool = False,
     gettext: Callable[[str], str] = str,
+    ngettext: Callable[[str, str, int], str] = english_plural,
     whole_number: Callable[[float], str] = "{:,.0f}".format,
 ) -> str:
     """Why a term ranks where it does, in a marketer's words. `unlisted`: general language
     has no count for (one of) its words, so no ratio can be given: such a word is new, a
-    name, or misheard, and the reader should know which. `gettext` and `whole_number`
-    translate the wording and write the ratio (the web pages in Dutch: "1.250×"); the texts
-    are English by default."""
-    who = {
-        None: gettext("everyone"),
-        "customer": gettext("customers"),
-        "salesperson": gettext("salespeople"),
-    }.get(role, f"'{role}' speakers")
-    spread = (
-        gettext("1 recording")
-        if term.recordings == 1
-        else gettext("%(n)s recordings") % {"n": term.recordings}
-    )
+    name, or misheard, and the reader should know which. `gettext`, `ngettext` and
+    `whole_number` translate the wording and write the ratio (the web pages in Dutch:
+    "1.250×"); the texts are English by default."""
+    spread = ngettext("%(n)s recording", "%(n)s recordings", term.recordings) % {
+        "n": term.recordings
+    }
+    said = _said_by(role, gettext) % {"count": term.count, "spread": spread}
     general = {
         "nl": gettext("general Dutch"),
         "en": gettext("general English"),
@@ -438,6 +456,9 @@ def explain_score(
     ratio = 2**term.keyness
     if unlisted:
         rarity = gettext("not in %(general)s word lists: a new word, a name, or misheard")
+    elif ratio >= _RATIO_SHOWN_UP_TO:
+        rarity = gettext("over %(ratio)s× more common here than in %(general)s")
+        ratio = _RATIO_SHOWN_UP_TO
     elif ratio >= 1.5:
         rarity = gettext("%(ratio)s× more common here than in %(general)s")
     elif ratio > 0.67:
@@ -445,12 +466,7 @@ def explain_score(
     else:
         rarity = gettext("less common here than in %(general)s, so it ranks on frequency alone")
     rarity %= {"general": general, "ratio": whole_number(ratio)}
-    return gettext("said %(count)s× by %(who)s in %(spread)s; %(rarity)s") % {
-        "count": term.count,
-        "who": who,
-        "spread": spread,
-        "rarity": rarity,
-    }
+    return gettext("%(said)s; %(rarity)s") % {"said": said, "rarity": rarity}
 
 
 def rank_terms(

@@ -102,7 +102,7 @@ def number_writer(language: str) -> Callable[[float, int], str]:
 def explainer(language: str) -> Callable[[Term, str | None], str]:
     """`explain(term, role)` for the pages: why a term ranks where it does, in the page's
     language (the API's `why` is the English one)."""
-    text = translations(language).gettext
+    catalog = translations(language)
     num = number_writer(language)
 
     def explain(term: Term, role: str | None) -> str:
@@ -113,7 +113,8 @@ def explainer(language: str) -> Callable[[Term, str | None], str]:
             role,
             term.general_language,
             unlisted=term.unlisted,
-            gettext=text,
+            gettext=catalog.gettext,
+            ngettext=catalog.ngettext,
             whole_number=lambda value: num(value, 0),
         )
 
@@ -126,6 +127,12 @@ ROLE_NAMES = {
     "salesperson": N_("salesperson"),
     "other": N_("other"),
     "unknown": N_("unknown"),
+}
+ROLE_GROUPS = {  # the report's tabs: everything one side said
+    "customer": N_("Customers"),
+    "salesperson": N_("Salespeople"),
+    "other": N_("Others"),
+    "unknown": N_("Without a role"),
 }
 STATUS_NAMES = {
     "queued": N_("queued"),
@@ -141,6 +148,7 @@ def page_context(language: str) -> dict[str, Any]:
     return {
         "role_names": {k: catalog.gettext(v) for k, v in ROLE_NAMES.items()},
         "status_names": {k: catalog.gettext(v) for k, v in STATUS_NAMES.items()},
+        "role_groups": {k: catalog.gettext(v) for k, v in ROLE_GROUPS.items()},
         "gettext": catalog.gettext,
         "ngettext": catalog.ngettext,
         "_": catalog.gettext,
@@ -148,5 +156,8 @@ def page_context(language: str) -> dict[str, Any]:
         "ui_languages": LANGUAGES,
         "explain": explainer(language),
         "num": number_writer(language),
-        "missing_reason": lambda term: missing_reason(term, gettext=catalog.gettext),
+        "num_list": lambda values, decimals=0: "; ".join(
+            number_writer(language)(v, decimals) for v in values
+        ),
+        "missing_reason": lambda term: missing_reason(term, catalog.gettext, catalog.ngettext),
     }

@@ -123,8 +123,11 @@ def switch_language(request: Request, to: str = "", next: str = "/") -> Response
 
 
 def _local(target: str) -> str:
-    """Only a path on this site ("/report?x=1"), never "//elsewhere" or "https://…"."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    """Only a path on this site ("/report?x=1"), never "//elsewhere", "https://…", or
+    "/\\elsewhere" (which some browsers read as "//")."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return "/" if any(ord(c) < 32 or ord(c) == 127 for c in target) else target
 
 
 def _sign_in(request: Request, token: str, target: str) -> Response:
@@ -423,11 +426,11 @@ def correct_speaker(
     chosen = next((r for r in PERSON_ROLES if r == role), None)
     try:
         if role and chosen is None:
-            raise InvalidInput(f"choose a role: {', '.join(PERSON_ROLES)}")
+            raise InvalidInput(N_("choose a role: salesperson, customer or other"))
         if enroll and not merge_into:
             if chosen != "salesperson" or not name.strip():
                 raise InvalidInput(
-                    "to remember a voice, give the speaker a name and the role salesperson"
+                    N_("to remember a voice, give the speaker a name and the role salesperson")
                 )
             service.check_voice_name(name)  # before anything changes: both, or neither
         change = (
@@ -772,7 +775,7 @@ def enroll_voice(
     chosen = [f for f in files or [] if f.filename]
     try:
         if role not in PERSON_ROLES:
-            raise InvalidInput(f"choose a role: {', '.join(PERSON_ROLES)}")
+            raise InvalidInput(N_("choose a role: salesperson, customer or other"))
         if not chosen:
             raise InvalidInput(N_("choose one or more recordings of this person speaking alone"))
         service.enroll_from_audio(state(request).settings, name, [f.file for f in chosen], role)

@@ -30,7 +30,7 @@ def clock(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def spelled(segment: Any) -> Markup:
+def spelled(segment: Any, heard_label: str = "heard") -> Markup:
     """A segment's text with the words spelling.py corrected marked, Whisper's letters in
     their title, so a reader can check a correction against what was heard."""
     words = getattr(segment, "words", ())
@@ -43,8 +43,8 @@ def spelled(segment: Any) -> Markup:
         space = w.word[: len(w.word) - len(spoken)]
         if w.heard:
             parts.append(
-                Markup('{}<span class="heard" title="heard: {}">{}</span>').format(
-                    space, w.heard.strip(), spoken
+                Markup('{}<span class="heard" title="{}: {}">{}</span>').format(
+                    space, heard_label, w.heard.strip(), spoken
                 )
             )
         else:
@@ -82,7 +82,20 @@ def _page_language(request: Request) -> dict[str, Any]:
     language = choose_language(
         setting, request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language")
     )
-    return page_context(language)
+    return {**page_context(language), "language_return": _return_path(request)}
+
+
+def _return_path(request: Request) -> str:
+    """Where the language switch brings a reader back to: this page, or after a form was
+    sent, the page the form is on (a POST address cannot be opened again)."""
+    path = request.url.path
+    if request.method == "GET":
+        return path + (f"?{request.url.query}" if request.url.query else "")
+    if path in ("/suggest", "/voices"):
+        return path
+    if path.startswith("/recordings/"):
+        return "/recordings/" + path.split("/")[2]
+    return "/"
 
 
 templates = Jinja2Templates(env=_environment(), context_processors=[_page_language])

@@ -256,13 +256,13 @@ def test_a_dutch_browser_gets_the_pages_and_their_scripts_in_dutch(
         recording_id, recording.status = recording.id, "queued"
         session.commit()
     page.goto(f"{live_server}/recordings/{recording_id}")
-    assert page.locator("#pending .pending-text").inner_text() == "Wacht op zijn beurt…"
+    assert page.locator("#pending .pending-text").inner_text() == "In de wachtrij…"
     with database.session() as session:
         queued = session.get(Recording, recording_id)
         assert queued is not None
         queued.status = "processing"
         session.commit()
-    page.locator("#pending .pending-text", has_text="Bezig met uitschrijven…").wait_for()
+    page.locator("#pending .pending-text", has_text="Bezig met transcriberen…").wait_for()
     page.goto(live_server + "/")
     badge = page.locator(f'tr[data-id="{recording_id}"] .badge')
     assert badge.inner_text() == "bezig"

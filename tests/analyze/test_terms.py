@@ -1,3 +1,5 @@
+import pytest
+
 from analyze import (
     Utterance,
     count_terms,
@@ -133,6 +135,27 @@ def test_a_word_no_word_list_has_is_explained_as_new_a_name_or_misheard() -> Non
     assert "not in general Dutch word lists" in why["prijsgesteld"]
     assert "×" not in why["prijsgesteld"].split(";")[1]
     assert "more common here than in general Dutch" in why["offerte"]
+
+
+@pytest.mark.parametrize(
+    ("role", "said"),
+    [
+        (None, "said 3× in 2 recordings"),  # not "by everyone": everyone did not say it
+        ("customer", "said 3× by customers in 2 recordings"),
+        ("unknown", "said 3× by speakers without a role in 2 recordings"),
+    ],
+)
+def test_the_explanation_names_who_said_it_and_caps_made_up_ratios(
+    role: str | None, said: str
+) -> None:
+    from analyze.terms import Term, explain_score
+
+    term = Term("offerte", "offerte", 3, {}, 1.0, ("offerte",), (), 2, keyness=3.0)
+    assert explain_score(term, role, "nl") == f"{said}; 8× more common here than in general Dutch"
+    rare = Term("saldering", "saldering", 1, {}, 1.0, ("saldering",), (), 1, keyness=17.9)
+    assert explain_score(rare, None, "nl") == (
+        "said 1× in 1 recording; over 1,000× more common here than in general Dutch"
+    )
 
 
 def test_text_lines_with_role_tags() -> None:

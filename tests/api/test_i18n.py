@@ -68,8 +68,13 @@ def test_every_text_the_pages_show_has_its_dutch() -> None:
             untranslated.append(text)
             continue
         wanted = set(re.findall(r"%\(\w+\)s", str(text)))
+        tags = sorted(re.findall(r"</?\w+>", str(text)))
         for translation in translations:
             assert set(re.findall(r"%\(\w+\)s", translation)) == wanted, (text, translation)
+            # Translations go into the pages unescaped (titles and labels too): the same
+            # markup as the English, and no quote that would end an attribute.
+            assert sorted(re.findall(r"</?\w+>", translation)) == tags, (text, translation)
+            assert '"' not in translation, translation
     assert untranslated == [], "run `make messages` and translate these"
 
 
@@ -86,7 +91,7 @@ def test_a_dutch_browser_reads_every_page_in_dutch(settings, api_client) -> None
         assert response.headers["vary"] == "Accept-Language, Cookie"  # for shared caches
         home = response.text
         assert '<html lang="nl">' in home and "<h1>Gesprek uploaden</h1>" in home
-        assert "Uploaden en uitschrijven" in home and "Upload and transcribe" not in home
+        assert "Uploaden en transcriberen" in home and "Upload and transcribe" not in home
         assert ">klaar</span>" in home  # the status badges too
         assert 'data-busy-many="%(n)s bestanden uploaden…"' in home  # and the script's texts
         recording_id = re.search(r'href="/recordings/([0-9a-f]{32})"', home).group(1)
@@ -96,9 +101,11 @@ def test_a_dutch_browser_reads_every_page_in_dutch(settings, api_client) -> None
         assert "<h1>Wat mensen zeggen</h1>" in report and "Vragen die klanten stellen" in report
         why = re.search(r'<div class="why"[^>]*>\s*([^<]+?)\s*</div>', report).group(1)
         assert re.fullmatch(r"\d+× gezegd door klanten in (1 opname|\d+ opnamen); .+", why), why
-        assert re.search(r"[\d.]+× zo vaak als in algemeen Nederlands", report)
+        assert re.search(r"hier (meer dan )?[\d.]+× zo vaak als in alledaags Nederlands", report)
+        assert ">Klanten</a>" in report and ">Verkopers</a>" in report  # the report's tabs
         suggested = client.post("/suggest", data={"page_copy": "Wij leggen zonnepanelen."}).text
         assert "Woorden van klanten die de pagina mist" in suggested
+        assert "/language?to=en&amp;next=/suggest" in suggested  # back to the form, not a POST
         assert "; de pagina gebruikt het nergens" in suggested
         assert "Nog geen stemmen." in client.get("/voices").text
     program, _ = api_client  # the API stays English: programs read it
@@ -116,8 +123,15 @@ def test_the_language_switch_is_remembered_and_stays_on_this_site(settings) -> N
         assert moved.status_code == 303 and moved.headers["location"] == "/report?tag=x"
         assert "HttpOnly" in moved.headers["set-cookie"]
         assert "Upload a conversation" in client.get("/").text  # despite the Dutch browser
-        away = client.get("/language?to=nl&next=//evil.example", follow_redirects=False)
-        assert away.headers["location"] == "/"
+        for elsewhere in (
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/a\r\nX: y",
+        ):
+            away = client.get("/language", params={"to": "nl", "next": elsewhere},
+                              follow_redirects=False)  # fmt: skip
+            assert away.headers["location"] == "/", elsewhere
         assert "Gesprek uploaden" in client.get("/").text
 
 
@@ -126,7 +140,7 @@ def test_the_setting_picks_dutch_and_sign_in_has_the_switch(settings) -> None:
         login = client.get("/login")
         assert "<h1>Inloggen</h1>" in login.text
         wrong = client.post("/login", data={"token": "guess", "next": "/"})
-        assert "Dat is niet het token." in wrong.text
+        assert "Dit token klopt niet." in wrong.text
         switched = client.get("/language?to=en&next=/login", follow_redirects=False)
         assert switched.status_code == 303  # open before signing in
         assert "<h1>Sign in</h1>" in client.get("/login").text
