@@ -16,8 +16,9 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
-from analyze.suggest import PageSuggestions, csv_safe, formula_like
+from analyze.suggest import PageSuggestions, csv_safe, formula_like, missing_reason
 from analyze.terms import Quote, Term
+from analyze.wording import ENGLISH, N_, Wording
 
 __all__ = [
     "TERM_COLUMNS",
@@ -30,19 +31,22 @@ __all__ = [
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _ROLES = ("customer", "salesperson", "unknown", "other")
-TERM_COLUMNS = (
-    "term",
-    "lemma",
-    "count",
-    *_ROLES,
-    "recordings",
-    "keyness",
-    "score",
-    "variants",
-    "first quote",
-    "quote recording",
-    "quote start (s)",
-    "quote recording title",  # last: the columns before it keep their places
+TERM_COLUMNS = (  # the CSV's and the API's names; a spreadsheet for people may translate them
+    N_("term"),
+    N_("lemma"),
+    N_("count"),
+    N_("customer"),
+    N_("salesperson"),
+    N_("unknown"),
+    N_("other"),
+    N_("recordings"),
+    N_("keyness"),
+    N_("score"),
+    N_("variants"),
+    N_("first quote"),
+    N_("quote recording"),
+    N_("quote start (s)"),
+    N_("quote recording title"),  # last: the columns before it keep their places
 )
 _TERM_WIDTHS = (22, 20, 8, 10, 12, 10, 8, 11, 9, 9, 30, 70, 34, 14, 40)  # characters
 _MAX_WIDTH = 80  # characters; wider columns wrap instead
@@ -96,11 +100,18 @@ def terms_csv(terms: Sequence[Term], titles: Mapping[str, str] | None = None) ->
 
 
 def terms_xlsx(
-    terms: Sequence[Term], title: str = "Terms", titles: Mapping[str, str] | None = None
+    terms: Sequence[Term],
+    title: str = "Terms",
+    titles: Mapping[str, str] | None = None,
+    wording: Wording = ENGLISH,
 ) -> bytes:
     """The terms report as an XLSX workbook with one "Terms" sheet; `title` becomes the
-    workbook's title and the printed page header (say which filters made the report)."""
-    sheet = _Sheet("Terms", TERM_COLUMNS, _TERM_WIDTHS, term_rows(terms, titles), wrap=(11,))
+    workbook's title and the printed page header (say which filters made the report).
+    `wording` translates the sheet's name and headings (the web pages' reader's language)."""
+    _ = wording.gettext
+    header = [_(column) for column in TERM_COLUMNS]
+    rows = term_rows(terms, titles)
+    sheet = _Sheet(_("Terms"), header, _TERM_WIDTHS, rows, wrap=(11,))
     return _workbook([sheet], title=title)
 
 
@@ -108,17 +119,18 @@ def _quotes(texts: Iterable[str]) -> str:
     return "\n".join(list(texts)[:_QUOTES_PER_CELL])
 
 
-def suggestions_xlsx(result: PageSuggestions) -> bytes:
+def suggestions_xlsx(result: PageSuggestions, wording: Wording = ENGLISH) -> bytes:
     """Page suggestions as an XLSX workbook: "Missing terms", "Already on page", "Open
     questions" and "Customers' words" (page words to replace) sheets, for a marketer's
-    spreadsheet or a copywriter's brief."""
+    spreadsheet or a copywriter's brief; `wording` translates names, headings and reasons."""
+    _ = wording.gettext
     missing = [
         [
             s.term.term,
             s.term.count,
             s.term.count_by_role.get("customer", 0),
             s.term.recordings,
-            s.reason,
+            s.reason if wording is ENGLISH else missing_reason(s.term, wording),
             _quotes(q.text for q in s.term.quotes),
         ]
         for s in result.missing_terms
@@ -129,23 +141,36 @@ def suggestions_xlsx(result: PageSuggestions) -> bytes:
     ]
     sheets = [
         _Sheet(
-            "Missing terms",
-            ("term", "count", "customers' count", "recordings", "reason", "quotes"),
+            _("Missing terms"),
+            [
+                _("term"),
+                _("count"),
+                _("customers' count"),
+                _("recordings"),
+                _("reason"),
+                _("quotes"),
+            ],
             (24, 8, 16, 11, 44, 80),
             missing,
             wrap=(5,),
         ),
-        _Sheet("Already on page", ("term",), (30,), [[t] for t in result.present_terms]),
+        _Sheet(_("Already on page"), [_("term")], (30,), [[t] for t in result.present_terms]),
         _Sheet(
-            "Open questions",
-            ("question", "count", "recordings", "quotes"),
+            _("Open questions"),
+            [_("question"), _("count"), _("recordings"), _("quotes")],
             (60, 8, 11, 80),
             questions,
             wrap=(0, 3),
         ),
         _Sheet(
-            "Customers' words",
-            ("page says", "customers say", "customers' count", "similarity", "quote"),
+            _("Customers' words"),
+            [
+                _("page says"),
+                _("customers say"),
+                _("customers' count"),
+                _("similarity"),
+                _("quote"),
+            ],
             (24, 24, 16, 11, 80),
             [
                 [
@@ -160,8 +185,11 @@ def suggestions_xlsx(result: PageSuggestions) -> bytes:
             wrap=(4,),
         ),
     ]
-    description = f"coverage {result.coverage}/100; language {result.language}"
-    return _workbook(sheets, title="Page suggestions", description=description)
+    description = _("coverage %(coverage)s/100; language %(language)s") % {
+        "coverage": result.coverage,
+        "language": result.language,
+    }
+    return _workbook(sheets, title=_("Page suggestions"), description=description)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,9 @@ from typing import Any
 
 from analyze.questions import QuestionGroup, unanswered_questions
 from analyze.synonyms import Replacement, TextEmbedder, embed_terms, replacements
-from analyze.terms import Term, candidate_terms, english_plural
+from analyze.terms import Term, candidate_terms
 from analyze.text import guess_language, html_to_text
+from analyze.wording import ENGLISH, Wording
 
 __all__ = [
     "PageSuggestions",
@@ -26,13 +27,9 @@ __all__ = [
 _COMPOUND_MIN = 4  # letters a word needs before "panelen" may count as found in "zonnepanelen"
 
 
-def missing_reason(
-    term: Term,
-    gettext: Callable[[str], str] = str,
-    ngettext: Callable[[str, str, int], str] = english_plural,
-) -> str:
-    """Why a customer term is suggested for a page that lacks it; `gettext` and `ngettext`
-    translate it (the web pages in Dutch)."""
+def missing_reason(term: Term, wording: Wording = ENGLISH) -> str:
+    """Why a customer term is suggested for a page that lacks it (in `wording`'s language)."""
+    gettext, ngettext = wording.gettext, wording.ngettext
     customers = term.count_by_role.get("customer", 0)
     if customers:
         who = gettext("customers said it %(n)sx") % {"n": customers}
@@ -230,33 +227,40 @@ def _in_title(text: str, at: int) -> bool:
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
 
 
-def suggestions_markdown(result: PageSuggestions) -> str:
+def suggestions_markdown(result: PageSuggestions, wording: Wording = ENGLISH) -> str:
     """The suggestions as Markdown, for a copywriter's brief or a ticket."""
+    _, ngettext = wording.gettext, wording.ngettext
     lines = [
-        "# Customer language on this page",
+        "# " + _("Customer language on this page"),
         "",
-        f"Coverage: **{result.coverage}/100** of the customers' top vocabulary.",
+        _("Coverage: **%(coverage)s/100** of the customers' top vocabulary.")
+        % {"coverage": result.coverage},
         "",
     ]
     if result.present_terms:
-        lines += [f"Already on the page: {', '.join(result.present_terms)}.", ""]
-    lines += ["## Customer words the page lacks", ""]
+        present = ", ".join(result.present_terms)
+        lines += [_("Already on the page: %(terms)s.") % {"terms": present}, ""]
+    lines += ["## " + _("Customer words the page lacks"), ""]
     for s in result.missing_terms:
-        lines.append(f"- **{s.term.term}**: {s.reason}")
+        reason = s.reason if wording is ENGLISH else missing_reason(s.term, wording)
+        lines.append(f"- **{s.term.term}**: {reason}")
         lines += [f"  - “{q.text}”" for q in s.term.quotes[:2]]
     if result.replacements:
-        lines += ["", "## Page words customers never say, and what they say instead", ""]
+        lines += ["", "## " + _("Page words customers never say, and what they say instead"), ""]
         for r in result.replacements:
             quote = r.evidence
-            lines.append(
-                f"- **{r.page_words}** → **{r.customer_term.term}** "
-                f"(customers said it {r.customer_count}×)"
-            )
+            said = _("customers said it %(n)s×") % {"n": r.customer_count}
+            lines.append(f"- **{r.page_words}** → **{r.customer_term.term}** ({said})")
             if quote is not None:
                 lines.append(f"  - “{quote.text}”")
-    lines += ["", "## Questions the page does not answer (FAQ drafts)", ""]
+    lines += ["", "## " + _("Questions the page does not answer (FAQ drafts)"), ""]
     for g in result.questions:
-        lines.append(f"- **{g.question}** (asked {g.count}× in {g.recordings} conversations)")
+        asked = ngettext(
+            "asked %(count)s× in %(n)s conversation",
+            "asked %(count)s× in %(n)s conversations",
+            g.recordings,
+        ) % {"count": g.count, "n": g.recordings}
+        lines.append(f"- **{g.question}** ({asked})")
     return "\n".join(lines) + "\n"
 
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from analyze.questions import Question, find_questions
 from analyze.text import Token, normalise_language, part_of_speech, tokenize, utterance_language
+from analyze.wording import ENGLISH, Wording
 from transcribe.types import ROLES, Role, Transcript
 
 __all__ = [
@@ -32,7 +33,6 @@ __all__ = [
     "candidate_terms",
     "count_terms",
     "drop_covered_words",
-    "english_plural",
     "explain_score",
     "general_frequency",
     "make_term",
@@ -408,11 +408,6 @@ def _reversed(key: str) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in key) + chr(0x10FFFF)  # "ab" after "abc"
 
 
-def english_plural(singular: str, plural: str, n: int) -> str:
-    """`ngettext` without a catalogue: the texts' own English."""
-    return singular if n == 1 else plural
-
-
 _RATIO_SHOWN_UP_TO = 1000  # beyond this the general frequency is too small to mean much
 
 
@@ -436,15 +431,13 @@ def explain_score(
     language: str,
     *,
     unlisted: bool = False,
-    gettext: Callable[[str], str] = str,
-    ngettext: Callable[[str, str, int], str] = english_plural,
-    whole_number: Callable[[float], str] = "{:,.0f}".format,
+    wording: Wording = ENGLISH,
 ) -> str:
     """Why a term ranks where it does, in a marketer's words. `unlisted`: general language
     has no count for (one of) its words, so no ratio can be given: such a word is new, a
-    name, or misheard, and the reader should know which. `gettext`, `ngettext` and
-    `whole_number` translate the wording and write the ratio (the web pages in Dutch:
-    "1.250×"); the texts are English by default."""
+    name, or misheard, and the reader should know which. `wording` writes it in another
+    language (the web pages in Dutch: "hier 1.250× zo vaak als in alledaags Nederlands")."""
+    gettext, ngettext = wording.gettext, wording.ngettext
     spread = ngettext("%(n)s recording", "%(n)s recordings", term.recordings) % {
         "n": term.recordings
     }
@@ -465,7 +458,7 @@ def explain_score(
         rarity = gettext("about as common as in %(general)s")
     else:
         rarity = gettext("less common here than in %(general)s, so it ranks on frequency alone")
-    rarity %= {"general": general, "ratio": whole_number(ratio)}
+    rarity %= {"general": general, "ratio": wording.number(ratio, 0)}
     return gettext("%(said)s; %(rarity)s") % {"said": said, "rarity": rarity}
 
 

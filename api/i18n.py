@@ -20,6 +20,7 @@ from babel.numbers import format_decimal
 
 from analyze import Term, missing_reason
 from analyze.terms import explain_score
+from analyze.wording import ENGLISH, N_, Wording
 
 __all__ = [
     "COOKIE",
@@ -28,6 +29,7 @@ __all__ = [
     "N_",
     "choose_language",
     "explainer",
+    "wording",
     "translations",
 ]
 
@@ -35,11 +37,6 @@ LANGUAGES = {"en": "English", "nl": "Nederlands"}  # code -> the language's own 
 DEFAULT = "en"
 COOKIE = "ridealong_lang"  # a person's own choice, from the pages' language switch
 LOCALE_DIR = resources.files("api") / "locale"
-
-
-def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
-    """Marks a text for extraction where it is defined; it is translated where it is shown."""
-    return message
 
 
 # Texts made elsewhere (the transcriber, the service's checks) that the pages show as they
@@ -89,33 +86,34 @@ def choose_language(setting: str, cookie: str | None, accept_language: str | Non
     return min(wanted)[2] if wanted else DEFAULT
 
 
-def number_writer(language: str) -> Callable[[float, int], str]:
-    """`num(value, decimals)`: 1,234.5 in English, 1.234,5 in Dutch."""
-
-    def num(value: float, decimals: int = 0) -> str:
+def _number_writer(language: str) -> Callable[[float, int], str]:
+    def number(value: float, decimals: int = 0) -> str:
         pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
         return str(format_decimal(value, format=pattern, locale=language))
 
-    return num
+    return number
+
+
+@cache
+def wording(language: str) -> Wording:
+    """The analysis's sentences and the spreadsheets' headings in `language`: numbers as
+    people there write them (1.234,5 in Dutch), texts from the catalogue."""
+    if language == DEFAULT or language not in LANGUAGES:
+        return ENGLISH
+    catalog = translations(language)
+    return Wording(catalog.gettext, catalog.ngettext, _number_writer(language))
 
 
 def explainer(language: str) -> Callable[[Term, str | None], str]:
     """`explain(term, role)` for the pages: why a term ranks where it does, in the page's
     language (the API's `why` is the English one)."""
-    catalog = translations(language)
-    num = number_writer(language)
+    words = wording(language)
 
     def explain(term: Term, role: str | None) -> str:
-        if language == DEFAULT:
+        if words is ENGLISH:
             return term.why
         return explain_score(
-            term,
-            role,
-            term.general_language,
-            unlisted=term.unlisted,
-            gettext=catalog.gettext,
-            ngettext=catalog.ngettext,
-            whole_number=lambda value: num(value, 0),
+            term, role, term.general_language, unlisted=term.unlisted, wording=words
         )
 
     return explain
@@ -145,6 +143,7 @@ STATUS_NAMES = {
 def page_context(language: str) -> dict[str, Any]:
     """What every page's template needs for its language."""
     catalog = translations(language)
+    words = wording(language)
     return {
         "role_names": {k: catalog.gettext(v) for k, v in ROLE_NAMES.items()},
         "status_names": {k: catalog.gettext(v) for k, v in STATUS_NAMES.items()},
@@ -155,9 +154,7 @@ def page_context(language: str) -> dict[str, Any]:
         "ui_language": language,
         "ui_languages": LANGUAGES,
         "explain": explainer(language),
-        "num": number_writer(language),
-        "num_list": lambda values, decimals=0: "; ".join(
-            number_writer(language)(v, decimals) for v in values
-        ),
-        "missing_reason": lambda term: missing_reason(term, catalog.gettext, catalog.ngettext),
+        "num": words.number,
+        "num_list": lambda values, decimals=0: "; ".join(words.number(v, decimals) for v in values),
+        "missing_reason": lambda term: missing_reason(term, words),
     }

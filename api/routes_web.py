@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import mimetypes
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -28,7 +28,7 @@ from api.downloads import attachment
 from api.errors import InvalidInput, NotFound, ServiceError
 from api.i18n import N_
 from api.storage import StorageFailed, UploadTooLarge
-from api.templating import clock, render_page
+from api.templating import clock, page_language, render_page
 from transcribe import Speaker, SpeakerChange, Transcript, VoiceProfileStore
 from transcribe.formats import MEDIA_TYPES, render
 from transcribe.types import PERSON_ROLES
@@ -664,6 +664,7 @@ def report(
 
 @router.get("/report/export.{fmt}")
 def report_export(
+    request: Request,
     fmt: Literal["csv", "xlsx"],
     session: SessionDep,
     recordings: ReportFilter,
@@ -676,10 +677,12 @@ def report_export(
     limit = max(1, min(limit, 1000))
     terms = service.ranked_terms(session, role=role, limit=limit, recording_filter=recordings)
     chosen = [f"{k} {v}" for k, v in asdict(recordings).items() if v]
-    title = " — ".join(["ridealong terms", role or "everyone", *chosen])
     titles = service.quote_titles(session, terms)
-    if fmt == "xlsx":
-        content: str | bytes = terms_xlsx(terms, title, titles)
+    if fmt == "xlsx":  # for people: in the page's language (the CSV is for tools)
+        words = i18n.wording(page_language(request))
+        who = words.gettext(i18n.ROLE_GROUPS[role]) if role else words.gettext("Everyone")
+        title = " — ".join([words.gettext("ridealong terms"), who, *chosen])
+        content: str | bytes = terms_xlsx(terms, title, titles, words)
         media = XLSX_MEDIA_TYPE
     else:
         content, media = terms_csv(terms, titles), "text/csv"
@@ -725,16 +728,17 @@ def suggest(
             result=None,
             error=str(e),
         )
-    exports = {
-        "markdown": (suggestions_markdown, "text/markdown", "md"),
-        "csv": (suggestions_csv, "text/csv", "csv"),
-        "xlsx": (suggestions_xlsx, XLSX_MEDIA_TYPE, "xlsx"),
+    words = i18n.wording(page_language(request))  # the CSV is for tools: English
+    exports: dict[str, tuple[Callable[[], str | bytes], str, str]] = {
+        "markdown": (lambda: suggestions_markdown(result, words), "text/markdown", "md"),
+        "csv": (lambda: suggestions_csv(result), "text/csv", "csv"),
+        "xlsx": (lambda: suggestions_xlsx(result, words), XLSX_MEDIA_TYPE, "xlsx"),
     }
     if export in exports:
         render_export, media, suffix = exports[export]
         disposition = attachment(f"page-suggestions.{suffix}")
         return Response(
-            render_export(result), media_type=media, headers={"Content-Disposition": disposition}
+            render_export(), media_type=media, headers={"Content-Disposition": disposition}
         )
     return _page(request, "suggest.html", page_copy=page_copy, is_html=is_html, result=result)
 

@@ -14,7 +14,14 @@ from markupsafe import Markup
 from api.i18n import COOKIE as LANGUAGE_COOKIE
 from api.i18n import DEFAULT, choose_language, page_context
 
-__all__ = ["clock", "export_environment", "render_page", "spelled", "templates"]
+__all__ = [
+    "clock",
+    "export_environment",
+    "page_language",
+    "render_page",
+    "spelled",
+    "templates",
+]
 
 TEMPLATE_DIR = resources.files("api") / "templates"
 STATIC_DIR = resources.files("api") / "static"
@@ -75,14 +82,18 @@ def _environment() -> Environment:
     return env
 
 
-def _page_language(request: Request) -> dict[str, Any]:
-    """Each page in the language its reader chose, or their browser prefers."""
+def page_language(request: Request) -> str:
+    """The language the reader chose, or their browser prefers (api/i18n.py)."""
     app_state = getattr(request.app.state, "ridealong", None)
     setting = app_state.settings.ui_language if app_state is not None else "auto"
-    language = choose_language(
+    return choose_language(
         setting, request.cookies.get(LANGUAGE_COOKIE), request.headers.get("accept-language")
     )
-    return {**page_context(language), "language_return": _return_path(request)}
+
+
+def _page_language(request: Request) -> dict[str, Any]:
+    """Each page in the language its reader chose, or their browser prefers."""
+    return {**page_context(page_language(request)), "language_return": _return_path(request)}
 
 
 def _return_path(request: Request) -> str:

@@ -144,3 +144,29 @@ def test_the_setting_picks_dutch_and_sign_in_has_the_switch(settings) -> None:
         switched = client.get("/language?to=en&next=/login", follow_redirects=False)
         assert switched.status_code == 303  # open before signing in
         assert "<h1>Sign in</h1>" in client.get("/login").text
+
+
+def test_a_dutch_reader_downloads_spreadsheets_and_briefs_in_dutch(settings) -> None:
+    """What the pages offer people (XLSX, Markdown) follows the page's language; the CSV,
+    for scripts, keeps the API's English columns."""
+    import io
+
+    import openpyxl
+
+    with _client(settings) as client:
+        client.headers.update(DUTCH)
+        report = client.get("/report/export.xlsx", params={"role": "customer"})
+        sheet = openpyxl.load_workbook(io.BytesIO(report.content))["Termen"]
+        header = [cell.value for cell in next(sheet.iter_rows())]
+        assert header[:4] == ["term", "lemma", "aantal", "klant"]
+        assert header[-1] == "titel van de opname van het citaat"
+        csv = client.get("/report/export.csv", params={"role": "customer"}).text
+        assert csv.startswith("term,lemma,count,customer,")
+        page = {"page_copy": "Wij leggen zonnepanelen."}
+        brief = client.post("/suggest", data={**page, "export": "markdown"}).text
+        assert brief.startswith("# De taal van klanten op deze pagina\n")
+        assert "; de pagina gebruikt het nergens" in brief
+        book = client.post("/suggest", data={**page, "export": "xlsx"})
+        names = openpyxl.load_workbook(io.BytesIO(book.content)).sheetnames
+        assert names == ["Ontbrekende termen", "Staat al op de pagina", "Open vragen",
+                         "Woorden van klanten"]  # fmt: skip
