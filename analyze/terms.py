@@ -156,6 +156,7 @@ class Term:
     # What `explain_score` was given, so a page can explain the score in its own language.
     general_language: str = field(default="", compare=False)
     unlisted: bool = field(default=False, compare=False)
+    role: str | None = field(default=None, compare=False)  # whose speech was counted
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -552,6 +553,7 @@ def make_term(
         why=explain_score(term, role, tally.language, unlisted=unlisted),
         general_language=tally.language,
         unlisted=unlisted,
+        role=role,
     )
 
 

@@ -20,10 +20,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
+from analyze.wording import N_
 from api import termstore
 from api.auth import find_api_key, needed_scope, scope_allows, session_signed_out
 from api.db import DATABASE_DOWN, Database, Recording, get_database
 from api.errors import (
+    InvalidInput,
     database_unavailable_response,
     install_error_handlers,
 )
@@ -142,22 +144,28 @@ class _UploadLimit(BaseHTTPMiddleware):
         if length and length.isdigit() and int(length) > most:
             mb = self.max_bytes // 2**20
             if form:  # the form again, with the error (each file is held to the limit later)
-                message = (
-                    f"these files are more than the form takes at once ({FORM_FILES} files "
-                    f"of {mb} MB): upload fewer at a time"
+                too_much = InvalidInput(
+                    N_(
+                        "these files are more than the form takes at once (%(files)s files "
+                        "of %(mb)s MB): upload fewer at a time"
+                    ),
+                    files=FORM_FILES,
+                    mb=mb,
                 )
-                return await run_in_threadpool(_upload_page_with_error, request, message)
+                return await run_in_threadpool(_upload_page_with_error, request, too_much)
             message = f"the file is larger than the limit of {mb} MB"
             return JSONResponse({"detail": message}, status_code=413)
         return await call_next(request)
 
 
-def _upload_page_with_error(request: Request, message: str) -> Response:
+def _upload_page_with_error(request: Request, error: InvalidInput) -> Response:
+    from api.i18n import say
     from api.service import list_recordings
-    from api.templating import render_page
+    from api.templating import page_language, render_page
 
     with state(request).database.session() as session:
         recordings = list_recordings(session)
+        message = say(error, page_language(request))
         return render_page(
             request,
             "index.html",
@@ -214,6 +222,8 @@ class _WebSignIn(BaseHTTPMiddleware):
             except DATABASE_DOWN as e:  # middleware runs outside the error handlers
                 return database_unavailable_response(e)
         if session is None:
+            if path == "/logout":  # signed out already (in another tab): nothing to end
+                return RedirectResponse("/login", status_code=303)
             if request.method in ("GET", "HEAD"):
                 target = path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/login?next={quote(target)}", status_code=303)

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -33,9 +34,11 @@ from sqlalchemy.orm import (
     relationship,
     sessionmaker,
 )
+from sqlalchemy.sql.functions import FunctionElement
 
 __all__ = [
     "DATABASE_DOWN",
+    "utc_day",
     "STATS_VERSION",
     "ApiKey",
     "Base",
@@ -144,6 +147,30 @@ class Recording(Base):
     @property
     def tags(self) -> list[str]:
         return sorted(row.tag for row in self.tag_rows)
+
+    @property
+    def upload_day(self) -> date:
+        """The UTC day it was uploaded: reports count an undated recording on it."""
+        return as_utc(self.created_at).date()
+
+
+class utc_day(FunctionElement[date]):  # noqa: N801 (used like SQL's own date())
+    """The UTC day of a stored time, in SQL: what `Recording.upload_day` is in Python.
+    PostgreSQL's date() of a timestamptz takes the session's time zone, which the server's
+    set-up chooses; SQLite stores UTC already."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(utc_day)
+def _utc_day(element: utc_day, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(utc_day, "postgresql")
+def _utc_day_postgresql(element: utc_day, compiler: Any, **kw: Any) -> str:
+    return f"date(timezone('UTC', {compiler.process(element.clauses, **kw)}))"
 
 
 # --- per-recording statistics, so that a report over every recording is a query --------------
@@ -305,16 +332,9 @@ class Database:
         is_sqlite = url.startswith("sqlite")
         # Up to 40 requests run at once (the server's thread pool), and each may hold a
         # connection: the pool must not be the bottleneck that turns a burst into errors.
-        connect_args: dict[str, Any] = {}
-        if is_sqlite:
-            connect_args = {"check_same_thread": False, "timeout": 10}
-        elif url.startswith("postgresql"):
-            # Days (an undated recording counts on its upload day) are UTC days, as on SQLite,
-            # whatever time zone the server or its database was set up with.
-            connect_args = {"options": "-c timezone=UTC"}
         self.engine: Engine = create_engine(
             url,
-            connect_args=connect_args,
+            connect_args={"check_same_thread": False, "timeout": 10} if is_sqlite else {},
             pool_pre_ping=not is_sqlite,
             pool_size=10,
             max_overflow=40,

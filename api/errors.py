@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
+from api.db import DATABASE_DOWN
 from api.storage import StorageFailed, UploadTooLarge
 from models import ModelError
 from transcribe import TranscriptionError
@@ -28,7 +28,16 @@ __all__ = [
 
 
 class ServiceError(Exception):
+    """A request the service refuses, with a message for the person who sent it. The
+    message is kept apart from its values, so a web page can show it in its reader's
+    language (api/i18n.py); `str()` is the English the API answers with."""
+
     status_code = 400
+
+    def __init__(self, message: str, **values: object) -> None:
+        super().__init__(message % values if values else message)
+        self.message = message
+        self.values = values
 
 
 class InvalidInput(ServiceError):
@@ -101,11 +110,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def too_large(_request: Request, exc: UploadTooLarge) -> JSONResponse:
         return _problem(413, str(exc))
 
-    @app.exception_handler(SQLAlchemyTimeout)
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(InterfaceError)
     async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
         return database_unavailable_response(exc)
+
+    for down in DATABASE_DOWN:
+        app.add_exception_handler(down, database_unavailable)
 
     @app.exception_handler(StorageFailed)
     async def storage_failed(_request: Request, exc: StorageFailed) -> JSONResponse:

@@ -21,6 +21,7 @@ from babel.numbers import format_decimal
 from analyze import Term, missing_reason
 from analyze.terms import explain_score
 from analyze.wording import ENGLISH, N_, Wording
+from api.errors import ServiceError
 
 __all__ = [
     "COOKIE",
@@ -28,7 +29,12 @@ __all__ = [
     "LANGUAGES",
     "N_",
     "choose_language",
+    "ROLE_GROUPS",
+    "ROLE_NAMES",
+    "STATUS_NAMES",
     "explainer",
+    "page_context",
+    "say",
     "wording",
     "translations",
 ]
@@ -39,14 +45,9 @@ COOKIE = "ridealong_lang"  # a person's own choice, from the pages' language swi
 LOCALE_DIR = resources.files("api") / "locale"
 
 
-# Texts made elsewhere (the transcriber, the service's checks) that the pages show as they
-# are: listed here so that `make messages` extracts them too.
-_SHOWN_AS_IS = (
-    N_("no speech detected"),
-    N_("consent is required: confirm that everyone recorded agreed to it"),
-    N_("the page copy is empty"),
-    N_("the file is empty"),
-)
+# Texts made where no catalogue is known (the transcriber) that the pages show: listed
+# here so that `make messages` extracts them too.
+_SHOWN_AS_IS = (N_("no speech detected"),)
 
 
 @cache
@@ -86,6 +87,16 @@ def choose_language(setting: str, cookie: str | None, accept_language: str | Non
     return min(wanted)[2] if wanted else DEFAULT
 
 
+def say(error: Exception, language: str) -> str:
+    """An error for a page: a refusal of the service in the reader's language (its message
+    looked up before its values go in), anything else as it is."""
+    gettext = translations(language).gettext
+    if isinstance(error, ServiceError):
+        message = gettext(error.message)
+        return message % error.values if error.values else message
+    return gettext(str(error))
+
+
 def _number_writer(language: str) -> Callable[[float, int], str]:
     def number(value: float, decimals: int = 0) -> str:
         pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
@@ -104,16 +115,16 @@ def wording(language: str) -> Wording:
     return Wording(catalog.gettext, catalog.ngettext, _number_writer(language))
 
 
-def explainer(language: str) -> Callable[[Term, str | None], str]:
-    """`explain(term, role)` for the pages: why a term ranks where it does, in the page's
+def explainer(language: str) -> Callable[[Term], str]:
+    """`explain(term)` for the pages: why a term ranks where it does, in the page's
     language (the API's `why` is the English one)."""
     words = wording(language)
 
-    def explain(term: Term, role: str | None) -> str:
+    def explain(term: Term) -> str:
         if words is ENGLISH:
             return term.why
         return explain_score(
-            term, role, term.general_language, unlisted=term.unlisted, wording=words
+            term, term.role, term.general_language, unlisted=term.unlisted, wording=words
         )
 
     return explain

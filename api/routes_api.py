@@ -190,13 +190,14 @@ def get_recording(recording_id: str, session: SessionDep) -> RecordingOut:
 )
 def patch_recording(recording_id: str, body: RecordingPatch, session: SessionDep) -> RecordingOut:
     """Correct a recording's title, people or date, or set its tags (`[]` clears them);
-    `"recorded_at": null` forgets a wrong date (reports then count the upload day)."""
+    `""` clears a name, and `"recorded_at": ""` forgets a wrong date (reports then count the
+    upload day). `null`, or a field left out, leaves it as it is."""
     changes = service.RecordingChanges(
         title=body.title,
         salesperson=body.salesperson,
         customer=body.customer,
-        recorded_at=body.recorded_at,
-        forget_recorded_at=body.recorded_at is None and "recorded_at" in body.model_fields_set,
+        recorded_at=body.recorded_at or None,
+        forget_recorded_at=body.recorded_at == "",
         tags=None if body.tags is None else tuple(body.tags),
     )
     return RecordingOut.of(service.update_recording(session, recording_id, changes))

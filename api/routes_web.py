@@ -28,7 +28,7 @@ from api.downloads import attachment
 from api.errors import InvalidInput, NotFound, ServiceError
 from api.i18n import N_
 from api.storage import StorageFailed, UploadTooLarge
-from api.templating import clock, page_language, render_page
+from api.templating import VARY_BY_LANGUAGE, clock, page_language, render_page
 from transcribe import Speaker, SpeakerChange, Transcript, VoiceProfileStore
 from transcribe.formats import MEDIA_TYPES, render
 from transcribe.types import PERSON_ROLES
@@ -120,6 +120,11 @@ def switch_language(request: Request, to: str = "", next: str = "/") -> Response
             secure=request.url.scheme == "https",
         )
     return response
+
+
+def _said(request: Request, error: Exception) -> str:
+    """An error as the page's reader reads it (api/i18n.py)."""
+    return i18n.say(error, page_language(request))
 
 
 def _local(target: str) -> str:
@@ -223,14 +228,21 @@ def upload(
 
     def refused(error: Exception) -> Response:
         return _index_page(
-            request, session, [], error=str(error), status_code=status_of(error), form=form
+            request,
+            session,
+            [],
+            error=_said(request, error),
+            status_code=status_of(error),
+            form=form,
         )
 
     try:
         if not chosen:
             raise InvalidInput(N_("choose an audio file to upload"))
         if len(chosen) > FORM_FILES:
-            raise InvalidInput(f"at most {FORM_FILES} recordings at once: upload fewer at a time")
+            raise InvalidInput(
+                N_("at most %(n)s recordings at once: upload fewer at a time"), n=FORM_FILES
+            )
         try:
             when = date.fromisoformat(recorded_at) if recorded_at else None
         except ValueError:
@@ -253,6 +265,7 @@ def upload(
     uploaded: list[str] = []
     problems: list[str] = []
     statuses: set[int] = set()
+    words = i18n.wording(page_language(request))
     for at, one in enumerate(chosen):
         name = service.safe_filename(one.filename)
         titled = meta
@@ -265,19 +278,23 @@ def upload(
                 return RedirectResponse(
                     f"/recordings/{e.recording.id}?done=duplicate", status_code=303
                 )
-            problems.append(f"{name} was uploaded before")
+            problems.append(words.gettext("%(file)s was uploaded before") % {"file": name})
             statuses.add(422)
         except (ServiceError, UploadTooLarge, StorageFailed) as e:
             if len(chosen) == 1:
                 return refused(e)
-            problems.append(str(e) if name in str(e) else f"{name}: {e}")
+            said = _said(request, e)
+            problems.append(said if name in said else f"{name}: {said}")
             statuses.add(status_of(e))
             if status_of(e) in (429, 507) and at + 1 < len(chosen):  # the rest would fail too
                 rest = len(chosen) - at - 1
                 problems.append(
-                    "the file after it was not uploaded"
-                    if rest == 1
-                    else f"the {rest} files after it were not uploaded"
+                    words.ngettext(
+                        "the file after it was not uploaded",
+                        "the %(n)s files after it were not uploaded",
+                        rest,
+                    )
+                    % {"n": rest}
                 )
                 break
     if problems:  # some of several: the list shows what came in, the error what did not
@@ -330,7 +347,7 @@ def _recording_page(
     try:
         recording = service.get_recording(session, recording_id)
     except NotFound as e:
-        return _page(request, "error.html", status_code=404, message=str(e))
+        return _page(request, "error.html", status_code=404, message=_said(request, e))
     context: dict[str, Any] = {"transcript": None, "terms": [], "speakers": [], "labels": {}}
     context.update(shares={}, stats={}, can_swap=False, form={}, upload_names={})
     if recording.status == "done":
@@ -440,10 +457,10 @@ def correct_speaker(
         )
         service.update_speakers(session, settings, recording_id, [change])
     except NotFound as e:
-        return _page(request, "error.html", status_code=404, message=str(e))
+        return _page(request, "error.html", status_code=404, message=_said(request, e))
     except InvalidInput as e:
         return _recording_page(
-            request, session, recording_id, status_code=422, error=str(e), form=form
+            request, session, recording_id, status_code=422, error=_said(request, e), form=form
         )
     if enroll and not merge_into:
         try:
@@ -468,9 +485,11 @@ def swap_roles(recording_id: str, request: Request, session: SessionDep) -> Resp
             )
         service.update_speakers(session, state(request).settings, recording_id, changes)
     except NotFound as e:
-        return _page(request, "error.html", status_code=404, message=str(e))
+        return _page(request, "error.html", status_code=404, message=_said(request, e))
     except InvalidInput as e:
-        return _recording_page(request, session, recording_id, status_code=422, error=str(e))
+        return _recording_page(
+            request, session, recording_id, status_code=422, error=_said(request, e)
+        )
     return RedirectResponse(f"/recordings/{recording_id}?done=swapped#speakers", status_code=303)
 
 
@@ -517,13 +536,18 @@ def transcript_download(
 @router.post("/recordings/{recording_id}/tags")
 def set_tags(
     recording_id: str,
+    request: Request,
     session: SessionDep,
     tags: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     """The recording page's tag field: the tags it holds replace the recording's."""
-    service.update_recording(
-        session, recording_id, service.RecordingChanges(tags=service.parse_tags(tags))
-    )
+    try:
+        chosen = service.parse_tags(tags)
+    except InvalidInput as e:  # the page again, with the reason, not an API error
+        return _recording_page(
+            request, session, recording_id, status_code=422, tags_error=_said(request, e)
+        )
+    service.update_recording(session, recording_id, service.RecordingChanges(tags=chosen))
     return RedirectResponse(f"/recordings/{recording_id}", status_code=303)
 
 
@@ -686,8 +710,8 @@ def report_export(
         media = XLSX_MEDIA_TYPE
     else:
         content, media = terms_csv(terms, titles), "text/csv"
-    disposition = attachment(f"terms.{fmt}")
-    return Response(content, media_type=media, headers={"Content-Disposition": disposition})
+    headers = {"Content-Disposition": attachment(f"terms.{fmt}"), "Vary": VARY_BY_LANGUAGE}
+    return Response(content, media_type=media, headers=headers)
 
 
 def _day(text: str | None) -> date | None:
@@ -726,7 +750,7 @@ def suggest(
             page_copy=page_copy,
             is_html=is_html,
             result=None,
-            error=str(e),
+            error=_said(request, e),
         )
     words = i18n.wording(page_language(request))  # the CSV is for tools: English
     exports: dict[str, tuple[Callable[[], str | bytes], str, str]] = {
@@ -736,10 +760,11 @@ def suggest(
     }
     if export in exports:
         render_export, media, suffix = exports[export]
-        disposition = attachment(f"page-suggestions.{suffix}")
-        return Response(
-            render_export(), media_type=media, headers={"Content-Disposition": disposition}
-        )
+        headers = {
+            "Content-Disposition": attachment(f"page-suggestions.{suffix}"),
+            "Vary": VARY_BY_LANGUAGE,
+        }
+        return Response(render_export(), media_type=media, headers=headers)
     return _page(request, "suggest.html", page_copy=page_copy, is_html=is_html, result=result)
 
 
@@ -784,7 +809,7 @@ def enroll_voice(
             raise InvalidInput(N_("choose one or more recordings of this person speaking alone"))
         service.enroll_from_audio(state(request).settings, name, [f.file for f in chosen], role)
     except InvalidInput as e:
-        return _voices_page(request, status_code=422, form=form, error=str(e))
+        return _voices_page(request, status_code=422, form=form, error=_said(request, e))
     return RedirectResponse("/voices?done=enrolled", status_code=303)
 
 

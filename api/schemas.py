@@ -87,7 +87,9 @@ class RecordingPatch(BaseModel):
     title: str | None = Field(None, max_length=300)
     salesperson: str | None = Field(None, max_length=200)
     customer: str | None = Field(None, max_length=200)
-    recorded_at: date | None = None
+    recorded_at: date | Literal[""] | None = Field(
+        None, description='YYYY-MM-DD; "" forgets a wrong date (reports then count the upload day)'
+    )
     tags: list[Annotated[str, Field(max_length=50)]] | None = Field(None, max_length=20)
 
 

@@ -26,8 +26,9 @@ from analyze import (
     utterances_from_transcript,
 )
 from analyze.synonyms import SynonymGroup, TextEmbedder, embed_terms, group_synonyms
+from analyze.wording import N_
 from api import termstore
-from api.db import Recording, RecordingTag, Status, utcnow
+from api.db import Recording, RecordingTag, Status, utc_day, utcnow
 from api.errors import InvalidInput, NotFound
 from api.settings import Settings
 from api.storage import BlobStore
@@ -144,7 +145,7 @@ def parse_tags(text: str | Sequence[str] | None) -> tuple[str, ...]:
     parts = text.split(",") if isinstance(text, str) else list(text)
     tags = tuple(dict.fromkeys(tag for part in parts if (tag := _tag(part))))
     if len(tags) > _MAX_TAGS:
-        raise InvalidInput(f"at most {_MAX_TAGS} tags per recording")
+        raise InvalidInput(N_("at most %(n)s tags per recording"), n=_MAX_TAGS)
     return tags
 
 
@@ -187,9 +188,11 @@ def title_of_one_of_several(title: str | None, filename: str) -> str | None:
 def check_new_recording(meta: NewRecording) -> None:
     """The checks on an upload's fields, which need none of its bytes: InvalidInput."""
     if not meta.consent:
-        raise InvalidInput("consent is required: confirm that everyone recorded agreed to it")
+        raise InvalidInput(N_("consent is required: confirm that everyone recorded agreed to it"))
     if meta.language != "auto" and meta.language not in whisper_languages():
-        raise InvalidInput("language must be 'auto' or a code Whisper knows, such as 'nl' or 'en'")
+        raise InvalidInput(
+            N_("language must be 'auto' or a code Whisper knows, such as 'nl' or 'en'")
+        )
 
 
 def create_recording(
@@ -214,20 +217,28 @@ def create_recording(
             raise DuplicateRecording(earlier)
     try:
         if blob.size_bytes == 0:
-            raise InvalidInput("the file is empty")
+            raise InvalidInput(N_("the file is empty"))
         try:
             info = probe_audio(blob.path)
         except AudioDecodeError as e:
             reason = str(e).removeprefix("not a readable audio file").lstrip(": ")
             raise InvalidInput(
-                f"{safe_filename(filename)} is not an audio file we can read: {reason}"
+                N_("%(file)s is not an audio file we can read: %(reason)s"),
+                file=safe_filename(filename),
+                reason=reason,
             ) from e
         if info.duration_s <= 0:
-            raise InvalidInput(f"{safe_filename(filename)} holds no audio (0 seconds)")
+            raise InvalidInput(
+                N_("%(file)s holds no audio (0 seconds)"), file=safe_filename(filename)
+            )
         if info.duration_s > max_duration_s:
             raise InvalidInput(
-                f"the recording lasts {info.duration_s / 3600:.1f} h; the limit is "
-                f"{max_duration_s / 3600:g} h (RIDEALONG_MAX_AUDIO_HOURS)"
+                N_(
+                    "the recording lasts %(hours).1f h; the limit is %(limit)g h "
+                    "(RIDEALONG_MAX_AUDIO_HOURS)"
+                ),
+                hours=info.duration_s / 3600,
+                limit=max_duration_s / 3600,
             )
     except InvalidInput:
         if not referenced:
@@ -287,7 +298,7 @@ def _with_status(query: Select[Any], status: Status | None) -> Select[Any]:
 def get_recording(session: Session, recording_id: str) -> Recording:
     recording = session.get(Recording, recording_id)
     if recording is None:
-        raise NotFound(f"no recording with id {recording_id!r}")
+        raise NotFound(N_("no recording with id %(id)r"), id=recording_id)
     return recording
 
 
@@ -298,10 +309,12 @@ def get_transcript(session: Session, recording_id: str) -> Transcript:
         .options(undefer(Recording.transcript_json))
     )
     if recording is None:
-        raise NotFound(f"no recording with id {recording_id!r}")
+        raise NotFound(N_("no recording with id %(id)r"), id=recording_id)
     if recording.transcript_json is None:
         raise NotFound(
-            f"recording {recording_id} has no transcript yet (status: {recording.status})"
+            N_("recording %(id)s has no transcript yet (status: %(status)s)"),
+            id=recording_id,
+            status=recording.status,
         )
     return Transcript.from_dict(json.loads(recording.transcript_json))
 
@@ -408,7 +421,7 @@ def _filtered(session: Session, f: RecordingFilter) -> Select[Any] | None:
     if f.recording_id is not None:
         get_recording(session, f.recording_id)
         query = query.where(Recording.id == f.recording_id)
-    day = func.coalesce(Recording.recorded_at, func.date(Recording.created_at))
+    day = func.coalesce(Recording.recorded_at, utc_day(Recording.created_at))
     if f.since is not None:
         query = query.where(day >= f.since)
     if f.until is not None:
@@ -533,12 +546,16 @@ def page_suggestions(
     """What a page lacks of the customers' language; with an `embedder`, also the page's
     words customers never say, with theirs for the same thing."""
     if not page.strip():
-        raise InvalidInput("the page copy is empty")
+        raise InvalidInput(N_("the page copy is empty"))
     words = len((html_to_text(page) if is_html else page).split())
     if words > MAX_PAGE_WORDS:  # tagging runs at ~0.5 ms a word: refuse what would take minutes
         raise InvalidInput(
-            f"the page copy has {words:,} words; the limit is {MAX_PAGE_WORDS:,} (one page, "
-            "not a whole site)"
+            N_(
+                "the page copy has %(words)s words; the limit is %(limit)s (one page, "
+                "not a whole site)"
+            ),
+            words=f"{words:,}",
+            limit=f"{MAX_PAGE_WORDS:,}",
         )
     return suggest_for_page(
         page,
@@ -583,10 +600,12 @@ def _with_documents(session: Session, recording_id: str) -> Recording:
         .options(undefer(Recording.transcript_json), undefer(Recording.voices_json))
     )
     if recording is None:
-        raise NotFound(f"no recording with id {recording_id!r}")
+        raise NotFound(N_("no recording with id %(id)r"), id=recording_id)
     if recording.transcript_json is None:
         raise NotFound(
-            f"recording {recording_id} has no transcript yet (status: {recording.status})"
+            N_("recording %(id)s has no transcript yet (status: %(status)s)"),
+            id=recording_id,
+            status=recording.status,
         )
     return recording
 

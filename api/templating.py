@@ -18,6 +18,7 @@ __all__ = [
     "clock",
     "export_environment",
     "page_language",
+    "VARY_BY_LANGUAGE",
     "render_page",
     "spelled",
     "templates",
@@ -112,13 +113,16 @@ def _return_path(request: Request) -> str:
 templates = Jinja2Templates(env=_environment(), context_processors=[_page_language])
 
 
+VARY_BY_LANGUAGE = "Accept-Language, Cookie"  # what chooses a reader's language
+
+
 def render_page(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     """A page, marked as depending on the reader's language (a shared cache must not give
     a Dutch reader the English page)."""
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    response.headers["Vary"] = "Accept-Language, Cookie"
+    response.headers["Vary"] = VARY_BY_LANGUAGE
     return response
 
 

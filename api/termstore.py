@@ -59,6 +59,7 @@ from api.db import (
     TermTotal,
     UtteranceRow,
     WordTotal,
+    utc_day,
 )
 from transcribe import Transcript
 from transcribe.types import ROLES
@@ -681,7 +682,7 @@ def monthly_trend(
     covered = recordings if recordings is not None else (
         select(Recording.id).where(Recording.status == Status.done)
     )  # fmt: skip
-    day = func.coalesce(Recording.recorded_at, func.date(Recording.created_at))
+    day = func.coalesce(Recording.recorded_at, utc_day(Recording.created_at))
     words_query = (
         select(day, func.sum(RecordingWords.words))
         .join(Recording, Recording.id == RecordingWords.recording_id)

@@ -59,7 +59,7 @@ def to_vtt(transcript: Transcript) -> str:
     def cue(s: Segment) -> str:
         who = names.get(s.speaker or "") or (s.role if s.role != "unknown" else s.speaker)
         # Cue text is markup: "<" would open a tag, "&" an entity, and "-->" end the cue.
-        voice = f"<v {html.escape(str(who), quote=False)}>" if s.speaker else ""
+        voice = f"<v {html.escape(' '.join(str(who).split()), quote=False)}>" if s.speaker else ""
         text = html.escape(" ".join(s.text.split()), quote=False)
         return f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}\n{voice}{text}\n"
 

@@ -410,4 +410,6 @@ def test_the_recording_page_corrects_title_people_and_date(api_client, settings)
     api = f"/api/v1/recordings/{recording['id']}"
     client.patch(api, json={"recorded_at": "2026-11-21"})
     assert client.patch(api, json={"title": "Bakker"}).json()["recorded_at"] == "2026-11-21"
-    assert client.patch(api, json={"recorded_at": None}).json()["recorded_at"] is None
+    assert client.patch(api, json={"recorded_at": None}).json()["recorded_at"] == "2026-11-21"
+    assert client.patch(api, json={"recorded_at": ""}).json()["recorded_at"] is None
+    assert client.patch(api, json={"recorded_at": "gisteren"}).status_code == 422

@@ -17,6 +17,7 @@ from api.demo import prepare_demo
 from api.i18n import LOCALE_DIR, choose_language
 
 ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER = r"%\(\w+\)[-+ #0]*\d*(?:\.\d+)?[a-z]"  # %(n)s, %(id)r, %(hours).1f
 DUTCH = {"Accept-Language": "nl-NL,nl;q=0.9,en-US;q=0.8,en;q=0.7"}
 
 
@@ -67,12 +68,15 @@ def test_every_text_the_pages_show_has_its_dutch() -> None:
         if not translations or not all(translations) or message is None or message.fuzzy:
             untranslated.append(text)
             continue
-        wanted = set(re.findall(r"%\(\w+\)s", str(text)))
-        tags = sorted(re.findall(r"</?\w+>", str(text)))
-        for translation in translations:
-            assert set(re.findall(r"%\(\w+\)s", translation)) == wanted, (text, translation)
+        # Dutch has English's two forms: one, and the rest; each answers its English form.
+        english = [text] if isinstance(text, str) else list(text)
+        for form, translation in enumerate(translations):
+            source = english[min(form, len(english) - 1)]
+            wanted = set(re.findall(PLACEHOLDER, source))
+            assert set(re.findall(PLACEHOLDER, translation)) == wanted, (text, translation)
             # Translations go into the pages unescaped (titles and labels too): the same
             # markup as the English, and no quote that would end an attribute.
+            tags = sorted(re.findall(r"</?\w+>", source))
             assert sorted(re.findall(r"</?\w+>", translation)) == tags, (text, translation)
             assert '"' not in translation, translation
     assert untranslated == [], "run `make messages` and translate these"
@@ -108,6 +112,12 @@ def test_a_dutch_browser_reads_every_page_in_dutch(settings, api_client) -> None
         assert "/language?to=en&amp;next=/suggest" in suggested  # back to the form, not a POST
         assert "; de pagina gebruikt het nergens" in suggested
         assert "Nog geen stemmen." in client.get("/voices").text
+        # The service's refusals too, their values put into the Dutch sentence.
+        missing = client.get("/recordings/nope")
+        assert missing.status_code == 404 and "geen opname met id &#39;nope&#39;" in missing.text
+        tags = ", ".join(f"tag{i}" for i in range(30))
+        refused = client.post(f"/recordings/{recording_id}/tags", data={"tags": tags})
+        assert "hoogstens 20 tags per opname" in refused.text
     program, _ = api_client  # the API stays English: programs read it
     terms = program.get("/api/v1/terms", params={"role": "customer"}, headers=DUTCH).json()
     assert terms["terms"][0]["why"].startswith("said ")
@@ -156,6 +166,7 @@ def test_a_dutch_reader_downloads_spreadsheets_and_briefs_in_dutch(settings) -> 
     with _client(settings) as client:
         client.headers.update(DUTCH)
         report = client.get("/report/export.xlsx", params={"role": "customer"})
+        assert report.headers["vary"] == "Accept-Language, Cookie"
         sheet = openpyxl.load_workbook(io.BytesIO(report.content))["Termen"]
         header = [cell.value for cell in next(sheet.iter_rows())]
         assert header[:4] == ["term", "lemma", "aantal", "klant"]

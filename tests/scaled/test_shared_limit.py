@@ -55,9 +55,9 @@ def test_postgres_counts_an_undated_recording_on_its_utc_upload_day(
     next day in reports while the recordings list shows the UTC day (and SQLite counts it)."""
     from datetime import UTC, date, datetime
 
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
-    from api.db import Database, Recording
+    from api.db import Database, Recording, utc_day
 
     name, url = scaled_services.fresh_database()
     scaled_services.postgres.execute(
@@ -69,9 +69,8 @@ def test_postgres_counts_an_undated_recording_on_its_utc_upload_day(
             late = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)  # 21 November 13:00 in Kiritimati
             session.add(Recording(id="r1", title="a", filename="a.wav", created_at=late))
             session.commit()
-            day = session.scalar(select(func.date(Recording.created_at)))
+            assert session.scalar(select(utc_day(Recording.created_at))) == date(2026, 11, 20)
             listed = session.get(Recording, "r1")
-            assert day == date(2026, 11, 20)
-            assert listed is not None and listed.created_at.date() == date(2026, 11, 20)
+            assert listed is not None and listed.upload_day == date(2026, 11, 20)
     finally:
         database.dispose()

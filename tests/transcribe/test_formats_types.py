@@ -51,7 +51,7 @@ def test_vtt_escapes_markup_in_names_and_text() -> None:
         2.0,
         "m",
         (Segment(0, 2, "Prijs <1000 & R&D\n\nklaar", "S1", "customer"),),
-        (Speaker("S1", "customer", "Fam. <Smit> & Zn"),),
+        (Speaker("S1", "customer", "Fam. <Smit>\n\n& Zn"),),
     )
     cue = to_vtt(t).split("\n\n", 1)[1]
     assert cue.splitlines()[1] == "<v Fam. &lt;Smit&gt; &amp; Zn>Prijs &lt;1000 &amp; R&amp;D klaar"
