@@ -31,6 +31,7 @@ __all__ = [
     "choose_language",
     "ROLE_GROUPS",
     "ROLE_NAMES",
+    "SPOKEN_LANGUAGES",
     "STATUS_NAMES",
     "explainer",
     "page_context",
@@ -143,6 +144,7 @@ ROLE_GROUPS = {  # the report's tabs: everything one side said
     "other": N_("Others"),
     "unknown": N_("Without a role"),
 }
+SPOKEN_LANGUAGES = {"nl": N_("Dutch"), "en": N_("English")}  # a recording's language
 STATUS_NAMES = {
     "queued": N_("queued"),
     "processing": N_("processing"),
@@ -159,6 +161,7 @@ def page_context(language: str) -> dict[str, Any]:
         "role_names": {k: catalog.gettext(v) for k, v in ROLE_NAMES.items()},
         "status_names": {k: catalog.gettext(v) for k, v in STATUS_NAMES.items()},
         "role_groups": {k: catalog.gettext(v) for k, v in ROLE_GROUPS.items()},
+        "spoken_names": {k: catalog.gettext(v) for k, v in SPOKEN_LANGUAGES.items()},
         "gettext": catalog.gettext,
         "ngettext": catalog.ngettext,
         "_": catalog.gettext,

@@ -272,6 +272,8 @@ def test_a_dutch_browser_gets_the_pages_and_their_scripts_in_dutch(
         running.status = "done"
         session.commit()
     page.locator(f'tr[data-id="{recording_id}"] .badge', has_text="klaar").wait_for()
+    language = page.locator(f'tr[data-id="{recording_id}"] .language')
+    assert language.inner_text() == "Nederlands"  # as the script wrote it on the update
 
     page.click("#language-switch")  # English, and it stays English
     assert page.locator("h1").inner_text() == "Upload a conversation"

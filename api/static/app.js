@@ -33,6 +33,7 @@
   const table = document.getElementById("recordings");
   if (table) {
     const statusNames = JSON.parse(table.dataset.statusNames || "{}");
+    const languageNames = JSON.parse(table.dataset.languageNames || "{}");
     const busy = () => table.querySelector('tr[data-status="queued"], tr[data-status="processing"]');
     const poll = async () => {
       if (!busy()) return;
@@ -51,7 +52,9 @@
             bar.hidden = !(item.status === "queued" || item.status === "processing");
             row.querySelector(".error-text").textContent = item.error || "";
             row.querySelector(".duration").textContent = item.duration;
-            row.querySelector(".language").textContent = item.language;
+            const language = row.querySelector(".language");
+            language.textContent = languageNames[item.language] || item.language || "";
+            language.title = item.language || "";
           }
         }
       } catch (e) { /* the server restarts: try again */ }

@@ -97,6 +97,7 @@ def test_a_dutch_browser_reads_every_page_in_dutch(settings, api_client) -> None
         assert '<html lang="nl">' in home and "<h1>Gesprek uploaden</h1>" in home
         assert "Uploaden en transcriberen" in home and "Upload and transcribe" not in home
         assert ">klaar</span>" in home  # the status badges too
+        assert '<td class="language" title="nl">Nederlands</td>' in home
         assert 'data-busy-many="%(n)s bestanden uploaden…"' in home  # and the script's texts
         recording_id = re.search(r'href="/recordings/([0-9a-f]{32})"', home).group(1)
         page = client.get(f"/recordings/{recording_id}").text
