@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     Date,
     DateTime,
     Engine,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    func,
 )
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -38,6 +40,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 __all__ = [
     "DATABASE_DOWN",
+    "report_day",
     "utc_day",
     "STATS_VERSION",
     "ApiKey",
@@ -171,6 +174,12 @@ def _utc_day(element: utc_day, compiler: Any, **kw: Any) -> str:
 @compiles(utc_day, "postgresql")
 def _utc_day_postgresql(element: utc_day, compiler: Any, **kw: Any) -> str:
     return f"date(timezone('UTC', {compiler.process(element.clauses, **kw)}))"
+
+
+def report_day() -> ColumnElement[date]:
+    """The day reports count a recording on, in SQL: its recording date, or when none was
+    given, its UTC upload day (`Recording.upload_day`)."""
+    return func.coalesce(Recording.recorded_at, utc_day(Recording.created_at))
 
 
 # --- per-recording statistics, so that a report over every recording is a query --------------

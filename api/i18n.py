@@ -27,17 +27,17 @@ __all__ = [
     "COOKIE",
     "DEFAULT",
     "LANGUAGES",
-    "N_",
-    "choose_language",
+    "LOCALE_DIR",
     "ROLE_GROUPS",
     "ROLE_NAMES",
     "SPOKEN_LANGUAGES",
     "STATUS_NAMES",
+    "choose_language",
     "explainer",
     "page_context",
     "say",
-    "wording",
     "translations",
+    "wording",
 ]
 
 LANGUAGES = {"en": "English", "nl": "Nederlands"}  # code -> the language's own name
@@ -153,8 +153,10 @@ STATUS_NAMES = {
 }
 
 
+@cache
 def page_context(language: str) -> dict[str, Any]:
-    """What every page's template needs for its language."""
+    """What every page's template needs for its language (built once per language; the
+    i18n extension's `_` looks up `gettext` here)."""
     catalog = translations(language)
     words = wording(language)
     return {
@@ -164,7 +166,6 @@ def page_context(language: str) -> dict[str, Any]:
         "spoken_names": {k: catalog.gettext(v) for k, v in SPOKEN_LANGUAGES.items()},
         "gettext": catalog.gettext,
         "ngettext": catalog.ngettext,
-        "_": catalog.gettext,
         "ui_language": language,
         "ui_languages": LANGUAGES,
         "explain": explainer(language),

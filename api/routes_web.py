@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 
 from analyze import suggestions_csv, suggestions_markdown
 from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
+from analyze.wording import N_
 from api import i18n, service, websession
 from api.app import FORM_FILES, db_session, state, submit_recording
 from api.auth import sign_out_session
 from api.db import Recording
 from api.downloads import attachment
 from api.errors import InvalidInput, NotFound, ServiceError
-from api.i18n import N_
 from api.storage import StorageFailed, UploadTooLarge
 from api.templating import VARY_BY_LANGUAGE, clock, page_language, render_page
 from transcribe import Speaker, SpeakerChange, Transcript, VoiceProfileStore

@@ -28,7 +28,7 @@ from analyze import (
 from analyze.synonyms import SynonymGroup, TextEmbedder, embed_terms, group_synonyms
 from analyze.wording import N_
 from api import termstore
-from api.db import Recording, RecordingTag, Status, utc_day, utcnow
+from api.db import Recording, RecordingTag, Status, report_day, utcnow
 from api.errors import InvalidInput, NotFound
 from api.settings import Settings
 from api.storage import BlobStore
@@ -366,9 +366,8 @@ class RecordingChanges:
     salesperson: str | None = None
     customer: str | None = None
     recorded_at: date | None = None
-    forget_recorded_at: bool = (
-        False  # the date was wrong and is not known: reports use the upload day
-    )
+    # The date was wrong and is not known: reports count the upload day instead.
+    forget_recorded_at: bool = False
     tags: tuple[str, ...] | None = None
 
 
@@ -421,7 +420,7 @@ def _filtered(session: Session, f: RecordingFilter) -> Select[Any] | None:
     if f.recording_id is not None:
         get_recording(session, f.recording_id)
         query = query.where(Recording.id == f.recording_id)
-    day = func.coalesce(Recording.recorded_at, utc_day(Recording.created_at))
+    day = report_day()
     if f.since is not None:
         query = query.where(day >= f.since)
     if f.until is not None:

@@ -59,7 +59,7 @@ from api.db import (
     TermTotal,
     UtteranceRow,
     WordTotal,
-    utc_day,
+    report_day,
 )
 from transcribe import Transcript
 from transcribe.types import ROLES
@@ -682,7 +682,7 @@ def monthly_trend(
     covered = recordings if recordings is not None else (
         select(Recording.id).where(Recording.status == Status.done)
     )  # fmt: skip
-    day = func.coalesce(Recording.recorded_at, utc_day(Recording.created_at))
+    day = report_day()
     words_query = (
         select(day, func.sum(RecordingWords.words))
         .join(Recording, Recording.id == RecordingWords.recording_id)
