@@ -11,13 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from transcribe.texts import N_
+
 __all__ = ["ENGLISH", "N_", "Wording", "english_number", "english_plural"]
-
-
-def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
-    """Marks a text for extraction (`make messages`) where it is defined; it is translated
-    where it is used."""
-    return message
 
 
 def english_plural(singular: str, plural: str, n: int) -> str:

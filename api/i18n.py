@@ -22,6 +22,7 @@ from analyze import Term, missing_reason
 from analyze.terms import explain_score
 from analyze.wording import ENGLISH, N_, Wording
 from api.errors import ServiceError
+from transcribe.texts import Text
 
 __all__ = [
     "COOKIE",
@@ -34,6 +35,7 @@ __all__ = [
     "STATUS_NAMES",
     "choose_language",
     "explainer",
+    "failed_because",
     "page_context",
     "say",
     "translations",
@@ -44,11 +46,6 @@ LANGUAGES = {"en": "English", "nl": "Nederlands"}  # code -> the language's own 
 DEFAULT = "en"
 COOKIE = "ridealong_lang"  # a person's own choice, from the pages' language switch
 LOCALE_DIR = resources.files("api") / "locale"
-
-
-# Texts made where no catalogue is known (the transcriber) that the pages show: listed
-# here so that `make messages` extracts them too.
-_SHOWN_AS_IS = (N_("no speech detected"),)
 
 
 @cache
@@ -88,14 +85,35 @@ def choose_language(setting: str, cookie: str | None, accept_language: str | Non
     return min(wanted)[2] if wanted else DEFAULT
 
 
-def say(error: Exception, language: str) -> str:
-    """An error for a page: a refusal of the service in the reader's language (its message
-    looked up before its values go in), anything else as it is."""
-    gettext = translations(language).gettext
+def say(error: Exception | Text, language: str) -> str:
+    """An error for a page in the reader's language: a refusal of the service, an error of
+    the transcriber, or a stored one (a Text); its message is looked up before its values
+    go in, and so is a reason among the values. Anything else as it is."""
     if isinstance(error, ServiceError):
-        message = gettext(error.message)
-        return message % error.values if error.values else message
-    return gettext(str(error))
+        text = Text(error.message, error.values)
+    elif isinstance(error, Text):
+        text = error
+    else:
+        found = getattr(error, "text", None)  # TranscriptionError's
+        text = found if isinstance(found, Text) else Text(str(error))
+    message = translations(language).gettext(text.message)
+    if not text.values:
+        return message
+    return message % {
+        k: say(v, language) if isinstance(v, Text | Exception) else v
+        for k, v in text.values.items()
+    }
+
+
+def failed_because(english: str | None, stored: str | None, language: str) -> str:
+    """A failed job's error for a page: the stored Text (message and values) in the
+    reader's language; the English where none was stored (jobs that failed before it was)."""
+    if stored:
+        try:
+            return say(Text.from_json(stored), language)
+        except (ValueError, KeyError, TypeError):  # damaged: the English still says it
+            pass
+    return english or ""
 
 
 def _number_writer(language: str) -> Callable[[float, int], str]:
@@ -172,4 +190,5 @@ def page_context(language: str) -> dict[str, Any]:
         "num": words.number,
         "num_list": lambda values, decimals=0: "; ".join(words.number(v, decimals) for v in values),
         "missing_reason": lambda term: missing_reason(term, words),
+        "failure": lambda r: failed_because(r.error, r.error_text_json, language),
     }

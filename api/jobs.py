@@ -44,6 +44,7 @@ from transcribe import (
     redact_transcript,
     transcribe,
 )
+from transcribe.texts import N_, Text
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +171,7 @@ def claim_job(database: Database, recording_id: str, token: str, lease_s: float)
                 attempts=Recording.attempts + 1,
                 progress=0.0,
                 error=None,
+                error_text_json=None,
             )
             .returning(Recording.attempts)
             .execution_options(synchronize_session=False)
@@ -310,20 +312,24 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
         )
     if attempts > settings.max_attempts:
         # Earlier tries died with the process (out of memory, killed): do not loop forever.
-        _fail(database, recording_id, token, f"gave up after {settings.max_attempts} attempts")
+        gave_up = Text(
+            N_("gave up after %(attempts)d attempts"), {"attempts": settings.max_attempts}
+        )
+        _fail(database, recording_id, token, gave_up)
         return
     with _Lease(database, recording_id, token, settings.job_lease_s) as lease:
         _run(settings, database, job, lease)
 
 
-def _fail(database: Database, recording_id: str, token: str, error: str) -> None:
+def _fail(database: Database, recording_id: str, token: str, error: Text) -> None:
     _retrying(
         lambda: _set_held(
             database,
             recording_id,
             token,
             status=Status.failed,
-            error=error,
+            error=str(error),
+            error_text_json=error.to_json(),
             progress=0.0,
             claimed_by=None,
             heartbeat_at=None,
@@ -399,11 +405,17 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
         return
     except (TranscriptionError, ModelError) as e:
         logger.warning("recording %s failed: %s", recording_id, e)
-        _fail(database, recording_id, token, str(e))
+        _fail(
+            database,
+            recording_id,
+            token,
+            e.text if isinstance(e, TranscriptionError) else Text(str(e)),
+        )
         return
     except Exception as e:
         logger.exception("recording %s failed unexpectedly", recording_id)
-        _fail(database, recording_id, token, f"internal error ({type(e).__name__}); see the log")
+        internal = Text(N_("internal error (%(kind)s); see the log"), {"kind": type(e).__name__})
+        _fail(database, recording_id, token, internal)
         return
 
     def store() -> bool:

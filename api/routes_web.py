@@ -307,19 +307,22 @@ def upload(
 
 @router.get("/status.json")
 def statuses(
-    session: SessionDep, recording_id: Annotated[str | None, Query(alias="id")] = None
+    request: Request,
+    session: SessionDep,
+    recording_id: Annotated[str | None, Query(alias="id")] = None,
 ) -> JSONResponse:
     """Status and progress of the latest recordings (or of one), for the pages to poll."""
     rows = (
         [session.get(Recording, recording_id)] if recording_id else service.list_recordings(session)
     )
+    language = page_language(request)
     return JSONResponse(
         [
             {
                 "id": r.id,
                 "status": r.status,
                 "progress": r.progress,
-                "error": r.error,
+                "error": i18n.failed_because(r.error, r.error_text_json, language),
                 "duration": clock(r.duration_s),
                 "language": r.language or "",
             }

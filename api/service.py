@@ -221,11 +221,10 @@ def create_recording(
         try:
             info = probe_audio(blob.path)
         except AudioDecodeError as e:
-            reason = str(e).removeprefix("not a readable audio file").lstrip(": ")
             raise InvalidInput(
                 N_("%(file)s is not an audio file we can read: %(reason)s"),
                 file=safe_filename(filename),
-                reason=reason,
+                reason=e.reason,
             ) from e
         if info.duration_s <= 0:
             raise InvalidInput(

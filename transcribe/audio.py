@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from transcribe.errors import AudioDecodeError
+from transcribe.texts import N_
 
 logger = logging.getLogger(__name__)
 
@@ -41,18 +42,23 @@ def _open(source: Source):
     import av
 
     if isinstance(source, Path) and source.is_file() and source.stat().st_size == 0:
-        raise AudioDecodeError("the file is empty")
+        raise AudioDecodeError(N_("the file is empty"))
     try:
         return av.open(str(source) if isinstance(source, Path) else source, mode="r")
     except FileNotFoundError as e:
-        raise AudioDecodeError(f"file not found: {source}") from e
+        raise AudioDecodeError(N_("file not found: %(path)s"), path=str(source)) from e
     except av.InvalidDataError as e:  # the commonest: a document or image named .mp3
         raise AudioDecodeError(
-            "not a readable audio file: it is in none of the formats ridealong reads (wav, mp3, "
-            "m4a, ogg, webm, flac, mp4, …), or it is damaged or was cut off while recording"
+            N_(
+                "it is in none of the formats ridealong reads (wav, mp3, m4a, ogg, webm, flac, "
+                "mp4, …), or it is damaged or was cut off while recording"
+            ),
+            unreadable=True,
         ) from e
     except av.FFmpegError as e:
-        raise AudioDecodeError(f"not a readable audio file ({_reason(e)})") from e
+        raise AudioDecodeError(
+            N_("the decoder says: %(detail)s"), unreadable=True, detail=_reason(e)
+        ) from e
 
 
 def _reason(error: Exception) -> str:
@@ -67,7 +73,7 @@ def probe_audio(source: Source) -> AudioInfo:
     container = _open(source)
     try:
         if not container.streams.audio:
-            raise AudioDecodeError("the file has no audio track")
+            raise AudioDecodeError(N_("the file has no audio track"))
         stream = container.streams.audio[0]
         duration_s = 0.0
         if stream.duration is not None and stream.time_base is not None:
@@ -164,7 +170,7 @@ def iter_audio(
     decoded_any = False
     try:
         if not container.streams.audio:
-            raise AudioDecodeError("the file has no audio track")
+            raise AudioDecodeError(N_("the file has no audio track"))
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout=layout, rate=sample_rate)
         shape = None  # (format, layout, rate) the resampler was set up for
@@ -201,7 +207,9 @@ def iter_audio(
             yield np.concatenate(pending)
         if last_error is not None:
             if not decoded_any:
-                raise AudioDecodeError(f"could not decode the audio ({_reason(last_error)})")
+                raise AudioDecodeError(
+                    N_("could not decode the audio (%(detail)s)"), detail=_reason(last_error)
+                )
             logger.warning("skipped undecodable audio (%d packets): %s", bad_packets, last_error)
         if padded_s:
             logger.warning("%.1f s of audio were lost to damage: kept as silence", padded_s)

@@ -29,6 +29,7 @@ from transcribe.errors import TranscriptionError
 from transcribe.guards import apply_guards
 from transcribe.pieces import cut_at_pauses, next_window_start, speech_pieces
 from transcribe.spelling import correct_spelling
+from transcribe.texts import N_
 from transcribe.types import Segment, Transcript
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ __all__ = [
     "transcribe",
 ]
 
-NO_SPEECH_NOTE = "no speech detected"
+NO_SPEECH_NOTE = N_("no speech detected")
 _MIN_DURATION_S = 0.1
 _SILENCE_PEAK = 1e-4  # float samples; below this everywhere the file is digital silence
 _LANGUAGE_WINDOWS = 3  # pieces of speech whose first 30 s choose the language
@@ -478,7 +479,9 @@ def transcribe(
                 if options.fill_gaps:
                     decoded = _fill_gaps(engine, speech, language, options, decoded)
             except (RuntimeError, ValueError) as e:  # CTranslate2, torch and tokenizers raise these
-                raise TranscriptionError(f"the speech model failed: {e}") from e
+                raise TranscriptionError(
+                    N_("the speech model failed: %(error)s"), error=str(e)
+                ) from e
             segments += [to_recording.segment(s) for s in decoded]
         chunk_start_s += cut / SAMPLE_RATE
         if chunk_start_s <= done_s:

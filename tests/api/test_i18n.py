@@ -182,3 +182,60 @@ def test_a_dutch_reader_downloads_spreadsheets_and_briefs_in_dutch(settings) -> 
         names = openpyxl.load_workbook(io.BytesIO(book.content)).sheetnames
         assert names == ["Ontbrekende termen", "Staat al op de pagina", "Open vragen",
                          "Woorden van klanten"]  # fmt: skip
+
+
+def test_why_audio_was_refused_or_failed_is_said_in_dutch(settings, tmp_path) -> None:
+    """The decoder's reasons reach a Dutch page in Dutch: in an upload's refusal, and in a
+    job that failed later (kept as message and values, so the page can translate it). The
+    API keeps the English."""
+    import html
+
+    from api.db import Recording, get_database
+    from api.jobs import process_recording
+    from api.storage import blob_store
+    from tests.conftest import tone, write_audio
+
+    unreadable = "het is in geen van de formaten die ridealong leest (wav, mp3, m4a"
+    with _client(settings) as client:
+        client.headers.update(DUTCH)
+        form = {"consent": "true"}
+        refused = client.post(
+            "/upload",
+            files={"file": ("notities.mp3", b"geen audio " * 50, "audio/mpeg")},
+            data=form,
+        )
+        said = html.unescape(refused.text)
+        assert f"notities.mp3 is geen audiobestand dat we kunnen lezen: {unreadable}" in said
+        assert "none of the formats" not in said
+
+        audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+        client.post("/upload", files={"file": ("a.wav", audio, "audio/wav")}, data=form)
+        database = get_database(settings.sqlalchemy_url)
+        with database.session() as session:
+            recording = session.query(Recording).filter_by(title="a").one()
+            recording_id, blob_key = recording.id, str(recording.blob_key)
+        # The stored audio is damaged after it was accepted: the job fails when it decodes.
+        blob_store(settings).path(blob_key).write_bytes(b"geen audio meer " * 50)
+        process_recording(settings, database, recording_id)
+
+        page = html.unescape(client.get(f"/recordings/{recording_id}").text)
+        assert f"geen leesbaar audiobestand: {unreadable}" in page
+        assert f"geen leesbaar audiobestand: {unreadable}" in html.unescape(client.get("/").text)
+        live = client.get("/status.json", params={"id": recording_id}).json()
+        assert live[0]["error"].startswith(f"geen leesbaar audiobestand: {unreadable}")
+        english = client.get("/status.json", params={"id": recording_id},
+                             headers={"Accept-Language": "en"}).json()  # fmt: skip
+        assert english[0]["error"].startswith("not a readable audio file: it is in none of")
+    with database.session() as session:  # what the API reports stays English
+        assert str(session.get(Recording, recording_id).error).startswith(
+            "not a readable audio file: it is in none of the formats"
+        )
+
+
+def test_a_failed_job_without_a_readable_stored_text_shows_its_english() -> None:
+    from api.i18n import failed_because
+
+    assert failed_because("gave up after 3 attempts", None, "nl") == "gave up after 3 attempts"
+    assert failed_because("boom", '{"values": {}}', "nl") == "boom"  # damaged: no message
+    stored = '{"message": "gave up after %(attempts)d attempts", "values": {"attempts": 3}}'
+    assert failed_because("gave up after 3 attempts", stored, "nl") == "opgegeven na 3 pogingen"
