@@ -11,12 +11,14 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request, UploadFile
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
@@ -287,6 +289,18 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
             allow_headers=["Authorization", "Content-Type"],
         )
     install_error_handlers(app)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def page_not_found(request: Request, exc: StarletteHTTPException) -> Response:
+        """A person who follows a wrong link gets a page with the way back, in their
+        language; programs (and everything under /api) keep the JSON answer."""
+        accepts_html = "text/html" in request.headers.get("accept", "")
+        if exc.status_code == 404 and accepts_html and not request.url.path.startswith("/api/"):
+            from api.templating import render_page
+
+            message = N_("There is no page at this address.")
+            return render_page(request, "error.html", {"message": message}, status_code=404)
+        return await http_exception_handler(request, exc)
 
     from api.routes_api import router as api_router
     from api.routes_web import router as web_router

@@ -10,10 +10,12 @@ from __future__ import annotations
 import gettext
 import io
 from collections.abc import Callable
+from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -191,4 +193,15 @@ def page_context(language: str) -> dict[str, Any]:
         "num_list": lambda values, decimals=0: "; ".join(words.number(v, decimals) for v in values),
         "missing_reason": lambda term: missing_reason(term, words),
         "failure": lambda r: failed_because(r.error, r.error_text_json, language),
+        "day": lambda d: format_date(d, "medium", locale=language),  # 2 nov 2026, Nov 2, 2026
+        "month": lambda ym: _month(ym, language),
     }
+
+
+def _month(year_month: str, language: str) -> str:
+    """ "2026-11" as people write a month: nov 2026, Nov 2026."""
+    try:
+        year, month = (int(part) for part in year_month.split("-"))
+        return str(format_date(date(year, month, 1), "LLL yyyy", locale=language))
+    except ValueError:
+        return year_month

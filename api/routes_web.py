@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import mimetypes
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import date
@@ -617,6 +618,16 @@ ReportFilter = Annotated[service.RecordingFilter, Depends(_report_filter)]
 
 
 _TREND_TERMS = 6  # terms drawn in the report's trend chart
+
+
+def _thin_last_month(words: Sequence[int]) -> bool:
+    """The last month (often the one still going) has under half the words of the median
+    month with recordings before it: its rates rest on little speech, and a dip there is
+    mostly chance."""
+    before = [w for w in words[:-1] if w > 0]
+    return bool(before) and words[-1] < 0.5 * statistics.median(before)
+
+
 _SPARK_W, _SPARK_H = 240, 36  # the chart's lines, in SVG pixels
 
 
@@ -666,6 +677,7 @@ def report(
         request,
         "report.html",
         trend=trend,
+        trend_thin_last=_thin_last_month(trend.words),
         trend_lines=[
             (term, _sparkline(trend.rates.get(term.lemma, ())), trend.rates.get(term.lemma, ()))
             for term in terms[:_TREND_TERMS]

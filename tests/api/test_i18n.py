@@ -112,7 +112,7 @@ def test_a_dutch_browser_reads_every_page_in_dutch(settings, api_client) -> None
         assert "Woorden van klanten die de pagina mist" in suggested
         assert "/language?to=en&amp;next=/suggest" in suggested  # back to the form, not a POST
         assert "; de pagina gebruikt het nergens" in suggested
-        assert "Nog geen stemmen." in client.get("/voices").text
+        assert "Nog geen stemprofielen." in client.get("/voices").text
         # The service's refusals too, their values put into the Dutch sentence.
         missing = client.get("/recordings/nope")
         assert missing.status_code == 404 and "geen opname met id &#39;nope&#39;" in missing.text
@@ -239,3 +239,45 @@ def test_a_failed_job_without_a_readable_stored_text_shows_its_english() -> None
     assert failed_because("boom", '{"values": {}}', "nl") == "boom"  # damaged: no message
     stored = '{"message": "gave up after %(attempts)d attempts", "values": {"attempts": 3}}'
     assert failed_because("gave up after 3 attempts", stored, "nl") == "opgegeven na 3 pogingen"
+
+
+def test_dates_months_and_a_thin_last_month_read_the_dutch_way(settings) -> None:
+    from api.db import Recording, get_database
+
+    with _client(settings) as client:
+        client.headers.update(DUTCH)
+        home = client.get("/").text
+        assert '<time datetime="2026-11-02">2 nov 2026</time>' in home  # not 2026-11-02
+        with get_database(settings.sqlalchemy_url).session.begin() as session:
+            longest = max(session.query(Recording).all(), key=lambda r: r.duration_s or 0)
+            longest.recorded_at = longest.recorded_at.replace(month=10)  # a month earlier
+            page = f"/recordings/{longest.id}"
+        assert '<time datetime="2026-10-02">2 okt 2026</time>' in client.get(page).text
+        trend = client.get("/report").text
+        section = trend[trend.index('id="trend"') : trend.index('id="sides"')]
+        assert "(okt 2026 tot en met nov 2026)" in section, section
+        assert "<th>okt 2026</th><th>nov 2026</th>" in section
+        assert "per 1.000 woorden in de laatste maand" in section and "‰" not in section
+        # The shorter conversation alone in the last month: under half the words of October.
+        assert 'class="caution">De laatste maand telt maar' in section
+
+
+@pytest.mark.parametrize(
+    ("words", "thin"),
+    [((900, 300), True), ((900, 500), False), ((900, 0, 300), True), ((0, 100), False),
+     ((400, 1200, 900, 500), False), ((300,), False)],
+)  # fmt: skip
+def test_a_last_month_is_thin_under_half_of_a_usual_month(words, thin) -> None:
+    from api.routes_web import _thin_last_month
+
+    assert _thin_last_month(words) is thin
+
+
+def test_a_wrong_address_gives_people_a_page_and_programs_json(settings) -> None:
+    with _client(settings) as client:
+        page = client.get("/nietbestaand", headers={**DUTCH, "Accept": "text/html"})
+        assert page.status_code == 404 and "Op dit adres staat geen pagina." in page.text
+        assert 'href="/"' in page.text  # the way back
+        assert client.get("/nietbestaand").json() == {"detail": "Not Found"}
+        api = client.get("/api/v1/nope", headers={"Accept": "text/html"})
+        assert api.status_code == 404 and api.json() == {"detail": "Not Found"}

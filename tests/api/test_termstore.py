@@ -208,6 +208,6 @@ def test_report_page_draws_the_trend(tmp_path) -> None:
     with TestClient(create_app(settings, start_worker=False)) as client:
         page = client.get("/report", params={"role": "customer"}).text
         single = client.get("/report", params={"since": "2026-10-01"}).text
-    assert "2026-08 to 2026-10" in page and page.count("<polyline") >= 2
+    assert "Aug 2026 to Oct 2026" in page and page.count("<polyline") >= 2
     assert "thuisbatterij per month:" in page
     assert "<polyline" not in single and "span two months" in single
