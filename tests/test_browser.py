@@ -1,6 +1,7 @@
 """A person's path through the pages, in Debian's Chromium driven by Playwright."""
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -92,6 +93,9 @@ def test_upload_transcribe_and_read_the_report(
     row = page.locator("#recordings tr[data-id]").first
     row.locator(".badge.status-done").wait_for(timeout=180_000)  # updates without a reload
     assert row.locator("td").first.inner_text() == "Inauguration <script>alert(1)</script>"
+    # The upload notice no longer says it is being transcribed.
+    page.locator(".notice", has_text=re.compile("(Finished: o|O)pen it below")).wait_for()
+    assert "transcribed now" not in page.locator(".notice").inner_text()
 
     row.locator("a").first.click()
     page.locator(".line").first.wait_for()

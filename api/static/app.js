@@ -36,7 +36,13 @@
     const languageNames = JSON.parse(table.dataset.languageNames || "{}");
     const busy = () => table.querySelector('tr[data-status="queued"], tr[data-status="processing"]');
     const poll = async () => {
-      if (!busy()) return;
+      if (!busy()) {
+        // The upload notice said "transcribed now": say that it has finished.
+        for (const note of document.querySelectorAll(".while-busy[data-when-done]")) {
+          note.textContent = note.dataset.whenDone;
+        }
+        return;
+      }
       try {
         const response = await fetch("/status.json", { headers: { Accept: "application/json" } });
         if (response.ok) {
