@@ -30,7 +30,7 @@ from api.downloads import attachment
 from api.errors import InvalidInput, NotFound, ServiceError
 from api.storage import StorageFailed, UploadTooLarge
 from api.templating import VARY_BY_LANGUAGE, clock, page_language, render_page
-from transcribe import Speaker, SpeakerChange, Transcript, VoiceProfileStore
+from transcribe import NO_SPEECH_NOTE, Speaker, SpeakerChange, Transcript, VoiceProfileStore
 from transcribe.formats import MEDIA_TYPES, render
 from transcribe.types import PERSON_ROLES
 
@@ -186,6 +186,7 @@ def _index_page(
         "index.html",
         status_code=status_code,
         recordings=recordings,
+        without_speech=service.without_speech(session, recordings),
         just_uploaded=just,
         form=form or {},
         notice=notice,
@@ -317,6 +318,8 @@ def statuses(
         [session.get(Recording, recording_id)] if recording_id else service.list_recordings(session)
     )
     language = page_language(request)
+    silent = service.without_speech(session, [r for r in rows if r is not None])
+    no_speech = i18n.translations(language).gettext(NO_SPEECH_NOTE)
     return JSONResponse(
         [
             {
@@ -324,6 +327,7 @@ def statuses(
                 "status": r.status,
                 "progress": r.progress,
                 "error": i18n.failed_because(r.error, r.error_text_json, language),
+                "note": no_speech if r.id in silent else "",
                 "duration": clock(r.duration_s),
                 "language": r.language or "",
             }
@@ -725,7 +729,10 @@ def report_export(
         media = XLSX_MEDIA_TYPE
     else:
         content, media = terms_csv(terms, titles), "text/csv"
-    headers = {"Content-Disposition": attachment(f"terms.{fmt}"), "Vary": VARY_BY_LANGUAGE}
+    headers = {
+        "Content-Disposition": attachment(f"terms-{date.today():%Y-%m-%d}.{fmt}"),  # weekly files
+        "Vary": VARY_BY_LANGUAGE,
+    }
     return Response(content, media_type=media, headers=headers)
 
 
@@ -776,7 +783,7 @@ def suggest(
     if export in exports:
         render_export, media, suffix = exports[export]
         headers = {
-            "Content-Disposition": attachment(f"page-suggestions.{suffix}"),
+            "Content-Disposition": attachment(f"page-suggestions-{date.today():%Y-%m-%d}.{suffix}"),
             "Vary": VARY_BY_LANGUAGE,
         }
         return Response(render_export(), media_type=media, headers=headers)

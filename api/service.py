@@ -28,7 +28,7 @@ from analyze import (
 from analyze.synonyms import SynonymGroup, TextEmbedder, embed_terms, group_synonyms
 from analyze.wording import N_
 from api import termstore
-from api.db import Recording, RecordingTag, Status, report_day, utcnow
+from api.db import Recording, RecordingTag, Status, UtteranceRow, report_day, utcnow
 from api.errors import InvalidInput, NotFound
 from api.settings import Settings
 from api.storage import BlobStore
@@ -283,6 +283,16 @@ def list_recordings(
     query = _with_status(select(Recording), status)
     query = query.order_by(Recording.created_at.desc(), Recording.id.desc())
     return session.scalars(query.limit(limit).offset(offset)).all()
+
+
+def without_speech(session: Session, recordings: Sequence[Recording]) -> set[str]:
+    """The ids of finished `recordings` in which no speech was found (silence, noise, a
+    damaged file that decoded to nothing): the list flags them, since "done" alone hides it."""
+    done = [r.id for r in recordings if r.status == Status.done]
+    if not done:
+        return set()
+    spoken = select(UtteranceRow.recording_id).where(UtteranceRow.recording_id.in_(done))
+    return set(done) - set(session.scalars(spoken.distinct()))
 
 
 def count_recordings(session: Session, status: Status | None = None) -> int:

@@ -57,6 +57,7 @@
             bar.value = item.progress;
             bar.hidden = !(item.status === "queued" || item.status === "processing");
             row.querySelector(".error-text").textContent = item.error || "";
+            row.querySelector(".note").textContent = item.note || "";
             row.querySelector(".duration").textContent = item.duration;
             const language = row.querySelector(".language");
             language.textContent = languageNames[item.language] || item.language || "";

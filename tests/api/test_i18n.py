@@ -4,6 +4,7 @@ catalogue that holds every text the pages show."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,8 @@ def test_a_dutch_reader_downloads_spreadsheets_and_briefs_in_dutch(settings) -> 
         header = [cell.value for cell in next(sheet.iter_rows())]
         assert header[:4] == ["term", "lemma", "aantal", "klant"]
         assert header[-1] == "titel van de opname van het citaat"
+        today = date.today().isoformat()  # a weekly download does not pile up as "terms (3)"
+        assert f'filename="terms-{today}.xlsx"' in report.headers["content-disposition"]
         csv = client.get("/report/export.csv", params={"role": "customer"}).text
         assert csv.startswith("term,lemma,count,customer,")
         page = {"page_copy": "Wij leggen zonnepanelen."}
@@ -179,6 +182,7 @@ def test_a_dutch_reader_downloads_spreadsheets_and_briefs_in_dutch(settings) -> 
         assert brief.startswith("# De taal van klanten op deze pagina\n")
         assert "; de pagina gebruikt het nergens" in brief
         book = client.post("/suggest", data={**page, "export": "xlsx"})
+        assert f"page-suggestions-{today}.xlsx" in book.headers["content-disposition"]
         names = openpyxl.load_workbook(io.BytesIO(book.content)).sheetnames
         assert names == ["Ontbrekende termen", "Staat al op de pagina", "Open vragen",
                          "Woorden van klanten"]  # fmt: skip
@@ -281,3 +285,29 @@ def test_a_wrong_address_gives_people_a_page_and_programs_json(settings) -> None
         assert client.get("/nietbestaand").json() == {"detail": "Not Found"}
         api = client.get("/api/v1/nope", headers={"Accept": "text/html"})
         assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+
+
+def test_the_list_flags_a_finished_recording_without_speech(settings, tmp_path) -> None:
+    """ "done" alone hides that nothing was said (silence, a damaged file)."""
+    import numpy as np
+
+    from api.db import Recording, get_database
+    from api.jobs import process_recording
+    from tests.conftest import write_audio
+
+    with _client(settings) as client:
+        client.headers.update(DUTCH)
+        silence = write_audio(np.zeros(32_000, np.float32), tmp_path / "stil.wav", "pcm_s16le")
+        client.post("/upload", files={"file": ("stil.wav", silence.read_bytes(), "audio/wav")},
+                    data={"consent": "true"})  # fmt: skip
+        database = get_database(settings.sqlalchemy_url)
+        with database.session() as session:
+            recording_id = session.query(Recording).filter_by(title="stil").one().id
+        process_recording(settings, database, recording_id)
+        home = client.get("/").text
+        row = home[home.index(f'data-id="{recording_id}"') :].split("</tr>")[0]
+        assert ">klaar</span>" in row and '<span class="note">geen spraak gevonden</span>' in row
+        demo_rows = [r for r in home.split("<tr")[1:] if "data-id=" in r and recording_id not in r]
+        assert demo_rows and all('<span class="note"></span>' in r for r in demo_rows)  # they speak
+        live = client.get("/status.json").json()
+        assert {item["id"]: item["note"] for item in live}[recording_id] == "geen spraak gevonden"
