@@ -105,6 +105,18 @@ def test_upload_transcribe_and_read_the_report(
     line.click()  # plays the recording from that line
     page.wait_for_function("() => !document.getElementById('player').paused")
     assert page.evaluate("document.getElementById('player').currentTime") >= start - 0.1
+    # On a short screen, scrolled down to the lines: playing docks the player in view.
+    page.evaluate("document.getElementById('player').pause()")
+    page.set_viewport_size({"width": 390, "height": 250})
+    line.scroll_into_view_if_needed()
+    assert page.evaluate("document.getElementById('player').getBoundingClientRect().bottom <= 0")
+    line.click()
+    page.wait_for_function("() => document.getElementById('player').classList.contains('docked')")
+    box = page.locator("#player").bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 250
+    page.evaluate("document.getElementById('player').pause()")
+    page.wait_for_function("() => !document.getElementById('player').classList.contains('docked')")
+    page.set_viewport_size({"width": 1280, "height": 720})
 
     page.click("text=Report")
     page.locator("table.terms").wait_for()
@@ -309,8 +321,8 @@ def test_a_quote_link_shows_its_line_in_a_recording_without_audio(
 
 @pytest.mark.slow
 def test_pages_fit_a_phone_screen(live_server: str, browser, server_settings: Settings) -> None:
-    """Marketers read the report on the go: no page may scroll sideways at 390 px; wide
-    tables scroll inside their card instead."""
+    """Marketers read the report on the go: no page may scroll sideways at 390 px, and the
+    recordings and terms stack their rows rather than scroll inside their card."""
     prepare_demo(server_settings)
     for locale in ("en-US", "nl-NL"):  # Dutch words are longer
         context = browser.new_context(locale=locale, viewport={"width": 390, "height": 800})
@@ -323,6 +335,12 @@ def test_pages_fit_a_phone_screen(live_server: str, browser, server_settings: Se
             assert width[0] <= width[1], (
                 f"{path} ({locale}) is {width[0]} px wide on a {width[1]} px screen"
             )
+            hidden = page.evaluate(
+                "Array.from(document.querySelectorAll('#recordings, table.terms'))"
+                ".map((t) => t.closest('.card')).filter((c) => c.scrollWidth > c.clientWidth)"
+                ".length"
+            )
+            assert hidden == 0, f"{path} ({locale}): a table runs off its card"
     page.goto(live_server + "/")
     status = page.locator("#recordings tr[data-id] td.status").first.bounding_box()
     assert status is not None and status["x"] + status["width"] <= 390  # no sideways scroll

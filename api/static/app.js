@@ -117,6 +117,17 @@
       line.addEventListener("click", go);
       line.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); });
     }
+    // Playing while its place is scrolled away: dock the player at the bottom of the
+    // screen, so a person who started a line far down can still pause it.
+    let away = false;
+    const dock = () => player.classList.toggle("docked", away && !player.paused);
+    if ("IntersectionObserver" in window) {
+      new IntersectionObserver(([entry]) => { away = !entry.isIntersecting; dock(); })
+        .observe(player.parentElement);
+    }
+    player.addEventListener("play", dock);
+    player.addEventListener("pause", dock);
+    player.addEventListener("ended", dock);
     player.addEventListener("timeupdate", () => {
       const t = player.currentTime;
       for (const line of lines) {
