@@ -37,7 +37,14 @@ from api.schemas import Health
 from api.service import NewRecording, check_new_recording, create_recording
 from api.settings import Settings, get_settings
 from api.storage import BlobStore, blob_store
-from api.websession import COOKIE, csrf_token, open_paths, session_id
+from api.websession import (
+    COOKIE,
+    csrf_token,
+    open_paths,
+    renewed_session,
+    session_id,
+    set_session_cookie,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -235,6 +242,9 @@ class _WebSignIn(BaseHTTPMiddleware):
         # A signed-in page must not stay in the browser's cache: Back after "Sign out" on a
         # shared computer would show the transcript again.
         response.headers.setdefault("Cache-Control", "no-store")
+        renewed = renewed_session(self.web_token, request.cookies.get(COOKIE, ""))
+        if renewed is not None and path != "/logout":
+            set_session_cookie(response, renewed, secure=request.url.scheme == "https")
         return response
 
 

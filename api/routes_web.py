@@ -149,13 +149,8 @@ def _sign_in(request: Request, token: str, target: str) -> Response:
             error=N_("That is not the token. It is in the data dir's web_token file."),
         )
     response = RedirectResponse(_local(target), status_code=303)
-    response.set_cookie(
-        websession.COOKIE,
-        websession.new_session(web_token),
-        max_age=websession.SESSION_DAYS * 86400,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
+    websession.set_session_cookie(
+        response, websession.new_session(web_token), secure=request.url.scheme == "https"
     )
     return response
 

@@ -14,6 +14,7 @@ import hmac
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "COOKIE",
@@ -22,12 +23,15 @@ __all__ = [
     "ensure_web_token",
     "new_session",
     "open_paths",
+    "renewed_session",
     "session_id",
+    "set_session_cookie",
     "token_matches",
 ]
 
 COOKIE = "ridealong_session"
-SESSION_DAYS = 14
+SESSION_DAYS = 14  # without a visit; each day's first page renews the cookie
+_RENEW_AFTER_S = 86400
 # Paths reachable without signing in: the sign-in itself, the API (its own keys), static
 # files, the health check, the API docs, and the pages' language switch (the sign-in page
 # has it too).
@@ -75,6 +79,34 @@ def session_id(web_token: str, cookie: str | None, now: float | None = None) -> 
         return None
     age_s = (now if now is not None else time.time()) - int(started) if started.isdigit() else -1
     return ident if 0 <= age_s <= SESSION_DAYS * 86400 else None
+
+
+def renewed_session(web_token: str, cookie: str, now: float | None = None) -> str | None:
+    """The same session restarted now, once its cookie is a day old: a person who visits
+    every week stays signed in, one who stays away SESSION_DAYS must sign in again. The id
+    is kept, so its CSRF tokens and a sign-out (which outlasts any cookie given before it)
+    still apply. None: no renewal due (or not a valid cookie)."""
+    now = now if now is not None else time.time()
+    ident = session_id(web_token, cookie, now)
+    if ident is None:
+        return None
+    started = int(cookie.split(".")[1])
+    if now - started < _RENEW_AFTER_S:
+        return None
+    value = f"{ident}.{int(now)}"
+    return f"{value}.{_sign(web_token, value)}"
+
+
+def set_session_cookie(response: Any, value: str, secure: bool) -> None:
+    """The session cookie, as sign-in sets it and a renewal resets it."""
+    response.set_cookie(
+        COOKIE,
+        value,
+        max_age=SESSION_DAYS * 86400,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+    )
 
 
 def csrf_token(web_token: str, session: str) -> str:

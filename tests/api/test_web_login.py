@@ -134,3 +134,37 @@ def test_a_database_outage_answers_signed_in_pages_with_503(settings, monkeypatc
         page = client.get("/report", follow_redirects=False)
         assert page.status_code == 503 and page.headers["retry-after"]
         assert "try again" in page.json()["detail"]
+
+
+def test_a_weekly_visitor_stays_signed_in_and_a_sign_out_still_ends_it(settings) -> None:
+    """Each day's first page renews the session (same id: same CSRF tokens, same sign-out);
+    a browser that stays away SESSION_DAYS signs in again."""
+    import time
+
+    from api import websession
+
+    day = 86400
+    now = time.time()
+    with _client(settings) as client:
+        week_old = websession.new_session("s3cret-token", now - 7 * day)
+        ident = websession.session_id("s3cret-token", week_old)
+        client.cookies.set("ridealong_session", week_old)
+        page = client.get("/report")
+        assert page.status_code == 200 and "ridealong_session=" in page.headers["set-cookie"]
+        renewed = page.headers["set-cookie"].split("ridealong_session=")[1].split(";")[0]
+        client.cookies.clear()
+        client.cookies.set("ridealong_session", renewed)
+        assert renewed != week_old and websession.session_id("s3cret-token", renewed) == ident
+        # Thirteen days on, the old cookie has run out and the renewed one has not.
+        later = now + 13 * day
+        assert websession.session_id("s3cret-token", week_old, later) is None
+        assert websession.session_id("s3cret-token", renewed, later) == ident
+        assert "set-cookie" not in client.get("/report").headers  # renewed once a day
+        client.post("/logout", data={"csrf_token": _csrf(page.text)})  # the old page's token
+        assert client.get("/report", follow_redirects=False).status_code == 303
+        for kept in (week_old, renewed):  # copies kept elsewhere: both ended
+            client.cookies.clear()
+            client.cookies.set("ridealong_session", kept)
+            assert client.get("/report", follow_redirects=False).status_code == 303
+    stale = websession.new_session("s3cret-token", now - 15 * day)
+    assert websession.renewed_session("s3cret-token", stale, now) is None  # too late to renew
