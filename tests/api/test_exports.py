@@ -168,7 +168,8 @@ def test_report_page_links_to_exports_with_its_filters(data) -> None:
     anonymous = {"Authorization": ""}
     csv_export = data.get(csv_link, headers=anonymous)
     assert csv_export.status_code == 200
-    assert csv_export.headers["content-disposition"] == 'attachment; filename="terms.csv"'
+    today = date.today().isoformat()  # the pages' downloads carry their day
+    assert csv_export.headers["content-disposition"] == f'attachment; filename="terms-{today}.csv"'
     terms = {r["term"] for r in _rows(csv_export.text)}
     assert "warmtepomp" in terms
     assert "thuisbatterij" not in terms and "vloerverwarming" not in terms
@@ -218,7 +219,8 @@ def test_suggestions_as_xlsx_through_the_api_and_the_form(data) -> None:
         "/suggest", data={"page_copy": page["html"], "is_html": "true", "export": "xlsx"}
     )
     assert form.headers["content-type"] == XLSX
-    assert form.headers["content-disposition"] == 'attachment; filename="page-suggestions.xlsx"'
+    dated = f'attachment; filename="page-suggestions-{date.today().isoformat()}.xlsx"'
+    assert form.headers["content-disposition"] == dated
     assert [
         [c.value for c in row]
         for row in openpyxl.load_workbook(io.BytesIO(form.content))["Missing terms"].iter_rows()

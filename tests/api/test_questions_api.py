@@ -1,5 +1,7 @@
 """Customer questions through the API: FAQ candidates, and the ones a page leaves open."""
 
+from datetime import date
+
 from api.demo import prepare_demo
 
 
@@ -132,9 +134,9 @@ def test_suggestions_export_as_markdown_and_csv(api_client, settings) -> None:
     assert f"Coverage: **{data['coverage']}/100**" in markdown.text
     assert f"**{data['missing_terms'][0]['term']}**" in markdown.text
     assert data["questions"][0]["question"] in markdown.text
-    form_csv_disposition = 'attachment; filename="page-suggestions.csv"'  # API and form alike
+    api_csv_disposition = 'attachment; filename="page-suggestions.csv"'
     table = client.post("/api/v1/suggestions", params={"format": "csv"}, json=page)
-    assert table.headers["content-disposition"] == form_csv_disposition
+    assert table.headers["content-disposition"] == api_csv_disposition
     rows = list(csv.DictReader(io.StringIO(table.text)))
     assert [r["text"] for r in rows if r["kind"] == "missing term"] == [
         t["term"] for t in data["missing_terms"]
@@ -143,7 +145,8 @@ def test_suggestions_export_as_markdown_and_csv(api_client, settings) -> None:
     form = client.post(
         "/suggest", data={"page_copy": page["html"], "is_html": "true", "export": "csv"}
     )
-    assert form.headers["content-disposition"] == form_csv_disposition
+    dated = f"page-suggestions-{date.today().isoformat()}.csv"  # a person's download: its day
+    assert form.headers["content-disposition"] == f'attachment; filename="{dated}"'
     assert form.text == table.text
 
 
