@@ -175,7 +175,11 @@ def _replacements(
     if not unused or not spoken:
         return []
     found_pairs = replacements(
-        unused, spoken, embedder.encode(unused), embed_terms(embedder, spoken)
+        unused,
+        spoken,
+        embedder.encode(unused),
+        embed_terms(embedder, spoken),
+        parts_embedder=embedder,
     )
     forms = Counter(found)
     return [replace(r, page_says=_page_form(forms, r.page_term)) for r in found_pairs]

@@ -593,7 +593,7 @@ def synonym_groups(
         terms = ranked_terms(session, limit=SYNONYM_TERMS, recording_filter=recording_filter)
     if len(terms) < 2:
         return []
-    groups = group_synonyms(terms, embed_terms(embedder, terms))
+    groups = group_synonyms(terms, embed_terms(embedder, terms), parts_embedder=embedder)
     groups.sort(key=lambda g: not g.words_differ)  # stable: strongest first within each
     return groups[:limit]
 

@@ -367,3 +367,46 @@ def test_real_default_embedder_groups_offerte_with_prijsopgave() -> None:
     vectors = default_embedder("nl").encode(WORDS)
     groups = grouped(group_synonyms([term(w) for w in WORDS], vectors))
     assert any({"offerte", "prijsopgave"} <= g for g in groups)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "rests"),
+    [
+        ("stroomrekening", "gasrekening", ("stroom", "gas")),
+        ("thuisbatterij", "thuisaccu", ("batterij", "accu")),
+        ("zonnepaneel", "pv-paneel", ("zonne", "pv")),
+        ("jaar garantie", "jaarafrekening", ("garantie", "afrekening")),
+        ("offerte", "prijsopgave", None),  # nothing shared
+        ("paneel", "zonnepaneel", None),  # one is part of the other: test (3)'s case
+        ("bestelling", "bestellen", None),  # "ling" / "len": rests too short to be parts
+    ],
+)
+def test_compounds_are_split_where_they_differ(a, b, rests) -> None:
+    assert synonyms.compound_rests(a, b) == rests
+
+
+def test_kinds_of_one_thing_are_not_synonyms_but_compounds_of_synonyms_are() -> None:
+    """Two compounds with one head look alike because of the head: they are linked only
+    when the parts in which they differ mean the same too."""
+    # The embedder sees the whole compounds as near-synonyms in both cases (the shared head
+    # dominates); the parts decide: "accu" ~ "batterij", but "gas" is not "stroom".
+    fake = space(
+        ["thuisbatterij", "thuisaccu"], ["stroomrekening", "gasrekening"], ["batterij", "accu"],
+        extra=["stroom", "gas"],
+    )  # fmt: skip
+    words = ["thuisbatterij", "thuisaccu", "stroomrekening", "gasrekening", *DISTRACTORS]
+    vectors = fake.encode(words)
+    unchecked = group_synonyms([term(w) for w in words], vectors)
+    assert sorted(sorted(g) for g in grouped(unchecked)) == [
+        ["gasrekening", "stroomrekening"], ["thuisaccu", "thuisbatterij"]
+    ]  # fmt: skip
+    checked = group_synonyms([term(w) for w in words], vectors, parts_embedder=fake)
+    assert grouped(checked) == [{"thuisbatterij", "thuisaccu"}]
+    # The same on a page: "gasrekening" on the page is not the customers' "stroomrekening".
+    page, said = ["gasrekening", "thuisaccu"], [term("stroomrekening"), term("thuisbatterij")]
+    background = fake.encode(DISTRACTORS)
+    swaps = replacements(
+        page, said, fake.encode(page), fake.encode([t.lemma for t in said]),
+        background=background, parts_embedder=fake,
+    )  # fmt: skip
+    assert [(r.page_term, r.customer_term.lemma) for r in swaps] == [("thuisaccu", "thuisbatterij")]
