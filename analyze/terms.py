@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from analyze.questions import Question, find_questions
-from analyze.text import Token, normalise_language, part_of_speech, tokenize, utterance_language
+from analyze.text import (
+    Token,
+    is_stop,
+    normalise_language,
+    part_of_speech,
+    tokenize,
+    utterance_language,
+)
 from analyze.wording import ENGLISH, Wording
 from transcribe.types import ROLES, Role, Transcript
 
@@ -36,6 +44,7 @@ __all__ = [
     "explain_score",
     "general_frequency",
     "make_term",
+    "name_words",
     "rank_tallies",
     "ranking_room",
     "rank_terms",
@@ -288,8 +297,15 @@ def count_terms(
     recording_id: str,
     *,
     max_quotes: int = MAX_QUOTES_PER_RECORDING,
+    people: Iterable[str] = (),
 ) -> RecordingTerms:
-    """Count every candidate term of one recording per role, keeping a few quotes each."""
+    """Count every candidate term of one recording per role, keeping a few quotes each.
+
+    `people`: the names of those in the conversation (salesperson, customer, speakers). A
+    term with a word of their names is no term: "mevrouw De Vries" said ten times would
+    otherwise top the salesperson's words, and "vries" pass for a near-synonym of "koelkast".
+    """
+    names = name_words(people)
     by_role: dict[str, Counter[str]] = defaultdict(Counter)
     surfaces: dict[str, Counter[str]] = defaultdict(Counter)
     quotes: dict[str, list[Quote]] = defaultdict(list)
@@ -301,6 +317,8 @@ def count_terms(
         languages[utt.language] += content
         seen_here: set[str] = set()
         for key, surface in found:
+            if names and not names.isdisjoint(surface.split()):
+                continue
             by_role[key][utt.role] += 1
             surfaces[key][surface] += 1
             if key not in seen_here and len(quotes[key]) < max_quotes:
@@ -314,6 +332,13 @@ def count_terms(
     language = normalise_language(languages.most_common(1)[0][0] if languages else None)
     questions = tuple(find_questions(utterances))
     return RecordingTerms(recording_id, language, dict(words_by_role), terms, questions)
+
+
+def name_words(people: Iterable[str]) -> frozenset[str]:
+    """The lower-case words of people's names ("Fam. De Vries" → fam, de, vries), minus stop
+    words ("de", "van"), which are never terms anyway and must not hide a phrase."""
+    words = {w for name in people for w in re.findall(r"[^\W\d_]+", name.lower())}
+    return frozenset(w for w in words if len(w) > 1 and not is_stop(w, "nl"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from analyze import count_terms, utterances_from_transcript
 from api import termstore
 from api.auth import create_api_key
 from api.db import ApiKey, Recording, Status, get_database, utcnow
+from api.service import people_in
 from api.settings import Settings
 from samples import sample_transcripts
 from transcribe import Transcript
@@ -61,7 +62,7 @@ def prepare_demo(settings: Settings) -> str | None:
             )
             session.add(recording)
             session.flush()
-            terms = count_terms(utterances, recording_id)
+            terms = count_terms(utterances, recording_id, people=people_in(recording, transcript))
             termstore.store_analysis(session, recording, terms, utterances)
         session.commit()
         if session.scalar(select(func.count()).select_from(ApiKey)):

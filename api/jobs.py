@@ -399,7 +399,8 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
         if settings.redact_pii:  # before anything is stored or counted
             transcript = redact_transcript(transcript, job.people)
         utterances = utterances_from_transcript(transcript, recording_id)
-        terms = count_terms(utterances, recording_id)
+        people = [*job.people, *(s.name for s in transcript.speakers if s.name)]
+        terms = count_terms(utterances, recording_id, people=people)
     except JobLost:
         logger.info("recording %s was deleted or taken over while processing", recording_id)
         return

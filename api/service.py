@@ -380,15 +380,40 @@ class RecordingChanges:
     tags: tuple[str, ...] | None = None
 
 
+def people_in(recording: Recording, transcript: Transcript | None = None) -> list[str]:
+    """The names of those in a recording (its salesperson and customer, named speakers):
+    words of them are not counted as terms (`analyze.count_terms`)."""
+    named = [recording.salesperson, recording.customer]
+    if transcript is not None:
+        named += [speaker.name for speaker in transcript.speakers]
+    return [name for name in named if name]
+
+
+def recount_terms(session: Session, recording: Recording, transcript: Transcript) -> None:
+    """Count a recording's terms and questions again from `transcript` and store them."""
+    utterances = utterances_from_transcript(transcript, recording.id)
+    terms = count_terms(utterances, recording.id, people=people_in(recording, transcript))
+    termstore.store_analysis(session, recording, terms, utterances)
+
+
 def update_recording(session: Session, recording_id: str, changes: RecordingChanges) -> Recording:
     """Correct a recording's details or tags (reports pick the change up at once)."""
     recording = get_recording(session, recording_id)
+    people_before = (recording.salesperson, recording.customer)
     if changes.title is not None:
         recording.title = _clean(changes.title, TITLE_CHARS) or recording.title
     if changes.salesperson is not None:
         recording.salesperson = _clean(changes.salesperson)
     if changes.customer is not None:
         recording.customer = _clean(changes.customer)
+    if (recording.salesperson, recording.customer) != people_before and (
+        recording.status == Status.done
+    ):  # a name given now leaves the terms (the words of people's names are no terms)
+        document = session.scalar(
+            select(Recording.transcript_json).where(Recording.id == recording.id)
+        )
+        if document:
+            recount_terms(session, recording, Transcript.from_dict(json.loads(document)))
     if changes.recorded_at is not None or changes.forget_recorded_at:
         recording.recorded_at = changes.recorded_at
     if changes.tags is not None:
@@ -660,9 +685,8 @@ def update_speakers(
     if settings.redact_pii:  # a name just given must not stay in the text either
         people = [n for n in (recording.salesperson, recording.customer) if n]
         after = redact_transcript(after, people)
-    utterances = utterances_from_transcript(after, recording.id)
     recording.transcript_json = json.dumps(after.to_dict(), ensure_ascii=False)
-    termstore.store_analysis(session, recording, count_terms(utterances, recording.id), utterances)
+    recount_terms(session, recording, after)
     recording.updated_at = utcnow()
     merged = {c.id for c in changes if c.merge_into}
     if merged and voices:
@@ -787,9 +811,7 @@ def reanalyze(session: Session, recording_id: str | None = None) -> int:
     done = 0
     for recording in session.scalars(query.options(undefer(Recording.transcript_json))):
         transcript = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
-        utterances = utterances_from_transcript(transcript, recording.id)
-        terms = count_terms(utterances, recording.id)
-        termstore.store_analysis(session, recording, terms, utterances)
+        recount_terms(session, recording, transcript)
         session.commit()
         done += 1
     return done

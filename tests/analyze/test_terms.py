@@ -240,3 +240,20 @@ def test_reading_most_said_first_stops_early_with_the_same_result() -> None:
     early = rank_tallies(read(tallies), 50_000, keep=40, descending_counts=True)
     assert [r.tally.key for r in early] == [r.tally.key for r in everything]
     assert len(seen) < len(tallies) / 2  # the tail was never read
+
+
+def test_the_names_of_the_people_in_the_call_are_not_terms() -> None:
+    """Names are counted as they were said: "Vries" even lemmatises to "vriezen"."""
+    utts = [
+        Utterance("r1", "Goedemiddag mevrouw De Vries, ik ben Mark van Zonnig Dak.", "salesperson"),
+        Utterance("r1", "Dag Mark. Mevrouw De Vries zegt: de thuisbatterij is duur.", "customer"),
+    ]
+
+    def said(people: list[str]) -> set[str]:
+        found = count_terms(utts, "r1", people=people).terms
+        return {word for t in found for surface in t.surface_counts for word in surface.split()}
+
+    assert {"vries", "mark"} <= said([])  # counted when nobody is named
+    named = said(["Fam. De Vries", "Mark"])
+    assert not {"vries", "mark"} & named
+    assert {"thuisbatterij", "zonnig", "dak"} <= named  # the rest stays, brand names too

@@ -413,3 +413,26 @@ def test_the_recording_page_corrects_title_people_and_date(api_client, settings)
     assert client.patch(api, json={"recorded_at": None}).json()["recorded_at"] == "2026-11-21"
     assert client.patch(api, json={"recorded_at": ""}).json()["recorded_at"] is None
     assert client.patch(api, json={"recorded_at": "gisteren"}).status_code == 422
+
+
+def test_a_customer_named_later_leaves_the_terms(api_client, settings) -> None:
+    """The words of people's names are no terms; a name given or cleared by a correction
+    recounts the recording's terms at once."""
+    from api.demo import prepare_demo
+
+    client, _ = api_client
+    prepare_demo(settings)
+    listed = client.get("/api/v1/recordings").json()["recordings"]
+    recording = next(r for r in listed if r["customer"] == "De Vries")
+
+    def words() -> set[str]:
+        terms = client.get(
+            "/api/v1/terms", params={"recording_id": recording["id"], "limit": 1000}
+        ).json()["terms"]
+        return {w for t in terms for variant in t["variants"] for w in variant.split()}
+
+    assert "vries" not in words() and "mark" not in words() and "thuisbatterij" in words()
+    client.patch(f"/api/v1/recordings/{recording['id']}", json={"customer": ""})
+    assert "vries" in words()  # said in the call ("mevrouw De Vries"), no longer a name
+    client.patch(f"/api/v1/recordings/{recording['id']}", json={"customer": "Fam. De Vries"})
+    assert "vries" not in words()
