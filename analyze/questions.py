@@ -20,10 +20,10 @@ import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from analyze.text import tokenize
+from analyze.text import is_noun, part_of_speech, tokenize
 
 __all__ = [
     "Question",
@@ -103,6 +103,9 @@ class QuestionGroup:
     recordings: int  # in how many conversations
     keywords: tuple[str, ...]  # the content lemmas the group is about
     quotes: tuple[Question, ...]  # a few of the askings, as evidence
+    # What a person reads as its subject: the keywords that are nouns in its typical question
+    # ("offerte", not "stuur"); the keywords where none is. Pages only, not in the JSON.
+    topics: tuple[str, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -169,7 +172,19 @@ def group_questions(
             )
         )
     groups.sort(key=lambda g: (-g.count, -g.recordings, g.question))
-    return groups[:limit]
+    return [replace(g, topics=_topics(g)) for g in groups[:limit]]
+
+
+def _topics(group: QuestionGroup) -> tuple[str, ...]:
+    """The group's keywords that its typical question uses as nouns (tagged in context: "Kunt
+    u een offerte sturen?" makes "offerte" the subject, not "stuur")."""
+    language = group.quotes[0].language if group.quotes else "nl"
+    tokens = tokenize(group.question, language)
+    tags = part_of_speech([t.text for t in tokens], language)
+    if tags is None:
+        return group.keywords
+    nouns = {t.lemma for t, tag in zip(tokens, tags, strict=True) if t.lemma and is_noun(tag)}
+    return tuple(k for k in group.keywords if k in nouns) or group.keywords
 
 
 def _stems(lemmas: list[str], language: str) -> list[str]:

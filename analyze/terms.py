@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from analyze.questions import Question, find_questions
 from analyze.text import (
     Token,
+    is_noun,
     is_stop,
     normalise_language,
     part_of_speech,
@@ -256,11 +257,11 @@ def candidate_terms(text: str, language: str) -> tuple[int, list[tuple[str, str]
         if tok.lemma is None:
             is_preposition = tag is not None and (tag == "VZ" or tag in ("PRP", "PRF"))
             bridge = (
-                (previous, tok) if previous and is_preposition and _is_noun(previous_tag) else None
+                (previous, tok) if previous and is_preposition and is_noun(previous_tag) else None
             )
             previous = None
             continue
-        if bridge is not None and _is_noun(tag):  # "euro per maand", "cost per month"
+        if bridge is not None and is_noun(tag):  # "euro per maand", "cost per month"
             noun, preposition = bridge
             middle = preposition.text.lower()
             found.append(
@@ -268,20 +269,14 @@ def candidate_terms(text: str, language: str) -> tuple[int, list[tuple[str, str]
             )
         bridge = None
         content += 1
-        if tag is None or _is_noun(tag) or _is_verb(tag):
+        if tag is None or is_noun(tag) or _is_verb(tag):
             found.append((tok.lemma, tok.text.lower()))
         if previous is not None and (
-            tag is None
-            or ((_is_noun(previous_tag) or _is_adjective(previous_tag)) and _is_noun(tag))
+            tag is None or ((is_noun(previous_tag) or _is_adjective(previous_tag)) and is_noun(tag))
         ):
             found.append((f"{previous.lemma} {tok.lemma}", f"{previous.text} {tok.text}".lower()))
         previous, previous_tag = tok, tag
     return content, found
-
-
-def _is_noun(tag: str | None) -> bool:
-    """CGN (Dutch) N and SPEC (names), CLAWS (English) NN* and NP*."""
-    return tag is not None and (tag in ("N", "SPEC") or tag.startswith(("NN", "NP")))
 
 
 def _is_verb(tag: str | None) -> bool:

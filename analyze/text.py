@@ -23,6 +23,7 @@ __all__ = [
     "Token",
     "guess_language",
     "html_to_text",
+    "is_noun",
     "is_stop",
     "normalise_language",
     "tokenize",
@@ -394,6 +395,11 @@ def _tagger(language: str) -> Any:
     from HanTa import HanoverTagger
 
     return HanoverTagger.HanoverTagger(_HANTA_MODELS[language])
+
+
+def is_noun(tag: str | None) -> bool:
+    """CGN (Dutch) N and SPEC (names), CLAWS (English) NN* and NP*."""
+    return tag is not None and (tag in ("N", "SPEC") or tag.startswith(("NN", "NP")))
 
 
 def part_of_speech(words: Sequence[str], language: str) -> list[str] | None:

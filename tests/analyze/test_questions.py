@@ -6,6 +6,7 @@ from analyze import (
     RecordingTerms,
     Utterance,
     count_terms,
+    find_questions,
     group_questions,
     is_question,
     suggest_for_page,
@@ -98,3 +99,16 @@ def test_a_page_that_does_not_answer_a_question_gets_it_as_faq_draft() -> None:
         customer_questions=groups,
     )
     assert [g.count for g in answering.questions] == [1]  # only the warmtepomp question left
+
+
+def test_a_group_reads_as_being_about_its_nouns() -> None:
+    """Its keywords (for matching a page) keep the verbs; what a person reads as the topic
+    is the nouns of its typical question."""
+    utts = [
+        Utterance("r1", "Kunt u mij een offerte sturen?", role="customer"),
+        Utterance("r2", "Kunt u de offerte sturen per mail?", role="customer"),
+    ]
+    (group,) = group_questions(find_questions(utts))
+    assert set(group.keywords) >= {"offerte", "stuur"}
+    assert group.topics == ("offerte",)
+    assert "topics" not in group.to_dict()  # the API's shape is unchanged

@@ -109,6 +109,7 @@ def test_a_dutch_browser_reads_every_page_in_dutch(settings, api_client) -> None
         assert re.fullmatch(r"\d+× gezegd door klanten in (1 opname|\d+ opnamen); .+", why), why
         assert re.search(r"hier (meer dan )?[\d.]+× zo vaak als in alledaags Nederlands", report)
         assert ">Klanten</a>" in report and ">Verkopers</a>" in report  # the report's tabs
+        assert "over offerte<" in report and "stuur" not in report  # questions' topics: nouns
         suggested = client.post("/suggest", data={"page_copy": "Wij leggen zonnepanelen."}).text
         assert "Woorden van klanten die de pagina mist" in suggested
         assert "/language?to=en&amp;next=/suggest" in suggested  # back to the form, not a POST
