@@ -247,7 +247,8 @@ def _group(
         count=len(members),
         recordings=len({q.recording_id for q in members}),
         keywords=keywords,
-        quotes=tuple(members[:_MAX_QUOTES]),
+        # The typical asking first, so a page can link it to its moment in the conversation.
+        quotes=(members[typical], *members[:typical], *members[typical + 1 :])[:_MAX_QUOTES],
     )
 
 

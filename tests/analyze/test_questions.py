@@ -111,4 +111,5 @@ def test_a_group_reads_as_being_about_its_nouns() -> None:
     (group,) = group_questions(find_questions(utts))
     assert set(group.keywords) >= {"offerte", "stuur"}
     assert group.topics == ("offerte",)
+    assert group.quotes[0].text == group.question  # its own asking first: a page links it
     assert "topics" not in group.to_dict()  # the API's shape is unchanged

@@ -110,6 +110,7 @@ def test_a_dutch_browser_reads_every_page_in_dutch(settings, api_client) -> None
         assert re.search(r"hier (meer dan )?[\d.]+× zo vaak als in alledaags Nederlands", report)
         assert ">Klanten</a>" in report and ">Verkopers</a>" in report  # the report's tabs
         assert "over offerte<" in report and "stuur" not in report  # questions' topics: nouns
+        assert re.search(r'</strong>\s*<a class="seek" href="/recordings/\w+#t=', report)
         suggested = client.post("/suggest", data={"page_copy": "Wij leggen zonnepanelen."}).text
         assert "Woorden van klanten die de pagina mist" in suggested
         assert "/language?to=en&amp;next=/suggest" in suggested  # back to the form, not a POST
