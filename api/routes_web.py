@@ -782,7 +782,16 @@ def suggest(
             "Vary": VARY_BY_LANGUAGE,
         }
         return Response(render_export(), media_type=media, headers=headers)
-    return _page(request, "suggest.html", page_copy=page_copy, is_html=is_html, result=result)
+    spoken = service.spoken_language(session)
+    return _page(
+        request,
+        "suggest.html",
+        page_copy=page_copy,
+        is_html=is_html,
+        result=result,
+        # A page in another language than the calls shares few words with them by nature.
+        other_language=spoken if spoken and spoken != result.language else None,
+    )
 
 
 # --- voices ----------------------------------------------------------------------------------

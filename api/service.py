@@ -602,6 +602,18 @@ def page_suggestions(
     )
 
 
+def spoken_language(session: Session) -> str | None:
+    """The language most analysed recordings are in (None before there is one)."""
+    row = session.execute(
+        select(Recording.language, func.count())
+        .where(Recording.status == Status.done, Recording.language.is_not(None))
+        .group_by(Recording.language)
+        .order_by(func.count().desc(), Recording.language)
+        .limit(1)
+    ).first()
+    return str(row[0]) if row else None
+
+
 SYNONYM_TERMS = 80  # the report's top terms searched for near-synonyms
 
 

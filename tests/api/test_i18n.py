@@ -313,3 +313,14 @@ def test_the_list_flags_a_finished_recording_without_speech(settings, tmp_path) 
         assert demo_rows and all('<span class="note"></span>' in r for r in demo_rows)  # they speak
         live = client.get("/status.json").json()
         assert {item["id"]: item["note"] for item in live}[recording_id] == "geen spraak gevonden"
+
+
+def test_an_english_page_against_dutch_calls_is_pointed_out(settings) -> None:
+    with _client(settings) as client:
+        client.headers.update(DUTCH)
+        english = "We install solar panels on your roof and take care of the paperwork for you."
+        page = client.post("/suggest", data={"page_copy": english}).text
+        assert 'class="caution">Deze pagina is in het Engels' in page
+        assert "gesprekken vooral in het Nederlands" in page
+        dutch = client.post("/suggest", data={"page_copy": "Wij leggen zonnepanelen op uw dak."})
+        assert 'class="caution"' not in dutch.text
