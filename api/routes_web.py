@@ -516,7 +516,10 @@ def recording_audio(recording_id: str, request: Request, session: SessionDep) ->
 
 @router.get("/recordings/{recording_id}/transcript.{fmt}")
 def transcript_download(
-    recording_id: str, fmt: Literal["json", "txt", "srt", "vtt"], session: SessionDep
+    recording_id: str,
+    fmt: Literal["json", "txt", "srt", "vtt"],
+    request: Request,
+    session: SessionDep,
 ) -> Response:
     """The transcript as a file named after the recording's title; the text formats name the
     speakers as the page does (the names given at upload), the JSON keeps the stored data."""
@@ -529,10 +532,11 @@ def transcript_download(
             transcript, speakers=tuple(replace(s, name=named.get(s.id, s.name)) for s in speakers)
         )
     stem = recording.title or recording.filename.rsplit(".", 1)[0]
+    roles = i18n.page_context(page_language(request))["role_names"]
     return Response(
-        render(transcript, fmt),
+        render(transcript, fmt, roles),
         media_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": attachment(f"{stem}.{fmt}")},
+        headers={"Content-Disposition": attachment(f"{stem}.{fmt}"), "Vary": VARY_BY_LANGUAGE},
     )
 
 

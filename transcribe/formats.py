@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from transcribe.types import Segment, Transcript
 
 __all__ = ["FORMATS", "MEDIA_TYPES", "render", "to_json", "to_srt", "to_txt", "to_vtt"]
 
 
-def _label(segment: Segment, names: dict[str, str]) -> str:
+RoleNames = Mapping[str, str]  # role -> how a reader's language says it ("klant")
+
+
+def _label(segment: Segment, names: dict[str, str], roles: RoleNames | None = None) -> str:
     """'Customer (S2): ' or 'Jan, salesperson (S1): ' once speakers are known, else nothing."""
     name = names.get(segment.speaker or "")
     if segment.role != "unknown":
-        role = segment.role if name else segment.role.capitalize()
+        said = (roles or {}).get(segment.role, segment.role)
+        role = said if name else said[:1].upper() + said[1:]
         who = f"{name}, {role}" if name else role
         return f"{who} ({segment.speaker}): " if segment.speaker else f"{who}: "
     if name:
@@ -39,25 +43,26 @@ def to_json(transcript: Transcript) -> str:
     return json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2) + "\n"  # a text file
 
 
-def to_txt(transcript: Transcript) -> str:
+def to_txt(transcript: Transcript, roles: RoleNames | None = None) -> str:
     names = _names(transcript)
-    return "".join(f"{_label(s, names)}{s.text}\n" for s in transcript.segments)
+    return "".join(f"{_label(s, names, roles)}{s.text}\n" for s in transcript.segments)
 
 
-def to_srt(transcript: Transcript) -> str:
+def to_srt(transcript: Transcript, roles: RoleNames | None = None) -> str:
     names = _names(transcript)
     blocks = [
-        f"{i}\n{_clock(s.start, ',')} --> {_clock(s.end, ',')}\n{_label(s, names)}{s.text}\n"
+        f"{i}\n{_clock(s.start, ',')} --> {_clock(s.end, ',')}\n{_label(s, names, roles)}{s.text}\n"
         for i, s in enumerate(transcript.segments, start=1)
     ]
     return "\n".join(blocks)
 
 
-def to_vtt(transcript: Transcript) -> str:
+def to_vtt(transcript: Transcript, roles: RoleNames | None = None) -> str:
     names = _names(transcript)
 
     def cue(s: Segment) -> str:
-        who = names.get(s.speaker or "") or (s.role if s.role != "unknown" else s.speaker)
+        role = (roles or {}).get(s.role, s.role)
+        who = names.get(s.speaker or "") or (role if s.role != "unknown" else s.speaker)
         # Cue text is markup: "<" would open a tag, "&" an entity, and "-->" end the cue.
         voice = f"<v {html.escape(' '.join(str(who).split()), quote=False)}>" if s.speaker else ""
         text = html.escape(" ".join(s.text.split()), quote=False)
@@ -66,8 +71,12 @@ def to_vtt(transcript: Transcript) -> str:
     return "WEBVTT\n\n" + "\n".join(cue(s) for s in transcript.segments)
 
 
-FORMATS: dict[str, Callable[[Transcript], str]] = {
-    "json": to_json,
+def _json(transcript: Transcript, roles: RoleNames | None = None) -> str:
+    return to_json(transcript)  # data: roles stay the schema's words
+
+
+FORMATS: dict[str, Callable[[Transcript, RoleNames | None], str]] = {
+    "json": _json,
     "txt": to_txt,
     "srt": to_srt,
     "vtt": to_vtt,
@@ -80,8 +89,10 @@ MEDIA_TYPES = {
 }
 
 
-def render(transcript: Transcript, fmt: str) -> str:
+def render(transcript: Transcript, fmt: str, roles: RoleNames | None = None) -> str:
+    """`transcript` as `fmt`; `roles` says the roles in a reader's language in the text
+    formats (the web pages' downloads), English otherwise."""
     try:
-        return FORMATS[fmt](transcript)
+        return FORMATS[fmt](transcript, roles)
     except KeyError:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}") from None

@@ -257,6 +257,14 @@ def test_a_transcript_download_names_the_file_and_the_people_as_the_page_does(
     assert lines[1].startswith("Fam. IJsselmeer, customer (S2): ")
     srt = data.get("/recordings/jansen/transcript.srt").text
     assert "Fam. IJsselmeer, customer (S2): " in srt
+    dutch = {"Accept-Language": "nl"}  # a Dutch page's download says the roles in Dutch
+    assert data.get("/recordings/jansen/transcript.txt", headers=dutch).text.splitlines()[:2] == [
+        "Mark, verkoper (S1): Goedemiddag mevrouw Jansen.",
+        lines[1].replace(", customer (S2): ", ", klant (S2): "),
+    ]
+    assert (
+        "<v Fam. IJsselmeer>" in data.get("/recordings/jansen/transcript.vtt", headers=dutch).text
+    )
     stored = data.get("/recordings/jansen/transcript.json").json()  # the data as stored
     assert {s["id"]: s["name"] for s in stored["speakers"]} == {"S1": None, "S2": None}
 

@@ -45,6 +45,14 @@ def test_srt_and_vtt_have_timestamps_and_speakers() -> None:
     assert to_txt(_transcript()).splitlines()[0] == "Customer (S2): Wat kost een offerte?"
 
 
+def test_text_formats_say_the_roles_in_the_words_given() -> None:
+    dutch = {"customer": "klant", "salesperson": "verkoper"}
+    assert to_txt(_transcript(), dutch).splitlines()[0] == "Klant (S2): Wat kost een offerte?"
+    assert "Verkoper (S1): Niets" in render(_transcript(), "srt", dutch)
+    assert "<v klant>Wat kost" in to_vtt(_transcript(), dutch)
+    assert json.loads(render(_transcript(), "json", dutch))["speakers"][0]["role"] == "salesperson"
+
+
 def test_vtt_escapes_markup_in_names_and_text() -> None:
     t = Transcript(
         "nl",
