@@ -60,6 +60,9 @@ NOTICES = {
     "deleted": N_("Voice deleted."),
     "recording-deleted": N_("Recording deleted, with its audio, transcript and terms."),
     "details-saved": N_("Details saved; the reports use them from now on."),
+    "tags-saved": N_(
+        "Tags saved, in lower case (“Q4” and “q4” are one tag): the report can filter on them now."
+    ),
     "duplicate": N_(
         "This audio was uploaded before: here is that recording, with its details as "
         "they were (correct them below the title). Tick “keep a separate copy” on the upload form "
@@ -339,6 +342,9 @@ def recording_page(
     return _recording_page(request, session, recording_id, notice=NOTICES.get(done or ""))
 
 
+_SPEAKER_NOTICES = {NOTICES[done] for done in ("saved", "merged", "swapped", "remembered")}
+
+
 def _recording_page(
     request: Request,
     session: Session,
@@ -368,6 +374,8 @@ def _recording_page(
             can_swap=_swap(speakers) is not None,
         )
     context.update(extra)
+    # What a speaker form did is said beside the speakers; anything else under the title.
+    context["notice_at_top"] = context.get("notice") not in _SPEAKER_NOTICES
     return _page(
         request,
         "recording.html",
@@ -555,7 +563,7 @@ def set_tags(
             request, session, recording_id, status_code=422, tags_error=_said(request, e)
         )
     service.update_recording(session, recording_id, service.RecordingChanges(tags=chosen))
-    return RedirectResponse(f"/recordings/{recording_id}", status_code=303)
+    return RedirectResponse(f"/recordings/{recording_id}?done=tags-saved", status_code=303)
 
 
 @router.post("/recordings/{recording_id}/details")

@@ -60,9 +60,10 @@ def test_forms_carry_a_csrf_token_and_posts_without_it_are_refused(settings) -> 
         )
         assert stale.status_code == 403
         ok = client.post(
-            f"/recordings/{recording_id}/tags", data={"tags": "beurs", "csrf_token": token}
+            f"/recordings/{recording_id}/tags", data={"tags": "Beurs, Q4", "csrf_token": token}
         )
-        assert ok.status_code == 200 and 'value="beurs"' in ok.text
+        assert ok.status_code == 200 and 'value="beurs, q4"' in ok.text
+        assert "Tags saved, in lower case" in ok.text  # said, not silently changed
     with _client(settings) as other:  # another browser: its own session, its own token
         other.get("/login?token=s3cret-token")
         assert _csrf(other.get("/").text) != token

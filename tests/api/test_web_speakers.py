@@ -118,6 +118,9 @@ def test_swapping_roles_changes_the_api_and_the_customer_terms(demo) -> None:
     assert terms(client, recording_id, "customer") == salesperson_before
     page = client.get(response.headers["location"]).text
     assert "Roles swapped." in page
+    assert page.index("Roles swapped.") > page.index('id="speakers"')  # said beside them
+    duplicate = client.get(f"/recordings/{recording_id}?done=duplicate").text
+    assert duplicate.index("uploaded before") < duplicate.index('id="speakers"')  # at the top
     assert 'class="speaker role-customer" data-speaker="S1"' in page
     assert "certain 100%" in page  # a person's correction is certain
 
