@@ -153,6 +153,7 @@ def test_the_setting_picks_dutch_and_sign_in_has_the_switch(settings) -> None:
     with _client(settings, ui_language="nl", web_token="s3cret-token") as client:
         login = client.get("/login")
         assert "<h1>Inloggen</h1>" in login.text
+        assert 'href="/report"' not in login.text  # no menu that only leads back here
         wrong = client.post("/login", data={"token": "guess", "next": "/"})
         assert "Dit token klopt niet." in wrong.text
         switched = client.get("/language?to=en&next=/login", follow_redirects=False)
