@@ -136,7 +136,7 @@ def suggestions_xlsx(result: PageSuggestions, wording: Wording = ENGLISH) -> byt
         for s in result.missing_terms
     ]
     questions = [
-        [g.question, g.count, g.recordings, _quotes(q.text for q in g.quotes)]
+        [g.question, g.count, g.recordings, _quotes(q.text for q in g.other_phrasings)]
         for g in result.questions
     ]
     sheets = [

@@ -107,6 +107,11 @@ class QuestionGroup:
     # ("offerte", not "stuur"); the keywords where none is. Pages only, not in the JSON.
     topics: tuple[str, ...] = field(default=(), compare=False)
 
+    @property
+    def other_phrasings(self) -> tuple[Question, ...]:
+        """The quotes that word it differently from `question` (evidence beside it)."""
+        return tuple(q for q in self.quotes if q.text != self.question)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,

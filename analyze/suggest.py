@@ -281,7 +281,7 @@ def suggestions_csv(result: PageSuggestions) -> str:
         row = ["missing term", s.term.term, s.term.count, s.term.recordings, s.reason, quote]
         writer.writerow([csv_safe(v) for v in row])
     for g in result.questions:
-        quote = g.quotes[0].text if g.quotes else ""
+        quote = g.other_phrasings[0].text if g.other_phrasings else ""
         row = ["open question", g.question, g.count, g.recordings, "", quote]
         writer.writerow([csv_safe(v) for v in row])
     for r in result.replacements:

@@ -242,7 +242,12 @@ def _part_of(part: str, word: str) -> bool:
 def compound_rests(a: str, b: str) -> tuple[str, str] | None:
     """Where two compounds differ when they share a head or a modifier of _MIN_SHARED letters
     or more ("stroomrekening" / "gasrekening" → "stroom", "gas"; "thuisbatterij" / "thuisaccu"
-    → "batterij", "accu"); None when they share none. Spaces and hyphens are ignored."""
+    → "batterij", "accu"); None when they share none. Spaces and hyphens are ignored.
+
+    The shared letters need not be a word: "terugverdien|tijd" / "terugverdien|periode" must
+    compare "tijd" with "periode". A chance ending ("install|atie" / "inform|atie") only
+    makes the test compare two fragments, which can cut a link, never make one.
+    """
     joined_a = re.sub(r"[\s\-/]+", "", a.lower())
     joined_b = re.sub(r"[\s\-/]+", "", b.lower())
     head = len(os.path.commonprefix([joined_a[::-1], joined_b[::-1]]))
@@ -251,7 +256,7 @@ def compound_rests(a: str, b: str) -> tuple[str, str] | None:
         rests = joined_a[:-head], joined_b[:-head]
     elif modifier >= _MIN_SHARED:
         rests = joined_a[modifier:], joined_b[modifier:]
-        if max(len(r) for r in rests) <= _MAX_ENDING:  # "bestell|ing" / "bestell|en": endings
+        if min(len(r) for r in rests) <= _MAX_ENDING:  # "bestel|ling" / "bestel|len": endings
             return None
     else:
         return None

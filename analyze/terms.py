@@ -233,7 +233,9 @@ def utterances_from_text(text: str, recording_id: str, language: str) -> list[Ut
     return utterances
 
 
-def candidate_terms(text: str, language: str) -> tuple[int, list[tuple[str, str]]]:
+def candidate_terms(
+    text: str, language: str, names: frozenset[str] = frozenset()
+) -> tuple[int, list[tuple[str, str]]]:
     """(number of content words, [(lemma key, surface)]) for words, pairs and noun-preposition-
     noun triples ("euro per maand").
 
@@ -243,7 +245,8 @@ def candidate_terms(text: str, language: str) -> tuple[int, list[tuple[str, str]
     Verbs stay because customers' verbs matter ("annuleren", "salderen", "besparen"):
     on the labelled set, nouns only lost recall (0.76 -> 0.67), nouns and verbs gained
     (0.78, precision@20 0.63 -> 0.65; docs/benchmarks.md). Without the tagger, every
-    content word and pair counts.
+    content word and pair counts. A word of `names` (lower case) written as a name
+    (capitalised) is no candidate and joins no phrase.
     """
     tokens = tokenize(text, language)
     tags: list[str | None] = [None] * len(tokens)
@@ -261,6 +264,10 @@ def candidate_terms(text: str, language: str) -> tuple[int, list[tuple[str, str]
             )
             previous = None
             continue
+        content += 1
+        if names and tok.text[:1].isupper() and tok.text.lower() in names:
+            previous, bridge = None, None  # a person's name: neither a term nor part of one
+            continue
         if bridge is not None and is_noun(tag):  # "euro per maand", "cost per month"
             noun, preposition = bridge
             middle = preposition.text.lower()
@@ -268,7 +275,6 @@ def candidate_terms(text: str, language: str) -> tuple[int, list[tuple[str, str]
                 (f"{noun.lemma} {middle} {tok.lemma}", f"{noun.text} {middle} {tok.text}".lower())
             )
         bridge = None
-        content += 1
         if tag is None or is_noun(tag) or _is_verb(tag):
             found.append((tok.lemma, tok.text.lower()))
         if previous is not None and (
@@ -297,8 +303,10 @@ def count_terms(
     """Count every candidate term of one recording per role, keeping a few quotes each.
 
     `people`: the names of those in the conversation (salesperson, customer, speakers). A
-    term with a word of their names is no term: "mevrouw De Vries" said ten times would
-    otherwise top the salesperson's words, and "vries" pass for a near-synonym of "koelkast".
+    term with a word of their names, written as a name there (capitalised), is no term:
+    "mevrouw De Vries" said ten times would otherwise top the salesperson's words, and
+    "vries" pass for a near-synonym of "koelkast". Lower case, the word stays a word: a
+    customer called "Energie Direct" does not take "energie besparen" away.
     """
     names = name_words(people)
     by_role: dict[str, Counter[str]] = defaultdict(Counter)
@@ -307,13 +315,11 @@ def count_terms(
     words_by_role: Counter[str] = Counter()
     languages: Counter[str] = Counter()
     for utt in utterances:
-        content, found = candidate_terms(utt.text, utt.language)
+        content, found = candidate_terms(utt.text, utt.language, names)
         words_by_role[utt.role] += content
         languages[utt.language] += content
         seen_here: set[str] = set()
         for key, surface in found:
-            if names and not names.isdisjoint(surface.split()):
-                continue
             by_role[key][utt.role] += 1
             surfaces[key][surface] += 1
             if key not in seen_here and len(quotes[key]) < max_quotes:

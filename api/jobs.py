@@ -33,6 +33,7 @@ from sqlalchemy import DateTime, and_, func, or_, select, update
 from analyze import count_terms, utterances_from_transcript
 from api import termstore
 from api.db import DATABASE_DOWN, Database, Recording, Status, as_utc, utcnow
+from api.service import people_in
 from api.settings import Settings
 from api.storage import blob_store
 from api.webhooks import ANALYSED, analysed_payload, notify
@@ -445,8 +446,15 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
                 {s.id: s.voice for s in transcript.speakers if s.voice}
             )
             recording.updated_at = utcnow()
+            # Names given while it was transcribed are no terms either: count again with them.
+            people_now = people_in(recording, transcript)
+            counted = (
+                terms
+                if sorted(people_now) == sorted(people)
+                else count_terms(utterances, recording_id, people=people_now)
+            )
             # The statistics reports are queried from, in the same transaction as "done".
-            termstore.store_analysis(session, recording, terms, utterances)
+            termstore.store_analysis(session, recording, counted, utterances)
         return True
 
     if not _retrying(store, "storing the results"):

@@ -802,7 +802,9 @@ def suggest(
         is_html=is_html,
         result=result,
         # A page in another language than the calls shares few words with them by nature.
-        other_language=spoken if spoken and spoken != result.language else None,
+        other_language=(
+            spoken if spoken in i18n.SPOKEN_LANGUAGES and spoken != result.language else None
+        ),
     )
 
 

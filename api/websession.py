@@ -18,6 +18,7 @@ from typing import Any
 
 __all__ = [
     "COOKIE",
+    "MAX_SESSION_DAYS",
     "SESSION_DAYS",
     "csrf_token",
     "ensure_web_token",
@@ -30,8 +31,9 @@ __all__ = [
 ]
 
 COOKIE = "ridealong_session"
-SESSION_DAYS = 14  # without a visit; each day's first page renews the cookie
-_RENEW_AFTER_S = 86400
+SESSION_DAYS = 14  # without a visit; a page an hour or more after the last renews the cookie
+MAX_SESSION_DAYS = 90  # after signing in, however often the browser visits
+_RENEW_AFTER_S = 3600
 # Paths reachable without signing in: the sign-in itself, the API (its own keys), static
 # files, the health check, the API docs, and the pages' language switch (the sign-in page
 # has it too).
@@ -65,9 +67,17 @@ def token_matches(web_token: str, given: str) -> bool:
 
 
 def new_session(web_token: str, now: float | None = None) -> str:
-    """A cookie value: a random session id and its start, signed."""
-    value = f"{secrets.token_urlsafe(16)}.{int(now if now is not None else time.time())}"
+    """A cookie value: a session id (random, with the time of signing in), the time the
+    cookie was given, and a signature."""
+    started = int(now if now is not None else time.time())
+    value = f"{secrets.token_urlsafe(16)}~{started}.{started}"
     return f"{value}.{_sign(web_token, value)}"
+
+
+def _signed_in_at(ident: str) -> int | None:
+    """When the session's browser signed in (None for the ids of before it was kept)."""
+    _, _, at = ident.rpartition("~")
+    return int(at) if at.isdigit() else None
 
 
 def session_id(web_token: str, cookie: str | None, now: float | None = None) -> str | None:
@@ -77,18 +87,25 @@ def session_id(web_token: str, cookie: str | None, now: float | None = None) -> 
     ident, started, signature = cookie.split(".")
     if not hmac.compare_digest(signature, _sign(web_token, f"{ident}.{started}")):
         return None
-    age_s = (now if now is not None else time.time()) - int(started) if started.isdigit() else -1
-    return ident if 0 <= age_s <= SESSION_DAYS * 86400 else None
+    now = now if now is not None else time.time()
+    age_s = now - int(started) if started.isdigit() else -1
+    if not 0 <= age_s <= SESSION_DAYS * 86400:
+        return None
+    signed_in = _signed_in_at(ident)
+    if signed_in is not None and now - signed_in > MAX_SESSION_DAYS * 86400:
+        return None
+    return ident
 
 
 def renewed_session(web_token: str, cookie: str, now: float | None = None) -> str | None:
-    """The same session restarted now, once its cookie is a day old: a person who visits
-    every week stays signed in, one who stays away SESSION_DAYS must sign in again. The id
-    is kept, so its CSRF tokens and a sign-out (which outlasts any cookie given before it)
-    still apply. None: no renewal due (or not a valid cookie)."""
+    """The same session restarted now, once its cookie is an hour old: a person who visits
+    every week stays signed in, one who stays away SESSION_DAYS must sign in again, and
+    everyone after MAX_SESSION_DAYS. The id is kept, so its CSRF tokens and a sign-out
+    (which outlasts any cookie given before it) still apply. None: no renewal due (or not
+    a valid cookie, or one of before sign-in times were kept: it runs out as it was)."""
     now = now if now is not None else time.time()
     ident = session_id(web_token, cookie, now)
-    if ident is None:
+    if ident is None or _signed_in_at(ident) is None:
         return None
     started = int(cookie.split(".")[1])
     if now - started < _RENEW_AFTER_S:

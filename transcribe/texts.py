@@ -48,7 +48,9 @@ def _plain(text: Text) -> dict[str, Any]:
     return {"message": text.message, "values": values}
 
 
-def _text(document: dict[str, Any]) -> Text:
+def _text(document: Any) -> Text:
+    if not isinstance(document, dict) or not isinstance(document.get("values", {}), dict):
+        raise ValueError(f"not a stored Text: {document!r:.80}")
     values = {
         k: _text(v) if isinstance(v, dict) else v for k, v in document.get("values", {}).items()
     }

@@ -57,7 +57,8 @@
             bar.value = item.progress;
             bar.hidden = !(item.status === "queued" || item.status === "processing");
             row.querySelector(".error-text").textContent = item.error || "";
-            row.querySelector(".note").textContent = item.note || "";
+            const note = row.querySelector(".note");  // absent on a page served before it was
+            if (note) note.textContent = item.note || "";
             row.querySelector(".duration").textContent = item.duration;
             const language = row.querySelector(".language");
             language.textContent = languageNames[item.language] || item.language || "";

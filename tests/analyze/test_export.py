@@ -64,7 +64,10 @@ def _suggestions() -> PageSuggestions:
         count=3,
         recordings=2,
         keywords=("vloerverwarming",),
-        quotes=(Question("rec-1", "=1+2 Werkt vloerverwarming met een warmtepomp?", "customer"),),
+        quotes=(
+            Question("rec-1", "=1+2 Werkt vloerverwarming met een warmtepomp?", "customer"),
+            Question("rec-2", "=1+2 Gaat vloerverwarming samen met een warmtepomp?", "customer"),
+        ),
     )
     missing = tuple(SuggestedTerm(t, f"customers said it {i}x") for i, t in enumerate(TERMS[:-1]))
     return PageSuggestions(
@@ -152,6 +155,7 @@ def test_suggestions_csv_defuses_formulas() -> None:
     assert quotes["thuisbatterij"] == "Wat kost een thuisbatterij?"  # plain text untouched
     question = next(r for r in rows if r["kind"] == "open question")
     assert question["text"].startswith("'=1+2") and question["quote"].startswith("'=1+2")
+    assert question["quote"] == "'=1+2 Gaat vloerverwarming samen met een warmtepomp?"  # not itself
     assert question["count"] == "3"
 
 

@@ -112,4 +112,8 @@ def test_a_group_reads_as_being_about_its_nouns() -> None:
     assert set(group.keywords) >= {"offerte", "stuur"}
     assert group.topics == ("offerte",)
     assert group.quotes[0].text == group.question  # its own asking first: a page links it
+    assert [q.text for q in group.other_phrasings] == ["Kunt u de offerte sturen per mail?"] or [
+        q.text for q in group.other_phrasings
+    ] == ["Kunt u mij een offerte sturen?"]
+    assert group.question not in [q.text for q in group.other_phrasings]
     assert "topics" not in group.to_dict()  # the API's shape is unchanged

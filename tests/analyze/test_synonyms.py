@@ -379,6 +379,7 @@ def test_real_default_embedder_groups_offerte_with_prijsopgave() -> None:
         ("offerte", "prijsopgave", None),  # nothing shared
         ("paneel", "zonnepaneel", None),  # one is part of the other: test (3)'s case
         ("bestelling", "bestellen", None),  # "ling" / "len": rests too short to be parts
+        ("bestelling", "bestelformulier", ("ling", "formulier")),
     ],
 )
 def test_compounds_are_split_where_they_differ(a, b, rests) -> None:

@@ -257,3 +257,8 @@ def test_the_names_of_the_people_in_the_call_are_not_terms() -> None:
     named = said(["Fam. De Vries", "Mark"])
     assert not {"vries", "mark"} & named
     assert {"thuisbatterij", "zonnig", "dak"} <= named  # the rest stays, brand names too
+    # A company name of common words takes only the name, not the words said as words.
+    company = [Utterance("r1", "Wij willen energie besparen, zegt Energie Direct.", "customer")]
+    kept = count_terms(company, "r1", people=["Energie Direct B.V."]).terms
+    assert [t.key for t in kept if "energie" in t.key] == ["energie"]
+    assert sum(t.count_by_role["customer"] for t in kept if t.key == "energie") == 1

@@ -436,3 +436,37 @@ def test_a_customer_named_later_leaves_the_terms(api_client, settings) -> None:
     assert "vries" in words()  # said in the call ("mevrouw De Vries"), no longer a name
     client.patch(f"/api/v1/recordings/{recording['id']}", json={"customer": "Fam. De Vries"})
     assert "vries" not in words()
+
+
+def test_a_name_given_while_the_job_runs_is_no_term(settings, tmp_path, monkeypatch) -> None:
+    """The job read the names when it started; one given meanwhile (the page invites it)
+    is applied when the results are stored."""
+    from pathlib import Path
+    from typing import Any
+
+    import api.jobs
+    from api import service
+    from api.db import get_database
+    from api.jobs import process_recording
+    from tests.conftest import authorised_client
+    from transcribe.types import Segment, Speaker, Transcript
+
+    said = "Goedemiddag mevrouw Jansen, de thuisbatterij is besteld."
+    recording_id = ""
+
+    def fake_transcribe(_path: Path, _options: Any, _progress: Any, **_: Any) -> Transcript:
+        with get_database(settings.sqlalchemy_url).session() as session:  # meanwhile, a PATCH
+            service.update_recording(
+                session, recording_id, service.RecordingChanges(customer="Jansen")
+            )
+        segment = Segment(0.0, 4.0, said, speaker="S1", role="salesperson")
+        return Transcript("nl", 4.0, "test", (segment,), (Speaker("S1", "salesperson"),))
+
+    monkeypatch.setattr(api.jobs, "transcribe", fake_transcribe)
+    with authorised_client(settings) as (client, _):
+        audio = write_audio(tone(1.0, freq=770.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+        recording_id = upload(client, audio, "a.wav").json()["id"]
+        process_recording(settings, get_database(settings.sqlalchemy_url), recording_id)
+        terms = client.get("/api/v1/terms", params={"recording_id": recording_id}).json()["terms"]
+        variants = {v for t in terms for v in t["variants"]}
+        assert "thuisbatterij" in variants and not any("jansen" in v for v in variants)

@@ -243,7 +243,8 @@ def test_a_failed_job_without_a_readable_stored_text_shows_its_english() -> None
     from api.i18n import failed_because
 
     assert failed_because("gave up after 3 attempts", None, "nl") == "gave up after 3 attempts"
-    assert failed_because("boom", '{"values": {}}', "nl") == "boom"  # damaged: no message
+    for damaged in ('{"values": {}}', '"x"', "null", "[]", '{"message": "m", "values": 3}', "{"):
+        assert failed_because("boom", damaged, "nl") == "boom", damaged  # the English stays
     stored = '{"message": "gave up after %(attempts)d attempts", "values": {"attempts": 3}}'
     assert failed_because("gave up after 3 attempts", stored, "nl") == "opgegeven na 3 pogingen"
 

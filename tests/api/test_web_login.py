@@ -169,3 +169,15 @@ def test_a_weekly_visitor_stays_signed_in_and_a_sign_out_still_ends_it(settings)
             assert client.get("/report", follow_redirects=False).status_code == 303
     stale = websession.new_session("s3cret-token", now - 15 * day)
     assert websession.renewed_session("s3cret-token", stale, now) is None  # too late to renew
+    # However often it is renewed, a session ends MAX_SESSION_DAYS after signing in.
+    signed_in = int(now - (websession.MAX_SESSION_DAYS + 1) * day)
+    value = f"abc~{signed_in}.{int(now - day)}"
+    kept_alive = f"{value}.{websession._sign('s3cret-token', value)}"
+    assert websession.session_id("s3cret-token", kept_alive, now) is None
+    value = f"abc~{signed_in + 2 * day}.{int(now - day)}"  # a day before its end: still good
+    recent = f"{value}.{websession._sign('s3cret-token', value)}"
+    assert websession.session_id("s3cret-token", recent, now) == f"abc~{signed_in + 2 * day}"
+    value = f"legacy.{int(now - 2 * day)}"  # a cookie of before sign-in times were kept
+    legacy = f"{value}.{websession._sign('s3cret-token', value)}"
+    assert websession.session_id("s3cret-token", legacy, now) == "legacy"
+    assert websession.renewed_session("s3cret-token", legacy, now) is None  # runs out as it was
