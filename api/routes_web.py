@@ -631,6 +631,11 @@ ReportFilter = Annotated[service.RecordingFilter, Depends(_report_filter)]
 _TREND_TERMS = 6  # terms drawn in the report's trend chart
 
 
+def _dated(stem: str, suffix: str) -> str:
+    """A download's name with today's date: weekly downloads do not pile up as "terms (3)"."""
+    return f"{stem}-{date.today():%Y-%m-%d}.{suffix}"
+
+
 def _thin_last_month(words: Sequence[int]) -> bool:
     """The last month (often the one still going) has under half the words of the median
     month with recordings before it: its rates rest on little speech, and a dip there is
@@ -737,7 +742,7 @@ def report_export(
     else:
         content, media = terms_csv(terms, titles), "text/csv"
     headers = {
-        "Content-Disposition": attachment(f"terms-{date.today():%Y-%m-%d}.{fmt}"),  # weekly files
+        "Content-Disposition": attachment(_dated("terms", fmt)),
         "Vary": VARY_BY_LANGUAGE,
     }
     return Response(content, media_type=media, headers=headers)
@@ -790,7 +795,7 @@ def suggest(
     if export in exports:
         render_export, media, suffix = exports[export]
         headers = {
-            "Content-Disposition": attachment(f"page-suggestions-{date.today():%Y-%m-%d}.{suffix}"),
+            "Content-Disposition": attachment(_dated("page-suggestions", suffix)),
             "Vary": VARY_BY_LANGUAGE,
         }
         return Response(render_export(), media_type=media, headers=headers)

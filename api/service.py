@@ -409,11 +409,7 @@ def update_recording(session: Session, recording_id: str, changes: RecordingChan
     if (recording.salesperson, recording.customer) != people_before and (
         recording.status == Status.done
     ):  # a name given now leaves the terms (the words of people's names are no terms)
-        document = session.scalar(
-            select(Recording.transcript_json).where(Recording.id == recording.id)
-        )
-        if document:
-            recount_terms(session, recording, Transcript.from_dict(json.loads(document)))
+        recount_terms(session, recording, get_transcript(session, recording.id))
     if changes.recorded_at is not None or changes.forget_recorded_at:
         recording.recorded_at = changes.recorded_at
     if changes.tags is not None:
