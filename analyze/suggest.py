@@ -10,7 +10,7 @@ from typing import Any
 
 from analyze.questions import QuestionGroup, unanswered_questions
 from analyze.synonyms import Replacement, TextEmbedder, embed_terms, replacements
-from analyze.terms import Term, candidate_terms
+from analyze.terms import Term, WordClass, candidate_terms, tagged_candidates
 from analyze.text import guess_language, html_to_text
 from analyze.wording import ENGLISH, Wording
 
@@ -18,6 +18,7 @@ __all__ = [
     "PageSuggestions",
     "SuggestedTerm",
     "page_terms",
+    "page_word_classes",
     "missing_reason",
     "suggest_for_page",
     "suggestions_csv",
@@ -82,6 +83,21 @@ def page_terms(text: str, language: str) -> tuple[int, set[str]]:
     return words, {key for key, _ in found}
 
 
+def page_word_classes(found: Sequence[tuple[str, str, WordClass | None]]) -> dict[str, WordClass]:
+    """Each page term's word class as the page mostly uses it (from `tagged_candidates`);
+    terms used evenly as both are left out."""
+    votes: dict[str, Counter[WordClass]] = defaultdict(Counter)
+    for key, _surface, kind in found:
+        if kind is not None:
+            votes[key][kind] += 1
+    classes: dict[str, WordClass] = {}
+    for key, counts in votes.items():
+        ranked = counts.most_common(2)
+        if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
+            classes[key] = ranked[0][0]
+    return classes
+
+
 def _on_page(lemma: str, keys: set[str], single_words: set[str]) -> bool:
     if lemma in keys:
         return True
@@ -114,7 +130,8 @@ def suggest_for_page(
     """
     text = html_to_text(page) if is_html else page
     language = language or guess_language(text)
-    words, keys = page_terms(text, language)
+    words, tagged = tagged_candidates(text, language)
+    keys = {key for key, _, _ in tagged}
     single_words = {k for k in keys if " " not in k}
     considered = list(customer_terms[:top])
     missing: list[SuggestedTerm] = []
@@ -131,7 +148,7 @@ def suggest_for_page(
     open_questions = unanswered_questions(customer_questions, keys, limit=limit)
     swaps: list[Replacement] = []
     if embedder is not None:
-        swaps = _replacements(text, language, customer_terms, embedder, customer_said)[:limit]
+        swaps = _replacements(text, tagged, customer_terms, embedder, customer_said)[:limit]
     return PageSuggestions(
         language,
         coverage,
@@ -149,14 +166,15 @@ _CUSTOMER_TERMS_COMPARED = 100
 
 def _replacements(
     text: str,
-    language: str,
+    tagged: Sequence[tuple[str, str, WordClass | None]],
     customer_terms: Sequence[Term],
     embedder: TextEmbedder,
     customer_said: Callable[[Collection[str]], set[str]] | None,
 ) -> list[Replacement]:
     """The page's most used terms that customers never say, each with the customers' word
-    that means the same (by embedding; see analyze/synonyms.py). Names are left out."""
-    _, found = candidate_terms(text, language)
+    that means the same (by embedding; see analyze/synonyms.py). Names are left out.
+    `tagged`: the page's `tagged_candidates`."""
+    found = [(key, surface) for key, surface, _ in tagged]
     surfaces = _surfaces(found)
     on_page = [key for key, _ in Counter(key for key, _ in found).most_common() if len(key) > 2]
     said = (
@@ -180,6 +198,7 @@ def _replacements(
         embedder.encode(unused),
         embed_terms(embedder, spoken),
         parts_embedder=embedder,
+        page_classes=page_word_classes(tagged),
     )
     forms = Counter(found)
     return [replace(r, page_says=_page_form(forms, r.page_term)) for r in found_pairs]

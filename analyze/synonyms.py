@@ -23,7 +23,9 @@ linked when, within the set being grouped,
    "klant" / "klantenservice"), unless `link_contained=True`, and
 4. where two compounds share a head or a modifier ("stroom|rekening" / "gas|rekening",
    "energie|rekening" / "energie|label"), the parts in which they differ pass test 2 too,
-   against the same terms (given an embedder for those parts: `parts_embedder`).
+   against the same terms (given an embedder for those parts: `parts_embedder`), and
+5. they are of one word class where the tagger can tell: a noun never stands for a verb
+   ("geluid" / "hoort", "prijs" / "kost" as in "wat kost dat"), read from the quotes.
 Groups are then formed by complete-linkage agglomerative clustering (scikit-learn) over the
 links, strongest first: every two members of a group are linked, so nothing chains
 ("offerte" ~ "prijsopgave" ~ "premie" does not make "offerte" ~ "premie"). With
@@ -46,6 +48,12 @@ pairwise precision on the labelled set from 0.75 to 0.81 (recall 0.39 to 0.31: i
 with 18 compound co-hyponyms added as distractors (written before the rule was tried:
 gasrekening, installatiekosten, jaarcontract, zonneboiler, ...) from 0.58 to 0.80 (recall
 0.35 to 0.30). A wrong swap on a live page costs more than a missed one.
+Why (5): an embedder places a word near its own verb or noun ("advies" / "adviseren") and
+near what goes with it ("storing" / "opgeslagen"); among the top terms of the three sample
+conversations, five of USE's ten groups were such pairs, none a word that could stand in
+for the other in a sentence. The class is the tagger's reading of the term where it was
+said (`term_word_class`), so "kost" in "wat kost dat" is a verb. The labelled set has no
+quotes, so its scores do not move.
 Why the template in `E5Embedder`: a bare word is ambiguous across e5's hundred languages;
 "offerte (Nederlands)" with e5's "query: " prefix raised pairwise precision / recall from
 0.64 / 0.30 to 0.72 / 0.39.
@@ -73,15 +81,16 @@ import math
 import os
 import re
 import threading
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
 
-from analyze.terms import Quote, Term
+from analyze.terms import Quote, Term, WordClass, tagged_candidates
+from analyze.text import part_of_speech
 from models.errors import ModelUnavailableError
 
 __all__ = [
@@ -126,6 +135,7 @@ class SynonymOptions:
     # terms, 2.3 among 20. A fixed z would find nearly nothing in small sets.
     z_factor: float = 0.95
     link_contained: bool = False  # may "paneel" and "zonnepaneel" be synonyms?
+    same_word_class: bool = True  # test (5): a noun and a verb are never linked
     min_pool: int = 8  # fewer terms (background included) than this: ranks mean nothing, no links
 
 
@@ -295,9 +305,12 @@ def _links(
     n: int,
     options: SynonymOptions,
     parts_embedder: TextEmbedder | None = None,
+    word_class: Callable[[int], WordClass | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(links, z, cosine) among the first `n` rows; rows after `n` are background that count
-    for neighbour ranks and similarity statistics but are never linked."""
+    for neighbour ranks and similarity statistics but are never linked. `word_class(i)`: the
+    word class of row i (None: unknown, linked to either), asked only of linked rows, since
+    tagging a term's quotes costs more than the rest."""
     vectors = np.asarray(embeddings, dtype=np.float64)
     vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     cosine = vectors @ vectors.T
@@ -324,9 +337,58 @@ def _links(
         for i, j in zip(*np.nonzero(np.triu(links)), strict=True):
             if shares_surface(keys[i], keys[j]):
                 links[i, j] = links[j, i] = False
+    if options.same_word_class and word_class is not None:
+        for i, j in zip(*np.nonzero(np.triu(links)), strict=True):
+            class_i, class_j = word_class(int(i)), word_class(int(j))
+            if class_i and class_j and class_i != class_j:
+                links[i, j] = links[j, i] = False
     if parts_embedder is not None:
         _unlink_kinds_of_one_thing(links, keys, vectors, parts_embedder, min_z)
     return links, z, cosine[:n, :n]
+
+
+_QUOTES_TAGGED = 3  # a term's quotes read for its word class
+
+
+@lru_cache(maxsize=4096)
+def _classes_in(text: str, language: str) -> dict[str, Counter[WordClass]]:
+    classes: dict[str, Counter[WordClass]] = {}
+    for key, _surface, kind in tagged_candidates(text, language)[1]:
+        if kind is not None:
+            classes.setdefault(key, Counter())[kind] += 1
+    return classes
+
+
+class _WordClasses:
+    """`term_word_class` of terms by index, each worked out once and only when asked."""
+
+    def __init__(self, terms: Sequence[Term]) -> None:
+        self.terms = terms
+        self.known: dict[int, WordClass | None] = {}
+
+    def __call__(self, index: int) -> WordClass | None:
+        if index not in self.known:
+            self.known[index] = term_word_class(self.terms[index])
+        return self.known[index]
+
+
+def term_word_class(term: Term) -> WordClass | None:
+    """Noun or verb, as the term was used in its quotes ("kost" in "wat kost dat" is a
+    verb, though alone it reads as a noun); where the quotes disagree evenly, as the word
+    reads alone; None when the tagger does not say."""
+    language = term.general_language or "nl"
+    if " " in term.lemma:  # counted as a phrase only where tagged as a noun phrase
+        return "noun" if part_of_speech(term.lemma.split(), language) else None
+    votes: Counter[WordClass] = Counter()
+    for quote in term.quotes[:_QUOTES_TAGGED]:
+        votes.update(_classes_in(quote.text, language).get(term.lemma, {}))
+    ranked = votes.most_common(2)
+    if not ranked:
+        return None
+    if len(ranked) == 2 and ranked[0][1] == ranked[1][1]:  # the word alone breaks the tie
+        alone = _classes_in(term.term, language).get(term.lemma)
+        return alone.most_common(1)[0][0] if alone else None
+    return ranked[0][0]
 
 
 def group_synonyms(
@@ -356,7 +418,8 @@ def group_synonyms(
         if background is None or len(background) == 0
         else np.vstack([embeddings, background])
     )
-    links, z, cosine = _links(pool, [t.lemma for t in terms], n, options, parts_embedder)
+    classes = _WordClasses(terms)
+    links, z, cosine = _links(pool, [t.lemma for t in terms], n, options, parts_embedder, classes)
     if not links.any():
         return []
     from sklearn.cluster import AgglomerativeClustering
@@ -409,6 +472,7 @@ def replacements(
     options: SynonymOptions | None = None,
     background: np.ndarray | None = None,
     parts_embedder: TextEmbedder | None = None,
+    page_classes: Mapping[str, WordClass] | None = None,
 ) -> list[Replacement]:
     """For each page term customers never use, the customers' term that means the same.
 
@@ -417,7 +481,9 @@ def replacements(
     `customer_embeddings` row for row. A page term is "never used" when no customer term has
     its lemma or customers said it zero times. A pair must pass the same link criterion as
     `group_synonyms`, computed over the page's unused terms and the customer terms together;
-    the strongest customer term wins. Best evidence first: most said by customers.
+    the strongest customer term wins. `page_classes`: the word class of page terms as the
+    page uses them (`analyze.suggest.page_word_classes`); a verb never replaces a noun.
+    Best evidence first: most said by customers.
     """
     options = options or SynonymOptions()
     if len(page_embeddings) != len(page_terms) or len(customer_embeddings) != len(customer_terms):
@@ -432,7 +498,15 @@ def replacements(
         parts.append(background)
     keys = [page_terms[i] for i in unused] + [customer_terms[i].lemma for i in spoken]
     n = len(keys)
-    links, z, cosine = _links(np.vstack(parts), keys, n, options, parts_embedder)
+    customers = _WordClasses([customer_terms[i] for i in spoken])
+    known = page_classes or {}
+
+    def word_class(row: int) -> WordClass | None:
+        if row < len(unused):
+            return known.get(page_terms[unused[row]])
+        return customers(row - len(unused))
+
+    links, z, cosine = _links(np.vstack(parts), keys, n, options, parts_embedder, word_class)
     found: list[Replacement] = []
     for row, page_index in enumerate(unused):
         columns = [len(unused) + c for c in range(len(spoken)) if links[row, len(unused) + c]]

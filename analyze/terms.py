@@ -14,7 +14,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from analyze.questions import Question, find_questions
 from analyze.text import (
@@ -49,6 +49,7 @@ __all__ = [
     "rank_tallies",
     "ranking_room",
     "rank_terms",
+    "tagged_candidates",
     "term_score",
     "utterances_from_text",
     "utterances_from_transcript",
@@ -236,8 +237,22 @@ def utterances_from_text(text: str, recording_id: str, language: str) -> list[Ut
 def candidate_terms(
     text: str, language: str, names: frozenset[str] = frozenset()
 ) -> tuple[int, list[tuple[str, str]]]:
-    """(number of content words, [(lemma key, surface)]) for words, pairs and noun-preposition-
-    noun triples ("euro per maand").
+    """(number of content words, [(lemma key, surface)]): `tagged_candidates` without the
+    word classes."""
+    content, found = tagged_candidates(text, language, names)
+    return content, [(key, surface) for key, surface, _ in found]
+
+
+WordClass = Literal["noun", "verb"]
+
+
+def tagged_candidates(
+    text: str, language: str, names: frozenset[str] = frozenset()
+) -> tuple[int, list[tuple[str, str, WordClass | None]]]:
+    """(number of content words, [(lemma key, surface, word class)]) for words, pairs and
+    noun-preposition-noun triples ("euro per maand"). The word class is the tagger's, as the
+    word was used in this text ("kost" a verb in "wat kost dat"); pairs and triples are noun
+    phrases; None without the tagger.
 
     With the HanTa tagger (Dutch and English models in its package) single words are kept
     when they are nouns, names or verbs, and pairs when they are noun phrases (adjective or
@@ -251,7 +266,8 @@ def candidate_terms(
     tokens = tokenize(text, language)
     tags: list[str | None] = [None] * len(tokens)
     tags = list(part_of_speech([t.text for t in tokens], language) or tags)
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, WordClass | None]] = []
+    phrase: WordClass | None = "noun" if any(tags) else None
     content = 0
     previous: Token | None = None
     previous_tag: str | None = None
@@ -272,15 +288,22 @@ def candidate_terms(
             noun, preposition = bridge
             middle = preposition.text.lower()
             found.append(
-                (f"{noun.lemma} {middle} {tok.lemma}", f"{noun.text} {middle} {tok.text}".lower())
+                (
+                    f"{noun.lemma} {middle} {tok.lemma}",
+                    f"{noun.text} {middle} {tok.text}".lower(),
+                    phrase,
+                )
             )
         bridge = None
         if tag is None or is_noun(tag) or _is_verb(tag):
-            found.append((tok.lemma, tok.text.lower()))
+            kind: WordClass | None = "noun" if is_noun(tag) else "verb" if tag else None
+            found.append((tok.lemma, tok.text.lower(), kind))
         if previous is not None and (
             tag is None or ((is_noun(previous_tag) or _is_adjective(previous_tag)) and is_noun(tag))
         ):
-            found.append((f"{previous.lemma} {tok.lemma}", f"{previous.text} {tok.text}".lower()))
+            found.append(
+                (f"{previous.lemma} {tok.lemma}", f"{previous.text} {tok.text}".lower(), phrase)
+            )
         previous, previous_tag = tok, tag
     return content, found
 

@@ -38,11 +38,15 @@ from analyze import (
     rank_terms,
     utterances_from_text,
 )
-from analyze.synonyms import E5Embedder, UseEmbedder
+from analyze.synonyms import E5Embedder, UseEmbedder, term_word_class
 from bench.run import REPO, cpu_name
 
 EXPECTED = Path(__file__).with_name("synonyms_expected.json")
-SAMPLES = ("samples/zonnepanelen_gesprek.txt", "samples/warmtepomp_gesprek.txt")
+SAMPLES = (
+    "samples/zonnepanelen_gesprek.txt",
+    "samples/warmtepomp_gesprek.txt",
+    "../shared/audio/nl_constructed/nl_dialogue_sales_constructed.ref.txt",
+)
 
 
 @dataclass(frozen=True)
@@ -239,12 +243,24 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"| {len(terms) / terms_s:.0f} | {cached_s * 1000:.1f} |"
         )
         found_groups.append(f"\n{candidate.name}:\n")
-        for g in group_synonyms(terms, term_vectors, parts_embedder=fresh):
+        shipped = group_synonyms(terms, term_vectors, parts_embedder=fresh)
+        for g in shipped:
             customer = g.customer_choice.term if g.customer_choice else "-"
             salesperson = g.salesperson_choice.term if g.salesperson_choice else "-"
             found_groups.append(
                 f"- {' / '.join(g.forms)} (customer: {customer}; salesperson: {salesperson})"
             )
+        any_class = SynonymOptions(same_word_class=False)
+        kept = {g.lemmas for g in shipped}
+        dropped = [
+            " / ".join(f"{t.term} ({term_word_class(t) or '?'})" for t in g.terms)
+            for g in group_synonyms(terms, term_vectors, options=any_class, parts_embedder=fresh)
+            if g.lemmas not in kept
+        ]
+        found_groups.append(
+            "\nLeft out by the word-class test (noun and verb, as tagged in the quotes): "
+            + ("; ".join(dropped) or "none")
+        )
 
     print(
         "Default criterion (mutual 2-NN, z ≥ 0.95·√(2 ln m), no shared parts, compounds' "

@@ -107,7 +107,7 @@ def test_a_brand_on_the_page_is_never_offered_for_replacement() -> None:
         return {key for key, forms in _surfaces(found).items() if _is_name(text, forms)}
 
     meaning = {"zonnig dak": "solar", "zonnepaneel": "solar", "leaseconstructie": "rent",
-               "huur": "rent"}  # fmt: skip
+               "huren": "rent"}  # fmt: skip
 
     class Space:  # a word's vector: its meaning's direction, else a direction of its own
         def encode(self, texts):
@@ -120,10 +120,11 @@ def test_a_brand_on_the_page_is_never_offered_for_replacement() -> None:
                 rows.append(v / np.linalg.norm(v))
             return np.asarray(rows, dtype=np.float32)
 
-    said = ["zonnepanelen", "zonnepanelen", "huren", "huren", "garantie", "levertijd",
+    said = ["zonnepanelen", "zonnepanelen", "huur", "huur", "garantie", "levertijd",
             "montage", "omvormer", "stroom", "buren"]  # fmt: skip
     call = [
-        Utterance("r1", f"Ik vraag naar {w}.", "customer", i, i + 1.0) for i, w in enumerate(said)
+        Utterance("r1", f"Ik vraag naar de {w}.", "customer", i, i + 1.0)
+        for i, w in enumerate(said)
     ]
     terms = rank_terms([count_terms(call, "r1")], role="customer")
     page = (

@@ -411,3 +411,53 @@ def test_kinds_of_one_thing_are_not_synonyms_but_compounds_of_synonyms_are() -> 
         background=background, parts_embedder=fake,
     )  # fmt: skip
     assert [(r.page_term, r.customer_term.lemma) for r in swaps] == [("thuisaccu", "thuisbatterij")]
+
+
+def said(lemma: str, *sentences: str) -> Term:
+    """A customer term with its quotes: the sentences it was said in."""
+    quotes = tuple(Quote("r1", float(i), i + 1.0, q, "customer") for i, q in enumerate(sentences))
+    counts = {"customer": len(sentences), "salesperson": 0}
+    return Term(lemma, lemma, len(sentences), counts, 1.0, (lemma,), quotes, 1, 1.0, "", "nl")
+
+
+def test_a_noun_and_a_verb_are_never_synonyms() -> None:
+    """An embedder puts "geluid" near "horen" and "prijs" near "kosten" (the verb of "wat
+    kost dat"): related, but one cannot stand in for the other in a sentence. The word class
+    comes from the quotes, where the word was used."""
+    fake = space(["geluid", "horen"], ["prijs", "kosten"], ["offerte", "prijsopgave"])
+    terms = [
+        said("geluid", "Maakt een warmtepomp veel geluid?", "Het geluid valt mee."),
+        said("horen", "Hoort u hem binnen?", "Je hoort hem amper."),
+        said("prijs", "Wat is de prijs van de accu?"),
+        said("kosten", "Wat kost een accu?", "Hoeveel kost het plaatsen?"),
+        said("offerte", "Stuurt u een offerte?"),
+        said("prijsopgave", "Ik wil een prijsopgave."),
+        *(said(w, f"Dat is een {w}.") for w in DISTRACTORS),
+    ]
+    assert [synonyms.term_word_class(t) for t in terms[:6]] == [
+        "noun", "verb", "noun", "verb", "noun", "noun"
+    ]  # fmt: skip
+    vectors = fake.encode([t.lemma for t in terms])
+    assert grouped(group_synonyms(terms, vectors)) == [{"offerte", "prijsopgave"}]
+    anything = SynonymOptions(same_word_class=False)
+    assert len(group_synonyms(terms, vectors, options=anything)) == 3
+    # On a page: the page's noun "prijs" is not replaced by the customers' verb "kosten".
+    customers = [terms[3], terms[5]]
+    page = ["prijs", "offerte"]
+    swaps = replacements(
+        page, customers, fake.encode(page), fake.encode([t.lemma for t in customers]),
+        background=fake.encode(DISTRACTORS), page_classes={"prijs": "noun", "offerte": "noun"},
+    )  # fmt: skip
+    assert [(r.page_term, r.customer_term.lemma) for r in swaps] == [("offerte", "prijsopgave")]
+
+
+def test_page_word_classes_follow_the_page_and_skip_a_tie() -> None:
+    from analyze.suggest import page_word_classes
+    from analyze.terms import tagged_candidates
+
+    page = "Onze prijs is laag. Wat kost een accu? Een accu kost minder."
+    _, found = tagged_candidates(page, "nl")
+    classes = page_word_classes(found)
+    assert classes == {"prijs": "noun", "kosten": "verb", "accu": "noun"}
+    tie = [("werk", "werk", "noun"), ("werk", "werk", "verb")]
+    assert "werk" not in page_word_classes(tie)

@@ -219,6 +219,18 @@ def test_pairs_are_noun_phrases_and_single_words_nouns_or_verbs() -> None:
     assert [key for key, _ in spelled] == ["zonnepaneel", "zonnepaneel"]  # variants merge
 
 
+def test_candidates_carry_their_word_class_as_used_there() -> None:
+    from analyze.terms import tagged_candidates
+
+    _, found = tagged_candidates("Wat kost een plat dak? Ik wil de kosten weten.", "nl")
+    assert [(surface, kind) for _, surface, kind in found] == [
+        ("kost", "verb"),  # "wat kost dat": the verb, though "kost" is a noun too
+        ("dak", "noun"),
+        ("plat dak", "noun"),  # pairs are noun phrases
+        ("kosten", "noun"),
+    ]
+
+
 def test_reading_most_said_first_stops_early_with_the_same_result() -> None:
     import random
 
