@@ -2,32 +2,69 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
-from analyze.terms import Utterance, utterances_from_text, utterances_from_transcript
+from analyze.terms import (
+    ROLE_WORDS,
+    Utterance,
+    utterances_from_text,
+    utterances_from_transcript,
+)
 from analyze.text import guess_language
+from transcribe.glossary import decode_text
 from transcribe.types import Transcript
 
-__all__ = ["TEXT_SUFFIXES", "read_utterances"]
+__all__ = ["SUBTITLE_SUFFIXES", "TEXT_SUFFIXES", "read_utterances", "subtitle_lines"]
 
-TEXT_SUFFIXES = (".txt", ".md")
+SUBTITLE_SUFFIXES = (".srt", ".vtt")
+TEXT_SUFFIXES = (".txt", ".md", *SUBTITLE_SUFFIXES)
 
 
 def read_utterances(path: Path, recording_id: str | None = None) -> list[Utterance]:
-    """Utterances from a transcript `.json` or a `.txt` (one line per utterance).
+    """Utterances from a transcript `.json`, a `.txt` (one line per utterance) or ridealong's
+    own `.srt` / `.vtt`.
 
     Raises ValueError with a readable reason when the file is not either.
     """
     rid = recording_id or path.stem
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path.name}: not UTF-8 text") from e
-    if path.suffix.lower() == ".json":
+    raw = decode_text(path.read_bytes(), path.name)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as e:
             raise ValueError(f"{path.name}: invalid JSON ({e.msg} at line {e.lineno})") from e
-        return utterances_from_transcript(Transcript.from_dict(data), rid)
+        try:
+            return utterances_from_transcript(Transcript.from_dict(data), rid)
+        except ValueError as e:
+            raise ValueError(f"{path.name}: {e}") from e
+    if suffix in SUBTITLE_SUFFIXES:
+        raw = subtitle_lines(raw)
     return utterances_from_text(raw, rid, guess_language(raw))
+
+
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]*)>")
+
+
+def _voice_label(voice: re.Match[str]) -> str:
+    """A WebVTT voice as a label if it names a role; a person's name or "S1" goes."""
+    who = voice[1].strip()
+    return f"{who}: " if who.lower() in ROLE_WORDS else ""
+
+
+def subtitle_lines(text: str) -> str:
+    """The spoken lines of SRT or WebVTT, as text lines: cue numbers, timings and the
+    header dropped, a WebVTT voice that names a role (`<v Klant>`) turned into a label
+    ("Klant: ") and one that names a person dropped, other markup removed. Times are lost:
+    analysis needs the words and who said them."""
+    lines = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.isdigit() or "-->" in line or line.startswith(("WEBVTT", "NOTE")):
+            continue
+        line = _VOICE.sub(_voice_label, line)
+        lines.append(html.unescape(re.sub(r"</?[^>]+>", "", line)))
+    return "\n".join(lines)

@@ -132,7 +132,10 @@ def suggest_for_page(
     language = language or guess_language(text)
     words, tagged = tagged_candidates(text, language)
     keys = {key for key, _, _ in tagged}
-    single_words = {k for k in keys if " " not in k}
+    # Only a noun compound covers its head ("zonnepanelen" covers "panelen"): a verb with a
+    # prefix is no kind of its stem ("bestellen" does not say "stellen", nor "betalen" "talen").
+    verbs = {key for key, kind in page_word_classes(tagged).items() if kind == "verb"}
+    single_words = {k for k in keys if " " not in k and k not in verbs}
     considered = list(customer_terms[:top])
     missing: list[SuggestedTerm] = []
     present: list[str] = []

@@ -218,19 +218,44 @@ def utterances_from_transcript(transcript: Transcript, recording_id: str) -> lis
     ]
 
 
+# A role as people write it in notes and as ridealong's own text downloads name it.
+ROLE_WORDS: dict[str, Role] = {
+    **{role: role for role in ROLES},
+    "verkoper": "salesperson",
+    "klant": "customer",
+    "overig": "other",
+    "onbekend": "unknown",
+}
+_ROLE_TAG = re.compile(r"\[\s*(?P<role>[^\]]+?)\s*\]\s*")  # "[klant] ..."
+# "Customer (S2): ", "Jan, salesperson (S1): ", "Jan (S1): ", "S1: ": the labels of
+# `transcribe.formats.to_txt`, in English or Dutch; "Klant: " as in hand-written notes.
+_SPEAKER_LABEL = re.compile(r"(?:(?P<who>[^:()\[\]]{1,80}?)\s*\(S\d{1,2}\)|S\d{1,2}):\s+")
+_ROLE_LABEL = re.compile(r"(?P<role>[^\W\d_]+):\s+")
+
+
+def _line_role(line: str) -> tuple[Role, str]:
+    """(role, the words said) of one line of notes or of a ridealong text transcript. A
+    label that names no role ("Jan (S1): ") still comes off: a name is not a term."""
+    if tag := _ROLE_TAG.match(line):
+        role = ROLE_WORDS.get(tag["role"].lower())
+        return (role, line[tag.end() :]) if role else ("unknown", line)
+    if label := _SPEAKER_LABEL.match(line):
+        who = (label["who"] or "").rsplit(",", 1)[-1].strip().lower()  # "Jan, verkoper"
+        return ROLE_WORDS.get(who, "unknown"), line[label.end() :]
+    if (label := _ROLE_LABEL.match(line)) and label["role"].lower() in ROLE_WORDS:
+        return ROLE_WORDS[label["role"].lower()], line[label.end() :]
+    return "unknown", line
+
+
 def utterances_from_text(text: str, recording_id: str, language: str) -> list[Utterance]:
-    """Lines of a text file; a line may start with `[customer]`-style role tags."""
+    """Lines of a text file. A line may start with a role: `[customer]` or `[klant]`,
+    `Klant:`, or the speaker labels of ridealong's own text transcripts ("Customer (S2): ",
+    "Jan, verkoper (S1): "), which come off."""
     utterances = []
     for line in text.splitlines():
-        line = line.strip()
-        role: Role = "unknown"
-        if line.startswith("[") and "]" in line:
-            tag, rest = line[1:].split("]", 1)
-            if tag.strip().lower() in ROLES:
-                role = tag.strip().lower()  # type: ignore[assignment]
-                line = rest.strip()
-        if line:
-            utterances.append(Utterance(recording_id, line, role, language=language))
+        role, said = _line_role(line.strip())
+        if said := said.strip():
+            utterances.append(Utterance(recording_id, said, role, language=language))
     return utterances
 
 

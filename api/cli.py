@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from analyze import (
@@ -37,6 +38,7 @@ from api.settings import Settings, get_settings
 from models import ModelError
 from transcribe import ENGINES, Transcript
 from transcribe.formats import FORMATS, render
+from transcribe.glossary import decode_text
 from transcribe.types import ROLES
 
 if TYPE_CHECKING:
@@ -62,7 +64,7 @@ logger = logging.getLogger("ridealong")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    stderr.print(f"[red]error:[/red] {message}", highlight=False)
+    stderr.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -140,6 +142,55 @@ def _output_paths(inputs: list[Path], folder: Path, suffix: str) -> list[Path]:
     return outputs
 
 
+# Files people try to analyse that are no audio, transcript or text (they would otherwise be
+# taken for audio and refused as "no audio track").
+DOCUMENT_SUFFIXES = (".doc", ".docx", ".odt", ".pdf", ".rtf", ".pages", ".xls", ".xlsx", ".csv")
+
+
+def _output_file(output: Path | None, fmt: str, inputs: int) -> bool:
+    """Whether `transcribe -o OUTPUT` names one file rather than a folder: it ends in the
+    format's suffix ("call.json") and is no folder already. Refuses what cannot work before
+    any transcription starts."""
+    if output is None:
+        return False
+    if output.exists() and not output.is_dir():
+        if output.suffix.lower() != f".{fmt}" or inputs > 1:
+            raise _fail(f"-o {output} is a file; give a folder for the outputs", 2)
+        return True
+    suffix = output.suffix.lower()
+    if suffix[1:] in FORMATS and not output.is_dir():
+        if suffix != f".{fmt}":
+            raise _fail(
+                f"-o {output} ends in {suffix} but the format is {fmt}: add -f {suffix[1:]}", 2
+            )
+        if inputs > 1:
+            raise _fail(f"-o {output}: {inputs} files need a folder, not one {suffix} file", 2)
+        return True
+    return False
+
+
+def _write(path: Path, text: str) -> None:
+    """Write an output file, its folder made if missing; a clear error, not a traceback."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise _fail(f"cannot write {path}: {e.strerror or e}") from e
+    stderr.print(f"wrote {path}", highlight=False)
+
+
+def _check_output_file(output: Path | None) -> None:
+    """`analyze -o FILE`, checked before the work: not a folder, its folder can be made."""
+    if output is None:
+        return
+    if output.is_dir():
+        raise _fail(f"-o {output} is a folder; -o names the file to write", 2)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _fail(f"cannot write {output}: {e.strerror or e}", 2) from e
+
+
 def _check_engine(settings: Settings) -> None:
     if settings.engine not in ENGINES:
         raise _fail(f"unknown engine {settings.engine!r}; choose from {', '.join(ENGINES)}", 2)
@@ -197,13 +248,17 @@ def _settings(
     if glossary is not None:
         from transcribe.glossary import read_glossary
 
-        updates["glossary"] = ",".join([*settings.glossary_words, *read_glossary(glossary)])
+        try:
+            words = read_glossary(glossary)
+        except ValueError as e:
+            raise _fail(f"--glossary {e}", 2) from e
+        updates["glossary"] = ",".join([*settings.glossary_words, *words])
     return settings.model_copy(update=updates) if updates else settings
 
 
 def _speaker_choice(
     settings: Settings,
-    diarize: bool,
+    diarize: bool | None,
     speakers: int | None,
     min_speakers: int,
     max_speakers: int | None,
@@ -213,7 +268,7 @@ def _speaker_choice(
     if min_speakers > most:
         raise _fail(f"--min-speakers {min_speakers} is more than --max-speakers {most}", 2)
     return {
-        "speakers": diarize and settings.speakers,
+        "speakers": settings.speakers if diarize is None else diarize,
         "num_speakers": speakers,
         "min_speakers": min_speakers,
         "max_speakers": max(most, speakers or 0),
@@ -249,8 +304,12 @@ def transcribe(
         int | None, typer.Option(min=1, max=10, help="most speakers (default: setting, 4)")
     ] = None,
     diarize: Annotated[
-        bool, typer.Option("--diarize/--no-diarize", help="find who spoke when (and roles)")
-    ] = True,
+        bool | None,
+        typer.Option(
+            "--diarize/--no-diarize",
+            help="find who spoke when, and roles (default: RIDEALONG_SPEAKERS, on)",
+        ),
+    ] = None,
     spelling: Annotated[
         bool | None,
         typer.Option(
@@ -266,15 +325,19 @@ def transcribe(
         raise _fail(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}", 2)
     if output is None and len(audio) > 1:
         raise _fail("several files need -o DIR", 2)
+    one_file = _output_file(output, fmt, len(audio))
     language = _checked_language(language)
     settings = _settings(model, device, engine, glossary, spelling)
     _check_engine(settings)
     choice = _speaker_choice(settings, diarize, speakers, min_speakers, max_speakers)
-    if output is None:
+    if output is None or one_file:
         [(_, transcript)] = list(_transcribe_each(audio, settings, language, choice))
         if transcript is None:
             raise typer.Exit(1)
-        sys.stdout.write(render(transcript, fmt))  # after the progress display has closed
+        if output is None:
+            sys.stdout.write(render(transcript, fmt))  # after the progress display has closed
+        else:
+            _write(output, render(transcript, fmt))
         return
     output.mkdir(parents=True, exist_ok=True)
     failed = 0
@@ -283,8 +346,7 @@ def transcribe(
             if transcript is None:
                 failed += 1
                 continue
-            target.write_text(render(transcript, fmt), encoding="utf-8")  # as each is done
-            stderr.print(f"wrote {target}", highlight=False)
+            _write(target, render(transcript, fmt))  # as each is done
     if failed:
         raise _fail(f"{failed} of {len(audio)} files could not be transcribed (see above)")
 
@@ -356,7 +418,7 @@ def analyze(
         str | None,
         typer.Option(
             "--report-language",
-            help="the HTML report's own words: nl or en [default: RIDEALONG_UI_LANGUAGE, else en]",
+            help="the HTML report's own words: nl or en (default: RIDEALONG_UI_LANGUAGE, else en)",
         ),
     ] = None,
 ) -> None:
@@ -369,13 +431,26 @@ def analyze(
         raise _fail("--report-language must be nl or en", 2)
     if role is not None and role not in ROLES:
         raise _fail(f"unknown role {role!r}; choose from {', '.join(ROLES)}", 2)
+    _check_output_file(output)
+    for path in inputs:
+        if path.suffix.lower() in DOCUMENT_SUFFIXES:
+            raise _fail(
+                f"{path.name} is a document; analyze reads audio, transcript .json, "
+                f"{', '.join(TEXT_SUFFIXES)} (copy the text into a .txt file)",
+                2,
+            )
+    if page is not None and fmt == "csv":
+        stderr.print("note: the CSV holds the terms only; use -f json or html for the page")
     stats = _load_inputs(inputs, get_settings(), _checked_language(language))
     terms = rank_terms(stats, role=role, limit=limit)
     asked = [q for s in stats for q in s.questions]
     questions = group_questions(asked, role=role or "customer", limit=limit)
     suggestions = None
     if page is not None:
-        copy = page.read_text(encoding="utf-8", errors="replace")
+        try:
+            copy = decode_text(page.read_bytes(), page.name)
+        except ValueError as e:
+            raise _fail(f"--page {e}", 2) from e
         customer = rank_terms(stats, role="customer", limit=100) or rank_terms(stats, limit=100)
         suggestions = suggest_for_page(
             copy,
@@ -411,8 +486,7 @@ def analyze(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
-        stderr.print(f"wrote {output}", highlight=False)
+        _write(output, text)
 
 
 @app.command()
@@ -425,7 +499,7 @@ def serve(
     worker: Annotated[
         bool | None,
         typer.Option(
-            help="run the job worker in this process [default: RIDEALONG_EMBEDDED_WORKER, on]"
+            help="run the job worker in this process (default: RIDEALONG_EMBEDDED_WORKER, on)"
         ),
     ] = None,
     login: Annotated[

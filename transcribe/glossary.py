@@ -5,15 +5,30 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["glossary_prompt", "read_glossary"]
+__all__ = ["decode_text", "glossary_prompt", "read_glossary"]
 
 _MAX_CHARS = 600  # Whisper's prompt holds ~224 tokens; keep well inside it
 
 
+def decode_text(data: bytes, name: str) -> str:
+    """A text file's characters, as Windows and Excel save them too: UTF-8 (with or without
+    a byte-order mark), UTF-16 with one, else Windows-1252. ValueError for a file that is
+    not text at all (a NUL byte outside UTF-16)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data:
+        raise ValueError(f"{name}: not a text file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
 def read_glossary(path: Path) -> list[str]:
-    """One term per line (or comma-separated); `#` starts a comment."""
+    """One term per line (or comma-separated); `#` starts a comment. ValueError for a file
+    that is not text."""
     terms: list[str] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in decode_text(path.read_bytes(), path.name).splitlines():
         line = line.split("#", 1)[0]
         terms += [t.strip() for t in line.split(",") if t.strip()]
     return terms

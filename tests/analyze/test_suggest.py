@@ -46,6 +46,17 @@ def test_a_compound_on_the_page_covers_its_head_word() -> None:
     assert "panelen" in result.present_terms
 
 
+def test_a_verb_with_a_prefix_does_not_cover_its_stem() -> None:
+    """ "bestelt" on the page does not say the customer's "gesteld" (stellen), nor does
+    "betalen" say "talen": a prefixed verb is no compound of its stem."""
+    utts = [Utterance("r1", "Dat wordt zeer op prijs gesteld.", "customer", 0.0, 1.0)]
+    terms = rank_terms([count_terms(utts, "r1")], role="customer")
+    assert "stellen" in {t.lemma for t in terms}
+    result = suggest_for_page("Met ons pakket bestelt u eenvoudig online.", terms)
+    assert "stellen" in {s.term.lemma for s in result.missing_terms}
+    assert result.present_terms == ()
+
+
 def test_page_words_customers_never_say_get_the_customers_word() -> None:
     """With an embedder, a page word no customer said comes back with the customers' word
     for the same thing, and a customer quote as evidence."""

@@ -170,6 +170,45 @@ def test_text_lines_with_role_tags() -> None:
     assert all(u.start is None for u in utts)
 
 
+def test_dutch_tags_and_role_labels_are_roles_not_words() -> None:
+    utts = utterances_from_text(
+        "[klant] Kan de offerte lager?\nVerkoper: Dat kan.\n[notitie] Bellen.\nLet op: geen label.",
+        "t",
+        "nl",
+    )
+    assert [(u.role, u.text) for u in utts] == [
+        ("customer", "Kan de offerte lager?"),
+        ("salesperson", "Dat kan."),
+        ("unknown", "[notitie] Bellen."),  # an unknown tag stays text
+        ("unknown", "Let op: geen label."),
+    ]
+
+
+@pytest.mark.parametrize("roles", [None, {"customer": "klant", "salesperson": "verkoper"}])
+def test_ridealongs_own_text_transcript_reads_back_with_its_roles(roles) -> None:
+    """`analyze` on the .txt that `transcribe` writes: the speaker labels are roles, and
+    neither "salesperson" nor a speaker's name becomes a term."""
+    from transcribe.formats import to_txt
+    from transcribe.types import Speaker
+
+    transcript = Transcript(
+        language="nl",
+        duration_s=9.0,
+        model="m",
+        segments=(
+            Segment(0.0, 2.0, "Goedemorgen, ik kom voor de warmtepomp.", "S1", "salesperson"),
+            Segment(2.0, 4.0, "Wat kost een warmtepomp?", "S2", "customer"),
+            Segment(4.0, 6.0, "Ongeveer achtduizend euro.", "S1", "salesperson"),
+            Segment(6.0, 8.0, "Hm.", "S3"),
+        ),
+        speakers=(Speaker("S1", "salesperson", "Jan Smit"), Speaker("S2", "customer")),
+    )
+    text = to_txt(transcript, roles)
+    assert "Jan Smit, " in text  # the label carries the name
+    utts = utterances_from_text(text, "t", "nl")
+    assert [(u.role, u.text) for u in utts] == [(s.role, s.text) for s in transcript.segments]
+
+
 def test_counts_survive_a_round_trip_through_json() -> None:
     from analyze import RecordingTerms
 

@@ -321,3 +321,94 @@ def test_serve_runs_its_worker_as_the_setting_or_flag_says(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert bool(started) is worker_started
+
+
+def _two_sided_transcript():
+    from transcribe.types import Segment, Speaker, Transcript
+
+    return Transcript(
+        language="nl",
+        duration_s=12.0,
+        model="m",
+        segments=(
+            Segment(0.0, 3.0, "Goedemorgen, ik kom voor de warmtepomp.", "S1", "salesperson"),
+            Segment(3.0, 6.0, "Wat kost een warmtepomp met installatie?", "S2", "customer"),
+            Segment(
+                6.0, 9.0, "En hoe lang is de terugverdientijd van een warmtepomp?", "S2", "customer"
+            ),  # fmt: skip
+            Segment(9.0, 12.0, "Ongeveer acht jaar.", "S1", "salesperson"),
+        ),
+        speakers=(Speaker("S1", "salesperson", "Jan Smit"), Speaker("S2", "customer")),
+    )
+
+
+@pytest.mark.parametrize("fmt", ["txt", "srt", "vtt"])
+def test_analyze_reads_its_own_text_transcripts_with_their_roles(tmp_path: Path, fmt) -> None:
+    """`transcribe -f txt|srt|vtt` then `analyze`: the labels are roles, not the top terms."""
+    from transcribe.formats import render
+
+    path = tmp_path / f"call.{fmt}"
+    path.write_text(render(_two_sided_transcript(), fmt, {"customer": "klant"}), encoding="utf-8")
+    result = ridealong("analyze", str(path), data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    terms = {t["term"]: t for t in json.loads(result.stdout)["terms"]}
+    said = terms["terugverdientijd"]["count_by_role"]
+    assert said["customer"] == 1 and said["unknown"] == 0
+    assert not {"customer", "klant", "salesperson", "smit", "jan"} & set(terms)
+
+
+def test_outputs_and_inputs_that_cannot_work_are_refused_before_the_work(tmp_path: Path) -> None:
+    script = next(iter(sample_scripts()))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    into_folder = ridealong("analyze", str(script), "-o", str(folder), data_dir=tmp_path)
+    assert into_folder.returncode == 2 and "is a folder" in into_folder.stderr
+    nested = tmp_path / "new" / "deeper" / "terms.json"
+    made = ridealong("analyze", str(script), "-o", str(nested), data_dir=tmp_path)
+    assert made.returncode == 0 and json.loads(nested.read_text())["terms"]
+    document = tmp_path / "notes.docx"
+    document.write_bytes(b"PK\x03\x04 not audio")
+    refused = ridealong("analyze", str(document), data_dir=tmp_path)
+    assert refused.returncode == 2 and "notes.docx is a document" in refused.stderr
+    fake = tmp_path / "a.wav"
+    fake.write_text("never read: the output is checked first")
+    existing = tmp_path / "taken.txt"
+    existing.write_text("keep me")
+    for args, says in (
+        (("-o", str(existing), "-f", "json"), "is a file"),
+        (("-o", str(tmp_path / "call.txt")), "add -f txt"),
+        (("-o", str(tmp_path / "call.json"), str(fake)), "need a folder"),
+    ):
+        result = ridealong("transcribe", str(fake), *args, data_dir=tmp_path)
+        assert result.returncode == 2 and says in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+    assert existing.read_text() == "keep me" and not (tmp_path / "call.txt").exists()
+    binary = tmp_path / "glossary.txt"
+    binary.write_bytes(b"ID3\x00\x00\x00 an mp3 by mistake")
+    glossary = ridealong("transcribe", str(fake), "--glossary", str(binary), data_dir=tmp_path)
+    assert glossary.returncode == 2 and "glossary.txt: not a text file" in glossary.stderr
+
+
+def test_glossaries_and_pages_saved_by_windows_programs_are_read() -> None:
+    from transcribe.glossary import decode_text
+
+    words = "Zonnig Dak, thuisbatterij\ncafé"
+    for data in (
+        words.encode("utf-8"),
+        words.encode("utf-8-sig"),
+        words.encode("utf-16"),  # Notepad's "Unicode", with its byte-order mark
+        words.encode("cp1252"),  # Excel's "CSV" on a Dutch Windows
+    ):
+        assert decode_text(data, "g.txt") == words, data[:4]
+    with pytest.raises(ValueError, match="not a text file"):
+        decode_text(b"\x00\x01binary", "g.txt")
+
+
+def test_diarize_flag_overrides_the_setting_both_ways() -> None:
+    from api.cli import _speaker_choice
+
+    off = Settings(speakers=False, _env_file=None)
+    on = Settings(speakers=True, _env_file=None)
+    assert _speaker_choice(off, None, None, 1, None)["speakers"] is False
+    assert _speaker_choice(off, True, None, 1, None)["speakers"] is True
+    assert _speaker_choice(on, False, None, 1, None)["speakers"] is False
