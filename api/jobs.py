@@ -36,7 +36,7 @@ from api.db import DATABASE_DOWN, Database, Recording, Status, as_utc, utcnow
 from api.service import people_in
 from api.settings import Settings
 from api.storage import blob_store
-from api.webhooks import ANALYSED, analysed_payload, notify
+from api.webhooks import ANALYSED, FAILED, analysed_payload, failed_payload, notify
 from models import ModelError
 from transcribe import (
     Checkpoint,
@@ -316,14 +316,17 @@ def process_recording(settings: Settings, database: Database, recording_id: str)
         gave_up = Text(
             N_("gave up after %(attempts)d attempts"), {"attempts": settings.max_attempts}
         )
-        _fail(database, recording_id, token, gave_up)
+        _fail(database, settings, recording_id, token, gave_up)
         return
     with _Lease(database, recording_id, token, settings.job_lease_s) as lease:
         _run(settings, database, job, lease)
 
 
-def _fail(database: Database, recording_id: str, token: str, error: Text) -> None:
-    _retrying(
+def _fail(
+    database: Database, settings: Settings, recording_id: str, token: str, error: Text
+) -> None:
+    """Mark the job failed while it is still ours, and tell the webhook."""
+    marked = _retrying(
         lambda: _set_held(
             database,
             recording_id,
@@ -337,6 +340,8 @@ def _fail(database: Database, recording_id: str, token: str, error: Text) -> Non
         ),
         "marking a failed job",
     )
+    if marked:
+        notify(settings, FAILED, failed_payload(recording_id, str(error)))
 
 
 @dataclass(frozen=True)
@@ -409,6 +414,7 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
         logger.warning("recording %s failed: %s", recording_id, e)
         _fail(
             database,
+            settings,
             recording_id,
             token,
             e.text if isinstance(e, TranscriptionError) else Text(str(e)),
@@ -417,7 +423,7 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
     except Exception as e:
         logger.exception("recording %s failed unexpectedly", recording_id)
         internal = Text(N_("internal error (%(kind)s); see the log"), {"kind": type(e).__name__})
-        _fail(database, recording_id, token, internal)
+        _fail(database, settings, recording_id, token, internal)
         return
 
     def store() -> bool:

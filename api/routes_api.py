@@ -188,10 +188,14 @@ def get_recording(recording_id: str, session: SessionDep) -> RecordingOut:
     response_model=RecordingOut,
     responses=errors(400, 404, 413, 422),
 )
-def patch_recording(recording_id: str, body: RecordingPatch, session: SessionDep) -> RecordingOut:
+def patch_recording(
+    recording_id: str, body: RecordingPatch, request: Request, session: SessionDep
+) -> RecordingOut:
     """Correct a recording's title, people or date, or set its tags (`[]` clears them);
-    `""` clears a name, and `"recorded_at": ""` forgets a wrong date (reports then count the
-    upload day). `null`, or a field left out, leaves it as it is."""
+    `""` clears a name, `"title": ""` gives back the default title (the file's name), and
+    `"recorded_at": ""` forgets a wrong date (reports then count the upload day). `null`, or
+    a field left out, leaves it as it is. A change of names recounts the terms and is told
+    to the webhook."""
     changes = service.RecordingChanges(
         title=body.title,
         salesperson=body.salesperson,
@@ -200,7 +204,9 @@ def patch_recording(recording_id: str, body: RecordingPatch, session: SessionDep
         forget_recorded_at=body.recorded_at == "",
         tags=None if body.tags is None else tuple(body.tags),
     )
-    return RecordingOut.of(service.update_recording(session, recording_id, changes))
+    return RecordingOut.of(
+        service.update_recording(session, recording_id, changes, state(request).settings)
+    )
 
 
 @router.get(
@@ -294,7 +300,7 @@ def delete_voice(name: str, request: Request) -> Response:
 @router.delete("/recordings/{recording_id}", status_code=204, responses=errors(404, 422))
 def delete_recording(recording_id: str, request: Request, session: SessionDep) -> Response:
     """Remove the recording, its audio, transcript and terms."""
-    service.delete_recording(session, state(request).blobs, recording_id)
+    service.delete_recording(session, state(request).blobs, recording_id, state(request).settings)
     return Response(status_code=204)
 
 

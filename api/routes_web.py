@@ -586,19 +586,19 @@ def set_details(
             details_error=N_("the date is not a valid date (use YYYY-MM-DD)"),
         )  # fmt: skip
     changes = service.RecordingChanges(
-        title=title,
+        title=title.strip() or None,  # an emptied title field keeps the title
         salesperson=salesperson,
         customer=customer,
         recorded_at=when,
         forget_recorded_at=when is None,
     )
-    service.update_recording(session, recording_id, changes)
+    service.update_recording(session, recording_id, changes, state(request).settings)
     return RedirectResponse(f"/recordings/{recording_id}?done=details-saved", status_code=303)
 
 
 @router.post("/recordings/{recording_id}/delete")
 def delete(recording_id: str, request: Request, session: SessionDep) -> Response:
-    service.delete_recording(session, state(request).blobs, recording_id)
+    service.delete_recording(session, state(request).blobs, recording_id, state(request).settings)
     return RedirectResponse("/?done=recording-deleted", status_code=303)
 
 

@@ -32,7 +32,13 @@ from api.db import Recording, RecordingTag, Status, UtteranceRow, report_day, ut
 from api.errors import InvalidInput, NotFound
 from api.settings import Settings
 from api.storage import BlobStore
-from api.webhooks import ANALYSED, analysed_payload, notify_in_background
+from api.webhooks import (
+    ANALYSED,
+    DELETED,
+    analysed_payload,
+    deleted_payload,
+    notify_in_background,
+)
 from transcribe import (
     AudioDecodeError,
     SpeakerChange,
@@ -328,8 +334,11 @@ def get_transcript(session: Session, recording_id: str) -> Transcript:
     return Transcript.from_dict(json.loads(recording.transcript_json))
 
 
-def delete_recording(session: Session, blobs: BlobStore, recording_id: str) -> None:
-    """Remove the recording, its transcript and terms, and its audio unless shared."""
+def delete_recording(
+    session: Session, blobs: BlobStore, recording_id: str, settings: Settings | None = None
+) -> None:
+    """Remove the recording, its transcript and terms, and its audio unless shared; with
+    `settings`, tell the webhook."""
     # Lock the row first (PostgreSQL): a job storing its results at this moment finishes
     # before its statistics are forgotten, so the running totals never keep its counts.
     session.execute(select(Recording.id).where(Recording.id == recording_id).with_for_update())
@@ -342,6 +351,8 @@ def delete_recording(session: Session, blobs: BlobStore, recording_id: str) -> N
         # Old copies of its pages live in the write-ahead log until a checkpoint resets it.
         session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     _release_blob(session, blobs, key)
+    if settings is not None:
+        notify_in_background(settings, DELETED, deleted_payload(recording_id))
 
 
 def _blob_users(session: Session, key: str) -> int:
@@ -396,12 +407,19 @@ def recount_terms(session: Session, recording: Recording, transcript: Transcript
     termstore.store_analysis(session, recording, terms, utterances)
 
 
-def update_recording(session: Session, recording_id: str, changes: RecordingChanges) -> Recording:
-    """Correct a recording's details or tags (reports pick the change up at once)."""
+def update_recording(
+    session: Session,
+    recording_id: str,
+    changes: RecordingChanges,
+    settings: Settings | None = None,
+) -> Recording:
+    """Correct a recording's details or tags (reports pick the change up at once). With
+    `settings`, a change of names, which recounts the terms, is told to the webhook."""
     recording = get_recording(session, recording_id)
     people_before = (recording.salesperson, recording.customer)
     if changes.title is not None:
-        recording.title = _clean(changes.title, TITLE_CHARS) or recording.title
+        # "" gives the recording back the title it had by default: its file's name.
+        recording.title = _clean(changes.title, TITLE_CHARS) or recording.filename.rsplit(".", 1)[0]
     if changes.salesperson is not None:
         recording.salesperson = _clean(changes.salesperson)
     if changes.customer is not None:
@@ -409,7 +427,10 @@ def update_recording(session: Session, recording_id: str, changes: RecordingChan
     if (recording.salesperson, recording.customer) != people_before and (
         recording.status == Status.done
     ):  # a name given now leaves the terms (the words of people's names are no terms)
-        recount_terms(session, recording, get_transcript(session, recording.id))
+        recounted = get_transcript(session, recording.id)
+        recount_terms(session, recording, recounted)
+    else:
+        recounted = None
     if changes.recorded_at is not None or changes.forget_recorded_at:
         recording.recorded_at = changes.recorded_at
     if changes.tags is not None:
@@ -420,6 +441,8 @@ def update_recording(session: Session, recording_id: str, changes: RecordingChan
         ]
     recording.updated_at = utcnow()
     session.commit()
+    if recounted is not None and settings is not None:
+        notify_in_background(settings, ANALYSED, analysed_payload(recording.id, recounted))
     return recording
 
 

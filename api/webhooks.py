@@ -15,6 +15,8 @@ import json
 import logging
 import threading
 import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -24,9 +26,21 @@ from transcribe.types import Transcript
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ANALYSED", "analysed_payload", "notify", "notify_in_background", "signature"]
+__all__ = [
+    "ANALYSED",
+    "DELETED",
+    "FAILED",
+    "analysed_payload",
+    "deleted_payload",
+    "failed_payload",
+    "notify",
+    "notify_in_background",
+    "signature",
+]
 
-ANALYSED = "recording.analysed"
+ANALYSED = "recording.analysed"  # done, or corrected (speakers, names): fetch its terms again
+FAILED = "recording.failed"  # the job gave up: show the error, stop waiting
+DELETED = "recording.deleted"  # gone with its terms: drop what was shown of it
 _TRIES = 3
 _TIMEOUT_S = 5.0
 
@@ -37,11 +51,23 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def notify(settings: Settings, event: str, payload: dict[str, Any]) -> bool:
-    """POST the event to the configured webhook; True when it was delivered (2xx)."""
+    """POST the event to the configured webhook; True when it was delivered (2xx).
+
+    Each event has its own `event_id` (also the X-Ridealong-Delivery header, the same on
+    every try, so a receiver can drop a repeat) and `sent_at` (UTC, ISO 8601; with the
+    signature, a receiver can refuse an old body replayed)."""
     if not settings.webhook_url:
         return False
-    body = json.dumps({"event": event, **payload}, ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json", "X-Ridealong-Event": event}
+    event_id = uuid.uuid4().hex
+    sent_at = datetime.now(UTC).isoformat(timespec="seconds")
+    envelope = {"event": event, "event_id": event_id, "sent_at": sent_at, **payload}
+    body = json.dumps(envelope, ensure_ascii=False).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "ridealong-webhook",
+        "X-Ridealong-Event": event,
+        "X-Ridealong-Delivery": event_id,
+    }
     if settings.webhook_secret:
         headers["X-Ridealong-Signature"] = signature(settings.webhook_secret, body)
     for attempt in range(1, _TRIES + 1):
@@ -82,3 +108,18 @@ def analysed_payload(recording_id: str, transcript: Transcript) -> dict[str, Any
             "questions": f"/api/v1/questions?recording_id={recording_id}",
         },
     }
+
+
+def failed_payload(recording_id: str, error: str) -> dict[str, Any]:
+    """What the webhook says about a job that gave up (`error`: the API's English text)."""
+    return {
+        "recording_id": recording_id,
+        "status": "failed",
+        "error": error,
+        "links": {"recording": f"/api/v1/recordings/{recording_id}"},
+    }
+
+
+def deleted_payload(recording_id: str) -> dict[str, Any]:
+    """What the webhook says about a deleted recording: its quotes and counts are gone."""
+    return {"recording_id": recording_id, "status": "deleted"}
