@@ -64,6 +64,9 @@ class PageSuggestions:
     questions: tuple[QuestionGroup, ...] = ()  # customer questions the page leaves open: FAQ drafts
     # The page's words customers never say, with the customers' word for the same thing.
     replacements: tuple[Replacement, ...] = ()
+    # Whose words the page was compared with: "everyone" until speech is attributed to
+    # customers (then salespeople's words count too).
+    terms_from: str = "customer"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +77,7 @@ class PageSuggestions:
             "page_words": self.page_words,
             "questions": [q.to_dict() for q in self.questions],
             "replacements": [r.to_dict() for r in self.replacements],
+            "terms_from": self.terms_from,
         }
 
 
@@ -160,6 +164,11 @@ def suggest_for_page(
         words,
         tuple(open_questions),
         tuple(swaps),
+        terms_from=(
+            "customer"
+            if not considered or any(t.count_by_role.get("customer", 0) for t in considered)
+            else "everyone"
+        ),
     )
 
 

@@ -435,4 +435,6 @@ def post_suggestions(
         return _attachment(suggestions_csv(result), "text/csv", "page-suggestions.csv")
     if format == "xlsx":
         return _attachment(suggestions_xlsx(result), XLSX_MEDIA_TYPE, "page-suggestions.xlsx")
-    return SuggestionsOut.model_validate(result.to_dict())
+    return SuggestionsOut.model_validate(
+        {**result.to_dict(), "recordings_language": service.spoken_language(session)}
+    )

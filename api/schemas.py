@@ -297,6 +297,20 @@ class SuggestionsOut(BaseModel):
         default_factory=list,
         description="page words customers never say, with the customers' word for the same",
     )
+    terms_from: Literal["customer", "everyone"] = Field(
+        "customer",
+        description=(
+            "whose words the page was compared with: 'everyone' (salespeople's words "
+            "included) while no speech is attributed to customers"
+        ),
+    )
+    recordings_language: str | None = Field(
+        None,
+        description=(
+            "the language most analysed recordings are in; when it is not `language`, the "
+            "page and the calls share few words by nature"
+        ),
+    )
 
 
 class Health(BaseModel):

@@ -218,6 +218,18 @@ def test_terms_and_suggestions_on_the_demo_data(api_client, settings) -> None:
     assert "terugverdientijd" in {m["term"] for m in result["missing_terms"]}
     assert "zonnepanelen" in result["present_terms"]
     assert 0 <= result["coverage"] <= 100
+    assert result["terms_from"] == "customer" and result["recordings_language"] == "nl"
+    english = client.post("/api/v1/suggestions", json={"text": "Save on your energy bill."})
+    assert english.json()["language"] == "en"  # != recordings_language: a CMS can warn
+    for recording in client.get("/api/v1/recordings").json()["recordings"]:  # no customers left
+        speakers = client.get(f"/api/v1/recordings/{recording['id']}/speakers").json()
+        others = [{"id": s["id"], "role": "other"} for s in speakers["speakers"]]
+        patched = client.patch(
+            f"/api/v1/recordings/{recording['id']}/speakers", json={"speakers": others}
+        )
+        assert patched.is_success
+    everyone = client.post("/api/v1/suggestions", json={"text": "Zonnepanelen."}).json()
+    assert everyone["terms_from"] == "everyone" and everyone["missing_terms"]
     assert client.post("/api/v1/suggestions", json={"text": "a", "html": "b"}).status_code == 422
     assert (
         client.post(
