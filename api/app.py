@@ -297,6 +297,8 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
             allow_origins=settings.cors_origin_list,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
+            # What a browser's script may read: download names, when to retry, where to poll.
+            expose_headers=["Content-Disposition", "Retry-After", "Location"],
         )
     install_error_handlers(app)
 

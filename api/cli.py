@@ -597,13 +597,18 @@ def apikey_create(
     ] = "write",
 ) -> None:
     """Create a key; it is printed once and stored only as a hash."""
-    from api.auth import SCOPES, create_api_key
+    from api.auth import SCOPES, create_api_key, list_api_keys
 
     if scope not in SCOPES:
-        raise _fail(f"--scope must be one of {', '.join(SCOPES)}")
+        raise _fail(f"--scope must be one of {', '.join(SCOPES)}", 2)
+    if not name.strip():
+        raise _fail("give the key a name: who or what uses it", 2)
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with _session(settings) as session:
+        # `apikey revoke NAME` revokes by name: two live keys of one name would go together.
+        if any(k.name == name.strip() and k.revoked_at is None for k in list_api_keys(session)):
+            raise _fail(f"a key named {name.strip()!r} exists; revoke it or choose another name", 2)
         key = create_api_key(session, name, scope)
     sys.stdout.write(key + "\n")
     stderr.print("Store it now: it cannot be shown again. Use it as 'Authorization: Bearer <key>'.")
@@ -704,6 +709,7 @@ def voices_enroll(
         check_new_profile_name(name)  # before any audio is decoded
     except ValueError as e:
         raise _fail(str(e)) from e
+    replacing = any(p.name == name for p in VoiceProfileStore(settings.voices_dir).list())
     if recording is not None or speaker is not None:
         if audio or recording is None or speaker is None:
             raise _fail("give audio files, or --recording ID with --speaker LABEL", 2)
@@ -718,12 +724,19 @@ def voices_enroll(
     else:
         if not audio:
             raise _fail("give at least one recording of the person", 2)
+        voices = []
+        for path in audio:
+            try:
+                voices.append(decode_audio(path))
+            except AudioDecodeError as e:
+                raise _fail(f"{path.name}: {e}") from e
         try:
-            profile = enroll(name, [decode_audio(p) for p in audio], role=chosen)
+            profile = enroll(name, voices, role=chosen)
             VoiceProfileStore(settings.voices_dir).save(profile)
         except (AudioDecodeError, ValueError) as e:
             raise _fail(str(e)) from e
-    stderr.print(f"enrolled {profile.name} ({profile.role})", highlight=False)
+    done = "replaced the voice profile of" if replacing else "enrolled"
+    stderr.print(f"{done} {profile.name} ({profile.role})", highlight=False)
 
 
 @voices_app.command("list")

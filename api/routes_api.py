@@ -116,6 +116,7 @@ async def _one_file(request: Request) -> None:
 )
 def upload_recording(
     request: Request,
+    response: Response,
     session: SessionDep,
     api_key: Annotated[str, Depends(require_api_key)],
     file: Annotated[UploadFile, File(description="wav, mp3, m4a, ogg, webm, flac, mp4 ...")],
@@ -158,8 +159,16 @@ def upload_recording(
         )
     except service.DuplicateRecording as e:
         earlier = RecordingCreated(id=e.recording.id, status=e.recording.status, duplicate=True)
-        return JSONResponse(earlier.model_dump(), status_code=200)
+        return JSONResponse(
+            earlier.model_dump(), status_code=200, headers=_location(e.recording.id)
+        )
+    response.headers.update(_location(recording.id))
     return RecordingCreated(id=recording.id, status=recording.status)
+
+
+def _location(recording_id: str) -> dict[str, str]:
+    """Where an upload's recording is polled (its status, then its facts)."""
+    return {"Location": f"/api/v1/recordings/{recording_id}"}
 
 
 @router.get("/recordings", response_model=RecordingList, responses=errors(422))

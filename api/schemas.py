@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from api.db import Recording, as_utc
 
@@ -217,6 +224,12 @@ class SuggestionRequest(BaseModel):
     )
     language: Literal["nl", "en"] | None = Field(None, description="default: guessed")
     limit: int = Field(20, ge=1, le=200)
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        """ "NL" as uploads and reports take it."""
+        return value.strip().lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _one_source(self) -> SuggestionRequest:

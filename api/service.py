@@ -148,7 +148,7 @@ def parse_tags(text: str | Sequence[str] | None) -> tuple[str, ...]:
     """Tags from "webinar, Zakelijk" or a list: cleaned, without duplicates, in order."""
     if text is None:
         return ()
-    parts = text.split(",") if isinstance(text, str) else list(text)
+    parts = text.split(",") if isinstance(text, str) else [p for t in text for p in t.split(",")]
     tags = tuple(dict.fromkeys(tag for part in parts if (tag := _tag(part))))
     if len(tags) > _MAX_TAGS:
         raise InvalidInput(N_("at most %(n)s tags per recording"), n=_MAX_TAGS)

@@ -482,3 +482,19 @@ def test_a_name_given_while_the_job_runs_is_no_term(settings, tmp_path, monkeypa
         terms = client.get("/api/v1/terms", params={"recording_id": recording_id}).json()["terms"]
         variants = {v for t in terms for v in t["variants"]}
         assert "thuisbatterij" in variants and not any("jansen" in v for v in variants)
+
+
+def test_an_upload_says_where_to_poll_and_tags_split_alike(api_client, tmp_path) -> None:
+    client, _ = api_client
+    audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+    created = upload(client, audio)
+    assert created.status_code == 202
+    where = created.headers["location"]
+    assert where == f"/api/v1/recordings/{created.json()['id']}"
+    assert client.get(where).json()["id"] == created.json()["id"]
+    again = upload(client, audio)
+    assert again.status_code == 200 and again.headers["location"] == where  # the duplicate's
+    patched = client.patch(where, json={"tags": ["Beurs, zakelijk"]}).json()
+    assert patched["tags"] == ["beurs", "zakelijk"]  # as an upload's "beurs, zakelijk"
+    upper = client.post("/api/v1/suggestions", json={"text": "Zonnepanelen.", "language": "NL"})
+    assert upper.status_code == 200 and upper.json()["language"] == "nl"

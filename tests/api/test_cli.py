@@ -412,3 +412,13 @@ def test_diarize_flag_overrides_the_setting_both_ways() -> None:
     assert _speaker_choice(off, None, None, 1, None)["speakers"] is False
     assert _speaker_choice(off, True, None, 1, None)["speakers"] is True
     assert _speaker_choice(on, False, None, 1, None)["speakers"] is False
+
+
+def test_a_key_name_is_given_once_so_revoking_by_name_revokes_one(tmp_path: Path) -> None:
+    assert ridealong("apikey", "create", "cms", data_dir=tmp_path).returncode == 0
+    again = ridealong("apikey", "create", "cms", "--scope", "read", data_dir=tmp_path)
+    assert again.returncode == 2 and "a key named 'cms' exists" in again.stderr
+    assert ridealong("apikey", "create", "  ", data_dir=tmp_path).returncode == 2
+    assert ridealong("apikey", "create", "x", "--scope", "root", data_dir=tmp_path).returncode == 2
+    assert ridealong("apikey", "revoke", "cms", data_dir=tmp_path).returncode == 0
+    assert ridealong("apikey", "create", "cms", data_dir=tmp_path).returncode == 0  # name free

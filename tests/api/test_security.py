@@ -73,6 +73,9 @@ def test_cors_is_off_unless_origins_are_configured(api_client, tmp_path) -> None
     with authorised_client(configured) as (open_client, _):
         allowed = open_client.options("/api/v1/terms", headers=preflight)
         assert allowed.headers["access-control-allow-origin"] == "https://cms.example.nl"
+        simple = open_client.get("/api/v1/terms", headers={"Origin": "https://cms.example.nl"})
+        exposed = simple.headers["access-control-expose-headers"].lower()
+        assert {"content-disposition", "retry-after", "location"} <= set(exposed.split(", "))
         other = open_client.options(
             "/api/v1/terms", headers={**preflight, "Origin": "https://evil.example"}
         )
