@@ -44,16 +44,43 @@ from transcribe.types import ROLES
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+_HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     help="ridealong: sales conversations in, the customers' own words out.",
     no_args_is_help=True,
     add_completion=False,
+    context_settings=_HELP,
 )
-apikey_app = typer.Typer(help="API keys for /api/v1.", no_args_is_help=True)
-models_app = typer.Typer(help="Speech and language models.", no_args_is_help=True)
+
+
+def _show_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"ridealong {version('ridealong')}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="the version, then exit", callback=_show_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """ridealong: sales conversations in, the customers' own words out."""
+
+
+apikey_app = typer.Typer(help="API keys for /api/v1.", no_args_is_help=True, context_settings=_HELP)
+models_app = typer.Typer(
+    help="Speech and language models.", no_args_is_help=True, context_settings=_HELP
+)
 voices_app = typer.Typer(
     help="Voice profiles: an enrolled salesperson is recognised in every recording.",
     no_args_is_help=True,
+    context_settings=_HELP,
 )
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(models_app, name="models")
@@ -97,31 +124,43 @@ def _transcribe_each(
     not be transcribed (the reason goes to stderr), so one bad file in a batch costs only
     itself. The caller has checked the engine (`_check_engine`)."""
     from transcribe import (
+        SPEAKERS_START,
         ModelUnavailableError,
         TranscriptionError,
         VoiceProfileStore,
+        load_model,
         transcribe,
     )
 
     options = replace(settings.transcribe_options(language), **(speakers or {}))
     profiles = VoiceProfileStore(settings.voices_dir).list() if options.speakers else []
     with _progress() as progress:
+        # Loading takes seconds: said, instead of a first file stuck at 0 %.
+        loading = progress.add_task("loading the speech model", total=None)
+        try:
+            load_model(options)
+        except ModelUnavailableError as e:
+            raise _fail(str(e)) from e
+        finally:
+            progress.remove_task(loading)
         for path in paths:
-            task = progress.add_task(path.name[:40], total=1.0)
+            name = escape(path.name[:40])
+            task = progress.add_task(name, total=1.0)
 
-            def advance(fraction: float, task: TaskID = task) -> None:
-                progress.update(task, completed=fraction)
+            def advance(fraction: float, task: TaskID = task, name: str = name) -> None:
+                stage = " · speakers" if options.speakers and fraction >= SPEAKERS_START else ""
+                progress.update(task, completed=fraction, description=name + stage)
 
             try:
                 transcript = transcribe(path, options, advance, profiles=profiles)
             except ModelUnavailableError as e:  # the same for every file: stop now
                 raise _fail(str(e)) from e
             except TranscriptionError as e:
-                progress.update(task, description=f"{path.name[:40]} [red](failed)[/red]")
+                progress.update(task, description=f"{name} [red](failed)[/red]")
                 stderr.print(f"[red]error:[/red] {path}: {e}", highlight=False)
                 yield path, None
                 continue
-            progress.update(task, completed=1.0)
+            progress.update(task, completed=1.0, description=name)
             for note in transcript.notes:  # "no speech detected": an empty output is no fault
                 stderr.print(f"{path.name}: {note}", highlight=False)
             yield path, transcript

@@ -7,6 +7,7 @@ from transcribe.audio import SAMPLE_RATE, AudioInfo, decode_audio, iter_audio, p
 from transcribe.diarize import Diarization, DiarizeOptions, SpeakerTurn, assign_speakers, diarize
 from transcribe.engine import (
     NO_SPEECH_NOTE,
+    SPEAKERS_START,
     Checkpoint,
     TranscribeOptions,
     choose_language,
@@ -34,6 +35,7 @@ __all__ = [
     "redact_text",
     "redact_transcript",
     "NO_SPEECH_NOTE",
+    "SPEAKERS_START",
     "ROLES",
     "SAMPLE_RATE",
     "ENGINES",

@@ -58,7 +58,8 @@ _NOISY_FLOOR_DB = -70.0  # quietest frames above this: some background noise
 _SILERO_COVERS = 0.9  # share of the audible frames Silero must cover to be trusted
 _JOIN_FRAMES = 200  # 10-ms frames: gaps shorter than 2 s join (as Silero's regions do)
 _PAD_FRAMES = 40  # 0.4 s of padding on each side (as Silero's)
-_SPEAKERS_START = 0.95  # progress when speech recognition is done and speakers begin
+SPEAKERS_START = 0.95  # progress when speech recognition is done and speakers begin (public:
+# a progress display may name the stage)
 _RUNS_ON = int(0.3 * SAMPLE_RATE)  # speech ending this close to a chunk's end may run on
 _PROGRESS_S = 0.5  # how often progress is reported while pieces decode in other threads
 
@@ -465,7 +466,7 @@ def transcribe(
 
             def chunk_progress(fraction: float, at: float = chunk_start_s, size: int = cut) -> None:
                 if total_s > 0:
-                    report(_SPEAKERS_START * min((at + fraction * size / SAMPLE_RATE) / total_s, 1))
+                    report(SPEAKERS_START * min((at + fraction * size / SAMPLE_RATE) / total_s, 1))
 
             to_recording = _TimeMap(regions, offset_s=chunk_start_s)
             speech_s += [
@@ -488,7 +489,7 @@ def transcribe(
             continue  # still inside what `resume` had finished
         done_s = chunk_start_s
         if total_s > 0:
-            report(_SPEAKERS_START * min(done_s / total_s, 1.0))
+            report(SPEAKERS_START * min(done_s / total_s, 1.0))
         if not is_last and on_checkpoint is not None:
             on_checkpoint(Checkpoint(done_s, language, tuple(segments), tuple(speech_s)))
     duration_s = max(done_s, total_s) if isinstance(audio, np.ndarray) else done_s
@@ -511,7 +512,7 @@ def transcribe(
         from transcribe.diarize import DiarizeOptions
         from transcribe.speakers import add_speakers
 
-        report(_SPEAKERS_START)
+        report(SPEAKERS_START)
         transcript = add_speakers(
             audio,
             transcript,

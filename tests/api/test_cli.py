@@ -422,3 +422,13 @@ def test_a_key_name_is_given_once_so_revoking_by_name_revokes_one(tmp_path: Path
     assert ridealong("apikey", "create", "x", "--scope", "root", data_dir=tmp_path).returncode == 2
     assert ridealong("apikey", "revoke", "cms", data_dir=tmp_path).returncode == 0
     assert ridealong("apikey", "create", "cms", data_dir=tmp_path).returncode == 0  # name free
+
+
+def test_version_and_short_help(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    shown = ridealong("--version", data_dir=tmp_path)
+    assert shown.returncode == 0 and shown.stdout == f"ridealong {version('ridealong')}\n"
+    for args in (("-h",), ("transcribe", "-h"), ("voices", "-h")):
+        helped = ridealong(*args, data_dir=tmp_path)
+        assert helped.returncode == 0 and "Usage: " in helped.stdout, args
