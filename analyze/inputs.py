@@ -56,15 +56,17 @@ def _voice_label(voice: re.Match[str]) -> str:
 
 
 def subtitle_lines(text: str) -> str:
-    """The spoken lines of SRT or WebVTT, as text lines: cue numbers, timings and the
-    header dropped, a WebVTT voice that names a role (`<v Klant>`) turned into a label
-    ("Klant: ") and one that names a person dropped, other markup removed. Times are lost:
-    analysis needs the words and who said them."""
-    lines = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.isdigit() or "-->" in line or line.startswith(("WEBVTT", "NOTE")):
+    """The spoken lines of SRT or WebVTT, one per cue, as text lines: cue numbers, timings
+    and the header dropped, a cue's lines joined, a WebVTT voice that names a role
+    (`<v Klant>`) turned into a label ("Klant: ") and one that names a person dropped, other
+    markup removed. Times are lost: analysis needs the words and who said them."""
+    spoken = []
+    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
+        lines = [line.strip() for line in block.splitlines()]
+        if not lines or lines[0].startswith(("WEBVTT", "NOTE", "STYLE", "REGION")):
             continue
-        line = _VOICE.sub(_voice_label, line)
-        lines.append(html.unescape(re.sub(r"</?[^>]+>", "", line)))
-    return "\n".join(lines)
+        said = " ".join(line for line in lines if line and not line.isdigit() and "-->" not in line)
+        said = _VOICE.sub(_voice_label, said)
+        if said := html.unescape(re.sub(r"</?[^>]+>", "", said)).strip():
+            spoken.append(said)
+    return "\n".join(spoken)

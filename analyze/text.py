@@ -423,30 +423,47 @@ class _TextExtractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skipping = 0
+        self._in_head = False
+        self._in_title = False  # the page's <title>: what search results show
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._SKIP:
             self._skipping += 1
         elif tag in self._BLOCK:
             self.parts.append("\n")
+        if tag == "head":
+            self._in_head = True
+        elif tag == "title" and self._in_head:
+            self._in_title = True
+            self.parts.append("\n")
+        elif tag == "meta":  # the description search results show under the title
+            meta = dict(attrs)
+            if (meta.get("name") or "").lower() == "description" and meta.get("content"):
+                self.parts.append(f"\n{meta['content']}\n")
         if tag == "img":
             alt = dict(attrs).get("alt")
             if alt:
                 self.parts.append(f" {alt} ")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "head":
+            self._in_head = self._in_title = False
+        elif tag == "title" and self._in_title:
+            self._in_title = False
+            self.parts.append("\n")
         if tag in self._SKIP and self._skipping:
             self._skipping -= 1
         elif tag in self._BLOCK:
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        if not self._skipping:
+        if not self._skipping or self._in_title:
             self.parts.append(data)
 
 
 def html_to_text(html: str) -> str:
-    """Visible text of an HTML page (scripts and styles dropped, image alt text kept)."""
+    """The text of an HTML page that people read: the visible text, image alt text, and the
+    title and meta description that search results show (scripts and styles dropped)."""
     parser = _TextExtractor()
     parser.feed(html)
     parser.close()

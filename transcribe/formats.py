@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 import json
+import textwrap
 from collections.abc import Callable, Mapping
 
 from transcribe.types import Segment, Transcript
 
-__all__ = ["FORMATS", "MEDIA_TYPES", "render", "to_json", "to_srt", "to_txt", "to_vtt"]
+__all__ = ["FORMATS", "MEDIA_TYPES", "cues", "render", "to_json", "to_srt", "to_txt", "to_vtt"]
 
 
 RoleNames = Mapping[str, str]  # role -> how a reader's language says it ("klant")
@@ -48,11 +49,53 @@ def to_txt(transcript: Transcript, roles: RoleNames | None = None) -> str:
     return "".join(f"{_label(s, names, roles)}{s.text}\n" for s in transcript.segments)
 
 
+SUBTITLE_LINE = 42  # characters a subtitle line holds (the usual broadcast limit)
+SUBTITLE_LINES = 2  # lines a cue shows at once
+
+
+def _fits(text: str) -> bool:
+    return len(textwrap.wrap(text, SUBTITLE_LINE)) <= SUBTITLE_LINES
+
+
+def cues(segment: Segment, label: str = "") -> list[tuple[float, float, str]]:
+    """A segment as subtitle cues of at most two lines of 42 characters, `label` (who
+    speaks) at the start of each; (start, end, lines). Cut at word boundaries, timed by the
+    words' own times where the words spell the text, else by each part's share of it."""
+    text = " ".join(segment.text.split())
+    if _fits(label + text):
+        return [(segment.start, segment.end, "\n".join(textwrap.wrap(label + text, SUBTITLE_LINE)))]
+    timed = [w for w in segment.words if w.word.strip()]
+    if " ".join(w.word.strip() for w in timed) == text:
+        words = [(w.word.strip(), w.start, w.end) for w in timed]
+    else:  # redacted or edited text: spread the segment's time over the characters
+        span, length, at = segment.end - segment.start, max(len(text), 1), 0
+        words = []
+        for said in text.split():
+            start = segment.start + span * at / length
+            at += len(said) + 1
+            words.append((said, start, segment.start + span * min(at, length) / length))
+    parts: list[list[tuple[str, float, float]]] = [[]]
+    for word in words:
+        candidate = " ".join(w for w, _, _ in [*parts[-1], word])
+        if parts[-1] and not _fits(label + candidate):
+            parts.append([])
+        parts[-1].append(word)
+    return [
+        (
+            part[0][1],
+            part[-1][2],
+            "\n".join(textwrap.wrap(label + " ".join(w for w, _, _ in part), SUBTITLE_LINE)),
+        )
+        for part in parts
+    ]
+
+
 def to_srt(transcript: Transcript, roles: RoleNames | None = None) -> str:
     names = _names(transcript)
+    timed = [cue for s in transcript.segments for cue in cues(s, _label(s, names, roles))]
     blocks = [
-        f"{i}\n{_clock(s.start, ',')} --> {_clock(s.end, ',')}\n{_label(s, names, roles)}{s.text}\n"
-        for i, s in enumerate(transcript.segments, start=1)
+        f"{i}\n{_clock(start, ',')} --> {_clock(end, ',')}\n{text}\n"
+        for i, (start, end, text) in enumerate(timed, start=1)
     ]
     return "\n".join(blocks)
 
@@ -60,15 +103,18 @@ def to_srt(transcript: Transcript, roles: RoleNames | None = None) -> str:
 def to_vtt(transcript: Transcript, roles: RoleNames | None = None) -> str:
     names = _names(transcript)
 
-    def cue(s: Segment) -> str:
+    def cue_blocks(s: Segment) -> list[str]:
         role = (roles or {}).get(s.role, s.role)
         who = names.get(s.speaker or "") or (role if s.role != "unknown" else s.speaker)
         # Cue text is markup: "<" would open a tag, "&" an entity, and "-->" end the cue.
         voice = f"<v {html.escape(' '.join(str(who).split()), quote=False)}>" if s.speaker else ""
-        text = html.escape(" ".join(s.text.split()), quote=False)
-        return f"{_clock(s.start, '.')} --> {_clock(s.end, '.')}\n{voice}{text}\n"
+        timed = cues(s)
+        return [
+            f"{_clock(start, '.')} --> {_clock(end, '.')}\n{voice}{html.escape(t, quote=False)}\n"
+            for start, end, t in timed
+        ]
 
-    return "WEBVTT\n\n" + "\n".join(cue(s) for s in transcript.segments)
+    return "WEBVTT\n\n" + "\n".join(block for s in transcript.segments for block in cue_blocks(s))
 
 
 def _json(transcript: Transcript, roles: RoleNames | None = None) -> str:

@@ -37,6 +37,23 @@ def test_html_is_read_as_visible_text() -> None:
     assert "thuisbatterij" in {s.term.lemma for s in result.missing_terms}
 
 
+def test_the_title_and_description_search_results_show_are_page_copy() -> None:
+    html = (
+        "<html><head><title>Thuisbatterij kopen</title>"
+        '<meta name="description" content="Snelle terugverdientijd, ook met lekkage-garantie.">'
+        "<style>.x{}</style></head><body><svg><title>icoon</title></svg><p>Welkom.</p>"
+        "</body></html>"
+    )
+    text = html_to_text(html)
+    assert text.splitlines() == [
+        "Thuisbatterij kopen",
+        "Snelle terugverdientijd, ook met lekkage-garantie.",
+        "Welkom.",
+    ]
+    result = suggest_for_page(html, _customer_terms(), is_html=True)
+    assert {"terugverdientijd", "thuisbatterij"} <= set(result.present_terms)
+
+
 def test_a_compound_on_the_page_covers_its_head_word() -> None:
     utts = [Utterance("r1", "Hoeveel panelen passen er?", "customer", 0.0, 1.0)]
     terms = rank_terms([count_terms(utts, "r1")], role="customer")

@@ -334,8 +334,13 @@ def _two_sided_transcript():
             Segment(0.0, 3.0, "Goedemorgen, ik kom voor de warmtepomp.", "S1", "salesperson"),
             Segment(3.0, 6.0, "Wat kost een warmtepomp met installatie?", "S2", "customer"),
             Segment(
-                6.0, 9.0, "En hoe lang is de terugverdientijd van een warmtepomp?", "S2", "customer"
-            ),  # fmt: skip
+                6.0,
+                9.0,
+                "En hoe lang is de terugverdientijd van een warmtepomp als we ook zonnepanelen "
+                "op het platte dak leggen?",
+                "S2",
+                "customer",
+            ),
             Segment(9.0, 12.0, "Ongeveer acht jaar.", "S1", "salesperson"),
         ),
         speakers=(Speaker("S1", "salesperson", "Jan Smit"), Speaker("S2", "customer")),
@@ -354,6 +359,8 @@ def test_analyze_reads_its_own_text_transcripts_with_their_roles(tmp_path: Path,
     terms = {t["term"]: t for t in json.loads(result.stdout)["terms"]}
     said = terms["terugverdientijd"]["count_by_role"]
     assert said["customer"] == 1 and said["unknown"] == 0
+    # The long question spans two subtitle cues; both keep the customer's role.
+    assert terms["dak"]["count_by_role"]["customer"] == 1
     assert not {"customer", "klant", "salesperson", "smit", "jan"} & set(terms)
 
 

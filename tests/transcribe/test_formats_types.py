@@ -84,3 +84,39 @@ def test_unknown_speakers_print_plain_text() -> None:
 def test_bad_transcript_json_is_a_value_error(bad: dict) -> None:
     with pytest.raises(ValueError):
         Transcript.from_dict(bad)
+
+
+def _long_segment(words_spell_the_text: bool = True) -> Segment:
+    from transcribe.types import Word
+
+    said = (
+        "Ja, dat klopt. Onze stroomrekening is het afgelopen jaar echt enorm gestegen, "
+        "we betalen nu bijna tweehonderd euro per maand en dat vind ik gewoon te veel."
+    ).split()
+    words = tuple(Word(10.0 + i * 0.4, 10.3 + i * 0.4, f" {w}", 0.9) for i, w in enumerate(said))
+    text = " ".join(said) if words_spell_the_text else " ".join(said).replace("euro", "[bedrag]")
+    return Segment(10.0, 10.3 + (len(said) - 1) * 0.4, text, "S2", "customer", words)
+
+
+@pytest.mark.parametrize("timed", [True, False])
+def test_long_segments_become_subtitle_cues_a_player_can_show(timed: bool) -> None:
+    """Two lines of at most 42 characters a cue, cut between words, in time order, the
+    speaker on each; timed by the words where they spell the text."""
+    from transcribe.formats import cues
+
+    segment = _long_segment(timed)
+    shown = cues(segment, "Customer (S2): ")
+    assert len(shown) >= 3
+    for start, end, lines in shown:
+        assert lines.startswith("Customer (S2): ")
+        assert 1 <= len(lines.split("\n")) <= 2 and all(len(x) <= 42 for x in lines.split("\n"))
+        assert segment.start <= start < end <= segment.end + 1e-9
+    assert [s for s, _, _ in shown] == sorted(s for s, _, _ in shown)
+    assert shown[0][0] == segment.start and abs(shown[-1][1] - segment.end) < 1e-9
+    said = " ".join(lines.replace("Customer (S2): ", "") for _, _, lines in shown)
+    assert " ".join(said.split()) == segment.text  # nothing lost or repeated
+    if timed:  # each cue starts when its first word is said
+        starts = {w.start for w in segment.words}
+        assert all(start in starts for start, _, _ in shown)
+    srt = to_srt(Transcript("nl", 60.0, "m", (segment,)))
+    assert srt.count(" --> ") == len(shown)
