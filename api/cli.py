@@ -186,6 +186,19 @@ def _output_paths(inputs: list[Path], folder: Path, suffix: str) -> list[Path]:
 DOCUMENT_SUFFIXES = (".doc", ".docx", ".odt", ".pdf", ".rtf", ".pages", ".xls", ".xlsx", ".csv")
 
 
+def _role_names(language: str | None) -> dict[str, str] | None:
+    """How txt, srt and vtt name the roles: in Dutch or English (None: the English)."""
+    configured = get_settings().ui_language
+    chosen = language or (configured if configured != "auto" else "en")
+    if chosen not in ("nl", "en"):
+        raise _fail("--role-language must be nl or en", 2)
+    if chosen == "en":
+        return None
+    from api.i18n import page_context
+
+    return dict(page_context(chosen)["role_names"])
+
+
 def _output_file(output: Path | None, fmt: str, inputs: int) -> bool:
     """Whether `transcribe -o OUTPUT` names one file rather than a folder: it ends in the
     format's suffix ("call.json") and is no folder already. Refuses what cannot work before
@@ -356,6 +369,14 @@ def transcribe(
             help="correct non-words one letter from a common word (default: setting, on)",
         ),
     ] = None,
+    role_language: Annotated[
+        str | None,
+        typer.Option(
+            "--role-language",
+            help="roles in txt/srt/vtt: nl (klant, verkoper) or en "
+            "(default: RIDEALONG_UI_LANGUAGE, else en)",
+        ),
+    ] = None,
 ) -> None:
     """Transcribe recordings, with speakers and roles. One file without -o prints to stdout.
 
@@ -365,6 +386,7 @@ def transcribe(
     if output is None and len(audio) > 1:
         raise _fail("several files need -o DIR", 2)
     one_file = _output_file(output, fmt, len(audio))
+    roles = _role_names(role_language)
     language = _checked_language(language)
     settings = _settings(model, device, engine, glossary, spelling)
     _check_engine(settings)
@@ -374,9 +396,9 @@ def transcribe(
         if transcript is None:
             raise typer.Exit(1)
         if output is None:
-            sys.stdout.write(render(transcript, fmt))  # after the progress display has closed
+            sys.stdout.write(render(transcript, fmt, roles))  # after the progress display closed
         else:
-            _write(output, render(transcript, fmt))
+            _write(output, render(transcript, fmt, roles))
         return
     output.mkdir(parents=True, exist_ok=True)
     failed = 0
@@ -385,7 +407,7 @@ def transcribe(
             if transcript is None:
                 failed += 1
                 continue
-            _write(target, render(transcript, fmt))  # as each is done
+            _write(target, render(transcript, fmt, roles))  # as each is done
     if failed:
         raise _fail(f"{failed} of {len(audio)} files could not be transcribed (see above)")
 

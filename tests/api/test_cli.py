@@ -385,6 +385,7 @@ def test_outputs_and_inputs_that_cannot_work_are_refused_before_the_work(tmp_pat
         (("-o", str(existing), "-f", "json"), "is a file"),
         (("-o", str(tmp_path / "call.txt")), "add -f txt"),
         (("-o", str(tmp_path / "call.json"), str(fake)), "need a folder"),
+        (("--role-language", "de"), "nl or en"),
     ):
         result = ridealong("transcribe", str(fake), *args, data_dir=tmp_path)
         assert result.returncode == 2 and says in result.stderr, (args, result.stderr)
@@ -439,3 +440,14 @@ def test_version_and_short_help(tmp_path: Path) -> None:
     for args in (("-h",), ("transcribe", "-h"), ("voices", "-h")):
         helped = ridealong(*args, data_dir=tmp_path)
         assert helped.returncode == 0 and "Usage: " in helped.stdout, args
+
+
+def test_text_transcripts_can_name_the_roles_in_dutch() -> None:
+    from api.cli import _role_names
+    from transcribe.formats import render
+
+    dutch = _role_names("nl")
+    assert dutch is not None and dutch["customer"] == "klant"
+    assert _role_names("en") is None
+    text = render(_two_sided_transcript(), "txt", dutch)
+    assert "Jan Smit, verkoper (S1): " in text and "Klant (S2): " in text
