@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from analyze import suggestions_csv, suggestions_markdown
 from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
-from api import pages, service
+from api import i18n, pages, service
 from api.app import db_session, require_api_key, require_scope, state, submit_recording
 from api.db import Status
 from api.downloads import attachment
@@ -418,10 +418,16 @@ def post_suggestions(
     format: Annotated[  # the query parameter's name, though it shadows a builtin
         Literal["json", "markdown", "csv", "xlsx"], _blank_is("json")
     ] = "json",
+    words: Annotated[
+        Literal["en", "nl"],
+        Query(description="the language of the brief's and the workbook's own words"),
+        _blank_is("en"),
+    ] = "en",
 ) -> Any:
     """Customer terms a page's copy lacks, with the evidence for each; and the customer
     questions it leaves open. `?format=markdown`, `csv` or `xlsx` for a brief or a
-    spreadsheet."""
+    spreadsheet, with `&words=nl` for its headings and reasons in Dutch (the CSV is for
+    tools and stays English)."""
     if body.url is not None:
         page, is_html = pages.fetch_page(state(request).settings, body.url), True
     elif body.html is not None:
@@ -438,12 +444,15 @@ def post_suggestions(
         limit=body.limit,
         embedder=service.term_embedder(state(request).settings),
     )
+    wording = i18n.wording(words)
     if format == "markdown":
-        return _attachment(suggestions_markdown(result), "text/markdown", "page-suggestions.md")
+        brief = suggestions_markdown(result, wording)
+        return _attachment(brief, "text/markdown", "page-suggestions.md")
     if format == "csv":
         return _attachment(suggestions_csv(result), "text/csv", "page-suggestions.csv")
     if format == "xlsx":
-        return _attachment(suggestions_xlsx(result), XLSX_MEDIA_TYPE, "page-suggestions.xlsx")
+        workbook = suggestions_xlsx(result, wording)
+        return _attachment(workbook, XLSX_MEDIA_TYPE, "page-suggestions.xlsx")
     return SuggestionsOut.model_validate(
         {**result.to_dict(), "recordings_language": service.spoken_language(session)}
     )

@@ -134,6 +134,11 @@ def test_suggestions_export_as_markdown_and_csv(api_client, settings) -> None:
     assert f"Coverage: **{data['coverage']}/100**" in markdown.text
     assert f"**{data['missing_terms'][0]['term']}**" in markdown.text
     assert data["questions"][0]["question"] in markdown.text
+    dutch = client.post(
+        "/api/v1/suggestions", params={"format": "markdown", "words": "nl"}, json=page
+    )
+    assert f"**{data['coverage']}/100**" in dutch.text and "Coverage" not in dutch.text
+    assert data["questions"][0]["question"] in dutch.text
     api_csv_disposition = 'attachment; filename="page-suggestions.csv"'
     table = client.post("/api/v1/suggestions", params={"format": "csv"}, json=page)
     assert table.headers["content-disposition"] == api_csv_disposition
