@@ -180,8 +180,9 @@ def list_recordings(
 ) -> RecordingList:
     """Recordings, newest first; page with `limit` and `offset` up to `total`."""
     rows = service.list_recordings(session, limit, offset, status)
+    silent = service.without_speech(session, rows)
     return RecordingList(
-        recordings=[RecordingOut.of(r) for r in rows],
+        recordings=[RecordingOut.of(r, r.id in silent) for r in rows],
         total=service.count_recordings(session, status),
     )
 
@@ -189,7 +190,8 @@ def list_recordings(
 @router.get("/recordings/{recording_id}", response_model=RecordingOut, responses=errors(404, 422))
 def get_recording(recording_id: str, session: SessionDep) -> RecordingOut:
     """One recording: its status and progress while it is worked on, then its facts."""
-    return RecordingOut.of(service.get_recording(session, recording_id))
+    recording = service.get_recording(session, recording_id)
+    return RecordingOut.of(recording, bool(service.without_speech(session, [recording])))
 
 
 @router.patch(
@@ -213,9 +215,8 @@ def patch_recording(
         forget_recorded_at=body.recorded_at == "",
         tags=None if body.tags is None else tuple(body.tags),
     )
-    return RecordingOut.of(
-        service.update_recording(session, recording_id, changes, state(request).settings)
-    )
+    recording = service.update_recording(session, recording_id, changes, state(request).settings)
+    return RecordingOut.of(recording, bool(service.without_speech(session, [recording])))
 
 
 @router.get(

@@ -82,10 +82,13 @@ class RecordingOut(BaseModel):
     consent_by: str | None = None
     created_at: UtcDatetime
     updated_at: UtcDatetime
+    no_speech: bool = Field(
+        False, description="done, but no speech was found (silence, noise): nothing to analyse"
+    )
 
     @classmethod
-    def of(cls, recording: Recording) -> RecordingOut:
-        return cls.model_validate(recording)
+    def of(cls, recording: Recording, no_speech: bool = False) -> RecordingOut:
+        return cls.model_validate(recording).model_copy(update={"no_speech": no_speech})
 
 
 class RecordingPatch(BaseModel):

@@ -295,6 +295,7 @@ def test_the_list_flags_a_finished_recording_without_speech(settings, tmp_path) 
     """ "done" alone hides that nothing was said (silence, a damaged file)."""
     import numpy as np
 
+    from api.auth import create_api_key
     from api.db import Recording, get_database
     from api.jobs import process_recording
     from tests.conftest import write_audio
@@ -315,6 +316,14 @@ def test_the_list_flags_a_finished_recording_without_speech(settings, tmp_path) 
         assert demo_rows and all('<span class="note"></span>' in r for r in demo_rows)  # they speak
         live = client.get("/status.json").json()
         assert {item["id"]: item["note"] for item in live}[recording_id] == "geen spraak gevonden"
+        with database.session() as session:  # the API says it too, for a CMS
+            key = create_api_key(session, "cms", scope="read")
+        api = {"Authorization": f"Bearer {key}"}
+        listed = client.get("/api/v1/recordings", headers=api).json()["recordings"]
+        assert {r["id"]: r["no_speech"] for r in listed}[recording_id] is True
+        assert sum(r["no_speech"] for r in listed) == 1  # the demo's calls speak
+        one = client.get(f"/api/v1/recordings/{recording_id}", headers=api).json()
+        assert one["status"] == "done" and one["no_speech"] is True
 
 
 def test_an_english_page_against_dutch_calls_is_pointed_out(settings) -> None:
