@@ -425,8 +425,10 @@ def _load_inputs(
                     raise _fail(f"{path} could not be transcribed: nothing analysed")
                 transcripts[path] = transcript
     stats = []
-    for path in paths:
-        rid = path.stem
+    # One id per input, as output names are made: mon/call.json and tue/call.json are two
+    # recordings, "call" and "call-2", and their quotes say which.
+    ids = [out.stem for out in _output_paths(paths, Path(), "id")]
+    for path, rid in zip(paths, ids, strict=True):
         if (transcript := transcripts.get(path)) is not None:
             utterances = utterances_from_transcript(transcript, rid)
         else:
@@ -434,6 +436,8 @@ def _load_inputs(
                 utterances = read_utterances(path, rid)
             except ValueError as e:
                 raise _fail(str(e)) from e
+        if not utterances:
+            stderr.print(f"note: {escape(path.name)} holds no words to analyse", highlight=False)
         stats.append(count_terms(utterances, rid))
     return stats
 

@@ -451,3 +451,17 @@ def test_text_transcripts_can_name_the_roles_in_dutch() -> None:
     assert _role_names("en") is None
     text = render(_two_sided_transcript(), "txt", dutch)
     assert "Jan Smit, verkoper (S1): " in text and "Klant (S2): " in text
+
+
+def test_inputs_of_one_name_stay_two_recordings_and_empty_ones_are_noted(tmp_path) -> None:
+    script = next(iter(sample_scripts()))
+    for day in ("ma", "di"):
+        (tmp_path / day).mkdir()
+        (tmp_path / day / "call.txt").write_text(script.read_text(encoding="utf-8"))
+    (tmp_path / "leeg.txt").write_text("\n")
+    paths = [str(tmp_path / "ma" / "call.txt"), str(tmp_path / "di" / "call.txt")]
+    result = ridealong("analyze", *paths, str(tmp_path / "leeg.txt"), data_dir=tmp_path)
+    assert result.returncode == 0 and "leeg.txt holds no words" in result.stderr
+    term = json.loads(result.stdout)["terms"][0]
+    assert term["recordings"] == 2
+    assert {q["recording_id"] for q in term["quotes"]} == {"call", "call-2"}
