@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from analyze.wording import N_
 from api import termstore
 from api.auth import find_api_key, needed_scope, scope_allows, session_signed_out
+from api.conditional import ConditionalGet
 from api.db import DATABASE_DOWN, Database, Recording, get_database
 from api.errors import (
     InvalidInput,
@@ -285,6 +286,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
         description="Sales conversations in, the customers' own words out.",
         lifespan=lifespan,
     )
+    app.add_middleware(ConditionalGet)  # innermost: it tags what the routes answered
     app.add_middleware(_UploadLimit, max_bytes=settings.max_upload_bytes)
     if settings.web_token:
         app.add_middleware(_WebSignIn, web_token=settings.web_token)
@@ -298,7 +300,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
             # What a browser's script may read: download names, when to retry, where to poll.
-            expose_headers=["Content-Disposition", "Retry-After", "Location"],
+            expose_headers=["Content-Disposition", "Retry-After", "Location", "ETag"],
         )
     install_error_handlers(app)
 

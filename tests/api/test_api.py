@@ -498,3 +498,27 @@ def test_an_upload_says_where_to_poll_and_tags_split_alike(api_client, tmp_path)
     assert patched["tags"] == ["beurs", "zakelijk"]  # as an upload's "beurs, zakelijk"
     upper = client.post("/api/v1/suggestions", json={"text": "Zonnepanelen.", "language": "NL"})
     assert upper.status_code == 200 and upper.json()["language"] == "nl"
+
+
+def test_unchanged_answers_are_not_sent_twice(api_client, settings) -> None:
+    """A CMS that polls sends back the ETag it got: 304 and no body until the answer
+    changes; a change to the data changes the tag."""
+    client, _ = api_client
+    prepare_demo(settings)
+    first = client.get("/api/v1/terms", params={"limit": 5})
+    etag = first.headers["etag"]
+    assert first.status_code == 200 and first.headers["cache-control"] == "private, no-cache"
+    again = client.get("/api/v1/terms", params={"limit": 5}, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    other = client.get("/api/v1/terms", params={"limit": 6}, headers={"If-None-Match": etag})
+    assert other.status_code == 200 and other.headers["etag"] != etag
+    recording = client.get("/api/v1/recordings").json()["recordings"][0]
+    tagged = client.get(f"/api/v1/recordings/{recording['id']}")
+    patched = client.patch(f"/api/v1/recordings/{recording['id']}", json={"title": "Nieuw"})
+    assert "etag" not in patched.headers  # only GETs are tagged
+    changed = client.get(
+        f"/api/v1/recordings/{recording['id']}", headers={"If-None-Match": tagged.headers["etag"]}
+    )
+    assert changed.status_code == 200 and changed.json()["title"] == "Nieuw"
+    download = client.get("/api/v1/terms", params={"format": "csv"})
+    assert download.status_code == 200 and "etag" not in download.headers
