@@ -164,7 +164,7 @@ class _UploadLimit(BaseHTTPMiddleware):
                 )
                 return await run_in_threadpool(_upload_page_with_error, request, too_much)
             message = f"the file is larger than the limit of {mb} MB"
-            return JSONResponse({"detail": message}, status_code=413)
+            return JSONResponse({"detail": message, "code": "too_large"}, status_code=413)
         return await call_next(request)
 
 
@@ -199,6 +199,16 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 _DOCS_PATHS = ("/docs", "/redoc", "/static-offline-docs")
+
+
+# The machine-readable `code` of the framework's own error answers (api/errors.py has the
+# service's).
+_HTTP_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+}
 
 
 class _SecurityHeaders(BaseHTTPMiddleware):
@@ -314,7 +324,12 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
 
             message = N_("There is no page at this address.")
             return render_page(request, "error.html", {"message": message}, status_code=404)
-        return await http_exception_handler(request, exc)
+        response = await http_exception_handler(request, exc)
+        code = _HTTP_CODES.get(exc.status_code)
+        if code is not None and isinstance(response, JSONResponse):
+            body = {"detail": exc.detail, "code": code}
+            response = JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        return response
 
     from api.routes_api import router as api_router
     from api.routes_web import router as web_router

@@ -14,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from api.db import DATABASE_DOWN
 from api.storage import StorageFailed, UploadTooLarge
 from models import ModelError
-from transcribe import TranscriptionError
+from transcribe import AudioDecodeError, TranscriptionError
 
 logger = logging.getLogger(__name__)
 
@@ -33,23 +33,29 @@ class ServiceError(Exception):
     language (api/i18n.py); `str()` is the English the API answers with."""
 
     status_code = 400
+    code = "refused"  # the answer's machine-readable `code`, stable where the English is not
 
-    def __init__(self, message: str, **values: object) -> None:
+    def __init__(self, message: str, *, code: str | None = None, **values: object) -> None:
         super().__init__(message % values if values else message)
         self.message = message
         self.values = values
+        if code is not None:
+            self.code = code
 
 
 class InvalidInput(ServiceError):
     status_code = 422
+    code = "invalid_input"
 
 
 class NotFound(ServiceError):
     status_code = 404
+    code = "not_found"
 
 
-def _problem(status: int, detail: str) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status)
+def _problem(status: int, detail: str, code: str) -> JSONResponse:
+    """An error answer: `detail` for people (English), `code` for programs."""
+    return JSONResponse({"detail": detail, "code": code}, status_code=status)
 
 
 def _plain(value: Any) -> Any:
@@ -87,6 +93,7 @@ def database_unavailable_response(exc: Exception) -> JSONResponse:
         "the service is busy; nothing was stored, try again shortly"
         if busy
         else "the database is unavailable; nothing was changed, try again",
+        "busy" if busy else "database_unavailable",
     )
     response.headers["Retry-After"] = "10" if busy else "5"
     return response
@@ -96,11 +103,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors: Sequence[Mapping[str, Any]] = exc.errors()
-        return JSONResponse({"detail": [_validation_problem(e) for e in errors]}, status_code=422)
+        problems = [_validation_problem(e) for e in errors]
+        return JSONResponse({"detail": problems, "code": "invalid_request"}, status_code=422)
 
     @app.exception_handler(ServiceError)
     async def service_error(_request: Request, exc: ServiceError) -> JSONResponse:
-        response = _problem(exc.status_code, str(exc))
+        response = _problem(exc.status_code, str(exc), exc.code)
         retry_after = getattr(exc, "retry_after_s", None)
         if retry_after is not None:
             response.headers["Retry-After"] = str(retry_after)
@@ -108,7 +116,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(UploadTooLarge)
     async def too_large(_request: Request, exc: UploadTooLarge) -> JSONResponse:
-        return _problem(413, str(exc))
+        return _problem(413, str(exc), "too_large")
 
     async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
         return database_unavailable_response(exc)
@@ -119,13 +127,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StorageFailed)
     async def storage_failed(_request: Request, exc: StorageFailed) -> JSONResponse:
         logger.error("storing an upload failed: %s", exc.__cause__)
-        return _problem(507, str(exc))
+        return _problem(507, str(exc), "storage_full")
 
     @app.exception_handler(TranscriptionError)
     async def transcription_error(_request: Request, exc: TranscriptionError) -> JSONResponse:
-        return _problem(422, str(exc))
+        code = "unreadable_audio" if isinstance(exc, AudioDecodeError) else "transcription_failed"
+        return _problem(422, str(exc), code)
 
     @app.exception_handler(ModelError)
     async def model_error(_request: Request, exc: ModelError) -> JSONResponse:
         logger.error("model problem: %s", exc)
-        return _problem(503, str(exc))
+        return _problem(503, str(exc), "model_unavailable")

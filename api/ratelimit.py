@@ -24,6 +24,7 @@ __all__ = ["Limiter", "RateLimiter", "RedisRateLimiter", "TooManyRequests", "rat
 
 class TooManyRequests(ServiceError):
     status_code = 429
+    code = "rate_limited"
 
     def __init__(self, limit: int, retry_after_s: int) -> None:
         super().__init__(

@@ -23,10 +23,22 @@ RoleName = Literal["salesperson", "customer", "other", "unknown"]
 StatusName = Literal["queued", "processing", "done", "failed"]
 
 
+ERROR_CODES = (
+    "unauthorized, forbidden, not_found, not_ready (no transcript yet: ask again later), "
+    "method_not_allowed, invalid_input, invalid_request, consent_required, unknown_language, "
+    "empty_file, unreadable_audio, no_audio, too_long, too_large, rate_limited, busy, "
+    "database_unavailable, model_unavailable, storage_full, transcription_failed, refused"
+)
+
+
 class Problem(BaseModel):
     """An error answer (400, 401, 404, 413, 422, 503, 507): what was wrong, in words."""
 
     detail: str
+    code: str | None = Field(
+        None,
+        description=f"what went wrong, for programs; stable where `detail` is not: {ERROR_CODES}",
+    )
 
 
 class InputProblem(BaseModel):
@@ -44,6 +56,7 @@ class InputProblems(BaseModel):
     """A 422 for a request that does not fit the schema: every problem found."""
 
     detail: list[InputProblem]
+    code: Literal["invalid_request"] = "invalid_request"
 
 
 class RecordingCreated(BaseModel):

@@ -194,10 +194,14 @@ def title_of_one_of_several(title: str | None, filename: str) -> str | None:
 def check_new_recording(meta: NewRecording) -> None:
     """The checks on an upload's fields, which need none of its bytes: InvalidInput."""
     if not meta.consent:
-        raise InvalidInput(N_("consent is required: confirm that everyone recorded agreed to it"))
+        raise InvalidInput(
+            N_("consent is required: confirm that everyone recorded agreed to it"),
+            code="consent_required",
+        )
     if meta.language != "auto" and meta.language not in whisper_languages():
         raise InvalidInput(
-            N_("language must be 'auto' or a code Whisper knows, such as 'nl' or 'en'")
+            N_("language must be 'auto' or a code Whisper knows, such as 'nl' or 'en'"),
+            code="unknown_language",
         )
 
 
@@ -223,18 +227,21 @@ def create_recording(
             raise DuplicateRecording(earlier)
     try:
         if blob.size_bytes == 0:
-            raise InvalidInput(N_("the file is empty"))
+            raise InvalidInput(N_("the file is empty"), code="empty_file")
         try:
             info = probe_audio(blob.path)
         except AudioDecodeError as e:
             raise InvalidInput(
                 N_("%(file)s is not an audio file we can read: %(reason)s"),
+                code="unreadable_audio",
                 file=safe_filename(filename),
                 reason=e.reason,
             ) from e
         if info.duration_s <= 0:
             raise InvalidInput(
-                N_("%(file)s holds no audio (0 seconds)"), file=safe_filename(filename)
+                N_("%(file)s holds no audio (0 seconds)"),
+                code="no_audio",
+                file=safe_filename(filename),
             )
         if info.duration_s > max_duration_s:
             raise InvalidInput(
@@ -242,6 +249,7 @@ def create_recording(
                     "the recording lasts %(hours).1f h; the limit is %(limit)g h "
                     "(RIDEALONG_MAX_AUDIO_HOURS)"
                 ),
+                code="too_long",
                 hours=info.duration_s / 3600,
                 limit=max_duration_s / 3600,
             )
@@ -328,6 +336,7 @@ def get_transcript(session: Session, recording_id: str) -> Transcript:
     if recording.transcript_json is None:
         raise NotFound(
             N_("recording %(id)s has no transcript yet (status: %(status)s)"),
+            code="not_ready",  # 404 as before; the code tells "later" from "never"
             id=recording_id,
             status=recording.status,
         )
@@ -668,6 +677,7 @@ def _with_documents(session: Session, recording_id: str) -> Recording:
     if recording.transcript_json is None:
         raise NotFound(
             N_("recording %(id)s has no transcript yet (status: %(status)s)"),
+            code="not_ready",  # 404 as before; the code tells "later" from "never"
             id=recording_id,
             status=recording.status,
         )

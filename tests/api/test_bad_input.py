@@ -133,7 +133,7 @@ def problem(response: Any) -> str:
     """The problem JSON's `detail` as one line of text (FastAPI's list form flattened)."""
     assert response.headers["content-type"].startswith("application/json"), response.text[:200]
     body = response.json()
-    assert set(body) == {"detail"}, body
+    assert set(body) == {"detail", "code"}, body
     detail = body["detail"]
     if isinstance(detail, str):
         return detail
@@ -758,3 +758,32 @@ def test_delete_while_the_worker_processes_loses_nothing_else(
         sha = client.get(f"/api/v1/recordings/{kept}").json()["sha256"]
         assert blob_files(settings) == {settings.blob_dir / sha[:2] / sha}
         assert client.get("/healthz").json()["status"] == "ok"
+
+
+def test_every_refusal_has_a_code_programs_can_branch_on(api_client, tmp_path: Path) -> None:
+    """A CMS tells "not ready yet" from "no such recording", and "no consent" from "not
+    audio", by `code`, without reading the English."""
+    client, key = api_client
+    files = {
+        "file": ("a.wav", write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes())
+    }
+
+    def code(response: Any) -> str:
+        return response.json()["code"]
+
+    assert code(client.post("/api/v1/recordings", files=files)) == "consent_required"
+    consented = {"consent": "true"}
+    empty = {"file": ("e.wav", b"")}
+    assert code(client.post("/api/v1/recordings", files=empty, data=consented)) == "empty_file"
+    text = {"file": ("t.mp3", b"not audio at all, just words")}
+    assert code(client.post("/api/v1/recordings", files=text, data=consented)) == "unreadable_audio"
+    klingon = {**consented, "language": "tlh"}
+    assert code(client.post("/api/v1/recordings", files=files, data=klingon)) == "unknown_language"
+    created = client.post("/api/v1/recordings", files=files, data=consented).json()
+    waiting = client.get(f"/api/v1/recordings/{created['id']}/transcript")
+    assert waiting.status_code == 404 and code(waiting) == "not_ready"
+    missing = client.get("/api/v1/recordings/nope/transcript")
+    assert missing.status_code == 404 and code(missing) == "not_found"
+    assert code(client.get("/api/v1/terms", params={"limit": -1})) == "invalid_request"
+    anonymous = client.get("/api/v1/terms", headers={"Authorization": ""})
+    assert anonymous.status_code == 401 and code(anonymous) == "unauthorized"

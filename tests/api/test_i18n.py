@@ -286,9 +286,10 @@ def test_a_wrong_address_gives_people_a_page_and_programs_json(settings) -> None
         page = client.get("/nietbestaand", headers={**DUTCH, "Accept": "text/html"})
         assert page.status_code == 404 and "Op dit adres staat geen pagina." in page.text
         assert 'href="/"' in page.text  # the way back
-        assert client.get("/nietbestaand").json() == {"detail": "Not Found"}
+        not_found = {"detail": "Not Found", "code": "not_found"}
+        assert client.get("/nietbestaand").json() == not_found
         api = client.get("/api/v1/nope", headers={"Accept": "text/html"})
-        assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+        assert api.status_code == 404 and api.json() == not_found
 
 
 def test_the_list_flags_a_finished_recording_without_speech(settings, tmp_path) -> None:
