@@ -50,9 +50,10 @@ _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]*)>")
 
 
 def _voice_label(voice: re.Match[str]) -> str:
-    """A WebVTT voice as a label if it names a role; a person's name or "S1" goes."""
-    who = voice[1].strip()
-    return f"{who}: " if who.lower() in ROLE_WORDS else ""
+    """A WebVTT voice as a label if it names a role ("klant", "Jan Smit, verkoper"); a
+    person's name alone or "S1" goes."""
+    role = voice[1].rsplit(",", 1)[-1].strip()
+    return f"{role}: " if role.lower() in ROLE_WORDS else ""
 
 
 def subtitle_lines(text: str) -> str:
@@ -63,9 +64,10 @@ def subtitle_lines(text: str) -> str:
     spoken = []
     for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
         lines = [line.strip() for line in block.splitlines()]
-        if not lines or lines[0].startswith(("WEBVTT", "NOTE", "STYLE", "REGION")):
+        timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
+        if timing is None:  # the header, a NOTE, STYLE or REGION block: no cue
             continue
-        said = " ".join(line for line in lines if line and not line.isdigit() and "-->" not in line)
+        said = " ".join(line for line in lines[timing + 1 :] if line)  # after the cue id
         said = _VOICE.sub(_voice_label, said)
         if said := html.unescape(re.sub(r"</?[^>]+>", "", said)).strip():
             spoken.append(said)

@@ -229,8 +229,8 @@ ROLE_WORDS: dict[str, Role] = {
 _ROLE_TAG = re.compile(r"\[\s*(?P<role>[^\]]+?)\s*\]\s*")  # "[klant] ..."
 # "Customer (S2): ", "Jan, salesperson (S1): ", "Jan (S1): ", "S1: ": the labels of
 # `transcribe.formats.to_txt`, in English or Dutch; "Klant: " as in hand-written notes.
-_SPEAKER_LABEL = re.compile(r"(?:(?P<who>[^:()\[\]]{1,80}?)\s*\(S\d{1,2}\)|S\d{1,2}):\s+")
-_ROLE_LABEL = re.compile(r"(?P<role>[^\W\d_]+):\s+")
+_SPEAKER_LABEL = re.compile(r"(?:(?P<who>[^:()\[\]]{1,80}?)\s*\(S\d{1,2}\)|S\d{1,2}):(?:\s+|$)")
+_ROLE_LABEL = re.compile(r"(?P<role>[^\W\d_]+):(?:\s+|$)")
 
 
 def _line_role(line: str) -> tuple[Role, str]:

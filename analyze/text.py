@@ -433,6 +433,9 @@ class _TextExtractor(HTMLParser):
             self.parts.append("\n")
         if tag == "head":
             self._in_head = True
+        elif tag == "body" and self._in_head:  # a <head> never closed ends where <body> starts
+            self._in_head = self._in_title = False
+            self._skipping = max(self._skipping - 1, 0)
         elif tag == "title" and self._in_head:
             self._in_title = True
             self.parts.append("\n")

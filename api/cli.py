@@ -157,12 +157,12 @@ def _transcribe_each(
                 raise _fail(str(e)) from e
             except TranscriptionError as e:
                 progress.update(task, description=f"{name} [red](failed)[/red]")
-                stderr.print(f"[red]error:[/red] {path}: {e}", highlight=False)
+                stderr.print(f"[red]error:[/red] {escape(f'{path}: {e}')}", highlight=False)
                 yield path, None
                 continue
             progress.update(task, completed=1.0, description=name)
             for note in transcript.notes:  # "no speech detected": an empty output is no fault
-                stderr.print(f"{path.name}: {note}", highlight=False)
+                stderr.print(f"{path.name}: {note}", highlight=False, markup=False)
             yield path, transcript
 
 
@@ -228,7 +228,7 @@ def _write(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as e:
         raise _fail(f"cannot write {path}: {e.strerror or e}") from e
-    stderr.print(f"wrote {path}", highlight=False)
+    stderr.print(f"wrote {path}", highlight=False, markup=False)
 
 
 def _check_output_file(output: Path | None) -> None:
@@ -437,7 +437,8 @@ def _load_inputs(
             except ValueError as e:
                 raise _fail(str(e)) from e
         if not utterances:
-            stderr.print(f"note: {escape(path.name)} holds no words to analyse", highlight=False)
+            note = f"note: {path.name} holds no words to analyse"
+            stderr.print(note, highlight=False, markup=False)
         stats.append(count_terms(utterances, rid))
     return stats
 
@@ -587,7 +588,9 @@ def serve(
         from api.demo import prepare_demo
 
         key = prepare_demo(settings)
-        stderr.print(f"demo data loaded into {settings.data_dir.resolve()}", highlight=False)
+        stderr.print(
+            f"demo data loaded into {settings.data_dir.resolve()}", highlight=False, markup=False
+        )
         if key:
             stderr.print(f"API key for this demo (shown once): [bold]{key}[/bold]", highlight=False)
     stderr.print(f"ridealong on http://{host}:{port}  (API docs: /docs)", highlight=False)
@@ -672,8 +675,9 @@ def apikey_create(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with _session(settings) as session:
         # `apikey revoke NAME` revokes by name: two live keys of one name would go together.
-        if any(k.name == name.strip() and k.revoked_at is None for k in list_api_keys(session)):
-            raise _fail(f"a key named {name.strip()!r} exists; revoke it or choose another name", 2)
+        stored = name.strip()[:100]  # as create_api_key stores it
+        if any(k.name == stored and k.revoked_at is None for k in list_api_keys(session)):
+            raise _fail(f"a key named {stored!r} exists; revoke it or choose another name", 2)
         key = create_api_key(session, name, scope)
     sys.stdout.write(key + "\n")
     stderr.print("Store it now: it cannot be shown again. Use it as 'Authorization: Bearer <key>'.")
@@ -801,7 +805,7 @@ def voices_enroll(
         except (AudioDecodeError, ValueError) as e:
             raise _fail(str(e)) from e
     done = "replaced the voice profile of" if replacing else "enrolled"
-    stderr.print(f"{done} {profile.name} ({profile.role})", highlight=False)
+    stderr.print(f"{done} {profile.name} ({profile.role})", highlight=False, markup=False)
 
 
 @voices_app.command("list")
@@ -820,7 +824,7 @@ def voices_delete(name: Annotated[str, typer.Argument(help="the enrolled name")]
 
     if not VoiceProfileStore(get_settings().voices_dir).delete(name):
         raise _fail(f"no voice called {name!r}")
-    stderr.print(f"deleted {name}", highlight=False)
+    stderr.print(f"deleted {name}", highlight=False, markup=False)
 
 
 def main() -> None:

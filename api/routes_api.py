@@ -422,7 +422,9 @@ def post_suggestions(
     words: Annotated[
         Literal["en", "nl"],
         Query(description="the language of the brief's and the workbook's own words"),
-        _blank_is("en"),
+        BeforeValidator(
+            lambda value: value.strip().lower() or "en" if isinstance(value, str) else value
+        ),
     ] = "en",
 ) -> Any:
     """Customer terms a page's copy lacks, with the evidence for each; and the customer

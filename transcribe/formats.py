@@ -53,8 +53,14 @@ SUBTITLE_LINE = 42  # characters a subtitle line holds (the usual broadcast limi
 SUBTITLE_LINES = 2  # lines a cue shows at once
 
 
+def _lines(text: str) -> list[str]:
+    """Subtitle lines, broken only between words: "zonne-energie" and an e-mail address
+    stay whole (a word longer than a line gets a line of its own)."""
+    return textwrap.wrap(text, SUBTITLE_LINE, break_on_hyphens=False, break_long_words=False)
+
+
 def _fits(text: str) -> bool:
-    return len(textwrap.wrap(text, SUBTITLE_LINE)) <= SUBTITLE_LINES
+    return len(_lines(text)) <= SUBTITLE_LINES
 
 
 def cues(segment: Segment, label: str = "") -> list[tuple[float, float, str]]:
@@ -63,7 +69,7 @@ def cues(segment: Segment, label: str = "") -> list[tuple[float, float, str]]:
     words' own times where the words spell the text, else by each part's share of it."""
     text = " ".join(segment.text.split())
     if _fits(label + text):
-        return [(segment.start, segment.end, "\n".join(textwrap.wrap(label + text, SUBTITLE_LINE)))]
+        return [(segment.start, segment.end, "\n".join(_lines(label + text)))]
     timed = [w for w in segment.words if w.word.strip()]
     if " ".join(w.word.strip() for w in timed) == text:
         words = [(w.word.strip(), w.start, w.end) for w in timed]
@@ -84,7 +90,7 @@ def cues(segment: Segment, label: str = "") -> list[tuple[float, float, str]]:
         (
             part[0][1],
             part[-1][2],
-            "\n".join(textwrap.wrap(label + " ".join(w for w, _, _ in part), SUBTITLE_LINE)),
+            "\n".join(_lines(label + " ".join(w for w, _, _ in part))),
         )
         for part in parts
     ]
@@ -104,8 +110,11 @@ def to_vtt(transcript: Transcript, roles: RoleNames | None = None) -> str:
     names = _names(transcript)
 
     def cue_blocks(s: Segment) -> list[str]:
-        role = (roles or {}).get(s.role, s.role)
-        who = names.get(s.speaker or "") or (role if s.role != "unknown" else s.speaker)
+        role = (roles or {}).get(s.role, s.role) if s.role != "unknown" else None
+        name = names.get(s.speaker or "")
+        # "Jan Smit, salesperson" as in the text format: the name for the viewer, the role
+        # for a program that reads the file back (`analyze`).
+        who = f"{name}, {role}" if name and role else name or role or s.speaker
         # Cue text is markup: "<" would open a tag, "&" an entity, and "-->" end the cue.
         voice = f"<v {html.escape(' '.join(str(who).split()), quote=False)}>" if s.speaker else ""
         timed = cues(s)

@@ -52,6 +52,8 @@ def test_the_title_and_description_search_results_show_are_page_copy() -> None:
     ]
     result = suggest_for_page(html, _customer_terms(), is_html=True)
     assert {"terugverdientijd", "thuisbatterij"} <= set(result.present_terms)
+    unclosed = "<html><head><title>Accu</title><body><p>Garantie op lekkage.</p></body></html>"
+    assert html_to_text(unclosed).splitlines() == ["Accu", "Garantie op lekkage."]
 
 
 def test_a_compound_on_the_page_covers_its_head_word() -> None:

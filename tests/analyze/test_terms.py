@@ -172,7 +172,8 @@ def test_text_lines_with_role_tags() -> None:
 
 def test_dutch_tags_and_role_labels_are_roles_not_words() -> None:
     utts = utterances_from_text(
-        "[klant] Kan de offerte lager?\nVerkoper: Dat kan.\n[notitie] Bellen.\nLet op: geen label.",
+        "[klant] Kan de offerte lager?\nVerkoper: Dat kan.\nKlant:\nS2:\n[notitie] Bellen.\n"
+        "Let op: geen label.",  # a label with nothing after it says nothing
         "t",
         "nl",
     )

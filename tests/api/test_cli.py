@@ -361,6 +361,9 @@ def test_analyze_reads_its_own_text_transcripts_with_their_roles(tmp_path: Path,
     assert said["customer"] == 1 and said["unknown"] == 0
     # The long question spans two subtitle cues; both keep the customer's role.
     assert terms["dak"]["count_by_role"]["customer"] == 1
+    # The named salesperson's lines keep their role too ("Jan Smit, salesperson").
+    assert terms["warmtepomp"]["count_by_role"]["salesperson"] == 1
+    assert all(t["count_by_role"]["unknown"] == 0 for t in terms.values())
     assert not {"customer", "klant", "salesperson", "smit", "jan"} & set(terms)
 
 
@@ -370,6 +373,9 @@ def test_outputs_and_inputs_that_cannot_work_are_refused_before_the_work(tmp_pat
     folder.mkdir()
     into_folder = ridealong("analyze", str(script), "-o", str(folder), data_dir=tmp_path)
     assert into_folder.returncode == 2 and "is a folder" in into_folder.stderr
+    odd = tmp_path / "a[/x].json"  # a name rich would read as markup
+    written = ridealong("analyze", str(script), "-o", str(odd), data_dir=tmp_path)
+    assert written.returncode == 0 and odd.exists() and "Traceback" not in written.stderr
     nested = tmp_path / "new" / "deeper" / "terms.json"
     made = ridealong("analyze", str(script), "-o", str(nested), data_dir=tmp_path)
     assert made.returncode == 0 and json.loads(nested.read_text())["terms"]
@@ -428,6 +434,9 @@ def test_a_key_name_is_given_once_so_revoking_by_name_revokes_one(tmp_path: Path
     assert again.returncode == 2 and "a key named 'cms' exists" in again.stderr
     assert ridealong("apikey", "create", "  ", data_dir=tmp_path).returncode == 2
     assert ridealong("apikey", "create", "x", "--scope", "root", data_dir=tmp_path).returncode == 2
+    long_name = "n" * 120  # stored as its first 100 characters
+    assert ridealong("apikey", "create", long_name, data_dir=tmp_path).returncode == 0
+    assert ridealong("apikey", "create", long_name, data_dir=tmp_path).returncode == 2
     assert ridealong("apikey", "revoke", "cms", data_dir=tmp_path).returncode == 0
     assert ridealong("apikey", "create", "cms", data_dir=tmp_path).returncode == 0  # name free
 

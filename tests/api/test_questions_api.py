@@ -135,7 +135,7 @@ def test_suggestions_export_as_markdown_and_csv(api_client, settings) -> None:
     assert f"**{data['missing_terms'][0]['term']}**" in markdown.text
     assert data["questions"][0]["question"] in markdown.text
     dutch = client.post(
-        "/api/v1/suggestions", params={"format": "markdown", "words": "nl"}, json=page
+        "/api/v1/suggestions", params={"format": "markdown", "words": "NL"}, json=page
     )
     assert f"**{data['coverage']}/100**" in dutch.text and "Coverage" not in dutch.text
     assert data["questions"][0]["question"] in dutch.text

@@ -62,7 +62,9 @@ def test_vtt_escapes_markup_in_names_and_text() -> None:
         (Speaker("S1", "customer", "Fam. <Smit>\n\n& Zn"),),
     )
     cue = to_vtt(t).split("\n\n", 1)[1]
-    assert cue.splitlines()[1] == "<v Fam. &lt;Smit&gt; &amp; Zn>Prijs &lt;1000 &amp; R&amp;D klaar"
+    assert cue.splitlines()[1] == (
+        "<v Fam. &lt;Smit&gt; &amp; Zn, customer>Prijs &lt;1000 &amp; R&amp;D klaar"
+    )
 
 
 def test_unknown_speakers_print_plain_text() -> None:
@@ -120,3 +122,16 @@ def test_long_segments_become_subtitle_cues_a_player_can_show(timed: bool) -> No
         assert all(start in starts for start, _, _ in shown)
     srt = to_srt(Transcript("nl", 60.0, "m", (segment,)))
     assert srt.count(" --> ") == len(shown)
+
+
+def test_cues_break_between_words_only() -> None:
+    from transcribe.formats import cues
+
+    text = (
+        "Mail het naar info@zonnig-dak-installaties.nl of bel ons over zonne-energie en "
+        "thuisbatterij-subsidie voor uw woning"
+    )
+    shown = cues(Segment(0.0, 8.0, text, "S2", "customer"), "Klant (S2): ")
+    words = {w for _, _, lines in shown for w in lines.replace("\n", " ").split()}
+    assert {"info@zonnig-dak-installaties.nl", "zonne-energie", "thuisbatterij-subsidie"} <= words
+    assert all(len(lines.split("\n")) <= 2 for _, _, lines in shown)
