@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+import queue
 import threading
 import time
 import uuid
@@ -86,12 +87,34 @@ def notify(settings: Settings, event: str, payload: dict[str, Any]) -> bool:
     return False
 
 
+_outbox: queue.Queue[tuple[Settings, str, dict[str, Any]]] = queue.Queue()
+_sender_lock = threading.Lock()
+_sender: threading.Thread | None = None
+
+
+def _send_in_order() -> None:
+    while True:
+        settings, event, payload = _outbox.get()
+        try:
+            notify(settings, event, payload)
+        except Exception:  # a bad URL or the like: log it, keep sending the rest
+            logger.exception("webhook %s could not be sent", event)
+        finally:
+            _outbox.task_done()
+
+
 def notify_in_background(settings: Settings, event: str, payload: dict[str, Any]) -> None:
-    """`notify` on its own thread, so a slow receiver never holds up a person's request."""
-    if settings.webhook_url:
-        threading.Thread(
-            target=notify, args=(settings, event, payload), name="webhook", daemon=True
-        ).start()
+    """`notify` off the request's thread, so a slow receiver never holds up a person's
+    request; one sender thread a process, so events go out in the order they happened (a
+    rename, then a deletion, never the other way round)."""
+    global _sender
+    if not settings.webhook_url:
+        return
+    with _sender_lock:
+        if _sender is None or not _sender.is_alive():
+            _sender = threading.Thread(target=_send_in_order, name="webhooks", daemon=True)
+            _sender.start()
+    _outbox.put((settings, event, payload))
 
 
 def analysed_payload(recording_id: str, transcript: Transcript) -> dict[str, Any]:
