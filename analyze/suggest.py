@@ -10,7 +10,14 @@ from typing import Any
 
 from analyze.questions import QuestionGroup, unanswered_questions
 from analyze.synonyms import Replacement, TextEmbedder, embed_terms, replacements
-from analyze.terms import Term, WordClass, candidate_terms, tagged_candidates
+from analyze.terms import (
+    Term,
+    WordClass,
+    candidate_terms,
+    majority_class,
+    tagged_candidates,
+    word_class_votes,
+)
 from analyze.text import guess_language, html_to_text
 from analyze.wording import ENGLISH, Wording
 
@@ -90,16 +97,8 @@ def page_terms(text: str, language: str) -> tuple[int, set[str]]:
 def page_word_classes(found: Sequence[tuple[str, str, WordClass | None]]) -> dict[str, WordClass]:
     """Each page term's word class as the page mostly uses it (from `tagged_candidates`);
     terms used evenly as both are left out."""
-    votes: dict[str, Counter[WordClass]] = defaultdict(Counter)
-    for key, _surface, kind in found:
-        if kind is not None:
-            votes[key][kind] += 1
-    classes: dict[str, WordClass] = {}
-    for key, counts in votes.items():
-        ranked = counts.most_common(2)
-        if len(ranked) == 1 or ranked[0][1] > ranked[1][1]:
-            classes[key] = ranked[0][0]
-    return classes
+    majorities = {key: majority_class(v) for key, v in word_class_votes(found).items()}
+    return {key: kind for key, kind in majorities.items() if kind is not None}
 
 
 def _on_page(lemma: str, keys: set[str], single_words: set[str]) -> bool:

@@ -89,7 +89,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from analyze.terms import Quote, Term, WordClass, tagged_candidates
+from analyze.terms import (
+    Quote,
+    Term,
+    WordClass,
+    majority_class,
+    tagged_candidates,
+    word_class_votes,
+)
 from analyze.text import part_of_speech
 from models.errors import ModelUnavailableError
 
@@ -352,11 +359,7 @@ _QUOTES_TAGGED = 3  # a term's quotes read for its word class
 
 @lru_cache(maxsize=4096)
 def _classes_in(text: str, language: str) -> dict[str, Counter[WordClass]]:
-    classes: dict[str, Counter[WordClass]] = {}
-    for key, _surface, kind in tagged_candidates(text, language)[1]:
-        if kind is not None:
-            classes.setdefault(key, Counter())[kind] += 1
-    return classes
+    return word_class_votes(tagged_candidates(text, language)[1])
 
 
 class _WordClasses:
@@ -382,13 +385,12 @@ def term_word_class(term: Term) -> WordClass | None:
     votes: Counter[WordClass] = Counter()
     for quote in term.quotes[:_QUOTES_TAGGED]:
         votes.update(_classes_in(quote.text, language).get(term.lemma, {}))
-    ranked = votes.most_common(2)
-    if not ranked:
+    if not votes:
         return None
-    if len(ranked) == 2 and ranked[0][1] == ranked[1][1]:  # the word alone breaks the tie
-        alone = _classes_in(term.term, language).get(term.lemma)
-        return alone.most_common(1)[0][0] if alone else None
-    return ranked[0][0]
+    if (kind := majority_class(votes)) is not None:
+        return kind
+    alone = _classes_in(term.term, language).get(term.lemma)  # the word alone breaks the tie
+    return alone.most_common(1)[0][0] if alone else None
 
 
 def group_synonyms(

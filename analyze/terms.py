@@ -44,6 +44,7 @@ __all__ = [
     "drop_covered_words",
     "explain_score",
     "general_frequency",
+    "majority_class",
     "make_term",
     "name_words",
     "rank_tallies",
@@ -53,6 +54,7 @@ __all__ = [
     "term_score",
     "utterances_from_text",
     "utterances_from_transcript",
+    "word_class_votes",
 ]
 
 MAX_QUOTES_PER_RECORDING = 3
@@ -331,6 +333,25 @@ def tagged_candidates(
             )
         previous, previous_tag = tok, tag
     return content, found
+
+
+def word_class_votes(
+    found: Sequence[tuple[str, str, WordClass | None]],
+) -> dict[str, Counter[WordClass]]:
+    """How often `tagged_candidates` read each term as each word class."""
+    votes: dict[str, Counter[WordClass]] = defaultdict(Counter)
+    for key, _surface, kind in found:
+        if kind is not None:
+            votes[key][kind] += 1
+    return dict(votes)
+
+
+def majority_class(votes: Counter[WordClass]) -> WordClass | None:
+    """The word class most votes name; None without votes or on a tie."""
+    ranked = votes.most_common(2)
+    if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
+        return None
+    return ranked[0][0]
 
 
 def _is_verb(tag: str | None) -> bool:

@@ -179,6 +179,11 @@ def _clean(text: str | None, limit: int = _MAX_TEXT) -> str | None:
     return text[:limit] or None
 
 
+def default_title(filename: str) -> str:
+    """A recording's title when none is given: its file's name without the extension."""
+    return filename.rsplit(".", 1)[0]
+
+
 def title_of_one_of_several(title: str | None, filename: str) -> str | None:
     """The title of one file of several uploaded together: the shared title, then the file's
     name, which always fits (it is what tells the recordings apart). None without a title:
@@ -259,7 +264,7 @@ def create_recording(
         raise
     name = safe_filename(filename)
     recording = Recording(
-        title=_clean(meta.title, TITLE_CHARS) or name.rsplit(".", 1)[0],
+        title=_clean(meta.title, TITLE_CHARS) or default_title(name),
         salesperson=_clean(meta.salesperson),
         customer=_clean(meta.customer),
         recorded_at=meta.recorded_at,
@@ -428,7 +433,7 @@ def update_recording(
     people_before = (recording.salesperson, recording.customer)
     if changes.title is not None:
         # "" gives the recording back the title it had by default: its file's name.
-        recording.title = _clean(changes.title, TITLE_CHARS) or recording.filename.rsplit(".", 1)[0]
+        recording.title = _clean(changes.title, TITLE_CHARS) or default_title(recording.filename)
     if changes.salesperson is not None:
         recording.salesperson = _clean(changes.salesperson)
     if changes.customer is not None:
