@@ -10,6 +10,7 @@ from pathlib import Path
 from analyze.terms import (
     ROLE_WORDS,
     Utterance,
+    line_role,
     utterances_from_text,
     utterances_from_transcript,
 )
@@ -20,6 +21,10 @@ from transcribe.types import Transcript
 __all__ = ["SUBTITLE_SUFFIXES", "TEXT_SUFFIXES", "read_utterances", "subtitle_lines"]
 
 SUBTITLE_SUFFIXES = (".srt", ".vtt")
+# A cue that ends in none of these leaves its sentence to the next cue.
+_SENTENCE_END = re.compile(r"[.?!…:;][\"'”’)\]]*$")
+# Subtitles without punctuation must not become one utterance: a long sentence's length.
+MAX_JOINED_CUE_CHARS = 400
 TEXT_SUFFIXES = (".txt", ".md", *SUBTITLE_SUFFIXES)
 
 
@@ -60,8 +65,10 @@ def subtitle_lines(text: str) -> str:
     """The spoken lines of SRT or WebVTT, one per cue, as text lines: cue numbers, timings
     and the header dropped, a cue's lines joined, a WebVTT voice that names a role
     (`<v Klant>`) turned into a label ("Klant: ") and one that names a person dropped, other
-    markup removed. Times are lost: analysis needs the words and who said them."""
-    spoken = []
+    markup removed. A sentence cut over several cues of one speaker is joined again, so a
+    question split at a line break is still one question. Times are lost: analysis needs
+    the words and who said them."""
+    spoken: list[str] = []
     for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
         lines = [line.strip() for line in block.splitlines()]
         timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
@@ -71,4 +78,26 @@ def subtitle_lines(text: str) -> str:
         said = _VOICE.sub(_voice_label, said)
         if said := html.unescape(re.sub(r"</?[^>]+>", "", said)).strip():
             spoken.append(said)
-    return "\n".join(spoken)
+    return "\n".join(_sentences_joined(spoken))
+
+
+def _sentences_joined(cue_lines: list[str]) -> list[str]:
+    """Cue lines with each continued by the next while its sentence is unfinished and the
+    next has the same speaker label (or both none), up to MAX_JOINED_CUE_CHARS."""
+    joined: list[str] = []
+    label_of_last = ""
+    for line in cue_lines:
+        said = line_role(line)[1]
+        label = line[: len(line) - len(said)]
+        last = joined[-1] if joined else ""
+        if (
+            joined
+            and label == label_of_last
+            and not _SENTENCE_END.search(last)
+            and len(last) + len(said) < MAX_JOINED_CUE_CHARS
+        ):
+            joined[-1] = f"{last} {said}"
+        else:
+            joined.append(line)
+            label_of_last = label
+    return joined

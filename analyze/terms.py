@@ -42,6 +42,7 @@ __all__ = [
     "candidate_terms",
     "count_terms",
     "drop_covered_words",
+    "line_role",
     "explain_score",
     "general_frequency",
     "majority_class",
@@ -235,7 +236,7 @@ _SPEAKER_LABEL = re.compile(r"(?:(?P<who>[^:()\[\]]{1,80}?)\s*\(S\d{1,2}\)|S\d{1
 _ROLE_LABEL = re.compile(r"(?P<role>[^\W\d_]+):(?:\s+|$)")
 
 
-def _line_role(line: str) -> tuple[Role, str]:
+def line_role(line: str) -> tuple[Role, str]:
     """(role, the words said) of one line of notes or of a ridealong text transcript. A
     label that names no role ("Jan (S1): ") still comes off: a name is not a term."""
     if tag := _ROLE_TAG.match(line):
@@ -255,7 +256,7 @@ def utterances_from_text(text: str, recording_id: str, language: str) -> list[Ut
     "Jan, verkoper (S1): "), which come off."""
     utterances = []
     for line in text.splitlines():
-        role, said = _line_role(line.strip())
+        role, said = line_role(line.strip())
         if said := said.strip():
             utterances.append(Utterance(recording_id, said, role, language=language))
     return utterances

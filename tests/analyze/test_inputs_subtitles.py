@@ -1,6 +1,13 @@
 """ridealong's own subtitle files read back for analysis."""
 
-from analyze.inputs import subtitle_lines
+from pathlib import Path
+
+import pytest
+
+from analyze.inputs import MAX_JOINED_CUE_CHARS, read_utterances, subtitle_lines
+from analyze.questions import find_questions
+from transcribe.formats import render
+from transcribe.types import Segment, Speaker, Transcript
 
 
 def test_a_cue_of_digits_is_speech_and_header_blocks_are_not() -> None:
@@ -10,3 +17,61 @@ def test_a_cue_of_digits_is_speech_and_header_blocks_are_not() -> None:
         "7\n00:00:01.000 --> 00:00:02.000\n<v S3>Ja &amp; nee\n"
     )
     assert subtitle_lines(vtt).splitlines() == ["verkoper: Het model van 2025", "Ja & nee"]
+
+
+def _long_question_call() -> Transcript:
+    question = (
+        "Kunt u mij vertellen wat het abonnement per maand kost als we de levering "
+        "naar drie vestigingen in Utrecht en Amersfoort willen laten gaan?"
+    )
+    return Transcript(
+        language="nl",
+        duration_s=20.0,
+        model="m",
+        segments=(
+            Segment(0.0, 8.0, question, "S2", "customer"),
+            Segment(8.5, 10.0, "Dat hangt ervan af", "S1", "salesperson"),
+            Segment(10.5, 12.0, "van de bestelling.", "S1", "salesperson"),
+        ),
+        speakers=(Speaker("S1", "salesperson"), Speaker("S2", "customer")),
+    )
+
+
+@pytest.mark.parametrize("fmt", ["srt", "vtt"])
+def test_a_question_cut_over_cues_is_read_back_as_one_question(fmt: str, tmp_path: Path) -> None:
+    transcript = _long_question_call()
+    written = render(transcript, fmt, {"customer": "klant", "salesperson": "verkoper"})
+    assert written.count(" --> ") >= 4  # the question alone needs more than one cue
+    path = tmp_path / f"call.{fmt}"
+    path.write_text(written, encoding="utf-8")
+    utterances = read_utterances(path)
+    customer = [u.text for u in utterances if u.role == "customer"]
+    assert customer == [transcript.segments[0].text]
+    questions = find_questions(utterances)
+    assert [q.text for q in questions] == [transcript.segments[0].text]
+    # the salesperson's sentence over two segments is joined too, never with the customer
+    assert [u.text for u in utterances if u.role == "salesperson"] == [
+        "Dat hangt ervan af van de bestelling."
+    ]
+
+
+def test_cues_of_other_speakers_or_finished_sentences_stay_apart() -> None:
+    srt = (
+        "1\n00:00:00,000 --> 00:00:01,000\nKlant (S2): Wat kost dat\n\n"
+        "2\n00:00:01,000 --> 00:00:02,000\nVerkoper (S1): Tien euro.\n\n"
+        "3\n00:00:02,000 --> 00:00:03,000\nVerkoper (S1): Per maand.\n"
+    )
+    assert subtitle_lines(srt).splitlines() == [
+        "Klant (S2): Wat kost dat",
+        "Verkoper (S1): Tien euro.",
+        "Verkoper (S1): Per maand.",
+    ]
+
+
+def test_subtitles_without_punctuation_are_not_one_utterance() -> None:
+    cue = "en dan hebben we het nog niet over de levering gehad"
+    srt = "\n\n".join(f"{i}\n00:00:{i:02d},000 --> 00:00:{i + 1:02d},000\n{cue}" for i in range(40))
+    lines = subtitle_lines(srt).splitlines()
+    assert len(lines) > 1
+    assert all(len(line) <= MAX_JOINED_CUE_CHARS for line in lines)
+    assert sum(line.count("levering") for line in lines) == 40  # nothing lost
