@@ -138,6 +138,27 @@ def write_audio(
     return path
 
 
+def browser_webm(samples: np.ndarray, path: Path, rate: int = 48_000) -> Path:
+    """WebM as a browser's MediaRecorder writes it: a live stream, so no duration and no
+    cues in its header."""
+    import av
+    from scipy.signal import resample_poly
+
+    upsampled = resample_poly(samples, rate // 16_000, 1).astype(np.float32)
+    with av.open(str(path), "w", format="webm", options={"live": "1"}) as container:
+        stream = container.add_stream("libopus", rate=rate, layout="mono")
+        for at in range(0, upsampled.size, 960):
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(upsampled[None, at : at + 960]), format="flt", layout="mono"
+            )
+            frame.sample_rate, frame.pts, frame.time_base = rate, at, Fraction(1, rate)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings with a fresh data dir; the model cache stays shared (assembling is slow)."""

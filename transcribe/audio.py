@@ -19,7 +19,7 @@ from transcribe.texts import N_
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SAMPLE_RATE", "AudioInfo", "decode_audio", "iter_audio", "probe_audio"]
+__all__ = ["SAMPLE_RATE", "AudioInfo", "decode_audio", "iter_audio", "mono_mix", "probe_audio"]
 
 SAMPLE_RATE = 16_000  # Hz, Whisper's input rate
 _MAX_BAD_PACKETS = 200  # undecodable packets skipped before giving up on the rest
@@ -66,8 +66,13 @@ def _reason(error: Exception) -> str:
     return text.split(":")[-1].strip() or type(error).__name__
 
 
-def probe_audio(source: Source) -> AudioInfo:
-    """Read the container header: cheap, used to reject non-audio before any work is queued."""
+def probe_audio(source: Source, measure_above_s: float | None = None) -> AudioInfo:
+    """Read the container header: cheap, used to reject non-audio before any work is queued.
+
+    A header without a duration (what browsers' MediaRecorder writes into WebM) is measured
+    by reading the packets' time stamps, without decoding; so is one that claims more than
+    `measure_above_s`, so that a wrong header cannot get a short file refused as too long.
+    """
     import av
 
     container = _open(source)
@@ -80,6 +85,8 @@ def probe_audio(source: Source) -> AudioInfo:
             duration_s = float(stream.duration * stream.time_base)
         elif container.duration is not None:
             duration_s = container.duration / av.time_base
+        if duration_s <= 0 or (measure_above_s is not None and duration_s > measure_above_s):
+            duration_s = _packets_end_s(container, stream)
         return AudioInfo(
             duration_s=duration_s,
             sample_rate=int(stream.rate or 0),
@@ -89,6 +96,41 @@ def probe_audio(source: Source) -> AudioInfo:
         )
     finally:
         container.close()
+
+
+def _packets_end_s(container: Any, stream: Any) -> float:
+    """Where the last audio packet ends, by its time stamps (0 when there are none)."""
+    import av
+
+    start: float | None = None
+    end = 0.0
+    try:
+        for packet in container.demux(stream):
+            stamp = packet.pts if packet.pts is not None else packet.dts
+            if stamp is None or packet.time_base is None:
+                continue
+            at = float(stamp * packet.time_base)
+            start = at if start is None else min(start, at)
+            end = max(end, float((stamp + (packet.duration or 0)) * packet.time_base))
+    except (av.FFmpegError, ValueError):  # damaged past here: what was read counts
+        pass
+    return max(0.0, end - max(start or 0.0, 0.0))
+
+
+_CANCELLED = 0.1  # a mix with a tenth of its louder channel's energy: the channels cancel
+_DOWNMIX = float(np.sqrt(0.5))  # each channel's weight, as FFmpeg's own stereo-to-mono mix
+
+
+def mono_mix(stereo: np.ndarray, weight: float = _DOWNMIX) -> np.ndarray:
+    """Two channels as one: their sum at `weight` each (-3 dB, as FFmpeg mixes), or their
+    difference where the sum cancels out, as it does when one channel is the other
+    inverted (a miswired microphone, a "wide stereo" effect): plain mixing would turn such
+    a recording into silence."""
+    mix = weight * (stereo[:, 0] + stereo[:, 1])
+    loudest = float(max((stereo[:, 0] ** 2).mean(), (stereo[:, 1] ** 2).mean()))
+    if loudest > 0 and float((mix**2).mean()) < _CANCELLED * loudest:
+        mix = weight * (stereo[:, 0] - stereo[:, 1])
+    return mix.astype(np.float32, copy=False)
 
 
 def decode_audio(source: Source, sample_rate: int = SAMPLE_RATE, channels: int = 1) -> np.ndarray:
@@ -125,8 +167,12 @@ def iter_audio(
     next_s: float | None = None  # where the frame after the last one should start
     padded_s = 0.0  # silence put in for damaged stretches so far
 
+    fold = False  # mono from two channels, mixed here rather than by the resampler
+
     def to_array(frame: Any) -> np.ndarray:
         data = frame.to_ndarray().reshape(-1)  # packed float: interleaved channels
+        if fold:
+            return mono_mix(data.reshape(-1, 2))
         return data if channels == 1 else data.reshape(-1, channels)
 
     def silence(frame: Any) -> Iterator[np.ndarray]:
@@ -172,6 +218,8 @@ def iter_audio(
         if not container.streams.audio:
             raise AudioDecodeError(N_("the file has no audio track"))
         stream = container.streams.audio[0]
+        if channels == 1 and (stream.channels or 1) >= 2:
+            fold, layout = True, "stereo"
         resampler = av.AudioResampler(format="flt", layout=layout, rate=sample_rate)
         shape = None  # (format, layout, rate) the resampler was set up for
         bad_packets = 0

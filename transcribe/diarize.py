@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from transcribe.audio import mono_mix
 from transcribe.embeddings import (
     FRAME_HOP,
     SAMPLE_RATE,
@@ -557,14 +558,20 @@ def _possible_overlaps(
 # --- multichannel ------------------------------------------------------------------------
 
 
+def _mixed(samples: np.ndarray) -> np.ndarray:
+    """The channels' mean; two that cancel out (one inverted) are subtracted instead."""
+    return mono_mix(samples, weight=0.5) if samples.shape[1] == 2 else samples.mean(axis=1)
+
+
 def _channels_are_one_mix(samples: np.ndarray) -> bool:
-    """True when all channels carry the same signal (a mono mix stored as stereo)."""
+    """True when all channels carry the same signal (a mono mix stored as stereo), or one
+    channel the other inverted."""
     step = max(1, samples.shape[0] // 200_000)  # a subsample is plenty for a correlation
     sub = samples[::step].astype(np.float64)
     if np.any(sub.std(axis=0) < 1e-6):
         return False
     corr = np.atleast_2d(np.corrcoef(sub.T))
-    return bool(np.min(corr[np.triu_indices(samples.shape[1], 1)]) >= _IDENTICAL_CHANNELS)
+    return bool(np.min(np.abs(corr[np.triu_indices(samples.shape[1], 1)])) >= _IDENTICAL_CHANNELS)
 
 
 def _channel_activity(samples: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -648,9 +655,9 @@ def diarize(
     if samples.shape[0] < SAMPLE_RATE // 10:  # under 0.1 s: nobody said anything
         return Diarization(turns=(), method="none (too short)", duration_s=duration_s)
     if samples.ndim == 2 and _channels_are_one_mix(samples):
-        samples = samples.mean(axis=1)
+        samples = _mixed(samples)
     if samples.ndim == 2:
-        mono = samples.mean(axis=1)
+        mono = _mixed(samples)
         base = speech_mask(mono, segments=segments, regions=regions)
         # Each channel decides for itself where its speaker talks; the mix only bounds it.
         base = np.ones_like(base) if not (regions or segments) else base

@@ -50,6 +50,11 @@ __all__ = [
 NO_SPEECH_NOTE = N_("no speech detected")
 _MIN_DURATION_S = 0.1
 _SILENCE_PEAK = 1e-4  # float samples; below this everywhere the file is digital silence
+# Speech this far below a usual level (its loud samples near -10 dBFS) is raised to it first:
+# Silero VAD hears nothing in a recording at -60 dBFS, though Whisper would.
+_QUIET_LEVEL = 10 ** (-30 / 20)  # 99.9th percentile of |samples| under this: quiet audio
+_USUAL_LEVEL = 10 ** (-10 / 20)
+_MAX_GAIN = 10 ** (60 / 20)
 _LANGUAGE_WINDOWS = 3  # pieces of speech whose first 30 s choose the language
 _MIN_LANGUAGE_S = 1.0  # shorter windows after the first are not used to choose the language
 _SURE = 0.8  # mean probability after which no further window is examined
@@ -304,6 +309,21 @@ def _fill_gaps(
     return sorted(decoded + found, key=lambda s: s.start)
 
 
+def audible_level(block: np.ndarray) -> np.ndarray:
+    """`block` raised to a usual level when it is quiet but not silent (a recorder set far
+    too low, a phone in a pocket): voice activity detection depends on the level. Usual
+    recordings come back as they are."""
+    magnitude = np.abs(block)
+    peak = float(magnitude.max()) if block.size else 0.0
+    if peak < _SILENCE_PEAK:
+        return block
+    level = float(np.percentile(magnitude, 99.9))
+    if level >= _QUIET_LEVEL or level <= 0:
+        return block
+    gain = min(_USUAL_LEVEL / level, _MAX_GAIN, 0.99 / peak)  # never clipped
+    return (block * gain).astype(np.float32, copy=False)
+
+
 def _is_silent(audio: np.ndarray) -> bool:
     return audio.size < _MIN_DURATION_S * SAMPLE_RATE or float(np.abs(audio).max()) < _SILENCE_PEAK
 
@@ -434,7 +454,7 @@ def transcribe(
     engine: Engine | None = None
     carry = np.zeros(0, dtype=np.float32)
     chunk_start_s = 0.0  # recording time of the first sample of `carry`
-    for block, is_last in _with_last(_blocks(audio, options.chunk_s)):
+    for block, is_last in _with_last(audible_level(b) for b in _blocks(audio, options.chunk_s)):
         chunk = np.concatenate([carry, block]) if carry.size else block
         skip = min(chunk.size, max(0, round((done_s - chunk_start_s) * SAMPLE_RATE)))
         chunk, chunk_start_s = chunk[skip:], chunk_start_s + skip / SAMPLE_RATE

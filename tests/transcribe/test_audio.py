@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import tone, write_audio
+from tests.conftest import browser_webm, tone, write_audio
 from transcribe import AudioDecodeError, decode_audio, probe_audio
 
 
@@ -104,7 +104,7 @@ class _Container:
 
     def __init__(self, packets: list[_Packet]) -> None:
         self.packets = packets
-        self.streams = type("Streams", (), {"audio": [object()]})()
+        self.streams = type("Streams", (), {"audio": [type("Stream", (), {"channels": 1})()]})()
 
     def demux(self, stream: object) -> Iterator[_Packet]:
         return iter(self.packets)
@@ -168,3 +168,63 @@ def test_a_stream_that_changes_sample_rate_midway_decodes_whole(tmp_path: Path) 
     joined.write_bytes(first.read_bytes() + second.read_bytes())  # as `cat a.mp3 b.mp3` makes
     samples = decode_audio(joined)
     assert abs(samples.size / 16_000 - 4.0) < 0.2
+
+
+def test_a_browser_recording_without_a_duration_is_measured(tmp_path: Path) -> None:
+    import av
+
+    path = browser_webm(tone(4.0), tmp_path / "opname.webm")
+    with av.open(str(path)) as container:  # the header really says nothing
+        assert container.duration is None and container.streams.audio[0].duration is None
+    assert abs(probe_audio(path).duration_s - 4.0) < 0.05
+
+
+def test_a_header_claiming_hours_is_measured_before_it_counts(tmp_path: Path) -> None:
+    import struct
+
+    import av
+
+    path = tmp_path / "kort.webm"
+    with av.open(str(path), "w", format="webm") as container:  # a header with a Duration
+        stream = container.add_stream("libopus", rate=48_000, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 48_000 * 3), np.float32), "flt", "mono")
+        frame.sample_rate, frame.pts, frame.time_base = 48_000, 0, Fraction(1, 48_000)
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"\x44\x89")  # Matroska's Duration: a float64 of milliseconds
+    assert data[at + 2] == 0x88
+    data[at + 3 : at + 11] = struct.pack(">d", 10 * 3600 * 1000.0)
+    path.write_bytes(bytes(data))
+    assert probe_audio(path).duration_s == pytest.approx(36_000.0)  # what the header says
+    assert abs(probe_audio(path, measure_above_s=3600).duration_s - 3.0) < 0.05
+
+
+def test_a_channel_that_is_the_other_inverted_does_not_cancel_out(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    said = tone(2.0)
+    sf.write(tmp_path / "miswired.wav", np.stack([said, -said], axis=1), 16_000)
+    mixed = decode_audio(tmp_path / "miswired.wav")
+    assert np.sqrt((mixed**2).mean()) > 0.5 * np.sqrt((said**2).mean())
+    sf.write(tmp_path / "two.wav", np.stack([said, np.zeros_like(said)], axis=1), 16_000)
+    one_side = decode_audio(tmp_path / "two.wav")  # a usual mix is FFmpeg's: each at -3 dB
+    assert np.allclose(one_side, said * np.sqrt(0.5), atol=1e-4)
+
+
+def test_quiet_audio_is_raised_to_a_usual_level_and_nothing_else_is() -> None:
+    from transcribe.engine import audible_level
+
+    said = tone(1.0)  # peak 0.3: a usual level
+    assert audible_level(said) is said
+    quiet = said * 10 ** (-50 / 20)
+    raised = audible_level(quiet)
+    assert 0.2 < float(np.abs(raised).max()) < 1.0
+    assert np.allclose(raised / raised.max(), quiet / quiet.max(), atol=1e-4)  # only louder
+    silence = np.zeros(16_000, np.float32)
+    assert audible_level(silence) is silence
+    hiss = np.full(16_000, 5e-5, np.float32)  # under the digital-silence peak
+    assert audible_level(hiss) is hiss
+    click = quiet.copy()
+    click[100] = 0.9  # one loud sample: never pushed past full scale
+    assert float(np.abs(audible_level(click)).max()) < 1.0
