@@ -25,6 +25,7 @@ __all__ = [
     "html_to_text",
     "is_noun",
     "is_stop",
+    "looks_like_html",
     "normalise_language",
     "tokenize",
 ]
@@ -462,6 +463,19 @@ class _TextExtractor(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._skipping or self._in_title:
             self.parts.append(data)
+
+
+_HTML_TAG = re.compile(
+    r"<(?:!doctype html|html|head|body|title|meta|p|div|span|h[1-6]|ul|ol|li|a|section|article"
+    r"|header|footer|nav|main|br|img|strong|em|table)\b[^>]*>",
+    re.IGNORECASE,
+)
+
+
+def looks_like_html(copy: str) -> bool:
+    """Whether pasted copy is HTML source (tags read as words would spoil the comparison):
+    a few of the tags pages are made of, and at least one closing tag."""
+    return len(_HTML_TAG.findall(copy[:200_000])) >= 2 and "</" in copy
 
 
 def html_to_text(html: str) -> str:

@@ -15,6 +15,7 @@ from api.db import DATABASE_DOWN
 from api.storage import StorageFailed, UploadTooLarge
 from models import ModelError
 from transcribe import AudioDecodeError, TranscriptionError
+from transcribe.texts import Text
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,15 @@ class ServiceError(Exception):
         self.values = values
         if code is not None:
             self.code = code
+
+    @classmethod
+    def saying(cls, error: Exception, *, code: str | None = None) -> ServiceError:
+        """This refusal for an error of the core, keeping its translatable text (`.text`)
+        where it has one, so a page still says it in its reader's language."""
+        text = getattr(error, "text", None)
+        if isinstance(text, Text):
+            return cls(text.message, code=code, **text.values)
+        return cls(str(error), code=code)
 
 
 class InvalidInput(ServiceError):

@@ -7,14 +7,16 @@ example.nl and its subdomains are fetched, redirects included, at most 20 MB in 
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import httpx
 
+from analyze.wording import N_
 from api.errors import InvalidInput
 from api.settings import Settings
 
-__all__ = ["fetch_page"]
+__all__ = ["fetch_page", "fetching_allowed", "lone_url"]
 
 _MAX_BYTES = 20 * 1024 * 1024
 _TIMEOUT_S = 15.0
@@ -29,31 +31,59 @@ def _allowed(url: str, domains: list[str]) -> bool:
     )
 
 
+def _domains(settings: Settings) -> list[str]:
+    return [d.strip().lower() for d in settings.page_fetch_domains.split(",") if d.strip()]
+
+
+def fetching_allowed(settings: Settings) -> bool:
+    """Whether pages may be fetched by URL at all (the admin named domains)."""
+    return bool(_domains(settings))
+
+
+def lone_url(copy: str) -> str | None:
+    """The web address when a page's copy is only that (pasted instead of the text)."""
+    candidate = copy.strip()
+    if re.fullmatch(r"(?i)(https?://|www\.)\S+", candidate):
+        return candidate if "://" in candidate else f"https://{candidate}"
+    return None
+
+
 def fetch_page(settings: Settings, url: str) -> str:
     """The page's HTML; InvalidInput when fetching is off, the domain is not allowed, or the
     page cannot be read."""
-    domains = [d.strip().lower() for d in settings.page_fetch_domains.split(",") if d.strip()]
+    domains = _domains(settings)
     if not domains:
         raise InvalidInput(
-            "fetching pages by URL is off; send the page as 'html' or 'text', or set "
-            "RIDEALONG_PAGE_FETCH_DOMAINS"
+            N_(
+                "fetching pages by URL is off; send the page as 'html' or 'text', or set "
+                "RIDEALONG_PAGE_FETCH_DOMAINS"
+            )
         )
     for _ in range(_MAX_REDIRECTS + 1):
         if not _allowed(url, domains):
-            raise InvalidInput(f"{url} is not on an allowed domain ({', '.join(domains)})")
+            raise InvalidInput(
+                N_("%(url)s is not on an allowed domain (%(domains)s)"),
+                url=url,
+                domains=", ".join(domains),
+            )
         try:
             with httpx.stream("GET", url, timeout=_TIMEOUT_S, follow_redirects=False) as response:
                 if response.is_redirect:
                     url = str(response.url.join(response.headers.get("location", "")))
                     continue
                 if not response.is_success:
-                    raise InvalidInput(f"{url} answered HTTP {response.status_code}")
+                    raise InvalidInput(
+                        N_("%(url)s answered HTTP %(status)s"), url=url, status=response.status_code
+                    )
                 body = bytearray()
                 for chunk in response.iter_bytes():
                     body += chunk
                     if len(body) > _MAX_BYTES:
-                        raise InvalidInput(f"{url} is larger than 20 MB")
+                        raise InvalidInput(N_("%(url)s is larger than 20 MB"), url=url)
                 return body.decode(response.encoding or "utf-8", errors="replace")
         except httpx.HTTPError as e:
-            raise InvalidInput(f"could not fetch {url}: {e}") from e
-    raise InvalidInput(f"{url} redirects too often")
+            reason = str(e)
+            raise InvalidInput(
+                N_("could not fetch %(url)s: %(reason)s"), url=url, reason=reason
+            ) from e
+    raise InvalidInput(N_("%(url)s redirects too often"), url=url)

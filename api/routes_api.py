@@ -32,6 +32,7 @@ from api.schemas import (
     SynonymsOut,
     TermsOut,
     TranscriptOut,
+    VoiceEnrolled,
     VoiceList,
     VoiceOut,
 )
@@ -280,19 +281,22 @@ def list_voices(request: Request) -> VoiceList:
 
 
 @router.post(
-    "/voices", status_code=201, response_model=VoiceOut, responses=errors(400, 413, 422, 503)
+    "/voices", status_code=201, response_model=VoiceEnrolled, responses=errors(400, 413, 422, 503)
 )
 def enroll_voice(
     request: Request,
     name: Annotated[str, Form(max_length=200, description="the person's name")],
     files: Annotated[list[UploadFile], File(description="recordings of this person alone")],
     role: Annotated[Literal["salesperson", "customer", "other"], Form()] = "salesperson",
-) -> VoiceOut:
-    """Enrol a voice from one or more recordings of one person."""
+) -> VoiceEnrolled:
+    """Enrol a voice from one or more recordings of one person; a voice of the same name
+    is replaced (`replaced` says so)."""
+    settings = state(request).settings
+    replacing = service.voice_exists(settings, name)
     profile = service.enroll_from_audio(
-        state(request).settings, name, [f.file for f in files], role
+        settings, name, [f.file for f in files], role, [f.filename or "" for f in files]
     )
-    return VoiceOut(name=profile.name, role=profile.role)
+    return VoiceEnrolled(name=profile.name, role=profile.role, replaced=replacing)
 
 
 @router.delete("/voices/{name}", status_code=204, responses=errors(404, 422))

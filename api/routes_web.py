@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import date
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from analyze import suggestions_csv, suggestions_markdown
 from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
+from analyze.text import looks_like_html
 from analyze.wording import N_
-from api import i18n, service, websession
+from api import i18n, pages, service, websession
 from api.app import FORM_FILES, db_session, state, submit_recording
 from api.auth import sign_out_session
 from api.db import Recording
@@ -32,6 +33,7 @@ from api.storage import StorageFailed, UploadTooLarge
 from api.templating import VARY_BY_LANGUAGE, clock, page_language, render_page
 from transcribe import NO_SPEECH_NOTE, Speaker, SpeakerChange, Transcript, VoiceProfileStore
 from transcribe.formats import MEDIA_TYPES, render
+from transcribe.texts import Text
 from transcribe.types import PERSON_ROLES
 
 
@@ -58,6 +60,7 @@ NOTICES = {
     "remembered": N_("Speaker saved and voice remembered for later recordings."),
     "enrolled": N_("Voice saved: matching speakers in new recordings get this name and role."),
     "deleted": N_("Voice deleted."),
+    "replaced": N_("Voice replaced: new recordings recognise this person by the new voice."),
     "recording-deleted": N_("Recording deleted, with its audio, transcript and terms."),
     "details-saved": N_("Details saved; the reports use them from now on."),
     "tags-saved": N_(
@@ -77,12 +80,17 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(
-    request: Request, next: str = "/", token: str | None = None, error: str | None = None
+    request: Request,
+    next: str = "/",
+    token: str | None = None,
+    error: str | None = None,
+    done: str | None = None,
 ) -> Response:
     """The sign-in page; `?token=` (the link `serve` prints) signs in at once."""
     if token is not None:
         return _sign_in(request, token, next)
-    return _page(request, "login.html", next=_local(next), error=error)
+    signed_out = N_("You are signed out.") if done == "signed_out" else None
+    return _page(request, "login.html", next=_local(next), error=error, notice=signed_out)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -105,7 +113,7 @@ def logout(request: Request, session: SessionDep) -> Response:
     )
     if ident is not None:
         sign_out_session(session, ident)
-    response = RedirectResponse("/login", status_code=303)
+    response = RedirectResponse("/login?done=signed_out", status_code=303)
     response.delete_cookie(websession.COOKIE)
     return response
 
@@ -126,7 +134,7 @@ def switch_language(request: Request, to: str = "", next: str = "/") -> Response
     return response
 
 
-def _said(request: Request, error: Exception) -> str:
+def _said(request: Request, error: Exception | Text) -> str:
     """An error as the page's reader reads it (api/i18n.py)."""
     return i18n.say(error, page_language(request))
 
@@ -667,7 +675,10 @@ def report(
     role: str | None = None,
     limit: int = 30,
 ) -> HTMLResponse:
-    role = role if role in ROLE_FILTERS else None
+    spoken = service.roles_spoken(session, recordings)
+    if role is None:  # the report is about the customers' words, where there are some
+        role = "customer" if "customer" in spoken else None
+    role = role if role in ROLE_FILTERS else None  # "all": everyone
     limit = max(1, min(limit, 200))
     chosen = {k: v for k, v in asdict(recordings).items() if k != "recording_id"}
     everyone = service.ranked_terms(
@@ -686,7 +697,6 @@ def report(
         for side in ("customer", "salesperson")
     }
     query = urlencode({k: str(v) for k, v in chosen.items() if v})
-    spoken = service.roles_spoken(session, recordings)
     roleless = service.recordings_without_roles(session, recordings) if role else (0, [])
     trend = service.term_trend(session, terms[:_TREND_TERMS], role, recordings)
     return _page(
@@ -769,12 +779,21 @@ def suggest(
     is_html: Annotated[bool, Form()] = False,
     export: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
+    settings = state(request).settings
+    read_as_html = not is_html and looks_like_html(page_copy)  # the box was not ticked
     try:
+        page, html = page_copy, is_html or read_as_html
+        if url := pages.lone_url(page_copy):  # pasted the address instead of the text
+            if not pages.fetching_allowed(settings):
+                raise InvalidInput(
+                    N_(
+                        "that is the page's web address, not its text: open the page, select "
+                        "its text (or copy its HTML source) and paste that here"
+                    )
+                )
+            page, html = pages.fetch_page(settings, url), True
         result = service.page_suggestions(
-            session,
-            page_copy,
-            is_html=is_html,
-            embedder=service.term_embedder(state(request).settings),
+            session, page, is_html=html, embedder=service.term_embedder(settings)
         )
     except InvalidInput as e:
         return _page(
@@ -804,7 +823,8 @@ def suggest(
         request,
         "suggest.html",
         page_copy=page_copy,
-        is_html=is_html,
+        is_html=is_html or read_as_html,
+        read_as_html=read_as_html,
         result=result,
         # A page in another language than the calls shares few words with them by nature.
         other_language=(
@@ -843,19 +863,40 @@ def enroll_voice(
     name: Annotated[str, Form(max_length=200)] = "",
     role: Annotated[str, Form(max_length=50)] = "salesperson",
     files: Annotated[list[UploadFile] | None, File()] = None,
+    replace: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Enrol a voice from recordings of one person alone."""
+    """Enrol a voice from recordings of one person alone. A voice of the same name is only
+    replaced when the form says so: later recordings would be named after the new voice."""
+    settings = state(request).settings
     form = {"name": name, "role": role}
     chosen = [f for f in files or [] if f.filename]
+    existing = service.voice_exists(settings, name)
     try:
         if role not in PERSON_ROLES:
             raise InvalidInput(N_("choose a role: salesperson, customer or other"))
+        if existing and not replace:
+            raise InvalidInput(
+                N_(
+                    "there is already a voice called “%(name)s”: tick the box below to "
+                    "replace it with this one, or choose another name"
+                ),
+                name=name.strip(),
+            )
         if not chosen:
             raise InvalidInput(N_("choose one or more recordings of this person speaking alone"))
-        service.enroll_from_audio(state(request).settings, name, [f.file for f in chosen], role)
+        service.enroll_from_audio(
+            settings, name, [f.file for f in chosen], role, [f.filename or "" for f in chosen]
+        )
     except InvalidInput as e:
-        return _voices_page(request, status_code=422, form=form, error=_said(request, e))
-    return RedirectResponse("/voices?done=enrolled", status_code=303)
+        return _voices_page(
+            request,
+            status_code=422,
+            form=form,
+            error=_said(request, e),
+            offer_replace=existing,
+            file_lost=bool(chosen),
+        )
+    return RedirectResponse(f"/voices?done={'replaced' if existing else 'enrolled'}", 303)
 
 
 @router.post("/voices/delete", response_class=HTMLResponse)
@@ -866,5 +907,26 @@ def delete_voice(request: Request, name: Annotated[str, Form(max_length=200)] = 
     except ValueError:
         deleted = False
     if not deleted:
-        return _voices_page(request, status_code=404, error=f"no voice called {name!r}")
+        error = Text(N_("there is no voice called “%(name)s” (any more)"), {"name": name})
+        return _voices_page(request, status_code=404, list_error=_said(request, error))
     return RedirectResponse("/voices?done=deleted", status_code=303)
+
+
+# --- form addresses opened again -------------------------------------------------------------
+
+
+@router.get("/upload")
+@router.get("/logout")
+@router.get("/voices/delete")
+@router.get("/recordings/{recording_id}/speakers")
+@router.get("/recordings/{recording_id}/speakers/swap")
+@router.get("/recordings/{recording_id}/tags")
+@router.get("/recordings/{recording_id}/details")
+@router.get("/recordings/{recording_id}/delete")
+def form_address(request: Request, recording_id: str | None = None) -> RedirectResponse:
+    """A form's address opened again (the address bar after an error, a restored tab,
+    history): the page the form is on, instead of "Method Not Allowed"."""
+    if recording_id is not None:
+        return RedirectResponse(f"/recordings/{quote(recording_id, safe='')}", status_code=303)
+    path = request.url.path
+    return RedirectResponse("/voices" if path.startswith("/voices") else "/", status_code=303)

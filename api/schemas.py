@@ -185,6 +185,12 @@ class VoiceOut(BaseModel):
     role: RoleName
 
 
+class VoiceEnrolled(VoiceOut):
+    replaced: bool = Field(
+        description="true when a voice of this name existed and this one took its place"
+    )
+
+
 class VoiceList(BaseModel):
     voices: list[VoiceOut]
 

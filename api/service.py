@@ -234,7 +234,9 @@ def create_recording(
         if blob.size_bytes == 0:
             raise InvalidInput(N_("the file is empty"), code="empty_file")
         try:
-            info = probe_audio(blob.path)
+            # A header claiming more than the limit is measured before the file is refused.
+            limit = max_duration_s if max_duration_s != float("inf") else None
+            info = probe_audio(blob.path, measure_above_s=limit)
         except AudioDecodeError as e:
             raise InvalidInput(
                 N_("%(file)s is not an audio file we can read: %(reason)s"),
@@ -751,7 +753,7 @@ def check_voice_name(name: str) -> None:
     try:
         check_new_profile_name(name)
     except ValueError as e:
-        raise InvalidInput(str(e)) from e
+        raise InvalidInput.saying(e) from e
 
 
 def _person_role(value: str) -> Role:
@@ -799,22 +801,43 @@ def enroll_from_recording(
 
 
 def enroll_from_audio(
-    settings: Settings, name: str, files: Sequence[BinaryIO], role: str = "salesperson"
+    settings: Settings,
+    name: str,
+    files: Sequence[BinaryIO],
+    role: str = "salesperson",
+    filenames: Sequence[str] = (),
 ) -> VoiceProfile:
-    """Enrol a voice from uploaded recordings of one person alone."""
+    """Enrol a voice from uploaded recordings of one person alone (`filenames`, where
+    known, name a file that cannot be read)."""
     check_voice_name(name)
     recordings = []
-    for file in files:
+    for at, file in enumerate(files):
         try:
             recordings.append(decode_audio(file))
         except AudioDecodeError as e:
-            raise InvalidInput(str(e)) from e
+            if at >= len(filenames):
+                raise InvalidInput.saying(e, code="unreadable_audio") from e
+            raise InvalidInput(
+                N_("%(file)s is not an audio file we can read: %(reason)s"),
+                code="unreadable_audio",
+                file=safe_filename(filenames[at]),
+                reason=e.reason,
+            ) from e
     try:
         profile = enroll_voice(name, recordings, role=_person_role(role))
     except ValueError as e:  # no speech, a bad name
-        raise InvalidInput(str(e)) from e
+        raise InvalidInput.saying(e) from e
     VoiceProfileStore(settings.voices_dir).save(profile)
     return profile
+
+
+def voice_exists(settings: Settings, name: str) -> bool:
+    """Whether a voice profile is called `name` (a new one would replace it)."""
+    try:
+        VoiceProfileStore(settings.voices_dir).load(name)
+    except (KeyError, ValueError):
+        return False
+    return True
 
 
 def apply_retention(session: Session, blobs: BlobStore, days: int) -> int:

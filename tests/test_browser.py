@@ -157,6 +157,34 @@ def test_swap_roles_on_a_demo_recording(
 
 
 @pytest.mark.slow
+def test_merging_two_speakers_asks_first(
+    live_server: str, browser, server_settings: Settings
+) -> None:
+    """A merge cannot be undone: the browser asks, naming both, and Cancel changes nothing.
+    Transcript lines are no tab stops where there is no audio to play."""
+    page = _first_demo_recording(live_server, browser, server_settings)
+    assert page.locator(".line").count() > 0 and page.locator(".line[tabindex]").count() == 0
+    second = page.locator("article.speaker").nth(1)
+    second.locator('select[name="merge_into"]').select_option(index=1)
+    asked: list[str] = []
+
+    def cancel(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", cancel)
+    second.locator('button[type="submit"]').click()
+    page.wait_for_timeout(500)
+    assert len(asked) == 1 and "cannot be undone" in asked[0] and "(S1)" in asked[0]
+    assert page.locator("article.speaker").count() == 2
+    other = page.locator("article.speaker").first  # a rename alone asks nothing
+    other.locator('input[name="name"]').fill("Mark")
+    other.locator('button[type="submit"]').click()
+    page.locator(".notice", has_text="Speaker saved").wait_for()
+    assert len(asked) == 1
+
+
+@pytest.mark.slow
 def test_remember_this_voice_is_offered_for_a_salesperson_only(
     live_server: str, browser, server_settings: Settings
 ) -> None:
@@ -324,8 +352,9 @@ def test_pages_fit_a_phone_screen(live_server: str, browser, server_settings: Se
     """Marketers read the report on the go: no page may scroll sideways at 390 px, and the
     recordings and terms stack their rows rather than scroll inside their card."""
     prepare_demo(server_settings)
-    for locale in ("en-US", "nl-NL"):  # Dutch words are longer
-        context = browser.new_context(locale=locale, viewport={"width": 390, "height": 800})
+    # 390 px: a phone; 640 px: a laptop's 1280 px at 200 % zoom. Dutch words are longer.
+    for locale, screen in (("en-US", 390), ("nl-NL", 390), ("nl-NL", 640)):
+        context = browser.new_context(locale=locale, viewport={"width": screen, "height": 800})
         page = context.new_page()
         page.goto(live_server + "/")
         recording = page.locator("#recordings tr[data-id]").first.get_attribute("data-id")
@@ -336,11 +365,11 @@ def test_pages_fit_a_phone_screen(live_server: str, browser, server_settings: Se
                 f"{path} ({locale}) is {width[0]} px wide on a {width[1]} px screen"
             )
             hidden = page.evaluate(
-                "Array.from(document.querySelectorAll('#recordings, table.terms'))"
+                "Array.from(document.querySelectorAll('#recordings, table.terms, table.stats'))"
                 ".map((t) => t.closest('.card')).filter((c) => c.scrollWidth > c.clientWidth)"
                 ".length"
             )
             assert hidden == 0, f"{path} ({locale}): a table runs off its card"
     page.goto(live_server + "/")
     status = page.locator("#recordings tr[data-id] td.status").first.bounding_box()
-    assert status is not None and status["x"] + status["width"] <= 390  # no sideways scroll
+    assert status is not None and status["x"] + status["width"] <= screen  # no sideways scroll

@@ -33,6 +33,7 @@ import numpy as np
 
 from transcribe.diarize import Diarization, DiarizeOptions, speaker_at, speech_mask, windows_in
 from transcribe.embeddings import FRAME_HOP, SpeakerEmbedder, get_embedder, l2_normalise
+from transcribe.texts import N_, TextError
 from transcribe.types import ROLES, Role, Segment, Speaker
 
 logger = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ class VoiceProfile:
 def _check_name(name: str) -> str:
     cleaned = name.strip()
     if not cleaned or len(cleaned) > 200 or any(unicodedata.category(c)[0] == "C" for c in cleaned):
-        raise ValueError("a voice profile needs a name of 1-200 printable characters")
+        raise TextError(N_("a voice profile needs a name of 1-200 printable characters"))
     return cleaned
 
 
@@ -152,7 +153,9 @@ def check_new_profile_name(name: str) -> str:
     Existing profiles with such names can still be loaded and deleted here."""
     cleaned = _check_name(name)
     if "/" in cleaned or "\\" in cleaned or cleaned in (".", ".."):
-        raise ValueError(f"a voice's name cannot hold / or \\, nor be . or ..: {cleaned!r}")
+        raise TextError(
+            N_("a voice's name cannot hold / or \\, nor be . or ..: %(name)s"), name=repr(cleaned)
+        )
     return cleaned
 
 
@@ -244,7 +247,7 @@ def embed_voice(samples: np.ndarray, embedder: SpeakerEmbedder | None = None) ->
     """
     vectors = _window_embeddings(samples, embedder or get_embedder("resemblyzer"))
     if vectors.size == 0:
-        raise ValueError("no speech found in the recording")
+        raise TextError(N_("no speech found in the recording"))
     return l2_normalise(vectors.mean(axis=0, keepdims=True))[0]
 
 
@@ -264,7 +267,7 @@ def enroll(
         raise ValueError(f"{embedder.name} embeddings cannot be compared across recordings")
     parts = [v for v in (_window_embeddings(r, embedder) for r in recordings) if v.size]
     if not parts:
-        raise ValueError("no speech found in the recordings")
+        raise TextError(N_("no speech found in the recordings"))
     vectors = np.concatenate(parts)
     embedding = l2_normalise(vectors.mean(axis=0, keepdims=True))[0]
     return VoiceProfile(_check_name(name), embedding, role, embedder.name)

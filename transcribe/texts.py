@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["N_", "Text"]
+__all__ = ["N_", "Text", "TextError"]
 
 
 def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
@@ -55,3 +55,12 @@ def _text(document: Any) -> Text:
         k: _text(v) if isinstance(v, dict) else v for k, v in document.get("values", {}).items()
     }
     return Text(str(document["message"]), values)
+
+
+class TextError(ValueError):
+    """A ValueError of the core whose message a page can say in its reader's language
+    (`.text`, as TranscriptionError has); `str()` is the English."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.text = Text(message, values)
+        super().__init__(str(self.text))

@@ -3,25 +3,40 @@
   "use strict";
 
   // Forms that destroy something ask first (data-confirm; no inline handlers, for the CSP).
+  // A speaker card asks only when it merges its speaker into another (data-merge-confirm).
   document.addEventListener("submit", (event) => {
-    const question = event.target.dataset && event.target.dataset.confirm;
+    const form = event.target;
+    let question = form.dataset && form.dataset.confirm;
+    const merge = form.querySelector && form.querySelector('select[name="merge_into"]');
+    if (!question && merge && merge.value && form.dataset.mergeConfirm) {
+      question = form.dataset.mergeConfirm.replace("%(other)s", merge.selectedOptions[0].text);
+    }
     if (question && !window.confirm(question)) event.preventDefault();
-  });
+  }, true);
 
-  // Uploading can take a while on a slow line: say so, and do not let a second click send
-  // the files again. Back to this page (the browser's cache) gives the button back.
-  const uploadForm = document.getElementById("upload-form");
-  if (uploadForm) {
-    const button = uploadForm.querySelector('button[type="submit"]');
+  // A form sent back with an error: take the reader to the message (data-focus).
+  const problem = document.querySelector("[data-focus]");
+  if (problem) problem.focus();
+
+  // A progress of 0 is "not known yet": an indeterminate bar says so, a bar at 0 does not.
+  const showProgress = (bar, value) => {
+    if (value > 0) bar.value = value; else bar.removeAttribute("value");
+  };
+
+  // Uploading (or enrolling a voice) can take a while: say so, and do not let a second click
+  // send the files again. Back to this page (the browser's cache) gives the button back.
+  for (const busyForm of document.querySelectorAll("form[data-busy]")) {
+    const button = busyForm.querySelector('button[type="submit"]');
     const label = button.textContent;
-    uploadForm.addEventListener("submit", (event) => {
+    busyForm.addEventListener("submit", (event) => {
       if (event.defaultPrevented) return;
-      const files = uploadForm.querySelector('input[name="file"]').files.length;
+      const picker = busyForm.querySelector('input[type="file"]');
+      const files = picker ? picker.files.length : 0;
       button.disabled = true;
       // The page's language: its texts come with the form (data-busy, data-busy-many).
-      button.textContent = files > 1
-        ? uploadForm.dataset.busyMany.replace("%(n)s", String(files))
-        : uploadForm.dataset.busy;
+      button.textContent = files > 1 && busyForm.dataset.busyMany
+        ? busyForm.dataset.busyMany.replace("%(n)s", String(files))
+        : busyForm.dataset.busy;
     });
     window.addEventListener("pageshow", () => {
       button.disabled = false;
@@ -54,7 +69,7 @@
             badge.textContent = statusNames[item.status] || item.status;
             badge.className = "badge status-" + item.status;
             const bar = row.querySelector("progress");
-            bar.value = item.progress;
+            showProgress(bar, item.progress);
             bar.hidden = !(item.status === "queued" || item.status === "processing");
             row.querySelector(".error-text").textContent = item.error || "";
             const note = row.querySelector(".note");  // absent on a page served before it was
@@ -81,10 +96,12 @@
         if (response.ok) {
           const [item] = await response.json();
           if (!item || !(item.status === "queued" || item.status === "processing")) {
-            window.location.reload();
+            // Say so before the page changes under a screen reader's cursor.
+            pending.querySelector(".pending-text").textContent = pending.dataset.done;
+            setTimeout(() => window.location.reload(), 600);
             return;
           }
-          pending.querySelector("progress").value = item.progress;
+          showProgress(pending.querySelector("progress"), item.progress);
           pending.querySelector(".pending-text").textContent =
             item.status === "queued" ? pending.dataset.queued : pending.dataset.processing;
         }

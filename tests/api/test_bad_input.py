@@ -34,7 +34,7 @@ from api.db import Recording, Status, get_database
 from api.demo import prepare_demo
 from api.settings import Settings
 from samples import sample_transcripts
-from tests.conftest import authorised_client, tone, write_audio
+from tests.conftest import authorised_client, browser_webm, tone, write_audio
 from transcribe import Transcript, decode_audio
 
 # --- media made in the test ------------------------------------------------------------------
@@ -143,7 +143,7 @@ def problem(response: Any) -> str:
 
 def alert(page: str) -> str:
     """The error paragraph of a web page, unescaped ("" when there is none)."""
-    found = re.search(r'class="error" role="alert">([^<]*)<', page)
+    found = re.search(r'class="error" role="alert"[^>]*>([^<]*)<', page)
     return html.unescape(found.group(1)) if found else ""
 
 
@@ -370,6 +370,15 @@ def test_a_video_with_an_audio_track_is_accepted(app, media) -> None:
         assert response.status_code == 202, response.text
         detail = app.client.get(f"/api/v1/recordings/{response.json()['id']}").json()
         assert detail["status"] == "queued" and abs(detail["duration_s"] - 1.0) < 0.2
+
+
+def test_a_browser_recording_without_a_duration_in_its_header_is_accepted(app, media) -> None:
+    """Chrome's and Firefox's MediaRecorder write WebM with no duration: it is measured."""
+    made = browser_webm(tone(2.0), media / "opname.webm")
+    response = upload(app.client, made.read_bytes(), "opname.webm", "audio/webm")
+    assert response.status_code == 202, response.text
+    detail = app.client.get(f"/api/v1/recordings/{response.json()['id']}").json()
+    assert abs(detail["duration_s"] - 2.0) < 0.05
 
 
 def test_durations_are_given_to_the_millisecond(app) -> None:
@@ -635,6 +644,39 @@ def test_an_empty_page_on_the_web_form_is_refused_with_an_error_paragraph(app) -
     response = app.client.post("/suggest", data={"page_copy": "   "})
     assert response.status_code == 422
     assert alert(response.text) == "the page copy is empty"
+
+
+def test_html_pasted_without_ticking_the_box_is_read_as_html(app) -> None:
+    page = "<html><body><h1>Zonnepanelen</h1><p>Wij leggen <b>panelen</b> op elk dak.</p></body></html>"
+    unticked = app.client.post("/suggest", data={"page_copy": page})
+    ticked = app.client.post("/suggest", data={"page_copy": page, "is_html": "true"})
+    assert unticked.status_code == ticked.status_code == 200
+    assert 'id="read-as-html"' in unticked.text and 'id="read-as-html"' not in ticked.text
+
+    def coverage(text: str) -> str:
+        return re.search(r'class="coverage">(\d+)<', text).group(1)  # type: ignore[union-attr]
+
+    assert coverage(unticked.text) == coverage(ticked.text)
+    prose = app.client.post("/suggest", data={"page_copy": "Prijs < 100 euro, levering > morgen"})
+    assert 'id="read-as-html"' not in prose.text  # a sign in prose is not HTML
+
+
+@pytest.mark.parametrize(
+    ("path", "page"),
+    [
+        ("/upload", "/"),
+        ("/logout", "/"),
+        ("/voices/delete", "/voices"),
+        ("/recordings/abc/details", "/recordings/abc"),
+        ("/recordings/abc/speakers/swap", "/recordings/abc"),
+        ("/recordings/abc/delete", "/recordings/abc"),
+    ],
+)
+def test_a_form_address_opened_again_leads_to_its_page(app, path: str, page: str) -> None:
+    """The address bar after a refused form, or a restored tab: the form's page, not an
+    English "Method Not Allowed"."""
+    response = app.client.get(path, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == page
 
 
 # --- unknown ids -------------------------------------------------------------------------------

@@ -181,7 +181,7 @@ def test_report_page_links_to_exports_with_its_filters(data) -> None:
 
 
 def test_report_export_without_filters_covers_everything(data) -> None:
-    plain = data.get("/report").text
+    plain = data.get("/report", params={"role": "all"}).text
     assert 'href="/report/export.csv"' in plain and 'href="/report/export.xlsx"' in plain
     terms = {r["term"] for r in _rows(data.get("/report/export.csv").text)}
     assert {"thuisbatterij", "warmtepomp", "vloerverwarming"} <= terms
@@ -270,6 +270,27 @@ def test_a_transcript_download_names_the_file_and_the_people_as_the_page_does(
     assert {s["id"]: s["name"] for s in stored["speakers"]} == {"S1": None, "S2": None}
 
 
+def test_the_report_opens_on_the_customers_words(data) -> None:
+    """The report is about what customers say: it opens on their tab, and "Everyone" is
+    one click away (the salespeople's words would otherwise top it)."""
+    opened = data.get("/report").text
+    active = re.search(r'<a href="([^"]*)" class="active" aria-current="page">([^<]*)<', opened)
+    assert active and active.group(1) == "/report?role=customer"
+    customers = data.get("/report", params={"role": "customer"}).text
+    table = opened[opened.index('<table class="terms">') :].split("</table>")[0]
+    assert table == customers[customers.index('<table class="terms">') :].split("</table>")[0]
+    everyone = data.get("/report", params={"role": "all"}).text
+    assert 'class="active" aria-current="page">Everyone<' in everyone
+
+
+def test_a_report_without_customer_speech_opens_on_everyone(api_client, settings) -> None:
+    client, _ = api_client
+    add_recording(settings, "solo", "Solo", [("unknown", "Ik wil een thuisbatterij erbij.")])
+    opened = client.get("/report").text
+    assert 'class="active" aria-current="page">Everyone<' in opened
+    assert "thuisbatterij" in opened
+
+
 def test_the_report_points_to_recordings_whose_speech_has_no_role(data, settings) -> None:
     """A one-speaker recording counts for neither side: the side's tab says so, and where."""
     customers = data.get("/report", params={"role": "customer"}).text
@@ -279,7 +300,8 @@ def test_the_report_points_to_recordings_whose_speech_has_no_role(data, settings
     note = customers[customers.index('id="roleless"') :].split("</p>")[0]
     assert note.startswith('id="roleless">1 recording has speech with no role')
     assert 'href="/recordings/solo"' in note
-    assert 'id="roleless"' not in data.get("/report").text  # "Everyone" counts it already
+    everyone = data.get("/report", params={"role": "all"}).text
+    assert 'id="roleless"' not in everyone  # "Everyone" counts it already
     other = data.get("/report", params={"role": "customer", "customer": "Bakker"}).text
     assert 'id="roleless"' not in other  # the filters hold for the note too
 

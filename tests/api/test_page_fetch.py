@@ -67,3 +67,30 @@ def test_pages_are_fetched_only_from_allowed_domains(tmp_path: Path, site: str) 
             assert refused.status_code == 422 and reason in refused.json()["detail"], url
         both = client.post("/api/v1/suggestions", json={"url": site, "text": "x"})
         assert both.status_code == 422
+
+
+def test_a_web_address_pasted_in_the_form_is_fetched_or_explained(
+    tmp_path: Path, site: str
+) -> None:
+    """Marketers paste the page's address instead of its text: with fetching allowed the
+    page is fetched; without, the form says what to paste instead of scoring the address."""
+    from tests.api.test_bad_input import alert
+
+    closed = Settings(data_dir=tmp_path / "off", _env_file=None)
+    prepare_demo(closed)
+    with authorised_client(closed) as (client, _):
+        refused = client.post("/suggest", data={"page_copy": f"  {site}/  "})
+        assert refused.status_code == 422
+        assert alert(refused.text).startswith("that is the page's web address, not its text")
+        assert 'id="result"' not in refused.text
+    allowed = Settings(data_dir=tmp_path / "on", page_fetch_domains="127.0.0.1", _env_file=None)
+    prepare_demo(allowed)
+    with authorised_client(allowed) as (client, _):
+        fetched = client.post("/suggest", data={"page_copy": site + "/"})
+        pasted = client.post("/suggest", data={"page_copy": PAGE, "is_html": "true"})
+        assert fetched.status_code == 200 and 'id="result"' in fetched.text
+
+        def result(page: str) -> str:
+            return page[page.index('id="result"') :].split('class="exports"')[0]
+
+        assert result(fetched.text) == result(pasted.text)  # as if the HTML had been pasted

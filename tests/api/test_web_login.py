@@ -88,7 +88,9 @@ def test_sign_out_ends_the_session_wherever_its_cookie_was_copied(settings) -> N
         assert page.status_code == 200
         assert page.headers["cache-control"] == "no-store"  # Back after signing out: no copy
         assert "no-store" not in client.get("/static/style.css").headers.get("cache-control", "")
-        client.post("/logout", data={"csrf_token": _csrf(page.text)})
+        out = client.post("/logout", data={"csrf_token": _csrf(page.text)})
+        assert out.url.path == "/login" and "You are signed out." in out.text
+        assert "You are signed out." not in client.get("/login?error=x").text
         again = client.post("/logout", follow_redirects=False)  # another tab, signed out
         assert again.status_code == 303 and again.headers["location"] == "/login"
     with _client(settings) as copied:  # the old cookie, kept by another browser or a thief

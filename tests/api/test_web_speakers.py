@@ -59,7 +59,7 @@ def correct(client: Any, recording_id: str, **form: str) -> Any:
 
 def alert(page: str) -> str:
     """The error message shown on a page, unescaped."""
-    found = re.search(r'class="error" role="alert">([^<]*)<', page)
+    found = re.search(r'class="error" role="alert"[^>]*>([^<]*)<', page)
     return html.unescape(found.group(1)) if found else ""
 
 
@@ -78,7 +78,7 @@ def test_the_recording_page_shows_speakers_roles_and_stats(demo) -> None:
     assert customer  # named at upload: the lines and the card show it, the form offers it
     assert f'<span class="who" title="S2, customer">{customer}</span>' in page
     card = page.split('data-speaker="S2"')[1].split("</article>")[0]
-    assert f'<strong class="who">{customer}</strong>' in card
+    assert f'<strong class="who" id="who-S2">{customer}</strong>' in card
     assert f'name="name" maxlength="200" value="{customer}"' in card
     client.patch(f"/api/v1/recordings/{recording_id}", json={"customer": ""})
     page = client.get(f"/recordings/{recording_id}").text
@@ -132,7 +132,7 @@ def test_renaming_shows_the_name_in_the_panel_and_the_transcript(demo) -> None:
     assert [s["name"] for s in speakers(client, recording_id)] == ["Mark", None]
     page = client.get(response.headers["location"]).text
     assert "Speaker saved." in page
-    assert '<strong class="who">Mark</strong>' in page
+    assert '<strong class="who" id="who-S1">Mark</strong>' in page
     assert '<span class="who" title="S1, salesperson">Mark</span>' in page
 
 
@@ -201,16 +201,17 @@ def test_the_voices_page_refuses_text_and_empty_uploads(api_client) -> None:
     client, _ = api_client
     page = client.get("/voices")
     assert page.status_code == 200 and "No voices yet." in page.text
-    assert '<a href="/voices">Voices</a>' in page.text
+    assert '<a href="/voices" aria-current="page">Voices</a>' in page.text
     text = {"files": ("notes.wav", b"Dit zijn notities, geen audio.\n" * 40, "audio/wav")}
     response = client.post("/voices", data={"name": "Mark", "role": "salesperson"}, files=text)
     assert response.status_code == 422
-    assert alert(response.text).startswith("not a readable audio file")
+    assert alert(response.text).startswith("notes.wav is not an audio file we can read")
     assert 'value="Mark"' in response.text  # the name stays in the form
     empty = client.post("/voices", data={"name": "Mark", "role": "salesperson"})
     assert empty.status_code == 422 and "choose one or more recordings" in alert(empty.text)
     missing = client.post("/voices/delete", data={"name": "Nobody"})
-    assert missing.status_code == 404 and alert(missing.text) == "no voice called 'Nobody'"
+    assert missing.status_code == 404
+    assert alert(missing.text) == "there is no voice called “Nobody” (any more)"
 
 
 @pytest.mark.slow
@@ -227,6 +228,18 @@ def test_enrol_list_and_delete_a_voice(api_client, shared_audio: Path) -> None:
     assert client.get("/api/v1/voices").json()["voices"] == [
         {"name": "Jan <de verkoper>", "role": "salesperson"}
     ]
+    # The same name again would put another voice under this person's name: only on purpose.
+    other = {"name": "Jan <de verkoper>", "role": "customer"}
+    refused = client.post("/voices", data=other, files=files)
+    assert refused.status_code == 422
+    assert alert(refused.text).startswith("there is already a voice called “Jan <de verkoper>”")
+    assert 'name="replace"' in refused.text and "Choose the recordings again." in refused.text
+    assert client.get("/api/v1/voices").json()["voices"][0]["role"] == "salesperson"
+    replaced = client.post(
+        "/voices", data={**other, "replace": "true"}, files=files, follow_redirects=False
+    )
+    assert replaced.headers["location"] == "/voices?done=replaced"
+    assert client.get("/api/v1/voices").json()["voices"][0]["role"] == "customer"
     deleted = client.post("/voices/delete", data={"name": "Jan <de verkoper>"})
     assert deleted.status_code == 200 and "Voice deleted." in deleted.text  # after the redirect
     assert "No voices yet." in deleted.text
