@@ -647,7 +647,10 @@ def test_an_empty_page_on_the_web_form_is_refused_with_an_error_paragraph(app) -
 
 
 def test_html_pasted_without_ticking_the_box_is_read_as_html(app) -> None:
-    page = "<html><body><h1>Zonnepanelen</h1><p>Wij leggen <b>panelen</b> op elk dak.</p></body></html>"
+    page = (
+        "<html><body><h1>Zonnepanelen</h1><p>Wij leggen <b>panelen</b> op elk dak.</p>"
+        "</body></html>"
+    )
     unticked = app.client.post("/suggest", data={"page_copy": page})
     ticked = app.client.post("/suggest", data={"page_copy": page, "is_html": "true"})
     assert unticked.status_code == ticked.status_code == 200
