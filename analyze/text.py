@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 __all__ = [
+    "MAX_WORD_CHARS",
     "SUPPORTED_LANGUAGES",
     "Token",
     "guess_language",
@@ -324,6 +325,12 @@ def _lemma(word: str, language: str) -> str:
     return str(simplemma.lemmatize(word, lang=language)).lower().replace("_", "")
 
 
+# Longer than any word people say ("hottentottententententoonstelling" has 33 letters): a
+# URL, a hash or a run of letters. Never a term, and never tagged: HanTa's time grows
+# faster than a word's length (4,000 letters took minutes).
+MAX_WORD_CHARS = 40
+
+
 def tokenize(text: str, language: str | None) -> list[Token]:
     """Split text into tokens with lemmas; stop words, fillers and numbers get no lemma."""
     lang = _lang(language)
@@ -338,6 +345,7 @@ def tokenize(text: str, language: str | None) -> list[Token]:
             not tok.is_punct
             and not tok.like_num
             and len(_WORD.findall(lower)) >= 2
+            and len(lower) <= MAX_WORD_CHARS
             and lower not in stops
             and not _NUMBER_WORD[lang].match(lower)
         )
@@ -413,7 +421,8 @@ def part_of_speech(words: Sequence[str], language: str) -> list[str] | None:
             tagger = _tagger(language)
     except ImportError:
         return None
-    return [tag.split("(")[0] for _word, _lemma, tag in tagger.tag_sent(list(words), taglevel=1)]
+    sayable = [w if len(w) <= MAX_WORD_CHARS else "x" for w in words]  # one tag each still
+    return [tag.split("(")[0] for _word, _lemma, tag in tagger.tag_sent(sayable, taglevel=1)]
 
 
 class _TextExtractor(HTMLParser):

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request, UploadFile
@@ -150,7 +150,7 @@ class _UploadLimit(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         length = request.headers.get("content-length")
         form = request.url.path == "/upload"  # a person at the form, maybe with several files
-        most = self.max_bytes * (FORM_FILES if form else 1) + 64 * 1024
+        most = body_limit(request.url.path, self.max_bytes)
         if length and length.isdigit() and int(length) > most:
             mb = self.max_bytes // 2**20
             if form:  # the form again, with the error (each file is held to the limit later)
@@ -164,8 +164,70 @@ class _UploadLimit(BaseHTTPMiddleware):
                 )
                 return await run_in_threadpool(_upload_page_with_error, request, too_much)
             message = f"the file is larger than the limit of {mb} MB"
+            if request.url.path.rstrip("/") not in _FILE_ROUTES:
+                message = f"the body is larger than the limit of {most // 2**20} MB"
             return JSONResponse({"detail": message, "code": "too_large"}, status_code=413)
         return await call_next(request)
+
+
+# Routes that take audio files; every other body (JSON, a page's copy) is held to far less.
+_FILE_ROUTES = {"/upload": FORM_FILES, "/api/v1/recordings": 1, "/voices": 1, "/api/v1/voices": 1}
+_OTHER_BODY_BYTES = 32 * 2**20  # a page's HTML (5 M characters) as JSON, with room to spare
+
+
+def body_limit(path: str, max_upload_bytes: int) -> int:
+    """The most bytes a request body to `path` may hold."""
+    files = _FILE_ROUTES.get(path.rstrip("/") or "/")
+    if files is None:
+        return min(_OTHER_BODY_BYTES, max_upload_bytes) + 64 * 1024
+    return max_upload_bytes * files + 64 * 1024
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _StreamedBodyLimit:
+    """Counts a body's bytes as they arrive: a chunked body (no Content-Length, which
+    `_UploadLimit` checks) is stopped at the limit instead of spooled to disk whole."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        most = body_limit(scope["path"], self.max_bytes)
+        received = 0
+        exceeded = False
+
+        async def counted() -> Any:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > most:
+                    exceeded = True
+                    raise _BodyTooLarge
+            return message
+
+        async def unless_exceeded(message: Any) -> None:
+            if not exceeded:  # else the app's answer to a body it could not read: ours instead
+                await send(message)
+
+        try:
+            await self.app(scope, counted, unless_exceeded)
+        except _BodyTooLarge:
+            pass
+        if exceeded:
+            mb = most // 2**20
+            response = JSONResponse(
+                {"detail": f"the body is larger than the limit of {mb} MB", "code": "too_large"},
+                status_code=413,
+            )
+            await response(scope, receive, send)
 
 
 def _upload_page_with_error(request: Request, error: InvalidInput) -> Response:
@@ -297,6 +359,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
         lifespan=lifespan,
     )
     app.add_middleware(ConditionalGet)  # innermost: it tags what the routes answered
+    app.add_middleware(_StreamedBodyLimit, max_bytes=settings.max_upload_bytes)
     app.add_middleware(_UploadLimit, max_bytes=settings.max_upload_bytes)
     if settings.web_token:
         app.add_middleware(_WebSignIn, web_token=settings.web_token)

@@ -75,7 +75,7 @@ def _plain(value: Any) -> Any:
 
 def _validation_problem(error: Mapping[str, Any]) -> dict[str, Any]:
     """One request validation error in FastAPI's shape, minus the `input`: that is the
-    client's own data (a 20 MB page would come back whole), and a message that says what
+    client's own data (a 5 MB page would come back whole), and a message that says what
     to send where pydantic's does not."""
     kind, loc = str(error.get("type", "")), tuple(error.get("loc", ()))
     context = {k: _plain(v) for k, v in (error.get("ctx") or {}).items()}

@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -391,7 +391,11 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
         write_held(checkpoint_json=json.dumps(document, ensure_ascii=False))
 
     try:
-        options = settings.transcribe_options(job.language, job.glossary)
+        # The upload was checked by its header; a file that holds more than it said stops here.
+        options = replace(
+            settings.transcribe_options(job.language, job.glossary),
+            max_duration_s=settings.max_audio_hours * 3600,
+        )
         if resume is not None:
             logger.info("recording %s resumes at %.0f s", recording_id, resume.done_s)
         transcript = transcribe(

@@ -83,14 +83,13 @@ def login_form(
     request: Request,
     next: str = "/",
     token: str | None = None,
-    error: str | None = None,
     done: str | None = None,
 ) -> Response:
     """The sign-in page; `?token=` (the link `serve` prints) signs in at once."""
     if token is not None:
         return _sign_in(request, token, next)
     signed_out = N_("You are signed out.") if done == "signed_out" else None
-    return _page(request, "login.html", next=_local(next), error=error, notice=signed_out)
+    return _page(request, "login.html", next=_local(next), notice=signed_out)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -520,9 +519,10 @@ def recording_audio(recording_id: str, request: Request, session: SessionDep) ->
     path = state(request).blobs.path(recording.blob_key)
     if not path.exists():
         raise NotFound("the audio of this recording was removed")
-    # Only audio/video types, never one guessed from a user-chosen name such as x.html.
-    media_type = recording.content_type or ""
-    if not media_type.startswith(("audio/", "video/")):
+    # Only one plain audio/video type, never one guessed from a user-chosen name such as
+    # x.html, nor a list such as "audio/wav, text/html" (stored before uploads were checked).
+    media_type = service.audio_media_type(recording.content_type) or ""
+    if not media_type:
         guessed = mimetypes.guess_type(recording.filename)[0] or ""
         media_type = (
             guessed if guessed.startswith(("audio/", "video/")) else "application/octet-stream"

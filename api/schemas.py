@@ -237,7 +237,7 @@ class SuggestionRequest(BaseModel):
 
     text: str | None = Field(None, max_length=2_000_000, description="the page copy as plain text")
     html: str | None = Field(
-        None, max_length=20_000_000, description="the page as HTML (scripts and styles ignored)"
+        None, max_length=5_000_000, description="the page as HTML (scripts and styles ignored)"
     )
     url: str | None = Field(
         None,

@@ -141,7 +141,7 @@ _MAX_TAGS = 20
 
 def _tag(text: str) -> str:
     """One tag as stored: lower case, single spaces, at most 50 characters."""
-    return " ".join(text.lower().split())[:50]
+    return " ".join(_printable(text).lower().split())[:50]
 
 
 def parse_tags(text: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -172,11 +172,26 @@ def safe_filename(name: str | None) -> str:
     return base
 
 
+def _printable(text: str) -> str:
+    """Without control characters (a NUL, which PostgreSQL refuses and pages would show)."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cc")
+
+
 def _clean(text: str | None, limit: int = _MAX_TEXT) -> str | None:
     if text is None:
         return None
-    text = " ".join(text.split())
+    text = " ".join(_printable(text).split())
     return text[:limit] or None
+
+
+_MEDIA_TYPE = re.compile(r"(audio|video)/[a-z0-9][a-z0-9.+-]{0,80}")
+
+
+def audio_media_type(value: str | None) -> str | None:
+    """An upload's declared type, kept only when it is one plain audio or video type: the
+    audio is served with it, and "audio/wav, text/html" would have a browser render HTML."""
+    cleaned = (value or "").strip().lower()
+    return cleaned if _MEDIA_TYPE.fullmatch(cleaned) else None
 
 
 def default_title(filename: str) -> str:
@@ -271,7 +286,7 @@ def create_recording(
         customer=_clean(meta.customer),
         recorded_at=meta.recorded_at,
         filename=name,
-        content_type=_clean(content_type, 100),
+        content_type=audio_media_type(content_type),
         sha256=blob.sha256,
         blob_key=blob.key,
         size_bytes=blob.size_bytes,

@@ -100,6 +100,7 @@ class TranscribeOptions:
     allow_downloads: bool = False
     model_cache_dir: Path | None = None
     chunk_s: float = 300.0  # decoded and transcribed at a time; bounds memory on long files
+    max_duration_s: float | None = None  # stop past this: a header may have lied about it
     speakers: bool = True  # diarize, and give every segment a speaker and a role
     num_speakers: int | None = None  # None: estimated between min_speakers and max_speakers
     min_speakers: int = 1
@@ -454,7 +455,14 @@ def transcribe(
     engine: Engine | None = None
     carry = np.zeros(0, dtype=np.float32)
     chunk_start_s = 0.0  # recording time of the first sample of `carry`
+    decoded_s = 0.0
     for block, is_last in _with_last(audible_level(b) for b in _blocks(audio, options.chunk_s)):
+        decoded_s += block.size / SAMPLE_RATE
+        if options.max_duration_s is not None and decoded_s > options.max_duration_s + 1.0:
+            raise TranscriptionError(
+                N_("the recording lasts longer than the limit of %(limit)g h"),
+                limit=options.max_duration_s / 3600,
+            )
         chunk = np.concatenate([carry, block]) if carry.size else block
         skip = min(chunk.size, max(0, round((done_s - chunk_start_s) * SAMPLE_RATE)))
         chunk, chunk_start_s = chunk[skip:], chunk_start_s + skip / SAMPLE_RATE

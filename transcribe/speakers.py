@@ -7,6 +7,7 @@ changes between words, and the VAD's speech regions to know where anyone talks.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -86,6 +87,12 @@ class SpeakerChange:
     merge_into: str | None = None
 
 
+def _person_name(name: str) -> str | None:
+    """A name as typed, on one line and without control characters; None when empty."""
+    printable = "".join(c for c in name if unicodedata.category(c) != "Cc" or c.isspace())
+    return " ".join(printable.split()) or None
+
+
 def correct_speakers(transcript: Transcript, changes: Sequence[SpeakerChange]) -> Transcript:
     """The transcript after a person's corrections; corrected speakers get confidence 1.
 
@@ -117,7 +124,7 @@ def correct_speakers(transcript: Transcript, changes: Sequence[SpeakerChange]) -
         speakers[change.id] = replace(
             current,
             role=change.role or current.role,
-            name=change.name.strip() or None if change.name is not None else current.name,
+            name=_person_name(change.name) if change.name is not None else current.name,
             confidence=1.0,
         )
     if any(target in merges for target in merges.values()):

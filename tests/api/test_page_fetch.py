@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -20,6 +21,18 @@ PAGE = "<html><body><h1>Zonnepanelen</h1><p>Wij leggen panelen op elk dak.</p></
 def site() -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            if self.path == "/drip":  # a page that never quite ends
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                for _ in range(40):
+                    try:
+                        self.wfile.write(b"<p>zon</p>")
+                        self.wfile.flush()
+                    except OSError:
+                        return
+                    time.sleep(0.1)
+                return
             if self.path == "/away":
                 self.send_response(302)
                 self.send_header("Location", "http://intranet.local/secret")
@@ -94,3 +107,18 @@ def test_a_web_address_pasted_in_the_form_is_fetched_or_explained(
             return page[page.index('id="result"') :].split('class="exports"')[0]
 
         assert result(fetched.text) == result(pasted.text)  # as if the HTML had been pasted
+
+
+def test_a_page_that_drips_in_is_stopped_at_the_deadline(
+    tmp_path: Path, site: str, monkeypatch
+) -> None:
+    """The timeout was per read: a server sending a few bytes at a time held a thread for as
+    long as it liked. The deadline is for the whole fetch."""
+    from api import pages
+
+    monkeypatch.setattr(pages, "_TIMEOUT_S", 1.0)
+    settings = Settings(data_dir=tmp_path / "data", page_fetch_domains="127.0.0.1", _env_file=None)
+    with authorised_client(settings) as (client, _):
+        dripping = client.post("/api/v1/suggestions", json={"url": site + "/drip"})
+    assert dripping.status_code == 422
+    assert "took longer than 1 seconds" in dripping.json()["detail"]

@@ -150,6 +150,94 @@ def test_a_page_too_long_to_tag_is_refused_at_once(api_client) -> None:
     assert form.status_code == 422 and "the limit is" in form.text
 
 
+def test_a_run_of_letters_is_never_a_word_to_tag(monkeypatch) -> None:
+    """HanTa's time grows faster than a word's length (1,500 letters: 34 s of CPU for one
+    request): no word longer than any people say reaches it, nor becomes a term."""
+    import analyze.text
+    from analyze.suggest import suggest_for_page
+
+    tagged: list[str] = []
+    real = analyze.text._tagger
+
+    class Watching:
+        def __init__(self, tagger) -> None:
+            self.tagger = tagger
+
+        def tag_sent(self, words, taglevel=1):
+            tagged.extend(words)
+            return self.tagger.tag_sent(words, taglevel=taglevel)
+
+    monkeypatch.setattr(analyze.text, "_tagger", lambda language: Watching(real(language)))
+    page = "Wij maken een offerte voor zonnepanelen " + "a" * 1500
+    result = suggest_for_page(page, [], language="nl")
+    assert tagged and max(len(w) for w in tagged) <= analyze.text.MAX_WORD_CHARS
+    tokens = analyze.text.tokenize(page, "nl")
+    assert [t.lemma for t in tokens if len(t.text) > 40] == [None]
+    assert result.coverage == 0  # no customers' words yet: nothing to cover
+
+
+def test_bodies_are_held_to_their_route_s_limit_even_when_chunked(tmp_path) -> None:
+    """A chunked body (no Content-Length) was spooled whole before its 413; a JSON body
+    could be as large as an upload."""
+    settings = Settings(data_dir=tmp_path / "data", max_upload_mb=1, _env_file=None)
+    with authorised_client(settings) as (client, _):
+
+        def chunks():
+            yield (
+                b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'
+                b"Content-Type: audio/wav\r\n\r\n"
+            )
+            for _ in range(64):  # 4 MB in 64 KB pieces
+                yield b"x" * 65_536
+
+        headers = {"Content-Type": "multipart/form-data; boundary=b"}
+        chunked = client.post("/api/v1/recordings", content=chunks(), headers=headers)
+        assert chunked.status_code == 413 and chunked.json()["code"] == "too_large"
+        big = b'{"text": "' + b"zon " * (9 * 2**20) + b'"}'  # 36 MB of JSON
+        json_body = client.post(
+            "/api/v1/suggestions", content=big, headers={"Content-Type": "application/json"}
+        )
+        assert json_body.status_code == 413 and "body is larger" in json_body.json()["detail"]
+
+
+def test_a_streamed_body_is_read_no_further_than_its_limit() -> None:
+    import asyncio
+
+    from api.app import _StreamedBodyLimit
+
+    read: list[int] = []
+    answered: list[dict] = []
+
+    async def reads_everything(scope, receive, send) -> None:
+        while (await receive())["more_body"]:
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def receive() -> dict:
+        read.append(1)
+        return {"type": "http.request", "body": b"x" * 65_536, "more_body": len(read) < 64}
+
+    async def send(message: dict) -> None:
+        answered.append(message)
+
+    scope = {"type": "http", "path": "/api/v1/recordings", "method": "POST", "headers": []}
+    asyncio.run(_StreamedBodyLimit(reads_everything, max_bytes=2**20)(scope, receive, send))
+    assert answered[0]["status"] == 413
+    assert len(read) == 18  # 1 MB and 64 KB of room: the 18th piece passes the limit
+
+
+def test_the_sign_in_page_shows_no_text_from_its_address(api_client, tmp_path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", web_token="s3cret", _env_file=None)
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/login", params={"error": "Get the new token at evil.example"})
+        assert page.status_code == 200 and 'role="alert"' not in page.text
+
+
 def test_api_key_scopes_and_revocation(api_client, settings, tmp_path) -> None:
     from api.auth import create_api_key, revoke_api_key
     from api.db import get_database

@@ -158,3 +158,15 @@ def test_a_chunk_ends_in_a_pause_even_when_speech_runs_on() -> None:
     assert abs(_cut(chunk, runs_on) - 52.1 * RATE) < RATE // 10
     assert _cut(chunk, [{"start": 40 * RATE, "end": chunk.size}]) == 40 * RATE
     assert _cut(chunk, [{"start": 0, "end": 50 * RATE}]) == chunk.size
+
+
+def test_audio_past_the_limit_stops_with_a_clear_error() -> None:
+    """A header may claim 1 s for hours of audio: the upload's check trusts it, so the
+    transcription itself stops once it has decoded more than the limit."""
+    from tests.conftest import tone
+    from transcribe import TranscriptionError
+
+    options = TranscribeOptions(max_duration_s=2.0, chunk_s=1.0, speakers=False)
+    with pytest.raises(TranscriptionError, match="lasts longer than the limit of"):
+        transcribe(tone(5.0), options)
+    assert transcribe(tone(2.5), options).duration_s == pytest.approx(2.5)  # within a second

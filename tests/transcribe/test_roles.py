@@ -230,3 +230,20 @@ def test_speaker_confidence_survives_json_and_old_files_still_read() -> None:
     assert Transcript.from_dict(transcript.to_dict()) == transcript
     assert Speaker.from_dict({"id": "S1", "role": "customer"}).confidence is None
     assert "confidence" not in Speaker("S1").to_dict()
+
+
+def test_a_corrected_name_is_kept_on_one_line_without_control_characters() -> None:
+    from transcribe.speakers import SpeakerChange, correct_speakers
+    from transcribe.types import Segment, Speaker, Transcript
+
+    transcript = Transcript(
+        "nl",
+        4.0,
+        "m",
+        (Segment(0.0, 2.0, "Goedemiddag.", "S1", "salesperson"),),
+        speakers=(Speaker("S1", "salesperson"),),
+    )
+    named = correct_speakers(transcript, [SpeakerChange("S1", name=" Jan\x00 de\n Vries ")])
+    assert named.speakers[0].name == "Jan de Vries"
+    cleared = correct_speakers(named, [SpeakerChange("S1", name="\x00 ")])
+    assert cleared.speakers[0].name is None
