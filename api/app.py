@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -230,6 +231,26 @@ class _StreamedBodyLimit:
             await response(scope, receive, send)
 
 
+class _NoTokens(logging.Filter):
+    """The sign-in link carries the web token (`/login?token=…`): an access log line must
+    not keep it for whoever reads the logs."""
+
+    _TOKEN = re.compile(r"([?&]token=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._TOKEN.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+def _hide_tokens_in_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _NoTokens) for f in access.filters):
+        access.addFilter(_NoTokens())
+
+
 def _upload_page_with_error(request: Request, error: InvalidInput) -> Response:
     from api.i18n import say
     from api.service import list_recordings
@@ -333,6 +354,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _hide_tokens_in_access_log()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         database = get_database(settings.sqlalchemy_url)
         with database.session() as session:

@@ -37,10 +37,23 @@ from transcribe.texts import Text
 from transcribe.types import PERSON_ROLES
 
 
+def _from_another_site(request: Request) -> bool:
+    """Whether the browser says a form was sent from another site (Sec-Fetch-Site, which
+    every current browser sends). Not the Origin against the Host: a reverse proxy may
+    rewrite the Host, and every form would be refused."""
+    return request.headers.get("sec-fetch-site") == "cross-site"
+
+
 async def _check_csrf(request: Request) -> None:
-    """A signed-in page's POST must carry its session's CSRF token (api/websession.py)."""
+    """A signed-in page's POST must carry its session's CSRF token (api/websession.py).
+    Without sign-in (`serve --no-login`) there is no session to bind a token to, so a POST
+    from another site is refused by what the browser says of its origin."""
+    if request.method != "POST":
+        return
     expected = getattr(request.state, "csrf", "")
-    if request.method != "POST" or not expected:
+    if not expected:
+        if _from_another_site(request):
+            raise HTTPException(403, "a form from another site is not accepted")
         return
     form = await request.form()  # parsed once: the route's own form fields reuse it
     if not hmac.compare_digest(str(form.get("csrf_token", "")), expected):

@@ -148,6 +148,7 @@ def test_swap_roles_on_a_demo_recording(
 
     page.click("#swap-roles")
     page.locator(".notice", has_text="Roles swapped").wait_for()
+    assert "done=" not in page.url  # a reload does not say it again
     assert first.locator(".role-name").inner_text() == "customer"
     assert page.locator("article.speaker").nth(1).locator(".role-name").inner_text() == (
         "salesperson"

@@ -14,6 +14,15 @@
     if (question && !window.confirm(question)) event.preventDefault();
   }, true);
 
+  // A confirmation in the address (?done=…, ?uploaded=…) has been shown: a reload or a
+  // bookmark must not show it again.
+  const address = new URL(window.location.href);
+  if (address.searchParams.has("done") || address.searchParams.has("uploaded")) {
+    address.searchParams.delete("done");
+    address.searchParams.delete("uploaded");
+    window.history.replaceState(null, "", address.pathname + address.search + address.hash);
+  }
+
   // A form sent back with an error: take the reader to the message (data-focus).
   const problem = document.querySelector("[data-focus]");
   if (problem) problem.focus();

@@ -73,6 +73,30 @@ def test_without_a_token_the_pages_are_open(api_client) -> None:
     client, _ = api_client
     page = client.get("/", follow_redirects=False)
     assert page.status_code == 200 and 'name="csrf_token"' not in page.text
+    # Open pages have no session for a CSRF token: a browser's word on the origin decides.
+    elsewhere = {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
+    forged = client.post("/suggest", data={"page_copy": "zonnepanelen"}, headers=elsewhere)
+    assert forged.status_code == 403
+    ours = client.post(
+        "/suggest", data={"page_copy": "zonnepanelen"}, headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert ours.status_code == 200
+
+
+def test_the_sign_in_token_never_reaches_the_access_log(settings) -> None:
+    import logging
+
+    from api.app import _NoTokens
+
+    record = logging.LogRecord(
+        "uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/login?next=%2F&token=s3cret-token", "1.1", 303), None,
+    )  # fmt: skip
+    assert _NoTokens().filter(record) and "s3cret" not in record.getMessage()
+    assert "/login?next=%2F&token=…" in record.getMessage()
+    with _client(settings) as client:
+        client.get("/")
+        assert any(isinstance(f, _NoTokens) for f in logging.getLogger("uvicorn.access").filters)
 
 
 def _csrf(page: str) -> str:
