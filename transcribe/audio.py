@@ -133,14 +133,16 @@ def mono_mix(stereo: np.ndarray, weight: float = _DOWNMIX) -> np.ndarray:
     return mix.astype(np.float32, copy=False)
 
 
-def decode_audio(source: Source, sample_rate: int = SAMPLE_RATE, channels: int = 1) -> np.ndarray:
+def decode_audio(
+    source: Source, sample_rate: int = SAMPLE_RATE, channels: int = 1, warn: bool = True
+) -> np.ndarray:
     """Decode the first audio stream to float32 at `sample_rate`: shape (n,) for mono,
     (n, channels) otherwise.
 
     Raises AudioDecodeError for anything that is not decodable audio. A file whose audio
     is empty decodes to an empty array (the caller decides what that means).
     """
-    blocks = list(iter_audio(source, sample_rate, channels))
+    blocks = list(iter_audio(source, sample_rate, channels, warn=warn))
     if not blocks:
         shape = (0,) if channels == 1 else (0, channels)
         return np.zeros(shape, dtype=np.float32)
@@ -148,7 +150,11 @@ def decode_audio(source: Source, sample_rate: int = SAMPLE_RATE, channels: int =
 
 
 def iter_audio(
-    source: Source, sample_rate: int = SAMPLE_RATE, channels: int = 1, block_s: float = 0.0
+    source: Source,
+    sample_rate: int = SAMPLE_RATE,
+    channels: int = 1,
+    block_s: float = 0.0,
+    warn: bool = True,
 ) -> Iterator[np.ndarray]:
     """Decode the first audio stream in blocks, so long recordings never sit whole in memory.
 
@@ -258,8 +264,14 @@ def iter_audio(
                 raise AudioDecodeError(
                     N_("could not decode the audio (%(detail)s)"), detail=_reason(last_error)
                 )
-            logger.warning("skipped undecodable audio (%d packets): %s", bad_packets, last_error)
-        if padded_s:
+            if warn:  # once a file: a second pass over it (speakers) says nothing new
+                logger.warning(
+                    "%d damaged piece(s) of audio were skipped (the file is damaged or was cut "
+                    "off); the rest is transcribed. The decoder said: %s",
+                    bad_packets or 1,
+                    _reason(last_error),
+                )
+        if padded_s and warn:
             logger.warning("%.1f s of audio were lost to damage: kept as silence", padded_s)
     finally:
         container.close()

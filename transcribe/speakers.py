@@ -29,7 +29,7 @@ def _recording(audio: str | Path | np.ndarray) -> np.ndarray:
     if isinstance(audio, np.ndarray):
         return audio
     channels = 2 if probe_audio(audio).channels >= 2 else 1
-    return decode_audio(audio, channels=channels)
+    return decode_audio(audio, channels=channels, warn=False)  # the transcription warned
 
 
 def add_speakers(
