@@ -40,6 +40,7 @@ from api.webhooks import (
     notify_in_background,
 )
 from transcribe import (
+    SAMPLE_RATE,
     AudioDecodeError,
     SpeakerChange,
     Transcript,
@@ -47,7 +48,7 @@ from transcribe import (
     VoiceProfileStore,
     conversation_stats,
     correct_speakers,
-    decode_audio,
+    iter_audio,
     probe_audio,
     redact_transcript,
     whisper_languages,
@@ -815,6 +816,22 @@ def enroll_from_recording(
     return profile
 
 
+VOICE_SAMPLE_S = 600  # of each file a voice is enrolled from: plenty for a profile
+
+
+def _voice_sample(file: BinaryIO) -> np.ndarray:
+    """The first VOICE_SAMPLE_S seconds of a recording, decoded a block at a time: a file
+    of hours (a few MB of FLAC silence) must not be decoded whole into memory."""
+    blocks: list[np.ndarray] = []
+    size = 0
+    for block in iter_audio(file, block_s=30.0):
+        blocks.append(block[: VOICE_SAMPLE_S * SAMPLE_RATE - size])
+        size += blocks[-1].size
+        if size >= VOICE_SAMPLE_S * SAMPLE_RATE:
+            break
+    return np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+
+
 def enroll_from_audio(
     settings: Settings,
     name: str,
@@ -828,7 +845,7 @@ def enroll_from_audio(
     recordings = []
     for at, file in enumerate(files):
         try:
-            recordings.append(decode_audio(file))
+            recordings.append(_voice_sample(file))
         except AudioDecodeError as e:
             if at >= len(filenames):
                 raise InvalidInput.saying(e, code="unreadable_audio") from e
