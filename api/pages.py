@@ -7,7 +7,9 @@ example.nl and its subdomains are fetched, redirects included, at most 5 MB in 1
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 import time
 from urllib.parse import urlsplit
 
@@ -30,6 +32,28 @@ def _allowed(url: str, domains: list[str]) -> bool:
     return parts.scheme in ("http", "https") and any(
         host == d or host.endswith("." + d) for d in domains
     )
+
+
+def _private_address(url: str) -> str | None:
+    """A loopback, private or link-local address the URL's host name resolves to: an
+    allowed domain whose DNS points inside the network must not be a way in. An address
+    the admin allowed by itself ("127.0.0.1") is meant."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return None  # an address literal passed `_allowed`: the admin named it
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return None  # unresolvable: the fetch itself says so
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            return str(address)
+    return None
 
 
 def _domains(settings: Settings) -> list[str]:
@@ -67,6 +91,12 @@ def fetch_page(settings: Settings, url: str) -> str:
                 N_("%(url)s is not on an allowed domain (%(domains)s)"),
                 url=url,
                 domains=", ".join(domains),
+            )
+        if (inside := _private_address(url)) is not None:
+            raise InvalidInput(
+                N_("%(url)s points to an address inside the network (%(address)s)"),
+                url=url,
+                address=inside,
             )
         try:
             left_s = max(deadline - time.monotonic(), 0.1)

@@ -122,3 +122,16 @@ def test_a_page_that_drips_in_is_stopped_at_the_deadline(
         dripping = client.post("/api/v1/suggestions", json={"url": site + "/drip"})
     assert dripping.status_code == 422
     assert "took longer than 1 seconds" in dripping.json()["detail"]
+
+
+def test_an_allowed_name_that_resolves_inside_the_network_is_not_fetched(
+    tmp_path: Path, site: str
+) -> None:
+    """An allowed domain whose DNS points at 127.0.0.1 or 10.x would reach internal
+    services; only an address the admin names itself is fetched from inside."""
+    port = site.rsplit(":", 1)[1]
+    settings = Settings(data_dir=tmp_path / "data", page_fetch_domains="localhost", _env_file=None)
+    with authorised_client(settings) as (client, _):
+        inside = client.post("/api/v1/suggestions", json={"url": f"http://localhost:{port}/"})
+    assert inside.status_code == 422
+    assert "points to an address inside the network" in inside.json()["detail"]
