@@ -191,7 +191,7 @@ _MEDIA_TYPE = re.compile(r"(audio|video)/[a-z0-9][a-z0-9.+-]{0,80}")
 def audio_media_type(value: str | None) -> str | None:
     """An upload's declared type, kept only when it is one plain audio or video type: the
     audio is served with it, and "audio/wav, text/html" would have a browser render HTML."""
-    cleaned = (value or "").strip().lower()
+    cleaned = (value or "").split(";", 1)[0].strip().lower()  # "audio/webm;codecs=opus"
     return cleaned if _MEDIA_TYPE.fullmatch(cleaned) else None
 
 

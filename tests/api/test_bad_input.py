@@ -411,6 +411,7 @@ def test_an_mp3_cut_in_half_is_accepted_and_decodes(app, media) -> None:
         ("call.wav", "audio/wav, text/html", "audio/x-wav"),
         ("call.mp3", "audio/mpeg; x=1, text/javascript", "audio/mpeg"),
         ("call.m4a", "AUDIO/MP4", "audio/mp4"),
+        ("opname.webm", "audio/webm;codecs=opus", "audio/webm"),  # a browser's recording
     ],
 )
 def test_audio_is_only_ever_served_as_audio(app, name: str, declared: str, served: str) -> None:
