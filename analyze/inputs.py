@@ -68,36 +68,38 @@ def subtitle_lines(text: str) -> str:
     markup removed. A sentence cut over several cues of one speaker is joined again, so a
     question split at a line break is still one question. Times are lost: analysis needs
     the words and who said them."""
-    spoken: list[str] = []
+    spoken: list[tuple[str, str]] = []  # (the line, who said it as the cue names them)
     for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
         lines = [line.strip() for line in block.splitlines()]
         timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
         if timing is None:  # the header, a NOTE, STYLE or REGION block: no cue
             continue
         said = " ".join(line for line in lines[timing + 1 :] if line)  # after the cue id
+        voice = _VOICE.search(said)  # "S1" or "Jan" say who, though no role
         said = _VOICE.sub(_voice_label, said)
         if said := html.unescape(re.sub(r"</?[^>]+>", "", said)).strip():
-            spoken.append(said)
+            spoken.append((said, voice[1].strip() if voice else ""))
     return "\n".join(_sentences_joined(spoken))
 
 
-def _sentences_joined(cue_lines: list[str]) -> list[str]:
+def _sentences_joined(cues: list[tuple[str, str]]) -> list[str]:
     """Cue lines with each continued by the next while its sentence is unfinished and the
-    next has the same speaker label (or both none), up to MAX_JOINED_CUE_CHARS."""
+    next is the same speaker's (the same label and voice, or both none), up to
+    MAX_JOINED_CUE_CHARS."""
     joined: list[str] = []
-    label_of_last = ""
-    for line in cue_lines:
+    speaker_of_last = ("", "")
+    for line, voice in cues:
         said = line_role(line)[1]
-        label = line[: len(line) - len(said)]
+        speaker = (line[: len(line) - len(said)], voice)
         last = joined[-1] if joined else ""
         if (
             joined
-            and label == label_of_last
+            and speaker == speaker_of_last
             and not _SENTENCE_END.search(last)
             and len(last) + len(said) < MAX_JOINED_CUE_CHARS
         ):
             joined[-1] = f"{last} {said}"
         else:
             joined.append(line)
-            label_of_last = label
+            speaker_of_last = speaker
     return joined

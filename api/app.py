@@ -172,7 +172,12 @@ class _UploadLimit(BaseHTTPMiddleware):
 
 
 # Routes that take audio files; every other body (JSON, a page's copy) is held to far less.
-_FILE_ROUTES = {"/upload": FORM_FILES, "/api/v1/recordings": 1, "/voices": 1, "/api/v1/voices": 1}
+_FILE_ROUTES = {
+    "/upload": FORM_FILES,
+    "/api/v1/recordings": 1,
+    "/voices": FORM_FILES,  # a voice from several recordings
+    "/api/v1/voices": FORM_FILES,
+}
 _OTHER_BODY_BYTES = 32 * 2**20  # a page's HTML (5 M characters) as JSON, with room to spare
 
 

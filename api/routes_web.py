@@ -38,10 +38,11 @@ from transcribe.types import PERSON_ROLES
 
 
 def _from_another_site(request: Request) -> bool:
-    """Whether the browser says a form was sent from another site (Sec-Fetch-Site, which
-    every current browser sends). Not the Origin against the Host: a reverse proxy may
-    rewrite the Host, and every form would be refused."""
-    return request.headers.get("sec-fetch-site") == "cross-site"
+    """Whether the browser says a form was sent from another site, or from another
+    subdomain of this one (Sec-Fetch-Site, which every current browser sends; our own
+    forms say "same-origin"). Not the Origin against the Host: a reverse proxy may rewrite
+    the Host, and every form would be refused."""
+    return request.headers.get("sec-fetch-site") in ("cross-site", "same-site")
 
 
 async def _check_csrf(request: Request) -> None:

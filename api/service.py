@@ -40,7 +40,6 @@ from api.webhooks import (
     notify_in_background,
 )
 from transcribe import (
-    SAMPLE_RATE,
     AudioDecodeError,
     SpeakerChange,
     Transcript,
@@ -48,7 +47,7 @@ from transcribe import (
     VoiceProfileStore,
     conversation_stats,
     correct_speakers,
-    iter_audio,
+    decode_audio,
     probe_audio,
     redact_transcript,
     whisper_languages,
@@ -174,8 +173,11 @@ def safe_filename(name: str | None) -> str:
 
 
 def _printable(text: str) -> str:
-    """Without control characters (a NUL, which PostgreSQL refuses and pages would show)."""
-    return "".join(c for c in text if unicodedata.category(c) != "Cc")
+    """Without control characters (a NUL, which PostgreSQL refuses and pages would show);
+    a tab or line break stays a space between words."""
+    return "".join(
+        " " if c.isspace() else c for c in text if c.isspace() or unicodedata.category(c) != "Cc"
+    )
 
 
 def _clean(text: str | None, limit: int = _MAX_TEXT) -> str | None:
@@ -819,19 +821,6 @@ def enroll_from_recording(
 VOICE_SAMPLE_S = 600  # of each file a voice is enrolled from: plenty for a profile
 
 
-def _voice_sample(file: BinaryIO) -> np.ndarray:
-    """The first VOICE_SAMPLE_S seconds of a recording, decoded a block at a time: a file
-    of hours (a few MB of FLAC silence) must not be decoded whole into memory."""
-    blocks: list[np.ndarray] = []
-    size = 0
-    for block in iter_audio(file, block_s=30.0):
-        blocks.append(block[: VOICE_SAMPLE_S * SAMPLE_RATE - size])
-        size += blocks[-1].size
-        if size >= VOICE_SAMPLE_S * SAMPLE_RATE:
-            break
-    return np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
-
-
 def enroll_from_audio(
     settings: Settings,
     name: str,
@@ -845,7 +834,8 @@ def enroll_from_audio(
     recordings = []
     for at, file in enumerate(files):
         try:
-            recordings.append(_voice_sample(file))
+            # The beginning only: a file of hours must not be decoded whole into memory.
+            recordings.append(decode_audio(file, max_s=VOICE_SAMPLE_S))
         except AudioDecodeError as e:
             if at >= len(filenames):
                 raise InvalidInput.saying(e, code="unreadable_audio") from e

@@ -127,6 +127,8 @@ def mono_mix(stereo: np.ndarray, weight: float = _DOWNMIX) -> np.ndarray:
     inverted (a miswired microphone, a "wide stereo" effect): plain mixing would turn such
     a recording into silence."""
     mix = weight * (stereo[:, 0] + stereo[:, 1])
+    if not mix.size:
+        return mix.astype(np.float32, copy=False)
     loudest = float(max((stereo[:, 0] ** 2).mean(), (stereo[:, 1] ** 2).mean()))
     if loudest > 0 and float((mix**2).mean()) < _CANCELLED * loudest:
         mix = weight * (stereo[:, 0] - stereo[:, 1])
@@ -134,15 +136,28 @@ def mono_mix(stereo: np.ndarray, weight: float = _DOWNMIX) -> np.ndarray:
 
 
 def decode_audio(
-    source: Source, sample_rate: int = SAMPLE_RATE, channels: int = 1, warn: bool = True
+    source: Source,
+    sample_rate: int = SAMPLE_RATE,
+    channels: int = 1,
+    warn: bool = True,
+    max_s: float | None = None,
 ) -> np.ndarray:
     """Decode the first audio stream to float32 at `sample_rate`: shape (n,) for mono,
     (n, channels) otherwise.
 
     Raises AudioDecodeError for anything that is not decodable audio. A file whose audio
-    is empty decodes to an empty array (the caller decides what that means).
+    is empty decodes to an empty array (the caller decides what that means). `max_s`: only
+    the first seconds.
     """
-    blocks = list(iter_audio(source, sample_rate, channels, warn=warn))
+    if max_s is None:
+        blocks = list(iter_audio(source, sample_rate, channels, warn=warn))
+    else:  # the beginning only, read a block at a time: never the whole of a long file
+        wanted, blocks, size = int(max_s * sample_rate), [], 0
+        for block in iter_audio(source, sample_rate, channels, block_s=30.0, warn=warn):
+            blocks.append(block[: wanted - size])
+            size += len(blocks[-1])
+            if size >= wanted:
+                break
     if not blocks:
         shape = (0,) if channels == 1 else (0, channels)
         return np.zeros(shape, dtype=np.float32)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from transcribe.audio import SAMPLE_RATE, iter_audio, probe_audio
+from transcribe.audio import SAMPLE_RATE, decode_audio, iter_audio, probe_audio
 from transcribe.coverage import (
     VAD_FRAME,
     VAD_FRAME_S,
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "CUT_SHORT_NOTE",
     "NO_SPEECH_NOTE",
     "Checkpoint",
     "TranscribeOptions",
@@ -48,6 +49,10 @@ __all__ = [
 ]
 
 NO_SPEECH_NOTE = N_("no speech detected")
+CUT_SHORT_NOTE = N_(
+    "the recording holds more audio than its file said and than the duration limit allows: "
+    "only its beginning was transcribed"
+)
 _MIN_DURATION_S = 0.1
 _SILENCE_PEAK = 1e-4  # float samples; below this everywhere the file is digital silence
 # Speech this far below a usual level (its loud samples near -10 dBFS) is raised to it first:
@@ -310,19 +315,33 @@ def _fill_gaps(
     return sorted(decoded + found, key=lambda s: s.start)
 
 
-def audible_level(block: np.ndarray) -> np.ndarray:
-    """`block` raised to a usual level when it is quiet but not silent (a recorder set far
-    too low, a phone in a pocket): voice activity detection depends on the level. Usual
-    recordings come back as they are."""
-    magnitude = np.abs(block)
-    peak = float(magnitude.max()) if block.size else 0.0
-    if peak < _SILENCE_PEAK:
-        return block
-    level = float(np.percentile(magnitude, 99.9))
+def _loud_level(block: np.ndarray) -> float:
+    """The level of a block's loud samples (99.9th percentile of |samples|); 0 for silence."""
+    if block.size == 0 or float(np.abs(block).max()) < _SILENCE_PEAK:
+        return 0.0
+    return float(np.percentile(np.abs(block), 99.9))
+
+
+def audible_level(block: np.ndarray, recording_level: float | None = None) -> np.ndarray:
+    """`block` raised to a usual level when the recording is quiet but not silent (a
+    recorder set far too low, a phone in a pocket): voice activity detection depends on the
+    level. `recording_level` is the loudest block's level so far: a quiet stretch of a usual
+    recording (on hold, after the goodbye) is left as it is, or background voices would be
+    raised to the speakers' level. Usual recordings come back as they are."""
+    level = max(_loud_level(block), recording_level or 0.0)
     if level >= _QUIET_LEVEL or level <= 0:
         return block
-    gain = min(_USUAL_LEVEL / level, _MAX_GAIN, 0.99 / peak)  # never clipped
-    return (block * gain).astype(np.float32, copy=False)
+    top = float(np.percentile(np.abs(block), 99.99))  # a rare click is clipped, not obeyed
+    gain = min(_USUAL_LEVEL / level, _MAX_GAIN, 0.99 / top if top > 0 else _MAX_GAIN)
+    return np.clip(block * gain, -1.0, 1.0).astype(np.float32, copy=False)
+
+
+def _at_recording_level(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    """`audible_level` over a recording's blocks, each judged with the loudest before it."""
+    loudest = 0.0
+    for block in blocks:
+        loudest = max(loudest, _loud_level(block))
+        yield audible_level(block, loudest)
 
 
 def _is_silent(audio: np.ndarray) -> bool:
@@ -419,6 +438,13 @@ def _cut(chunk: np.ndarray, regions: list[dict[str, int]]) -> int:
     return size - tail.size + int(quiet[-1]) * frame + frame // 2
 
 
+def _beginning(audio: str | Path | np.ndarray, seconds: float) -> np.ndarray:
+    """The part of a recording that was transcribed, for the speakers (mono)."""
+    if isinstance(audio, np.ndarray):
+        return audio[: int(seconds * SAMPLE_RATE)]
+    return decode_audio(audio, warn=False, max_s=seconds)
+
+
 def _total_s(audio: str | Path | np.ndarray) -> float:
     if isinstance(audio, np.ndarray):
         return audio.size / SAMPLE_RATE
@@ -456,13 +482,15 @@ def transcribe(
     carry = np.zeros(0, dtype=np.float32)
     chunk_start_s = 0.0  # recording time of the first sample of `carry`
     decoded_s = 0.0
-    for block, is_last in _with_last(audible_level(b) for b in _blocks(audio, options.chunk_s)):
+    cut_short = False  # the audio ran past `max_duration_s`: the rest is left
+    for block, is_last in _with_last(_at_recording_level(_blocks(audio, options.chunk_s))):
+        if cut_short:
+            break
+        if options.max_duration_s is not None:
+            room = max(int((options.max_duration_s - decoded_s) * SAMPLE_RATE), 0)
+            if block.size > room:
+                block, is_last, cut_short = block[:room], True, True
         decoded_s += block.size / SAMPLE_RATE
-        if options.max_duration_s is not None and decoded_s > options.max_duration_s + 1.0:
-            raise TranscriptionError(
-                N_("the recording lasts longer than the limit of %(limit)g h"),
-                limit=options.max_duration_s / 3600,
-            )
         chunk = np.concatenate([carry, block]) if carry.size else block
         skip = min(chunk.size, max(0, round((done_s - chunk_start_s) * SAMPLE_RATE)))
         chunk, chunk_start_s = chunk[skip:], chunk_start_s + skip / SAMPLE_RATE
@@ -520,7 +548,8 @@ def transcribe(
             report(SPEAKERS_START * min(done_s / total_s, 1.0))
         if not is_last and on_checkpoint is not None:
             on_checkpoint(Checkpoint(done_s, language, tuple(segments), tuple(speech_s)))
-    duration_s = max(done_s, total_s) if isinstance(audio, np.ndarray) else done_s
+    whole_array = isinstance(audio, np.ndarray) and not cut_short
+    duration_s = max(done_s, total_s) if whole_array else done_s
     if language is None and forced:
         language = forced
     if options.guards:
@@ -529,7 +558,9 @@ def transcribe(
         segments = correct_spelling(
             segments, language, glossary=options.glossary, languages=options.languages
         )
-    notes = () if segments else (NO_SPEECH_NOTE,)
+    notes: tuple[str, ...] = () if segments else (NO_SPEECH_NOTE,)
+    if cut_short:
+        notes += (CUT_SHORT_NOTE,)
     model_name = (
         options.model
         if options.engine == "faster-whisper"
@@ -542,7 +573,7 @@ def transcribe(
 
         report(SPEAKERS_START)
         transcript = add_speakers(
-            audio,
+            audio if not cut_short else _beginning(audio, done_s),
             transcript,
             speech=speech_s,
             options=DiarizeOptions(

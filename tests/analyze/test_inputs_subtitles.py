@@ -75,3 +75,16 @@ def test_subtitles_without_punctuation_are_not_one_utterance() -> None:
     assert len(lines) > 1
     assert all(len(line) <= MAX_JOINED_CUE_CHARS for line in lines)
     assert sum(line.count("levering") for line in lines) == 40  # nothing lost
+
+
+def test_voices_that_name_no_role_still_keep_their_speakers_apart() -> None:
+    """ridealong's VTT names a speaker without a role by id or name (<v S1>, <v Jan>)."""
+    vtt = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\n<v S1>Wat kost die offerte precies\n\n"
+        "00:00:03.500 --> 00:00:05.000\n<v S2>Dat hangt ervan af\n\n"
+        "00:00:05.000 --> 00:00:06.000\n<v S2>wat u wilt.\n"
+    )
+    assert subtitle_lines(vtt).splitlines() == [
+        "Wat kost die offerte precies",
+        "Dat hangt ervan af wat u wilt.",
+    ]

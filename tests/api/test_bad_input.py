@@ -425,9 +425,12 @@ def test_audio_is_only_ever_served_as_audio(app, name: str, declared: str, serve
 
 def test_control_characters_never_reach_the_database(app) -> None:
     """PostgreSQL refuses a NUL in text (a bare 500 before); pages would show it."""
-    response = upload(app.client, wav(), "a.wav", title="Bak\x00ker", tags="be\x01urs")
+    response = upload(
+        app.client, wav(), "a.wav", title="Bak\x00ker\tDe Vries", tags="be\x01urs, zon\npanelen"
+    )
     recording = app.client.get(f"/api/v1/recordings/{response.json()['id']}").json()
-    assert recording["title"] == "Bakker" and recording["tags"] == ["beurs"]
+    assert recording["title"] == "Bakker De Vries"  # a tab still parts two words
+    assert recording["tags"] == ["beurs", "zon panelen"]
     patched = app.client.patch(
         f"/api/v1/recordings/{recording['id']}", json={"customer": "De\u0000 Vries"}
     )

@@ -153,16 +153,13 @@ def test_voices_from_audio_and_from_a_corrected_recording(tmp_path, shared_audio
         ]
 
 
-def test_a_voice_is_enrolled_from_the_first_minutes_of_a_long_file(tmp_path, monkeypatch) -> None:
+def test_a_voice_is_enrolled_from_the_first_minutes_of_a_long_file(tmp_path) -> None:
     """A file of hours is never decoded whole into memory for a voice profile."""
-    from api import service
+    from api.service import VOICE_SAMPLE_S
     from tests.conftest import tone, write_audio
+    from transcribe import decode_audio
 
-    monkeypatch.setattr(service, "VOICE_SAMPLE_S", 2)
     path = write_audio(tone(75.0), tmp_path / "lang.flac", "flac")  # more than two blocks
     with path.open("rb") as file:
-        sample = service._voice_sample(file)
-    assert sample.size == 2 * 16_000
-    with path.open("rb") as file:
-        monkeypatch.setattr(service, "VOICE_SAMPLE_S", 600)
-        assert abs(service._voice_sample(file).size - 75 * 16_000) < 16
+        assert decode_audio(file, max_s=2).size == 2 * 16_000
+    assert abs(decode_audio(path, max_s=VOICE_SAMPLE_S).size - 75 * 16_000) < 16

@@ -77,6 +77,8 @@ def test_without_a_token_the_pages_are_open(api_client) -> None:
     elsewhere = {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
     forged = client.post("/suggest", data={"page_copy": "zonnepanelen"}, headers=elsewhere)
     assert forged.status_code == 403
+    sibling = {"Sec-Fetch-Site": "same-site"}  # another subdomain of the same site
+    assert client.post("/suggest", data={"page_copy": "x"}, headers=sibling).status_code == 403
     ours = client.post(
         "/suggest", data={"page_copy": "zonnepanelen"}, headers={"Sec-Fetch-Site": "same-origin"}
     )
@@ -94,9 +96,12 @@ def test_the_sign_in_token_never_reaches_the_access_log(settings) -> None:
     )  # fmt: skip
     assert _NoTokens().filter(record) and "s3cret" not in record.getMessage()
     assert "/login?next=%2F&token=…" in record.getMessage()
+    access = logging.getLogger("uvicorn.access")
+    for earlier in [f for f in access.filters if isinstance(f, _NoTokens)]:
+        access.removeFilter(earlier)  # another app in this process may have added it
     with _client(settings) as client:
         client.get("/")
-        assert any(isinstance(f, _NoTokens) for f in logging.getLogger("uvicorn.access").filters)
+        assert any(isinstance(f, _NoTokens) for f in access.filters)
 
 
 def _csrf(page: str) -> str:
@@ -114,7 +119,7 @@ def test_sign_out_ends_the_session_wherever_its_cookie_was_copied(settings) -> N
         assert "no-store" not in client.get("/static/style.css").headers.get("cache-control", "")
         out = client.post("/logout", data={"csrf_token": _csrf(page.text)})
         assert out.url.path == "/login" and "You are signed out." in out.text
-        assert "You are signed out." not in client.get("/login?error=x").text
+        assert "You are signed out." not in client.get("/login?done=saved").text
         again = client.post("/logout", follow_redirects=False)  # another tab, signed out
         assert again.status_code == 303 and again.headers["location"] == "/login"
     with _client(settings) as copied:  # the old cookie, kept by another browser or a thief

@@ -233,5 +233,20 @@ def test_quiet_audio_is_raised_to_a_usual_level_and_nothing_else_is() -> None:
     hiss = np.full(16_000, 5e-5, np.float32)  # under the digital-silence peak
     assert audible_level(hiss) is hiss
     click = quiet.copy()
-    click[100] = 0.9  # one loud sample: never pushed past full scale
-    assert float(np.abs(audible_level(click)).max()) < 1.0
+    click[100] = 0.9  # one loud click neither stops the raise nor goes past full scale
+    raised_anyway = audible_level(click)
+    assert float(np.abs(raised_anyway).max()) <= 1.0
+    assert float(np.percentile(np.abs(raised_anyway), 99)) > 0.1
+    # A quiet stretch of a usual recording (on hold, after the goodbye) stays quiet:
+    # background voices there must not be raised to the speakers' level.
+    assert audible_level(quiet, recording_level=0.3) is quiet
+
+
+def test_only_recordings_quiet_throughout_are_raised() -> None:
+    from transcribe.engine import _at_recording_level
+
+    said, background = tone(2.0), tone(2.0) * 10 ** (-50 / 20)
+    usual_then_quiet = list(_at_recording_level(iter([said, background])))
+    assert usual_then_quiet[1] is background
+    quiet_throughout = list(_at_recording_level(iter([background, background])))
+    assert all(float(np.abs(b).max()) > 0.2 for b in quiet_throughout)
