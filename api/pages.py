@@ -34,26 +34,43 @@ def _allowed(url: str, domains: list[str]) -> bool:
     )
 
 
-def _private_address(url: str) -> str | None:
-    """A loopback, private or link-local address the URL's host name resolves to: an
-    allowed domain whose DNS points inside the network must not be a way in. An address
-    the admin allowed by itself ("127.0.0.1") is meant."""
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+def _named_by_address(url: str) -> bool:
+    """Whether the URL's host is an address literal: one that passed `_allowed` was named
+    by the admin ("127.0.0.1"), so fetching from inside the network is meant."""
     try:
-        ipaddress.ip_address(host)
+        ipaddress.ip_address((urlsplit(url).hostname or "").strip("[]"))
     except ValueError:
-        pass
-    else:
-        return None  # an address literal passed `_allowed`: the admin named it
+        return False
+    return True
+
+
+def _inside(address: str) -> bool:
+    """A loopback, private, link-local or otherwise non-public address."""
+    return not ipaddress.ip_address(address.split("%")[0]).is_global
+
+
+def _private_address(url: str) -> str | None:
+    """An address inside the network that the URL's host name resolves to: an allowed
+    domain whose DNS points inside must not be a way in."""
+    if _named_by_address(url):
+        return None
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except OSError:
         return None  # unresolvable: the fetch itself says so
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global:
-            return str(address)
-    return None
+    return next((str(i[4][0]) for i in infos if _inside(str(i[4][0]))), None)
+
+
+def _connected_inside(url: str, response: httpx.Response) -> str | None:
+    """The address actually connected to, when it is inside the network: a name may
+    resolve to a public address for the check above and to 127.0.0.1 a moment later (DNS
+    rebinding)."""
+    stream = response.extensions.get("network_stream")
+    peer = stream.get_extra_info("server_addr") if stream is not None else None
+    if _named_by_address(url) or not peer:
+        return None
+    return str(peer[0]) if _inside(str(peer[0])) else None
 
 
 def _domains(settings: Settings) -> list[str]:
@@ -101,6 +118,12 @@ def fetch_page(settings: Settings, url: str) -> str:
         try:
             left_s = max(deadline - time.monotonic(), 0.1)
             with httpx.stream("GET", url, timeout=left_s, follow_redirects=False) as response:
+                if (inside := _connected_inside(url, response)) is not None:
+                    raise InvalidInput(
+                        N_("%(url)s points to an address inside the network (%(address)s)"),
+                        url=url,
+                        address=inside,
+                    )
                 if response.is_redirect:
                     url = str(response.url.join(response.headers.get("location", "")))
                     continue

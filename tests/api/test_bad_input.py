@@ -689,6 +689,19 @@ def test_html_pasted_without_ticking_the_box_is_read_as_html(app) -> None:
     assert 'id="read-as-html"' not in prose.text  # a sign in prose is not HTML
 
 
+def test_a_refused_tag_field_points_to_its_error(app) -> None:
+    """The reason sits by the field and is read out with it (aria-describedby), and the
+    reader is taken there (data-focus)."""
+    many = ", ".join(f"tag{i}" for i in range(25))
+    page = app.client.post(f"/recordings/{app.keeper}/tags", data={"tags": many})
+    assert page.status_code == 422
+    assert alert(page.text).startswith("at most 20 tags")
+    field = re.search(r'<input name="tags"[^>]*>', page.text)
+    assert field and 'aria-invalid="true"' in field.group(0)
+    assert 'aria-describedby="tags-error"' in field.group(0)
+    assert re.search(r'<p class="error" role="alert" id="tags-error"[^>]*data-focus', page.text)
+
+
 @pytest.mark.parametrize(
     ("path", "page"),
     [

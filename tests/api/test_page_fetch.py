@@ -135,3 +135,19 @@ def test_an_allowed_name_that_resolves_inside_the_network_is_not_fetched(
         inside = client.post("/api/v1/suggestions", json={"url": f"http://localhost:{port}/"})
     assert inside.status_code == 422
     assert "points to an address inside the network" in inside.json()["detail"]
+
+
+def test_a_name_that_resolves_inside_only_when_connecting_is_not_read(
+    tmp_path: Path, site: str, monkeypatch
+) -> None:
+    """DNS rebinding: the check's lookup says public, the connection then goes to
+    127.0.0.1. The address actually connected to decides."""
+    from api import pages
+
+    monkeypatch.setattr(pages, "_private_address", lambda url: None)  # the first lookup lied
+    port = site.rsplit(":", 1)[1]
+    settings = Settings(data_dir=tmp_path / "data", page_fetch_domains="localhost", _env_file=None)
+    with authorised_client(settings) as (client, _):
+        inside = client.post("/api/v1/suggestions", json={"url": f"http://localhost:{port}/"})
+    assert inside.status_code == 422
+    assert "points to an address inside the network" in inside.json()["detail"]
