@@ -164,9 +164,9 @@ class _UploadLimit(BaseHTTPMiddleware):
                     mb=mb,
                 )
                 return await run_in_threadpool(_upload_page_with_error, request, too_much)
-            message = f"the file is larger than the limit of {mb} MB"
             if request.url.path.rstrip("/") not in _FILE_ROUTES:
-                message = f"the body is larger than the limit of {most // 2**20} MB"
+                return _body_too_large(most)
+            message = f"the file is larger than the limit of {mb} MB"
             return JSONResponse({"detail": message, "code": "too_large"}, status_code=413)
         return await call_next(request)
 
@@ -187,6 +187,11 @@ def body_limit(path: str, max_upload_bytes: int) -> int:
     if files is None:
         return min(_OTHER_BODY_BYTES, max_upload_bytes) + 64 * 1024
     return max_upload_bytes * files + 64 * 1024
+
+
+def _body_too_large(most: int) -> JSONResponse:
+    message = f"the body is larger than the limit of {most // 2**20} MB"
+    return JSONResponse({"detail": message, "code": "too_large"}, status_code=413)
 
 
 class _BodyTooLarge(Exception):
@@ -228,12 +233,7 @@ class _StreamedBodyLimit:
         except _BodyTooLarge:
             pass
         if exceeded:
-            mb = most // 2**20
-            response = JSONResponse(
-                {"detail": f"the body is larger than the limit of {mb} MB", "code": "too_large"},
-                status_code=413,
-            )
-            await response(scope, receive, send)
+            await _body_too_large(most)(scope, receive, send)
 
 
 class _NoTokens(logging.Filter):

@@ -73,6 +73,14 @@ def _connected_inside(url: str, response: httpx.Response) -> str | None:
     return str(peer[0]) if _inside(str(peer[0])) else None
 
 
+def _inside_refused(url: str, address: str) -> InvalidInput:
+    return InvalidInput(
+        N_("%(url)s points to an address inside the network (%(address)s)"),
+        url=url,
+        address=address,
+    )
+
+
 def _domains(settings: Settings) -> list[str]:
     return [d.strip().lower() for d in settings.page_fetch_domains.split(",") if d.strip()]
 
@@ -110,20 +118,12 @@ def fetch_page(settings: Settings, url: str) -> str:
                 domains=", ".join(domains),
             )
         if (inside := _private_address(url)) is not None:
-            raise InvalidInput(
-                N_("%(url)s points to an address inside the network (%(address)s)"),
-                url=url,
-                address=inside,
-            )
+            raise _inside_refused(url, inside)
         try:
             left_s = max(deadline - time.monotonic(), 0.1)
             with httpx.stream("GET", url, timeout=left_s, follow_redirects=False) as response:
                 if (inside := _connected_inside(url, response)) is not None:
-                    raise InvalidInput(
-                        N_("%(url)s points to an address inside the network (%(address)s)"),
-                        url=url,
-                        address=inside,
-                    )
+                    raise _inside_refused(url, inside)
                 if response.is_redirect:
                     url = str(response.url.join(response.headers.get("location", "")))
                     continue

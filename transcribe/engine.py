@@ -325,10 +325,11 @@ def _loud_level(block: np.ndarray) -> float:
 def audible_level(block: np.ndarray, recording_level: float | None = None) -> np.ndarray:
     """`block` raised to a usual level when the recording is quiet but not silent (a
     recorder set far too low, a phone in a pocket): voice activity detection depends on the
-    level. `recording_level` is the loudest block's level so far: a quiet stretch of a usual
+    level. `recording_level` is the loudest block's level so far, this one's included: a
+    quiet stretch of a usual
     recording (on hold, after the goodbye) is left as it is, or background voices would be
     raised to the speakers' level. Usual recordings come back as they are."""
-    level = max(_loud_level(block), recording_level or 0.0)
+    level = _loud_level(block) if recording_level is None else recording_level
     if level >= _QUIET_LEVEL or level <= 0:
         return block
     top = float(np.percentile(np.abs(block), 99.99))  # a rare click is clipped, not obeyed
@@ -340,6 +341,9 @@ def _at_recording_level(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
     """`audible_level` over a recording's blocks, each judged with the loudest before it."""
     loudest = 0.0
     for block in blocks:
+        if loudest >= _QUIET_LEVEL:  # a usual recording: nothing more to measure or raise
+            yield block
+            continue
         loudest = max(loudest, _loud_level(block))
         yield audible_level(block, loudest)
 
