@@ -236,24 +236,25 @@ class _StreamedBodyLimit:
             await _body_too_large(most)(scope, receive, send)
 
 
-class _NoTokens(logging.Filter):
-    """The sign-in link carries the web token (`/login?token=…`): an access log line must
-    not keep it for whoever reads the logs."""
+class _NoQueryValues(logging.Filter):
+    """An access log line keeps a query's parameter names, not their values: the sign-in
+    link carries the web token (`/login?token=…`), and report filters name customers and
+    salespeople (`?customer=…`), which whoever reads the logs need not see."""
 
-    _TOKEN = re.compile(r"([?&]token=)[^&\s\"]+")
+    _VALUE = re.compile(r"([?&][^=&\s\"]*=)[^&\s\"]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(
-                self._TOKEN.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args
+                self._VALUE.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args
             )
         return True
 
 
-def _hide_tokens_in_access_log() -> None:
+def _hide_query_values_in_access_log() -> None:
     access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, _NoTokens) for f in access.filters):
-        access.addFilter(_NoTokens())
+    if not any(isinstance(f, _NoQueryValues) for f in access.filters):
+        access.addFilter(_NoQueryValues())
 
 
 def _upload_page_with_error(request: Request, error: InvalidInput) -> Response:
@@ -359,8 +360,8 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        _hide_tokens_in_access_log()
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _hide_query_values_in_access_log()
+        settings.make_data_dir()
         database = get_database(settings.sqlalchemy_url)
         with database.session() as session:
             termstore.store_missing(session)  # recordings analysed before an upgrade

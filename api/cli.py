@@ -580,8 +580,10 @@ def serve(
 
     _log_to_stderr()
     settings = get_settings()
+    token_in = "RIDEALONG_WEB_TOKEN"
     if login and not settings.web_token:
         settings = settings.model_copy(update={"web_token": ensure_web_token(settings.data_dir)})
+        token_in = str((settings.data_dir / "web_token").resolve())
     elif not login:
         settings = settings.model_copy(update={"web_token": None})
     if demo:
@@ -595,9 +597,13 @@ def serve(
             stderr.print(f"API key for this demo (shown once): [bold]{key}[/bold]", highlight=False)
     stderr.print(f"ridealong on http://{host}:{port}  (API docs: /docs)", highlight=False)
     if settings.web_token:
-        stderr.print(
-            f"sign in: http://{host}:{port}/login?token={settings.web_token}", highlight=False
-        )
+        # The link holds the admin token: printed for a person at a terminal (or a demo),
+        # not into a service's log, which others may read.
+        address = f"http://{host}:{port}/login"
+        if demo or sys.stderr.isatty():
+            stderr.print(f"sign in: {address}?token={settings.web_token}", highlight=False)
+        else:
+            stderr.print(f"sign in at {address} with the token in {token_in}", highlight=False)
     uvicorn.run(create_app(settings, start_worker=worker), host=host, port=port, log_level="info")
 
 
@@ -624,7 +630,8 @@ def retention(
         int | None, typer.Option(min=1, help="default: RIDEALONG_RETENTION_DAYS")
     ] = None,
 ) -> None:
-    """Delete the audio of recordings transcribed more than N days ago (transcripts stay)."""
+    """Delete the audio and voice prints of recordings transcribed (or failed) more than N
+    days ago (transcripts stay)."""
     from api.service import apply_retention
     from api.storage import blob_store
 
@@ -635,7 +642,8 @@ def retention(
     with _session(settings) as session:
         deleted = apply_retention(session, blob_store(settings), keep_days)
     stderr.print(
-        f"deleted the audio of {deleted} recording(s) transcribed over {keep_days} days ago",
+        f"deleted the audio and voice prints of {deleted} recording(s) transcribed over "
+        f"{keep_days} days ago",
         highlight=False,
     )
 
@@ -672,7 +680,7 @@ def apikey_create(
     if not name.strip():
         raise _fail("give the key a name: who or what uses it", 2)
     settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.make_data_dir()
     with _session(settings) as session:
         # `apikey revoke NAME` revokes by name: two live keys of one name would go together.
         stored = name.strip()[:100]  # as create_api_key stores it
@@ -819,10 +827,13 @@ def voices_list() -> None:
 
 @voices_app.command("delete")
 def voices_delete(name: Annotated[str, typer.Argument(help="the enrolled name")]) -> None:
-    """Forget a voice."""
-    from transcribe import VoiceProfileStore
+    """Forget a voice: the profile, and the voice print in recordings that name them."""
+    from api.service import delete_voice
 
-    if not VoiceProfileStore(get_settings().voices_dir).delete(name):
+    settings = get_settings()
+    with _session(settings) as session:
+        found = delete_voice(session, settings, name)
+    if not found:
         raise _fail(f"no voice called {name!r}")
     stderr.print(f"deleted {name}", highlight=False, markup=False)
 

@@ -31,7 +31,7 @@ _DEMO_PEOPLE = {
 
 def prepare_demo(settings: Settings) -> str | None:
     """Insert the sample transcripts once; return a new API key if none exists yet."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.make_data_dir()
     database = get_database(settings.sqlalchemy_url)
     with database.session() as session:
         for path in sample_transcripts():

@@ -40,6 +40,7 @@ from api.webhooks import ANALYSED, FAILED, analysed_payload, failed_payload, not
 from models import ModelError
 from transcribe import (
     Checkpoint,
+    Transcript,
     TranscriptionError,
     VoiceProfileStore,
     redact_transcript,
@@ -387,6 +388,11 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
 
     def on_checkpoint(checkpoint: Checkpoint) -> None:
         # Written after each chunk of a long recording: a killed job resumes from here.
+        if settings.redact_pii:  # this too is stored
+            partial = Transcript(checkpoint.language, checkpoint.done_s, settings.model,
+                                 checkpoint.segments)  # fmt: skip
+            segments = redact_transcript(partial, job.people).segments
+            checkpoint = replace(checkpoint, segments=segments)
         document = {"model": settings.model, **checkpoint.to_dict()}
         write_held(checkpoint_json=json.dumps(document, ensure_ascii=False))
 
@@ -487,7 +493,7 @@ def make_huey(settings: Settings) -> Huey:
         return RedisHuey(name="ridealong", connection_pool=pool, results=False, utc=True)
     url = settings.queue_url
     path = url.removeprefix("sqlite:///") if url else str(settings.queue_path)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.make_data_dir()
     return SqliteHuey(name="ridealong", filename=path, results=False, utc=True)
 
 

@@ -127,8 +127,12 @@ def upload_recording(
     customer: Annotated[str | None, Form()] = None,
     recorded_at: Annotated[date | None, Form()] = None,
     language: Annotated[
-        str, Form(description="auto (nl or en, chosen per recording), nl, en, or a Whisper code")
-    ] = "auto",
+        str | None,
+        Form(
+            description="auto (nl or en, chosen per recording), nl, en, or a Whisper code; "
+            "default: the server's RIDEALONG_LANGUAGE (auto unless set)"
+        ),
+    ] = None,
     glossary: Annotated[
         str | None, Form(description="product and brand words said in it, comma-separated")
     ] = None,
@@ -148,7 +152,7 @@ def upload_recording(
         salesperson=salesperson,
         customer=customer,
         recorded_at=recorded_at,
-        language=(language or "auto").strip().lower(),
+        language=(language or state(request).settings.language).strip().lower(),
         glossary=glossary,
         tags=service.parse_tags(tags),
         force_copy=force_copy,
@@ -300,13 +304,10 @@ def enroll_voice(
 
 
 @router.delete("/voices/{name}", status_code=204, responses=errors(404, 422))
-def delete_voice(name: str, request: Request) -> Response:
-    """Forget a voice: later recordings no longer recognise this person."""
-    try:
-        deleted = VoiceProfileStore(state(request).settings.voices_dir).delete(name)
-    except ValueError:  # not a name a profile can have
-        deleted = False
-    if not deleted:
+def delete_voice(name: str, request: Request, session: SessionDep) -> Response:
+    """Forget a voice: later recordings no longer recognise this person, and their voice
+    print is erased from the recordings that name them (their names and words stay)."""
+    if not service.delete_voice(session, state(request).settings, name):
         raise NotFound(f"no voice called {name!r}")
     return Response(status_code=204)
 

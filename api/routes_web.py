@@ -207,7 +207,7 @@ def _index_page(
         recordings=recordings,
         without_speech=service.without_speech(session, recordings),
         just_uploaded=just,
-        form=form or {},
+        form=form or {"language": state(request).settings.language},  # RIDEALONG_LANGUAGE
         notice=notice,
         error=error,
     )
@@ -223,13 +223,14 @@ def upload(
     salesperson: Annotated[str | None, Form()] = None,
     customer: Annotated[str | None, Form()] = None,
     recorded_at: Annotated[str | None, Form()] = None,
-    language: Annotated[str, Form()] = "auto",
+    language: Annotated[str | None, Form()] = None,
     glossary: Annotated[str | None, Form()] = None,
     tags: Annotated[str | None, Form()] = None,
     force_copy: Annotated[bool, Form()] = False,
 ) -> Response:
     """One recording, or a day's worth: several files share the form's fields, each is
     titled by its file name, and one refused file costs only itself."""
+    language = language or state(request).settings.language
     form = {
         "title": title or "",
         "salesperson": salesperson or "",
@@ -274,7 +275,7 @@ def upload(
             salesperson=salesperson,
             customer=customer,
             recorded_at=when,
-            language=(language or "auto").strip().lower(),
+            language=language.strip().lower(),
             glossary=glossary,
             tags=service.parse_tags(tags),
             force_copy=force_copy,
@@ -914,13 +915,11 @@ def enroll_voice(
 
 
 @router.post("/voices/delete", response_class=HTMLResponse)
-def delete_voice(request: Request, name: Annotated[str, Form(max_length=200)] = "") -> Response:
+def delete_voice(
+    request: Request, session: SessionDep, name: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
     """Forget a voice (the name travels in the form: names may hold any character)."""
-    try:
-        deleted = VoiceProfileStore(state(request).settings.voices_dir).delete(name)
-    except ValueError:
-        deleted = False
-    if not deleted:
+    if not service.delete_voice(session, state(request).settings, name):
         error = Text(N_("there is no voice called “%(name)s” (any more)"), {"name": name})
         return _voices_page(request, status_code=404, list_error=_said(request, error))
     return RedirectResponse("/voices?done=deleted", status_code=303)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -11,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any, BinaryIO
 
 import numpy as np
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.orm import Session, undefer
 
 from analyze import (
@@ -67,7 +68,9 @@ __all__ = [
     "RecordingChanges",
     "RecordingFilter",
     "create_recording",
+    "checkpoint_wal",
     "delete_recording",
+    "delete_voice",
     "enroll_from_audio",
     "enroll_from_recording",
     "get_recording",
@@ -110,6 +113,8 @@ AUDIO_EXTENSIONS = (
 )
 _MAX_TEXT = 200
 TITLE_CHARS = 300
+
+logger = logging.getLogger(__name__)
 
 
 class DuplicateRecording(Exception):
@@ -378,15 +383,26 @@ def delete_recording(
     session.execute(select(Recording.id).where(Recording.id == recording_id).with_for_update())
     recording = get_recording(session, recording_id)
     key = recording.blob_key
-    termstore.forget_analysis(session, recording_id)
+    termstore.prune_terms(session, termstore.forget_analysis(session, recording_id))
     session.delete(recording)
     session.commit()
-    if session.get_bind().dialect.name == "sqlite":
-        # Old copies of its pages live in the write-ahead log until a checkpoint resets it.
-        session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    checkpoint_wal(session)
     _release_blob(session, blobs, key)
     if settings is not None:
         notify_in_background(settings, DELETED, deleted_payload(recording_id))
+
+
+def checkpoint_wal(session: Session) -> bool:
+    """Empty SQLite's write-ahead log, where old copies of deleted rows live on (a no-op
+    elsewhere). False when a reader kept it from finishing: the next call, or the worker's
+    hourly one, tries again."""
+    if session.get_bind().dialect.name != "sqlite":
+        return True
+    busy, *_ = session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+    session.commit()
+    if busy:
+        logger.info("the write-ahead log is in use; deleted data leaves it at the next checkpoint")
+    return not busy
 
 
 def _blob_users(session: Session, key: str) -> int:
@@ -462,6 +478,9 @@ def update_recording(
         recording.status == Status.done
     ):  # a name given now leaves the terms (the words of people's names are no terms)
         recounted = get_transcript(session, recording.id)
+        if settings is not None and settings.redact_pii:  # and the name leaves the text too
+            recounted = redact_transcript(recounted, _people(recording))
+            recording.transcript_json = json.dumps(recounted.to_dict(), ensure_ascii=False)
         recount_terms(session, recording, recounted)
     else:
         recounted = None
@@ -478,6 +497,11 @@ def update_recording(
     if recounted is not None and settings is not None:
         notify_in_background(settings, ANALYSED, analysed_payload(recording.id, recounted))
     return recording
+
+
+def _people(recording: Recording) -> list[str]:
+    """The names given with a recording (redacted from its text)."""
+    return [n for n in (recording.salesperson, recording.customer) if n]
 
 
 @dataclass(frozen=True, slots=True)
@@ -749,8 +773,7 @@ def update_speakers(
             raise InvalidInput(_no_voice(recording.id, speaker.id))
         check_voice_name(speaker.name or "")
     if settings.redact_pii:  # a name just given must not stay in the text either
-        people = [n for n in (recording.salesperson, recording.customer) if n]
-        after = redact_transcript(after, people)
+        after = redact_transcript(after, _people(recording))
     recording.transcript_json = json.dumps(after.to_dict(), ensure_ascii=False)
     recount_terms(session, recording, after)
     recording.updated_at = utcnow()
@@ -764,6 +787,39 @@ def update_speakers(
         )
     notify_in_background(settings, ANALYSED, analysed_payload(recording.id, after))
     return after
+
+
+def delete_voice(session: Session, settings: Settings, name: str) -> bool:
+    """Forget a person's voice: their profile, and their voice print in every recording
+    that names them, so that it cannot be enrolled again from an old recording (biometric
+    data goes when its person asks). False when there was neither."""
+    try:
+        deleted = VoiceProfileStore(settings.voices_dir).delete(name)
+    except ValueError:  # not a name a profile can have; recordings may still name them
+        deleted = False
+    named = session.scalars(
+        select(Recording)
+        .where(
+            Recording.voices_json.is_not(None),
+            Recording.transcript_json.contains(
+                json.dumps(name, ensure_ascii=False)[1:-1], autoescape=True
+            ),
+        )
+        .options(undefer(Recording.transcript_json), undefer(Recording.voices_json))
+    ).all()
+    erased = 0
+    for recording in named:
+        transcript = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
+        theirs = {s.id for s in transcript.speakers if s.name == name}
+        voices = _voices(recording)
+        if theirs & voices.keys():
+            kept = {k: v for k, v in voices.items() if k not in theirs}
+            recording.voices_json = json.dumps(kept) if kept else None
+            erased += 1
+    session.commit()
+    if erased:
+        checkpoint_wal(session)
+    return deleted or erased > 0
 
 
 def check_voice_name(name: str) -> None:
@@ -863,27 +919,38 @@ def voice_exists(settings: Settings, name: str) -> bool:
 
 
 def apply_retention(session: Session, blobs: BlobStore, days: int) -> int:
-    """Delete the audio of recordings transcribed more than `days` ago (0: keep all).
+    """Delete the audio and the voice prints of recordings transcribed (or failed) more
+    than `days` ago (0: keep all).
 
-    The transcript, terms and quotes stay; the player goes. Audio another recording still
-    needs is kept until that one's time is up too. Returns how many recordings lost audio.
+    The transcript, terms and quotes stay; the player goes, and so do the speakers' voice
+    embeddings, which come from the audio (biometric data). A failed recording also loses
+    the partial transcript its job left. Audio another recording still needs is kept until
+    that one's time is up too. Returns how many recordings lost audio.
     """
     if days <= 0:
         return 0
     cutoff = utcnow() - timedelta(days=days)
     expired = session.scalars(
-        select(Recording).where(
-            Recording.status == Status.done,
+        select(Recording)
+        .where(
             Recording.blob_key.is_not(None),
-            Recording.transcribed_at < cutoff,
+            or_(
+                and_(Recording.status == Status.done, Recording.transcribed_at < cutoff),
+                and_(Recording.status == Status.failed, Recording.updated_at < cutoff),
+            ),
         )
+        .options(undefer(Recording.voices_json), undefer(Recording.checkpoint_json))
     ).all()
     for recording in expired:
         key = recording.blob_key
         recording.blob_key = None
         recording.audio_deleted_at = utcnow()
+        recording.voices_json = None
+        recording.checkpoint_json = None
         session.commit()
         _release_blob(session, blobs, key)
+    if expired:
+        checkpoint_wal(session)
     return len(expired)
 
 

@@ -138,6 +138,14 @@ class Settings(BaseSettings):
     def sqlalchemy_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'ridealong.db'}"
 
+    def make_data_dir(self) -> Path:
+        """The data folder, made readable by its owner alone when it is new: it holds the
+        database, recordings and voice prints."""
+        if not self.data_dir.is_dir():
+            self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+            self.data_dir.mkdir(mode=0o700, exist_ok=True)
+        return self.data_dir
+
     @property
     def voices_dir(self) -> Path:
         """Enrolled voice profiles (transcribe.VoiceProfileStore)."""

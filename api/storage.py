@@ -6,6 +6,7 @@ import errno
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
@@ -118,7 +119,9 @@ class LocalBlobStore:
 class S3BlobStore:
     """Audio in an S3-compatible bucket (AWS S3, MinIO, Ceph…), so the API and workers on
     other machines share it without a shared folder. Each process keeps the blobs it handled
-    in a local cache (the decoders read files), trimmed to `cache_bytes`, oldest first.
+    in a local cache (the decoders read files), trimmed to `cache_bytes`, oldest first, and
+    of anything unused for `cache_idle_s`. A cached copy is only used while the bucket still
+    has the blob: audio deleted through another process is gone here too.
     Credentials come from boto3's usual sources (AWS_ACCESS_KEY_ID, …)."""
 
     def __init__(
@@ -127,6 +130,7 @@ class S3BlobStore:
         cache_dir: Path,
         endpoint_url: str | None = None,
         cache_bytes: int = 2 << 30,
+        cache_idle_s: float = 3600.0,
     ) -> None:
         from urllib.parse import urlparse
 
@@ -138,6 +142,7 @@ class S3BlobStore:
         self.bucket, self.prefix = parsed.netloc, parsed.path.strip("/")
         self.cache = LocalBlobStore(cache_dir)
         self.cache_bytes = cache_bytes
+        self.cache_idle_s = cache_idle_s
         self.client = boto3.client("s3", endpoint_url=endpoint_url)
 
     def _name(self, key: str) -> str:
@@ -164,6 +169,9 @@ class S3BlobStore:
 
         local = self.cache.path(key)
         if local.exists():
+            if not self._in_bucket(key):  # deleted by another process
+                self.cache.delete(key)
+                return local
             local.touch()  # recently used: trimmed last
             return local
         local.parent.mkdir(parents=True, exist_ok=True)
@@ -182,16 +190,31 @@ class S3BlobStore:
         self._trim(keep=key)
         return local
 
+    def _in_bucket(self, key: str) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._name(key))
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise StorageFailed(OSError(errno.EIO, str(e))) from e
+        except BotoCoreError as e:
+            raise StorageFailed(OSError(errno.EIO, str(e))) from e
+        return True
+
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
         self.cache.delete(key)
 
     def _trim(self, keep: str) -> None:
-        """Remove the least recently used cached blobs (never `keep`) over `cache_bytes`."""
+        """Remove cached blobs (never `keep`) unused for `cache_idle_s`, then the least
+        recently used ones over `cache_bytes`."""
         cached = [p for p in self.cache.root.glob("??/*") if p.is_file()]
+        idle_before_ns = time.time_ns() - int(self.cache_idle_s * 1e9)
         total = sum(p.stat().st_size for p in cached)
         for old in sorted(cached, key=lambda p: p.stat().st_mtime_ns):
-            if total <= self.cache_bytes:
+            if total <= self.cache_bytes and old.stat().st_mtime_ns >= idle_before_ns:
                 break
             if old.name != keep:
                 total -= old.stat().st_size

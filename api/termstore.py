@@ -12,6 +12,7 @@ still make the top.
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,11 +24,13 @@ from sqlalchemy import (
     case,
     delete,
     distinct,
+    exists,
     func,
     insert,
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
 from analyze import (
@@ -69,6 +72,7 @@ __all__ = [
     "Trend",
     "forget_analysis",
     "monthly_trend",
+    "prune_terms",
     "ranked_terms",
     "recording_questions",
     "roles_spoken",
@@ -76,6 +80,8 @@ __all__ = [
     "store_analysis",
     "store_missing",
 ]
+
+logger = logging.getLogger(__name__)
 
 EVERYONE = "*"  # the role of the running totals over every speaker
 _QUOTE_ROLE_ORDER = ("customer", "unknown", "other", "salesperson")  # whose words to quote first
@@ -114,7 +120,7 @@ def _term_ids(
     frequency: GeneralFrequency,
 ) -> dict[str, int]:
     """The id of every term of a recording, adding the ones never seen before."""
-    known = _ids_of(session, [t.key for t in terms.terms])
+    known = _ids_of(session, [t.key for t in terms.terms], lock=True)
     new: list[dict[str, Any]] = [
         {
             "key": t.key,
@@ -133,17 +139,23 @@ def _term_ids(
         new.sort(key=lambda row: row["key"])  # one lock order for concurrent writers
         statement = _insert(session, TermKey).on_conflict_do_nothing(index_elements=["key"])
         session.connection().execute(statement, new)
-        known.update(_ids_of(session, [row["key"] for row in new]))
+        known.update(_ids_of(session, [row["key"] for row in new], lock=True))
     return known
 
 
-def _ids_of(session: Session, keys: Sequence[str]) -> dict[str, int]:
-    """{key: id} of the keys already known, asked 500 at a time (SQL parameter limits)."""
+def _ids_of(session: Session, keys: Sequence[str], *, lock: bool = False) -> dict[str, int]:
+    """{key: id} of the keys already known, asked 500 at a time (SQL parameter limits).
+
+    `lock`: keep them (PostgreSQL's FOR KEY SHARE) until the caller's counts that refer to
+    them are committed, so `prune_terms` in another transaction cannot delete them first.
+    """
     ids: dict[str, int] = {}
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        rows = session.execute(select(TermKey.key, TermKey.id).where(TermKey.key.in_(chunk)))
-        ids.update((key, term_id) for key, term_id in rows)
+        query = select(TermKey.key, TermKey.id).where(TermKey.key.in_(chunk))
+        if lock:
+            query = query.with_for_update(read=True, key_share=True)
+        ids.update((key, term_id) for key, term_id in session.execute(query))
     return ids
 
 
@@ -155,7 +167,7 @@ def store_analysis(
     frequency: GeneralFrequency | None = None,
 ) -> None:
     """Replace one recording's statistics with `terms` (in the caller's transaction)."""
-    forget_analysis(session, recording.id)
+    previous = forget_analysis(session, recording.id)
     frequency = frequency or WordfreqFrequency()
     ids = _term_ids(session, terms, frequency)
     where = {(u.start, u.end, u.text): i for i, u in reversed(list(enumerate(utterances)))}
@@ -212,6 +224,7 @@ def store_analysis(
     recording.terms_json = json.dumps(terms.to_dict(), ensure_ascii=False)
     recording.stats_version = STATS_VERSION
     session.flush()
+    prune_terms(session, previous)  # a recount can drop terms (a name now known as one)
 
 
 def _insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -228,8 +241,9 @@ def _summed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"term_id": t, "surface": s, "count": n} for (t, s), n in by_key.items()]
 
 
-def forget_analysis(session: Session, recording_id: str) -> None:
-    """Take one recording's statistics out of the totals and delete them."""
+def forget_analysis(session: Session, recording_id: str) -> set[int]:
+    """Take one recording's statistics out of the totals and delete them; returns the ids
+    of the terms it had (for `prune_terms`)."""
     rows = session.execute(
         select(TermCountRow.term_id, TermCountRow.role, TermCountRow.count).where(
             TermCountRow.recording_id == recording_id
@@ -279,6 +293,43 @@ def forget_analysis(session: Session, recording_id: str) -> None:
     session.execute(
         update(Recording).where(Recording.id == recording_id).values(stats_version=None)
     )
+    return {term_id for term_id, _, _ in rows}
+
+
+def prune_terms(session: Session, term_ids: Collection[int]) -> None:
+    """Delete what no recording says any more among `term_ids`: the terms themselves, and
+    the totals and spoken forms that have come down to zero.
+
+    Without this a deleted recording's words ("pieter van dijk") would stay in the database
+    for good. It runs in a savepoint: should a job that is storing a recording at the same
+    moment use one of these terms (PostgreSQL keeps them locked for it), that term is left
+    for the next prune, and the caller's delete goes on.
+    """
+    ids = sorted(term_ids)
+    for first in range(0, len(ids), 500):
+        chunk = ids[first : first + 500]
+        try:
+            with session.begin_nested():
+                session.execute(
+                    delete(TermForm).where(TermForm.term_id.in_(chunk), TermForm.count <= 0)
+                )
+                session.execute(
+                    delete(TermTotal).where(TermTotal.term_id.in_(chunk), TermTotal.count <= 0)
+                )
+                unused = list(
+                    session.scalars(
+                        select(TermKey.id).where(
+                            TermKey.id.in_(chunk),
+                            ~exists().where(TermCountRow.term_id == TermKey.id),
+                        )
+                    )
+                )
+                if unused:
+                    for table in (TermForm, TermTotal):
+                        session.execute(delete(table).where(table.term_id.in_(unused)))
+                    session.execute(delete(TermKey).where(TermKey.id.in_(unused)))
+        except IntegrityError:
+            logger.info("terms in use by a job storing now are pruned later")
 
 
 def _stored_forms(

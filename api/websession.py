@@ -136,7 +136,8 @@ def ensure_web_token(data_dir: Path) -> str:
     path = data_dir / "web_token"
     if path.is_file() and path.read_text(encoding="utf-8").strip():
         return path.read_text(encoding="utf-8").strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, exist_ok=True)  # a new one: the owner's alone
     token = secrets.token_urlsafe(24)
     path.write_text(token + "\n", encoding="utf-8")
     path.chmod(0o600)

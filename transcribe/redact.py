@@ -1,11 +1,12 @@
 """Personal data out of transcripts before they are stored (optional: RIDEALONG_REDACT_PII).
 
 What a marketer needs from a sales conversation is how customers talk, not who they are, so
-the details that identify a person can go: e-mail addresses, phone numbers, IBANs, Dutch
-postcodes with their house number, street addresses, and the names the service knows (the
-people entered with the recording, speakers named in a correction). Each becomes a label
-("[telefoonnummer]", "[e-mail]") so a sentence still reads. Regular expressions, so they
-find what Whisper writes as digits; a number spoken as words ("nul zes twaalf …") stays.
+the details that identify a person can go: e-mail addresses, phone numbers, IBANs, BSNs
+(citizen service numbers that pass the eleven test), Dutch postcodes with their house
+number, street addresses, and the names the service knows (the people entered with the
+recording, speakers named in a correction). Each becomes a label ("[telefoonnummer]",
+"[e-mail]") so a sentence still reads. Regular expressions, so they find what Whisper writes
+as digits; a number spoken as words ("nul zes twaalf …") stays.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ _PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        "bsn",  # the Dutch citizen service number; checked below with its eleven test
+        "[BSN]",
+        re.compile(r"(?<![\d.,-])\d{3}[ .]?\d{3}[ .]?\d{3}(?![\d-]|[.,]\d)"),
+    ),
+    (
         "postcode",
         "[postcode]",
         re.compile(r"\b\d{4}[ ]?(?!SA|SD|SS)[A-Z]{2}\b(?:[ ,]+\d{1,5}[a-zA-Z]?\b)?"),
@@ -69,11 +75,23 @@ class Redaction:
         return f"personal data redacted: {parts}"
 
 
+def _passes_eleven_test(number: str) -> bool:
+    """A BSN's digits weighted 9, 8, …, 2 and -1 sum to a multiple of 11 (not 0): most
+    other nine-digit numbers fail it."""
+    digits = [int(c) for c in number if c.isdigit()]
+    total = sum(d * w for d, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2, -1), strict=True))
+    return total != 0 and total % 11 == 0
+
+
 def _spans(text: str, names: Sequence[str]) -> list[tuple[int, int, str, str]]:
     """Non-overlapping (start, end, kind, label) matches, earliest and longest first."""
     found: list[tuple[int, int, str, str]] = []
     for kind, label, pattern in _PATTERNS:
-        found += [(m.start(), m.end(), kind, label) for m in pattern.finditer(text)]
+        found += [
+            (m.start(), m.end(), kind, label)
+            for m in pattern.finditer(text)
+            if kind != "bsn" or _passes_eleven_test(m.group())
+        ]
     for name in names:
         for part in {name, *name.split()}:
             if len(part) >= 3 and part[0].isupper():  # "De Vries", "Jansen"; not "de"

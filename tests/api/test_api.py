@@ -305,6 +305,28 @@ def test_unknown_language_codes_are_refused(api_client, tmp_path) -> None:
     assert response.status_code == 422 and "language" in response.json()["detail"]
 
 
+def test_uploads_that_name_no_language_get_the_servers(tmp_path) -> None:
+    """RIDEALONG_LANGUAGE is the default of the API, the upload form and its menu."""
+    dutch = Settings(data_dir=tmp_path / "d", language="nl")  # type: ignore[call-arg]
+    with authorised_client(dutch) as (client, _):
+        audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+
+        def requested(answer) -> str:
+            return client.get(f"/api/v1/recordings/{answer.json()['id']}").json()[
+                "language_requested"
+            ]
+
+        assert requested(upload(client, audio, "a.wav")) == "nl"
+        chosen = upload(client, audio, "b.wav", language="auto", force_copy="true")
+        assert requested(chosen) == "auto"  # a choice still wins
+        assert '<option value="nl" selected>' in client.get("/").text
+        form = {"consent": "true", "force_copy": "true"}
+        by_form = client.post("/upload", data=form, files={"file": ("c.wav", audio, "audio/wav")})
+        assert by_form.status_code == 200
+        newest = client.get("/api/v1/recordings").json()["recordings"][0]
+        assert newest["filename"] == "c.wav" and newest["language_requested"] == "nl"
+
+
 def test_recordings_longer_than_the_limit_are_refused(tmp_path) -> None:
     short = Settings(data_dir=tmp_path / "d", max_audio_hours=1 / 3600)  # type: ignore[call-arg]
     with authorised_client(short) as (client, _):

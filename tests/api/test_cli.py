@@ -474,3 +474,29 @@ def test_inputs_of_one_name_stay_two_recordings_and_empty_ones_are_noted(tmp_pat
     term = json.loads(result.stdout)["terms"][0]
     assert term["recordings"] == 2
     assert {q["recording_id"] for q in term["quotes"]} == {"call", "call-2"}
+
+
+@pytest.mark.parametrize("demo", [False, True])
+def test_serve_keeps_the_admin_token_out_of_a_services_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo: bool
+) -> None:
+    """Not at a terminal (a service, its log file), the sign-in line says where the token
+    is instead of printing it; a demo prints the link (`make run`)."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from api import cli
+    from api.settings import get_settings
+
+    monkeypatch.setattr(uvicorn, "run", lambda _app, **_options: None)
+    monkeypatch.setenv("RIDEALONG_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli.app, ["serve", "--no-worker", *(["--demo"] * demo)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    token = (tmp_path / "data" / "web_token").read_text().strip()
+    assert (token in result.output) is demo
+    if not demo:
+        assert f"with the token in {(tmp_path / 'data' / 'web_token').resolve()}" in result.output

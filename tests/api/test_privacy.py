@@ -20,7 +20,7 @@ def test_personal_data_never_reaches_the_database(settings, tmp_path, monkeypatc
 
     said = (
         "Ik ben mevrouw Jansen, bel me op 06-12345678 of mail naar a.jansen@example.nl over "
-        "de thuisbatterij."
+        "de thuisbatterij. Mijn collega Karel Appel belt u terug."
     )
 
     def fake_transcribe(_path: Path, _options: Any, _progress: Any, **_: Any) -> Transcript:
@@ -40,8 +40,48 @@ def test_personal_data_never_reaches_the_database(settings, tmp_path, monkeypatc
         assert any(note.startswith("personal data redacted") for note in transcript["notes"])
         terms = client.get("/api/v1/terms?limit=200").json()["terms"]
         assert "thuisbatterij" in {t["lemma"] for t in terms}
+        assert "Karel Appel" in text
+        # A name given afterwards leaves the text as well as the terms.
+        named = client.patch(
+            f"/api/v1/recordings/{recording_id}", json={"salesperson": "Karel Appel"}
+        )
+        assert named.status_code == 200
+        transcript = client.get(f"/api/v1/recordings/{recording_id}/transcript").json()
+        assert "Karel" not in transcript["segments"][0]["text"]
+        assert "thuisbatterij" in transcript["segments"][0]["text"]
     database_bytes = b"".join(p.read_bytes() for p in private.data_dir.glob("ridealong.db*"))
     for secret in (b"12345678", b"a.jansen@example", b"Jansen, bel"):
+        assert secret not in database_bytes
+
+
+def test_a_long_recordings_finished_part_is_redacted_before_it_is_stored(
+    settings, tmp_path, monkeypatch
+) -> None:
+    """The checkpoint a job leaves after each chunk stays if the job then fails."""
+    import api.jobs
+    from transcribe import Checkpoint, TranscriptionError
+
+    said = "Mijn IBAN is NL91ABNA0417164300, mail naar geheim.persoon@example.nl graag."
+
+    def fails_after_a_chunk(_path: Path, _options: Any, _progress: Any, **kw: Any) -> Transcript:
+        segment = Segment(0.0, 4.0, said, speaker=None)
+        kw["on_checkpoint"](Checkpoint(300.0, "nl", (segment,)))
+        raise TranscriptionError("the speech model failed")
+
+    monkeypatch.setattr(api.jobs, "transcribe", fails_after_a_chunk)
+    private = settings.model_copy(update={"redact_pii": True})
+    with authorised_client(private) as (client, _):
+        audio = write_audio(tone(1.0, freq=880.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+        recording_id = upload(client, audio, "a.wav").json()["id"]
+        database = get_database(private.sqlalchemy_url)
+        process_recording(private, database, recording_id)
+        with database.session() as session:
+            recording = session.get(Recording, recording_id)
+            assert recording.status == Status.failed
+            kept = recording.checkpoint_json or ""
+    assert "[e-mail]" in kept and "graag" in kept
+    database_bytes = b"".join(p.read_bytes() for p in private.data_dir.glob("ridealong.db*"))
+    for secret in (b"NL91ABNA0417164300", b"geheim.persoon@example"):
         assert secret not in database_bytes
 
 
@@ -50,7 +90,7 @@ def test_audio_past_the_retention_period_is_deleted_and_the_transcript_stays(
 ) -> None:
     client, _ = api_client
     ids = {}
-    for age_days, freq in ((40, 500.0), (10, 600.0)):
+    for age_days, freq in ((40, 500.0), (10, 600.0), (41, 700.0)):
         audio = write_audio(tone(1.0, freq=freq), tmp_path / f"{age_days}.wav", "pcm_s16le")
         ids[age_days] = upload(client, audio.read_bytes(), f"{age_days}.wav").json()["id"]
     database = get_database(settings.sqlalchemy_url)
@@ -60,10 +100,20 @@ def test_audio_past_the_retention_period_is_deleted_and_the_transcript_stays(
             recording.status = Status.done
             recording.transcribed_at = utcnow() - timedelta(days=age_days)
             recording.transcript_json = '{"segments": []}'
+            recording.voices_json = '{"S1": [0.1, 0.2]}'
+        failed = session.get(Recording, ids[41])  # a job that failed long ago, half done
+        failed.status, failed.transcript_json, failed.transcribed_at = Status.failed, None, None
+        failed.checkpoint_json = '{"segments": [{"text": "mijn adres is"}]}'
+        failed.updated_at = utcnow() - timedelta(days=41)
     with database.session() as session:
         deleted = service.apply_retention(session, LocalBlobStore(settings.blob_dir), 30)
-    assert deleted == 1
+    assert deleted == 2
     old, recent = ids[40], ids[10]
+    with database.session() as session:  # voice prints go with the audio they came from
+        voices = {age: session.get(Recording, ids[age]).voices_json for age in ids}
+        assert voices == {40: None, 10: '{"S1": [0.1, 0.2]}', 41: None}
+        assert session.get(Recording, ids[41]).checkpoint_json is None
+    assert client.get(f"/recordings/{ids[41]}/audio").status_code == 404
     assert client.get(f"/recordings/{old}/audio").status_code == 404
     assert client.get(f"/recordings/{recent}/audio").status_code == 200
     assert client.get(f"/api/v1/recordings/{old}/transcript").status_code == 200
@@ -73,3 +123,18 @@ def test_audio_past_the_retention_period_is_deleted_and_the_transcript_stays(
     with database.session() as session:  # nothing more to do the second time
         assert service.apply_retention(session, LocalBlobStore(settings.blob_dir), 30) == 0
         assert service.apply_retention(session, LocalBlobStore(settings.blob_dir), 0) == 0
+
+
+def test_a_new_data_folder_is_readable_by_its_owner_alone(tmp_path) -> None:
+    """It holds the database, the recordings and the voice prints."""
+    import stat
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "new" / "data", _env_file=None)  # type: ignore[call-arg]
+    with TestClient(create_app(settings, start_worker=False)):
+        pass
+    assert stat.S_IMODE(settings.data_dir.stat().st_mode) == 0o700

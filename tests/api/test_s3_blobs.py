@@ -65,6 +65,22 @@ def test_the_local_cache_is_trimmed_oldest_first(s3: Any, tmp_path: Path) -> Non
     assert store.path(keys[0]).read_bytes() == bytes([0]) * 1000  # still in the bucket
 
 
+def test_audio_deleted_elsewhere_leaves_every_cache(s3: Any, tmp_path: Path) -> None:
+    api = S3BlobStore(f"s3://{BUCKET}/audio", tmp_path / "api")
+    worker = S3BlobStore(f"s3://{BUCKET}/audio", tmp_path / "worker", cache_idle_s=0)
+    kept = api.put(io.BytesIO(b"RIFF" + b"a" * 4000), max_bytes=1 << 20)
+    assert worker.path(kept.key).exists()  # the worker has its copy
+    api.delete(kept.key)
+    assert not worker.path(kept.key).exists()  # not served from its cache any more
+    assert list((tmp_path / "worker").glob("??/*")) == []
+    # A copy nobody used for `cache_idle_s` goes at the next trim, deleted or not.
+    first = api.put(io.BytesIO(b"RIFF" + b"b" * 4000), max_bytes=1 << 20)
+    assert worker.path(first.key).exists()
+    second = api.put(io.BytesIO(b"RIFF" + b"c" * 4000), max_bytes=1 << 20)
+    worker.path(second.key)
+    assert {p.name for p in (tmp_path / "worker").glob("??/*")} == {second.key}
+
+
 @pytest.mark.slow
 def test_a_worker_on_another_machine_transcribes_from_the_bucket(
     s3: Any, settings, tmp_path: Path, shared_audio: Path

@@ -151,6 +151,15 @@ def test_voices_from_audio_and_from_a_corrected_recording(tmp_path, shared_audio
         assert {"name": "Piet", "role": "salesperson"} in client.get("/api/v1/voices").json()[
             "voices"
         ]
+        # Forgetting Piet's voice erases his voice print from the recording too, so nobody
+        # can enrol him again from it; his name and words stay.
+        assert client.delete("/api/v1/voices/Piet").status_code == 204
+        with database.session() as session:
+            assert session.get(Recording, recording_id).voices_json is None
+        again = client.patch(url, json={"speakers": [{"id": "S1", "name": "Piet"}], "enroll": True})
+        assert again.status_code == 422 and "no voice" in again.json()["detail"]
+        assert "Piet" in {s["name"] for s in client.get(url).json()["speakers"]}
+        assert client.delete("/api/v1/voices/Piet").status_code == 404
 
 
 def test_a_voice_is_enrolled_from_the_first_minutes_of_a_long_file(tmp_path) -> None:

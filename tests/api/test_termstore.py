@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from analyze import Utterance, count_terms, rank_terms
 from api import service, termstore
-from api.db import Database, Recording, Status, TermCountRow, TermForm, TermTotal
+from api.db import Database, Recording, Status, TermCountRow, TermForm, TermKey, TermTotal
 from api.service import RecordingFilter
 
 CALLS = {
@@ -141,10 +141,48 @@ def test_deleting_and_restoring_keeps_the_totals_exact(database, tmp_path) -> No
         for recording_id in CALLS:
             service.delete_recording(session, LocalBlobStore(tmp_path / "blobs"), recording_id)
         assert termstore.ranked_terms(session, None) == []
-        assert session.scalar(select(func.count()).select_from(TermCountRow)) == 0
-        assert session.scalar(select(func.max(TermTotal.count))) == 0
-        assert session.scalar(select(func.max(TermTotal.recordings))) == 0
-        assert session.scalar(select(func.max(TermForm.count))) == 0
+        for table in (TermCountRow, TermTotal, TermForm, TermKey):  # no word of them is left
+            assert session.scalar(select(func.count()).select_from(table)) == 0, table
+
+
+def _keys(session) -> set[str]:
+    return set(session.scalars(select(TermKey.key)))
+
+
+def test_a_deleted_recording_takes_only_its_own_words_along(database, tmp_path) -> None:
+    from api.storage import LocalBlobStore
+
+    for recording_id in CALLS:
+        _add(database, recording_id)
+    with database.session() as session:
+        assert {"levertijd", "warmtepomp", "offerte"} <= _keys(session)
+        before = {
+            t.lemma: (t.count, t.recordings)
+            for t in termstore.ranked_terms(session, None, limit=200)
+        }
+        service.delete_recording(session, LocalBlobStore(tmp_path / "blobs"), "r3")
+        keys = _keys(session)
+        assert "levertijd" not in keys and "warmtepomp" not in keys  # said in r3 only
+        assert "offerte" in keys  # r1 and r2 say it too
+        forms = set(session.scalars(select(TermForm.surface)))
+        assert "levertijd" not in forms and "offerte" in forms
+        after = {
+            t.lemma: (t.count, t.recordings)
+            for t in termstore.ranked_terms(session, None, limit=200)
+        }
+    assert after["offerte"] == (before["offerte"][0] - 1, before["offerte"][1] - 1)
+    assert "warmtepomp" not in after
+
+
+def test_a_recount_that_drops_a_term_removes_it(database) -> None:
+    _add(database, "r3")
+    with database.session() as session:
+        recording = session.get(Recording, "r3")
+        without = [u for u in _utterances("r3") if "levertijd" not in u.text]
+        termstore.store_analysis(session, recording, count_terms(without, "r3"), without)
+        session.commit()
+        keys = _keys(session)
+    assert "levertijd" not in keys and "koelen" in keys
 
 
 def test_recordings_analysed_before_the_store_are_stored_on_start(database) -> None:

@@ -85,23 +85,29 @@ def test_without_a_token_the_pages_are_open(api_client) -> None:
     assert ours.status_code == 200
 
 
-def test_the_sign_in_token_never_reaches_the_access_log(settings) -> None:
+def test_tokens_and_names_never_reach_the_access_log(settings) -> None:
     import logging
 
-    from api.app import _NoTokens
+    from api.app import _NoQueryValues
 
-    record = logging.LogRecord(
-        "uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
-        ("127.0.0.1:5", "GET", "/login?next=%2F&token=s3cret-token", "1.1", 303), None,
-    )  # fmt: skip
-    assert _NoTokens().filter(record) and "s3cret" not in record.getMessage()
-    assert "/login?next=%2F&token=…" in record.getMessage()
+    def logged(path: str) -> str:
+        record = logging.LogRecord(
+            "uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
+            ("127.0.0.1:5", "GET", path, "1.1", 303), None,
+        )  # fmt: skip
+        assert _NoQueryValues().filter(record)
+        return record.getMessage()
+
+    assert '"GET /login?next=…&token=… HTTP/1.1"' in logged("/login?next=%2F&token=s3cret")
+    named = logged("/api/v1/terms?customer=Petra%20Bakker&role=customer&since=")
+    assert "/api/v1/terms?customer=…&role=…&since= " in named and "Petra" not in named
+    assert '"GET /report HTTP/1.1"' in logged("/report")
     access = logging.getLogger("uvicorn.access")
-    for earlier in [f for f in access.filters if isinstance(f, _NoTokens)]:
+    for earlier in [f for f in access.filters if isinstance(f, _NoQueryValues)]:
         access.removeFilter(earlier)  # another app in this process may have added it
     with _client(settings) as client:
         client.get("/")
-        assert any(isinstance(f, _NoTokens) for f in access.filters)
+        assert any(isinstance(f, _NoQueryValues) for f in access.filters)
 
 
 def _csrf(page: str) -> str:

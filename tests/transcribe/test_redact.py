@@ -18,6 +18,8 @@ from transcribe.types import Segment, Speaker, Transcript, Word
         ("Of +31 6 1234 5678, mijn mobiel.", "[telefoonnummer]", "phone"),
         ("Of 0031 20 123 4567 op kantoor.", "[telefoonnummer]", "phone"),
         ("Het rekeningnummer is NL91 ABNA 0417 1643 00.", "[IBAN]", "iban"),
+        ("Mijn BSN is 123456782, dat heeft u nodig.", "[BSN]", "bsn"),
+        ("Het burgerservicenummer is 123.456.782.", "[BSN]", "bsn"),
         ("Ik woon op 1234 AB 56 in Utrecht.", "[postcode]", "postcode"),
         ("Postcode 3511LX, nummer 12.", "[postcode]", "postcode"),
         ("We zitten op de Kerkstraat 12a.", "[adres]", "address"),
@@ -28,7 +30,7 @@ def test_personal_data_is_replaced_by_a_label(said: str, label: str, kind: str) 
     assert label in text, text
     assert redaction.counts[kind] == 1
     for secret in ("devries", "12345678", "34 56 78", "123 4567", "1234 5678", "0417", "AB 56",
-                   "3511", "Kerkstraat"):  # fmt: skip
+                   "3511", "Kerkstraat", "456"):  # fmt: skip
         assert secret not in text
 
 
@@ -40,6 +42,8 @@ def test_personal_data_is_replaced_by_a_label(said: str, label: str, kind: str) 
         "We leggen 12 panelen van 430 Wp op het dak.",
         "Bel me volgende week maar terug.",
         "Dat was in 1995 al zo, en in 2024 ook.",
+        "Uw ordernummer is 123456789, die is verzonden.",  # nine digits, but no BSN
+        "De woning kostte 450.000 euro, de vorige 385.000.",
     ],
 )
 def test_ordinary_numbers_stay(said: str) -> None:
