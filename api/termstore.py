@@ -30,7 +30,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, undefer
 
 from analyze import (
@@ -301,9 +301,10 @@ def prune_terms(session: Session, term_ids: Collection[int]) -> None:
     the totals and spoken forms that have come down to zero.
 
     Without this a deleted recording's words ("pieter van dijk") would stay in the database
-    for good. It runs in a savepoint: should a job that is storing a recording at the same
-    moment use one of these terms (PostgreSQL keeps them locked for it), that term is left
-    for the next prune, and the caller's delete goes on.
+    for good. A term that a job storing a recording at this moment is about to count is
+    locked by that job (PostgreSQL) and skipped here, never waited for: it stays until the
+    next prune. Should the database still refuse, the savepoint is undone and the caller's
+    delete goes on.
     """
     ids = sorted(term_ids)
     for first in range(0, len(ids), 500):
@@ -318,18 +319,20 @@ def prune_terms(session: Session, term_ids: Collection[int]) -> None:
                 )
                 unused = list(
                     session.scalars(
-                        select(TermKey.id).where(
+                        select(TermKey.id)
+                        .where(
                             TermKey.id.in_(chunk),
                             ~exists().where(TermCountRow.term_id == TermKey.id),
                         )
+                        .with_for_update(skip_locked=True)
                     )
                 )
                 if unused:
                     for table in (TermForm, TermTotal):
                         session.execute(delete(table).where(table.term_id.in_(unused)))
                     session.execute(delete(TermKey).where(TermKey.id.in_(unused)))
-        except IntegrityError:
-            logger.info("terms in use by a job storing now are pruned later")
+        except DBAPIError as e:
+            logger.info("terms in use by a job storing now are pruned later (%s)", e.orig)
 
 
 def _stored_forms(
