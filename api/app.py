@@ -293,6 +293,7 @@ _DOCS_PATHS = ("/docs", "/redoc", "/static-offline-docs")
 # The machine-readable `code` of the framework's own error answers (api/errors.py has the
 # service's).
 _HTTP_CODES = {
+    400: "invalid_request",  # a body that cannot be parsed at all
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",

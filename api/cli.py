@@ -14,6 +14,7 @@ import sys
 from collections.abc import Generator, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -90,8 +91,12 @@ stderr = Console(stderr=True, soft_wrap=True)
 logger = logging.getLogger("ridealong")
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
+def _refused(message: str) -> None:
     stderr.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    _refused(message)
     return typer.Exit(code)
 
 
@@ -129,6 +134,7 @@ def _transcribe_each(
         TranscriptionError,
         VoiceProfileStore,
         load_model,
+        redact_transcript,
         transcribe,
     )
 
@@ -161,6 +167,8 @@ def _transcribe_each(
                 yield path, None
                 continue
             progress.update(task, completed=1.0, description=name)
+            if settings.redact_pii:  # as the server does: the output is stored somewhere too
+                transcript = redact_transcript(transcript)
             for note in transcript.notes:  # "no speech detected": an empty output is no fault
                 stderr.print(f"{path.name}: {note}", highlight=False, markup=False)
             yield path, transcript
@@ -346,7 +354,10 @@ def transcribe(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="json, txt, srt or vtt")] = "json",
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="folder for the outputs")
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="folder for the outputs (one input: also a file, call.srt)"
+        ),
     ] = None,
     speakers: Annotated[
         int | None, typer.Option("--speakers", min=1, max=10, help="number of speakers, if known")
@@ -467,7 +478,11 @@ def _terms_csv(terms: list[Term]) -> str:
 def analyze(
     inputs: Annotated[
         list[Path],
-        typer.Argument(help="audio, transcript .json or .txt files", exists=True, dir_okay=False),
+        typer.Argument(
+            help="audio, transcript .json, .srt, .vtt, or .txt/.md text",
+            exists=True,
+            dir_okay=False,
+        ),
     ],
     page: Annotated[
         Path | None,
@@ -553,6 +568,133 @@ def analyze(
         sys.stdout.write(text)
     else:
         _write(output, text)
+
+
+@app.command()
+def upload(
+    audio: Annotated[
+        list[Path], typer.Argument(help="audio or video files", exists=True, dir_okay=False)
+    ],
+    consent: Annotated[
+        bool, typer.Option("--consent", help="everyone recorded agreed to it (required)")
+    ] = False,
+    title: Annotated[
+        str | None, typer.Option(help="default: the file's name (several files: both)")
+    ] = None,
+    salesperson: Annotated[str | None, typer.Option(help="who sold")] = None,
+    customer: Annotated[str | None, typer.Option(help="who was visited")] = None,
+    recorded_on: Annotated[
+        datetime | None,
+        typer.Option("--date", formats=["%Y-%m-%d"], help="the day it was recorded (YYYY-MM-DD)"),
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option(help="auto, nl, en… (default: RIDEALONG_LANGUAGE)")
+    ] = None,
+    glossary: Annotated[
+        Path | None,
+        typer.Option(
+            help="product/brand words said in it, one per line", exists=True, dir_okay=False
+        ),
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="a label to filter reports by (repeatable)")
+    ] = None,
+    force_copy: Annotated[
+        bool, typer.Option(help="keep a second recording of audio uploaded before")
+    ] = False,
+    now: Annotated[
+        bool,
+        typer.Option(
+            help="transcribe and analyse here before returning, instead of leaving "
+            "the jobs to the server's worker"
+        ),
+    ] = False,
+) -> None:
+    """Add recordings to the service's data (what the upload form does): they show in the
+    web pages and the API once transcribed."""
+    import mimetypes
+    import os
+
+    from api.db import Recording, get_database
+    from api.errors import ServiceError
+    from api.jobs import JobQueue, process_recording
+    from api.service import (
+        DuplicateRecording,
+        NewRecording,
+        create_recording,
+        parse_tags,
+        title_of_one_of_several,
+    )
+    from api.storage import blob_store
+    from transcribe.glossary import read_glossary
+
+    if not consent:
+        raise _fail("--consent is required: everyone recorded must have agreed", 2)
+    code = _checked_language(language)
+    try:
+        words = read_glossary(glossary) if glossary else []
+        tags = parse_tags(tag or [])
+    except (ValueError, ServiceError) as e:
+        raise _fail(str(e), 2) from e
+    settings = get_settings()
+    settings.make_data_dir()
+    database = get_database(settings.sqlalchemy_url)
+    blobs = blob_store(settings)
+    queue = JobQueue(settings, database)
+    user = os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+    meta = NewRecording(
+        consent=True,
+        salesperson=salesperson,
+        customer=customer,
+        recorded_at=recorded_on.date() if recorded_on else None,
+        language=code or settings.language,
+        glossary=", ".join(words) or None,
+        tags=tags,
+        consent_by=f"command line ({user})",
+        force_copy=force_copy,
+    )
+    added: list[tuple[str, str]] = []  # (id, file name)
+    failed = 0
+    for path in audio:
+        titled = replace(  # as the upload form titles several files: the title, then the name
+            meta, title=title if len(audio) == 1 else title_of_one_of_several(title, path.name)
+        )
+        kind = mimetypes.guess_type(path.name)[0]
+        try:
+            with database.session() as session, path.open("rb") as stream:
+                recording = create_recording(
+                    session, blobs, stream, path.name, kind, titled,
+                    settings.max_upload_bytes, settings.max_audio_hours * 3600,
+                )  # fmt: skip
+                recording_id = recording.id
+        except DuplicateRecording as e:
+            stderr.print(
+                f"{path.name}: uploaded before as recording {e.recording.id} (--force-copy "
+                "keeps a second one)", highlight=False, markup=False,
+            )  # fmt: skip
+            continue
+        except ServiceError as e:
+            _refused(f"{path.name}: {e}")
+            failed += 1
+            continue
+        queue.enqueue(recording_id)
+        added.append((recording_id, path.name))
+        print(recording_id)  # for scripts: the ids, one a line
+        stderr.print(f"{path.name}: queued as recording {recording_id}", highlight=False,
+                     markup=False)  # fmt: skip
+    if now and added:
+        _log_to_stderr()
+        for recording_id, name in added:
+            with stderr.status(f"{name}: transcribing and analysing…"):
+                process_recording(settings, database, recording_id)
+            with database.session() as session:
+                done = session.get(Recording, recording_id)
+                said = "deleted meanwhile" if done is None else done.status
+                if done is not None and done.error:
+                    said += f": {done.error}"
+            stderr.print(f"{name}: {said}", highlight=False, markup=False)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -773,6 +915,7 @@ def voices_enroll(
     role: Annotated[str, typer.Option(help="salesperson, customer or other")] = "salesperson",
 ) -> None:
     """Enrol a voice from recordings of one person, or from a speaker of a recording."""
+    from api.service import VOICE_SAMPLE_S
     from transcribe import AudioDecodeError, VoiceProfileStore, decode_audio, enroll
     from transcribe.roles import check_new_profile_name
     from transcribe.types import person_role
@@ -804,7 +947,7 @@ def voices_enroll(
         voices = []
         for path in audio:
             try:
-                voices.append(decode_audio(path))
+                voices.append(decode_audio(path, max_s=VOICE_SAMPLE_S))  # as the API does
             except AudioDecodeError as e:
                 raise _fail(f"{path.name}: {e}") from e
         try:

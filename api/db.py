@@ -318,10 +318,13 @@ class ApiKey(Base):
     scope: Mapped[str] = mapped_column(String(10), default="write")  # read, write or admin
 
 
+SQLITE_BUSY_MS = 10_000  # how long a statement waits for another connection's lock
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     # Deleted rows are overwritten, not just unlinked: a deleted conversation must not stay
     # readable in the file's free pages (privacy; DELETE leaves no trace).

@@ -528,15 +528,15 @@ class JobQueue:
         process_recording(self.settings, self.database, recording_id)
 
     def apply_retention(self) -> int:
-        """Delete audio past RIDEALONG_RETENTION_DAYS (see `service.apply_retention`)."""
-        if self.settings.retention_days <= 0:
-            return 0
-        from api.service import apply_retention
+        """Delete audio past RIDEALONG_RETENTION_DAYS (see `service.apply_retention`), and
+        empty SQLite's write-ahead log of what a delete could not (a reader held it)."""
+        from api.service import apply_retention, checkpoint_wal
 
         with self.database.session() as session:
             deleted = apply_retention(
                 session, blob_store(self.settings), self.settings.retention_days
             )
+            checkpoint_wal(session)
         if deleted:
             logger.info("deleted the audio of %d recording(s) past retention", deleted)
         return deleted

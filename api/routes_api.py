@@ -182,13 +182,21 @@ def list_recordings(
     limit: Annotated[int, Query(ge=1, le=1000), _blank_is(200)] = 200,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000), _blank_is(0)] = 0,
     status: Annotated[Status | None, Query(description="only this status"), BlankIsNone] = None,
+    salesperson: Annotated[
+        str | None, Query(max_length=200, description="a part of the name, any case"), BlankIsNone
+    ] = None,
+    customer: Annotated[
+        str | None, Query(max_length=200, description="a part of the name, any case"), BlankIsNone
+    ] = None,
 ) -> RecordingList:
-    """Recordings, newest first; page with `limit` and `offset` up to `total`."""
-    rows = service.list_recordings(session, limit, offset, status)
+    """Recordings, newest first; page with `limit` and `offset` up to `total`. `customer`
+    finds one person's recordings (to answer their request for their data)."""
+    choice = service.ListChoice(status, salesperson, customer)
+    rows = service.list_recordings(session, limit, offset, choice)
     silent = service.without_speech(session, rows)
     return RecordingList(
         recordings=[RecordingOut.of(r, r.id in silent) for r in rows],
-        total=service.count_recordings(session, status),
+        total=service.count_recordings(session, choice),
     )
 
 

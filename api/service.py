@@ -29,7 +29,15 @@ from analyze import (
 from analyze.synonyms import SynonymGroup, TextEmbedder, embed_terms, group_synonyms
 from analyze.wording import N_
 from api import termstore
-from api.db import Recording, RecordingTag, Status, UtteranceRow, report_day, utcnow
+from api.db import (
+    SQLITE_BUSY_MS,
+    Recording,
+    RecordingTag,
+    Status,
+    UtteranceRow,
+    report_day,
+    utcnow,
+)
 from api.errors import InvalidInput, NotFound
 from api.settings import Settings
 from api.storage import BlobStore
@@ -73,6 +81,7 @@ __all__ = [
     "delete_voice",
     "enroll_from_audio",
     "enroll_from_recording",
+    "ListChoice",
     "get_recording",
     "get_transcript",
     "known_tags",
@@ -320,11 +329,20 @@ def create_recording(
     return recording
 
 
+@dataclass(frozen=True, slots=True)
+class ListChoice:
+    """Which recordings a list shows: one status, and names as the report filters them."""
+
+    status: Status | None = None
+    salesperson: str | None = None  # a part of the name, any case
+    customer: str | None = None
+
+
 def list_recordings(
-    session: Session, limit: int = 200, offset: int = 0, status: Status | None = None
+    session: Session, limit: int = 200, offset: int = 0, choice: ListChoice | None = None
 ) -> Sequence[Recording]:
-    """Newest first (the id breaks ties, so pages never overlap); `status` picks one kind."""
-    query = _with_status(select(Recording), status)
+    """Newest first (the id breaks ties, so pages never overlap), as `choice` narrows them."""
+    query = _chosen(select(Recording), choice or ListChoice())
     query = query.order_by(Recording.created_at.desc(), Recording.id.desc())
     return session.scalars(query.limit(limit).offset(offset)).all()
 
@@ -339,13 +357,26 @@ def without_speech(session: Session, recordings: Sequence[Recording]) -> set[str
     return set(done) - set(session.scalars(spoken.distinct()))
 
 
-def count_recordings(session: Session, status: Status | None = None) -> int:
+def count_recordings(session: Session, choice: ListChoice | None = None) -> int:
     """How many recordings `list_recordings` pages through."""
-    return int(session.scalar(_with_status(select(func.count(Recording.id)), status)) or 0)
+    query = _chosen(select(func.count(Recording.id)), choice or ListChoice())
+    return int(session.scalar(query) or 0)
 
 
-def _with_status(query: Select[Any], status: Status | None) -> Select[Any]:
-    return query if status is None else query.where(Recording.status == status)
+def _chosen(query: Select[Any], choice: ListChoice) -> Select[Any]:
+    if choice.status is not None:
+        query = query.where(Recording.status == choice.status)
+    return _naming(query, choice.salesperson, choice.customer)
+
+
+def _naming(query: Select[Any], salesperson: str | None, customer: str | None) -> Select[Any]:
+    """Recordings whose salesperson and customer hold these names (any case, any part)."""
+    for column, wanted in ((Recording.salesperson, salesperson), (Recording.customer, customer)):
+        if wanted and wanted.strip():
+            query = query.where(
+                func.lower(column).contains(wanted.strip().lower(), autoescape=True)
+            )
+    return query
 
 
 def get_recording(session: Session, recording_id: str) -> Recording:
@@ -398,8 +429,15 @@ def checkpoint_wal(session: Session) -> bool:
     hourly one, tries again."""
     if session.get_bind().dialect.name != "sqlite":
         return True
-    busy, *_ = session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
-    session.commit()
+    # A reader (a report being read) would make it wait the full busy timeout: a delete
+    # must not hang that long for it, so it waits a second and leaves the rest for later.
+    session.execute(text("PRAGMA busy_timeout=1000"))
+    try:
+        busy, *_ = session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+        session.commit()
+    finally:
+        session.execute(text(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}"))
+        session.commit()
     if busy:
         logger.info("the write-ahead log is in use; deleted data leaves it at the next checkpoint")
     return not busy
@@ -536,14 +574,7 @@ def _filtered(session: Session, f: RecordingFilter) -> Select[Any] | None:
         query = query.where(day >= f.since)
     if f.until is not None:
         query = query.where(day <= f.until)
-    for column, wanted in (
-        (Recording.salesperson, f.salesperson),
-        (Recording.customer, f.customer),
-    ):
-        if wanted:
-            query = query.where(
-                func.lower(column).contains(wanted.strip().lower(), autoescape=True)
-            )
+    query = _naming(query, f.salesperson, f.customer)
     if f.language:
         query = query.where(Recording.language == f.language.strip().lower())
     if f.tag:

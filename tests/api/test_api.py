@@ -194,6 +194,29 @@ def test_recordings_page_through_with_a_total_and_a_status(api_client, settings,
     assert client.get("/api/v1/recordings", params={"status": "lost"}).status_code == 422
 
 
+def test_one_customers_recordings_are_found_by_name(api_client, tmp_path) -> None:
+    """To answer a person's request for their data, or to find a visit again."""
+    client, _ = api_client
+    for freq, customer in ((500.0, "Petra Bakker"), (600.0, "Bakkerij Jansen"), (700.0, None)):
+        audio = write_audio(tone(0.5, freq=freq), tmp_path / f"{freq}.wav", "pcm_s16le")
+        upload(
+            client,
+            audio.read_bytes(),
+            f"{freq}.wav",
+            **({"customer": customer} if customer else {}),
+        )
+
+    def customers(**params: str) -> tuple[int, list[str]]:
+        found = client.get("/api/v1/recordings", params=params).json()
+        return found["total"], sorted(r["customer"] or "" for r in found["recordings"])
+
+    assert customers(customer="petra") == (1, ["Petra Bakker"])
+    assert customers(customer="BAKKER") == (2, ["Bakkerij Jansen", "Petra Bakker"])
+    assert customers(customer="bakker", status="done") == (0, [])
+    assert customers(customer="")[0] == 3  # empty: anyone
+    assert customers(salesperson="%")[0] == 0  # a wildcard is a character
+
+
 def test_terms_and_suggestions_on_the_demo_data(api_client, settings) -> None:
     client, _ = api_client
     prepare_demo(settings)

@@ -868,5 +868,10 @@ def test_every_refusal_has_a_code_programs_can_branch_on(api_client, tmp_path: P
     missing = client.get("/api/v1/recordings/nope/transcript")
     assert missing.status_code == 404 and code(missing) == "not_found"
     assert code(client.get("/api/v1/terms", params={"limit": -1})) == "invalid_request"
+    garbled = client.post(
+        "/api/v1/suggestions", content=b'{"text": "\xff\xfe"}',
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    assert garbled.status_code == 400 and code(garbled) == "invalid_request"
     anonymous = client.get("/api/v1/terms", headers={"Authorization": ""})
     assert anonymous.status_code == 401 and code(anonymous) == "unauthorized"

@@ -500,3 +500,78 @@ def test_serve_keeps_the_admin_token_out_of_a_services_log(
     assert (token in result.output) is demo
     if not demo:
         assert f"with the token in {(tmp_path / 'data' / 'web_token').resolve()}" in result.output
+
+
+def test_upload_adds_recordings_as_the_form_does(tmp_path: Path) -> None:
+    """Consent required; one bad file costs only itself; the ids on stdout; the service's
+    API then lists them with their details and the consent recorded."""
+    from tests.conftest import authorised_client, tone, write_audio
+
+    data = tmp_path / "data"
+    clip = write_audio(tone(1.0, freq=620.0), tmp_path / "bezoek.wav", "pcm_s16le")
+    notes = tmp_path / "notities.wav"
+    notes.write_text("no audio here")
+    refused = ridealong("upload", str(clip), data_dir=data)
+    assert refused.returncode == 2 and "--consent is required" in refused.stderr
+    args = ["upload", str(clip), str(notes), "--consent", "--title", "Bezoek", "--customer",
+            "Bakkerij Jansen", "--date", "2026-11-30", "--tag", "Zakelijk"]  # fmt: skip
+    result = ridealong(*args, data_dir=data)
+    assert result.returncode == 1, result.stderr  # one file refused
+    assert "notities.wav" in result.stderr and "not an audio file" in result.stderr
+    [recording_id] = result.stdout.split()
+    again = ridealong("upload", str(clip), "--consent", data_dir=data)
+    assert again.returncode == 0 and f"uploaded before as recording {recording_id}" in again.stderr
+    with authorised_client(Settings(data_dir=data, _env_file=None)) as (client, _):  # type: ignore[call-arg]
+        [listed] = client.get("/api/v1/recordings").json()["recordings"]
+    assert listed["id"] == recording_id and listed["status"] == "queued"
+    assert listed["title"] == "Bezoek – bezoek" and listed["customer"] == "Bakkerij Jansen"
+    assert listed["recorded_at"] == "2026-11-30" and listed["tags"] == ["zakelijk"]
+    assert listed["consent"] and listed["consent_by"].startswith("command line")
+
+
+@pytest.mark.slow
+def test_upload_now_transcribes_before_returning(tmp_path: Path, shared_audio: Path) -> None:
+    data = tmp_path / "data"
+    jfk = shared_audio / "en" / "jfk.flac"
+    result = ridealong("upload", str(jfk), "--consent", "--now", "--language", "en", data_dir=data)
+    assert result.returncode == 0, result.stderr
+    assert "jfk.flac: done" in result.stderr
+    from tests.conftest import authorised_client
+
+    with authorised_client(Settings(data_dir=data, _env_file=None)) as (client, _):  # type: ignore[call-arg]
+        recording_id = result.stdout.strip()
+        text = client.get(f"/api/v1/recordings/{recording_id}/transcript?format=txt").text
+        assert "ask not what your country can do for you" in normalise(text)
+        assert "americans" in {t["lemma"] for t in client.get("/api/v1/terms").json()["terms"]}
+
+
+def test_transcribe_redacts_when_the_setting_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RIDEALONG_REDACT_PII holds for the command line too (its output is stored somewhere)."""
+    from typer.testing import CliRunner
+
+    import transcribe as transcribe_package
+    from api import cli
+    from api.settings import get_settings
+    from tests.conftest import tone, write_audio
+    from transcribe.types import Segment, Transcript
+
+    said = "Mail de offerte naar petra.bakker@example.nl alstublieft."
+    monkeypatch.setattr(transcribe_package, "load_model", lambda _options: None)
+    monkeypatch.setattr(
+        transcribe_package,
+        "transcribe",
+        lambda *_a, **_k: Transcript("nl", 2.0, "m", (Segment(0.0, 2.0, said),)),
+    )
+    clip = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le")
+    monkeypatch.setenv("RIDEALONG_DATA_DIR", str(tmp_path / "data"))
+    for redact, expected in (("0", "petra.bakker@example.nl"), ("1", "[e-mail]")):
+        monkeypatch.setenv("RIDEALONG_REDACT_PII", redact)
+        get_settings.cache_clear()
+        try:
+            result = CliRunner().invoke(cli.app, ["transcribe", str(clip), "-f", "txt"])
+        finally:
+            get_settings.cache_clear()
+        assert result.exit_code == 0, result.output
+        assert expected in result.stdout

@@ -55,3 +55,34 @@ def test_a_deleted_recording_leaves_no_trace(api_client, settings, tmp_path) -> 
         assert SECRET.encode() not in data, path
         assert b"Kerkstraat" not in data and b"kerkstraat" not in data, path  # terms: lower
     assert [p for p in settings.blob_dir.rglob("*") if p.is_file()] == []
+
+
+def test_a_delete_while_a_report_is_read_is_cleared_from_the_log_later(
+    api_client, settings, tmp_path
+) -> None:
+    """A reader keeps SQLite from emptying its write-ahead log: the delete does not hang on
+    it, and the worker's hourly run empties the log once the reader is done."""
+    import sqlite3
+    import time
+
+    from api.jobs import JobQueue
+
+    client, _ = api_client
+    audio = write_audio(tone(1.2, freq=587.0), tmp_path / "private.wav", "pcm_s16le")
+    recording_id = upload(client, audio.read_bytes(), "private.wav").json()["id"]
+    database = get_database(settings.sqlalchemy_url)
+    with database.session.begin() as session:
+        session.get(Recording, recording_id).transcript_json = f'{{"said": "{SECRET}"}}'
+    reader = sqlite3.connect(settings.data_dir / "ridealong.db")
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM recordings").fetchone()  # a report, reading
+        started = time.monotonic()
+        assert client.delete(f"/api/v1/recordings/{recording_id}").status_code == 204
+        assert time.monotonic() - started < 5  # not the 10-s busy timeout
+    finally:
+        reader.close()
+    wal = settings.data_dir / "ridealong.db-wal"
+    assert SECRET.encode() in wal.read_bytes()  # still there: the checkpoint had to wait
+    JobQueue(settings, database).apply_retention()  # the worker's hourly run
+    assert not wal.exists() or SECRET.encode() not in wal.read_bytes()

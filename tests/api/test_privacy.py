@@ -138,3 +138,14 @@ def test_a_new_data_folder_is_readable_by_its_owner_alone(tmp_path) -> None:
     with TestClient(create_app(settings, start_worker=False)):
         pass
     assert stat.S_IMODE(settings.data_dir.stat().st_mode) == 0o700
+
+
+def test_the_recording_page_shows_the_consent_given(api_client, tmp_path) -> None:
+    client, _ = api_client
+    audio = write_audio(tone(1.0, freq=640.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+    recording_id = upload(client, audio, "a.wav").json()["id"]
+    english = client.get(f"/recordings/{recording_id}", headers={"Accept-Language": "en"}).text
+    assert "Everyone recorded agreed: confirmed at upload on" in english
+    assert 'title="API key tests"' in english  # who confirmed it
+    dutch = client.get(f"/recordings/{recording_id}", headers={"Accept-Language": "nl"}).text
+    assert "Iedereen in de opname gaf toestemming" in dutch
