@@ -91,6 +91,17 @@ stderr = Console(stderr=True, soft_wrap=True)
 logger = logging.getLogger("ridealong")
 
 
+def _command_line_user() -> str:
+    """Who confirmed a consent here, as it is recorded."""
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        user = "unknown"
+    return f"command line ({user})"
+
+
 def _refused(message: str) -> None:
     stderr.print(f"[red]error:[/red] {escape(message)}", highlight=False)
 
@@ -613,7 +624,6 @@ def upload(
     """Add recordings to the service's data (what the upload form does): they show in the
     web pages and the API once transcribed."""
     import mimetypes
-    import os
 
     from api.db import Recording, get_database
     from api.errors import ServiceError
@@ -641,7 +651,6 @@ def upload(
     database = get_database(settings.sqlalchemy_url)
     blobs = blob_store(settings)
     queue = JobQueue(settings, database)
-    user = os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
     meta = NewRecording(
         consent=True,
         salesperson=salesperson,
@@ -650,7 +659,7 @@ def upload(
         language=code or settings.language,
         glossary=", ".join(words) or None,
         tags=tags,
-        consent_by=f"command line ({user})",
+        consent_by=_command_line_user(),
         force_copy=force_copy,
     )
     added: list[tuple[str, str]] = []  # (id, file name)
@@ -913,10 +922,16 @@ def voices_enroll(
     ] = None,
     speaker: Annotated[str | None, typer.Option(help="the speaker in --recording, e.g. S1")] = None,
     role: Annotated[str, typer.Option(help="salesperson, customer or other")] = "salesperson",
+    consent: Annotated[
+        bool, typer.Option("--consent", help="they agreed that their voice is recognised")
+    ] = False,
 ) -> None:
     """Enrol a voice from recordings of one person, or from a speaker of a recording."""
-    from api.service import VOICE_SAMPLE_S
-    from transcribe import AudioDecodeError, VoiceProfileStore, decode_audio, enroll
+    from contextlib import ExitStack
+
+    from api.errors import ServiceError
+    from api.service import enroll_from_audio, enroll_from_recording
+    from transcribe import VoiceProfileStore
     from transcribe.roles import check_new_profile_name
     from transcribe.types import person_role
 
@@ -930,33 +945,31 @@ def voices_enroll(
     except ValueError as e:
         raise _fail(str(e)) from e
     replacing = any(p.name == name for p in VoiceProfileStore(settings.voices_dir).list())
+    consent_by = _command_line_user() if consent else None
     if recording is not None or speaker is not None:
         if audio or recording is None or speaker is None:
             raise _fail("give audio files, or --recording ID with --speaker LABEL", 2)
-        from api.errors import ServiceError
-        from api.service import enroll_from_recording
-
         try:
             with _session(settings) as session:
-                profile = enroll_from_recording(session, settings, recording, speaker, name, chosen)
+                profile = enroll_from_recording(
+                    session, settings, recording, speaker, name, chosen, consent_by
+                )
         except (ServiceError, ValueError) as e:  # no such recording, no voice, a bad name
             raise _fail(str(e)) from e
     else:
         if not audio:
             raise _fail("give at least one recording of the person", 2)
-        voices = []
-        for path in audio:
-            try:
-                voices.append(decode_audio(path, max_s=VOICE_SAMPLE_S))  # as the API does
-            except AudioDecodeError as e:
-                raise _fail(f"{path.name}: {e}") from e
         try:
-            profile = enroll(name, voices, role=chosen)
-            VoiceProfileStore(settings.voices_dir).save(profile)
-        except (AudioDecodeError, ValueError) as e:
+            with ExitStack() as files:  # the first 10 minutes of each, as the API reads them
+                opened = [files.enter_context(path.open("rb")) for path in audio]
+                profile = enroll_from_audio(
+                    settings, name, opened, chosen, [p.name for p in audio], consent_by
+                )
+        except (ServiceError, ValueError) as e:
             raise _fail(str(e)) from e
     done = "replaced the voice profile of" if replacing else "enrolled"
-    stderr.print(f"{done} {profile.name} ({profile.role})", highlight=False, markup=False)
+    agreed = "" if consent else " (no consent recorded: --consent records that they agreed)"
+    stderr.print(f"{done} {profile.name} ({profile.role}){agreed}", highlight=False, markup=False)
 
 
 @voices_app.command("list")

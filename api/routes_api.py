@@ -280,8 +280,9 @@ def patch_speakers(
         require_scope(request, "admin", "enrolling voices")
     changes = [SpeakerChange(**change.model_dump()) for change in body.speakers]
     transcript = service.update_speakers(
-        session, state(request).settings, recording_id, changes, enroll=body.enroll
-    )
+        session, state(request).settings, recording_id, changes, enroll=body.enroll,
+        consent_by=_consent_by(request) if body.consent else None,
+    )  # fmt: skip
     return SpeakersOut.model_validate(service.speaker_summary(transcript))
 
 
@@ -289,7 +290,16 @@ def patch_speakers(
 def list_voices(request: Request) -> VoiceList:
     """Enrolled voices: a matching speaker in a recording becomes this person."""
     profiles = VoiceProfileStore(state(request).settings.voices_dir).list()
-    return VoiceList(voices=[VoiceOut(name=p.name, role=p.role) for p in profiles])
+    return VoiceList(
+        voices=[
+            VoiceOut(name=p.name, role=p.role, consent_by=p.consent_by, enrolled_at=p.enrolled_at)
+            for p in profiles
+        ]
+    )
+
+
+def _consent_by(request: Request) -> str:
+    return f"API key {request.state.api_key_name}"
 
 
 @router.post(
@@ -300,15 +310,26 @@ def enroll_voice(
     name: Annotated[str, Form(max_length=200, description="the person's name")],
     files: Annotated[list[UploadFile], File(description="recordings of this person alone")],
     role: Annotated[Literal["salesperson", "customer", "other"], Form()] = "salesperson",
+    consent: Annotated[
+        bool, Form(description="the person agreed that their voice is recognised (recorded)")
+    ] = False,
 ) -> VoiceEnrolled:
     """Enrol a voice from one or more recordings of one person; a voice of the same name
-    is replaced (`replaced` says so)."""
+    is replaced (`replaced` says so). A voice print is biometric data: send `consent`
+    once the person has agreed, and it is kept with the profile."""
     settings = state(request).settings
     replacing = service.voice_exists(settings, name)
     profile = service.enroll_from_audio(
-        settings, name, [f.file for f in files], role, [f.filename or "" for f in files]
+        settings, name, [f.file for f in files], role, [f.filename or "" for f in files],
+        consent_by=_consent_by(request) if consent else None,
+    )  # fmt: skip
+    return VoiceEnrolled(
+        name=profile.name,
+        role=profile.role,
+        consent_by=profile.consent_by,
+        enrolled_at=profile.enrolled_at,
+        replaced=replacing,
     )
-    return VoiceEnrolled(name=profile.name, role=profile.role, replaced=replacing)
 
 
 @router.delete("/voices/{name}", status_code=204, responses=errors(404, 422))

@@ -11,7 +11,7 @@ import mimetypes
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
@@ -213,6 +213,11 @@ def _index_page(
     )
 
 
+def _address(request: Request) -> str:
+    """The browser's address, for the record of who confirmed a consent."""
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/upload", response_class=HTMLResponse)
 def upload(
     request: Request,
@@ -242,7 +247,7 @@ def upload(
         "consent": consent,
     }
     chosen = [f for f in file or [] if f.filename]
-    address = request.client.host if request.client else "unknown"
+    address = _address(request)
 
     def status_of(error: Exception) -> int:
         code = {UploadTooLarge: 413, StorageFailed: 507}.get(type(error), 0)
@@ -498,8 +503,9 @@ def correct_speaker(
     if enroll and not merge_into:
         try:
             service.enroll_from_recording(
-                session, settings, recording_id, speaker, name.strip(), "salesperson"
-            )
+                session, settings, recording_id, speaker, name.strip(), "salesperson",
+                consent_by=f"web page from {_address(request)}",  # the box says they agreed
+            )  # fmt: skip
         except InvalidInput as e:
             message = f"The speaker was saved, but the voice could not be remembered: {e}"
             return _recording_page(request, session, recording_id, status_code=422, error=message)
@@ -852,18 +858,27 @@ def suggest(
 
 
 def _voices_page(
-    request: Request, status_code: int = 200, form: dict[str, str] | None = None, **extra: Any
+    request: Request, status_code: int = 200, form: dict[str, Any] | None = None, **extra: Any
 ) -> HTMLResponse:
     profiles = VoiceProfileStore(state(request).settings.voices_dir).list()
+    enrolled_on = {p.name: _day_of(p.enrolled_at) for p in profiles}
     return _page(
         request,
         "voices.html",
         status_code=status_code,
         voices=profiles,
+        enrolled_on=enrolled_on,
         roles=PERSON_ROLES,
         form=form or {"name": "", "role": "salesperson"},
         **extra,
     )
+
+
+def _day_of(moment: str | None) -> date | None:
+    try:
+        return datetime.fromisoformat(moment).date() if moment else None
+    except ValueError:
+        return None
 
 
 @router.get("/voices", response_class=HTMLResponse)
@@ -879,11 +894,13 @@ def enroll_voice(
     role: Annotated[str, Form(max_length=50)] = "salesperson",
     files: Annotated[list[UploadFile] | None, File()] = None,
     replace: Annotated[bool, Form()] = False,
+    consent: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Enrol a voice from recordings of one person alone. A voice of the same name is only
-    replaced when the form says so: later recordings would be named after the new voice."""
+    """Enrol a voice from recordings of one person alone, who agreed to it (a voice print is
+    biometric data). A voice of the same name is only replaced when the form says so: later
+    recordings would be named after the new voice."""
     settings = state(request).settings
-    form = {"name": name, "role": role}
+    form = {"name": name, "role": role, "consent": consent}
     chosen = [f for f in files or [] if f.filename]
     existing = service.voice_exists(settings, name)
     try:
@@ -899,9 +916,14 @@ def enroll_voice(
             )
         if not chosen:
             raise InvalidInput(N_("choose one or more recordings of this person speaking alone"))
+        if not consent:
+            raise InvalidInput(
+                N_("tick the box to confirm that this person agreed that their voice is recognised")
+            )
         service.enroll_from_audio(
-            settings, name, [f.file for f in chosen], role, [f.filename or "" for f in chosen]
-        )
+            settings, name, [f.file for f in chosen], role, [f.filename or "" for f in chosen],
+            consent_by=f"web form from {_address(request)}",
+        )  # fmt: skip
     except InvalidInput as e:
         return _voices_page(
             request,

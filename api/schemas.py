@@ -178,11 +178,18 @@ class SpeakersPatch(BaseModel):
 
     speakers: list[SpeakerChangeIn] = Field(min_length=1, max_length=20)
     enroll: bool = Field(False, description="enrol named salespeople's voices from this recording")
+    consent: bool = Field(
+        False, description="with `enroll`: they agreed that their voice is recognised (recorded)"
+    )
 
 
 class VoiceOut(BaseModel):
     name: str
     role: RoleName
+    consent_by: str | None = Field(
+        None, description="who confirmed the person agreed to be recognised; null: nobody"
+    )
+    enrolled_at: str | None = Field(None, description="when it was enrolled (ISO 8601, UTC)")
 
 
 class VoiceEnrolled(VoiceOut):

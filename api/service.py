@@ -7,7 +7,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, BinaryIO
 
@@ -778,6 +778,7 @@ def update_speakers(
     recording_id: str,
     changes: Sequence[SpeakerChange],
     enroll: bool = False,
+    consent_by: str | None = None,
 ) -> Transcript:
     """Apply a person's speaker corrections and re-run the analysis of that recording.
 
@@ -814,8 +815,9 @@ def update_speakers(
     session.commit()
     for speaker in to_enroll:
         enroll_from_recording(
-            session, settings, recording.id, speaker.id, speaker.name or "", speaker.role
-        )
+            session, settings, recording.id, speaker.id, speaker.name or "", speaker.role,
+            consent_by,
+        )  # fmt: skip
     notify_in_background(settings, ANALYSED, analysed_payload(recording.id, after))
     return after
 
@@ -890,6 +892,7 @@ def enroll_from_recording(
     speaker: str,
     name: str,
     role: str = "salesperson",
+    consent_by: str | None = None,
 ) -> VoiceProfile:
     """Save the voice of `speaker` in a processed recording as `name`'s profile."""
     check_voice_name(name)
@@ -898,7 +901,9 @@ def enroll_from_recording(
     if not voice:
         raise InvalidInput(_no_voice(recording_id, speaker))
     try:
-        profile = VoiceProfile(name, np.asarray(voice, dtype=np.float32), chosen)
+        profile = _enrolled(
+            VoiceProfile(name, np.asarray(voice, dtype=np.float32), chosen), consent_by
+        )
         VoiceProfileStore(settings.voices_dir).save(profile)
     except ValueError as e:
         raise InvalidInput(str(e)) from e
@@ -908,15 +913,21 @@ def enroll_from_recording(
 VOICE_SAMPLE_S = 600  # of each file a voice is enrolled from: plenty for a profile
 
 
+def _enrolled(profile: VoiceProfile, consent_by: str | None) -> VoiceProfile:
+    """The profile with when it was enrolled and who confirmed the person agreed."""
+    return replace(profile, consent_by=consent_by, enrolled_at=utcnow().isoformat())
+
+
 def enroll_from_audio(
     settings: Settings,
     name: str,
     files: Sequence[BinaryIO],
     role: str = "salesperson",
     filenames: Sequence[str] = (),
+    consent_by: str | None = None,
 ) -> VoiceProfile:
     """Enrol a voice from uploaded recordings of one person alone (`filenames`, where
-    known, name a file that cannot be read)."""
+    known, name a file that cannot be read; `consent_by`: who confirmed they agreed)."""
     check_voice_name(name)
     recordings = []
     for at, file in enumerate(files):
@@ -936,6 +947,7 @@ def enroll_from_audio(
         profile = enroll_voice(name, recordings, role=_person_role(role))
     except ValueError as e:  # no speech, a bad name
         raise InvalidInput.saying(e) from e
+    profile = _enrolled(profile, consent_by)
     VoiceProfileStore(settings.voices_dir).save(profile)
     return profile
 

@@ -117,15 +117,24 @@ class VoiceProfile:
     embedding: np.ndarray = field(compare=False)  # L2-normalised
     role: Role = "salesperson"
     backend: str = "resemblyzer"  # embeddings only compare within one backend
+    # A voice print is biometric data: who confirmed that the person agreed ("web form from
+    # …", "API key …"; None: nobody did), and when it was enrolled (ISO 8601, UTC).
+    consent_by: str | None = None
+    enrolled_at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "version": _PROFILE_VERSION,
             "name": self.name,
             "role": self.role,
             "backend": self.backend,
             "embedding": [round(float(v), 6) for v in self.embedding],
         }
+        if self.consent_by is not None:
+            data["consent_by"] = self.consent_by
+        if self.enrolled_at is not None:
+            data["enrolled_at"] = self.enrolled_at
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VoiceProfile:
@@ -137,6 +146,8 @@ class VoiceProfile:
             embedding=l2_normalise(np.asarray(data["embedding"], dtype=np.float32)),
             role=role,
             backend=str(data.get("backend", "resemblyzer")),
+            consent_by=data.get("consent_by"),
+            enrolled_at=data.get("enrolled_at"),
         )
 
 

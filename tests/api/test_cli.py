@@ -233,9 +233,12 @@ def test_voices_enrolled_on_the_cli_name_the_salesperson(
         "enroll",
         "Jan",
         str(folder / "nl_monologue_male_flemish_16k.wav"),
+        "--consent",
         data_dir=tmp_path,
     )
     assert enrolled.returncode == 0, enrolled.stderr
+    [profile] = (tmp_path / "voices").glob("*.json")
+    assert json.loads(profile.read_text())["consent_by"].startswith("command line (")
     assert ridealong("voices", "list", data_dir=tmp_path).stdout == "Jan\tsalesperson\n"
     result = ridealong(
         "transcribe",

@@ -110,18 +110,22 @@ def test_voices_from_audio_and_from_a_corrected_recording(tmp_path, shared_audio
             data={"name": "Jan"},
             files=[("files", ("jan.wav", audio, "audio/wav"))],
         )
-        assert created.status_code == 201 and created.json() == {
+        answer = created.json()
+        assert created.status_code == 201 and answer["enrolled_at"].startswith("20")
+        assert {k: answer[k] for k in ("name", "role", "replaced", "consent_by")} == {
             "name": "Jan",
             "role": "salesperson",
             "replaced": False,
+            "consent_by": None,  # nobody said the person agreed
         }
         again = client.post(
             "/api/v1/voices",
-            data={"name": "Jan", "role": "other"},
+            data={"name": "Jan", "role": "other", "consent": "true"},
             files=[("files", ("jan.wav", audio, "audio/wav"))],
         )  # the API replaces, and says so
         assert again.status_code == 201 and again.json()["replaced"] is True
-        assert client.get("/api/v1/voices").json()["voices"] == [{"name": "Jan", "role": "other"}]
+        [listed] = client.get("/api/v1/voices").json()["voices"]
+        assert listed["role"] == "other" and listed["consent_by"] == "API key tests"
         slashed = client.post(
             "/api/v1/voices",
             data={"name": "../../etc"},
@@ -145,12 +149,13 @@ def test_voices_from_audio_and_from_a_corrected_recording(tmp_path, shared_audio
         with database.session.begin() as session:
             session.get(Recording, recording_id).voices_json = json.dumps({"S1": [0.0625] * 256})
         enrolled = client.patch(
-            url, json={"speakers": [{"id": "S1", "name": "Piet"}], "enroll": True}
+            url,
+            json={"speakers": [{"id": "S1", "name": "Piet"}], "enroll": True, "consent": True},
         )
         assert enrolled.status_code == 200
-        assert {"name": "Piet", "role": "salesperson"} in client.get("/api/v1/voices").json()[
-            "voices"
-        ]
+        voices = {v["name"]: v for v in client.get("/api/v1/voices").json()["voices"]}
+        assert voices["Piet"]["role"] == "salesperson"
+        assert voices["Piet"]["consent_by"] == "API key tests"
         # Forgetting Piet's voice erases his voice print from the recording too, so nobody
         # can enrol him again from it; his name and words stay.
         assert client.delete("/api/v1/voices/Piet").status_code == 204

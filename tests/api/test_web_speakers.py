@@ -203,12 +203,17 @@ def test_the_voices_page_refuses_text_and_empty_uploads(api_client) -> None:
     assert page.status_code == 200 and "No voices yet." in page.text
     assert '<a href="/voices" aria-current="page">Voices</a>' in page.text
     text = {"files": ("notes.wav", b"Dit zijn notities, geen audio.\n" * 40, "audio/wav")}
-    response = client.post("/voices", data={"name": "Mark", "role": "salesperson"}, files=text)
+    mark = {"name": "Mark", "role": "salesperson", "consent": "true"}
+    response = client.post("/voices", data=mark, files=text)
     assert response.status_code == 422
     assert alert(response.text).startswith("notes.wav is not an audio file we can read")
     assert 'value="Mark"' in response.text  # the name stays in the form
-    empty = client.post("/voices", data={"name": "Mark", "role": "salesperson"})
+    empty = client.post("/voices", data=mark)
     assert empty.status_code == 422 and "choose one or more recordings" in alert(empty.text)
+    # A voice print is biometric data: the person's agreement is confirmed, or nothing is kept.
+    unagreed = client.post("/voices", data={**mark, "consent": ""}, files=text)
+    assert unagreed.status_code == 422 and alert(unagreed.text).startswith("tick the box")
+    assert 'name="consent" value="true" required' in unagreed.text
     missing = client.post("/voices/delete", data={"name": "Nobody"})
     assert missing.status_code == 404
     assert alert(missing.text) == "there is no voice called “Nobody” (any more)"
@@ -219,17 +224,18 @@ def test_enrol_list_and_delete_a_voice(api_client, shared_audio: Path) -> None:
     client, _ = api_client
     audio = (shared_audio / MONOLOGUE).read_bytes()
     files = [("files", ("monoloog.wav", audio, "audio/wav"))]
-    data = {"name": "Jan <de verkoper>", "role": "salesperson"}
+    data = {"name": "Jan <de verkoper>", "role": "salesperson", "consent": "true"}
     response = client.post("/voices", data=data, files=files, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/voices?done=enrolled"
     page = client.get("/voices?done=enrolled").text
     assert "Voice saved" in page
     assert '<td class="name">Jan &lt;de verkoper&gt;</td>' in page
-    assert client.get("/api/v1/voices").json()["voices"] == [
-        {"name": "Jan <de verkoper>", "role": "salesperson"}
-    ]
+    [voice] = client.get("/api/v1/voices").json()["voices"]
+    assert voice["name"] == "Jan <de verkoper>" and voice["role"] == "salesperson"
+    assert voice["consent_by"] == "web form from testclient" and voice["enrolled_at"]
+    assert '<td class="consent"><span title="web form from testclient">yes, ' in page
     # The same name again would put another voice under this person's name: only on purpose.
-    other = {"name": "Jan <de verkoper>", "role": "customer"}
+    other = {"name": "Jan <de verkoper>", "role": "customer", "consent": "true"}
     refused = client.post("/voices", data=other, files=files)
     assert refused.status_code == 422
     assert alert(refused.text).startswith("there is already a voice called “Jan <de verkoper>”")
