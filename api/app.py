@@ -237,25 +237,28 @@ class _StreamedBodyLimit:
             await _body_too_large(most)(scope, receive, send)
 
 
-class _NoQueryValues(logging.Filter):
-    """An access log line keeps a query's parameter names, not their values: the sign-in
-    link carries the web token (`/login?token=…`), and report filters name customers and
-    salespeople (`?customer=…`), which whoever reads the logs need not see."""
+class _NoPersonalData(logging.Filter):
+    """An access log line keeps a query's parameter names, not their values, and no voice's
+    name from a path: the sign-in link carries the web token (`/login?token=…`), report
+    filters name customers and salespeople (`?customer=…`), and `/api/v1/voices/{name}` a
+    person, none of which whoever reads the logs need see."""
 
     _VALUE = re.compile(r"([?&][^=&\s\"]*=)[^&\s\"]+")
+    _VOICE = re.compile(r"(/api/v1/voices/)[^?\s\"]+")
+
+    def _scrubbed(self, text: str) -> str:
+        return self._VOICE.sub(r"\1…", self._VALUE.sub(r"\1…", text))
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(
-                self._VALUE.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args
-            )
+            record.args = tuple(self._scrubbed(a) if isinstance(a, str) else a for a in record.args)
         return True
 
 
-def _hide_query_values_in_access_log() -> None:
+def _hide_personal_data_in_access_log() -> None:
     access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, _NoQueryValues) for f in access.filters):
-        access.addFilter(_NoQueryValues())
+    if not any(isinstance(f, _NoPersonalData) for f in access.filters):
+        access.addFilter(_NoPersonalData())
 
 
 def _upload_page_with_error(request: Request, error: InvalidInput) -> Response:
@@ -362,7 +365,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        _hide_query_values_in_access_log()
+        _hide_personal_data_in_access_log()
         settings.make_data_dir()
         database = get_database(settings.sqlalchemy_url)
         with database.session() as session:

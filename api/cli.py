@@ -635,7 +635,7 @@ def upload(
         parse_tags,
         title_of_one_of_several,
     )
-    from api.storage import blob_store
+    from api.storage import StorageFailed, UploadTooLarge, blob_store
     from transcribe.glossary import read_glossary
 
     if not consent:
@@ -677,12 +677,13 @@ def upload(
                 )  # fmt: skip
                 recording_id = recording.id
         except DuplicateRecording as e:
+            print(e.recording.id)  # the recording it already is, as the API answers
             stderr.print(
                 f"{path.name}: uploaded before as recording {e.recording.id} (--force-copy "
                 "keeps a second one)", highlight=False, markup=False,
             )  # fmt: skip
             continue
-        except ServiceError as e:
+        except (ServiceError, UploadTooLarge, StorageFailed) as e:
             _refused(f"{path.name}: {e}")
             failed += 1
             continue

@@ -404,13 +404,14 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
         )
         if resume is not None:
             logger.info("recording %s resumes at %.0f s", recording_id, resume.done_s)
+        profiles = VoiceProfileStore(settings.voices_dir).list()
         transcript = transcribe(
             audio_path,
             options,
             on_progress,
             resume=resume,
             on_checkpoint=on_checkpoint,
-            profiles=VoiceProfileStore(settings.voices_dir).list(),
+            profiles=profiles,
         )
         if settings.redact_pii:  # before anything is stored or counted
             transcript = redact_transcript(transcript, job.people)
@@ -436,7 +437,10 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
         _fail(database, settings, recording_id, token, internal)
         return
 
+    final = [transcript]  # as stored: names given meanwhile redacted too
+
     def store() -> bool:
+        stored, spoken, counted = transcript, utterances, terms
         with database.session.begin() as session:
             # Still ours? The first statement writes, so it takes the row lock (PostgreSQL)
             # or the database's write lock (SQLite) until "done" is committed.
@@ -448,36 +452,42 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
             recording = session.get(Recording, recording_id)
             if not still_held or recording is None:
                 return False
+            # Names given while it was transcribed are no terms either (nor, with redaction,
+            # in the text): count again with them.
+            people_now = people_in(recording, stored)
+            if sorted(people_now) != sorted(people):
+                if settings.redact_pii:
+                    stored = redact_transcript(stored, [n for n in people_now if n])
+                    spoken = utterances_from_transcript(stored, recording_id)
+                counted = count_terms(spoken, recording_id, people=people_now)
             recording.status = Status.done
             recording.progress = 1.0
             recording.claimed_by = None
             recording.heartbeat_at = None
             recording.transcribed_at = utcnow()
-            recording.language = transcript.language
-            recording.duration_s = transcript.duration_s
-            recording.model = transcript.model
-            recording.transcript_json = json.dumps(transcript.to_dict(), ensure_ascii=False)
+            recording.language = stored.language
+            recording.duration_s = stored.duration_s
+            recording.model = stored.model
+            recording.transcript_json = json.dumps(stored.to_dict(), ensure_ascii=False)
             recording.checkpoint_json = None
+            # A voice profile deleted while this job ran: its person's print is not kept.
+            forgotten = {p.name for p in profiles} - {
+                p.name for p in VoiceProfileStore(settings.voices_dir).list()
+            }
             recording.voices_json = json.dumps(
-                {s.id: s.voice for s in transcript.speakers if s.voice}
+                {s.id: s.voice for s in stored.speakers if s.voice and s.name not in forgotten}
             )
             recording.updated_at = utcnow()
-            # Names given while it was transcribed are no terms either: count again with them.
-            people_now = people_in(recording, transcript)
-            counted = (
-                terms
-                if sorted(people_now) == sorted(people)
-                else count_terms(utterances, recording_id, people=people_now)
-            )
             # The statistics reports are queried from, in the same transaction as "done".
-            termstore.store_analysis(session, recording, counted, utterances)
+            termstore.store_analysis(session, recording, counted, spoken)
+        final[0] = stored
         return True
 
     if not _retrying(store, "storing the results"):
         logger.info("recording %s was deleted or taken over while processing", recording_id)
         return
     logger.info("recording %s done (%.1f s of audio)", recording_id, transcript.duration_s)
-    notify(settings, ANALYSED, analysed_payload(recording_id, transcript))
+    notify(settings, ANALYSED, analysed_payload(recording_id, final[0]))
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -528,15 +538,16 @@ class JobQueue:
         process_recording(self.settings, self.database, recording_id)
 
     def apply_retention(self) -> int:
-        """Delete audio past RIDEALONG_RETENTION_DAYS (see `service.apply_retention`), and
-        empty SQLite's write-ahead log of what a delete could not (a reader held it)."""
+        """Delete audio past RIDEALONG_RETENTION_DAYS (see `service.apply_retention`), empty
+        SQLite's write-ahead log of what a delete could not (a reader held it), and drop the
+        idle copies of a bucket's audio."""
         from api.service import apply_retention, checkpoint_wal
 
+        blobs = blob_store(self.settings)
         with self.database.session() as session:
-            deleted = apply_retention(
-                session, blob_store(self.settings), self.settings.retention_days
-            )
+            deleted = apply_retention(session, blobs, self.settings.retention_days)
             checkpoint_wal(session)
+        blobs.tidy()  # cached copies of audio (S3) that nobody here used for an hour
         if deleted:
             logger.info("deleted the audio of %d recording(s) past retention", deleted)
         return deleted

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any, BinaryIO
 
 import numpy as np
-from sqlalchemy import Select, and_, func, or_, select, text
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, undefer
 
 from analyze import (
@@ -427,17 +427,19 @@ def checkpoint_wal(session: Session) -> bool:
     """Empty SQLite's write-ahead log, where old copies of deleted rows live on (a no-op
     elsewhere). False when a reader kept it from finishing: the next call, or the worker's
     hourly one, tries again."""
-    if session.get_bind().dialect.name != "sqlite":
+    engine = session.get_bind().engine
+    if engine.dialect.name != "sqlite":
         return True
+    session.commit()  # nothing of ours in the log is left uncommitted
     # A reader (a report being read) would make it wait the full busy timeout: a delete
     # must not hang that long for it, so it waits a second and leaves the rest for later.
-    session.execute(text("PRAGMA busy_timeout=1000"))
-    try:
-        busy, *_ = session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).one()
-        session.commit()
-    finally:
-        session.execute(text(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}"))
-        session.commit()
+    # One connection of its own for all three, so the short timeout never reaches the pool.
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA busy_timeout=1000")
+        try:
+            busy, *_ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     if busy:
         logger.info("the write-ahead log is in use; deleted data leaves it at the next checkpoint")
     return not busy
@@ -826,6 +828,7 @@ def delete_voice(session: Session, settings: Settings, name: str) -> bool:
     """Forget a person's voice: their profile, and their voice print in every recording
     that names them, so that it cannot be enrolled again from an old recording (biometric
     data goes when its person asks). False when there was neither."""
+    name = name.strip()  # as profiles are named
     try:
         deleted = VoiceProfileStore(settings.voices_dir).delete(name)
     except ValueError:  # not a name a profile can have; recordings may still name them
@@ -973,15 +976,13 @@ def apply_retention(session: Session, blobs: BlobStore, days: int) -> int:
     if days <= 0:
         return 0
     cutoff = utcnow() - timedelta(days=days)
+    past = or_(
+        and_(Recording.status == Status.done, Recording.transcribed_at < cutoff),
+        and_(Recording.status == Status.failed, Recording.updated_at < cutoff),
+    )
     expired = session.scalars(
         select(Recording)
-        .where(
-            Recording.blob_key.is_not(None),
-            or_(
-                and_(Recording.status == Status.done, Recording.transcribed_at < cutoff),
-                and_(Recording.status == Status.failed, Recording.updated_at < cutoff),
-            ),
-        )
+        .where(Recording.blob_key.is_not(None), past)
         .options(undefer(Recording.voices_json), undefer(Recording.checkpoint_json))
     ).all()
     for recording in expired:
@@ -992,7 +993,17 @@ def apply_retention(session: Session, blobs: BlobStore, days: int) -> int:
         recording.checkpoint_json = None
         session.commit()
         _release_blob(session, blobs, key)
-    if expired:
+    # Voice prints and partial text whose audio went earlier (before voice prints went
+    # with it, or another way) go too.
+    kept = or_(Recording.voices_json.is_not(None), Recording.checkpoint_json.is_not(None))
+    left = session.execute(
+        update(Recording)
+        .where(past, kept)
+        .values(voices_json=None, checkpoint_json=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    session.commit()
+    if expired or left:
         checkpoint_wal(session)
     return len(expired)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import tempfile
 import time
@@ -58,6 +59,7 @@ class BlobStore(Protocol):
     def put(self, stream: BinaryIO, max_bytes: int) -> StoredBlob: ...
     def path(self, key: str) -> Path: ...
     def delete(self, key: str) -> None: ...
+    def tidy(self) -> None: ...
 
 
 def blob_store(settings: Settings) -> BlobStore:
@@ -115,6 +117,14 @@ class LocalBlobStore:
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
 
+    def tidy(self) -> None:
+        """Nothing to do: the folder holds the blobs themselves, not copies."""
+
+
+logger = logging.getLogger(__name__)
+
+_CHECKED_S = 60.0  # how long the bucket's word that it has a blob is believed
+
 
 class S3BlobStore:
     """Audio in an S3-compatible bucket (AWS S3, MinIO, Ceph…), so the API and workers on
@@ -143,6 +153,7 @@ class S3BlobStore:
         self.cache = LocalBlobStore(cache_dir)
         self.cache_bytes = cache_bytes
         self.cache_idle_s = cache_idle_s
+        self._seen: dict[str, float] = {}  # key: when the bucket last said it has it
         self.client = boto3.client("s3", endpoint_url=endpoint_url)
 
     def _name(self, key: str) -> str:
@@ -169,7 +180,7 @@ class S3BlobStore:
 
         local = self.cache.path(key)
         if local.exists():
-            if not self._in_bucket(key):  # deleted by another process
+            if self._in_bucket(key) is False:  # deleted by another process
                 self.cache.delete(key)
                 return local
             local.touch()  # recently used: trimmed last
@@ -190,32 +201,54 @@ class S3BlobStore:
         self._trim(keep=key)
         return local
 
-    def _in_bucket(self, key: str) -> bool:
+    def _in_bucket(self, key: str) -> bool | None:
+        """Whether the bucket still has the blob; None when it cannot say (unreachable, or
+        no right to list: then a missing object answers 403), and the cached copy serves.
+        A yes is believed for `_CHECKED_S`, so an audio player's range requests cost one."""
         from botocore.exceptions import BotoCoreError, ClientError
 
+        if time.monotonic() - self._seen.get(key, -_CHECKED_S) < _CHECKED_S:
+            return True
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._name(key))
         except ClientError as e:
             if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                self._seen.pop(key, None)
                 return False
-            raise StorageFailed(OSError(errno.EIO, str(e))) from e
+            logger.warning("could not check blob %s in the bucket: %s", key[:12], e)
+            return None
         except BotoCoreError as e:
-            raise StorageFailed(OSError(errno.EIO, str(e))) from e
+            logger.warning("could not check blob %s in the bucket: %s", key[:12], e)
+            return None
+        self._seen[key] = time.monotonic()
         return True
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
+        self._seen.pop(key, None)
         self.cache.delete(key)
+
+    def tidy(self) -> None:
+        """Drop cached copies nobody used for `cache_idle_s` (the worker's hourly run: a
+        process that gets no work keeps no audio that was deleted elsewhere)."""
+        self._trim(keep="")
 
     def _trim(self, keep: str) -> None:
         """Remove cached blobs (never `keep`) unused for `cache_idle_s`, then the least
-        recently used ones over `cache_bytes`."""
-        cached = [p for p in self.cache.root.glob("??/*") if p.is_file()]
+        recently used ones over `cache_bytes`. Other processes on this machine share the
+        folder and trim it too: a file gone meanwhile is simply gone."""
+        cached = []
+        for path in self.cache.root.glob("??/*"):
+            try:
+                info = path.stat()
+            except FileNotFoundError:
+                continue
+            cached.append((info.st_mtime_ns, info.st_size, path))
         idle_before_ns = time.time_ns() - int(self.cache_idle_s * 1e9)
-        total = sum(p.stat().st_size for p in cached)
-        for old in sorted(cached, key=lambda p: p.stat().st_mtime_ns):
-            if total <= self.cache_bytes and old.stat().st_mtime_ns >= idle_before_ns:
+        total = sum(size for _, size, _ in cached)
+        for used_ns, size, old in sorted(cached, key=lambda c: c[0]):
+            if total <= self.cache_bytes and used_ns >= idle_before_ns:
                 break
             if old.name != keep:
-                total -= old.stat().st_size
+                total -= size
                 old.unlink(missing_ok=True)

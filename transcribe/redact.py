@@ -58,6 +58,7 @@ _PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 )
 PII_KINDS = tuple(kind for kind, _, _ in _PATTERNS) + ("name",)
 _NAME_LABEL = "[naam]"
+_NOTE_START = "personal data redacted: "
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,7 @@ class Redaction:
     def describe(self) -> str:
         """A line for the transcript's notes: "personal data redacted: 1 email, 2 phone"."""
         parts = ", ".join(f"{n} {kind}" for kind, n in sorted(self.counts.items()) if n)
-        return f"personal data redacted: {parts}"
+        return f"{_NOTE_START}{parts}"
 
 
 def _passes_eleven_test(number: str) -> bool:
@@ -155,20 +156,35 @@ def redact_transcript(transcript: Transcript, names: Iterable[str] = ()) -> Tran
         key=len,
         reverse=True,
     )
-    total: Counter[str] = Counter()
+    changed = False
+    heard_total: Counter[str] = Counter()
     segments: list[Segment] = []
     for segment in transcript.segments:
         text, redaction = redact_text(segment.text, known)
         if redaction:
-            total.update(redaction.counts)
+            changed = True
             segment = replace(segment, text=text, words=_redact_words(segment.words, known))
         heard = Counter(s[2] for w in segment.words if w.heard for s in _spans(w.heard, known))
         if heard:  # Whisper's letters of a word spelling.py corrected held personal data
-            total.update(heard)
+            changed = True
+            heard_total.update(heard)
             words = [replace(w, heard=None) if w.heard else w for w in segment.words]
             segment = replace(segment, words=tuple(words))
         segments.append(segment)
-    if not total:
+    if not changed:
         return transcript
-    notes = (*transcript.notes, Redaction(total).describe())
-    return replace(transcript, segments=tuple(segments), notes=notes)
+    # The note counts the labels in the text, so it also covers what an earlier pass took
+    # out (a long recording's finished part, a name given later), and stays one note.
+    total = _labels(segments) + heard_total
+    notes = tuple(n for n in transcript.notes if not n.startswith(_NOTE_START))
+    return replace(
+        transcript, segments=tuple(segments), notes=(*notes, Redaction(total).describe())
+    )
+
+
+def _labels(segments: Sequence[Segment]) -> Counter[str]:
+    """How many of each kind of label the segments' text holds."""
+    labels = {label: kind for kind, label, _ in _PATTERNS} | {_NAME_LABEL: "name"}
+    return Counter(
+        {kind: sum(s.text.count(label) for s in segments) for label, kind in labels.items()}
+    )

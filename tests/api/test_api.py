@@ -199,12 +199,8 @@ def test_one_customers_recordings_are_found_by_name(api_client, tmp_path) -> Non
     client, _ = api_client
     for freq, customer in ((500.0, "Petra Bakker"), (600.0, "Bakkerij Jansen"), (700.0, None)):
         audio = write_audio(tone(0.5, freq=freq), tmp_path / f"{freq}.wav", "pcm_s16le")
-        upload(
-            client,
-            audio.read_bytes(),
-            f"{freq}.wav",
-            **({"customer": customer} if customer else {}),
-        )
+        named = {"customer": customer, "salesperson": "Mark"} if customer else {}
+        upload(client, audio.read_bytes(), f"{freq}.wav", **named)
 
     def customers(**params: str) -> tuple[int, list[str]]:
         found = client.get("/api/v1/recordings", params=params).json()
@@ -214,6 +210,7 @@ def test_one_customers_recordings_are_found_by_name(api_client, tmp_path) -> Non
     assert customers(customer="BAKKER") == (2, ["Bakkerij Jansen", "Petra Bakker"])
     assert customers(customer="bakker", status="done") == (0, [])
     assert customers(customer="")[0] == 3  # empty: anyone
+    assert customers(salesperson="mark")[0] == 2
     assert customers(salesperson="%")[0] == 0  # a wildcard is a character
 
 
@@ -348,6 +345,9 @@ def test_uploads_that_name_no_language_get_the_servers(tmp_path) -> None:
         assert by_form.status_code == 200
         newest = client.get("/api/v1/recordings").json()["recordings"][0]
         assert newest["filename"] == "c.wav" and newest["language_requested"] == "nl"
+    german = Settings(data_dir=tmp_path / "g", language="de")  # type: ignore[call-arg]
+    with authorised_client(german) as (client, _):  # not in the menu: it is added, chosen
+        assert '<option value="de" selected>' in client.get("/").text
 
 
 def test_recordings_longer_than_the_limit_are_refused(tmp_path) -> None:

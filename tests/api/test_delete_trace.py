@@ -86,3 +86,26 @@ def test_a_delete_while_a_report_is_read_is_cleared_from_the_log_later(
     assert SECRET.encode() in wal.read_bytes()  # still there: the checkpoint had to wait
     JobQueue(settings, database).apply_retention()  # the worker's hourly run
     assert not wal.exists() or SECRET.encode() not in wal.read_bytes()
+
+
+def test_emptying_the_log_leaves_every_pooled_connection_its_busy_timeout(tmp_path) -> None:
+    """The checkpoint waits a second at most; the connections the requests use still wait
+    the full timeout for a lock afterwards (else a busy moment fails their writes)."""
+    from api.db import SQLITE_BUSY_MS, Database
+    from api.service import checkpoint_wal
+
+    database = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    database.migrate()
+    for connection in [database.engine.connect() for _ in range(3)]:
+        connection.close()  # three in the pool, as under some load
+
+    def timeouts() -> list[int]:
+        connections = [database.engine.connect() for _ in range(database.engine.pool.checkedin())]
+        found = [c.execute(text("PRAGMA busy_timeout")).scalar() for c in connections]
+        for connection in connections:
+            connection.close()
+        return found
+
+    with database.session() as session:
+        assert checkpoint_wal(session)
+    assert timeouts() == [SQLITE_BUSY_MS] * 3

@@ -15,6 +15,33 @@ from tests.conftest import authorised_client, tone, write_audio
 from transcribe.types import Segment, Speaker, Transcript
 
 
+def _one_speaker(said: str, speaker: str, role: Any) -> Transcript:
+    """What a job's transcription gives for one sentence of one speaker."""
+    segment = Segment(0.0, 4.0, said, speaker=speaker, role=role)
+    return Transcript("nl", 4.0, "test", (segment,), (Speaker(speaker, role),))
+
+
+def _job_run(settings: Any, tmp_path: Path, freq: float) -> Recording:
+    """Upload a tone and run its job (the test fakes what transcription gives): the row."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import undefer
+
+    with authorised_client(settings) as (client, _):
+        audio = write_audio(tone(1.0, freq=freq), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+        recording_id = upload(client, audio, "a.wav").json()["id"]
+    database = get_database(settings.sqlalchemy_url)
+    process_recording(settings, database, recording_id)
+    with database.session() as session:
+        recording = session.scalar(
+            select(Recording)
+            .where(Recording.id == recording_id)
+            .options(undefer(Recording.checkpoint_json), undefer(Recording.voices_json))
+        )
+        assert recording is not None
+        session.expunge(recording)
+    return recording
+
+
 def test_personal_data_never_reaches_the_database(settings, tmp_path, monkeypatch) -> None:
     import api.jobs
 
@@ -24,8 +51,7 @@ def test_personal_data_never_reaches_the_database(settings, tmp_path, monkeypatc
     )
 
     def fake_transcribe(_path: Path, _options: Any, _progress: Any, **_: Any) -> Transcript:
-        segment = Segment(0.0, 4.0, said, speaker="S2", role="customer")
-        return Transcript("nl", 4.0, "test", (segment,), (Speaker("S2", "customer"),))
+        return _one_speaker(said, "S2", "customer")
 
     monkeypatch.setattr(api.jobs, "transcribe", fake_transcribe)
     private = settings.model_copy(update={"redact_pii": True})
@@ -70,15 +96,9 @@ def test_a_long_recordings_finished_part_is_redacted_before_it_is_stored(
 
     monkeypatch.setattr(api.jobs, "transcribe", fails_after_a_chunk)
     private = settings.model_copy(update={"redact_pii": True})
-    with authorised_client(private) as (client, _):
-        audio = write_audio(tone(1.0, freq=880.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
-        recording_id = upload(client, audio, "a.wav").json()["id"]
-        database = get_database(private.sqlalchemy_url)
-        process_recording(private, database, recording_id)
-        with database.session() as session:
-            recording = session.get(Recording, recording_id)
-            assert recording.status == Status.failed
-            kept = recording.checkpoint_json or ""
+    recording = _job_run(private, tmp_path, 880.0)
+    assert recording.status == Status.failed
+    kept = recording.checkpoint_json or ""
     assert "[e-mail]" in kept and "graag" in kept
     database_bytes = b"".join(p.read_bytes() for p in private.data_dir.glob("ridealong.db*"))
     for secret in (b"NL91ABNA0417164300", b"geheim.persoon@example"):
@@ -105,6 +125,11 @@ def test_audio_past_the_retention_period_is_deleted_and_the_transcript_stays(
         failed.status, failed.transcript_json, failed.transcribed_at = Status.failed, None, None
         failed.checkpoint_json = '{"segments": [{"text": "mijn adres is"}]}'
         failed.updated_at = utcnow() - timedelta(days=41)
+        session.add(  # its audio went before voice prints went with it
+            Recording(id="r-old", title="old", filename="old.wav", status=Status.done,
+                      consent=True, transcribed_at=utcnow() - timedelta(days=400),
+                      voices_json='{"S1": [0.3]}')
+        )  # fmt: skip
     with database.session() as session:
         deleted = service.apply_retention(session, LocalBlobStore(settings.blob_dir), 30)
     assert deleted == 2
@@ -112,6 +137,7 @@ def test_audio_past_the_retention_period_is_deleted_and_the_transcript_stays(
     with database.session() as session:  # voice prints go with the audio they came from
         voices = {age: session.get(Recording, ids[age]).voices_json for age in ids}
         assert voices == {40: None, 10: '{"S1": [0.1, 0.2]}', 41: None}
+        assert session.get(Recording, "r-old").voices_json is None
         assert session.get(Recording, ids[41]).checkpoint_json is None
     assert client.get(f"/recordings/{ids[41]}/audio").status_code == 404
     assert client.get(f"/recordings/{old}/audio").status_code == 404
@@ -149,3 +175,59 @@ def test_the_recording_page_shows_the_consent_given(api_client, tmp_path) -> Non
     assert 'title="API key tests"' in english  # who confirmed it
     dutch = client.get(f"/recordings/{recording_id}", headers={"Accept-Language": "nl"}).text
     assert "Iedereen in de opname gaf toestemming" in dutch
+
+
+def test_a_name_given_while_the_job_runs_is_redacted_too(settings, tmp_path, monkeypatch) -> None:
+    import api.jobs
+
+    said = "Goedemiddag, u spreekt met Karel Appel over de thuisbatterij."
+    running: dict[str, Any] = {}
+
+    def named_meanwhile(_path: Path, _options: Any, _progress: Any, **_: Any) -> Transcript:
+        answer = running["client"].patch(
+            f"/api/v1/recordings/{running['id']}", json={"salesperson": "Karel Appel"}
+        )
+        assert answer.status_code == 200
+        return _one_speaker(said, "S1", "salesperson")
+
+    monkeypatch.setattr(api.jobs, "transcribe", named_meanwhile)
+    private = settings.model_copy(update={"redact_pii": True})
+    with authorised_client(private) as (client, _):
+        audio = write_audio(tone(1.0, freq=991.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+        running["client"], running["id"] = client, upload(client, audio, "a.wav").json()["id"]
+        process_recording(private, get_database(private.sqlalchemy_url), running["id"])
+        url = f"/api/v1/recordings/{running['id']}/transcript"
+        text = client.get(url).json()["segments"][0]["text"]
+        terms = {t["lemma"] for t in client.get("/api/v1/terms?limit=200").json()["terms"]}
+    assert "Karel" not in text and "[naam]" in text and "thuisbatterij" in text
+    assert "thuisbatterij" in terms and not {"karel", "appel"} & terms
+
+
+def test_a_voice_deleted_while_a_job_runs_is_not_kept_with_it(
+    settings, tmp_path, monkeypatch
+) -> None:
+    import json
+
+    import numpy as np
+
+    import api.jobs
+    from transcribe import VoiceProfile, VoiceProfileStore
+
+    store = VoiceProfileStore(settings.voices_dir)
+    store.save(VoiceProfile("Jan", np.ones(4, dtype=np.float32)))
+
+    def forgotten_meanwhile(_path: Path, _options: Any, _progress: Any, **_: Any) -> Transcript:
+        store.delete("Jan")  # someone deletes Jan's voice while this recording is transcribed
+        segments = (
+            Segment(0.0, 2.0, "Goedemiddag.", speaker="S1", role="salesperson"),
+            Segment(2.0, 4.0, "Dag, fijn dat u er bent.", speaker="S2", role="customer"),
+        )
+        speakers = (
+            Speaker("S1", "salesperson", name="Jan", voice=(0.5, 0.5)),
+            Speaker("S2", "customer", voice=(0.1, 0.9)),
+        )
+        return Transcript("nl", 4.0, "test", segments, speakers)
+
+    monkeypatch.setattr(api.jobs, "transcribe", forgotten_meanwhile)
+    voices = json.loads(_job_run(settings, tmp_path, 992.0).voices_json or "{}")
+    assert set(voices) == {"S2"}  # Jan's print is gone; the customer's stays beside it

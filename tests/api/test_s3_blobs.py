@@ -81,6 +81,73 @@ def test_audio_deleted_elsewhere_leaves_every_cache(s3: Any, tmp_path: Path) -> 
     assert {p.name for p in (tmp_path / "worker").glob("??/*")} == {second.key}
 
 
+def test_an_idle_worker_drops_audio_deleted_elsewhere_in_its_hourly_run(
+    s3: Any, tmp_path: Path
+) -> None:
+    api = S3BlobStore(f"s3://{BUCKET}/audio", tmp_path / "api")
+    worker = S3BlobStore(f"s3://{BUCKET}/audio", tmp_path / "worker", cache_idle_s=0)
+    blob = api.put(io.BytesIO(b"RIFF" + b"d" * 4000), max_bytes=1 << 20)
+    worker.path(blob.key)
+    api.delete(blob.key)
+    assert list((tmp_path / "worker").glob("??/*"))  # nothing asked for it since
+    worker.tidy()
+    assert list((tmp_path / "worker").glob("??/*")) == []
+
+
+def test_a_cached_copy_serves_when_the_bucket_cannot_say(s3: Any, tmp_path: Path) -> None:
+    """One check a minute for a player's range requests; an unreachable bucket, or one that
+    answers 403 (no right to list), leaves the cached copy in use."""
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    store = S3BlobStore(f"s3://{BUCKET}/audio", tmp_path / "c")
+    blob = store.put(io.BytesIO(b"RIFF" + b"e" * 4000), max_bytes=1 << 20)
+    asked: list[str] = []
+    real = store.client.head_object
+    store.client.head_object = lambda **kw: asked.append(kw["Key"]) or real(**kw)
+    for _ in range(5):
+        assert store.path(blob.key).exists()
+    assert len(asked) == 1
+    store._seen.clear()  # a minute later
+
+    def unreachable(**_kw: Any) -> None:
+        raise EndpointConnectionError(endpoint_url="https://s3")
+
+    def forbidden(**_kw: Any) -> None:
+        raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"}}, "HeadObject")
+
+    for failing in (unreachable, forbidden):
+        store.client.head_object = failing
+        assert store.path(blob.key).read_bytes().startswith(b"RIFF")
+
+
+def test_processes_trimming_one_cache_at_once_never_fail(s3: Any, tmp_path: Path) -> None:
+    import threading
+
+    store = S3BlobStore(f"s3://{BUCKET}/audio", tmp_path / "shared", cache_idle_s=0)
+    failures: list[BaseException] = []
+    for round_ in range(5):
+        for i in range(200):  # idle copies
+            path = store.cache.root / f"{i % 100:02d}" / f"{round_}-{i}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"x")
+        barrier = threading.Barrier(2)
+
+        def tidy(barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                store.tidy()
+            except BaseException as e:  # noqa: BLE001 - what the test is about
+                failures.append(e)
+
+        threads = [threading.Thread(target=tidy) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+    assert list(store.cache.root.glob("??/*")) == []
+
+
 @pytest.mark.slow
 def test_a_worker_on_another_machine_transcribes_from_the_bucket(
     s3: Any, settings, tmp_path: Path, shared_audio: Path

@@ -96,3 +96,15 @@ def test_a_name_kept_only_in_a_corrected_words_heard_letters_goes_too() -> None:
     assert [w.heard for w in redacted.segments[0].words] == [None, None]
     assert redacted.segments[0].text == "fijne dag."
     assert any("1 name" in note for note in redacted.notes)
+
+
+def test_the_note_counts_what_earlier_passes_took_out_too() -> None:
+    """A resumed job's finished part was redacted when it was saved; a name given later is
+    redacted in a second pass: the transcript keeps one note that covers all of it."""
+    earlier = Segment(0.0, 2.0, "Mail naar [e-mail] graag.")  # the saved, redacted part
+    later = Segment(2.0, 4.0, "Of bel 06-12345678, vraag naar Karel.")
+    once = redact_transcript(Transcript("nl", 4.0, "m", (earlier, later)))
+    assert once.notes == ("personal data redacted: 1 email, 1 phone",)
+    twice = redact_transcript(once, ["Karel"])
+    assert twice.notes == ("personal data redacted: 1 email, 1 name, 1 phone",)
+    assert redact_transcript(twice, ["Karel"]) is twice  # nothing more to take out
