@@ -13,6 +13,7 @@ from the database when the queue is empty.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -33,7 +34,7 @@ from sqlalchemy import DateTime, and_, func, or_, select, update
 from analyze import count_terms, utterances_from_transcript
 from api import termstore
 from api.db import DATABASE_DOWN, Database, Recording, Status, as_utc, utcnow
-from api.service import people_in
+from api.service import erase_voice_prints, people_in
 from api.settings import Settings
 from api.storage import blob_store
 from api.webhooks import ANALYSED, FAILED, analysed_payload, failed_payload, notify
@@ -385,6 +386,8 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
             last_write = now
             # Transcription is most of the work; analysis takes the last 5 %.
             write_held(progress=round(0.95 * fraction, 3))
+            with contextlib.suppress(OSError):  # in use: no cache tidy may take it (S3)
+                os.utime(audio_path)
 
     def on_checkpoint(checkpoint: Checkpoint) -> None:
         # Written after each chunk of a long recording: a killed job resumes from here.
@@ -439,6 +442,11 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
 
     final = [transcript]  # as stored: names given meanwhile redacted too
 
+    def deleted_meanwhile() -> set[str]:
+        """The voice profiles deleted since this job named its speakers."""
+        now = {p.name for p in VoiceProfileStore(settings.voices_dir).list()}
+        return {p.name for p in profiles} - now
+
     def store() -> bool:
         stored, spoken, counted = transcript, utterances, terms
         with database.session.begin() as session:
@@ -471,9 +479,7 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
             recording.transcript_json = json.dumps(stored.to_dict(), ensure_ascii=False)
             recording.checkpoint_json = None
             # A voice profile deleted while this job ran: its person's print is not kept.
-            forgotten = {p.name for p in profiles} - {
-                p.name for p in VoiceProfileStore(settings.voices_dir).list()
-            }
+            forgotten = deleted_meanwhile()
             recording.voices_json = json.dumps(
                 {s.id: s.voice for s in stored.speakers if s.voice and s.name not in forgotten}
             )
@@ -486,6 +492,10 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
     if not _retrying(store, "storing the results"):
         logger.info("recording %s was deleted or taken over while processing", recording_id)
         return
+    # A voice deleted while "done" was being stored did not see these prints yet.
+    for name in deleted_meanwhile() & {s.name for s in final[0].speakers if s.voice and s.name}:
+        with database.session() as session:
+            erase_voice_prints(session, name, recording_id)
     logger.info("recording %s done (%.1f s of audio)", recording_id, transcript.duration_s)
     notify(settings, ANALYSED, analysed_payload(recording_id, final[0]))
 

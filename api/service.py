@@ -79,6 +79,7 @@ __all__ = [
     "checkpoint_wal",
     "delete_recording",
     "delete_voice",
+    "erase_voice_prints",
     "enroll_from_audio",
     "enroll_from_recording",
     "ListChoice",
@@ -505,7 +506,13 @@ def update_recording(
 ) -> Recording:
     """Correct a recording's details or tags (reports pick the change up at once). With
     `settings`, a change of names, which recounts the terms, is told to the webhook."""
+    # Written first, so this waits for a job that is storing the recording right now and
+    # then sees it done: a name given at that moment is recounted (and redacted) too.
+    session.execute(
+        update(Recording).where(Recording.id == recording_id).values(updated_at=utcnow())
+    )
     recording = get_recording(session, recording_id)
+    session.refresh(recording)
     people_before = (recording.salesperson, recording.customer)
     if changes.title is not None:
         # "" gives the recording back the title it had by default: its file's name.
@@ -833,7 +840,13 @@ def delete_voice(session: Session, settings: Settings, name: str) -> bool:
         deleted = VoiceProfileStore(settings.voices_dir).delete(name)
     except ValueError:  # not a name a profile can have; recordings may still name them
         deleted = False
-    named = session.scalars(
+    return erase_voice_prints(session, name) > 0 or deleted
+
+
+def erase_voice_prints(session: Session, name: str, recording_id: str | None = None) -> int:
+    """Drop the voice prints of the speakers named `name` (in one recording, or in all);
+    how many recordings had one."""
+    query = (
         select(Recording)
         .where(
             Recording.voices_json.is_not(None),
@@ -842,7 +855,10 @@ def delete_voice(session: Session, settings: Settings, name: str) -> bool:
             ),
         )
         .options(undefer(Recording.transcript_json), undefer(Recording.voices_json))
-    ).all()
+    )
+    if recording_id is not None:
+        query = query.where(Recording.id == recording_id)
+    named = session.scalars(query).all()
     erased = 0
     for recording in named:
         transcript = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
@@ -855,7 +871,7 @@ def delete_voice(session: Session, settings: Settings, name: str) -> bool:
     session.commit()
     if erased:
         checkpoint_wal(session)
-    return deleted or erased > 0
+    return erased
 
 
 def check_voice_name(name: str) -> None:

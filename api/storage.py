@@ -97,10 +97,9 @@ class LocalBlobStore:
             key = digest.hexdigest()
             final = self.path(key)
             final.parent.mkdir(parents=True, exist_ok=True)
-            if final.exists():
-                tmp.unlink()
-            else:
-                tmp.replace(final)
+            # The same bytes replace whatever is there: a copy cut short or emptied (a cache
+            # raced by another process) must never outlive a whole upload of it.
+            tmp.replace(final)
             return StoredBlob(key, key, size, final)
         except OSError as e:
             tmp.unlink(missing_ok=True)
@@ -183,8 +182,11 @@ class S3BlobStore:
             if self._in_bucket(key) is False:  # deleted by another process
                 self.cache.delete(key)
                 return local
-            local.touch()  # recently used: trimmed last
-            return local
+            try:
+                os.utime(local)  # recently used: trimmed last (never creates an empty file)
+                return local
+            except FileNotFoundError:  # trimmed by another process meanwhile: fetch it
+                pass
         local.parent.mkdir(parents=True, exist_ok=True)
         partial = local.with_name(f".download-{key}-{os.getpid()}")
         try:

@@ -525,20 +525,19 @@ def test_upload_adds_recordings_as_the_form_does(tmp_path: Path) -> None:
     again = ridealong("upload", str(clip), "--consent", data_dir=data)
     assert again.returncode == 0 and f"uploaded before as recording {recording_id}" in again.stderr
     assert again.stdout.split() == [recording_id]  # scripts get the recording it already is
-    big = write_audio(tone(70.0, freq=330.0), tmp_path / "lang.wav", "pcm_s16le")  # 2.2 MB
-    other = write_audio(tone(1.0, freq=440.0), tmp_path / "kort.wav", "pcm_s16le")
-    limited = ridealong(
-        "upload", str(big), str(other), "--consent", data_dir=tmp_path / "limited",
-        RIDEALONG_MAX_UPLOAD_MB="1",
-    )  # fmt: skip
-    assert limited.returncode == 1 and "lang.wav: the file is larger than" in limited.stderr
-    assert len(limited.stdout.split()) == 1 and "Traceback" not in limited.stderr
     with authorised_client(Settings(data_dir=data, _env_file=None)) as (client, _):  # type: ignore[call-arg]
         [listed] = client.get("/api/v1/recordings").json()["recordings"]
     assert listed["id"] == recording_id and listed["status"] == "queued"
     assert listed["title"] == "Bezoek – bezoek" and listed["customer"] == "Bakkerij Jansen"
     assert listed["recorded_at"] == "2026-11-30" and listed["tags"] == ["zakelijk"]
     assert listed["consent"] and listed["consent_by"].startswith("command line")
+    big = write_audio(tone(70.0, freq=330.0), tmp_path / "lang.wav", "pcm_s16le")  # 2.2 MB
+    other = write_audio(tone(1.0, freq=440.0), tmp_path / "kort.wav", "pcm_s16le")
+    limited = ridealong(
+        "upload", str(big), str(other), "--consent", data_dir=data, RIDEALONG_MAX_UPLOAD_MB="1"
+    )  # fmt: skip
+    assert limited.returncode == 1 and "lang.wav: the file is larger than" in limited.stderr
+    assert len(limited.stdout.split()) == 1 and "Traceback" not in limited.stderr
 
 
 @pytest.mark.slow

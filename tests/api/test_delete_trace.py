@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect, select, text
 
 from analyze import Utterance, count_terms
@@ -57,6 +58,7 @@ def test_a_deleted_recording_leaves_no_trace(api_client, settings, tmp_path) -> 
     assert [p for p in settings.blob_dir.rglob("*") if p.is_file()] == []
 
 
+@pytest.mark.embedded_only  # SQLite's write-ahead log
 def test_a_delete_while_a_report_is_read_is_cleared_from_the_log_later(
     api_client, settings, tmp_path
 ) -> None:

@@ -6,6 +6,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from api import service
 from api.db import Recording, Status, get_database, utcnow
 from api.jobs import process_recording
@@ -203,21 +205,30 @@ def test_a_name_given_while_the_job_runs_is_redacted_too(settings, tmp_path, mon
     assert "thuisbatterij" in terms and not {"karel", "appel"} & terms
 
 
+@pytest.mark.parametrize("moment", ["transcribing", "storing"])
 def test_a_voice_deleted_while_a_job_runs_is_not_kept_with_it(
-    settings, tmp_path, monkeypatch
+    settings, tmp_path, monkeypatch, moment: str
 ) -> None:
+    """Deleted while the job transcribes, or while it stores "done" (the delete then cannot
+    see the job's row yet): either way the person's print does not stay."""
     import json
+    import threading
 
     import numpy as np
 
     import api.jobs
+    from api import service
     from transcribe import VoiceProfile, VoiceProfileStore
 
-    store = VoiceProfileStore(settings.voices_dir)
-    store.save(VoiceProfile("Jan", np.ones(4, dtype=np.float32)))
+    VoiceProfileStore(settings.voices_dir).save(VoiceProfile("Jan", np.ones(4, dtype=np.float32)))
 
-    def forgotten_meanwhile(_path: Path, _options: Any, _progress: Any, **_: Any) -> Transcript:
-        store.delete("Jan")  # someone deletes Jan's voice while this recording is transcribed
+    def delete_jan() -> None:
+        with get_database(settings.sqlalchemy_url).session() as session:
+            assert service.delete_voice(session, settings, "Jan")
+
+    def jan_and_a_customer(_path: Path, _options: Any, _progress: Any, **_: Any) -> Transcript:
+        if moment == "transcribing":
+            delete_jan()
         segments = (
             Segment(0.0, 2.0, "Goedemiddag.", speaker="S1", role="salesperson"),
             Segment(2.0, 4.0, "Dag, fijn dat u er bent.", speaker="S2", role="customer"),
@@ -228,6 +239,56 @@ def test_a_voice_deleted_while_a_job_runs_is_not_kept_with_it(
         )
         return Transcript("nl", 4.0, "test", segments, speakers)
 
-    monkeypatch.setattr(api.jobs, "transcribe", forgotten_meanwhile)
+    store_analysis = api.jobs.termstore.store_analysis
+
+    def storing(*args: Any, **kwargs: Any) -> None:
+        if moment == "storing":  # another request, inside the job's "done" transaction
+            deleting = threading.Thread(target=delete_jan)
+            deleting.start()
+            deleting.join()
+        store_analysis(*args, **kwargs)
+
+    monkeypatch.setattr(api.jobs, "transcribe", jan_and_a_customer)
+    monkeypatch.setattr(api.jobs.termstore, "store_analysis", storing)
     voices = json.loads(_job_run(settings, tmp_path, 992.0).voices_json or "{}")
     assert set(voices) == {"S2"}  # Jan's print is gone; the customer's stays beside it
+
+
+def test_a_name_given_while_a_job_stores_its_results_is_redacted(
+    settings, tmp_path, monkeypatch
+) -> None:
+    """The name arrives while the job's "done" transaction is open: the correction waits for
+    it, then sees the recording done, and takes the name out of the text."""
+    import threading
+    import time
+
+    import api.jobs
+    from api import service
+
+    private = settings.model_copy(update={"redact_pii": True})
+    monkeypatch.setattr(
+        api.jobs, "transcribe",
+        lambda *_a, **_k: _one_speaker("U spreekt met Karel Appel.", "S1", "salesperson"),
+    )  # fmt: skip
+    store_analysis = api.jobs.termstore.store_analysis
+    naming: list[threading.Thread] = []
+
+    def storing(session: Any, recording: Recording, *args: Any, **kwargs: Any) -> None:
+        def name_him() -> None:
+            with get_database(private.sqlalchemy_url).session() as other:
+                changes = service.RecordingChanges(salesperson="Karel Appel")
+                service.update_recording(other, recording.id, changes, private)
+
+        if not naming:  # the job's store (the correction recounts through here too)
+            naming.append(threading.Thread(target=name_him))
+            naming[0].start()
+            time.sleep(0.5)  # the correction is under way, waiting for this transaction
+        store_analysis(session, recording, *args, **kwargs)
+
+    monkeypatch.setattr(api.jobs.termstore, "store_analysis", storing)
+    recording = _job_run(private, tmp_path, 993.0)
+    naming[0].join()
+    with get_database(private.sqlalchemy_url).session() as session:
+        text = service.get_transcript(session, recording.id).segments[0].text
+        assert service.get_recording(session, recording.id).salesperson == "Karel Appel"
+    assert text == "U spreekt met [naam]."

@@ -120,6 +120,31 @@ def test_a_cached_copy_serves_when_the_bucket_cannot_say(s3: Any, tmp_path: Path
         assert store.path(blob.key).read_bytes().startswith(b"RIFF")
 
 
+def test_a_copy_trimmed_while_it_is_checked_is_fetched_again(s3: Any, tmp_path: Path) -> None:
+    """Never an empty file in its place, which a second upload of the audio would then send
+    over the bucket's copy."""
+    store = S3BlobStore(f"s3://{BUCKET}/audio", tmp_path / "c")
+    payload = b"RIFF" + b"f" * 4000
+    blob = store.put(io.BytesIO(payload), max_bytes=1 << 20)
+    store._seen.clear()  # a minute later
+    real = store.client.head_object
+    trims: list[bool] = []
+
+    def trimmed_meanwhile(**kw: Any) -> Any:
+        if not trims:  # another process trims the copy while the bucket is asked
+            trims.append(True)
+            store.cache.path(blob.key).unlink()
+        return real(**kw)
+
+    store.client.head_object = trimmed_meanwhile
+    assert store.path(blob.key).read_bytes() == payload
+    store.client.head_object = real
+    store.cache.path(blob.key).write_bytes(b"")  # a copy emptied some other way
+    store.put(io.BytesIO(payload), max_bytes=1 << 20)  # the same audio uploaded again
+    kept = s3.get_object(Bucket=BUCKET, Key=f"audio/{blob.key[:2]}/{blob.key}")["Body"].read()
+    assert kept == payload and store.path(blob.key).read_bytes() == payload
+
+
 def test_processes_trimming_one_cache_at_once_never_fail(s3: Any, tmp_path: Path) -> None:
     import threading
 
