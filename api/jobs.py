@@ -465,7 +465,7 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
             people_now = people_in(recording, stored)
             if sorted(people_now) != sorted(people):
                 if settings.redact_pii:
-                    stored = redact_transcript(stored, [n for n in people_now if n])
+                    stored = redact_transcript(stored, people_now)
                     spoken = utterances_from_transcript(stored, recording_id)
                 counted = count_terms(spoken, recording_id, people=people_now)
             recording.status = Status.done

@@ -290,12 +290,7 @@ def patch_speakers(
 def list_voices(request: Request) -> VoiceList:
     """Enrolled voices: a matching speaker in a recording becomes this person."""
     profiles = VoiceProfileStore(state(request).settings.voices_dir).list()
-    return VoiceList(
-        voices=[
-            VoiceOut(name=p.name, role=p.role, consent_by=p.consent_by, enrolled_at=p.enrolled_at)
-            for p in profiles
-        ]
-    )
+    return VoiceList(voices=[VoiceOut.of(p) for p in profiles])
 
 
 def _consent_by(request: Request) -> str:
@@ -323,13 +318,7 @@ def enroll_voice(
         settings, name, [f.file for f in files], role, [f.filename or "" for f in files],
         consent_by=_consent_by(request) if consent else None,
     )  # fmt: skip
-    return VoiceEnrolled(
-        name=profile.name,
-        role=profile.role,
-        consent_by=profile.consent_by,
-        enrolled_at=profile.enrolled_at,
-        replaced=replacing,
-    )
+    return VoiceEnrolled.of(profile, replaced=replacing)
 
 
 @router.delete("/voices/{name}", status_code=204, responses=errors(404, 422))

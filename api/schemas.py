@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from api.db import Recording, as_utc
+from transcribe import VoiceProfile
 
 # RFC 3339 date-times in UTC ("...Z"), never a local time of unknown zone.
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
@@ -190,6 +191,17 @@ class VoiceOut(BaseModel):
         None, description="who confirmed the person agreed to be recognised; null: nobody"
     )
     enrolled_at: str | None = Field(None, description="when it was enrolled (ISO 8601, UTC)")
+
+    @classmethod
+    def of(cls, profile: VoiceProfile, **extra: Any) -> Self:
+        """The answer for a `transcribe.VoiceProfile`."""
+        return cls(
+            name=profile.name,
+            role=profile.role,
+            consent_by=profile.consent_by,
+            enrolled_at=profile.enrolled_at,
+            **extra,
+        )
 
 
 class VoiceEnrolled(VoiceOut):

@@ -1001,7 +1001,7 @@ def apply_retention(session: Session, blobs: BlobStore, days: int) -> int:
         .where(Recording.blob_key.is_not(None), past)
         .options(undefer(Recording.voices_json), undefer(Recording.checkpoint_json))
     ).all()
-    for recording in expired:
+    for recording in expired:  # cleared here too: saving moves a failed one past `past`
         key = recording.blob_key
         recording.blob_key = None
         recording.audio_deleted_at = utcnow()
