@@ -24,7 +24,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from analyze.wording import N_
-from api import termstore
+from api import service
 from api.auth import find_api_key, needed_scope, scope_allows, session_signed_out
 from api.conditional import ConditionalGet
 from api.db import DATABASE_DOWN, Database, Recording, get_database
@@ -369,7 +369,7 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
         settings.make_data_dir()
         database = get_database(settings.sqlalchemy_url)
         with database.session() as session:
-            termstore.store_missing(session)  # recordings analysed before an upgrade
+            service.after_upgrade(session, settings)
         queue = JobQueue(settings, database)
         app.state.ridealong = AppState(
             settings,

@@ -45,6 +45,8 @@ from transcribe.types import ROLES
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from transcribe import VoiceProfile
+
 _HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     help="ridealong: sales conversations in, the customers' own words out.",
@@ -143,14 +145,13 @@ def _transcribe_each(
         SPEAKERS_START,
         ModelUnavailableError,
         TranscriptionError,
-        VoiceProfileStore,
         load_model,
         redact_transcript,
         transcribe,
     )
 
     options = replace(settings.transcribe_options(language), **(speakers or {}))
-    profiles = VoiceProfileStore(settings.voices_dir).list() if options.speakers else []
+    profiles = _voice_profiles(settings) if options.speakers else []
     with _progress() as progress:
         # Loading takes seconds: said, instead of a first file stuck at 0 %.
         loading = progress.add_task("loading the speech model", total=None)
@@ -290,6 +291,7 @@ def _session(settings: Settings) -> Iterator[Session]:
     from sqlalchemy.exc import OperationalError
 
     from api.db import get_database
+    from api.voices import import_voice_files
 
     if not settings.database_url and not settings.data_dir.is_dir():
         raise _fail(
@@ -298,9 +300,20 @@ def _session(settings: Settings) -> Iterator[Session]:
         )
     try:
         with get_database(settings.sqlalchemy_url).session() as session:
+            import_voice_files(session, settings.voices_dir)  # kept as files before 0012
             yield session
     except OperationalError as e:
         raise _fail(f"cannot open the database: {e.orig}") from e
+
+
+def _voice_profiles(settings: Settings) -> list[VoiceProfile]:
+    """The enrolled voices; none where this machine has no ridealong data yet."""
+    from api.voices import list_voices
+
+    if not settings.database_url and not settings.data_dir.is_dir():
+        return []
+    with _session(settings) as session:
+        return list_voices(session)
 
 
 def _settings(
@@ -764,15 +777,15 @@ def worker(
     concurrency: Annotated[int, typer.Option(min=1, help="jobs at once")] = 1,
 ) -> None:
     """Run a job worker alone (next to `serve --no-worker`)."""
-    from api import termstore
     from api.db import get_database
     from api.jobs import JobQueue
+    from api.service import after_upgrade
 
     _log_to_stderr()
     settings = get_settings()
     database = get_database(settings.sqlalchemy_url)
     with database.session() as session:
-        termstore.store_missing(session)  # recordings analysed before an upgrade
+        after_upgrade(session, settings)
     JobQueue(settings, database).run_worker(concurrency)
 
 
@@ -931,8 +944,7 @@ def voices_enroll(
     from contextlib import ExitStack
 
     from api.errors import ServiceError
-    from api.service import enroll_from_audio, enroll_from_recording
-    from transcribe import VoiceProfileStore
+    from api.service import enroll_from_audio, enroll_from_recording, voice_exists
     from transcribe.roles import check_new_profile_name
     from transcribe.types import person_role
 
@@ -945,28 +957,29 @@ def voices_enroll(
         check_new_profile_name(name)  # before any audio is decoded
     except ValueError as e:
         raise _fail(str(e)) from e
-    replacing = any(p.name == name for p in VoiceProfileStore(settings.voices_dir).list())
     consent_by = _command_line_user() if consent else None
-    if recording is not None or speaker is not None:
-        if audio or recording is None or speaker is None:
-            raise _fail("give audio files, or --recording ID with --speaker LABEL", 2)
+    from_recording = recording is not None or speaker is not None
+    if from_recording and (audio or recording is None or speaker is None):
+        raise _fail("give audio files, or --recording ID with --speaker LABEL", 2)
+    if not from_recording and not audio:
+        raise _fail("give at least one recording of the person", 2)
+    if not from_recording:
+        settings.make_data_dir()  # the first voice may come before the first recording
+    with _session(settings) as session:
+        replacing = voice_exists(session, name)
         try:
-            with _session(settings) as session:
+            if recording is not None and speaker is not None:
                 profile = enroll_from_recording(
-                    session, settings, recording, speaker, name, chosen, consent_by
+                    session, recording, speaker, name, chosen, consent_by
                 )
+            else:
+                with ExitStack() as files:  # the first 10 minutes of each, as the API reads
+                    paths = audio or []
+                    opened = [files.enter_context(path.open("rb")) for path in paths]
+                    profile = enroll_from_audio(
+                        session, name, opened, chosen, [p.name for p in paths], consent_by
+                    )
         except (ServiceError, ValueError) as e:  # no such recording, no voice, a bad name
-            raise _fail(str(e)) from e
-    else:
-        if not audio:
-            raise _fail("give at least one recording of the person", 2)
-        try:
-            with ExitStack() as files:  # the first 10 minutes of each, as the API reads them
-                opened = [files.enter_context(path.open("rb")) for path in audio]
-                profile = enroll_from_audio(
-                    settings, name, opened, chosen, [p.name for p in audio], consent_by
-                )
-        except (ServiceError, ValueError) as e:
             raise _fail(str(e)) from e
     done = "replaced the voice profile of" if replacing else "enrolled"
     agreed = "" if consent else " (no consent recorded: --consent records that they agreed)"
@@ -976,9 +989,7 @@ def voices_enroll(
 @voices_app.command("list")
 def voices_list() -> None:
     """The enrolled voices: name and role."""
-    from transcribe import VoiceProfileStore
-
-    for profile in VoiceProfileStore(get_settings().voices_dir).list():
+    for profile in _voice_profiles(get_settings()):
         sys.stdout.write(f"{profile.name}\t{profile.role}\n")
 
 
@@ -989,7 +1000,7 @@ def voices_delete(name: Annotated[str, typer.Argument(help="the enrolled name")]
 
     settings = get_settings()
     with _session(settings) as session:
-        found = delete_voice(session, settings, name)
+        found = delete_voice(session, name)
     if not found:
         raise _fail(f"no voice called {name!r}")
     stderr.print(f"deleted {name}", highlight=False, markup=False)

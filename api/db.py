@@ -211,6 +211,20 @@ class SignedOutSession(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class VoiceRow(Base):
+    """An enrolled voice profile (transcribe.VoiceProfile), in the database so that every web
+    server and worker of a setup recognises the same people."""
+
+    __tablename__ = "voice_profiles"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)  # exact: "Jan" ≠ "jan"
+    role: Mapped[str] = mapped_column(String(12))
+    backend: Mapped[str] = mapped_column(String(40))  # embeddings compare within one backend
+    embedding_json: Mapped[str] = mapped_column(Text)  # L2-normalised floats
+    consent_by: Mapped[str | None] = mapped_column(Text)
+    enrolled_at: Mapped[str | None] = mapped_column(String(40))  # ISO 8601, UTC
+
+
 class TermKey(Base):
     """Every term ever counted, once: its lemma key and how common it is in general."""
 
@@ -316,6 +330,17 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     scope: Mapped[str] = mapped_column(String(10), default="write")  # read, write or admin
+
+
+def insert_on_conflict(session: Any, table: Any) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 SQLITE_BUSY_MS = 10_000  # how long a statement waits for another connection's lock

@@ -30,11 +30,12 @@ from typing import Any, TypeVar
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 from sqlalchemy import DateTime, and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from analyze import count_terms, utterances_from_transcript
 from api import termstore
 from api.db import DATABASE_DOWN, Database, Recording, Status, as_utc, utcnow
-from api.service import erase_voice_prints, people_in
+from api.service import erase_voice_prints, list_voices, people_in
 from api.settings import Settings
 from api.storage import blob_store
 from api.webhooks import ANALYSED, FAILED, analysed_payload, failed_payload, notify
@@ -43,7 +44,6 @@ from transcribe import (
     Checkpoint,
     Transcript,
     TranscriptionError,
-    VoiceProfileStore,
     redact_transcript,
     transcribe,
 )
@@ -407,7 +407,8 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
         )
         if resume is not None:
             logger.info("recording %s resumes at %.0f s", recording_id, resume.done_s)
-        profiles = VoiceProfileStore(settings.voices_dir).list()
+        with database.session() as session:
+            profiles = list_voices(session)
         transcript = transcribe(
             audio_path,
             options,
@@ -442,10 +443,9 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
 
     final = [transcript]  # as stored: names given meanwhile redacted too
 
-    def deleted_meanwhile() -> set[str]:
+    def deleted_meanwhile(session: Session) -> set[str]:
         """The voice profiles deleted since this job named its speakers."""
-        now = {p.name for p in VoiceProfileStore(settings.voices_dir).list()}
-        return {p.name for p in profiles} - now
+        return {p.name for p in profiles} - {p.name for p in list_voices(session)}
 
     def store() -> bool:
         stored, spoken, counted = transcript, utterances, terms
@@ -479,7 +479,7 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
             recording.transcript_json = json.dumps(stored.to_dict(), ensure_ascii=False)
             recording.checkpoint_json = None
             # A voice profile deleted while this job ran: its person's print is not kept.
-            forgotten = deleted_meanwhile()
+            forgotten = deleted_meanwhile(session)
             recording.voices_json = json.dumps(
                 {s.id: s.voice for s in stored.speakers if s.voice and s.name not in forgotten}
             )
@@ -493,8 +493,9 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
         logger.info("recording %s was deleted or taken over while processing", recording_id)
         return
     # A voice deleted while "done" was being stored did not see these prints yet.
-    for name in deleted_meanwhile() & {s.name for s in final[0].speakers if s.voice and s.name}:
-        with database.session() as session:
+    with database.session() as session:
+        named = {s.name for s in final[0].speakers if s.voice and s.name}
+        for name in deleted_meanwhile(session) & named:
             erase_voice_prints(session, name, recording_id)
     logger.info("recording %s done (%.1f s of audio)", recording_id, transcript.duration_s)
     notify(settings, ANALYSED, analysed_payload(recording_id, final[0]))

@@ -36,7 +36,7 @@ from api.schemas import (
     VoiceList,
     VoiceOut,
 )
-from transcribe import SpeakerChange, VoiceProfileStore
+from transcribe import SpeakerChange
 from transcribe.formats import MEDIA_TYPES, render
 
 # The error answers, documented so /openapi.json says every status a route can give
@@ -287,9 +287,9 @@ def patch_speakers(
 
 
 @router.get("/voices", response_model=VoiceList)
-def list_voices(request: Request) -> VoiceList:
+def list_voices(session: SessionDep) -> VoiceList:
     """Enrolled voices: a matching speaker in a recording becomes this person."""
-    profiles = VoiceProfileStore(state(request).settings.voices_dir).list()
+    profiles = service.list_voices(session)
     return VoiceList(voices=[VoiceOut.of(p) for p in profiles])
 
 
@@ -302,6 +302,7 @@ def _consent_by(request: Request) -> str:
 )
 def enroll_voice(
     request: Request,
+    session: SessionDep,
     name: Annotated[str, Form(max_length=200, description="the person's name")],
     files: Annotated[list[UploadFile], File(description="recordings of this person alone")],
     role: Annotated[Literal["salesperson", "customer", "other"], Form()] = "salesperson",
@@ -312,10 +313,9 @@ def enroll_voice(
     """Enrol a voice from one or more recordings of one person; a voice of the same name
     is replaced (`replaced` says so). A voice print is biometric data: send `consent`
     once the person has agreed, and it is kept with the profile."""
-    settings = state(request).settings
-    replacing = service.voice_exists(settings, name)
+    replacing = service.voice_exists(session, name)
     profile = service.enroll_from_audio(
-        settings, name, [f.file for f in files], role, [f.filename or "" for f in files],
+        session, name, [f.file for f in files], role, [f.filename or "" for f in files],
         consent_by=_consent_by(request) if consent else None,
     )  # fmt: skip
     return VoiceEnrolled.of(profile, replaced=replacing)
@@ -325,7 +325,7 @@ def enroll_voice(
 def delete_voice(name: str, request: Request, session: SessionDep) -> Response:
     """Forget a voice: later recordings no longer recognise this person, and their voice
     print is erased from the recordings that name them (their names and words stay)."""
-    if not service.delete_voice(session, state(request).settings, name):
+    if not service.delete_voice(session, name):
         raise NotFound(f"no voice called {name!r}")
     return Response(status_code=204)
 

@@ -31,7 +31,7 @@ from api.downloads import attachment
 from api.errors import InvalidInput, NotFound, ServiceError
 from api.storage import StorageFailed, UploadTooLarge
 from api.templating import VARY_BY_LANGUAGE, clock, page_language, render_page
-from transcribe import NO_SPEECH_NOTE, Speaker, SpeakerChange, Transcript, VoiceProfileStore
+from transcribe import NO_SPEECH_NOTE, Speaker, SpeakerChange, Transcript
 from transcribe.formats import MEDIA_TYPES, render
 from transcribe.texts import Text
 from transcribe.types import PERSON_ROLES
@@ -503,7 +503,7 @@ def correct_speaker(
     if enroll and not merge_into:
         try:
             service.enroll_from_recording(
-                session, settings, recording_id, speaker, name.strip(), "salesperson",
+                session, recording_id, speaker, name.strip(), "salesperson",
                 consent_by=f"web page from {_address(request)}",  # the box says they agreed
             )  # fmt: skip
         except InvalidInput as e:
@@ -860,7 +860,8 @@ def suggest(
 def _voices_page(
     request: Request, status_code: int = 200, form: dict[str, Any] | None = None, **extra: Any
 ) -> HTMLResponse:
-    profiles = VoiceProfileStore(state(request).settings.voices_dir).list()
+    with state(request).database.session() as session:
+        profiles = service.list_voices(session)
     enrolled_on = {p.name: _day_of(p.enrolled_at) for p in profiles}
     return _page(
         request,
@@ -890,6 +891,7 @@ def voices(request: Request, done: str | None = None) -> HTMLResponse:
 @router.post("/voices", response_class=HTMLResponse)
 def enroll_voice(
     request: Request,
+    session: SessionDep,
     name: Annotated[str, Form(max_length=200)] = "",
     role: Annotated[str, Form(max_length=50)] = "salesperson",
     files: Annotated[list[UploadFile] | None, File()] = None,
@@ -899,10 +901,9 @@ def enroll_voice(
     """Enrol a voice from recordings of one person alone, who agreed to it (a voice print is
     biometric data). A voice of the same name is only replaced when the form says so: later
     recordings would be named after the new voice."""
-    settings = state(request).settings
     form = {"name": name, "role": role, "consent": consent}
     chosen = [f for f in files or [] if f.filename]
-    existing = service.voice_exists(settings, name)
+    existing = service.voice_exists(session, name)
     try:
         if role not in PERSON_ROLES:
             raise InvalidInput(N_("choose a role: salesperson, customer or other"))
@@ -921,7 +922,7 @@ def enroll_voice(
                 N_("tick the box to confirm that this person agreed that their voice is recognised")
             )
         service.enroll_from_audio(
-            settings, name, [f.file for f in chosen], role, [f.filename or "" for f in chosen],
+            session, name, [f.file for f in chosen], role, [f.filename or "" for f in chosen],
             consent_by=f"web form from {_address(request)}",
         )  # fmt: skip
     except InvalidInput as e:
@@ -941,7 +942,7 @@ def delete_voice(
     request: Request, session: SessionDep, name: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
     """Forget a voice (the name travels in the form: names may hold any character)."""
-    if not service.delete_voice(session, state(request).settings, name):
+    if not service.delete_voice(session, name):
         error = Text(N_("there is no voice called “%(name)s” (any more)"), {"name": name})
         return _voices_page(request, status_code=404, list_error=_said(request, error))
     return RedirectResponse("/voices?done=deleted", status_code=303)

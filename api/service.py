@@ -41,6 +41,7 @@ from api.db import (
 from api.errors import InvalidInput, NotFound
 from api.settings import Settings
 from api.storage import BlobStore
+from api.voices import find_voice, import_voice_files, list_voices, remove_voice, save_voice
 from api.webhooks import (
     ANALYSED,
     DELETED,
@@ -53,7 +54,6 @@ from transcribe import (
     SpeakerChange,
     Transcript,
     VoiceProfile,
-    VoiceProfileStore,
     conversation_stats,
     correct_speakers,
     decode_audio,
@@ -68,6 +68,7 @@ from transcribe.roles import check_new_profile_name
 from transcribe.types import Role, person_role
 
 __all__ = [
+    "after_upgrade",
     "apply_retention",
     "check_new_recording",
     "check_voice_name",
@@ -88,6 +89,8 @@ __all__ = [
     "known_tags",
     "count_recordings",
     "list_recordings",
+    "list_voices",
+    "voice_exists",
     "parse_tags",
     "page_suggestions",
     "question_groups",
@@ -824,23 +827,20 @@ def update_speakers(
     session.commit()
     for speaker in to_enroll:
         enroll_from_recording(
-            session, settings, recording.id, speaker.id, speaker.name or "", speaker.role,
+            session, recording.id, speaker.id, speaker.name or "", speaker.role,
             consent_by,
         )  # fmt: skip
     notify_in_background(settings, ANALYSED, analysed_payload(recording.id, after))
     return after
 
 
-def delete_voice(session: Session, settings: Settings, name: str) -> bool:
+def delete_voice(session: Session, name: str) -> bool:
     """Forget a person's voice: their profile, and their voice print in every recording
     that names them, so that it cannot be enrolled again from an old recording (biometric
     data goes when its person asks). False when there was neither."""
     name = name.strip()  # as profiles are named
-    try:
-        deleted = VoiceProfileStore(settings.voices_dir).delete(name)
-    except ValueError:  # not a name a profile can have; recordings may still name them
-        deleted = False
-    return erase_voice_prints(session, name) > 0 or deleted
+    deleted = remove_voice(session, name)
+    return erase_voice_prints(session, name) > 0 or deleted  # which commits both
 
 
 def erase_voice_prints(session: Session, name: str, recording_id: str | None = None) -> int:
@@ -906,7 +906,6 @@ def _voices(recording: Recording) -> dict[str, list[float]]:
 
 def enroll_from_recording(
     session: Session,
-    settings: Settings,
     recording_id: str,
     speaker: str,
     name: str,
@@ -923,7 +922,7 @@ def enroll_from_recording(
         profile = _enrolled(
             VoiceProfile(name, np.asarray(voice, dtype=np.float32), chosen), consent_by
         )
-        VoiceProfileStore(settings.voices_dir).save(profile)
+        save_voice(session, profile)
     except ValueError as e:
         raise InvalidInput(str(e)) from e
     return profile
@@ -938,7 +937,7 @@ def _enrolled(profile: VoiceProfile, consent_by: str | None) -> VoiceProfile:
 
 
 def enroll_from_audio(
-    settings: Settings,
+    session: Session,
     name: str,
     files: Sequence[BinaryIO],
     role: str = "salesperson",
@@ -967,17 +966,21 @@ def enroll_from_audio(
     except ValueError as e:  # no speech, a bad name
         raise InvalidInput.saying(e) from e
     profile = _enrolled(profile, consent_by)
-    VoiceProfileStore(settings.voices_dir).save(profile)
+    save_voice(session, profile)
     return profile
 
 
-def voice_exists(settings: Settings, name: str) -> bool:
+def voice_exists(session: Session, name: str) -> bool:
     """Whether a voice profile is called `name` (a new one would replace it)."""
-    try:
-        VoiceProfileStore(settings.voices_dir).load(name)
-    except (KeyError, ValueError):
-        return False
-    return True
+    return find_voice(session, name) is not None
+
+
+def after_upgrade(session: Session, settings: Settings) -> None:
+    """What a new version finds to do in an older setup's data, once per server or worker
+    start: statistics for recordings analysed before they existed, and voice profiles kept
+    as files before they moved into the database."""
+    termstore.store_missing(session)
+    import_voice_files(session, settings.voices_dir)
 
 
 def apply_retention(session: Session, blobs: BlobStore, days: int) -> int:

@@ -148,7 +148,8 @@ class Settings(BaseSettings):
 
     @property
     def voices_dir(self) -> Path:
-        """Enrolled voice profiles (transcribe.VoiceProfileStore)."""
+        """Where versions before 0012 kept voice profiles as files; they are moved into the
+        database when it is next opened (api.voices.import_voice_files)."""
         return self.data_dir / "voices"
 
     @property

@@ -62,6 +62,7 @@ from api.db import (
     TermTotal,
     UtteranceRow,
     WordTotal,
+    insert_on_conflict,
     report_day,
 )
 from transcribe import Transcript
@@ -87,24 +88,13 @@ EVERYONE = "*"  # the role of the running totals over every speaker
 _QUOTE_ROLE_ORDER = ("customer", "unknown", "other", "salesperson")  # whose words to quote first
 
 
-def _insert(session: Session, table: Any) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql.insert(table)
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite.insert(table)
-
-
 def _upsert(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
     """Insert rows, adding `count` (and `recordings`) to rows that exist: one statement
     that is safe with concurrent writers on SQLite and PostgreSQL."""
     if not rows:
         return
     rows = sorted(rows, key=lambda row: tuple(row[k] for k in keys))  # one lock order
-    statement = _insert(session, table)
+    statement = insert_on_conflict(session, table)
     added = {
         column: getattr(table, column) + getattr(statement.excluded, column)
         for column in rows[0]
@@ -137,7 +127,8 @@ def _term_ids(
     ]
     if new:
         new.sort(key=lambda row: row["key"])  # one lock order for concurrent writers
-        statement = _insert(session, TermKey).on_conflict_do_nothing(index_elements=["key"])
+        statement = insert_on_conflict(session, TermKey)
+        statement = statement.on_conflict_do_nothing(index_elements=["key"])
         session.connection().execute(statement, new)
         known.update(_ids_of(session, [row["key"] for row in new], lock=True))
     return known

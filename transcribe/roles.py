@@ -183,7 +183,9 @@ def profile_file_name(name: str) -> str:
 
 
 class VoiceProfileStore:
-    """Voice profiles as one JSON file each in a directory (e.g. <data_dir>/voices).
+    """Voice profiles as one JSON file each in a directory: for using `transcribe` on its own.
+    The application keeps them in its database (api.voices), and moves in folders of these
+    files that earlier versions wrote to <data_dir>/voices.
 
     JSON, not pickle: a profile file from elsewhere cannot run code. Names never become
     paths directly (see `profile_file_name`), so "../x" stays inside the directory.

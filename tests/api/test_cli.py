@@ -237,8 +237,14 @@ def test_voices_enrolled_on_the_cli_name_the_salesperson(
         data_dir=tmp_path,
     )
     assert enrolled.returncode == 0, enrolled.stderr
-    [profile] = (tmp_path / "voices").glob("*.json")
-    assert json.loads(profile.read_text())["consent_by"].startswith("command line (")
+    from api.db import get_database
+    from api.voices import find_voice
+
+    database = get_database(Settings(data_dir=tmp_path, _env_file=None).sqlalchemy_url)
+    with database.session() as session:
+        profile = find_voice(session, "Jan")
+    assert profile is not None and (profile.consent_by or "").startswith("command line (")
+    assert not (tmp_path / "voices").exists()  # in the database, not in a file
     assert ridealong("voices", "list", data_dir=tmp_path).stdout == "Jan\tsalesperson\n"
     result = ridealong(
         "transcribe",

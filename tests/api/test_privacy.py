@@ -210,21 +210,27 @@ def test_a_voice_deleted_while_a_job_runs_is_not_kept_with_it(
     settings, tmp_path, monkeypatch, moment: str
 ) -> None:
     """Deleted while the job transcribes, or while it stores "done" (the delete then cannot
-    see the job's row yet): either way the person's print does not stay."""
+    see the job's row yet; on SQLite it waits for the job's transaction): either way the
+    person's print does not stay."""
     import json
     import threading
+    import time
 
     import numpy as np
 
     import api.jobs
     from api import service
-    from transcribe import VoiceProfile, VoiceProfileStore
+    from api.voices import save_voice
+    from transcribe import VoiceProfile
 
-    VoiceProfileStore(settings.voices_dir).save(VoiceProfile("Jan", np.ones(4, dtype=np.float32)))
+    settings.make_data_dir()
+    with get_database(settings.sqlalchemy_url).session() as session:
+        save_voice(session, VoiceProfile("Jan", np.ones(4, dtype=np.float32)))
+    deleting: list[threading.Thread] = []
 
     def delete_jan() -> None:
         with get_database(settings.sqlalchemy_url).session() as session:
-            assert service.delete_voice(session, settings, "Jan")
+            assert service.delete_voice(session, "Jan")
 
     def jan_and_a_customer(_path: Path, _options: Any, _progress: Any, **_: Any) -> Transcript:
         if moment == "transcribing":
@@ -242,15 +248,20 @@ def test_a_voice_deleted_while_a_job_runs_is_not_kept_with_it(
     store_analysis = api.jobs.termstore.store_analysis
 
     def storing(*args: Any, **kwargs: Any) -> None:
-        if moment == "storing":  # another request, inside the job's "done" transaction
-            deleting = threading.Thread(target=delete_jan)
-            deleting.start()
-            deleting.join()
+        if moment == "storing" and not deleting:  # another request, during the job's "done"
+            deleting.append(threading.Thread(target=delete_jan))
+            deleting[0].start()
+            time.sleep(0.5)  # PostgreSQL: deleted by now; SQLite: waiting for this transaction
         store_analysis(*args, **kwargs)
 
     monkeypatch.setattr(api.jobs, "transcribe", jan_and_a_customer)
     monkeypatch.setattr(api.jobs.termstore, "store_analysis", storing)
-    voices = json.loads(_job_run(settings, tmp_path, 992.0).voices_json or "{}")
+    recording_id = _job_run(settings, tmp_path, 992.0).id
+    for thread in deleting:
+        thread.join()
+    with get_database(settings.sqlalchemy_url).session() as session:
+        voices = json.loads(session.get(Recording, recording_id).voices_json or "{}")
+        assert service.list_voices(session) == []
     assert set(voices) == {"S2"}  # Jan's print is gone; the customer's stays beside it
 
 

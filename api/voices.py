@@ -1,0 +1,115 @@
+"""Enrolled voice profiles, kept in the database.
+
+A folder of JSON files (`transcribe.VoiceProfileStore`) served one machine. A web server
+and workers on several machines must recognise the same people, and a voice deleted on one
+must be gone on all (a voice print is biometric data), so the profiles live in the same
+database as the recordings. Folders from before are moved in by `import_voice_files`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from api.db import VoiceRow, insert_on_conflict
+from transcribe import VoiceProfile
+from transcribe.roles import check_new_profile_name
+
+logger = logging.getLogger(__name__)
+
+
+def _columns(profile: VoiceProfile) -> dict[str, Any]:
+    stored = profile.to_dict()
+    return {
+        "name": profile.name,
+        "role": profile.role,
+        "backend": profile.backend,
+        "embedding_json": json.dumps(stored["embedding"]),
+        "consent_by": profile.consent_by,
+        "enrolled_at": profile.enrolled_at,
+    }
+
+
+def _profile(row: VoiceRow) -> VoiceProfile | None:
+    try:
+        return VoiceProfile.from_dict(
+            {
+                "name": row.name,
+                "role": row.role,
+                "backend": row.backend,
+                "embedding": json.loads(row.embedding_json),
+                "consent_by": row.consent_by,
+                "enrolled_at": row.enrolled_at,
+            }
+        )
+    except (ValueError, TypeError) as e:  # a row written by hand, or by a newer version
+        logger.warning("skipping unreadable voice profile %r: %s", row.name, e)
+        return None
+
+
+def list_voices(session: Session) -> list[VoiceProfile]:
+    """Every readable profile, sorted by name as people read it."""
+    profiles = [_profile(row) for row in session.scalars(select(VoiceRow))]
+    return sorted((p for p in profiles if p is not None), key=lambda p: p.name.casefold())
+
+
+def find_voice(session: Session, name: str) -> VoiceProfile | None:
+    """The profile called `name` (surrounding spaces ignored, as when it was enrolled)."""
+    row = session.get(VoiceRow, name.strip())
+    return _profile(row) if row is not None else None
+
+
+def save_voice(session: Session, profile: VoiceProfile) -> None:
+    """Store the profile, replacing one of the same name, and commit. ValueError for a name a
+    new profile cannot take."""
+    check_new_profile_name(profile.name)
+    columns = _columns(profile)
+    statement = insert_on_conflict(session, VoiceRow).values(**columns)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["name"], set_={k: v for k, v in columns.items() if k != "name"}
+        )
+    )
+    session.commit()
+
+
+def remove_voice(session: Session, name: str) -> bool:
+    """Delete the profile called `name` (not committed); False when there was none."""
+    deleted = session.execute(delete(VoiceRow).where(VoiceRow.name == name.strip()))
+    return bool(deleted.rowcount)  # type: ignore[attr-defined]
+
+
+def import_voice_files(session: Session, directory: Path) -> int:
+    """Move the profiles of a folder of JSON files (how earlier versions kept them) into the
+    database, and delete each file once its profile is committed: a voice print should not
+    stay behind in a second place. A profile the database already has under that name wins
+    (another machine moved its own in first). Unreadable files stay, with a warning.
+    Returns how many files were moved."""
+    if not directory.is_dir():
+        return 0
+    moved = 0
+    for path in sorted(directory.glob("*.json")):
+        try:
+            profile = VoiceProfile.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            columns = _columns(profile)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            logger.warning("voice profile %s cannot be read; left where it is: %s", path, e)
+            continue
+        statement = insert_on_conflict(session, VoiceRow).values(**columns)
+        added = session.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
+        session.commit()
+        if not added.rowcount:  # type: ignore[attr-defined]
+            logger.warning("voice %r was in the database already; file dropped", profile.name)
+        path.unlink(missing_ok=True)
+        moved += 1
+    if moved:
+        logger.info("moved %d voice profile(s) from %s into the database", moved, directory)
+    with suppress(OSError):  # only when nothing is left in it
+        directory.rmdir()
+    return moved

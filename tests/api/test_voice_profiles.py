@@ -1,0 +1,93 @@
+"""Voice profiles live in the database: every server and worker of a setup sees the same
+voices, and profiles kept as files by earlier versions are moved in."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from api import service
+from api.db import get_database
+from api.settings import Settings
+from api.voices import find_voice, import_voice_files, save_voice
+from tests.conftest import authorised_client
+from transcribe import VoiceProfile, VoiceProfileStore
+
+
+def _profile(name: str, role: str = "salesperson", seed: int = 0) -> VoiceProfile:
+    vector = np.random.default_rng(seed).normal(size=8).astype(np.float32)
+    vector /= np.linalg.norm(vector)  # as enrolment stores them
+    return VoiceProfile(name, vector, role, consent_by="web form from 10.0.0.1")  # type: ignore[arg-type]
+
+
+def test_a_voice_enrolled_on_one_machine_is_known_on_another(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Two machines (their own data folders) on one database: what one enrols, the other's
+    jobs recognise, and what one deletes is gone for both."""
+    url = settings.database_url or f"sqlite:///{tmp_path}/shared.db"
+    web = settings.model_copy(update={"database_url": url})
+    worker = Settings(data_dir=tmp_path / "worker", database_url=url, _env_file=None)  # type: ignore[call-arg]
+    with get_database(web.sqlalchemy_url).session() as session:
+        save_voice(session, _profile("Jan"))
+    with get_database(worker.sqlalchemy_url).session() as session:
+        [seen] = service.list_voices(session)
+        assert seen.name == "Jan" and seen.consent_by == "web form from 10.0.0.1"
+        np.testing.assert_allclose(seen.embedding, _profile("Jan").embedding, atol=1e-5)
+        assert service.delete_voice(session, "Jan")
+    with get_database(web.sqlalchemy_url).session() as session:
+        assert service.list_voices(session) == []
+    assert not web.voices_dir.exists() and not worker.voices_dir.exists()
+
+
+def test_saving_a_voice_again_replaces_it(settings: Settings) -> None:
+    settings.make_data_dir()
+    with get_database(settings.sqlalchemy_url).session() as session:
+        save_voice(session, _profile("Jan"))
+        save_voice(session, _profile("Jan", "customer", seed=1))
+        save_voice(session, _profile("jan", seed=2))  # another person: names are exact
+        voices = service.list_voices(session)
+        assert [(v.name, v.role) for v in voices] == [("Jan", "customer"), ("jan", "salesperson")]
+        stored = find_voice(session, " Jan ")
+        assert stored is not None
+        np.testing.assert_allclose(stored.embedding, _profile("J", seed=1).embedding, atol=1e-5)
+        with pytest.raises(ValueError, match="cannot hold /"):
+            save_voice(session, _profile("Jan/Piet"))
+
+
+def test_voices_kept_as_files_are_moved_into_the_database_at_start(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An upgrade: the server's start moves the folder's profiles in and deletes the files (a
+    voice print should not stay behind in a second place); an unreadable file stays."""
+    files = VoiceProfileStore(settings.voices_dir)
+    files.save(_profile("Jan"))
+    files.save(_profile("Fatima Öztürk", "customer", seed=3))
+    broken = settings.voices_dir / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    with caplog.at_level(logging.WARNING), authorised_client(settings) as (client, _):
+        voices = client.get("/api/v1/voices").json()["voices"]
+        assert [(v["name"], v["role"]) for v in voices] == [
+            ("Fatima Öztürk", "customer"),
+            ("Jan", "salesperson"),
+        ]
+    assert [p.name for p in settings.voices_dir.iterdir()] == ["broken.json"]
+    assert "broken.json" in caplog.text
+
+
+def test_a_file_does_not_overwrite_a_voice_the_database_has(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Another machine moved its "Jan" in first: the database's stays, the file goes."""
+    settings.make_data_dir()
+    VoiceProfileStore(tmp_path / "old").save(_profile("Jan", "customer", seed=5))
+    with get_database(settings.sqlalchemy_url).session() as session:
+        save_voice(session, _profile("Jan"))
+        assert import_voice_files(session, tmp_path / "old") == 1
+        kept = find_voice(session, "Jan")
+        assert kept is not None and kept.role == "salesperson"
+        assert import_voice_files(session, tmp_path / "old") == 0  # nothing left, folder gone
+    assert not (tmp_path / "old").exists()
