@@ -1,8 +1,10 @@
 """API keys: shown once when created, stored only as a sha256 hash, each with a scope.
 
-Scopes nest: `read` (GET, and page suggestions, which change nothing), `write` (uploads,
-corrections, deletions; includes read), `admin` (voice profiles, which are biometric data;
-includes write; `enroll` on a speaker correction too). A revoked key stops working at once.
+Scopes nest: `report` (the aggregates a website's CMS needs: terms, synonyms, questions and
+page suggestions, with their quotes; no recording's list, transcript or audio), `read` (every
+GET; includes report), `write` (uploads, corrections, deletions; includes read), `admin`
+(voice profiles, which are biometric data; includes write; `enroll` on a speaker correction
+too). A revoked key stops working at once.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ __all__ = [
 ]
 
 _PREFIX = "ra_"
-SCOPES = ("read", "write", "admin")  # each includes the ones before it
+SCOPES = ("report", "read", "write", "admin")  # each includes the ones before it
+_REPORTS = frozenset(f"/api/v1/{name}" for name in ("terms", "synonyms", "questions"))
+_READING = ("GET", "HEAD", "OPTIONS")
 
 
 def scope_allows(granted: str, needed: str) -> bool:
@@ -41,7 +45,9 @@ def needed_scope(method: str, path: str) -> str:
     """The scope a request to the API needs."""
     if path.startswith("/api/v1/voices") and method not in ("GET", "HEAD"):
         return "admin"
-    if method in ("GET", "HEAD", "OPTIONS") or path == "/api/v1/suggestions":
+    if (path in _REPORTS and method in _READING) or path == "/api/v1/suggestions":
+        return "report"  # suggestions change nothing
+    if method in _READING:
         return "read"
     return "write"
 

@@ -834,7 +834,11 @@ def reanalyze(
 def apikey_create(
     name: Annotated[str, typer.Argument(help="who or what uses the key")],
     scope: Annotated[
-        str, typer.Option(help="read (GET, suggestions), write (+ uploads, changes), admin")
+        str,
+        typer.Option(
+            help="report (terms, questions, suggestions: for a CMS), read (+ recordings and "
+            "transcripts), write (+ uploads, changes), admin (+ voices)"
+        ),
     ] = "write",
 ) -> None:
     """Create a key; it is printed once and stored only as a hash."""

@@ -329,7 +329,7 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the whole key
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    scope: Mapped[str] = mapped_column(String(10), default="write")  # read, write or admin
+    scope: Mapped[str] = mapped_column(String(10), default="write")  # api.auth.SCOPES
 
 
 def insert_on_conflict(session: Any, table: Any) -> Any:

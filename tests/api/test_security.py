@@ -256,6 +256,13 @@ def test_api_key_scopes_and_revocation(api_client, settings, tmp_path) -> None:
     assert client.get("/api/v1/recordings", headers=as_("read")).status_code == 200
     page = {"text": "Zonnepanelen op uw dak."}
     assert client.post("/api/v1/suggestions", json=page, headers=as_("read")).status_code == 200
+    # A CMS's key: the aggregates, and nothing of a single recording or voice.
+    assert client.post("/api/v1/suggestions", json=page, headers=as_("report")).status_code == 200
+    for aggregate in ("terms", "terms?format=csv", "questions"):
+        assert client.get(f"/api/v1/{aggregate}", headers=as_("report")).status_code == 200
+    for private in ("recordings", "recordings/abc", "recordings/abc/transcript", "voices"):
+        refused = client.get(f"/api/v1/{private}", headers=as_("report"))
+        assert refused.status_code == 403 and "needs 'read'" in refused.json()["detail"], private
     refused = client.post(
         "/api/v1/recordings", files=files, data={"consent": "true"}, headers=as_("read")
     )
