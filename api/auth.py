@@ -3,8 +3,8 @@
 Scopes nest: `report` (the aggregates a website's CMS needs: terms, synonyms, questions and
 page suggestions, with their quotes; no recording's list, transcript or audio), `read` (every
 GET; includes report), `write` (uploads, corrections, deletions; includes read), `admin`
-(voice profiles, which are biometric data; includes write; `enroll` on a speaker correction
-too). A revoked key stops working at once.
+(voice profiles, which are biometric data, and a person's data export; includes write;
+`enroll` on a speaker correction too). A revoked key stops working at once.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def scope_allows(granted: str, needed: str) -> bool:
 def needed_scope(method: str, path: str) -> str:
     """The scope a request to the API needs."""
     if path.startswith("/api/v1/voices") and method not in ("GET", "HEAD"):
+        return "admin"
+    if path.startswith("/api/v1/people"):  # all of one person's data at once
         return "admin"
     if (path in _REPORTS and method in _READING) or path == "/api/v1/suggestions":
         return "report"  # suggestions change nothing

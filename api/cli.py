@@ -85,7 +85,13 @@ voices_app = typer.Typer(
     no_args_is_help=True,
     context_settings=_HELP,
 )
+person_app = typer.Typer(
+    help="One person's data: for a data subject access request.",
+    no_args_is_help=True,
+    context_settings=_HELP,
+)
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(person_app, name="person")
 app.add_typer(models_app, name="models")
 app.add_typer(voices_app, name="voices")
 
@@ -1008,6 +1014,40 @@ def voices_delete(name: Annotated[str, typer.Argument(help="the enrolled name")]
     if not found:
         raise _fail(f"no voice called {name!r}")
     stderr.print(f"deleted {name}", highlight=False, markup=False)
+
+
+@person_app.command("export")
+def person_export(
+    name: Annotated[str, typer.Argument(help="the whole name, any case")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="the zip to write [ridealong NAME.zip]")
+    ] = None,
+    audio: Annotated[
+        bool, typer.Option("--audio", help="add the audio (it holds the other party's voice too)")
+    ] = False,
+) -> None:
+    """Everything held about one person as a zip: the recordings that name them (salesperson,
+    customer or a named speaker) with transcripts, details and consent, and their voice
+    profile."""
+    from api.downloads import attachment
+    from api.storage import blob_store
+    from api.subject_access import find_person, write_person_export
+
+    settings = get_settings()
+    with _session(settings) as session:
+        person = find_person(session, name)
+        if person.empty:
+            raise _fail(f"nothing is held under the name {name.strip()!r}")
+        if output is None:  # the download's own safe file name, in the working folder
+            output = Path(attachment(f"ridealong {person.name}.zip").split('"')[1])
+        try:
+            with output.open("xb") as out:
+                write_person_export(out, person, blob_store(settings), audio=audio)
+        except FileExistsError as e:
+            raise _fail(f"{output} exists; choose another with --output") from e
+    count = len(person.recordings)
+    profile = ", and a voice profile" if person.voice else ""
+    stderr.print(f"wrote {output}: {count} recording(s){profile}", highlight=False, markup=False)
 
 
 def main() -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import BeforeValidator
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from analyze import suggestions_csv, suggestions_markdown
 from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
@@ -36,6 +38,7 @@ from api.schemas import (
     VoiceList,
     VoiceOut,
 )
+from api.subject_access import find_person, write_person_export
 from transcribe import SpeakerChange
 from transcribe.formats import MEDIA_TYPES, render
 
@@ -328,6 +331,36 @@ def delete_voice(name: str, request: Request, session: SessionDep) -> Response:
     if not service.delete_voice(session, name):
         raise NotFound(f"no voice called {name!r}")
     return Response(status_code=204)
+
+
+@router.get(
+    "/people/export",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}, **errors(404, 422)},
+)
+def export_person(
+    request: Request,
+    session: SessionDep,
+    name: Annotated[str, Query(min_length=1, max_length=200, description="the whole name")],
+    audio: Annotated[
+        bool, Query(description="add the audio (which holds the other party's voice too)")
+    ] = False,
+) -> Response:
+    """Everything held about one person, as a zip, for a data subject access request: the
+    recordings that name them (as salesperson, customer or a named speaker; the whole name,
+    any case) with transcripts, details and consent, and their voice profile."""
+    person = find_person(session, name)
+    if person.empty:
+        raise NotFound(f"nothing is held under the name {name.strip()!r}")
+    spooled = tempfile.SpooledTemporaryFile(max_size=32 << 20)  # noqa: SIM115 (closed below)
+    write_person_export(spooled, person, state(request).blobs, audio=audio)
+    spooled.seek(0)
+    return StreamingResponse(
+        iter(lambda: spooled.read(1 << 20), b""),
+        media_type="application/zip",
+        headers={"Content-Disposition": attachment(f"ridealong {person.name}.zip")},
+        background=BackgroundTask(spooled.close),
+    )
 
 
 @router.delete("/recordings/{recording_id}", status_code=204, responses=errors(404, 422))

@@ -1,0 +1,187 @@
+"""Everything ridealong holds about one person, as one zip: the answer to a data subject
+access request (AVG/GDPR article 15) without searching recording by recording.
+
+A person is found by name, as a recording's salesperson or customer or as a named speaker
+in its transcript, compared whole and without regard to case: "Jan" is not "Jansen", so
+nobody else's conversations are handed out by a partial match. The recordings' audio holds
+the other party's voice too, so it is included only when asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import IO, Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, undefer
+
+from api.db import Recording, as_utc, utcnow
+from api.storage import BlobStore
+from api.voices import list_voices
+from transcribe import Transcript, VoiceProfile
+from transcribe.formats import render
+
+__all__ = ["PersonData", "find_person", "write_person_export"]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonData:
+    """What is held under one name: recordings with how each names the person, and a voice
+    profile."""
+
+    name: str
+    recordings: list[tuple[Recording, list[str]]]  # and "customer", "speaker S2", …
+    voice: VoiceProfile | None
+
+    @property
+    def empty(self) -> bool:
+        return not self.recordings and self.voice is None
+
+
+def _same(a: str | None, b: str) -> bool:
+    return a is not None and a.strip().casefold() == b
+
+
+def find_person(session: Session, name: str) -> PersonData:
+    """The recordings and voice profile held under `name` (whole name, any case)."""
+    wanted = name.strip().casefold()
+    if not wanted:
+        return PersonData(name, [], None)
+    as_json = json.dumps(name.strip().lower(), ensure_ascii=False)[1:-1]
+    candidates = session.scalars(
+        select(Recording)
+        .where(
+            or_(
+                func.lower(Recording.salesperson) == name.strip().lower(),
+                func.lower(Recording.customer) == name.strip().lower(),
+                func.lower(Recording.transcript_json).contains(as_json, autoescape=True),
+            )
+        )
+        .options(undefer(Recording.transcript_json), undefer(Recording.voices_json))
+        .order_by(Recording.created_at, Recording.id)
+    ).all()
+    found = []
+    for recording in candidates:
+        named_as = [
+            field
+            for field, value in (
+                ("salesperson", recording.salesperson),
+                ("customer", recording.customer),
+            )
+            if _same(value, wanted)
+        ]
+        transcript = _transcript(recording)
+        if transcript is not None:
+            named_as += [
+                f"speaker {s.id} ({s.role})" for s in transcript.speakers if _same(s.name, wanted)
+            ]
+        if named_as:  # the text only mentioned the name: not theirs to receive
+            found.append((recording, named_as))
+    voice = next((v for v in list_voices(session) if _same(v.name, wanted)), None)
+    return PersonData(name.strip(), found, voice)
+
+
+def _transcript(recording: Recording) -> Transcript | None:
+    if not recording.transcript_json:
+        return None
+    return Transcript.from_dict(json.loads(recording.transcript_json))
+
+
+def _when(moment: datetime | None) -> str | None:
+    return as_utc(moment).isoformat() if moment is not None else None
+
+
+def _voice_print_of(recording: Recording, named_as: list[str]) -> bool:
+    speakers = {entry.split()[1] for entry in named_as if entry.startswith("speaker ")}
+    try:
+        voices = json.loads(recording.voices_json or "{}")
+    except ValueError:
+        return False
+    return isinstance(voices, dict) and bool(speakers & voices.keys())
+
+
+def _about(recording: Recording, named_as: list[str], audio_file: str | None) -> dict[str, Any]:
+    return {
+        "id": recording.id,
+        "named_as": named_as,
+        "title": recording.title,
+        "recorded_at": recording.recorded_at.isoformat() if recording.recorded_at else None,
+        "uploaded_at": _when(recording.created_at),
+        "file": recording.filename,
+        "salesperson": recording.salesperson,
+        "customer": recording.customer,
+        "tags": recording.tags,
+        "status": recording.status,
+        "language": recording.language,
+        "duration_s": recording.duration_s,
+        "consent": recording.consent,
+        "consent_at": _when(recording.consent_at),
+        "consent_by": recording.consent_by,
+        "audio_deleted_at": _when(recording.audio_deleted_at),
+        "voice_print_held": _voice_print_of(recording, named_as),
+        "audio_in_this_export": audio_file,
+    }
+
+
+_README = """\
+Data held by ridealong about: {name}
+Exported: {when}
+
+person.json   the recordings that name this person (as salesperson, customer or a named
+              speaker), with their details and the consent given for each; and their
+              enrolled voice profile, if any (who confirmed their consent, and when; the
+              voice print itself is {dims} numbers that only ridealong can compare).
+recordings/   per recording: the transcript as text and as JSON{audio}.
+
+Matched by the whole name, without regard to case. Recordings that only mention the name
+in what was said are not included.
+"""
+
+
+def write_person_export(
+    out: IO[bytes], person: PersonData, blobs: BlobStore, *, audio: bool = False
+) -> None:
+    """Write `person`'s data to `out` as a zip (see the module's docstring)."""
+    now = utcnow().isoformat()
+    recordings = []
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for recording, named_as in person.recordings:
+            folder = PurePosixPath("recordings") / recording.id
+            transcript = _transcript(recording)
+            if transcript is not None:
+                archive.writestr(str(folder / "transcript.txt"), render(transcript, "txt"))
+                archive.writestr(str(folder / "transcript.json"), render(transcript, "json"))
+            audio_file = None
+            if audio and recording.blob_key and recording.audio_deleted_at is None:
+                suffix = PurePosixPath(recording.filename).suffix.lower()[:6]
+                audio_file = str(folder / f"audio{suffix}")
+                archive.write(blobs.path(recording.blob_key), audio_file, zipfile.ZIP_STORED)
+            recordings.append(_about(recording, named_as, audio_file))
+        voice = person.voice
+        document = {
+            "name": person.name,
+            "exported_at": now,
+            "recordings": recordings,
+            "voice_profile": None
+            if voice is None
+            else {
+                "name": voice.name,
+                "role": voice.role,
+                "consent_by": voice.consent_by,
+                "enrolled_at": voice.enrolled_at,
+            },
+        }
+        archive.writestr("person.json", json.dumps(document, ensure_ascii=False, indent=2))
+        archive.writestr(
+            "README.txt",
+            _README.format(
+                name=person.name,
+                when=now,
+                dims=len(voice.embedding) if voice is not None else "a few hundred",
+                audio=", and the audio (both sides of the conversation)" if audio else "",
+            ),
+        )
