@@ -19,7 +19,15 @@ from transcribe.texts import N_
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SAMPLE_RATE", "AudioInfo", "decode_audio", "iter_audio", "mono_mix", "probe_audio"]
+__all__ = [
+    "SAMPLE_RATE",
+    "AudioInfo",
+    "DecodeDamage",
+    "decode_audio",
+    "iter_audio",
+    "mono_mix",
+    "probe_audio",
+]
 
 SAMPLE_RATE = 16_000  # Hz, Whisper's input rate
 _MAX_BAD_PACKETS = 200  # undecodable packets skipped before giving up on the rest
@@ -27,6 +35,20 @@ _MIN_GAP_S = 0.1  # audio missing between two frames (damaged packets): silence 
 _MAX_PADDING_S = 600.0  # at most this much silence in all: beyond, time stamps are not trusted
 
 Source = str | Path | BinaryIO
+
+
+@dataclass(slots=True)
+class DecodeDamage:
+    """What `iter_audio` had to skip in a file, for a note to its reader: a log line alone
+    leaves a transcript that silently misses part of the conversation."""
+
+    skipped_packets: int = 0
+    lost_s: float = 0.0  # stretches lost inside the file, kept as silence
+    ended_in_error: bool = False  # the file stopped being readable before its end
+
+    @property
+    def found(self) -> bool:
+        return self.skipped_packets > 0 or self.lost_s > 0 or self.ended_in_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,13 +192,16 @@ def iter_audio(
     channels: int = 1,
     block_s: float = 0.0,
     warn: bool = True,
+    damage: DecodeDamage | None = None,
 ) -> Iterator[np.ndarray]:
     """Decode the first audio stream in blocks, so long recordings never sit whole in memory.
 
     Blocks hold `block_s` seconds each (the last one less); with `block_s=0` they are the
-    decoder's own frames. Shapes as in `decode_audio`. Damaged packets are skipped; a stream
-    that changes rate or channel count midway (joined files) is resampled seamlessly.
+    decoder's own frames. Shapes as in `decode_audio`. Damaged packets are skipped (and
+    counted in `damage`, once the blocks are all read); a stream that changes rate or
+    channel count midway (joined files) is resampled seamlessly.
     """
+    damage = damage if damage is not None else DecodeDamage()
     import av
 
     layout = {1: "mono", 2: "stereo"}.get(channels)
@@ -271,6 +296,8 @@ def iter_audio(
             yield from collect(resampler.resample(None))
         except (av.FFmpegError, ValueError) as e:
             last_error = e
+            damage.ended_in_error = True
+        damage.skipped_packets, damage.lost_s = bad_packets, padded_s
         if pending_size:
             decoded_any = True
             yield np.concatenate(pending)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from transcribe.audio import SAMPLE_RATE, decode_audio, iter_audio, probe_audio
+from transcribe.audio import SAMPLE_RATE, DecodeDamage, decode_audio, iter_audio, probe_audio
 from transcribe.coverage import (
     VAD_FRAME,
     VAD_FRAME_S,
@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "CUT_SHORT_NOTE",
+    "DAMAGED_NOTE",
     "NO_SPEECH_NOTE",
     "Checkpoint",
     "TranscribeOptions",
@@ -53,6 +54,13 @@ CUT_SHORT_NOTE = N_(
     "the recording holds more audio than its file said and than the duration limit allows: "
     "only its beginning was transcribed"
 )
+DAMAGED_NOTE = N_(
+    "part of the file could not be read (it is damaged, or was cut off while it was recorded or "
+    "uploaded): the rest was transcribed"
+)
+# A header may promise more than the file holds (a cut-off MP3, WebM or FLAC says its whole
+# length); an estimate from the bit rate (MP3 without a length frame) may be off by a little.
+_SHORT_BY_S, _SHORT_BY_PART = 10.0, 0.25
 _MIN_DURATION_S = 0.1
 _SILENCE_PEAK = 1e-4  # float samples; below this everywhere the file is digital silence
 # Speech this far below a usual level (its loud samples near -10 dBFS) is raised to it first:
@@ -402,9 +410,11 @@ class Checkpoint:
         )
 
 
-def _blocks(audio: str | Path | np.ndarray, block_s: float) -> Iterator[np.ndarray]:
+def _blocks(
+    audio: str | Path | np.ndarray, block_s: float, damage: DecodeDamage
+) -> Iterator[np.ndarray]:
     if not isinstance(audio, np.ndarray):
-        yield from iter_audio(audio, block_s=block_s)
+        yield from iter_audio(audio, block_s=block_s, damage=damage)
         return
     size = max(int(block_s * SAMPLE_RATE), 1)
     for start in range(0, audio.size, size):
@@ -487,7 +497,9 @@ def transcribe(
     chunk_start_s = 0.0  # recording time of the first sample of `carry`
     decoded_s = 0.0
     cut_short = False  # the audio ran past `max_duration_s`: the rest is left
-    for block, is_last in _with_last(_at_recording_level(_blocks(audio, options.chunk_s))):
+    damage = DecodeDamage()
+    blocks = _blocks(audio, options.chunk_s, damage)
+    for block, is_last in _with_last(_at_recording_level(blocks)):
         if cut_short:
             break
         if options.max_duration_s is not None:
@@ -565,6 +577,8 @@ def transcribe(
     notes: tuple[str, ...] = () if segments else (NO_SPEECH_NOTE,)
     if cut_short:
         notes += (CUT_SHORT_NOTE,)
+    elif damage.found or total_s - decoded_s > max(_SHORT_BY_S, _SHORT_BY_PART * total_s):
+        notes += (DAMAGED_NOTE,)
     model_name = (
         options.model
         if options.engine == "faster-whisper"

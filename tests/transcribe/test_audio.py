@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import browser_webm, tone, write_audio
-from transcribe import AudioDecodeError, decode_audio, probe_audio
+from transcribe import AudioDecodeError, decode_audio, iter_audio, probe_audio
+from transcribe.audio import DecodeDamage
 
 
 @pytest.mark.parametrize(
@@ -87,6 +88,12 @@ def test_a_damaged_stretch_keeps_later_audio_in_its_place(
     (tmp_path / f"damaged{suffix}").write_bytes(bytes(data))
     with caplog.at_level("WARNING", logger="transcribe.audio"):
         samples = decode_audio(tmp_path / f"damaged{suffix}")
+    damage, clean = DecodeDamage(), DecodeDamage()  # what the transcript's note is told
+    for _ in iter_audio(tmp_path / f"damaged{suffix}", warn=False, damage=damage):
+        pass
+    for _ in iter_audio(tmp_path / f"c{suffix}", damage=clean):
+        pass
+    assert damage.found and not clean.found
     peak_s = (int(np.argmax(np.abs(samples))) - 0.005 * 16_000) / 16_000
     assert abs(peak_s - 8.0) < 0.01
     assert abs(samples.size / 16_000 - 10.0) < 0.05

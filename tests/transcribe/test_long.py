@@ -172,3 +172,21 @@ def test_audio_past_the_limit_is_transcribed_up_to_it_and_says_so() -> None:
     assert cut.duration_s == pytest.approx(2.0) and CUT_SHORT_NOTE in cut.notes
     whole = transcribe(tone(2.0), options)
     assert whole.duration_s == pytest.approx(2.0) and CUT_SHORT_NOTE not in whole.notes
+
+
+@pytest.mark.parametrize(("name", "codec"), [("t.mp3", "libmp3lame"), ("t.flac", "flac")])
+def test_a_file_cut_off_says_so_in_its_transcript(tmp_path: Path, name: str, codec: str) -> None:
+    """An upload or a recorder that stopped half-way leaves a file whose header promises
+    the whole length: the part that is there is transcribed, with a note that the rest is
+    missing, where a log line alone would leave a transcript that silently ends early."""
+    from tests.conftest import tone
+    from transcribe.engine import DAMAGED_NOTE
+
+    rate = 44_100 if codec == "libmp3lame" else 16_000
+    whole = write_audio(tone(40.0, rate), tmp_path / name, codec, rate)
+    cut = tmp_path / f"cut-{name}"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    options = TranscribeOptions(speakers=False)
+    transcript = transcribe(cut, options)
+    assert DAMAGED_NOTE in transcript.notes and 15 < transcript.duration_s < 25
+    assert DAMAGED_NOTE not in transcribe(whole, options).notes
