@@ -170,7 +170,10 @@ def _sign_in(request: Request, token: str, target: str) -> Response:
             "login.html",
             status_code=401,
             next=_local(target),
-            error=N_("That is not the token. It is in the data dir's web_token file."),
+            error=N_(
+                "That is not the token. Ask whoever runs ridealong for the sign-in link (the "
+                "token is in the data dir's web_token file)."
+            ),
         )
     response = RedirectResponse(_local(target), status_code=303)
     websession.set_session_cookie(
@@ -372,6 +375,12 @@ def recording_page(
 _SPEAKER_NOTICES = {NOTICES[done] for done in ("saved", "merged", "swapped", "remembered")}
 
 
+_NO_VOICE_KEPT = N_(
+    "this recording kept no voice for this speaker (it was transcribed without recognising "
+    "voices, as the demo's were), so the voice cannot be remembered from it"
+)
+
+
 def _recording_page(
     request: Request,
     session: Session,
@@ -385,7 +394,7 @@ def _recording_page(
     except NotFound as e:
         return _page(request, "error.html", status_code=404, message=_said(request, e))
     context: dict[str, Any] = {"transcript": None, "terms": [], "speakers": [], "labels": {}}
-    context.update(shares={}, stats={}, can_swap=False, form={}, upload_names={})
+    context.update(shares={}, stats={}, can_swap=False, form={}, upload_names={}, voiced=set())
     if recording.status == "done":
         transcript = service.get_transcript(session, recording_id)
         speakers = _speakers(transcript)
@@ -399,6 +408,7 @@ def _recording_page(
             shares=_talk_shares(transcript),
             stats=service.speaker_summary(transcript)["stats"],
             can_swap=_swap(speakers) is not None,
+            voiced=service.voiced_speakers(session, recording_id),
         )
     context.update(extra)
     # What a speaker form did is said beside the speakers; anything else under the title.
@@ -456,11 +466,19 @@ def _talk_shares(transcript: Transcript) -> dict[str, float]:
 
 
 def _swap(speakers: list[Speaker]) -> list[SpeakerChange] | None:
-    """The changes that swap salesperson and customer; None unless there are exactly those two."""
+    """The changes that swap salesperson and customer; None unless there are exactly those two.
+
+    The names go with the roles: a swap says the voices were taken for the wrong people, and
+    names are given as the salesperson's and the customer's (the upload form, the cards
+    filled in from it), so "Sanne" stays the salesperson and the customer stays the customer.
+    """
     if len(speakers) != 2 or {s.role for s in speakers} != {"salesperson", "customer"}:
         return None
     first, second = speakers
-    return [SpeakerChange(first.id, role=second.role), SpeakerChange(second.id, role=first.role)]
+    return [
+        SpeakerChange(first.id, role=second.role, name=second.name or ""),
+        SpeakerChange(second.id, role=first.role, name=first.name or ""),
+    ]
 
 
 @router.post("/recordings/{recording_id}/speakers", response_class=HTMLResponse)
@@ -487,6 +505,8 @@ def correct_speaker(
                 raise InvalidInput(
                     N_("to remember a voice, give the speaker a name and the role salesperson")
                 )
+            if speaker not in service.voiced_speakers(session, recording_id):
+                raise InvalidInput(_NO_VOICE_KEPT)
             service.check_voice_name(name)  # before anything changes: both, or neither
         change = (
             SpeakerChange(speaker, merge_into=merge_into)
@@ -507,8 +527,13 @@ def correct_speaker(
                 consent_by=f"web page from {_address(request)}",  # the box says they agreed
             )  # fmt: skip
         except InvalidInput as e:
-            message = f"The speaker was saved, but the voice could not be remembered: {e}"
-            return _recording_page(request, session, recording_id, status_code=422, error=message)
+            message = Text(
+                N_("The speaker was saved, but the voice could not be remembered: %(reason)s"),
+                {"reason": _said(request, e)},
+            )
+            return _recording_page(
+                request, session, recording_id, status_code=422, error=_said(request, message)
+            )
     done = "merged" if merge_into else "remembered" if enroll else "saved"
     return RedirectResponse(f"/recordings/{recording_id}?done={done}#speakers", status_code=303)
 

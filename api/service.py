@@ -105,6 +105,7 @@ __all__ = [
     "term_trend",
     "update_recording",
     "update_speakers",
+    "voiced_speakers",
 ]
 
 AUDIO_EXTENSIONS = (
@@ -894,6 +895,16 @@ def _no_voice(recording_id: str, speaker: str) -> str:
         f"recording {recording_id} holds no voice for speaker {speaker!r} "
         "(only recordings diarized with voice embeddings have one)"
     )
+
+
+def voiced_speakers(session: Session, recording_id: str) -> set[str]:
+    """The speakers of a recording whose voice was kept, so it can be enrolled from them."""
+    recording = session.scalar(
+        select(Recording)
+        .where(Recording.id == recording_id)
+        .options(undefer(Recording.voices_json))
+    )
+    return set(_voices(recording)) if recording is not None else set()
 
 
 def _voices(recording: Recording) -> dict[str, list[float]]:

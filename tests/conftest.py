@@ -181,6 +181,27 @@ def authorised_client(settings: Settings, *, worker: bool = False) -> Iterator[t
         yield client, key
 
 
+def give_voices(settings: Settings) -> None:
+    """Voice prints for every speaker of every processed recording, as a diarized job keeps
+    them (the demo's transcripts have none), so that voices can be remembered from them."""
+    import json
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import undefer
+
+    from api.db import Recording, get_database
+
+    rng = np.random.default_rng(7)
+    with get_database(settings.sqlalchemy_url).session() as session:
+        query = select(Recording).where(Recording.transcript_json.is_not(None))
+        for recording in session.scalars(query.options(undefer(Recording.transcript_json))):
+            ids = {s["id"] for s in json.loads(recording.transcript_json or "{}")["speakers"]}
+            prints = {i: (v / np.linalg.norm(v)).round(6).tolist() for i in ids
+                      for v in [rng.normal(size=16)]}  # fmt: skip
+            recording.voices_json = json.dumps(prints)
+        session.commit()
+
+
 @pytest.fixture
 def api_client(settings: Settings) -> Iterator[tuple[Any, str]]:
     """An authorised TestClient on a fresh app without the worker, and its API key."""

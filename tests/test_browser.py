@@ -15,6 +15,7 @@ import uvicorn
 from api.app import create_app
 from api.demo import prepare_demo
 from api.settings import Settings
+from tests.conftest import give_voices
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -190,6 +191,8 @@ def test_remember_this_voice_is_offered_for_a_salesperson_only(
     live_server: str, browser, server_settings: Settings
 ) -> None:
     """Only a salesperson's voice can be remembered: the option follows the role chosen."""
+    prepare_demo(server_settings)
+    give_voices(server_settings)  # a diarized recording keeps them; the demo's have none
     page = _first_demo_recording(live_server, browser, server_settings)
     cards = page.locator("article.speaker")
     seller, customer = cards.nth(0), cards.nth(1)

@@ -15,7 +15,7 @@ import pytest
 from api.db import Recording, get_database
 from api.demo import prepare_demo
 from api.settings import Settings
-from tests.conftest import authorised_client
+from tests.conftest import authorised_client, give_voices
 
 MONOLOGUE = "nl_constructed/nl_monologue_male_flemish_16k.wav"
 
@@ -122,7 +122,7 @@ def test_swapping_roles_changes_the_api_and_the_customer_terms(demo) -> None:
     duplicate = client.get(f"/recordings/{recording_id}?done=duplicate").text
     assert duplicate.index("uploaded before") < duplicate.index('id="speakers"')  # at the top
     assert 'class="speaker role-customer" data-speaker="S1"' in page
-    assert "certain 100%" in page  # a person's correction is certain
+    assert "100% certain" in page  # a person's correction is certain
 
 
 def test_renaming_shows_the_name_in_the_panel_and_the_transcript(demo) -> None:
@@ -159,8 +159,9 @@ def test_an_unknown_speaker_is_a_422_with_the_reason(demo) -> None:
     assert client.post("/recordings/nope/speakers", data={"speaker": "S1"}).status_code == 404
 
 
-def test_a_refused_correction_keeps_what_was_typed(demo) -> None:
+def test_a_refused_correction_keeps_what_was_typed(demo, settings) -> None:
     client, recording_id = demo
+    give_voices(settings)
     response = correct(
         client, recording_id, speaker="S2", role="customer", name="Anne", enroll="on"
     )
@@ -176,15 +177,47 @@ def test_a_refused_correction_keeps_what_was_typed(demo) -> None:
     assert [s["name"] for s in speakers(client, recording_id)] == [None, None]  # nor now
 
 
-def test_remembering_a_voice_the_recording_lacks_saves_the_name_and_says_why(demo) -> None:
+def test_a_voice_the_recording_lacks_is_not_offered_and_is_refused_in_the_readers_words(
+    demo, settings
+) -> None:
     client, recording_id = demo  # demo transcripts carry no voice embeddings
+    assert 'name="enroll"' not in client.get(f"/recordings/{recording_id}").text
     response = correct(
         client, recording_id, speaker="S1", role="salesperson", name="Mark", enroll="on"
     )
     assert response.status_code == 422
-    assert alert(response.text).startswith("The speaker was saved, but the voice could not be")
-    assert speakers(client, recording_id)[0]["name"] == "Mark"
+    assert alert(response.text).startswith("this recording kept no voice for this speaker")
+    assert recording_id not in alert(response.text)  # no ids for a person to read
+    assert speakers(client, recording_id)[0]["name"] is None  # both, or neither
     assert client.get("/api/v1/voices").json()["voices"] == []
+    dutch = client.post(
+        f"/recordings/{recording_id}/speakers",
+        data={"speaker": "S1", "role": "salesperson", "name": "Mark", "enroll": "on"},
+        headers={"Accept-Language": "nl"},
+    )
+    assert "geen stem" in alert(dutch.text), alert(dutch.text)
+    give_voices(settings)  # a diarized recording keeps its speakers' voices
+    page = client.get(f"/recordings/{recording_id}").text
+    assert page.count('name="enroll"') == 2
+    remembered = correct(
+        client, recording_id, speaker="S1", role="salesperson", name="Mark", enroll="on"
+    )
+    assert remembered.status_code == 303
+    assert [v["name"] for v in client.get("/api/v1/voices").json()["voices"]] == ["Mark"]
+
+
+def test_swapping_roles_keeps_the_names_with_the_roles(demo) -> None:
+    """A name saved on a card is the salesperson's or the customer's: after a swap the same
+    person still has the same role, on the other voice."""
+    client, recording_id = demo
+    recording = client.get(f"/api/v1/recordings/{recording_id}").json()
+    correct(client, recording_id, speaker="S2", role="customer", name="Mevrouw Jansen")
+    swapped = client.post(f"/recordings/{recording_id}/speakers/swap", follow_redirects=False)
+    assert swapped.status_code == 303
+    after = {s["id"]: (s["role"], s["name"]) for s in speakers(client, recording_id)}
+    assert after == {"S1": ("customer", "Mevrouw Jansen"), "S2": ("salesperson", None)}
+    page = client.get(f"/recordings/{recording_id}").text
+    assert f'<span class="who" title="S2, salesperson">{recording["salesperson"]}</span>' in page
 
 
 def test_names_are_escaped(demo) -> None:
@@ -259,7 +292,7 @@ def test_overlapping_speech_is_marked_and_confidence_shown(demo, settings: Setti
         transcript["speakers"][0]["confidence"] = 0.918
     page = client.get(f"/recordings/{recording_id}").text
     assert page.count('<span class="overlap"') == 1
-    assert "certain 92%" in page
+    assert "92% certain" in page
 
 
 def test_a_corrected_word_is_marked_with_what_whisper_heard(demo, settings: Settings) -> None:
