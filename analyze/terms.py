@@ -370,7 +370,8 @@ def count_terms(
     max_quotes: int = MAX_QUOTES_PER_RECORDING,
     people: Iterable[str] = (),
 ) -> RecordingTerms:
-    """Count every candidate term of one recording per role, keeping a few quotes each.
+    """Count every candidate term of one recording per role, keeping a few quotes for each
+    role that said it (a word the salesperson said first still has the customer's evidence).
 
     `people`: the names of those in the conversation (salesperson, customer, speakers). A
     term with a word of their names, written as a name there (capitalised), is no term:
@@ -382,6 +383,7 @@ def count_terms(
     by_role: dict[str, Counter[str]] = defaultdict(Counter)
     surfaces: dict[str, Counter[str]] = defaultdict(Counter)
     quotes: dict[str, list[Quote]] = defaultdict(list)
+    quoted: Counter[tuple[str, str]] = Counter()  # (term, role): quotes kept
     words_by_role: Counter[str] = Counter()
     languages: Counter[str] = Counter()
     for utt in utterances:
@@ -392,8 +394,9 @@ def count_terms(
         for key, surface in found:
             by_role[key][utt.role] += 1
             surfaces[key][surface] += 1
-            if key not in seen_here and len(quotes[key]) < max_quotes:
+            if key not in seen_here and quoted[key, utt.role] < max_quotes:
                 seen_here.add(key)
+                quoted[key, utt.role] += 1
                 quotes[key].append(Quote(recording_id, utt.start, utt.end, utt.text, utt.role))
     terms = tuple(
         TermCount(key, dict(by_role[key]), dict(surfaces[key]), tuple(quotes[key]))

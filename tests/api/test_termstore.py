@@ -249,3 +249,25 @@ def test_report_page_draws_the_trend(tmp_path) -> None:
     assert "Aug 2026 to Oct 2026" in page and page.count("<polyline") >= 2
     assert "thuisbatterij per month:" in page
     assert "<polyline" not in single and "span two months" in single
+
+
+def test_a_term_the_salesperson_said_first_keeps_the_customers_quote(database) -> None:
+    """Quotes are kept per role: three of the salesperson's mentions first must not leave
+    the customer's side of the report without evidence."""
+    said = [("salesperson", f"De panelen van type {n} leveren veel op.") for n in "ABC"]
+    said.append(("customer", "Geeft de boom schaduw op twee panelen?"))
+    utterances = [
+        Utterance("r9", text, role, start=5.0 * i, end=5.0 * i + 4)  # type: ignore[arg-type]
+        for i, (role, text) in enumerate(said)
+    ]
+    with database.session.begin() as session:
+        recording = Recording(
+            id="r9", title="r9", filename="r9.wav", status=Status.done, consent=True
+        )
+        session.add(recording)
+        session.flush()
+        termstore.store_analysis(session, recording, count_terms(utterances, "r9"), utterances)
+    with database.session() as session:
+        customers = {t.lemma: t for t in termstore.ranked_terms(session, None, role="customer")}
+    [quote] = customers["paneel"].quotes
+    assert quote.role == "customer" and "boom schaduw" in quote.text
