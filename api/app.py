@@ -296,6 +296,37 @@ _DOCS_PATHS = ("/docs", "/redoc", "/static-offline-docs")
 
 # The machine-readable `code` of the framework's own error answers (api/errors.py has the
 # service's).
+# What a person's browser is shown instead of JSON: the page's title and its message.
+_PAGE_ERRORS = {
+    404: (N_("Not found"), N_("There is no page at this address.")),
+    403: (N_("Not allowed"), N_("This request is not allowed.")),
+    405: (N_("Not found"), N_("There is no page at this address.")),
+}
+
+
+def for_a_person(request: Request) -> bool:
+    """Whether an error should be a page: a browser asked for a web page, not the API."""
+    accepts_html = "text/html" in request.headers.get("accept", "")
+    return accepts_html and not request.url.path.startswith(("/api/", "/healthz"))
+
+
+def error_page(request: Request, status_code: int, title: str, message: str) -> Response:
+    """An error as a page in the reader's language, with a way back: to the page the form
+    came from, when it is one of ours, and to the recordings."""
+    from urllib.parse import urlsplit
+
+    from api.templating import render_page
+
+    came_from = urlsplit(request.headers.get("referer", ""))
+    back = None
+    if came_from.netloc == request.url.netloc and came_from.path.startswith("/"):
+        path = came_from.path + (f"?{came_from.query}" if came_from.query else "")
+        if not path.startswith("//") and "\\" not in path and path != request.url.path:
+            back = path
+    context = {"title": title, "message": message, "back": back}
+    return render_page(request, "error.html", context, status_code=status_code)
+
+
 _HTTP_CODES = {
     400: "invalid_request",  # a body that cannot be parsed at all
     401: "unauthorized",
@@ -412,14 +443,14 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
 
     @app.exception_handler(StarletteHTTPException)
     async def page_not_found(request: Request, exc: StarletteHTTPException) -> Response:
-        """A person who follows a wrong link gets a page with the way back, in their
-        language; programs (and everything under /api) keep the JSON answer."""
-        accepts_html = "text/html" in request.headers.get("accept", "")
-        if exc.status_code == 404 and accepts_html and not request.url.path.startswith("/api/"):
-            from api.templating import render_page
-
-            message = N_("There is no page at this address.")
-            return render_page(request, "error.html", {"message": message}, status_code=404)
+        """A person who follows a wrong link, or sends a form that has expired, gets a page
+        with the way back, in their language; programs (and everything under /api) keep
+        the JSON answer."""
+        if for_a_person(request) and exc.status_code in _PAGE_ERRORS:
+            title, message = _PAGE_ERRORS[exc.status_code]
+            if exc.status_code == 403 and isinstance(exc.detail, str):
+                message = exc.detail  # the form's own reason (N_ texts of routes_web)
+            return error_page(request, exc.status_code, title, message)
         response = await http_exception_handler(request, exc)
         code = _HTTP_CODES.get(exc.status_code)
         if code is not None and isinstance(response, JSONResponse):

@@ -8,14 +8,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 
 from api.db import DATABASE_DOWN
 from api.storage import StorageFailed, UploadTooLarge
 from models import ModelError
 from transcribe import AudioDecodeError, TranscriptionError
-from transcribe.texts import Text
+from transcribe.texts import N_, Text
 
 logger = logging.getLogger(__name__)
 
@@ -109,9 +109,20 @@ def database_unavailable_response(exc: Exception) -> JSONResponse:
     return response
 
 
+_UNREADABLE_TITLE = N_("This address cannot be used")
+_UNREADABLE_ADDRESS = N_(
+    "The address or the form holds a value this page cannot use (a number where words are, "
+    "or a field too long). Check the link, or start again from the recordings."
+)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        from api.app import error_page, for_a_person
+
+        if for_a_person(request):  # a link or an address typed by hand: a page to go back
+            return error_page(request, 422, _UNREADABLE_TITLE, _UNREADABLE_ADDRESS)
         errors: Sequence[Mapping[str, Any]] = exc.errors()
         problems = [_validation_problem(e) for e in errors]
         return JSONResponse({"detail": problems, "code": "invalid_request"}, status_code=422)

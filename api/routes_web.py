@@ -45,6 +45,12 @@ def _from_another_site(request: Request) -> bool:
     return request.headers.get("sec-fetch-site") in ("cross-site", "same-site")
 
 
+_FORM_EXPIRED = N_(
+    "the form is out of date or from elsewhere: go back, reload the page (what you typed there "
+    "is lost) and send it again"
+)
+
+
 async def _check_csrf(request: Request) -> None:
     """A signed-in page's POST must carry its session's CSRF token (api/websession.py).
     Without sign-in (`serve --no-login`) there is no session to bind a token to, so a POST
@@ -54,11 +60,11 @@ async def _check_csrf(request: Request) -> None:
     expected = getattr(request.state, "csrf", "")
     if not expected:
         if _from_another_site(request):
-            raise HTTPException(403, "a form from another site is not accepted")
+            raise HTTPException(403, N_("a form from another site is not accepted"))
         return
     form = await request.form()  # parsed once: the route's own form fields reuse it
     if not hmac.compare_digest(str(form.get("csrf_token", "")), expected):
-        raise HTTPException(403, "the form is out of date or from elsewhere: reload the page")
+        raise HTTPException(403, _FORM_EXPIRED)
 
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(_check_csrf)])

@@ -64,6 +64,22 @@ def test_forms_carry_a_csrf_token_and_posts_without_it_are_refused(settings) -> 
         )
         assert ok.status_code == 200 and 'value="beurs, q4"' in ok.text
         assert "Tags saved, in lower case" in ok.text  # said, not silently changed
+        # A browser: the refusal is a page in the reader's language, with the way back.
+        came_from = f"{client.base_url}/recordings/{recording_id}"
+        browser = {"Accept": "text/html", "Accept-Language": "nl", "Referer": came_from}
+        expired = client.post(
+            f"/recordings/{recording_id}/tags", data={"tags": "x"}, headers=browser
+        )
+        assert expired.status_code == 403 and expired.headers["content-type"].startswith(
+            "text/html"
+        )
+        assert "het formulier is verlopen" in expired.text
+        assert (
+            f'<a href="/recordings/{recording_id}">Terug naar de vorige pagina</a>' in expired.text
+        )
+        typo = client.get("/report?limit=abc", headers=browser)
+        assert typo.status_code == 422 and "Dit adres werkt niet" in typo.text
+        assert forged.json()["code"] == "forbidden"  # programs keep the JSON answer
     with _client(settings) as other:  # another browser: its own session, its own token
         other.get("/login?token=s3cret-token")
         assert _csrf(other.get("/").text) != token
