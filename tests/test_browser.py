@@ -9,13 +9,17 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import uvicorn
 
 from api.app import create_app
+from api.db import get_database
 from api.demo import prepare_demo
 from api.settings import Settings
+from api.voices import save_voice
 from tests.conftest import give_voices
+from transcribe import VoiceProfile
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -118,6 +122,14 @@ def test_upload_transcribe_and_read_the_report(
     page.evaluate("document.getElementById('player').pause()")
     page.wait_for_function("() => !document.getElementById('player').classList.contains('docked')")
     page.set_viewport_size({"width": 1280, "height": 720})
+    # The keyboard: Space on a line plays it, as on a button, and does not scroll the page.
+    line.focus()
+    scrolled = page.evaluate("scrollY")
+    page.keyboard.press(" ")
+    page.wait_for_function("() => !document.getElementById('player').paused")
+    assert page.evaluate("scrollY") == scrolled
+    page.keyboard.press(" ")  # and pauses it again
+    page.wait_for_function("() => document.getElementById('player').paused")
 
     page.click("text=Report")
     page.locator("table.terms").wait_for()
@@ -349,6 +361,8 @@ def test_a_quote_link_shows_its_line_in_a_recording_without_audio(
     assert shown.locator(".text").inner_text().strip() in quote
     box = shown.bounding_box()
     assert box is not None and 0 <= box["y"] < 500  # scrolled into view
+    # Keyboard and screen-reader users arrive at the line too, not at the top of the page.
+    assert page.evaluate("document.activeElement.classList.contains('playing')")
 
 
 @pytest.mark.slow
@@ -356,6 +370,9 @@ def test_pages_fit_a_phone_screen(live_server: str, browser, server_settings: Se
     """Marketers read the report on the go: no page may scroll sideways at 390 px, and the
     recordings and terms stack their rows rather than scroll inside their card."""
     prepare_demo(server_settings)
+    with get_database(server_settings.sqlalchemy_url).session() as session:
+        long_name = "Anne-Marie van der Heijden-Vermeulen"  # the voices' table must fit too
+        save_voice(session, VoiceProfile(long_name, np.ones(4, np.float32), consent_by="test"))
     # 390 px: a phone; 640 px: a laptop's 1280 px at 200 % zoom. Dutch words are longer.
     for locale, screen in (("en-US", 390), ("nl-NL", 390), ("nl-NL", 640)):
         context = browser.new_context(locale=locale, viewport={"width": screen, "height": 800})
@@ -369,7 +386,8 @@ def test_pages_fit_a_phone_screen(live_server: str, browser, server_settings: Se
                 f"{path} ({locale}) is {width[0]} px wide on a {width[1]} px screen"
             )
             hidden = page.evaluate(
-                "Array.from(document.querySelectorAll('#recordings, table.terms, table.stats'))"
+                "Array.from(document.querySelectorAll("
+                "'#recordings, table.terms, table.stats, table.voices'))"
                 ".map((t) => t.closest('.card')).filter((c) => c.scrollWidth > c.clientWidth)"
                 ".length"
             )

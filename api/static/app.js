@@ -142,7 +142,12 @@
     for (const line of lines) {
       const go = () => seek(parseFloat(line.dataset.start));
       line.addEventListener("click", go);
-      line.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); });
+      line.addEventListener("keydown", (e) => {
+        if (e.key !== "Enter" && e.key !== " ") return;
+        e.preventDefault(); // Space plays, as on a button, instead of scrolling the page
+        if (e.key === " " && !player.paused && line.classList.contains("playing")) player.pause();
+        else go();
+      });
     }
     // Playing while its place is scrolled away: dock the player at the bottom of the
     // screen, so a person who started a line far down can still pause it.
@@ -172,6 +177,12 @@
     }
     const line = lines.find((l) => Math.abs(parseFloat(l.dataset.start) - start) < 0.05)
       || lines.find((l) => start >= parseFloat(l.dataset.start) && start < parseFloat(l.dataset.end));
-    if (line) { line.classList.add("playing"); line.scrollIntoView({ block: "center" }); }
+    if (line) {
+      line.classList.add("playing");
+      line.scrollIntoView({ block: "center" });
+      // Keyboard and screen-reader users arrive at the quoted line, not the page's top.
+      if (!line.hasAttribute("tabindex")) line.setAttribute("tabindex", "-1");
+      line.focus({ preventScroll: true });
+    }
   }
 })();
