@@ -158,16 +158,30 @@ class NewRecording:
 _MAX_TAGS = 20
 
 
+_MAX_TAG = 50
+
+
+def _tag_as_typed(text: str) -> str:
+    return " ".join(_printable(text).lower().split())
+
+
 def _tag(text: str) -> str:
-    """One tag as stored: lower case, single spaces, at most 50 characters."""
-    return " ".join(_printable(text).lower().split())[:50]
+    """One tag as stored: lower case, single spaces, at most 50 characters (InvalidInput
+    beyond: a tag cut short would silently match nothing the person types later)."""
+    tag = _tag_as_typed(text)
+    if len(tag) > _MAX_TAG:
+        raise InvalidInput(
+            N_("a tag has at most %(n)s characters: %(tag)s"), n=_MAX_TAG, tag=repr(tag)
+        )
+    return tag
 
 
 def parse_tags(text: str | Sequence[str] | None) -> tuple[str, ...]:
-    """Tags from "webinar, Zakelijk" or a list: cleaned, without duplicates, in order."""
+    """Tags from "webinar, Zakelijk" or a list: cleaned, without duplicates, in order. A
+    semicolon separates them too, as many people type lists in Dutch."""
     if text is None:
         return ()
-    parts = text.split(",") if isinstance(text, str) else [p for t in text for p in t.split(",")]
+    parts = re.split(r"[,;]", text if isinstance(text, str) else ",".join(text))
     tags = tuple(dict.fromkeys(tag for part in parts if (tag := _tag(part))))
     if len(tags) > _MAX_TAGS:
         raise InvalidInput(N_("at most %(n)s tags per recording"), n=_MAX_TAGS)
@@ -593,7 +607,7 @@ def _filtered(session: Session, f: RecordingFilter) -> Select[Any] | None:
     if f.tag:
         query = query.where(
             Recording.id.in_(
-                select(RecordingTag.recording_id).where(RecordingTag.tag == _tag(f.tag))
+                select(RecordingTag.recording_id).where(RecordingTag.tag == _tag_as_typed(f.tag))
             )
         )
     if f.recording_id is None:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from api.demo import prepare_demo
+from api.errors import InvalidInput
+from api.service import parse_tags
 from api.settings import Settings
 from tests.conftest import authorised_client, reference_text, tone, wer_nl, write_audio
 
@@ -541,6 +543,12 @@ def test_an_upload_says_where_to_poll_and_tags_split_alike(api_client, tmp_path)
     assert again.status_code == 200 and again.headers["location"] == where  # the duplicate's
     patched = client.patch(where, json={"tags": ["Beurs, zakelijk"]}).json()
     assert patched["tags"] == ["beurs", "zakelijk"]  # as an upload's "beurs, zakelijk"
+    dutch = client.patch(where, json={"tags": ["particulier; Q4 / beurs"]}).json()
+    assert dutch["tags"] == ["particulier", "q4 / beurs"]  # a semicolon separates too
+    assert client.patch(where, json={"tags": ["x" * 51]}).status_code == 422
+    with pytest.raises(InvalidInput, match="at most 50 characters"):  # the form's one string
+        parse_tags("beurs, " + "x" * 51)
+    assert client.get(where).json()["tags"] == ["particulier", "q4 / beurs"]  # kept
     upper = client.post("/api/v1/suggestions", json={"text": "Zonnepanelen.", "language": "NL"})
     assert upper.status_code == 200 and upper.json()["language"] == "nl"
 
