@@ -236,6 +236,17 @@ class TermKey(Base):
     general: Mapped[float] = mapped_column(Float)  # share in general language (wordfreq)
 
 
+class HiddenTerm(Base):
+    """A term a person took out of the reports (a misheard word, a word of no interest). Its
+    counts stay, so showing it again needs no recount."""
+
+    __tablename__ = "hidden_terms"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)  # a TermKey.key
+    term: Mapped[str] = mapped_column(String(400))  # as the report showed it
+    hidden_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class TermCountRow(Base):
     """How often one role said one term in one recording."""
 

@@ -20,6 +20,9 @@ from api.db import Status
 from api.downloads import attachment
 from api.errors import InvalidInput, NotFound
 from api.schemas import (
+    HiddenTermList,
+    HiddenTermOut,
+    HideTerm,
     InputProblems,
     Problem,
     QuestionsOut,
@@ -430,6 +433,28 @@ def get_terms(
         workbook = terms_xlsx(terms, "ridealong terms", service.quote_titles(session, terms))
         return _attachment(workbook, XLSX_MEDIA_TYPE, "terms.xlsx")
     return TermsOut.model_validate({"terms": [t.to_dict() for t in terms]})
+
+
+@router.get("/hidden-terms", response_model=HiddenTermList)
+def list_hidden_terms(session: SessionDep) -> HiddenTermList:
+    """Terms taken out of /terms, /synonyms, the suggestions and the report pages (misheard
+    words, words of no interest); their counts are kept."""
+    return HiddenTermList(terms=[HiddenTermOut.of(row) for row in service.hidden_terms(session)])
+
+
+@router.post("/hidden-terms", status_code=201, response_model=HiddenTermOut, responses=errors(422))
+def hide_term(body: HideTerm, session: SessionDep) -> HiddenTermOut:
+    """Hide a term (its `lemma`) from every report until it is shown again; hiding it
+    twice changes nothing."""
+    return HiddenTermOut.of(service.hide_term(session, body.term))
+
+
+@router.delete("/hidden-terms/{key}", status_code=204, responses=errors(404))
+def show_term(key: str, session: SessionDep) -> Response:
+    """Put a hidden term back in the reports."""
+    if not service.show_term(session, key):
+        raise NotFound(f"no hidden term {key!r}")
+    return Response(status_code=204)
 
 
 @router.get("/synonyms", response_model=SynonymsOut, responses=errors(404, 422, 503))

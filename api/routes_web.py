@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -86,6 +86,11 @@ NOTICES = {
     "tags-saved": N_(
         "Tags saved, in lower case (“Q4” and “q4” are one tag): the report can filter on them now."
     ),
+    "hidden": N_(
+        "Term hidden from the reports and suggestions. “Hidden terms” at the bottom of the "
+        "report lists it, to show it again."
+    ),
+    "shown": N_("The term is back in the reports."),
     "duplicate": N_(
         "This audio was uploaded before: here is that recording, with its details as "
         "they were (correct them below the title). Tick “keep a separate copy” on the upload form "
@@ -719,6 +724,40 @@ def _sparkline(values: Sequence[float]) -> str:
     )
 
 
+def _with_notice(target: str, done: str) -> str:
+    """A local address with `done=` set, so the page it shows says what just happened."""
+    parts = urlsplit(_local(target))
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "done"] + [("done", done)]
+    return urlunsplit(("", "", parts.path, urlencode(query), parts.fragment))
+
+
+@router.post("/terms/hide", response_class=HTMLResponse)
+def hide_term(
+    request: Request,
+    session: SessionDep,
+    key: Annotated[str, Form(max_length=400)] = "",
+    term: Annotated[str, Form(max_length=400)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "/report",
+) -> Response:
+    """Take a term out of the reports (a misheard word, a word of no interest)."""
+    try:
+        service.hide_term(session, key, term)
+    except InvalidInput as e:
+        return _page(request, "error.html", status_code=422, message=_said(request, e))
+    return RedirectResponse(_with_notice(back, "hidden"), status_code=303)
+
+
+@router.post("/terms/show", response_class=HTMLResponse)
+def show_term(
+    session: SessionDep,
+    key: Annotated[str, Form(max_length=400)] = "",
+    back: Annotated[str, Form(max_length=2000)] = "/report",
+) -> Response:
+    """Put a hidden term back in the reports."""
+    service.show_term(session, key)  # already shown (another tab): the same page
+    return RedirectResponse(_with_notice(back, "shown"), status_code=303)
+
+
 @router.get("/report", response_class=HTMLResponse)
 def report(
     request: Request,
@@ -726,6 +765,7 @@ def report(
     recordings: ReportFilter,
     role: str | None = None,
     limit: int = 30,
+    done: str | None = None,
 ) -> HTMLResponse:
     spoken = service.roles_spoken(session, recordings)
     if role is None:  # the report is about the customers' words, where there are some
@@ -761,6 +801,9 @@ def report(
             for term in terms[:_TREND_TERMS]
         ],
         terms=terms,
+        limit=limit,
+        notice=NOTICES.get(done or ""),
+        hidden=service.hidden_terms(session),
         role=role,
         # Only the roles somebody spoke in; the two sides stay while the filters match nothing.
         roles=[r for r in ROLE_FILTERS if r in (spoken or SIDES) or r == role],

@@ -14,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from api.db import Recording, as_utc
+from api.db import HiddenTerm, Recording, as_utc
 from transcribe import VoiceProfile
 
 # RFC 3339 date-times in UTC ("...Z"), never a local time of unknown zone.
@@ -212,6 +212,26 @@ class VoiceEnrolled(VoiceOut):
 
 class VoiceList(BaseModel):
     voices: list[VoiceOut]
+
+
+class HideTerm(BaseModel):
+    term: str = Field(
+        min_length=1, max_length=400, description="the term's `lemma`, as /terms gives it"
+    )
+
+
+class HiddenTermOut(BaseModel):
+    key: str = Field(description="the lemma it is hidden by; DELETE /hidden-terms/{key}")
+    term: str
+    hidden_at: datetime
+
+    @classmethod
+    def of(cls, row: HiddenTerm) -> Self:
+        return cls(key=row.key, term=row.term, hidden_at=as_utc(row.hidden_at))
+
+
+class HiddenTermList(BaseModel):
+    terms: list[HiddenTermOut]
 
 
 class TranscriptOut(BaseModel):

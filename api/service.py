@@ -31,10 +31,12 @@ from analyze.wording import N_
 from api import termstore
 from api.db import (
     SQLITE_BUSY_MS,
+    HiddenTerm,
     Recording,
     RecordingTag,
     Status,
     UtteranceRow,
+    insert_on_conflict,
     report_day,
     utcnow,
 )
@@ -86,6 +88,8 @@ __all__ = [
     "ListChoice",
     "get_recording",
     "get_transcript",
+    "hidden_terms",
+    "hide_term",
     "known_tags",
     "count_recordings",
     "list_recordings",
@@ -99,6 +103,7 @@ __all__ = [
     "ranked_terms",
     "safe_filename",
     "title_of_one_of_several",
+    "show_term",
     "speaker_summary",
     "synonym_groups",
     "term_embedder",
@@ -633,6 +638,39 @@ def ranked_terms(
 ) -> list[Term]:
     f = recording_filter or RecordingFilter(recording_id=recording_id)
     return termstore.ranked_terms(session, _filtered(session, f), role=role, limit=limit)
+
+
+def hidden_terms(session: Session) -> list[HiddenTerm]:
+    """The terms taken out of the reports, most recently hidden first."""
+    query = select(HiddenTerm).order_by(HiddenTerm.hidden_at.desc(), HiddenTerm.key)
+    return list(session.scalars(query))
+
+
+def hide_term(session: Session, key: str, shown_as: str | None = None) -> HiddenTerm:
+    """Take a term (its lemma key, as reports give it) out of every report, the API's
+    included, until it is shown again: a misheard word ("cero"), or one of no interest.
+    Returns the hidden term."""
+    key = " ".join(key.split()).lower()
+    if not key or len(key) > 400:
+        raise InvalidInput(N_("give the term to hide, as the report shows it"))
+    row = {"key": key, "term": (shown_as or key).strip()[:400] or key, "hidden_at": utcnow()}
+    hiding = insert_on_conflict(session, HiddenTerm).values(**row)
+    session.execute(hiding.on_conflict_do_nothing(index_elements=["key"]))  # hidden twice
+    session.commit()
+    hidden = session.get(HiddenTerm, key)
+    if hidden is None:  # shown again by another request in between
+        raise NotFound(N_("no hidden term %(term)r"), term=key)
+    return hidden
+
+
+def show_term(session: Session, key: str) -> bool:
+    """Put a hidden term back in the reports; False when it was not hidden."""
+    row = session.get(HiddenTerm, " ".join(key.split()).lower())
+    if row is None:
+        return False
+    session.delete(row)
+    session.commit()
+    return True
 
 
 def quote_titles(session: Session, terms: Sequence[Term]) -> dict[str, str]:

@@ -52,6 +52,7 @@ from analyze import (
 )
 from api.db import (
     STATS_VERSION,
+    HiddenTerm,
     QuestionRow,
     Recording,
     RecordingWords,
@@ -420,7 +421,7 @@ def ranked_terms(
     max_quotes: int = 3,
 ) -> list[Term]:
     """The best terms over `recordings` (a query of recording ids; None: every analysed
-    recording, answered from the running totals)."""
+    recording, answered from the running totals), without the terms people hid."""
     term_ids: dict[str, int] = {}  # filled as tallies are read
     if recordings is None:
         words = select(WordTotal.words).where(WordTotal.role == (role or EVERYONE))
@@ -433,6 +434,9 @@ def ranked_terms(
             words = words.where(RecordingWords.role == role)
         tallies = _filtered_tallies(session, recordings, role, term_ids)
     total_words = int(session.scalar(words) or 0)
+    hidden = set(session.scalars(select(HiddenTerm.key)))
+    if hidden:
+        tallies = (t for t in tallies if t.key not in hidden)
     ranked = rank_tallies(
         tallies,
         total_words,

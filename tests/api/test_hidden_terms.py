@@ -1,0 +1,67 @@
+"""Terms a person hides (misheard words, words of no interest) leave every report, and come
+back when shown again, counts intact."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from api.demo import prepare_demo
+from api.settings import Settings
+
+
+def _terms(client: Any, **params: str) -> dict[str, int]:
+    answer = client.get("/api/v1/terms", params={"limit": "100", **params}).json()
+    return {t["lemma"]: t["count"] for t in answer["terms"]}
+
+
+def test_a_hidden_term_leaves_the_api_and_comes_back_with_its_counts(
+    api_client: Any, settings: Settings
+) -> None:
+    client, _ = api_client
+    prepare_demo(settings)
+    before = _terms(client, role="customer")
+    hidden = next(iter(before))  # the customers' top term
+    made = client.post("/api/v1/hidden-terms", json={"term": f" {hidden.upper()} "})
+    assert made.status_code == 201 and made.json()["key"] == hidden
+    assert client.post("/api/v1/hidden-terms", json={"term": hidden}).status_code == 201  # twice
+    assert hidden not in _terms(client, role="customer") and hidden not in _terms(client)
+    listed = client.get("/api/v1/hidden-terms").json()["terms"]
+    assert [t["key"] for t in listed] == [hidden]
+    page = {"text": "Welkom op onze website.", "language": "nl"}
+    missing = client.post("/api/v1/suggestions", json=page).json()["missing_terms"]
+    assert missing and hidden not in {t["lemma"] for t in missing}
+    assert client.delete(f"/api/v1/hidden-terms/{hidden}").status_code == 204
+    assert _terms(client, role="customer") == before  # counts kept while it was hidden
+    assert client.delete(f"/api/v1/hidden-terms/{hidden}").status_code == 404
+
+
+def test_hiding_needs_a_write_key(api_client: Any, settings: Settings) -> None:
+    from api.auth import create_api_key
+    from api.db import get_database
+
+    client, _ = api_client
+    with get_database(settings.sqlalchemy_url).session() as session:
+        reader = {"Authorization": f"Bearer {create_api_key(session, 'cms', 'read')}"}
+    assert client.get("/api/v1/hidden-terms", headers=reader).status_code == 200
+    refused = client.post("/api/v1/hidden-terms", json={"term": "x"}, headers=reader)
+    assert refused.status_code == 403
+
+
+def test_the_report_hides_a_term_and_shows_it_again(api_client: Any, settings: Settings) -> None:
+    client, _ = api_client
+    prepare_demo(settings)
+    report = client.get("/report?role=all").text
+    key = re.search(r'name="key" value="([^"]+)"', report).group(1)  # the first term's
+    hiding = {"key": key, "term": key, "back": "/report?role=all&done=shown"}
+    hid = client.post("/terms/hide", data=hiding, follow_redirects=False)
+    assert hid.status_code == 303 and hid.headers["location"] == "/report?role=all&done=hidden"
+    page = client.get(hid.headers["location"]).text
+    assert "Term hidden from the reports" in page and 'id="hidden-terms"' in page
+    table = page.split('<table class="terms">')[1].split("</table>")[0]
+    assert f'name="key" value="{key}"' not in table  # gone from the terms
+    shown = client.post(
+        "/terms/show", data={"key": key, "back": "//elsewhere.example/x"}, follow_redirects=False
+    )
+    assert shown.headers["location"] == "/?done=shown"  # only ever back to this site
+    assert 'id="hidden-terms"' not in client.get("/report?role=all").text
