@@ -194,10 +194,15 @@ def list_recordings(
     customer: Annotated[
         str | None, Query(max_length=200, description="a part of the name, any case"), BlankIsNone
     ] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="a part of the title or of either name, any case"),
+        BlankIsNone,
+    ] = None,
 ) -> RecordingList:
     """Recordings, newest first; page with `limit` and `offset` up to `total`. `customer`
     finds one person's recordings (to answer their request for their data)."""
-    choice = service.ListChoice(status, salesperson, customer)
+    choice = service.ListChoice(status, salesperson, customer, q)
     rows = service.list_recordings(session, limit, offset, choice)
     silent = service.without_speech(session, rows)
     return RecordingList(

@@ -195,11 +195,24 @@ def _sign_in(request: Request, token: str, target: str) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def index(
-    request: Request, session: SessionDep, uploaded: str | None = None, done: str | None = None
+    request: Request,
+    session: SessionDep,
+    uploaded: str | None = None,
+    done: str | None = None,
+    q: Annotated[str, Query(max_length=200)] = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> HTMLResponse:
     return _index_page(
-        request, session, (uploaded or "").split(","), notice=NOTICES.get(done or "")
+        request,
+        session,
+        (uploaded or "").split(","),
+        notice=NOTICES.get(done or ""),
+        search=q.strip(),
+        page=page,
     )
+
+
+RECORDINGS_PER_PAGE = 100
 
 
 def _index_page(
@@ -210,15 +223,25 @@ def _index_page(
     error: str | None = None,
     status_code: int = 200,
     form: dict[str, Any] | None = None,
+    search: str = "",
+    page: int = 1,
 ) -> HTMLResponse:
-    """The recordings list; `uploaded` (ids) are confirmed at the top."""
-    recordings = service.list_recordings(session)
+    """The recordings list, a page at a time, narrowed by `search` (a part of a title or a
+    name); `uploaded` (ids) are confirmed at the top."""
+    choice = service.ListChoice(text=search or None)
+    first = (page - 1) * RECORDINGS_PER_PAGE
+    recordings = service.list_recordings(session, RECORDINGS_PER_PAGE, first, choice)
     just = [r for r in recordings if r.id in uploaded]  # confirmed by the page, above the list
     return _page(
         request,
         "index.html",
         status_code=status_code,
         recordings=recordings,
+        search=search,
+        page=page,
+        first=first,
+        total=service.count_recordings(session, choice),
+        per_page=RECORDINGS_PER_PAGE,
         without_speech=service.without_speech(session, recordings),
         just_uploaded=just,
         form=form or {"language": state(request).settings.language},  # RIDEALONG_LANGUAGE

@@ -360,6 +360,7 @@ class ListChoice:
     status: Status | None = None
     salesperson: str | None = None  # a part of the name, any case
     customer: str | None = None
+    text: str | None = None  # a part of the title, the salesperson's or the customer's name
 
 
 def list_recordings(
@@ -390,6 +391,16 @@ def count_recordings(session: Session, choice: ListChoice | None = None) -> int:
 def _chosen(query: Select[Any], choice: ListChoice) -> Select[Any]:
     if choice.status is not None:
         query = query.where(Recording.status == choice.status)
+    if choice.text and choice.text.strip():
+        wanted = choice.text.strip().lower()
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).contains(wanted, autoescape=True)
+                    for column in (Recording.title, Recording.salesperson, Recording.customer)
+                )
+            )
+        )
     return _naming(query, choice.salesperson, choice.customer)
 
 

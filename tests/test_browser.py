@@ -89,6 +89,8 @@ def test_upload_transcribe_and_read_the_report(
     page.set_input_files("input[name=file]", str(audio))
     page.fill("input[name=title]", "Inauguration <script>alert(1)</script>")
     page.fill("input[name=customer]", "JFK")
+    page.fill("input[name=salesperson]", "Sanne")
+    page.fill("input[name=tags]", "toespraak")
 
     page.click("button[type=submit]")  # the consent box is required: nothing happens
     assert page.locator("#recordings tr[data-id]").count() == 0
@@ -101,6 +103,10 @@ def test_upload_transcribe_and_read_the_report(
     # The upload notice no longer says it is being transcribed.
     page.locator(".notice", has_text=re.compile("(Finished: o|O)pen it below")).wait_for()
     assert "transcribed now" not in page.locator(".notice").inner_text()
+    # The next recording of the same ride-along: its salesperson and tags are filled in.
+    assert page.input_value("input[name=salesperson]") == "Sanne"
+    assert page.input_value("input[name=tags]") == "toespraak"
+    assert page.input_value("input[name=customer]") == ""  # each recording's own
 
     row.locator("a").first.click()
     page.locator(".line").first.wait_for()

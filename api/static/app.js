@@ -53,6 +53,27 @@
     });
   }
 
+  // The upload form keeps the salesperson, date, language and tags of the last upload in
+  // this tab (sessionStorage: this browser tab only), for the next recording of the same
+  // ride-along. The title, customer and files are each recording's own.
+  const uploadForm = document.querySelector("form[data-remember]");
+  if (uploadForm && window.sessionStorage) {
+    const kept = ["salesperson", "recorded_at", "language", "tags"];
+    let remembered = {};
+    try { remembered = JSON.parse(sessionStorage.getItem("ridealong-upload") || "{}"); } catch (e) { /* none */ }
+    for (const name of kept) {
+      const field = uploadForm.elements[name];
+      if (field && !field.value && remembered[name]) field.value = remembered[name];
+      else if (field && field.tagName === "SELECT" && remembered[name]) field.value = remembered[name];
+    }
+    uploadForm.addEventListener("submit", (event) => {
+      if (event.defaultPrevented) return;
+      const values = {};
+      for (const name of kept) if (uploadForm.elements[name]) values[name] = uploadForm.elements[name].value;
+      sessionStorage.setItem("ridealong-upload", JSON.stringify(values));
+    });
+  }
+
   // Recordings list: poll while anything is queued or processing, update rows in place.
   const table = document.getElementById("recordings");
   if (table) {

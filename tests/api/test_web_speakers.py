@@ -321,3 +321,21 @@ def test_marks_are_left_off_when_the_words_do_not_spell_the_text() -> None:
     )
     edited = Segment(0.0, 1.0, "de <offerte> & prijs", words=words)
     assert str(spelled(edited)) == "de &lt;offerte&gt; &amp; prijs"
+
+
+def test_the_recordings_list_finds_and_pages(demo, monkeypatch) -> None:
+    """After months of recordings the list still reaches every one: a search over titles and
+    names, and pages of the newest first."""
+    import api.routes_web
+
+    client, _ = demo  # two demo recordings: customers "De Vries" and "Bakker"
+    found = client.get("/", params={"q": "bakker"}).text
+    assert "Warmtepomp" in found and "De Vries" not in found and "1–1 of 1" in found
+    none = client.get("/", params={"q": "nobody"}).text
+    assert "No recordings match." in none
+    monkeypatch.setattr(api.routes_web, "RECORDINGS_PER_PAGE", 1)
+    first = client.get("/").text
+    assert "1–1 of 2" in first and 'href="/?page=2#list" rel="next"' in first
+    second = client.get("/", params={"page": "2"}).text
+    assert "2–2 of 2" in second and 'rel="prev"' in second and 'rel="next"' not in second
+    assert client.get("/api/v1/recordings", params={"q": "VRIES"}).json()["total"] == 1
