@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -389,8 +390,18 @@ def _signed_out(request: Request, session: str) -> bool:
         return session_signed_out(db, session)
 
 
-def create_app(settings: Settings | None = None, *, start_worker: bool | None = None) -> FastAPI:
-    """Build the app. The worker starts with the app unless told otherwise."""
+def _warm_up(settings: Settings) -> None:
+    try:
+        service.warm_up(settings)
+    except Exception:  # a model that cannot load says so when a page needs it, not here
+        logger.warning("loading the report's models ahead failed", exc_info=True)
+
+
+def create_app(
+    settings: Settings | None = None, *, start_worker: bool | None = None, warm_up: bool = False
+) -> FastAPI:
+    """Build the app. The worker starts with the app unless told otherwise; `warm_up` loads
+    the report's language models in the background once it has started (`serve`)."""
     settings = settings or get_settings()
     run_worker = settings.embedded_worker if start_worker is None else start_worker
 
@@ -411,6 +422,8 @@ def create_app(settings: Settings | None = None, *, start_worker: bool | None = 
         )
         if run_worker:
             queue.start_worker()
+        if warm_up:
+            threading.Thread(target=_warm_up, args=(settings,), daemon=True).start()
         try:
             yield
         finally:

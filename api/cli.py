@@ -775,7 +775,8 @@ def serve(
             stderr.print(f"sign in: {address}?token={settings.web_token}", highlight=False)
         else:
             stderr.print(f"sign in at {address} with the token in {token_in}", highlight=False)
-    uvicorn.run(create_app(settings, start_worker=worker), host=host, port=port, log_level="info")
+    app = create_app(settings, start_worker=worker, warm_up=True)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @app.command()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, undefer
 
 from analyze import (
     PageSuggestions,
+    Question,
     QuestionGroup,
     Term,
     count_terms,
@@ -27,6 +28,7 @@ from analyze import (
     utterances_from_transcript,
 )
 from analyze.synonyms import SynonymGroup, TextEmbedder, embed_terms, group_synonyms
+from analyze.terms import candidate_terms
 from analyze.wording import N_
 from api import termstore
 from api.db import (
@@ -110,6 +112,7 @@ __all__ = [
     "term_trend",
     "update_recording",
     "update_speakers",
+    "warm_up",
     "voiced_speakers",
 ]
 
@@ -749,6 +752,22 @@ MAX_PAGE_WORDS = 20_000  # visible words of a page for suggestions: about 10 s o
 def term_embedder(settings: Settings) -> TextEmbedder | None:
     """The embedder for near-synonyms, or None when RIDEALONG_SYNONYMS is off."""
     return synonyms.default_embedder() if settings.synonyms else None
+
+
+def warm_up(settings: Settings) -> None:
+    """Load what the first report needs (the lemmatiser and tagger, the questions' grouping,
+    the near-synonyms' embedder: 3-4 s on 2 cores), so that the first person to open it
+    after a start does not wait for them. `serve` runs this in the background."""
+    questions = [
+        Question("warm-up", "Wat kost een warmtepomp per maand?", "customer"),
+        Question("warm-up", "Hoeveel kost een warmtepomp?", "customer"),
+    ]
+    group_questions(questions, role="customer", limit=1)
+    for language, text in (("nl", "Een offerte voor zonnepanelen."), ("en", "A quote.")):
+        candidate_terms(text, language, frozenset())
+    embedder = term_embedder(settings)
+    if embedder is not None:
+        embedder.encode(["warmtepomp", "zonnepaneel"])
 
 
 def page_suggestions(

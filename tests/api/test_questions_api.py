@@ -238,3 +238,14 @@ def test_no_questions_left_is_said_in_a_sentence_not_a_numbered_item(api_client)
     said = page.index("The page touches every question customers ask.")
     assert page.rfind("<p", 0, said) > page.rfind("<ol", 0, said)  # not inside an <ol>
     assert '<ol class="questions">' not in page
+
+
+def test_serve_loads_the_reports_models_ahead(settings) -> None:
+    """`serve` warms up in the background, so the first report after a start does not wait
+    3-4 s for its models: afterwards the near-synonyms' model is loaded."""
+    from analyze import synonyms
+    from api import service
+
+    synonyms._use_model.cache_clear()
+    service.warm_up(settings.model_copy(update={"synonyms": True}))
+    assert synonyms._use_model.cache_info().currsize == 1
