@@ -294,6 +294,8 @@ def tagged_candidates(
     tokens = tokenize(text, language)
     tags: list[str | None] = [None] * len(tokens)
     tags = list(part_of_speech([t.text for t in tokens], language) or tags)
+    if language == "nl":
+        tags = _nouns_after_determiners(tokens, tags)
     found: list[tuple[str, str, WordClass | None]] = []
     phrase: WordClass | None = "noun" if any(tags) else None
     content = 0
@@ -353,6 +355,33 @@ def majority_class(votes: Counter[WordClass]) -> WordClass | None:
     if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
         return None
     return ranked[0][0]
+
+
+# Articles are tagged LID; these are the other words that stand before a noun, never before
+# a verb of their own.
+_DETERMINERS_NL = frozenset(
+    "veel weinig meer minder geen zo'n zulk zulke elk elke ieder iedere welk welke mijn uw "
+    "ons onze jouw hun".split()
+)
+
+
+def _nouns_after_determiners(tokens: Sequence[Token], tags: list[str | None]) -> list[str | None]:
+    """HanTa reads some nouns shaped like a past participle as one where a sentence ends: in
+    "maakt zo'n warmtepomp veel geluid?" it tags geluid (the noun "sound", and "rung") a verb,
+    so near-synonyms took it for a verb like "hoort". Right after an article or a determiner,
+    with no noun or adjective after it to describe ("een veel gelezen boek"), and where the
+    lemmatiser kept the word as it is (it makes "gelezen" lezen: "ik heb veel gelezen"), it
+    is a noun."""
+    fixed = list(tags)
+    for i in range(1, len(tokens)):
+        token = tokens[i]
+        if not _is_verb(tags[i]) or token.lemma is None or token.lemma != token.text.lower():
+            continue
+        after = tags[i + 1] if i + 1 < len(tags) else None
+        determined = tags[i - 1] == "LID" or tokens[i - 1].text.lower() in _DETERMINERS_NL
+        if determined and not (is_noun(after) or _is_adjective(after) or _is_verb(after)):
+            fixed[i] = "N"
+    return fixed
 
 
 def _is_verb(tag: str | None) -> bool:

@@ -314,3 +314,13 @@ def test_the_names_of_the_people_in_the_call_are_not_terms() -> None:
     kept = count_terms(company, "r1", people=["Energie Direct B.V."]).terms
     assert [t.key for t in kept if "energie" in t.key] == ["energie"]
     assert sum(t.count_by_role["customer"] for t in kept if t.key == "energie") == 1
+
+
+def test_a_noun_shaped_like_a_participle_is_a_noun_after_a_determiner() -> None:
+    """HanTa tags "geluid" (sound) a verb at the end of "veel geluid?"; near-synonyms then
+    paired it with the verb "hoort". A real participle stays a verb."""
+    from analyze.synonyms import _classes_in
+
+    assert _classes_in("En maakt zo'n warmtepomp veel geluid?", "nl")["geluid"] == {"noun": 1}
+    assert _classes_in("Ik heb veel gelezen.", "nl")["lezen"] == {"verb": 1}
+    assert _classes_in("Het is een veel gelezen boek.", "nl")["lezen"] == {"verb": 1}
