@@ -719,6 +719,10 @@ ReportFilter = Annotated[service.RecordingFilter, Depends(_report_filter)]
 _TREND_TERMS = 6  # terms drawn in the report's trend chart
 
 
+# Download names, in the page's language.
+_TERMS_FILE, _SUGGESTIONS_FILE = N_("terms"), N_("page-suggestions")
+
+
 def _dated(stem: str, suffix: str) -> str:
     """A download's name with today's date: weekly downloads do not pile up as "terms (3)"."""
     return f"{stem}-{date.today():%Y-%m-%d}.{suffix}"
@@ -869,8 +873,9 @@ def report_export(
         media = XLSX_MEDIA_TYPE
     else:
         content, media = terms_csv(terms, titles), "text/csv"
+    stem = i18n.wording(page_language(request)).gettext(_TERMS_FILE)
     headers = {
-        "Content-Disposition": attachment(_dated("terms", fmt)),
+        "Content-Disposition": attachment(_dated(stem, fmt)),
         "Vary": VARY_BY_LANGUAGE,
     }
     return Response(content, media_type=media, headers=headers)
@@ -932,7 +937,7 @@ def suggest(
     if export in exports:
         render_export, media, suffix = exports[export]
         headers = {
-            "Content-Disposition": attachment(_dated("page-suggestions", suffix)),
+            "Content-Disposition": attachment(_dated(words.gettext(_SUGGESTIONS_FILE), suffix)),
             "Vary": VARY_BY_LANGUAGE,
         }
         return Response(render_export(), media_type=media, headers=headers)

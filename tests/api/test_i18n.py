@@ -177,7 +177,7 @@ def test_a_dutch_reader_downloads_spreadsheets_and_briefs_in_dutch(settings) -> 
         assert header[:4] == ["term", "lemma", "aantal", "klant"]
         assert header[-1] == "titel van de opname van het citaat"
         today = date.today().isoformat()  # a weekly download does not pile up as "terms (3)"
-        assert f'filename="terms-{today}.xlsx"' in report.headers["content-disposition"]
+        assert f'filename="termen-{today}.xlsx"' in report.headers["content-disposition"]
         csv = client.get("/report/export.csv", params={"role": "customer"}).text
         assert csv.startswith("term,lemma,count,customer,")
         page = {"page_copy": "Wij leggen zonnepanelen."}
@@ -185,7 +185,7 @@ def test_a_dutch_reader_downloads_spreadsheets_and_briefs_in_dutch(settings) -> 
         assert brief.startswith("# De taal van klanten op deze pagina\n")
         assert "; de pagina gebruikt het nergens" in brief
         book = client.post("/suggest", data={**page, "export": "xlsx"})
-        assert f"page-suggestions-{today}.xlsx" in book.headers["content-disposition"]
+        assert f"paginasuggesties-{today}.xlsx" in book.headers["content-disposition"]
         names = openpyxl.load_workbook(io.BytesIO(book.content)).sheetnames
         assert names == ["Ontbrekende termen", "Staat al op de pagina", "Open vragen",
                          "Woorden van klanten"]  # fmt: skip
@@ -263,9 +263,9 @@ def test_dates_months_and_a_thin_last_month_read_the_dutch_way(settings) -> None
         assert '<time datetime="2026-10-02">2 okt 2026</time>' in client.get(page).text
         trend = client.get("/report").text
         section = trend[trend.index('id="trend"') : trend.index('id="sides"')]
-        assert "(okt 2026 tot en met nov 2026)" in section, section
+        assert "(okt 2026 tot en met nov 2026;" in section, section
         assert "<th>okt 2026</th><th>nov 2026</th>" in section
-        assert "per 1.000 woorden in de laatste maand" in section and "‰" not in section
+        assert "per 1.000 inhoudswoorden in de laatste maand" in section and "‰" not in section
         # The shorter conversation alone in the last month: under half the words of October.
         assert 'class="caution">De laatste maand telt maar' in section
 
