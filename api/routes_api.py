@@ -502,6 +502,7 @@ def post_suggestions(
     body: SuggestionRequest,
     request: Request,
     session: SessionDep,
+    recordings: FilterDep,
     format: Annotated[  # the query parameter's name, though it shadows a builtin
         Literal["json", "markdown", "csv", "xlsx"], _blank_is("json")
     ] = "json",
@@ -532,6 +533,7 @@ def post_suggestions(
         language=body.language,
         limit=body.limit,
         embedder=service.term_embedder(state(request).settings),
+        recording_filter=recordings,
     )
     wording = i18n.wording(words)
     if format == "markdown":

@@ -890,8 +890,16 @@ def _day(text: str | None) -> date | None:
 
 
 @router.get("/suggest", response_class=HTMLResponse)
-def suggest_form(request: Request) -> HTMLResponse:
-    return _page(request, "suggest.html", page_copy="", is_html=False, result=None)
+def suggest_form(request: Request, session: SessionDep) -> HTMLResponse:
+    return _page(
+        request,
+        "suggest.html",
+        page_copy="",
+        is_html=False,
+        result=None,
+        compare={},
+        known_tags=service.known_tags(session),
+    )
 
 
 @router.post("/suggest", response_class=HTMLResponse)
@@ -901,8 +909,16 @@ def suggest(
     page_copy: Annotated[str, Form()] = "",
     is_html: Annotated[bool, Form()] = False,
     export: Annotated[str, Form(max_length=10)] = "",
+    tag: Annotated[str, Form(max_length=50)] = "",
+    since: Annotated[str, Form(max_length=10)] = "",
+    until: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
+    """Compare a page's copy with what customers say: in every conversation, or in those
+    with a tag and within dates (a heat-pump page with the heat-pump calls)."""
     settings = state(request).settings
+    recordings = _report_filter(since=since, until=until, tag=tag)
+    compare = {"tag": recordings.tag, "since": recordings.since, "until": recordings.until}
+    known_tags = service.known_tags(session)
     read_as_html = not is_html and looks_like_html(page_copy)  # the box was not ticked
     try:
         page, html = page_copy, is_html or read_as_html
@@ -916,7 +932,11 @@ def suggest(
                 )
             page, html = pages.fetch_page(settings, url), True
         result = service.page_suggestions(
-            session, page, is_html=html, embedder=service.term_embedder(settings)
+            session,
+            page,
+            is_html=html,
+            embedder=service.term_embedder(settings),
+            recording_filter=recordings,
         )
     except InvalidInput as e:
         return _page(
@@ -927,6 +947,8 @@ def suggest(
             is_html=is_html,
             result=None,
             error=_said(request, e),
+            compare=compare,
+            known_tags=known_tags,
         )
     words = i18n.wording(page_language(request))  # the CSV is for tools: English
     exports: dict[str, tuple[Callable[[], str | bytes], str, str]] = {
@@ -949,6 +971,8 @@ def suggest(
         is_html=is_html or read_as_html,
         read_as_html=read_as_html,
         result=result,
+        compare=compare,
+        known_tags=known_tags,
         # A page in another language than the calls shares few words with them by nature.
         other_language=(
             spoken if spoken in i18n.SPOKEN_LANGUAGES and spoken != result.language else None

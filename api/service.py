@@ -741,9 +741,14 @@ def question_groups(
     return group_questions(questions, role=role, limit=limit)
 
 
-def customer_terms(session: Session, limit: int = 100) -> list[Term]:
+def customer_terms(
+    session: Session, limit: int = 100, recording_filter: RecordingFilter | None = None
+) -> list[Term]:
     """The customers' terms; everyone's when no speech is attributed to customers yet."""
-    return ranked_terms(session, role="customer", limit=limit) or ranked_terms(session, limit=limit)
+    f = recording_filter
+    return ranked_terms(session, role="customer", limit=limit, recording_filter=f) or (
+        ranked_terms(session, limit=limit, recording_filter=f)
+    )
 
 
 MAX_PAGE_WORDS = 20_000  # visible words of a page for suggestions: about 10 s of tagging
@@ -778,9 +783,12 @@ def page_suggestions(
     language: str | None = None,
     limit: int = 20,
     embedder: TextEmbedder | None = None,
+    recording_filter: RecordingFilter | None = None,
 ) -> PageSuggestions:
     """What a page lacks of the customers' language; with an `embedder`, also the page's
-    words customers never say, with theirs for the same thing."""
+    words customers never say, with theirs for the same thing. `recording_filter`: compare
+    with some conversations only (a heat-pump page with the calls tagged "warmtepomp")."""
+    f = recording_filter or RecordingFilter()
     if not page.strip():
         raise InvalidInput(N_("the page copy is empty"))
     words = len((html_to_text(page) if is_html else page).split())
@@ -793,15 +801,16 @@ def page_suggestions(
             words=f"{words:,}",
             limit=f"{MAX_PAGE_WORDS:,}",
         )
+    recordings = _filtered(session, f)
     return suggest_for_page(
         page,
-        customer_terms(session),
+        customer_terms(session, recording_filter=f),
         is_html=is_html,
         language=language,
         limit=limit,
-        customer_questions=question_groups(session, role="customer"),
+        customer_questions=question_groups(session, role="customer", recording_filter=f),
         embedder=embedder,
-        customer_said=lambda keys: termstore.said_by(session, keys, "customer"),
+        customer_said=lambda keys: termstore.said_by(session, keys, "customer", recordings),
     )
 
 

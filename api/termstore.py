@@ -675,23 +675,33 @@ def _quotes(
     }
 
 
-def said_by(session: Session, keys: Collection[str], role: str | None) -> set[str]:
-    """Which of `keys` `role` (None: anyone) said in any analysed recording."""
+def said_by(
+    session: Session,
+    keys: Collection[str],
+    role: str | None,
+    recordings: Select[Any] | None = None,
+) -> set[str]:
+    """Which of `keys` `role` (None: anyone) said in `recordings` (None: any analysed one)."""
     said: set[str] = set()
     listed = list(keys)
     for start in range(0, len(listed), 500):
         chunk = listed[start : start + 500]
-        said.update(
-            session.scalars(
+        if recordings is None:
+            query = (
                 select(TermKey.key)
                 .join(TermTotal, TermTotal.term_id == TermKey.id)
-                .where(
-                    TermKey.key.in_(chunk),
-                    TermTotal.role == (role or EVERYONE),
-                    TermTotal.count > 0,
-                )
+                .where(TermTotal.role == (role or EVERYONE), TermTotal.count > 0)
             )
-        )
+        else:
+            query = (
+                select(TermKey.key)
+                .join(TermCountRow, TermCountRow.term_id == TermKey.id)
+                .where(TermCountRow.recording_id.in_(recordings), TermCountRow.count > 0)
+                .distinct()
+            )
+            if role is not None:
+                query = query.where(TermCountRow.role == role)
+        said.update(session.scalars(query.where(TermKey.key.in_(chunk))))
     return said
 
 

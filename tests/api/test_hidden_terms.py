@@ -65,3 +65,31 @@ def test_the_report_hides_a_term_and_shows_it_again(api_client: Any, settings: S
     )
     assert shown.headers["location"] == "/?done=shown"  # only ever back to this site
     assert 'id="hidden-terms"' not in client.get("/report?role=all").text
+
+
+def test_a_page_is_compared_with_the_conversations_of_its_tag(
+    api_client: Any, settings: Settings
+) -> None:
+    """A heat-pump page against the heat-pump calls, not against every call."""
+    client, _ = api_client
+    prepare_demo(settings)
+    recordings = client.get("/api/v1/recordings").json()["recordings"]
+    heat = next(r["id"] for r in recordings if "Warmtepomp" in r["title"])
+    solar = next(r["id"] for r in recordings if r["id"] != heat)
+    assert client.patch(f"/api/v1/recordings/{heat}", json={"tags": ["warmtepomp"]}).is_success
+    solar_only = set(_terms(client, role="customer", recording_id=solar)) - set(
+        _terms(client, role="customer", recording_id=heat)
+    )
+    page = {"text": "Welkom op onze website.", "language": "nl", "limit": 200}
+    everything = client.post("/api/v1/suggestions", json=page).json()["missing_terms"]
+    assert solar_only & {t["lemma"] for t in everything}
+    tagged = client.post("/api/v1/suggestions", params={"tag": "warmtepomp"}, json=page).json()
+    assert tagged["missing_terms"] and not solar_only & {
+        t["lemma"] for t in tagged["missing_terms"]
+    }
+    form = {"page_copy": "Welkom op onze website.", "tag": "Warmtepomp"}
+    html = client.post("/suggest", data=form).text
+    assert 'name="tag" maxlength="50" value="Warmtepomp"' in html
+    assert f"/recordings/{heat}#t=" in html and f"/recordings/{solar}#t=" not in html  # quotes
+    untagged = client.post("/suggest", data={"page_copy": form["page_copy"]}).text
+    assert f"/recordings/{solar}#t=" in untagged
