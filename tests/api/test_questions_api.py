@@ -197,10 +197,25 @@ def test_upload_form_tags_reach_the_recording(api_client, settings, tmp_path) ->
 
 
 def test_near_synonyms_in_the_api_and_the_report(api_client, settings) -> None:
+    from tests.api.test_exports import add_recording
+
     client, _ = api_client
-    prepare_demo(settings)
+    prepare_demo(settings)  # its one pair was "geluid ≈ hoort", a noun and a verb: none now
+    add_recording(
+        settings,
+        "r-look",
+        "Jansen",
+        [
+            ("customer", "Kunnen we de kosten samen bekijken?"),
+            ("salesperson", "U kunt de prijs op de website zien."),
+            ("customer", "Ik wil het dak eerst bekijken."),
+            ("salesperson", "Dan komen we het dak zien."),
+        ],
+    )
     groups = client.get("/api/v1/synonyms").json()["groups"]
-    assert groups  # the demo conversations have some
+    lemmas = [sorted(m["lemma"] for m in g["members"]) for g in groups]
+    assert ["bekijken", "zien"] in lemmas  # customers "bekijken", salespeople "zien"
+    assert ["geluid", "horen"] not in lemmas
     terms = {t["lemma"]: t for t in client.get("/api/v1/terms?limit=200").json()["terms"]}
     seen: set[str] = set()
     for group in groups:
@@ -247,5 +262,6 @@ def test_serve_loads_the_reports_models_ahead(settings) -> None:
     from api import service
 
     synonyms._use_model.cache_clear()
+    synonyms.default_embedder.cache_clear()  # its texts were encoded before: a new one
     service.warm_up(settings.model_copy(update={"synonyms": True}))
     assert synonyms._use_model.cache_info().currsize == 1
