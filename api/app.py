@@ -124,7 +124,7 @@ def require_api_key(
     request.state.api_scope = key.scope  # a route may need more for some bodies
     request.state.api_key_id = key.id  # names may repeat; the rate limit is per key
     request.state.api_key_name = key.name  # who did it, where that is recorded
-    needed = needed_scope(request.method, request.url.path)
+    needed = needed_scope(request.method, request.url.path, request.query_params)
     if not scope_allows(key.scope, needed):
         raise HTTPException(
             403, f"this API key's scope is '{key.scope}'; this request needs '{needed}'"

@@ -1,7 +1,8 @@
 """API keys: shown once when created, stored only as a sha256 hash, each with a scope.
 
 Scopes nest: `report` (the aggregates a website's CMS needs: terms, synonyms, questions and
-page suggestions, with their quotes; no recording's list, transcript or audio), `read` (every
+page suggestions, with their quotes, over recordings chosen by date, tag or language, never
+by recording or person; no recording's list, transcript or audio), `read` (every
 GET; includes report), `write` (uploads, corrections, deletions; includes read), `admin`
 (voice profiles, which are biometric data, and a person's data export; includes write;
 `enroll` on a speaker correction too). A revoked key stops working at once.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -41,8 +42,17 @@ def scope_allows(granted: str, needed: str) -> bool:
     return granted in SCOPES and SCOPES.index(granted) >= SCOPES.index(needed)
 
 
-def needed_scope(method: str, path: str) -> str:
-    """The scope a request to the API needs."""
+# Filters that narrow a report to one recording or one person: with them, its quotes are
+# that recording's or person's words (nearly a whole transcript), which `report` keys must
+# not read.
+_PERSONAL_FILTERS = ("recording_id", "customer", "salesperson")
+
+
+def needed_scope(method: str, path: str, query: Mapping[str, str] | None = None) -> str:
+    """The scope a request to the API needs (`query`: its query parameters)."""
+    if path in _REPORTS or path == "/api/v1/suggestions":
+        if any((query or {}).get(name, "").strip() for name in _PERSONAL_FILTERS):
+            return "read"
     if path.startswith("/api/v1/voices") and method not in ("GET", "HEAD"):
         return "admin"
     if path.startswith("/api/v1/people"):  # all of one person's data at once

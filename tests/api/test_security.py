@@ -258,9 +258,18 @@ def test_api_key_scopes_and_revocation(api_client, settings, tmp_path) -> None:
     assert client.post("/api/v1/suggestions", json=page, headers=as_("read")).status_code == 200
     # A CMS's key: the aggregates, and nothing of a single recording or voice.
     assert client.post("/api/v1/suggestions", json=page, headers=as_("report")).status_code == 200
-    for aggregate in ("terms", "terms?format=csv", "questions"):
+    one_customer = client.post("/api/v1/suggestions?customer=bak", json=page, headers=as_("report"))
+    assert one_customer.status_code == 403  # a person's words are more than a report
+    for aggregate in ("terms", "terms?format=csv", "questions", "terms?tag=beurs&customer="):
         assert client.get(f"/api/v1/{aggregate}", headers=as_("report")).status_code == 200
-    for private in ("recordings", "recordings/abc", "recordings/abc/transcript", "voices"):
+    narrowed = ("terms?recording_id=abc", "terms?customer=bak", "questions?salesperson=m")
+    for private in (
+        *narrowed,
+        "recordings",
+        "recordings/abc",
+        "recordings/abc/transcript",
+        "voices",
+    ):
         refused = client.get(f"/api/v1/{private}", headers=as_("report"))
         assert refused.status_code == 403 and "needs 'read'" in refused.json()["detail"], private
     refused = client.post(
