@@ -932,7 +932,11 @@ def delete_voice(session: Session, name: str) -> bool:
     data goes when its person asks). False when there was neither."""
     name = name.strip()  # as profiles are named
     deleted = remove_voice(session, name)
-    return erase_voice_prints(session, name) > 0 or deleted  # which commits both
+    # Committed before the prints are looked for: a job storing its results meanwhile then
+    # either sees the profile gone (and keeps no print) or has committed, so its print is
+    # found below. On PostgreSQL, one transaction would leave the job's print in place.
+    session.commit()
+    return erase_voice_prints(session, name) > 0 or deleted
 
 
 def erase_voice_prints(session: Session, name: str, recording_id: str | None = None) -> int:
@@ -1024,10 +1028,9 @@ def enroll_from_recording(
         profile = _enrolled(
             VoiceProfile(name, np.asarray(voice, dtype=np.float32), chosen), consent_by
         )
-        save_voice(session, profile)
+        return save_voice(session, profile)
     except ValueError as e:
         raise InvalidInput(str(e)) from e
-    return profile
 
 
 VOICE_SAMPLE_S = 600  # of each file a voice is enrolled from: plenty for a profile
@@ -1067,9 +1070,7 @@ def enroll_from_audio(
         profile = enroll_voice(name, recordings, role=_person_role(role))
     except ValueError as e:  # no speech, a bad name
         raise InvalidInput.saying(e) from e
-    profile = _enrolled(profile, consent_by)
-    save_voice(session, profile)
-    return profile
+    return save_voice(session, _enrolled(profile, consent_by))
 
 
 def voice_exists(session: Session, name: str) -> bool:

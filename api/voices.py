@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,8 @@ def _profile(row: VoiceRow) -> VoiceProfile | None:
             }
         )
     except (ValueError, TypeError) as e:  # a row written by hand, or by a newer version
-        logger.warning("skipping unreadable voice profile %r: %s", row.name, e)
+        # No name in the log: it is a person's (README: logs hold no personal data).
+        logger.warning("skipping an unreadable voice profile: %s", e)
         return None
 
 
@@ -65,10 +67,11 @@ def find_voice(session: Session, name: str) -> VoiceProfile | None:
     return _profile(row) if row is not None else None
 
 
-def save_voice(session: Session, profile: VoiceProfile) -> None:
-    """Store the profile, replacing one of the same name, and commit. ValueError for a name a
-    new profile cannot take."""
-    check_new_profile_name(profile.name)
+def save_voice(session: Session, profile: VoiceProfile) -> VoiceProfile:
+    """Store the profile, replacing one of the same name, and commit; the profile as stored
+    (its name without surrounding spaces, as it is looked up and deleted by). ValueError for
+    a name a new profile cannot take."""
+    profile = replace(profile, name=check_new_profile_name(profile.name))
     columns = _columns(profile)
     statement = insert_on_conflict(session, VoiceRow).values(**columns)
     session.execute(
@@ -77,6 +80,7 @@ def save_voice(session: Session, profile: VoiceProfile) -> None:
         )
     )
     session.commit()
+    return profile
 
 
 def remove_voice(session: Session, name: str) -> bool:
@@ -97,15 +101,21 @@ def import_voice_files(session: Session, directory: Path) -> int:
     for path in sorted(directory.glob("*.json")):
         try:
             profile = VoiceProfile.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            profile = replace(profile, name=profile.name.strip())  # as it is looked up
             columns = _columns(profile)
         except (OSError, ValueError, KeyError, TypeError) as e:
-            logger.warning("voice profile %s cannot be read; left where it is: %s", path, e)
+            # The folder, not the file: a file's name is made from the person's name.
+            logger.warning(
+                "a voice profile in %s cannot be read (%s); left where it is",
+                directory,
+                type(e).__name__,  # an OSError's text holds the path
+            )
             continue
         statement = insert_on_conflict(session, VoiceRow).values(**columns)
         added = session.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
         session.commit()
         if not added.rowcount:  # type: ignore[attr-defined]
-            logger.warning("voice %r was in the database already; file dropped", profile.name)
+            logger.warning("a voice profile file named one the database has; the file is dropped")
         path.unlink(missing_ok=True)
         moved += 1
     if moved:

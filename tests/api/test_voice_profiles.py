@@ -26,21 +26,43 @@ def _profile(name: str, role: str = "salesperson", seed: int = 0) -> VoiceProfil
 def test_a_voice_enrolled_on_one_machine_is_known_on_another(
     settings: Settings, tmp_path: Path
 ) -> None:
-    """Two machines (their own data folders) on one database: what one enrols, the other's
-    jobs recognise, and what one deletes is gone for both."""
+    """Two machines (their own data folders and engines) on one database: what one enrols
+    or had in its folder, the other's jobs recognise, and what one deletes is gone for both."""
+    from api.db import Database
+
     url = settings.database_url or f"sqlite:///{tmp_path}/shared.db"
     web = settings.model_copy(update={"database_url": url})
     worker = Settings(data_dir=tmp_path / "worker", database_url=url, _env_file=None)  # type: ignore[call-arg]
-    with get_database(web.sqlalchemy_url).session() as session:
-        save_voice(session, _profile("Jan"))
-    with get_database(worker.sqlalchemy_url).session() as session:
-        [seen] = service.list_voices(session)
-        assert seen.name == "Jan" and seen.consent_by == "web form from 10.0.0.1"
-        np.testing.assert_allclose(seen.embedding, _profile("Jan").embedding, atol=1e-5)
-        assert service.delete_voice(session, "Jan")
-    with get_database(web.sqlalchemy_url).session() as session:
+    VoiceProfileStore(worker.voices_dir).save(_profile("Piet", "customer", seed=4))  # old files
+    web_db = get_database(web.sqlalchemy_url)
+    worker_db = Database(worker.sqlalchemy_url)  # another process's own engine and pool
+    try:
+        with web_db.session() as session:
+            save_voice(session, _profile("Jan"))
+        with worker_db.session() as session:
+            service.after_upgrade(session, worker)  # the worker's start moves its files in
+            seen = {v.name: v for v in service.list_voices(session)}
+        assert set(seen) == {"Jan", "Piet"} and not worker.voices_dir.exists()
+        assert seen["Jan"].consent_by == "web form from 10.0.0.1"
+        np.testing.assert_allclose(seen["Jan"].embedding, _profile("Jan").embedding, atol=1e-5)
+        with web_db.session() as session:
+            assert [v.name for v in service.list_voices(session)] == ["Jan", "Piet"]
+            assert service.delete_voice(session, "Jan")
+        with worker_db.session() as session:
+            assert [v.name for v in service.list_voices(session)] == ["Piet"]
+    finally:
+        worker_db.dispose()
+
+
+def test_a_name_is_stored_as_it_is_looked_up(settings: Settings) -> None:
+    """Spaces around a name typed on the command line would make a profile no request could
+    find or delete."""
+    settings.make_data_dir()
+    with get_database(settings.sqlalchemy_url).session() as session:
+        stored = save_voice(session, _profile(" Jan "))
+        assert stored.name == "Jan" and service.voice_exists(session, "Jan")
+        assert service.delete_voice(session, " Jan ")
         assert service.list_voices(session) == []
-    assert not web.voices_dir.exists() and not worker.voices_dir.exists()
 
 
 def test_saving_a_voice_again_replaces_it(settings: Settings) -> None:
@@ -75,7 +97,7 @@ def test_voices_kept_as_files_are_moved_into_the_database_at_start(
             ("Jan", "salesperson"),
         ]
     assert [p.name for p in settings.voices_dir.iterdir()] == ["broken.json"]
-    assert "broken.json" in caplog.text
+    assert "cannot be read" in caplog.text and "Fatima" not in caplog.text  # no names logged
 
 
 def test_a_file_does_not_overwrite_a_voice_the_database_has(
