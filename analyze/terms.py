@@ -365,6 +365,11 @@ _DETERMINERS_NL = frozenset(
 )
 
 
+# A past participle's shape, which a noun such as "geluid", "gebied" or "bezit" can share:
+# a prefix and a final d or t (infinitives end in -en, and "gelezen" is lemmatised to lezen).
+_PARTICIPLE_SHAPE = re.compile(r"(ge|be|ver|ont|her|er)\w+[dt]")
+
+
 def _nouns_after_determiners(tokens: Sequence[Token], tags: list[str | None]) -> list[str | None]:
     """HanTa reads some nouns shaped like a past participle as one where a sentence ends: in
     "maakt zo'n warmtepomp veel geluid?" it tags geluid (the noun "sound", and "rung") a verb,
@@ -376,6 +381,8 @@ def _nouns_after_determiners(tokens: Sequence[Token], tags: list[str | None]) ->
     for i in range(1, len(tokens)):
         token = tokens[i]
         if not _is_verb(tags[i]) or token.lemma is None or token.lemma != token.text.lower():
+            continue
+        if not _PARTICIPLE_SHAPE.fullmatch(token.lemma):  # "veel besparen": an infinitive
             continue
         after = tags[i + 1] if i + 1 < len(tags) else None
         determined = tags[i - 1] == "LID" or tokens[i - 1].text.lower() in _DETERMINERS_NL

@@ -324,3 +324,12 @@ def test_a_noun_shaped_like_a_participle_is_a_noun_after_a_determiner() -> None:
     assert _classes_in("En maakt zo'n warmtepomp veel geluid?", "nl")["geluid"] == {"noun": 1}
     assert _classes_in("Ik heb veel gelezen.", "nl")["lezen"] == {"verb": 1}
     assert _classes_in("Het is een veel gelezen boek.", "nl")["lezen"] == {"verb": 1}
+    for infinitive, said in (
+        ("besparen", "U kunt veel besparen."),
+        ("betalen", "U gaat minder betalen."),
+    ):
+        assert _classes_in(said, "nl")[infinitive] == {"verb": 1}, said
+    from analyze.terms import candidate_terms
+
+    terms = {key for key, _ in candidate_terms("U kunt meer besparen met zonnepanelen.", "nl")[1]}
+    assert "besparen met zonnepaneel" not in terms  # no phrase made of a verb
