@@ -48,7 +48,11 @@ class DecodeDamage:
 
     @property
     def found(self) -> bool:
-        return self.skipped_packets > 0 or self.lost_s > 0 or self.ended_in_error
+        # One undecodable packet is the seam of joined files ("cat a.mp3 b.mp3") or a cut-off
+        # file's last frame (its header tells that), and a stretch under a second lost between
+        # frames a recorder's hiccup: no damage worth a note (the gap is still filled with
+        # silence, so later times stay right).
+        return self.skipped_packets > 1 or self.lost_s >= 1.0 or self.ended_in_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,9 @@ class AudioInfo:
     channels: int
     codec: str
     container: str
+    # Whether the header states the length (False: measured from the packets, or an MP3
+    # without a length frame, whose length FFmpeg guesses from the first frame's bit rate).
+    length_stated: bool = True
 
 
 def _open(source: Source):
@@ -107,17 +114,46 @@ def probe_audio(source: Source, measure_above_s: float | None = None) -> AudioIn
             duration_s = float(stream.duration * stream.time_base)
         elif container.duration is not None:
             duration_s = container.duration / av.time_base
+        stated = duration_s > 0
+        if container.format.name == "mp3" and stated:
+            stated = _mp3_length_frame(source)
         if duration_s <= 0 or (measure_above_s is not None and duration_s > measure_above_s):
-            duration_s = _packets_end_s(container, stream)
+            duration_s, stated = _packets_end_s(container, stream), False
         return AudioInfo(
             duration_s=duration_s,
             sample_rate=int(stream.rate or 0),
             channels=int(stream.channels or 0),
             codec=stream.codec_context.name,
             container=container.format.name,
+            length_stated=stated,
         )
     finally:
         container.close()
+
+
+def _mp3_length_frame(source: Source) -> bool:
+    """Whether an MP3 starts with a frame that states its length (Xing or Info, as LAME and
+    FFmpeg write; VBRI, as Fraunhofer's encoder does). Without one, FFmpeg's duration is the
+    file size over the first frame's bit rate: for variable bit rates, a guess."""
+    if isinstance(source, str | Path):
+        with open(source, "rb") as file:
+            head = file.read(1 << 16)
+    else:
+        at = source.tell()
+        head = source.read(1 << 16)
+        source.seek(at)
+    start = 0
+    if head[:3] == b"ID3" and len(head) >= 10:  # a tag before the first frame
+        size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+        start = 10 + size + (10 if head[5] & 0x10 else 0)
+        if start >= len(head):  # a tag of more than 64 KB (cover art): read past it
+            if not isinstance(source, str | Path):
+                return False
+            with open(source, "rb") as file:
+                file.seek(start)
+                head, start = file.read(1 << 12), 0
+    first_frame = head[start : start + 200]
+    return any(tag in first_frame for tag in (b"Xing", b"Info", b"VBRI"))
 
 
 def _packets_end_s(container: Any, stream: Any) -> float:

@@ -459,10 +459,12 @@ def _beginning(audio: str | Path | np.ndarray, seconds: float) -> np.ndarray:
     return decode_audio(audio, warn=False, max_s=seconds)
 
 
-def _total_s(audio: str | Path | np.ndarray) -> float:
+def _total_s(audio: str | Path | np.ndarray) -> tuple[float, bool]:
+    """The recording's length, and whether its header states it (not a guess)."""
     if isinstance(audio, np.ndarray):
-        return audio.size / SAMPLE_RATE
-    return probe_audio(audio).duration_s
+        return audio.size / SAMPLE_RATE, True
+    info = probe_audio(audio)
+    return info.duration_s, info.length_stated
 
 
 def transcribe(
@@ -486,7 +488,7 @@ def transcribe(
     """
     options = options or TranscribeOptions()
     report = progress or (lambda _fraction: None)
-    total_s = _total_s(audio)
+    total_s, length_stated = _total_s(audio)
     forced = None if options.language == "auto" else options.language
     language = resume.language if resume else None
     segments: list[Segment] = list(resume.segments) if resume else []
@@ -577,7 +579,9 @@ def transcribe(
     notes: tuple[str, ...] = () if segments else (NO_SPEECH_NOTE,)
     if cut_short:
         notes += (CUT_SHORT_NOTE,)
-    elif damage.found or total_s - decoded_s > max(_SHORT_BY_S, _SHORT_BY_PART * total_s):
+    elif damage.found or (
+        length_stated and total_s - decoded_s > max(_SHORT_BY_S, _SHORT_BY_PART * total_s)
+    ):
         notes += (DAMAGED_NOTE,)
     model_name = (
         options.model

@@ -190,3 +190,36 @@ def test_a_file_cut_off_says_so_in_its_transcript(tmp_path: Path, name: str, cod
     transcript = transcribe(cut, options)
     assert DAMAGED_NOTE in transcript.notes and 15 < transcript.duration_s < 25
     assert DAMAGED_NOTE not in transcribe(whole, options).notes
+
+
+def test_an_mp3_whose_length_is_only_guessed_is_not_called_cut_off(tmp_path: Path) -> None:
+    """Without a frame that states its length, FFmpeg guesses an MP3's from its first frame's
+    bit rate: 20 s of quiet at 32 kbit/s before 40 s at 192 kbit/s "lasts" 260 s. That is no
+    sign of a cut-off file."""
+    from fractions import Fraction
+
+    import av
+
+    from transcribe.audio import probe_audio
+    from transcribe.engine import DAMAGED_NOTE
+
+    def mp3(name: str, samples: np.ndarray, bit_rate: int) -> bytes:
+        path = tmp_path / name
+        with av.open(str(path), "w", format="mp3", options={"write_xing": "0"}) as container:
+            stream = container.add_stream("libmp3lame", rate=44_100, layout="mono")
+            stream.bit_rate = bit_rate
+            frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), "flt", "mono")
+            frame.sample_rate, frame.pts, frame.time_base = 44_100, 0, Fraction(1, 44_100)
+            for packet in [*stream.encode(frame), *stream.encode(None)]:
+                container.mux(packet)
+        return path.read_bytes()
+
+    noise = (0.1 * np.random.default_rng(0).standard_normal(40 * 44_100)).astype(np.float32)
+    joined = tmp_path / "vbr.mp3"
+    joined.write_bytes(
+        mp3("a.mp3", np.zeros(20 * 44_100, np.float32), 32_000) + mp3("b.mp3", noise, 192_000)
+    )
+    info = probe_audio(joined)
+    assert info.duration_s > 200 and not info.length_stated  # the guess
+    transcript = transcribe(joined, TranscribeOptions(speakers=False))
+    assert 59 < transcript.duration_s < 61 and DAMAGED_NOTE not in transcript.notes
