@@ -1041,11 +1041,15 @@ def person_export(
             raise _fail(f"nothing is held under the name {name.strip()!r}")
         if output is None:  # the download's own safe file name, in the working folder
             output = Path(attachment(f"ridealong {person.name}.zip").split('"')[1])
-        try:
-            with output.open("xb") as out:
+        if output.exists():
+            raise _fail(f"{output} exists; choose another with --output")
+        partial = output.with_name(f".{output.name}.partial")
+        try:  # written aside and renamed: a failure leaves no half zip under the name
+            with partial.open("wb") as out:
                 write_person_export(out, person, blob_store(settings), audio=audio)
-        except FileExistsError as e:
-            raise _fail(f"{output} exists; choose another with --output") from e
+            partial.replace(output)
+        finally:
+            partial.unlink(missing_ok=True)
     count = len(person.recordings)
     profile = ", and a voice profile" if person.voice else ""
     stderr.print(f"wrote {output}: {count} recording(s){profile}", highlight=False, markup=False)

@@ -229,6 +229,8 @@ def _index_page(
     """The recordings list, a page at a time, narrowed by `search` (a part of a title or a
     name); `uploaded` (ids) are confirmed at the top."""
     choice = service.ListChoice(text=search or None)
+    total = service.count_recordings(session, choice)
+    page = min(page, max(1, -(-total // RECORDINGS_PER_PAGE)))  # past the end: the last page
     first = (page - 1) * RECORDINGS_PER_PAGE
     recordings = service.list_recordings(session, RECORDINGS_PER_PAGE, first, choice)
     just = [r for r in recordings if r.id in uploaded]  # confirmed by the page, above the list
@@ -240,7 +242,7 @@ def _index_page(
         search=search,
         page=page,
         first=first,
-        total=service.count_recordings(session, choice),
+        total=total,
         per_page=RECORDINGS_PER_PAGE,
         without_speech=service.without_speech(session, recordings),
         just_uploaded=just,
@@ -758,6 +760,9 @@ def _with_notice(target: str, done: str) -> str:
     return urlunsplit(("", "", parts.path, urlencode(query), parts.fragment))
 
 
+_NOT_HIDDEN = N_("The term was not hidden")
+
+
 @router.post("/terms/hide", response_class=HTMLResponse)
 def hide_term(
     request: Request,
@@ -770,7 +775,8 @@ def hide_term(
     try:
         service.hide_term(session, key, term)
     except InvalidInput as e:
-        return _page(request, "error.html", status_code=422, message=_said(request, e))
+        message = _said(request, e)
+        return _page(request, "error.html", status_code=422, title=_NOT_HIDDEN, message=message)
     return RedirectResponse(_with_notice(back, "hidden"), status_code=303)
 
 

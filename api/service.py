@@ -802,6 +802,12 @@ def page_suggestions(
             limit=f"{MAX_PAGE_WORDS:,}",
         )
     recordings = _filtered(session, f)
+    if recordings is not None and not session.scalar(
+        select(func.count()).select_from(recordings.subquery())
+    ):  # else "the page uses every customer term": there are none
+        raise InvalidInput(
+            N_("no analysed conversation matches these filters: choose another tag or dates")
+        )
     return suggest_for_page(
         page,
         customer_terms(session, recording_filter=f),

@@ -139,6 +139,10 @@ recordings/   per recording: the transcript as text and as JSON{audio}.
 
 Matched by the whole name, without regard to case. Recordings that only mention the name
 in what was said are not included.
+
+Before handing this over: the transcripts hold what the other people in each conversation
+said too (a salesperson, a customer). Remove or black out what is theirs where their rights
+require it (GDPR article 15(4)).
 """
 
 
@@ -157,9 +161,11 @@ def write_person_export(
                 archive.writestr(str(folder / "transcript.json"), render(transcript, "json"))
             audio_file = None
             if audio and recording.blob_key and recording.audio_deleted_at is None:
-                suffix = PurePosixPath(recording.filename).suffix.lower()[:6]
-                audio_file = str(folder / f"audio{suffix}")
-                archive.write(blobs.path(recording.blob_key), audio_file, zipfile.ZIP_STORED)
+                kept = blobs.path(recording.blob_key)
+                if kept.is_file():  # not deleted meanwhile, nor missing from the bucket
+                    suffix = PurePosixPath(recording.filename).suffix.lower()[:6]
+                    audio_file = str(folder / f"audio{suffix}")
+                    archive.write(kept, audio_file, zipfile.ZIP_STORED)
             recordings.append(_about(recording, named_as, audio_file))
         voice = person.voice
         document = {

@@ -166,7 +166,9 @@
       line.addEventListener("keydown", (e) => {
         if (e.key !== "Enter" && e.key !== " ") return;
         e.preventDefault(); // Space plays, as on a button, instead of scrolling the page
-        if (e.key === " " && !player.paused && line.classList.contains("playing")) player.pause();
+        const current = line.classList.contains("playing");
+        if (e.key === " " && current && !player.paused) player.pause();
+        else if (e.key === " " && current) player.play().catch(() => {}); // resume, not restart
         else go();
       });
     }

@@ -87,6 +87,8 @@ def test_a_page_is_compared_with_the_conversations_of_its_tag(
     assert tagged["missing_terms"] and not solar_only & {
         t["lemma"] for t in tagged["missing_terms"]
     }
+    typo = client.post("/api/v1/suggestions", params={"tag": "warmtepmop"}, json=page)
+    assert typo.status_code == 422 and "no analysed conversation matches" in typo.text
     form = {"page_copy": "Welkom op onze website.", "tag": "Warmtepomp"}
     html = client.post("/suggest", data=form).text
     assert 'name="tag" maxlength="50" value="Warmtepomp"' in html

@@ -338,4 +338,5 @@ def test_the_recordings_list_finds_and_pages(demo, monkeypatch) -> None:
     assert "1–1 of 2" in first and 'href="/?page=2#list" rel="next"' in first
     second = client.get("/", params={"page": "2"}).text
     assert "2–2 of 2" in second and 'rel="prev"' in second and 'rel="next"' not in second
+    assert "2–2 of 2" in client.get("/", params={"page": "9"}).text  # past the end: the last
     assert client.get("/api/v1/recordings", params={"q": "VRIES"}).json()["total"] == 1
