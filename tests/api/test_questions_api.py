@@ -265,3 +265,22 @@ def test_serve_loads_the_reports_models_ahead(settings) -> None:
     synonyms.default_embedder.cache_clear()  # its texts were encoded before: a new one
     service.warm_up(settings.model_copy(update={"synonyms": True}))
     assert synonyms._use_model.cache_info().currsize == 1
+
+
+def test_serve_asks_for_the_warm_up(monkeypatch, tmp_path) -> None:
+    """The warm-up above is what `serve` turns on (tests' apps leave it off)."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    import api.app
+    from api.cli import app as cli
+
+    asked: dict[str, object] = {}
+    monkeypatch.setenv("RIDEALONG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(
+        api.app, "create_app", lambda settings, **options: asked.update(options) or "app"
+    )
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: asked.update(served=app))
+    result = CliRunner().invoke(cli, ["serve", "--no-login", "--no-worker"])
+    assert result.exit_code == 0, result.output
+    assert asked == {"start_worker": False, "warm_up": True, "served": "app"}
