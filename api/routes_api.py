@@ -447,7 +447,12 @@ def list_hidden_terms(session: SessionDep) -> HiddenTermList:
     return HiddenTermList(terms=[HiddenTermOut.of(row) for row in service.hidden_terms(session)])
 
 
-@router.post("/hidden-terms", status_code=201, response_model=HiddenTermOut, responses=errors(422))
+@router.post(
+    "/hidden-terms",
+    status_code=201,
+    response_model=HiddenTermOut,
+    responses=errors(400, 404, 413, 422),  # 404: shown again by another request meanwhile
+)
 def hide_term(body: HideTerm, session: SessionDep) -> HiddenTermOut:
     """Hide a term (its `lemma`) from every report until it is shown again; hiding it
     twice changes nothing."""
