@@ -311,6 +311,14 @@ def for_a_person(request: Request) -> bool:
     return accepts_html and not request.url.path.startswith(("/api/", "/healthz"))
 
 
+def local_path(target: str) -> str:
+    """Only a path on this site ("/report?x=1"), never "//elsewhere", "https://…", or
+    "/\\elsewhere" (which some browsers read as "//"); "/" instead."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return "/" if any(ord(c) < 32 or ord(c) == 127 for c in target) else target
+
+
 def error_page(request: Request, status_code: int, title: str, message: str) -> Response:
     """An error as a page in the reader's language, with a way back: to the page the form
     came from, when it is one of ours, and to the recordings."""
@@ -320,9 +328,9 @@ def error_page(request: Request, status_code: int, title: str, message: str) -> 
 
     came_from = urlsplit(request.headers.get("referer", ""))
     back = None
-    if came_from.netloc == request.url.netloc and came_from.path.startswith("/"):
+    if came_from.netloc == request.url.netloc:
         path = came_from.path + (f"?{came_from.query}" if came_from.query else "")
-        if not path.startswith("//") and "\\" not in path and path != request.url.path:
+        if local_path(path) == path != request.url.path:
             back = path
     context = {"title": title, "message": message, "back": back}
     return render_page(request, "error.html", context, status_code=status_code)

@@ -24,7 +24,7 @@ from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_x
 from analyze.text import looks_like_html
 from analyze.wording import N_
 from api import i18n, pages, service, websession
-from api.app import FORM_FILES, db_session, state, submit_recording
+from api.app import FORM_FILES, db_session, local_path, state, submit_recording
 from api.auth import sign_out_session
 from api.db import Recording
 from api.downloads import attachment
@@ -114,7 +114,7 @@ def login_form(
     if token is not None:
         return _sign_in(request, token, next)
     signed_out = N_("You are signed out.") if done == "signed_out" else None
-    return _page(request, "login.html", next=_local(next), notice=signed_out)
+    return _page(request, "login.html", next=local_path(next), notice=signed_out)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -145,7 +145,7 @@ def logout(request: Request, session: SessionDep) -> Response:
 @router.get("/language")
 def switch_language(request: Request, to: str = "", next: str = "/") -> Response:
     """The pages' language switch: remembered in this browser for a year."""
-    response = RedirectResponse(_local(next), status_code=303)
+    response = RedirectResponse(local_path(next), status_code=303)
     if to in i18n.LANGUAGES:
         response.set_cookie(
             i18n.COOKIE,
@@ -163,30 +163,22 @@ def _said(request: Request, error: Exception | Text) -> str:
     return i18n.say(error, page_language(request))
 
 
-def _local(target: str) -> str:
-    """Only a path on this site ("/report?x=1"), never "//elsewhere", "https://…", or
-    "/\\elsewhere" (which some browsers read as "//")."""
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return "/" if any(ord(c) < 32 or ord(c) == 127 for c in target) else target
-
-
 def _sign_in(request: Request, token: str, target: str) -> Response:
     web_token = state(request).settings.web_token
     if not web_token:
-        return RedirectResponse(_local(target), status_code=303)
+        return RedirectResponse(local_path(target), status_code=303)
     if not websession.token_matches(web_token, token):
         return _page(
             request,
             "login.html",
             status_code=401,
-            next=_local(target),
+            next=local_path(target),
             error=N_(
                 "That is not the token. Ask whoever runs ridealong for the sign-in link (the "
                 "token is in the data dir's web_token file)."
             ),
         )
-    response = RedirectResponse(_local(target), status_code=303)
+    response = RedirectResponse(local_path(target), status_code=303)
     websession.set_session_cookie(
         response, websession.new_session(web_token), secure=request.url.scheme == "https"
     )
@@ -755,7 +747,7 @@ def _sparkline(values: Sequence[float]) -> str:
 
 def _with_notice(target: str, done: str) -> str:
     """A local address with `done=` set, so the page it shows says what just happened."""
-    parts = urlsplit(_local(target))
+    parts = urlsplit(local_path(target))
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != "done"] + [("done", done)]
     return urlunsplit(("", "", parts.path, urlencode(query), parts.fragment))
 

@@ -660,11 +660,16 @@ def hidden_terms(session: Session) -> list[HiddenTerm]:
     return list(session.scalars(query))
 
 
+def _term_key(text: str) -> str:
+    """A term's lemma key as typed or sent: lower case, single spaces."""
+    return " ".join(text.split()).lower()
+
+
 def hide_term(session: Session, key: str, shown_as: str | None = None) -> HiddenTerm:
     """Take a term (its lemma key, as reports give it) out of every report, the API's
     included, until it is shown again: a misheard word ("cero"), or one of no interest.
     Returns the hidden term."""
-    key = " ".join(key.split()).lower()
+    key = _term_key(key)
     if not key or len(key) > 400:
         raise InvalidInput(N_("give the term to hide, as the report shows it"))
     row = {"key": key, "term": (shown_as or key).strip()[:400] or key, "hidden_at": utcnow()}
@@ -679,7 +684,7 @@ def hide_term(session: Session, key: str, shown_as: str | None = None) -> Hidden
 
 def show_term(session: Session, key: str) -> bool:
     """Put a hidden term back in the reports; False when it was not hidden."""
-    row = session.get(HiddenTerm, " ".join(key.split()).lower())
+    row = session.get(HiddenTerm, _term_key(key))
     if row is None:
         return False
     session.delete(row)
