@@ -1030,7 +1030,7 @@ def person_export(
     """Everything held about one person as a zip: the recordings that name them (salesperson,
     customer or a named speaker) with transcripts, details and consent, and their voice
     profile."""
-    from api.downloads import attachment
+    from api.downloads import download_name
     from api.storage import blob_store
     from api.subject_access import find_person, write_person_export
 
@@ -1040,7 +1040,7 @@ def person_export(
         if person.empty:
             raise _fail(f"nothing is held under the name {name.strip()!r}")
         if output is None:  # the download's own safe file name, in the working folder
-            output = Path(attachment(f"ridealong {person.name}.zip").split('"')[1])
+            output = Path(download_name(f"ridealong {person.name}.zip"))
         if output.exists():
             raise _fail(f"{output} exists; choose another with --output")
         partial = output.with_name(f".{output.name}.partial")
