@@ -1055,5 +1055,56 @@ def person_export(
     stderr.print(f"wrote {output}: {count} recording(s){profile}", highlight=False, markup=False)
 
 
+@person_app.command("forget")
+def person_forget(
+    name: Annotated[str, typer.Argument(help="the whole name, any case")],
+    keep_words: Annotated[
+        bool,
+        typer.Option(
+            "--keep-words",
+            help="keep the recordings without the person: name, audio and voice prints go",
+        ),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask first")] = False,
+) -> None:
+    """Erase a person (a request to be forgotten): their voice profile and every recording
+    that names them (salesperson, customer or a named speaker), or with --keep-words only
+    their name, audio and voice in those recordings. Run `person export` first if they
+    asked for their data too."""
+    from api.errors import ServiceError
+    from api.storage import blob_store
+    from api.subject_access import find_person, forget_person
+
+    settings = get_settings()
+    with _session(settings) as session:
+        person = find_person(session, name)
+        if person.empty:
+            raise _fail(f"nothing is held under the name {name.strip()!r}")
+        for recording, named_as in person.recordings:
+            stderr.print(
+                f"{recording.id}  {recording.title}  ({', '.join(named_as)})",
+                highlight=False,
+                markup=False,
+            )
+        count = len(person.recordings)
+        what = "lose the name, audio and voice prints of" if keep_words else "delete"
+        profile = " and their voice profile" if person.voice else ""
+        question = f"{what} {count} recording(s){profile}?"
+        if not yes and not typer.confirm(question[0].upper() + question[1:], default=False):
+            raise _fail("nothing changed", 1)
+        try:
+            done = forget_person(
+                session, blob_store(settings), person, keep_words=keep_words, settings=settings
+            )
+        except ServiceError as e:
+            raise _fail(str(e)) from e
+    if keep_words:
+        changed = f"{len(done.unnamed)} recording(s) kept without the name"
+    else:
+        changed = f"{len(done.deleted)} recording(s) deleted"
+    profile = ", and the voice profile" if done.voice_profile else ""
+    stderr.print(f"forgot {done.name}: {changed}{profile}", highlight=False, markup=False)
+
+
 def main() -> None:
     app()

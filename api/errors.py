@@ -20,6 +20,7 @@ from transcribe.texts import N_, Text
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "Conflict",
     "InvalidInput",
     "NotFound",
     "ServiceError",
@@ -61,6 +62,13 @@ class InvalidInput(ServiceError):
 class NotFound(ServiceError):
     status_code = 404
     code = "not_found"
+
+
+class Conflict(ServiceError):
+    """Refused for now: what it would change is busy (a recording being transcribed)."""
+
+    status_code = 409
+    code = "busy"
 
 
 def _problem(status: int, detail: str, code: str) -> JSONResponse:

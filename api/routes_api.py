@@ -14,7 +14,7 @@ from starlette.background import BackgroundTask
 
 from analyze import suggestions_csv, suggestions_markdown
 from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
-from api import i18n, pages, service
+from api import i18n, pages, service, subject_access
 from api.app import db_session, require_api_key, require_scope, state, submit_recording
 from api.db import Status
 from api.downloads import attachment
@@ -24,6 +24,7 @@ from api.schemas import (
     HiddenTermOut,
     HideTerm,
     InputProblems,
+    PersonForgotten,
     Problem,
     QuestionsOut,
     RecordingCreated,
@@ -60,6 +61,10 @@ _ERRORS: dict[int, dict[str, Any]] = {
     404: {
         "model": Problem,
         "description": "no such recording (or voice), or its transcript is not ready yet",
+    },
+    409: {
+        "model": Problem,
+        "description": "busy: a recording it would change is still being transcribed",
     },
     413: {
         "model": Problem,
@@ -368,6 +373,35 @@ def export_person(
         media_type="application/zip",
         headers={"Content-Disposition": attachment(f"ridealong {person.name}.zip")},
         background=BackgroundTask(spooled.close),
+    )
+
+
+@router.delete("/people", response_model=PersonForgotten, responses=errors(404, 409, 422))
+def forget_person(
+    request: Request,
+    session: SessionDep,
+    name: Annotated[str, Query(min_length=1, max_length=200, description="the whole name")],
+    keep_words: Annotated[
+        bool,
+        Query(description="keep the recordings without the person: name, audio and voice go"),
+    ] = False,
+) -> PersonForgotten:
+    """Erase one person (a request to be forgotten): their voice profile and every recording
+    that names them (as for /people/export), or with `keep_words` only their name, audio and
+    voice prints in those recordings, whose words stay in the reports with names and contact
+    details replaced by labels. 409 while one of them is still being transcribed."""
+    person = find_person(session, name)
+    if person.empty:
+        raise NotFound(f"nothing is held under the name {name.strip()!r}")
+    done = subject_access.forget_person(
+        session, state(request).blobs, person, keep_words=keep_words,
+        settings=state(request).settings,
+    )  # fmt: skip
+    return PersonForgotten(
+        name=done.name,
+        deleted_recordings=done.deleted,
+        unnamed_recordings=done.unnamed,
+        voice_profile_deleted=done.voice_profile,
     )
 
 

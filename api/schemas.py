@@ -214,6 +214,15 @@ class VoiceList(BaseModel):
     voices: list[VoiceOut]
 
 
+class PersonForgotten(BaseModel):
+    name: str
+    deleted_recordings: list[str] = Field(description="ids of the recordings deleted whole")
+    unnamed_recordings: list[str] = Field(
+        description="ids of the recordings kept without the person (keep_words)"
+    )
+    voice_profile_deleted: bool
+
+
 class HideTerm(BaseModel):
     term: str = Field(
         min_length=1, max_length=400, description="the term's `lemma`, as /terms gives it"

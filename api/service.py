@@ -1097,6 +1097,19 @@ def after_upgrade(session: Session, settings: Settings) -> None:
     import_voice_files(session, settings.voices_dir)
 
 
+def drop_audio(session: Session, blobs: BlobStore, recording: Recording) -> None:
+    """Delete a recording's audio and what came from it (its speakers' voice prints, a
+    failed job's partial text); its transcript, terms and quotes stay. Committed."""
+    key = recording.blob_key
+    if key is not None:
+        recording.blob_key = None
+        recording.audio_deleted_at = utcnow()
+    recording.voices_json = None
+    recording.checkpoint_json = None
+    session.commit()
+    _release_blob(session, blobs, key)
+
+
 def apply_retention(session: Session, blobs: BlobStore, days: int) -> int:
     """Delete the audio and the voice prints of recordings transcribed (or failed) more
     than `days` ago (0: keep all).
@@ -1119,13 +1132,7 @@ def apply_retention(session: Session, blobs: BlobStore, days: int) -> int:
         .options(undefer(Recording.voices_json), undefer(Recording.checkpoint_json))
     ).all()
     for recording in expired:  # cleared here too: saving moves a failed one past `past`
-        key = recording.blob_key
-        recording.blob_key = None
-        recording.audio_deleted_at = utcnow()
-        recording.voices_json = None
-        recording.checkpoint_json = None
-        session.commit()
-        _release_blob(session, blobs, key)
+        drop_audio(session, blobs, recording)
     # Voice prints and partial text whose audio went earlier (before voice prints went
     # with it, or another way) go too.
     kept = or_(Recording.voices_json.is_not(None), Recording.checkpoint_json.is_not(None))

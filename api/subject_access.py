@@ -1,17 +1,18 @@
-"""Everything ridealong holds about one person, as one zip: the answer to a data subject
-access request (AVG/GDPR article 15) without searching recording by recording.
+"""One person's rights over what ridealong holds about them (AVG/GDPR): everything held, as
+one zip (access, article 15), and all of it forgotten (erasure, article 17), without
+searching recording by recording.
 
 A person is found by name, as a recording's salesperson or customer or as a named speaker
 in its transcript, compared whole and without regard to case: "Jan" is not "Jansen", so
-nobody else's conversations are handed out by a partial match. The recordings' audio holds
-the other party's voice too, so it is included only when asked for.
+nobody else's conversations are handed out, or deleted, by a partial match. The
+recordings' audio holds the other party's voice too, so it is exported only when asked for.
 """
 
 from __future__ import annotations
 
 import json
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import PurePosixPath
 from typing import IO, Any
@@ -19,13 +20,18 @@ from typing import IO, Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, undefer
 
-from api.db import Recording, as_utc, utcnow
+from api import service
+from api.db import Recording, Status, as_utc, utcnow
+from api.errors import Conflict
+from api.settings import Settings
 from api.storage import BlobStore
 from api.voices import list_voices
+from api.webhooks import ANALYSED, analysed_payload, notify_in_background
 from transcribe import Transcript, VoiceProfile
 from transcribe.formats import render
+from transcribe.redact import redact_text, redact_transcript
 
-__all__ = ["PersonData", "find_person", "write_person_export"]
+__all__ = ["Forgotten", "PersonData", "find_person", "forget_person", "write_person_export"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,3 +197,88 @@ def write_person_export(
                 audio=", and the audio (both sides of the conversation)" if audio else "",
             ),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """What forgetting a person did: recordings deleted whole, or kept without the person
+    (`keep_words`), and whether a voice profile went."""
+
+    name: str
+    deleted: list[str]
+    unnamed: list[str]
+    voice_profile: bool
+
+
+def forget_person(
+    session: Session,
+    blobs: BlobStore,
+    person: PersonData,
+    *,
+    keep_words: bool = False,
+    settings: Settings | None = None,
+) -> Forgotten:
+    """Erase `person` (found by `find_person`): their voice profile and the voice prints
+    taken from them, and every recording that names them.
+
+    By default those recordings go whole: a conversation with a customer is about that
+    customer. With `keep_words` (a salesperson who left, whose calls still tell how
+    customers talk) each stays without the person: the name leaves its details, speakers
+    and title, names and contact details in the words become labels ("[naam]"), and the
+    audio and its voice prints go. A recording still being transcribed is refused (Conflict)
+    before anything changes; with `settings`, the webhook hears of each change.
+    """
+    busy = [r.id for r, _ in person.recordings if r.status in (Status.queued, Status.processing)]
+    if busy and keep_words:
+        raise Conflict(
+            "recording %(id)s is still being transcribed; forget this person when it is done",
+            id=busy[0],
+        )
+    # The profile first (committed): a job that ends meanwhile no longer names the person.
+    voice = person.voice
+    voice_profile = voice is not None and service.delete_voice(session, voice.name)
+    deleted, unnamed = [], []
+    for recording, _ in person.recordings:
+        if keep_words:
+            _unname(session, blobs, recording, person.name, settings)
+            unnamed.append(recording.id)
+        else:
+            service.delete_recording(session, blobs, recording.id, settings)
+            deleted.append(recording.id)
+    service.checkpoint_wal(session)  # no old copy of a row lingers in SQLite's log
+    return Forgotten(person.name, deleted, unnamed, voice_profile)
+
+
+def _unname(
+    session: Session,
+    blobs: BlobStore,
+    recording: Recording,
+    name: str,
+    settings: Settings | None,
+) -> None:
+    """Keep `recording`'s words without the person called `name` (see `forget_person`)."""
+    wanted = name.casefold()
+    spellings = {name.title()}  # the redaction matches names as they are capitalised
+    for field in ("salesperson", "customer"):
+        value = getattr(recording, field)
+        if _same(value, wanted):
+            spellings.add(str(value).strip())
+            setattr(recording, field, None)
+    transcript = _transcript(recording)
+    if transcript is not None:
+        speakers = []
+        for speaker in transcript.speakers:
+            if _same(speaker.name, wanted):
+                spellings.add((speaker.name or "").strip())
+                speaker = replace(speaker, name=None)
+            speakers.append(speaker)
+        transcript = redact_transcript(replace(transcript, speakers=tuple(speakers)), spellings)
+        recording.transcript_json = json.dumps(transcript.to_dict(), ensure_ascii=False)
+    if recording.title:
+        recording.title = redact_text(recording.title, sorted(spellings))[0]
+    recording.updated_at = utcnow()
+    if transcript is not None and recording.status == Status.done:
+        service.recount_terms(session, recording, transcript)  # no quote keeps the name
+    service.drop_audio(session, blobs, recording)  # commits the rest too
+    if transcript is not None and settings is not None and recording.status == Status.done:
+        notify_in_background(settings, ANALYSED, analysed_payload(recording.id, transcript))

@@ -1,0 +1,190 @@
+"""A request to be forgotten: one person's recordings, voice and name erased in one step."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import undefer
+
+from api.db import Recording, Status, get_database
+from api.demo import prepare_demo
+from api.jobs import process_recording
+from api.settings import Settings
+from tests.api.test_api import upload
+from tests.conftest import tone, write_audio
+from transcribe.types import Segment, Speaker, Transcript
+
+SAID = {
+    "S1": "Goedemiddag, ik ben Karel Appel van Zonnig Dak. Bel me gerust op 06-12345678.",
+    "S2": "Hoeveel kost een thuisbatterij met installatie, meneer Appel?",
+}
+
+
+def _conversation(_path: Path, _options: Any, _progress: Any, **_: Any) -> Transcript:
+    """What the job's transcription gives: a named salesperson and a customer, with voices."""
+    segments = tuple(
+        Segment(4.0 * i, 4.0 * i + 4.0, text, speaker=speaker, role=role)
+        for i, (speaker, role, text) in enumerate(
+            [("S1", "salesperson", SAID["S1"]), ("S2", "customer", SAID["S2"])]
+        )
+    )
+    speakers = (
+        Speaker("S1", "salesperson", "Karel Appel", voice=(0.6, 0.8)),
+        Speaker("S2", "customer", voice=(0.8, 0.6)),
+    )
+    return Transcript("nl", 8.0, "test", segments, speakers)
+
+
+def _processed(client: Any, settings: Settings, tmp_path: Path, freq: float, **form: str) -> str:
+    audio = write_audio(tone(1.0, freq=freq), tmp_path / f"{freq}.wav", "pcm_s16le").read_bytes()
+    recording_id = str(upload(client, audio, f"{freq}.wav", **form).json()["id"])
+    process_recording(settings, get_database(settings.sqlalchemy_url), recording_id)
+    return recording_id
+
+
+def _row(settings: Settings, recording_id: str) -> Recording | None:
+    with get_database(settings.sqlalchemy_url).session() as session:
+        row = session.scalar(
+            select(Recording)
+            .where(Recording.id == recording_id)
+            .options(undefer(Recording.transcript_json), undefer(Recording.voices_json))
+        )
+        if row is not None:
+            session.expunge(row)
+        return row
+
+
+def test_a_customer_is_forgotten_with_their_conversations(
+    api_client: Any, settings: Settings
+) -> None:
+    from api.voices import list_voices, save_voice
+    from transcribe import VoiceProfile
+
+    client, _ = api_client
+    prepare_demo(settings)  # Mark sells to "De Vries" and "Bakker"
+    listed = client.get("/api/v1/recordings").json()["recordings"]
+    ids = {r["customer"]: r["id"] for r in listed}
+    with get_database(settings.sqlalchemy_url).session() as session:
+        save_voice(session, VoiceProfile("De Vries", np.ones(4, dtype=np.float32), "customer"))
+    before = {t["lemma"] for t in client.get("/api/v1/terms?limit=500").json()["terms"]}
+
+    forgotten = client.delete("/api/v1/people", params={"name": "de vries"})
+
+    assert forgotten.status_code == 200, forgotten.text
+    assert forgotten.json() == {
+        "name": "de vries",
+        "deleted_recordings": [ids["De Vries"]],
+        "unnamed_recordings": [],
+        "voice_profile_deleted": True,
+    }
+    assert client.get(f"/api/v1/recordings/{ids['De Vries']}").status_code == 404
+    assert client.get(f"/api/v1/recordings/{ids['Bakker']}").status_code == 200  # not theirs
+    with get_database(settings.sqlalchemy_url).session() as session:
+        assert list_voices(session) == []
+    after = {t["lemma"] for t in client.get("/api/v1/terms?limit=500").json()["terms"]}
+    assert after < before  # their conversation's words left the report
+    again = client.delete("/api/v1/people", params={"name": "De Vries"})
+    assert again.status_code == 404 and again.json()["code"] == "not_found"
+
+
+def test_a_salesperson_is_forgotten_and_their_calls_keep_the_customers_words(
+    api_client: Any, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.jobs
+
+    monkeypatch.setattr(api.jobs, "transcribe", _conversation)
+    client, _ = api_client
+    theirs = _processed(client, settings, tmp_path, 500.0, title="Karel Appel bij de klant")
+    named = _processed(client, settings, tmp_path, 600.0, salesperson="karel appel")
+    other = _processed(client, settings, tmp_path, 700.0, salesperson="Karel Appelboom")
+    client.patch(
+        f"/api/v1/recordings/{other}/speakers",
+        json={"speakers": [{"id": "S1", "name": "Karel Appelboom"}]},
+    )
+
+    response = client.delete("/api/v1/people", params={"name": "Karel Appel", "keep_words": "true"})
+
+    assert response.status_code == 200, response.text
+    assert set(response.json()["unnamed_recordings"]) == {theirs, named}
+    assert response.json()["deleted_recordings"] == []
+    for recording_id in (theirs, named):
+        row = _row(settings, recording_id)
+        assert row is not None and row.status == Status.done
+        assert row.salesperson is None and row.voices_json is None and row.blob_key is None
+        assert row.audio_deleted_at is not None
+        assert "Appel" not in (row.title or "") and "Appel" not in (row.transcript_json or "")
+        assert "12345678" not in (row.transcript_json or "")  # their phone number too
+        transcript = client.get(f"/api/v1/recordings/{recording_id}/transcript").json()
+        assert [s["name"] for s in transcript["speakers"]] == [None, None]
+        assert "thuisbatterij" in transcript["segments"][1]["text"]  # the customer's words stay
+        assert client.get(f"/api/v1/recordings/{recording_id}/audio").status_code in (404, 410)
+    terms = client.get("/api/v1/terms", params={"limit": 500, "role": "customer"}).json()
+    battery = next(t for t in terms["terms"] if "thuisbatterij" in t["lemma"])
+    unnamed_quotes = [q for q in battery["quotes"] if q["recording_id"] in (theirs, named)]
+    assert unnamed_quotes and all("Appel" not in q["text"] for q in unnamed_quotes)
+    kept = _row(settings, other)  # "Karel Appelboom" is somebody else
+    assert kept is not None and kept.salesperson == "Karel Appelboom" and kept.blob_key
+
+
+def test_nothing_changes_while_one_of_the_recordings_is_being_transcribed(
+    api_client: Any, settings: Settings, tmp_path: Path
+) -> None:
+    client, _ = api_client
+    audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+    waiting = upload(client, audio, "a.wav", customer="Sanne").json()["id"]  # no worker: queued
+
+    busy = client.delete("/api/v1/people", params={"name": "Sanne", "keep_words": "true"})
+
+    assert busy.status_code == 409 and busy.json()["code"] == "busy"
+    assert waiting in busy.json()["detail"]
+    row = _row(settings, waiting)
+    assert row is not None and row.customer == "Sanne" and row.blob_key
+    deleted = client.delete("/api/v1/people", params={"name": "Sanne"})  # whole: no wait
+    assert deleted.json()["deleted_recordings"] == [waiting]
+
+
+def test_only_an_admin_key_forgets_a_person(api_client: Any, settings: Settings) -> None:
+    from api.auth import create_api_key
+
+    client, _ = api_client
+    prepare_demo(settings)
+    with get_database(settings.sqlalchemy_url).session() as session:
+        key = create_api_key(session, "cms", "write")
+    refused = client.delete(
+        "/api/v1/people", params={"name": "Bakker"}, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert refused.status_code == 403
+    assert len(client.get("/api/v1/recordings").json()["recordings"]) == 2
+
+
+def test_the_cli_asks_first_then_forgets(settings: Settings, tmp_path: Path) -> None:
+    prepare_demo(settings)
+
+    def forget(*args: str, answer: str = "") -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "RIDEALONG_DATA_DIR": str(settings.data_dir)}
+        return subprocess.run(
+            [sys.executable, "-m", "api", "person", "forget", *args],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, input=answer,
+        )  # fmt: skip
+
+    declined = forget("Bakker", answer="n\n")
+    assert declined.returncode == 1 and "nothing changed" in declined.stderr
+    assert "meneer Bakker" in declined.stderr  # the recording it would delete, by title
+    done = forget("mark", "--keep-words", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "2 recording(s) kept without the name" in done.stderr
+    with get_database(settings.sqlalchemy_url).session() as session:
+        rows = session.scalars(select(Recording).options(undefer(Recording.transcript_json)))
+        texts = {r.customer: json.loads(r.transcript_json or "{}") for r in rows}
+    assert set(texts) == {"Bakker", "De Vries"}
+    said = " ".join(s["text"] for t in texts.values() for s in t["segments"])
+    assert "Mark" not in said and "[naam] van Zonnig Dak" in said
+    assert forget("mark", "--yes").returncode == 1  # nothing is held under the name any more
