@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from analyze.wording import N_
 from api import service
 from api.auth import find_api_key, needed_scope, scope_allows, session_signed_out
-from api.conditional import ConditionalGet
+from api.conditional import ConditionalGet, HeadAsGet
 from api.db import DATABASE_DOWN, Database, Recording, get_database
 from api.errors import (
     InvalidInput,
@@ -460,6 +460,7 @@ def create_app(
             # What a browser's script may read: download names, when to retry, where to poll.
             expose_headers=["Content-Disposition", "Retry-After", "Location", "ETag"],
         )
+    app.add_middleware(HeadAsGet)  # outermost: all within see the GET it stands for
     install_error_handlers(app)
 
     @app.exception_handler(StarletteHTTPException)

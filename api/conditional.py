@@ -15,7 +15,7 @@ import hashlib
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["ConditionalGet", "etag_of", "none_match"]
+__all__ = ["ConditionalGet", "HeadAsGet", "etag_of", "none_match"]
 
 _PREFIX = "/api/v1/"
 
@@ -83,3 +83,26 @@ class ConditionalGet:
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, tagging_send)
+
+
+class HeadAsGet:
+    """ASGI middleware: HEAD answers as GET would, without the body (RFC 9110 9.3.2).
+
+    FastAPI's routes list GET alone, so HEAD got 405 everywhere; uptime monitors and link
+    checkers send HEAD and would call a working service down. Outermost, so everything
+    inside (sign-in, API key scopes, ETags) treats the request as the GET it stands for."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)

@@ -27,6 +27,19 @@ def test_health_needs_no_key(api_client) -> None:
     assert response.status_code == 200 and response.json()["database"] is True
 
 
+def test_head_answers_as_get_without_the_body(api_client) -> None:
+    """Uptime monitors and link checkers send HEAD: the same status and headers as GET."""
+    client, _ = api_client
+    for path in ("/healthz", "/", "/report", "/api/v1/recordings"):
+        head, get = client.head(path), client.get(path)
+        assert head.status_code == get.status_code == 200, path
+        assert head.content == b"" and get.content
+        assert head.headers["content-length"] == str(len(get.content))
+        assert head.headers.get("etag") == get.headers.get("etag")
+    assert client.head("/api/v1/recordings", headers={"Authorization": ""}).status_code == 401
+    assert client.head("/no-such-page").status_code == 404
+
+
 @pytest.mark.parametrize("header", [None, "Bearer nonsense", "Bearer ra_unknownkey", "Basic abc"])
 def test_api_needs_a_valid_key(api_client, header) -> None:
     client, _ = api_client
