@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "Conflict",
+    "Forbidden",
     "InvalidInput",
     "NotFound",
     "ServiceError",
@@ -62,6 +63,13 @@ class InvalidInput(ServiceError):
 class NotFound(ServiceError):
     status_code = 404
     code = "not_found"
+
+
+class Forbidden(ServiceError):
+    """Refused to this API key, though it may make the request with other parameters."""
+
+    status_code = 403
+    code = "forbidden"
 
 
 class Conflict(ServiceError):

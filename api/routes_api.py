@@ -16,9 +16,11 @@ from analyze import suggestions_csv, suggestions_markdown
 from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
 from api import i18n, pages, service, subject_access
 from api.app import db_session, require_api_key, require_scope, state, submit_recording
+from api.auth import scope_allows
 from api.db import Status
 from api.downloads import attachment
-from api.errors import InvalidInput, NotFound
+from api.errors import Forbidden, InvalidInput, NotFound
+from api.report_privacy import without_personal_data
 from api.schemas import (
     HiddenTermList,
     HiddenTermOut,
@@ -413,6 +415,8 @@ def delete_recording(recording_id: str, request: Request, session: SessionDep) -
 
 
 def recording_filter(
+    request: Request,
+    session: SessionDep,
     recording_id: Annotated[str | None, BlankIsNone] = None,
     since: Annotated[
         date | None, Query(description="recorded on or after (YYYY-MM-DD)"), BlankIsNone
@@ -425,11 +429,13 @@ def recording_filter(
     language: Annotated[str | None, Query(max_length=8, description="nl, en, ...")] = None,
     tag: Annotated[str | None, Query(max_length=50, description="one of the tags")] = None,
 ) -> service.RecordingFilter:
-    """Which recordings a report covers (shared by /terms and /questions). An empty
-    parameter means "any", like one left out."""
+    """Which recordings a report covers (shared by /terms, /questions, /synonyms and
+    /suggestions). An empty parameter means "any", like one left out. A `report` key's
+    answer must cover several recordings: a narrow date, tag or language would otherwise
+    hand it one conversation's words, quote by quote."""
     if since and until and since > until:
         raise InvalidInput(f"since ({since}) is after until ({until})")
-    return service.RecordingFilter(
+    chosen = service.RecordingFilter(
         recording_id,
         since,
         until,
@@ -438,9 +444,26 @@ def recording_filter(
         language or None,
         tag or None,
     )
+    if getattr(request.state, "api_scope", None) == "report":
+        fewest = state(request).settings.report_min_recordings
+        covered = service.recordings_covered(session, chosen)
+        if covered < fewest:
+            raise Forbidden(
+                "a 'report' API key gets reports over %(fewest)d recordings or more; this one "
+                "covers %(covered)d (widen the dates or drop the tag, or use a 'read' key)",
+                code="too_few_recordings",
+                fewest=fewest,
+                covered=covered,
+            )
+    return chosen
 
 
 FilterDep = Annotated[service.RecordingFilter, Depends(recording_filter)]
+
+
+def _report_only(request: Request) -> bool:
+    """Whether the request's key has the `report` scope alone (a CMS's)."""
+    return not scope_allows(getattr(request.state, "api_scope", ""), "read")
 
 
 def _attachment(content: str | bytes, media_type: str, filename: str) -> Response:
@@ -454,6 +477,7 @@ def _attachment(content: str | bytes, media_type: str, filename: str) -> Respons
     responses={200: {"content": {"text/csv": {}, XLSX_MEDIA_TYPE: {}}}, **errors(404, 422)},
 )
 def get_terms(
+    request: Request,
     session: SessionDep,
     recordings: FilterDep,
     role: Annotated[Role | None, BlankIsNone] = None,
@@ -465,11 +489,14 @@ def get_terms(
     """Terms ranked by how often and how distinctively they are said, with quotes.
     `?format=csv` or `xlsx` for a spreadsheet: one row per term, with its first quote."""
     terms = service.ranked_terms(session, role=role, limit=limit, recording_filter=recordings)
-    if format == "csv":
+    if _report_only(request):  # quotes without names; no titles, which name customers
+        terms, titles = without_personal_data(session, terms), {}
+    else:
         titles = service.quote_titles(session, terms)
+    if format == "csv":
         return _attachment(terms_csv(terms, titles), "text/csv", "terms.csv")
     if format == "xlsx":
-        workbook = terms_xlsx(terms, "ridealong terms", service.quote_titles(session, terms))
+        workbook = terms_xlsx(terms, "ridealong terms", titles)
         return _attachment(workbook, XLSX_MEDIA_TYPE, "terms.xlsx")
     return TermsOut.model_validate({"terms": [t.to_dict() for t in terms]})
 
@@ -519,6 +546,7 @@ def get_synonyms(
 
 @router.get("/questions", response_model=QuestionsOut, responses=errors(404, 422))
 def get_questions(
+    request: Request,
     session: SessionDep,
     recordings: FilterDep,
     role: Annotated[Role | None, _blank_is("customer")] = "customer",
@@ -526,6 +554,8 @@ def get_questions(
 ) -> QuestionsOut:
     """Questions asked (customers' by default), grouped by meaning: FAQ candidates."""
     groups = service.question_groups(session, role=role, limit=limit, recording_filter=recordings)
+    if _report_only(request):
+        groups = without_personal_data(session, groups)
     return QuestionsOut.model_validate({"questions": [g.to_dict() for g in groups]})
 
 
@@ -574,6 +604,8 @@ def post_suggestions(
         embedder=service.term_embedder(state(request).settings),
         recording_filter=recordings,
     )
+    if _report_only(request):
+        result = without_personal_data(session, result)
     wording = i18n.wording(words)
     if format == "markdown":
         brief = suggestions_markdown(result, wording)

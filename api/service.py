@@ -643,6 +643,14 @@ def _filtered(session: Session, f: RecordingFilter) -> Select[Any] | None:
     return query
 
 
+def recordings_covered(session: Session, f: RecordingFilter) -> int:
+    """How many analysed recordings a report with filter `f` covers."""
+    query = _filtered(session, f)
+    if query is None:
+        query = select(Recording.id).where(Recording.status == Status.done)
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
 def ranked_terms(
     session: Session,
     role: str | None = None,

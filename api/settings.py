@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     upload_rate: int = Field(
         60, ge=0, description="uploads one client (API key or address) may start a minute; 0: any"
     )
+    report_min_recordings: int = Field(
+        5,
+        ge=1,
+        description="fewest recordings an answer to a 'report' API key may cover "
+        "(over fewer, its quotes are nearly one conversation's words)",
+    )
     web_token: str | None = Field(
         None,
         description="the admin token the web pages ask for; `serve` makes one in the data dir",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from api.auth import SCOPES, create_api_key
@@ -238,11 +240,15 @@ def test_the_sign_in_page_shows_no_text_from_its_address(api_client, tmp_path) -
         assert page.status_code == 200 and 'role="alert"' not in page.text
 
 
-def test_api_key_scopes_and_revocation(api_client, settings, tmp_path) -> None:
-    from api.auth import create_api_key, revoke_api_key
-    from api.db import get_database
+def test_api_key_scopes_and_revocation(settings, tmp_path) -> None:
+    prepare_demo(settings)  # two recordings: a report key's answers must cover that many
+    with authorised_client(settings.model_copy(update={"report_min_recordings": 2})) as pair:
+        _check_scopes(pair[0], settings, tmp_path)
 
-    client, _ = api_client
+
+def _check_scopes(client, settings, tmp_path) -> None:
+    from api.auth import revoke_api_key
+
     database = get_database(settings.sqlalchemy_url)
     with database.session() as session:
         keys = {scope: create_api_key(session, f"cms-{scope}", scope) for scope in SCOPES}
@@ -260,7 +266,7 @@ def test_api_key_scopes_and_revocation(api_client, settings, tmp_path) -> None:
     assert client.post("/api/v1/suggestions", json=page, headers=as_("report")).status_code == 200
     one_customer = client.post("/api/v1/suggestions?customer=bak", json=page, headers=as_("report"))
     assert one_customer.status_code == 403  # a person's words are more than a report
-    for aggregate in ("terms", "terms?format=csv", "questions", "terms?tag=beurs&customer="):
+    for aggregate in ("terms", "terms?format=csv", "questions", "terms?tag=&customer="):
         assert client.get(f"/api/v1/{aggregate}", headers=as_("report")).status_code == 200
     narrowed = ("terms?recording_id=abc", "terms?customer=bak", "questions?salesperson=m")
     for private in (
@@ -285,8 +291,9 @@ def test_api_key_scopes_and_revocation(api_client, settings, tmp_path) -> None:
     assert enrol.status_code == 403 and "needs 'admin'" in enrol.json()["detail"]
     enrol = client.post("/api/v1/voices", data={"name": "Jan"}, files=voice, headers=as_("admin"))
     assert enrol.status_code != 403  # (a tone holds no voice: 422, but the scope let it in)
-    prepare_demo(settings)
-    first = client.get("/api/v1/recordings").json()["recordings"][0]["id"]
+    first = client.get("/api/v1/recordings", params={"status": "done"}).json()["recordings"][0][
+        "id"
+    ]
     speakers = f"/api/v1/recordings/{first}/speakers"
     by_correction = {"speakers": [{"id": "S1", "name": "Piet"}], "enroll": True}
     enrol = client.patch(speakers, json=by_correction, headers=as_("write"))
@@ -301,6 +308,60 @@ def test_api_key_scopes_and_revocation(api_client, settings, tmp_path) -> None:
         assert revoke_api_key(session, "cms-write") == []  # already revoked
     gone = client.get("/api/v1/recordings", headers=as_("write"))
     assert gone.status_code == 401 and gone.json()["detail"] == "unknown or revoked API key"
+
+
+def test_a_report_key_gets_no_answer_narrowed_to_a_few_recordings(settings) -> None:
+    """A narrow date (one ride-along that day) would hand a CMS one conversation's words,
+    quote by quote, as surely as its id would; and titles name customers."""
+    prepare_demo(settings)
+    with authorised_client(settings.model_copy(update={"report_min_recordings": 2})) as (
+        client,
+        _,
+    ):
+        with get_database(settings.sqlalchemy_url).session() as session:
+            report = {"Authorization": f"Bearer {create_api_key(session, 'cms', 'report')}"}
+            read = {"Authorization": f"Bearer {create_api_key(session, 'cms2', 'read')}"}
+        listed = client.get("/api/v1/recordings").json()["recordings"]
+        for day, recording in zip(("2026-11-09", "2026-11-16"), listed, strict=True):
+            patched = client.patch(
+                f"/api/v1/recordings/{recording['id']}", json={"recorded_at": day}
+            )
+            assert patched.status_code == 200
+        one_day = {"since": "2026-11-09", "until": "2026-11-09"}
+        page = {"text": "Zonnepanelen op uw dak."}
+        for answer in (
+            client.get("/api/v1/terms", params=one_day, headers=report),
+            client.get("/api/v1/questions", params=one_day, headers=report),
+            client.get("/api/v1/synonyms", params=one_day, headers=report),
+            client.post("/api/v1/suggestions", params=one_day, json=page, headers=report),
+        ):
+            assert answer.status_code == 403, answer.request.url
+            assert answer.json()["code"] == "too_few_recordings"
+            assert "covers 1" in answer.json()["detail"]
+        assert client.get("/api/v1/terms", params=one_day, headers=read).status_code == 200
+        both = client.get("/api/v1/terms", params={"since": "2026-11-01"}, headers=report)
+        assert both.status_code == 200 and both.json()["terms"]
+
+        # Its quotes name nobody: "Goedemiddag mevrouw De Vries, … Ik ben Mark" is said.
+        def quoted(answer: dict) -> str:
+            return json.dumps(answer, ensure_ascii=False)
+
+        everything = {"limit": 1000, "since": "2026-11-01"}
+        as_read = quoted(client.get("/api/v1/terms", params=everything, headers=read).json())
+        assert "De Vries" in as_read and "Mark" in as_read
+        as_report = quoted(client.get("/api/v1/terms", params=everything, headers=report).json())
+        assert "Vries" not in as_report and "Mark" not in as_report
+        assert "[naam]" in as_report and "Zonnig Dak" in as_report  # the rest stays
+        # The spreadsheet's column of recording titles stays empty for a report key.
+        sheet = client.get("/api/v1/terms?format=csv", headers=report).text
+        assert "demo transcript" not in sheet  # the titles end so
+        full = client.get("/api/v1/terms?format=csv", headers=read).text
+        assert "demo transcript" in full
+    with authorised_client(settings) as (client, _):  # the default minimum: 5
+        with get_database(settings.sqlalchemy_url).session() as session:
+            report = {"Authorization": f"Bearer {create_api_key(session, 'cms3', 'report')}"}
+        refused = client.get("/api/v1/terms", headers=report)
+        assert refused.status_code == 403 and "covers 2" in refused.json()["detail"]
 
 
 def test_uploads_are_rate_limited_per_client(settings, tmp_path) -> None:

@@ -1,0 +1,89 @@
+"""Quotes for a `report` API key without the names and contact details said in them.
+
+A CMS shows customers' words on a website; "Goedemiddag mevrouw De Vries" or a phone number
+read out must not travel there. The names are the ones the service knows for the quoted
+recordings (salesperson, customer, named speakers) and every enrolled voice; contact
+details are found as `transcribe.redact` finds them. What `read` keys get is unchanged:
+they see whole transcripts anyway.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import fields, is_dataclass, replace
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.db import Recording
+from api.voices import list_voices
+from transcribe.redact import redact_text
+
+__all__ = ["without_personal_data"]
+
+T = TypeVar("T")
+_TEXT_FIELDS = frozenset({"text", "question"})  # a quote's words; a question group's phrasing
+
+
+def _recording_ids(value: Any, found: set[str]) -> set[str]:
+    if is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            item = getattr(value, f.name)
+            if f.name == "recording_id" and isinstance(item, str):
+                found.add(item)
+            else:
+                _recording_ids(item, found)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _recording_ids(item, found)
+    return found
+
+
+def _redacted(value: T, names: Sequence[str]) -> T:
+    """`value` (dataclasses, nested in tuples and lists) with its text fields redacted."""
+    if is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for f in fields(value):
+            if not f.init:
+                continue
+            item = getattr(value, f.name)
+            new = (
+                redact_text(item, names)[0]
+                if f.name in _TEXT_FIELDS and isinstance(item, str)
+                else _redacted(item, names)
+            )
+            if new is not item:
+                changes[f.name] = new
+        return replace(value, **changes) if changes else value
+    if isinstance(value, tuple):
+        return tuple(_redacted(item, names) for item in value)  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [_redacted(item, names) for item in value]  # type: ignore[return-value]
+    return value
+
+
+def _names(session: Session, recording_ids: Collection[str]) -> list[str]:
+    """The people's names known for these recordings, and every enrolled voice's."""
+    names = {voice.name for voice in list_voices(session)}
+    ids = list(recording_ids)
+    for start in range(0, len(ids), 500):  # within any database's limit on parameters
+        rows = session.execute(
+            select(Recording.salesperson, Recording.customer, Recording.transcript_json)
+            .where(Recording.id.in_(ids[start : start + 500]))
+        )
+        for salesperson, customer, transcript_json in rows:
+            names.update(n for n in (salesperson, customer) if n)
+            speakers = json.loads(transcript_json or "{}").get("speakers", [])
+            names.update(s["name"] for s in speakers if s.get("name"))
+    return sorted({n.strip() for n in names if n.strip()}, key=len, reverse=True)
+
+
+def without_personal_data(session: Session, value: T) -> T:
+    """`value` (terms, question groups, page suggestions) with the names and contact
+    details in its quotes replaced by labels ("[naam]", "[telefoonnummer]")."""
+    ids = _recording_ids(value, set())
+    if not ids:
+        return value
+    return _redacted(value, _names(session, ids))
