@@ -70,8 +70,9 @@ def _names(session: Session, recording_ids: Collection[str]) -> list[str]:
     ids = list(recording_ids)
     for start in range(0, len(ids), 500):  # within any database's limit on parameters
         rows = session.execute(
-            select(Recording.salesperson, Recording.customer, Recording.transcript_json)
-            .where(Recording.id.in_(ids[start : start + 500]))
+            select(Recording.salesperson, Recording.customer, Recording.transcript_json).where(
+                Recording.id.in_(ids[start : start + 500])
+            )
         )
         for salesperson, customer, transcript_json in rows:
             names.update(n for n in (salesperson, customer) if n)
