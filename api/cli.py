@@ -1017,6 +1017,26 @@ def voices_delete(name: Annotated[str, typer.Argument(help="the enrolled name")]
     stderr.print(f"deleted {name}", highlight=False, markup=False)
 
 
+@voices_app.command("import")
+def voices_import(
+    folder: Annotated[
+        Path, typer.Argument(help="a folder of voice profile files (.json)", file_okay=False)
+    ],
+) -> None:
+    """Move voice profiles kept as files (by versions before profiles moved into the
+    database) in, deleting each file; a profile the database has under that name stays.
+    The server's first start does this for its own data folder: this is for another
+    machine's copy, on purpose (it brings back a profile deleted since)."""
+    from api.voices import import_voice_files
+
+    if not folder.is_dir():
+        raise _fail(f"{folder} is not a folder")
+    settings = get_settings()
+    with _session(settings) as session:
+        moved = import_voice_files(session, folder, once=False)
+    stderr.print(f"moved {moved} voice profile(s) in from {folder}", highlight=False, markup=False)
+
+
 @person_app.command("export")
 def person_export(
     name: Annotated[str, typer.Argument(help="the whole name, any case")],

@@ -211,6 +211,17 @@ class SignedOutSession(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class UpgradeStep(Base):
+    """A one-time step of an upgrade, done for this database (by whichever machine started
+    first): e.g. moving voice profile files in, which must not happen again from another
+    machine's old copy after a profile was deleted."""
+
+    __tablename__ = "upgrade_steps"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    done_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class VoiceRow(Base):
     """An enrolled voice profile (transcribe.VoiceProfile), in the database so that every web
     server and worker of a setup recognises the same people."""

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from api.db import VoiceRow, insert_on_conflict
+from api.db import UpgradeStep, VoiceRow, insert_on_conflict, utcnow
 from transcribe import VoiceProfile
 from transcribe.roles import check_new_profile_name
 
@@ -89,15 +89,39 @@ def remove_voice(session: Session, name: str) -> bool:
     return bool(deleted.rowcount)  # type: ignore[attr-defined]
 
 
-def import_voice_files(session: Session, directory: Path) -> int:
+_VOICE_FILES_MOVED = "voice profile files moved in"
+
+
+def import_voice_files(session: Session, directory: Path, *, once: bool = True) -> int:
     """Move the profiles of a folder of JSON files (how earlier versions kept them) into the
     database, and delete each file once its profile is committed: a voice print should not
-    stay behind in a second place. A profile the database already has under that name wins
-    (another machine moved its own in first). Unreadable files stay, with a warning.
-    Returns how many files were moved."""
+    stay behind in a second place. A profile the database already has under that name wins.
+    Unreadable files stay, with a warning; so does a file that cannot be deleted (a folder
+    mounted read-only), with a warning to delete it by hand.
+
+    With `once` (every start), this happens once for a database: a machine starting later
+    with its own old copy of the folder must not bring back a voice deleted meanwhile, at a
+    person's request. Its files are left alone, with a warning; `ridealong voices import`
+    moves them in on purpose. Returns how many files were moved."""
+    if once:  # claimed first, so a machine starting at the same moment leaves its copy
+        step = insert_on_conflict(session, UpgradeStep).values(
+            name=_VOICE_FILES_MOVED, done_at=utcnow()
+        )
+        claimed = session.execute(step.on_conflict_do_nothing(index_elements=["name"]))
+        session.commit()
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            if directory.is_dir() and any(directory.glob("*.json")):
+                logger.warning(
+                    "voice profile files in %s were not moved into the database: that was "
+                    "done once already, and a profile deleted since would come back. Delete "
+                    "the folder, or move them in on purpose with `ridealong voices import`",
+                    directory,
+                )
+            return 0
     if not directory.is_dir():
         return 0
     moved = 0
+    stuck = False
     for path in sorted(directory.glob("*.json")):
         try:
             profile = VoiceProfile.from_dict(json.loads(path.read_text(encoding="utf-8")))
@@ -115,9 +139,18 @@ def import_voice_files(session: Session, directory: Path) -> int:
         added = session.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
         session.commit()
         if not added.rowcount:  # type: ignore[attr-defined]
-            logger.warning("a voice profile file named one the database has; the file is dropped")
-        path.unlink(missing_ok=True)
+            logger.warning("a voice profile file named one the database has; the database's kept")
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            stuck = True
         moved += 1
+    if stuck:
+        logger.warning(
+            "voice profile files in %s are in the database now but could not be deleted "
+            "(read-only?): delete them by hand, they hold voice prints",
+            directory,
+        )
     if moved:
         logger.info("moved %d voice profile(s) from %s into the database", moved, directory)
     with suppress(OSError):  # only when nothing is left in it

@@ -4,6 +4,9 @@ voices, and profiles kept as files by earlier versions are moved in."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -113,3 +116,51 @@ def test_a_file_does_not_overwrite_a_voice_the_database_has(
         assert kept is not None and kept.role == "salesperson"
         assert import_voice_files(session, tmp_path / "old") == 0  # nothing left, folder gone
     assert not (tmp_path / "old").exists()
+
+
+def test_the_move_happens_once_so_a_deleted_voice_does_not_come_back(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Machine A moved its folder in, and "Jan" was deleted at his request; machine B then
+    starts with its own old copy of the folder: Jan stays deleted, B's files stay put with
+    a warning, until an admin moves them in on purpose."""
+    from api.service import delete_voice
+
+    settings.make_data_dir()
+    VoiceProfileStore(tmp_path / "a").save(_profile("Jan"))
+    VoiceProfileStore(tmp_path / "b").save(_profile("Jan"))
+    with get_database(settings.sqlalchemy_url).session() as session:
+        assert import_voice_files(session, tmp_path / "a") == 1
+        assert delete_voice(session, "Jan")
+        with caplog.at_level(logging.WARNING):
+            assert import_voice_files(session, tmp_path / "b") == 0
+        assert find_voice(session, "Jan") is None
+    assert list((tmp_path / "b").glob("*.json"))  # left alone
+    assert "done once already" in caplog.text and "voices import" in caplog.text
+    env = {**os.environ, "RIDEALONG_DATA_DIR": str(settings.data_dir)}
+    moved = subprocess.run(
+        [sys.executable, "-m", "api", "voices", "import", str(tmp_path / "b")],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert moved.returncode == 0 and "moved 1 voice profile(s)" in moved.stderr
+    with get_database(settings.sqlalchemy_url).session() as session:
+        assert find_voice(session, "Jan") is not None
+
+
+def test_a_file_that_cannot_be_deleted_does_not_stop_the_start(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A voices folder mounted read-only: the profiles move in, the start goes on, and the
+    log says to delete the files by hand."""
+    VoiceProfileStore(settings.voices_dir).save(_profile("Jan"))
+
+    def read_only(self: Path, missing_ok: bool = False) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(Path, "unlink", read_only)
+    with caplog.at_level(logging.WARNING), authorised_client(settings) as (client, _):
+        assert [v["name"] for v in client.get("/api/v1/voices").json()["voices"]] == ["Jan"]
+    monkeypatch.undo()
+    assert "could not be deleted" in caplog.text
+    with authorised_client(settings) as (client, _):  # the next start does not stumble either
+        assert client.get("/api/v1/voices").status_code == 200
