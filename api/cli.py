@@ -1071,7 +1071,7 @@ def person_export(
         finally:
             partial.unlink(missing_ok=True)
     count = len(person.recordings)
-    profile = ", and a voice profile" if person.voice else ""
+    profile = ", and a voice profile" if person.voices else ""
     stderr.print(f"wrote {output}: {count} recording(s){profile}", highlight=False, markup=False)
 
 
@@ -1108,7 +1108,7 @@ def person_forget(
             )
         count = len(person.recordings)
         what = "lose the name, audio and voice prints of" if keep_words else "delete"
-        profile = " and their voice profile" if person.voice else ""
+        profile = " and their voice profile" if person.voices else ""
         question = f"{what} {count} recording(s){profile}?"
         if not yes and not typer.confirm(question[0].upper() + question[1:], default=False):
             raise _fail("nothing changed", 1)

@@ -520,9 +520,10 @@ def hide_term(body: HideTerm, session: SessionDep) -> HiddenTermOut:
     return HiddenTermOut.of(service.hide_term(session, body.term))
 
 
-@router.delete("/hidden-terms/{key}", status_code=204, responses=errors(404))
+@router.delete("/hidden-terms/{key:path}", status_code=204, responses=errors(404))
 def show_term(key: str, session: SessionDep) -> Response:
-    """Put a hidden term back in the reports."""
+    """Put a hidden term back in the reports. A key may hold a slash ("lucht/water"): send it
+    as it is, or as %2F."""
     if not service.show_term(session, key):
         raise NotFound(f"no hidden term {key!r}")
     return Response(status_code=204)

@@ -41,11 +41,12 @@ class PersonData:
 
     name: str
     recordings: list[tuple[Recording, list[str]]]  # and "customer", "speaker S2", …
-    voice: VoiceProfile | None
+    # Usually one; names that differ only in case ("Jan de Vries", "jan de vries") are two.
+    voices: list[VoiceProfile]
 
     @property
     def empty(self) -> bool:
-        return not self.recordings and self.voice is None
+        return not self.recordings and not self.voices
 
 
 def _same(a: str | None, b: str) -> bool:
@@ -56,7 +57,7 @@ def find_person(session: Session, name: str) -> PersonData:
     """The recordings and voice profile held under `name` (whole name, any case)."""
     wanted = name.strip().casefold()
     if not wanted:
-        return PersonData(name, [], None)
+        return PersonData(name, [], [])
     as_json = json.dumps(name.strip().lower(), ensure_ascii=False)[1:-1]
     candidates = session.scalars(
         select(Recording)
@@ -69,7 +70,9 @@ def find_person(session: Session, name: str) -> PersonData:
         )
         .options(undefer(Recording.transcript_json), undefer(Recording.voices_json))
         .order_by(Recording.created_at, Recording.id)
-    ).all()
+        # A few at a time: a short name is inside many transcripts' text ("jan" in "januari").
+        .execution_options(yield_per=20)
+    )
     found = []
     for recording in candidates:
         named_as = [
@@ -87,8 +90,8 @@ def find_person(session: Session, name: str) -> PersonData:
             ]
         if named_as:  # the text only mentioned the name: not theirs to receive
             found.append((recording, named_as))
-    voice = next((v for v in list_voices(session) if _same(v.name, wanted)), None)
-    return PersonData(name.strip(), found, voice)
+    voices = [v for v in list_voices(session) if _same(v.name, wanted)]
+    return PersonData(name.strip(), found, voices)
 
 
 def _transcript(recording: Recording) -> Transcript | None:
@@ -173,19 +176,21 @@ def write_person_export(
                     audio_file = str(folder / f"audio{suffix}")
                     archive.write(kept, audio_file, zipfile.ZIP_STORED)
             recordings.append(_about(recording, named_as, audio_file))
-        voice = person.voice
-        document = {
-            "name": person.name,
-            "exported_at": now,
-            "recordings": recordings,
-            "voice_profile": None
-            if voice is None
-            else {
+        profiles = [
+            {
                 "name": voice.name,
                 "role": voice.role,
                 "consent_by": voice.consent_by,
                 "enrolled_at": voice.enrolled_at,
-            },
+            }
+            for voice in person.voices
+        ]
+        document = {
+            "name": person.name,
+            "exported_at": now,
+            "recordings": recordings,
+            "voice_profile": profiles[0] if profiles else None,  # the first, as before
+            "voice_profiles": profiles,  # all: names that differ in case only are several
         }
         archive.writestr("person.json", json.dumps(document, ensure_ascii=False, indent=2))
         archive.writestr(
@@ -193,7 +198,7 @@ def write_person_export(
             _README.format(
                 name=person.name,
                 when=now,
-                dims=len(voice.embedding) if voice is not None else "a few hundred",
+                dims=len(person.voices[0].embedding) if person.voices else "a few hundred",
                 audio=", and the audio (both sides of the conversation)" if audio else "",
             ),
         )
@@ -235,8 +240,9 @@ def forget_person(
             id=busy[0],
         )
     # The profile first (committed): a job that ends meanwhile no longer names the person.
-    voice = person.voice
-    voice_profile = voice is not None and service.delete_voice(session, voice.name)
+    voice_profile = False
+    for voice in person.voices:
+        voice_profile = service.delete_voice(session, voice.name) or voice_profile
     deleted, unnamed = [], []
     for recording, _ in person.recordings:
         if keep_words:

@@ -36,6 +36,15 @@ def test_a_hidden_term_leaves_the_api_and_comes_back_with_its_counts(
     assert client.delete(f"/api/v1/hidden-terms/{hidden}").status_code == 404
 
 
+def test_a_term_with_a_slash_is_shown_again(api_client: Any) -> None:
+    """Dutch terms hold slashes ("lucht/water warmtepomp"); the key is one path parameter."""
+    client, _ = api_client
+    for sent in ("lucht/water", "lucht%2Fwater"):
+        assert client.post("/api/v1/hidden-terms", json={"term": "lucht/water"}).status_code == 201
+        assert client.delete(f"/api/v1/hidden-terms/{sent}").status_code == 204, sent
+        assert client.get("/api/v1/hidden-terms").json()["terms"] == []
+
+
 def test_hiding_needs_a_write_key(api_client: Any, settings: Settings) -> None:
     from api.auth import create_api_key
     from api.db import get_database

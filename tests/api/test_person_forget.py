@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +76,11 @@ def test_a_customer_is_forgotten_with_their_conversations(
     ids = {r["customer"]: r["id"] for r in listed}
     with get_database(settings.sqlalchemy_url).session() as session:
         save_voice(session, VoiceProfile("De Vries", np.ones(4, dtype=np.float32), "customer"))
+        save_voice(session, VoiceProfile("de vries", np.ones(4, dtype=np.float32), "other"))
     before = {t["lemma"] for t in client.get("/api/v1/terms?limit=500").json()["terms"]}
+    export = client.get("/api/v1/people/export", params={"name": "DE VRIES"})
+    held = json.loads(zipfile.ZipFile(io.BytesIO(export.content)).read("person.json"))
+    assert sorted(v["role"] for v in held["voice_profiles"]) == ["customer", "other"]
 
     forgotten = client.delete("/api/v1/people", params={"name": "de vries"})
 
