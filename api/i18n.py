@@ -90,7 +90,27 @@ def choose_language(setting: str, cookie: str | None, accept_language: str | Non
 def say(error: Exception | Text, language: str) -> str:
     """An error for a page in the reader's language: a refusal of the service, an error of
     the transcriber, or a stored one (a Text); its message is looked up before its values
-    go in, and so is a reason among the values. Anything else as it is."""
+    go in, and so is a reason among the values. Anything else as it is.
+
+    Messages are clauses ("the file is empty"): a page starts them with a capital, unless
+    they start with a value, such as a file's name ("notes.txt is not an audio file")."""
+    message = _said(error, language)
+    template = _template(error, language)
+    if template[:1].isalpha() and message[:1].islower():
+        return message[0].upper() + message[1:]
+    return message
+
+
+def _template(error: Exception | Text, language: str) -> str:
+    if isinstance(error, ServiceError):
+        return translations(language).gettext(error.message)
+    if isinstance(error, Text):
+        return translations(language).gettext(error.message)
+    found = getattr(error, "text", None)
+    return translations(language).gettext(found.message) if isinstance(found, Text) else str(error)
+
+
+def _said(error: Exception | Text, language: str) -> str:
     if isinstance(error, ServiceError):
         text = Text(error.message, error.values)
     elif isinstance(error, Text):
@@ -102,7 +122,7 @@ def say(error: Exception | Text, language: str) -> str:
     if not text.values:
         return message
     return message % {
-        k: say(v, language) if isinstance(v, Text | Exception) else v
+        k: _said(v, language) if isinstance(v, Text | Exception) else v
         for k, v in text.values.items()
     }
 

@@ -212,7 +212,7 @@ def _index_page(
     session: Session,
     uploaded: list[str],
     notice: str | None = None,
-    error: str | None = None,
+    error: str | list[str] | None = None,  # a list: one problem a file
     status_code: int = 200,
     form: dict[str, Any] | None = None,
     search: str = "",
@@ -241,6 +241,8 @@ def _index_page(
         form=form or {"language": state(request).settings.language},  # RIDEALONG_LANGUAGE
         notice=notice,
         error=error,
+        most_files=FORM_FILES,
+        most_mb=state(request).settings.max_upload_mb,
     )
 
 
@@ -346,19 +348,17 @@ def upload(
             statuses.add(status_of(e))
             if status_of(e) in (429, 507) and at + 1 < len(chosen):  # the rest would fail too
                 rest = len(chosen) - at - 1
-                problems.append(
-                    words.ngettext(
-                        "the file after it was not uploaded",
-                        "the %(n)s files after it were not uploaded",
-                        rest,
-                    )
-                    % {"n": rest}
-                )
+                not_sent = words.ngettext(
+                    "the file after it was not uploaded",
+                    "the %(n)s files after it were not uploaded",
+                    rest,
+                ) % {"n": rest}
+                problems.append(not_sent[0].upper() + not_sent[1:])
                 break
     if problems:  # some of several: the list shows what came in, the error what did not
         status = 200 if uploaded else statuses.pop() if len(statuses) == 1 else 422
         return _index_page(
-            request, session, uploaded, error="; ".join(problems), status_code=status, form=form
+            request, session, uploaded, error=problems, status_code=status, form=form
         )
     return RedirectResponse(f"/?uploaded={','.join(uploaded)}", status_code=303)
 

@@ -107,6 +107,14 @@ def test_upload_transcribe_and_read_the_report(
     assert page.input_value("input[name=salesperson]") == "Sanne"
     assert page.input_value("input[name=tags]") == "toespraak"
     assert page.input_value("input[name=customer]") == ""  # each recording's own
+    # Said, not silent; and one click empties them for an upload of another day.
+    note = page.locator(".remembered-note")
+    assert note.is_visible() and "salesperson, date" in note.inner_text()
+    note.locator("button").click()
+    assert not note.is_visible() and page.input_value("input[name=salesperson]") == ""
+    assert page.input_value("input[name=tags]") == ""
+    page.reload()
+    assert page.input_value("input[name=salesperson]") == "" and not note.is_visible()
 
     row.locator("a").first.click()
     page.locator(".line").first.wait_for()
@@ -270,6 +278,24 @@ def test_the_upload_button_says_it_is_uploading_until_the_page_is_left(
     page.check("input[name=consent]")
     page.locator("#upload-form button[type=submit]").click()
     page.locator(".notice", has_text="2 recordings are uploaded").wait_for()
+
+
+def test_too_many_files_are_refused_before_they_are_sent(
+    live_server: str, browser, tmp_path: Path
+) -> None:
+    """The form says its limits, and the browser holds back a choice over them instead of
+    sending it all first."""
+    page = browser.new_page()
+    page.goto(live_server + "/")
+    assert "Up to 10 files at a time" in page.locator("#upload-form").inner_text()
+    files = [tmp_path / f"{i}.wav" for i in range(11)]
+    for path in files:
+        path.write_bytes(b"RIFF")
+    page.set_input_files("input[name=file]", [str(p) for p in files])
+    field = page.locator("input[name=file]")
+    assert field.evaluate("f => f.validationMessage") == "Choose at most 10 files at a time."
+    page.set_input_files("input[name=file]", [str(p) for p in files[:10]])
+    assert field.evaluate("f => f.validity.valid")
 
 
 @pytest.mark.slow

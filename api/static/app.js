@@ -61,10 +61,40 @@
     const kept = ["salesperson", "recorded_at", "language", "tags"];
     let remembered = {};
     try { remembered = JSON.parse(sessionStorage.getItem("ridealong-upload") || "{}"); } catch (e) { /* none */ }
+    // Said, not silent: a note names what was filled in, with a button that clears it.
+    const note = uploadForm.querySelector(".remembered-note");
+    const filled = [];
     for (const name of kept) {
       const field = uploadForm.elements[name];
-      if (field && !field.value && remembered[name]) field.value = remembered[name];
-      else if (field && field.tagName === "SELECT" && remembered[name]) field.value = remembered[name];
+      if (!field || !remembered[name] || field.value === remembered[name]) continue;
+      if (!field.value || field.tagName === "SELECT") {
+        field.dataset.before = field.value;
+        field.value = remembered[name];
+        field.classList.add("remembered");
+        filled.push(field);
+      }
+    }
+    if (note && filled.length) {
+      note.hidden = false;
+      note.querySelector("[data-forget-remembered]").addEventListener("click", () => {
+        for (const field of filled) {
+          field.value = field.dataset.before || "";
+          field.classList.remove("remembered");
+        }
+        sessionStorage.removeItem("ridealong-upload");
+        note.hidden = true;
+        uploadForm.elements.salesperson?.focus();
+      });
+    }
+    for (const field of filled) field.addEventListener("input", () => field.classList.remove("remembered"));
+    const files = uploadForm.elements.file;
+    if (files) {
+      files.addEventListener("change", () => {
+        const most = Number(uploadForm.dataset.mostFiles || 10);
+        const tooMany = files.files.length > most;
+        files.setCustomValidity(tooMany ? uploadForm.dataset.tooMany.replace("%(n)s", String(most)) : "");
+        if (tooMany) files.reportValidity();
+      });
     }
     uploadForm.addEventListener("submit", (event) => {
       if (event.defaultPrevented) return;

@@ -558,7 +558,7 @@ def test_xss_in_an_unknown_id_is_escaped_on_the_error_page(app, payload) -> None
     page = app.client.get(f"/recordings/{recording_id}")
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert_escaped(page.text, recording_id)
-    assert str(escape(f"no recording with id {recording_id!r}")) in page.text
+    assert str(escape(f"No recording with id {recording_id!r}")) in page.text
 
 
 def test_xss_in_a_speaker_name_through_the_api_is_escaped(demo) -> None:
@@ -643,7 +643,7 @@ def test_the_web_form_takes_several_files_each_within_the_limit(settings) -> Non
         assert "more than the form takes at once (10 files of 1 MB)" in alert(too_much.text)
         many = [("file", (f"{i}.wav", wav(0.2, freq=900.0 + i), "audio/wav")) for i in range(11)]
         too_many = service.client.post("/upload", files=many, data={"consent": "true"})
-        assert too_many.status_code == 422 and "at most 10 recordings" in alert(too_many.text)
+        assert too_many.status_code == 422 and "At most 10 recordings" in alert(too_many.text)
         assert len(recording_ids(service.settings)) == 4  # the keeper and the three
 
 
@@ -654,21 +654,21 @@ def test_an_oversize_streamed_web_upload_shows_the_form_with_an_error(settings) 
             "/upload", content=iter([body[:1000], body[1000:]]), headers=headers
         )
         assert response.status_code == 413
-        assert alert(response.text) == "the file is larger than the limit of 1 MB"
+        assert alert(response.text) == "The file is larger than the limit of 1 MB"
         assert recording_ids(service.settings) == {service.keeper}
 
 
 def test_a_web_upload_without_a_file_is_refused_with_an_error_paragraph(app) -> None:
     response = app.client.post("/upload", data={"consent": "true", "title": "Bezoek"})
     assert response.status_code == 422
-    assert alert(response.text) == "choose an audio file to upload"
+    assert alert(response.text) == "Choose an audio file to upload"
     assert 'value="Bezoek"' in response.text  # the form keeps what was typed
 
 
 def test_an_empty_page_on_the_web_form_is_refused_with_an_error_paragraph(app) -> None:
     response = app.client.post("/suggest", data={"page_copy": "   "})
     assert response.status_code == 422
-    assert alert(response.text) == "the page copy is empty"
+    assert alert(response.text) == "The page copy is empty"
 
 
 def test_html_pasted_without_ticking_the_box_is_read_as_html(app) -> None:
@@ -695,7 +695,7 @@ def test_a_refused_tag_field_points_to_its_error(app) -> None:
     many = ", ".join(f"tag{i}" for i in range(25))
     page = app.client.post(f"/recordings/{app.keeper}/tags", data={"tags": many})
     assert page.status_code == 422
-    assert alert(page.text).startswith("at most 20 tags")
+    assert alert(page.text).startswith("At most 20 tags")
     field = re.search(r'<input name="tags"[^>]*>', page.text)
     assert field and 'aria-invalid="true"' in field.group(0)
     assert 'aria-describedby="tags-error"' in field.group(0)
@@ -754,7 +754,7 @@ def test_an_unknown_recording_id_is_a_404_naming_it(app, method, path, body) -> 
 def test_an_unknown_recording_page_is_a_404_page_naming_it(app) -> None:
     response = app.client.get(f"/recordings/{MISSING}")
     assert response.status_code == 404
-    assert f"no recording with id &#39;{MISSING}&#39;" in response.text
+    assert f"No recording with id &#39;{MISSING}&#39;" in response.text
 
 
 @pytest.mark.parametrize(

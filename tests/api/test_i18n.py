@@ -118,10 +118,10 @@ def test_a_dutch_browser_reads_every_page_in_dutch(settings, api_client) -> None
         assert "Nog geen stemprofielen." in client.get("/voices").text
         # The service's refusals too, their values put into the Dutch sentence.
         missing = client.get("/recordings/nope")
-        assert missing.status_code == 404 and "geen opname met id &#39;nope&#39;" in missing.text
+        assert missing.status_code == 404 and "Geen opname met id &#39;nope&#39;" in missing.text
         tags = ", ".join(f"tag{i}" for i in range(30))
         refused = client.post(f"/recordings/{recording_id}/tags", data={"tags": tags})
-        assert "hoogstens 20 tags per opname" in refused.text
+        assert "Hoogstens 20 tags per opname" in refused.text
     program, _ = api_client  # the API stays English: programs read it
     terms = program.get("/api/v1/terms", params={"role": "customer"}, headers=DUTCH).json()
     assert terms["terms"][0]["why"].startswith("said ")
@@ -226,13 +226,13 @@ def test_why_audio_was_refused_or_failed_is_said_in_dutch(settings, tmp_path) ->
         process_recording(settings, database, recording_id)
 
         page = html.unescape(client.get(f"/recordings/{recording_id}").text)
-        assert f"geen leesbaar audiobestand: {unreadable}" in page
-        assert f"geen leesbaar audiobestand: {unreadable}" in html.unescape(client.get("/").text)
+        assert f"Geen leesbaar audiobestand: {unreadable}" in page
+        assert f"Geen leesbaar audiobestand: {unreadable}" in html.unescape(client.get("/").text)
         live = client.get("/status.json", params={"id": recording_id}).json()
-        assert live[0]["error"].startswith(f"geen leesbaar audiobestand: {unreadable}")
+        assert live[0]["error"].startswith(f"Geen leesbaar audiobestand: {unreadable}")
         english = client.get("/status.json", params={"id": recording_id},
                              headers={"Accept-Language": "en"}).json()  # fmt: skip
-        assert english[0]["error"].startswith("not a readable audio file: it is in none of")
+        assert english[0]["error"].startswith("Not a readable audio file: it is in none of")
     with database.session() as session:  # what the API reports stays English
         assert str(session.get(Recording, recording_id).error).startswith(
             "not a readable audio file: it is in none of the formats"
@@ -246,7 +246,7 @@ def test_a_failed_job_without_a_readable_stored_text_shows_its_english() -> None
     for damaged in ('{"values": {}}', '"x"', "null", "[]", '{"message": "m", "values": 3}', "{"):
         assert failed_because("boom", damaged, "nl") == "boom", damaged  # the English stays
     stored = '{"message": "gave up after %(attempts)d attempts", "values": {"attempts": 3}}'
-    assert failed_because("gave up after 3 attempts", stored, "nl") == "opgegeven na 3 pogingen"
+    assert failed_because("gave up after 3 attempts", stored, "nl") == "Opgegeven na 3 pogingen"
 
 
 def test_dates_months_and_a_thin_last_month_read_the_dutch_way(settings) -> None:

@@ -152,10 +152,10 @@ def test_an_unknown_speaker_is_a_422_with_the_reason(demo) -> None:
     client, recording_id = demo
     response = correct(client, recording_id, speaker="S9", role="customer", name="Piet")
     assert response.status_code == 422
-    assert alert(response.text) == "no speaker 'S9' in this recording"
+    assert alert(response.text) == "No speaker 'S9' in this recording"
     assert 'id="speakers"' in response.text  # the page is whole, with its panel
     bad_role = correct(client, recording_id, speaker="S1", role="boss")
-    assert bad_role.status_code == 422 and "choose a role" in alert(bad_role.text)
+    assert bad_role.status_code == 422 and "Choose a role" in alert(bad_role.text)
     assert client.post("/recordings/nope/speakers", data={"speaker": "S1"}).status_code == 404
 
 
@@ -186,7 +186,7 @@ def test_a_voice_the_recording_lacks_is_not_offered_and_is_refused_in_the_reader
         client, recording_id, speaker="S1", role="salesperson", name="Mark", enroll="on"
     )
     assert response.status_code == 422
-    assert alert(response.text).startswith("this recording kept no voice for this speaker")
+    assert alert(response.text).startswith("This recording kept no voice for this speaker")
     assert recording_id not in alert(response.text)  # no ids for a person to read
     assert speakers(client, recording_id)[0]["name"] is None  # both, or neither
     assert client.get("/api/v1/voices").json()["voices"] == []
@@ -242,14 +242,14 @@ def test_the_voices_page_refuses_text_and_empty_uploads(api_client) -> None:
     assert alert(response.text).startswith("notes.wav is not an audio file we can read")
     assert 'value="Mark"' in response.text  # the name stays in the form
     empty = client.post("/voices", data=mark)
-    assert empty.status_code == 422 and "choose one or more recordings" in alert(empty.text)
+    assert empty.status_code == 422 and "Choose one or more recordings" in alert(empty.text)
     # A voice print is biometric data: the person's agreement is confirmed, or nothing is kept.
     unagreed = client.post("/voices", data={**mark, "consent": ""}, files=text)
-    assert unagreed.status_code == 422 and alert(unagreed.text).startswith("tick the box")
+    assert unagreed.status_code == 422 and alert(unagreed.text).startswith("Tick the box")
     assert 'name="consent" value="true" required' in unagreed.text
     missing = client.post("/voices/delete", data={"name": "Nobody"})
     assert missing.status_code == 404
-    assert alert(missing.text) == "there is no voice called “Nobody” (any more)"
+    assert alert(missing.text) == "There is no voice called “Nobody” (any more)"
 
 
 @pytest.mark.slow
@@ -271,7 +271,7 @@ def test_enrol_list_and_delete_a_voice(api_client, shared_audio: Path) -> None:
     other = {"name": "Jan <de verkoper>", "role": "customer", "consent": "true"}
     refused = client.post("/voices", data=other, files=files)
     assert refused.status_code == 422
-    assert alert(refused.text).startswith("there is already a voice called “Jan <de verkoper>”")
+    assert alert(refused.text).startswith("There is already a voice called “Jan <de verkoper>”")
     assert 'name="replace"' in refused.text and "Choose the recordings again." in refused.text
     assert client.get("/api/v1/voices").json()["voices"][0]["role"] == "salesperson"
     replaced = client.post(
