@@ -87,16 +87,17 @@ def choose_language(setting: str, cookie: str | None, accept_language: str | Non
     return min(wanted)[2] if wanted else DEFAULT
 
 
-def say(error: Exception | Text, language: str) -> str:
+def say(error: Exception | Text, language: str, *, capital: bool = True) -> str:
     """An error for a page in the reader's language: a refusal of the service, an error of
     the transcriber, or a stored one (a Text); its message is looked up before its values
     go in, and so is a reason among the values. Anything else as it is.
 
     Messages are clauses ("the file is empty"): a page starts them with a capital, unless
-    they start with a value, such as a file's name ("notes.txt is not an audio file")."""
+    they start with a value, such as a file's name ("notes.txt is not an audio file"), or
+    `capital` is False (the clause follows "a.wav: ")."""
     message = _said(error, language)
     template = _template(error, language)
-    if template[:1].isalpha() and message[:1].islower():
+    if capital and template[:1].isalpha() and message[:1].islower():
         return message[0].upper() + message[1:]
     return message
 

@@ -26,6 +26,7 @@ from api.schemas import (
     HiddenTermOut,
     HideTerm,
     InputProblems,
+    LinesPatch,
     PersonForgotten,
     Problem,
     QuestionsOut,
@@ -268,6 +269,24 @@ def get_transcript(
     if format == "json":
         return Response(render(transcript, "json"), media_type=MEDIA_TYPES["json"])
     return PlainTextResponse(render(transcript, format), media_type=MEDIA_TYPES[format])
+
+
+@router.patch(
+    "/recordings/{recording_id}/segments",
+    response_model=TranscriptOut,
+    responses=errors(400, 404, 413, 422),
+)
+def patch_segments(
+    recording_id: str, body: LinesPatch, request: Request, session: SessionDep
+) -> Response:
+    """Correct what lines say (a misheard word, a name); an empty text removes a line that
+    was never said. Word timings stay where words stay; the recording's terms are redone.
+    Answers the corrected transcript."""
+    changes = {change.index: change.text for change in body.segments}
+    if len(changes) < len(body.segments):
+        raise InvalidInput("each line at most once in one correction")
+    transcript = service.correct_lines(session, state(request).settings, recording_id, changes)
+    return Response(render(transcript, "json"), media_type=MEDIA_TYPES["json"])
 
 
 @router.get(

@@ -32,6 +32,7 @@ from api.errors import InvalidInput, NotFound, ServiceError
 from api.storage import StorageFailed, UploadTooLarge
 from api.templating import VARY_BY_LANGUAGE, clock, page_language, render_page
 from transcribe import NO_SPEECH_NOTE, Speaker, SpeakerChange, Transcript
+from transcribe.corrections import MAX_LINE_CHARS
 from transcribe.formats import MEDIA_TYPES, render
 from transcribe.texts import Text
 from transcribe.types import PERSON_ROLES
@@ -91,6 +92,8 @@ NOTICES = {
         "report lists it, to show it again."
     ),
     "shown": N_("The term is back in the reports."),
+    "line": N_("Line corrected. The terms of this conversation were counted again."),
+    "line-removed": N_("Line removed. The terms of this conversation were counted again."),
     "duplicate": N_(
         "This audio was uploaded before: here is that recording, with its details as "
         "they were (correct them below the title). Tick “keep a separate copy” on the upload form "
@@ -343,8 +346,10 @@ def upload(
         except (ServiceError, UploadTooLarge, StorageFailed) as e:
             if len(chosen) == 1:
                 return refused(e)
-            said = _said(request, e)
-            problems.append(said if name in said else f"{name}: {said}")
+            said = i18n.say(e, page_language(request), capital=False)
+            if name not in said:
+                said = f"{name}: {said}"
+            problems.append(said if said.startswith(name) else said[0].upper() + said[1:])
             statuses.add(status_of(e))
             if status_of(e) in (429, 507) and at + 1 < len(chosen):  # the rest would fail too
                 rest = len(chosen) - at - 1
@@ -564,6 +569,83 @@ def correct_speaker(
             )
     done = "merged" if merge_into else "remembered" if enroll else "saved"
     return RedirectResponse(f"/recordings/{recording_id}?done={done}#speakers", status_code=303)
+
+
+def _line_page(
+    request: Request,
+    session: Session,
+    recording_id: str,
+    index: int,
+    status_code: int = 200,
+    text: str | None = None,
+    error: str | None = None,
+) -> HTMLResponse:
+    """The form that corrects one line, between the lines around it."""
+    try:
+        recording = service.get_recording(session, recording_id)
+        transcript = service.get_transcript(session, recording_id)
+        if not 0 <= index < len(transcript.segments):
+            raise NotFound(
+                N_("this recording has no line %(n)s (it has %(count)s)"),
+                n=index,
+                count=len(transcript.segments),
+            )
+    except NotFound as e:
+        return _page(request, "error.html", status_code=404, message=_said(request, e))
+    segments = transcript.segments
+    segment = segments[index]
+    speakers = _speakers(transcript)
+    named = _names_from_upload(speakers, recording.salesperson, recording.customer)
+    return _page(
+        request,
+        "line.html",
+        status_code=status_code,
+        recording=recording,
+        index=index,
+        segment=segment,
+        labels={s.id: named.get(s.id) or _label(s) for s in speakers},
+        before=segments[index - 1] if index > 0 else None,
+        after=segments[index + 1] if index + 1 < len(segments) else None,
+        text=segment.text if text is None else text,
+        max_chars=MAX_LINE_CHARS,
+        error=error,
+    )
+
+
+@router.get("/recordings/{recording_id}/lines/{index}", response_class=HTMLResponse)
+def line_form(recording_id: str, index: int, request: Request, session: SessionDep) -> Response:
+    """A line to correct: a misheard word, a name, or a line that was never said."""
+    return _line_page(request, session, recording_id, index)
+
+
+@router.post("/recordings/{recording_id}/lines/{index}", response_class=HTMLResponse)
+def correct_line(
+    recording_id: str,
+    index: int,
+    request: Request,
+    session: SessionDep,
+    text: Annotated[str, Form(max_length=MAX_LINE_CHARS * 2)] = "",
+    action: Annotated[str, Form(max_length=20)] = "save",
+) -> Response:
+    """Save a corrected line (or remove it), then back to it on the recording's page."""
+    removing = action == "remove"
+    try:
+        if not removing and not text.strip():
+            raise InvalidInput(
+                N_("write what was said, or remove the line if nothing was said there")
+            )
+        service.correct_lines(
+            session, state(request).settings, recording_id, {index: "" if removing else text}
+        )
+    except NotFound as e:
+        return _page(request, "error.html", status_code=404, message=_said(request, e))
+    except InvalidInput as e:
+        return _line_page(
+            request, session, recording_id, index, 422, text=text, error=_said(request, e)
+        )
+    if removing:
+        return RedirectResponse(f"/recordings/{recording_id}?done=line-removed", status_code=303)
+    return RedirectResponse(f"/recordings/{recording_id}?done=line#line-{index}", status_code=303)
 
 
 @router.post("/recordings/{recording_id}/speakers/swap", response_class=HTMLResponse)

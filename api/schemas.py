@@ -184,6 +184,21 @@ class SpeakersPatch(BaseModel):
     )
 
 
+class LineChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(ge=0, description="the line's place in the transcript's `segments`, from 0")
+    text: str = Field(
+        max_length=2000, description="what was said; empty removes a line that was never said"
+    )
+
+
+class LinesPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    segments: list[LineChange] = Field(min_length=1, max_length=500)
+
+
 class VoiceOut(BaseModel):
     name: str
     role: RoleName

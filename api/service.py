@@ -6,7 +6,7 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, BinaryIO
@@ -68,6 +68,7 @@ from transcribe import (
 from transcribe import (
     enroll as enroll_voice,
 )
+from transcribe.corrections import MAX_LINE_CHARS, correct_segment
 from transcribe.roles import check_new_profile_name
 from transcribe.types import Role, person_role
 
@@ -941,6 +942,38 @@ def update_speakers(
             session, recording.id, speaker.id, speaker.name or "", speaker.role,
             consent_by,
         )  # fmt: skip
+    notify_in_background(settings, ANALYSED, analysed_payload(recording.id, after))
+    return after
+
+
+def correct_lines(
+    session: Session, settings: Settings, recording_id: str, changes: Mapping[int, str]
+) -> Transcript:
+    """Apply a person's corrections of transcript lines ({line index: its text}; an empty
+    text removes a line that was never said) and count the recording's terms again. All
+    or nothing: a wrong index or a too-long line changes none."""
+    recording = _with_documents(session, recording_id)
+    before = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
+    for index, text in changes.items():
+        if not 0 <= index < len(before.segments):
+            raise NotFound(
+                N_("this recording has no line %(n)s (it has %(count)s)"),
+                n=index,
+                count=len(before.segments),
+            )
+        if len(text) > MAX_LINE_CHARS:
+            raise InvalidInput(N_("a line has at most %(n)s characters"), n=MAX_LINE_CHARS)
+    segments = [
+        correct_segment(segment, changes[i]) if i in changes else segment
+        for i, segment in enumerate(before.segments)
+    ]
+    after = replace(before, segments=tuple(s for s in segments if s.text))
+    if settings.redact_pii:  # a name typed into a line must not stay in it either
+        after = redact_transcript(after, _people(recording))
+    recording.transcript_json = json.dumps(after.to_dict(), ensure_ascii=False)
+    recount_terms(session, recording, after)
+    recording.updated_at = utcnow()
+    session.commit()
     notify_in_background(settings, ANALYSED, analysed_payload(recording.id, after))
     return after
 

@@ -190,6 +190,25 @@ def test_swap_roles_on_a_demo_recording(
     assert label.inner_text() != "Mark"  # now the customer's name
 
 
+def test_a_misheard_line_is_corrected_from_the_transcript(
+    live_server: str, browser, server_settings: Settings
+) -> None:
+    """The line's pencil opens its correction (by mouse or keyboard), and saving brings the
+    person back to that line, corrected."""
+    page = _first_demo_recording(live_server, browser, server_settings)
+    line = page.locator("#line-3")
+    line.hover()
+    line.locator(".edit-line").focus()
+    page.keyboard.press("Enter")  # the link's own key, not the line's "play from here"
+    page.locator("textarea[name=text]").wait_for()
+    assert page.url.endswith("/lines/3")
+    page.fill("textarea[name=text]", "Dat wordt zeer op prijs gesteld.")
+    page.click("button[value=save]")
+    page.locator(".notice", has_text="Line corrected").wait_for()
+    assert page.url.endswith("#line-3")
+    assert page.locator("#line-3 .text").inner_text() == "Dat wordt zeer op prijs gesteld."
+
+
 @pytest.mark.slow
 def test_merging_two_speakers_asks_first(
     live_server: str, browser, server_settings: Settings

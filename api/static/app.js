@@ -192,9 +192,9 @@
     const seek = (seconds) => { player.currentTime = seconds; player.play().catch(() => {}); };
     for (const line of lines) {
       const go = () => seek(parseFloat(line.dataset.start));
-      line.addEventListener("click", go);
+      line.addEventListener("click", (e) => { if (!e.target.closest("a")) go(); });
       line.addEventListener("keydown", (e) => {
-        if (e.key !== "Enter" && e.key !== " ") return;
+        if (e.target !== line || (e.key !== "Enter" && e.key !== " ")) return; // not its link's
         e.preventDefault(); // Space plays, as on a button, instead of scrolling the page
         const current = line.classList.contains("playing");
         if (e.key === " " && current && !player.paused) player.pause();

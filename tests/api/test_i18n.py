@@ -103,6 +103,8 @@ def test_a_dutch_browser_reads_every_page_in_dutch(settings, api_client) -> None
         recording_id = re.search(r'href="/recordings/([0-9a-f]{32})"', home).group(1)
         page = client.get(f"/recordings/{recording_id}").text
         assert "<h2>Sprekers</h2>" in page and ">verkoper</span>" in page
+        line = client.get(f"/recordings/{recording_id}/lines/0").text
+        assert "<h1>Een regel verbeteren</h1>" in line and "Regel opslaan" in line
         report = client.get("/report", params={"role": "customer"}).text
         assert "<h1>Wat mensen zeggen</h1>" in report and "Vragen die klanten stellen" in report
         why = re.search(r'<div class="why"[^>]*>\s*([^<]+?)\s*</div>', report).group(1)

@@ -94,7 +94,7 @@ def test_a_web_address_pasted_in_the_form_is_fetched_or_explained(
     with authorised_client(closed) as (client, _):
         refused = client.post("/suggest", data={"page_copy": f"  {site}/  "})
         assert refused.status_code == 422
-        assert alert(refused.text).startswith("that is the page's web address, not its text")
+        assert alert(refused.text).startswith("That is the page's web address, not its text")
         assert 'id="result"' not in refused.text
     allowed = Settings(data_dir=tmp_path / "on", page_fetch_domains="127.0.0.1", _env_file=None)
     prepare_demo(allowed)

@@ -411,7 +411,7 @@ def test_the_web_form_stops_at_the_upload_rate(settings, tmp_path) -> None:
         page = client.post("/upload", files=files, data={"consent": "true"})
         assert page.status_code == 200 and "2 recordings are uploaded" in page.text
         assert "2.wav: too many uploads" in page.text
-        assert "the file after it was not uploaded" in page.text
+        assert "<li>The file after it was not uploaded</li>" in page.text
         assert client.get("/api/v1/recordings").json()["total"] == 2
 
 

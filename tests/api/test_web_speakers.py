@@ -305,7 +305,7 @@ def test_a_corrected_word_is_marked_with_what_whisper_heard(demo, settings: Sett
     page = client.get(f"/recordings/{recording_id}").text
     marked = re.findall(r'<span class="heard" title="([^"]*)">([^<]*)</span>', page)
     assert marked == [("heard: &lt;b&gt;zzq", html.escape(word["word"].strip(), quote=False))]
-    line = re.search(r'<span class="text">(.*?)</span>\s*</li>', page, re.S)
+    line = re.search(r'<span class="text">(.*?)</span>\s*<a class="edit-line"', page, re.S)
     assert line is not None
     assert re.sub(r"<[^>]+>", "", line.group(1)) == html.escape(segment["text"], quote=False)
 

@@ -1,0 +1,122 @@
+"""A person corrects what a line says (a misheard word) or removes a line never said; the
+recording's terms are counted again from the corrected words."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from api.demo import prepare_demo
+from api.settings import Settings
+
+
+def _demo(client: Any, settings: Settings) -> tuple[str, dict[str, Any]]:
+    prepare_demo(settings)
+    listed = client.get("/api/v1/recordings").json()["recordings"]
+    recording_id = next(r["id"] for r in listed if r["customer"] == "De Vries")
+    return recording_id, client.get(f"/api/v1/recordings/{recording_id}/transcript").json()
+
+
+def _terms(client: Any, recording_id: str) -> dict[str, int]:
+    answer = client.get("/api/v1/terms", params={"recording_id": recording_id, "limit": 500})
+    return {t["lemma"]: t["count"] for t in answer.json()["terms"]}
+
+
+def test_a_corrected_line_keeps_its_timings_and_changes_the_terms(
+    api_client: Any, settings: Settings
+) -> None:
+    client, _ = api_client
+    recording_id, before = _demo(client, settings)
+    index, line = next(
+        (i, s) for i, s in enumerate(before["segments"]) if "thuisbatterij" in s["text"]
+    )
+    counted = _terms(client, recording_id)
+    corrected = line["text"].replace("thuisbatterij", "accupakket", 1)
+
+    answer = client.patch(
+        f"/api/v1/recordings/{recording_id}/segments",
+        json={"segments": [{"index": index, "text": corrected}]},
+    )
+
+    assert answer.status_code == 200, answer.text
+    after = answer.json()
+    assert after["segments"][index]["text"] == corrected
+    assert after == client.get(f"/api/v1/recordings/{recording_id}/transcript").json()
+    old_words, new_words = line["words"], after["segments"][index]["words"]
+    assert [w["word"] for w in new_words] == [" " + w for w in corrected.split()]
+    kept = [w for w in new_words if w["word"].strip() != "accupakket"]
+    assert all(w in old_words for w in kept)  # untouched words: same times, same confidence
+    new = next(w for w in new_words if w["word"].strip() == "accupakket")
+    assert new["probability"] == 1.0 and new["heard"] == "thuisbatterij"
+    recounted = _terms(client, recording_id)
+    assert recounted.get("accupakket", 0) == 1
+    assert recounted.get("thuisbatterij", 0) == counted["thuisbatterij"] - 1
+    # Whisper's phantom line: an empty text removes it.
+    removed = client.patch(
+        f"/api/v1/recordings/{recording_id}/segments",
+        json={"segments": [{"index": 0, "text": ""}]},
+    )
+    assert removed.status_code == 200
+    assert len(removed.json()["segments"]) == len(before["segments"]) - 1
+    assert removed.json()["segments"][0] == after["segments"][1]
+
+
+def test_a_wrong_correction_changes_nothing(api_client: Any, settings: Settings) -> None:
+    from api.auth import create_api_key
+    from api.db import get_database
+
+    client, _ = api_client
+    recording_id, before = _demo(client, settings)
+    path = f"/api/v1/recordings/{recording_id}/segments"
+    count = len(before["segments"])
+    cases = [
+        ([{"index": 0, "text": "ja"}, {"index": count, "text": "nee"}], 404),  # all or nothing
+        ([{"index": 1, "text": "ja"}, {"index": 1, "text": "nee"}], 422),
+        ([{"index": 0, "text": "x" * 2001}], 422),
+        ([{"index": -1, "text": "ja"}], 422),
+    ]
+    for segments, status in cases:
+        refused = client.patch(path, json={"segments": segments})
+        assert refused.status_code == status, (segments, refused.text)
+    assert client.get(f"/api/v1/recordings/{recording_id}/transcript").json() == before
+    missing = client.patch("/api/v1/recordings/nope/segments", json={"segments": cases[0][0]})
+    assert missing.status_code == 404
+    with get_database(settings.sqlalchemy_url).session() as session:
+        reader = {"Authorization": f"Bearer {create_api_key(session, 'cms', 'read')}"}
+    assert (
+        client.patch(
+            path, json={"segments": [{"index": 0, "text": "ja"}]}, headers=reader
+        ).status_code
+        == 403
+    )
+
+
+def test_the_recording_page_links_each_line_to_its_correction(
+    api_client: Any, settings: Settings
+) -> None:
+    client, _ = api_client
+    recording_id, before = _demo(client, settings)
+    page = client.get(f"/recordings/{recording_id}").text
+    assert f'href="/recordings/{recording_id}/lines/2"' in page and 'id="line-2"' in page
+    form = client.get(f"/recordings/{recording_id}/lines/2")
+    assert form.status_code == 200
+    assert before["segments"][2]["text"] in form.text  # in the box, ready to correct
+    assert before["segments"][1]["text"] in form.text  # and the line before, for context
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    csrf = {"csrf_token": token.group(1)} if token else {}
+
+    blank = client.post(f"/recordings/{recording_id}/lines/2", data={"text": "  ", **csrf})
+    assert blank.status_code == 422 and "remove the line" in blank.text
+    saved = client.post(
+        f"/recordings/{recording_id}/lines/2",
+        data={"text": "Dat wordt zeer op prijs gesteld.", **csrf},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"/recordings/{recording_id}?done=line#line-2"
+    shown = client.get(saved.headers["location"]).text
+    assert "Line corrected" in shown and "Dat wordt zeer op prijs gesteld." in shown
+    removed = client.post(f"/recordings/{recording_id}/lines/2", data={"action": "remove", **csrf})
+    assert removed.status_code == 200 and "Line removed" in removed.text
+    assert "Dat wordt zeer op prijs gesteld." not in removed.text
+    assert client.get(f"/recordings/{recording_id}/lines/999").status_code == 404

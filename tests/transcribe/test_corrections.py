@@ -1,0 +1,60 @@
+"""A corrected line keeps the timings of the words it leaves alone."""
+
+from __future__ import annotations
+
+from transcribe.corrections import correct_segment
+from transcribe.types import Segment, Word
+
+
+def _heard(*timed: tuple[str, float, float]) -> Segment:
+    words = tuple(Word(start, end, f" {w}", 0.6) for w, start, end in timed)
+    return Segment(1.0, 4.0, " ".join(w for w, _, _ in timed), "S2", "customer", words)
+
+
+def test_a_misheard_word_is_replaced_in_its_own_time() -> None:
+    line = _heard(
+        ("Dat", 1.0, 1.2), ("wordt", 1.2, 1.5), ("cero", 1.5, 1.9), ("prijsgesteld.", 1.9, 2.8)
+    )
+
+    fixed = correct_segment(line, "Dat wordt  zeer op prijs gesteld.")
+
+    assert fixed.text == "Dat wordt zeer op prijs gesteld."
+    assert [w.word for w in fixed.words] == [
+        " Dat",
+        " wordt",
+        " zeer",
+        " op",
+        " prijs",
+        " gesteld.",
+    ]
+    assert fixed.words[:2] == line.words[:2]  # untouched: same times, same confidence
+    new = fixed.words[2:]
+    assert new[0].start == 1.5 and new[-1].end == 2.8  # the span of what they replace
+    assert all(a.end == b.start for a, b in zip(new, new[1:], strict=False))
+    assert {w.probability for w in new} == {1.0} and new[0].heard == "cero prijsgesteld."
+    assert (fixed.speaker, fixed.role, fixed.start, fixed.end) == ("S2", "customer", 1.0, 4.0)
+
+
+def test_capitals_and_punctuation_keep_a_words_time_and_added_words_fill_the_gap() -> None:
+    line = _heard(("ja", 1.0, 1.3), ("zonnepanelen", 2.0, 2.9))
+
+    fixed = correct_segment(line, "Ja, graag zonnepanelen!")
+
+    ja, graag, panels = fixed.words
+    assert (ja.word, ja.start, ja.probability) == (" Ja,", 1.0, 0.6)
+    assert (graag.start, graag.end, graag.heard) == (1.3, 2.0, None)  # between its neighbours
+    assert (panels.word, panels.start) == (" zonnepanelen!", 2.0)
+
+
+def test_words_taken_out_go_and_a_line_without_timings_stays_without() -> None:
+    line = _heard(("eh", 1.0, 1.1), ("hoeveel", 1.1, 1.6), ("kost", 1.6, 2.0), ("het?", 2.0, 2.3))
+    assert [w.word for w in correct_segment(line, "hoeveel kost het?").words] == [
+        " hoeveel",
+        " kost",
+        " het?",
+    ]
+    bare = Segment(0.0, 2.0, "cero", None, "unknown")
+    assert (
+        correct_segment(bare, "zeer").words == () and correct_segment(bare, "zeer").text == "zeer"
+    )
+    assert correct_segment(line, "   ").text == "" and correct_segment(line, "").words == ()

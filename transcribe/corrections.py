@@ -1,0 +1,67 @@
+"""A person's correction of a transcript line: the new words keep the timings of the words
+they leave as they were, so quotes still start at the right moment and the player still
+follows along.
+
+Whisper mishears ("cero prijsgesteld" for "zeer op prijs gesteld"); the person who was there
+knows better. The corrected text is aligned with the words Whisper heard (difflib, on
+lower-case letters and digits): words left as they were keep their times and confidence;
+new words share the time of the words they replace (or the gap they fill), are marked sure
+(a person wrote them), and keep what Whisper heard in `heard`, as spelling corrections do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from difflib import SequenceMatcher
+
+from transcribe.types import Segment, Word
+
+__all__ = ["MAX_LINE_CHARS", "correct_segment"]
+
+MAX_LINE_CHARS = 2000
+_LETTERS = re.compile(r"[^\w]+")
+
+
+def _key(word: str) -> str:
+    return _LETTERS.sub("", word.casefold())
+
+
+def _spread(tokens: list[str], start: float, end: float, heard: str | None) -> list[Word]:
+    """Words said between `start` and `end`, an equal share of the time each."""
+    step = max(end - start, 0.0) / len(tokens)
+    return [
+        Word(start + i * step, start + (i + 1) * step, f" {token}", 1.0, heard)
+        for i, token in enumerate(tokens)
+    ]
+
+
+def correct_segment(segment: Segment, text: str) -> Segment:
+    """`segment` saying `text` (one line: its whitespace made single spaces), with word
+    timings carried over as the module says. A segment without word timings stays so."""
+    text = " ".join(text.split())
+    tokens = text.split(" ") if text else []
+    if not segment.words or not tokens:
+        return replace(segment, text=text, words=() if not tokens else segment.words)
+    old = list(segment.words)
+    matcher = SequenceMatcher(
+        a=[_key(w.word) for w in old], b=[_key(t) for t in tokens], autojunk=False
+    )
+    words: list[Word] = []
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal":  # the same words, maybe with other capitals or punctuation
+            words += [
+                replace(w, word=f" {t}") if w.word.strip() != t else w
+                for w, t in zip(old[a0:a1], tokens[b0:b1], strict=True)
+            ]
+        elif op in ("replace", "insert"):
+            if op == "replace":
+                start, end = old[a0].start, old[a1 - 1].end
+                heard = "".join(w.word for w in old[a0:a1]).strip()
+            else:  # into the gap between the words around it
+                start = old[a0 - 1].end if a0 > 0 else segment.start
+                end = old[a0].start if a0 < len(old) else segment.end
+                heard = None
+            words += _spread(tokens[b0:b1], start, end, heard)
+        # "delete": words the person took out go
+    return replace(segment, text=text, words=tuple(words))
