@@ -7,6 +7,8 @@ of video files. Output is what Whisper wants: mono float32 at 16 kHz.
 from __future__ import annotations
 
 import logging
+import os
+import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,6 +119,8 @@ def probe_audio(source: Source, measure_above_s: float | None = None) -> AudioIn
         stated = duration_s > 0
         if container.format.name == "mp3" and stated:
             stated = _mp3_length_frame(source)
+        if container.format.name == "wav":  # FFmpeg gives what the file holds, not its claim
+            duration_s = max(duration_s, _wav_promised_s(source) or 0.0)
         if duration_s <= 0 or (measure_above_s is not None and duration_s > measure_above_s):
             duration_s, stated = _packets_end_s(container, stream), False
         return AudioInfo(
@@ -154,6 +158,41 @@ def _mp3_length_frame(source: Source) -> bool:
                 head, start = file.read(1 << 12), 0
     first_frame = head[start : start + 200]
     return any(tag in first_frame for tag in (b"Xing", b"Info", b"VBRI"))
+
+
+def _head_and_size(source: Source, size: int) -> tuple[bytes, int]:
+    """The first `size` bytes of a file, and its length."""
+    if isinstance(source, str | Path):
+        with open(source, "rb") as file:
+            return file.read(size), os.fstat(file.fileno()).st_size
+    at = source.tell()
+    try:
+        source.seek(0)
+        head = source.read(size)
+        return head, source.seek(0, os.SEEK_END)
+    finally:
+        source.seek(at)
+
+
+def _wav_promised_s(source: Source) -> float | None:
+    """The length a WAV's header promises, where it is more than the file holds: a recording
+    cut off while it was copied or uploaded. FFmpeg reports only what is there, so the cut
+    would go unnoticed. None for a whole file, and for the sizes streaming writers put in
+    before they know the length (0, or the largest number)."""
+    head, size = _head_and_size(source, 1 << 12)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    at, byte_rate = 12, 0
+    while at + 8 <= len(head):
+        chunk, length = head[at : at + 4], struct.unpack("<I", head[at + 4 : at + 8])[0]
+        if chunk == b"fmt " and at + 20 <= len(head):
+            byte_rate = struct.unpack("<I", head[at + 16 : at + 20])[0]
+        elif chunk == b"data":
+            if not byte_rate or length in (0, 0xFFFFFFFF) or length <= size - (at + 8):
+                return None
+            return length / byte_rate
+        at += 8 + length + (length & 1)  # chunks are padded to an even length
+    return None
 
 
 def _packets_end_s(container: Any, stream: Any) -> float:

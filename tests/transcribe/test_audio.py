@@ -193,6 +193,22 @@ def test_a_browser_recording_without_a_duration_is_measured(tmp_path: Path) -> N
     assert abs(probe_audio(path).duration_s - 4.0) < 0.05
 
 
+def test_a_cut_off_wav_says_the_length_its_header_promised(tmp_path: Path) -> None:
+    """FFmpeg gives a WAV's length from what the file holds; the header's promise tells a
+    cut-off copy. Streaming writers' placeholder sizes (0, the largest number) promise
+    nothing."""
+    whole = write_audio(tone(10.0), tmp_path / "whole.wav", "pcm_s16le").read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole[: len(whole) // 4])
+    assert probe_audio(cut).duration_s == pytest.approx(10.0, abs=0.01)
+    data_size_at = whole.index(b"data") + 4
+    for placeholder in (b"\xff\xff\xff\xff", b"\x00\x00\x00\x00"):
+        streamed = tmp_path / "streamed.wav"
+        streamed.write_bytes(whole[:data_size_at] + placeholder + whole[data_size_at + 4 :])
+        assert probe_audio(streamed).duration_s < 11.0  # not 37 hours, nor nothing
+    assert probe_audio(tmp_path / "whole.wav").duration_s == pytest.approx(10.0, abs=0.01)
+
+
 def test_a_header_claiming_hours_is_measured_before_it_counts(tmp_path: Path) -> None:
     import struct
 

@@ -174,7 +174,9 @@ def test_audio_past_the_limit_is_transcribed_up_to_it_and_says_so() -> None:
     assert whole.duration_s == pytest.approx(2.0) and CUT_SHORT_NOTE not in whole.notes
 
 
-@pytest.mark.parametrize(("name", "codec"), [("t.mp3", "libmp3lame"), ("t.flac", "flac")])
+@pytest.mark.parametrize(
+    ("name", "codec"), [("t.mp3", "libmp3lame"), ("t.flac", "flac"), ("t.wav", "pcm_s16le")]
+)
 def test_a_file_cut_off_says_so_in_its_transcript(tmp_path: Path, name: str, codec: str) -> None:
     """An upload or a recorder that stopped half-way leaves a file whose header promises
     the whole length: the part that is there is transcribed, with a note that the rest is
