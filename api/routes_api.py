@@ -204,13 +204,27 @@ def list_recordings(
     ] = None,
     q: Annotated[
         str | None,
-        Query(max_length=200, description="a part of the title or of either name, any case"),
+        Query(
+            max_length=200,
+            description="a part of the title or of either name (any case), a tag, or the "
+            "start of a day (2026-12)",
+        ),
         BlankIsNone,
     ] = None,
+    tag: Annotated[
+        str | None, Query(max_length=50, description="one of its tags"), BlankIsNone
+    ] = None,
+    since: Annotated[
+        date | None, Query(description="recorded on or after (YYYY-MM-DD)"), BlankIsNone
+    ] = None,
+    until: Annotated[date | None, Query(description="recorded on or before"), BlankIsNone] = None,
 ) -> RecordingList:
     """Recordings, newest first; page with `limit` and `offset` up to `total`. `customer`
-    finds one person's recordings (to answer their request for their data)."""
-    choice = service.ListChoice(status, salesperson, customer, q)
+    finds one person's recordings (to answer their request for their data). Dates are the
+    recording date, or the upload day where none was given, as reports count them."""
+    if since and until and since > until:
+        raise InvalidInput(f"since ({since}) is after until ({until})")
+    choice = service.ListChoice(status, salesperson, customer, q, tag, since, until)
     rows = service.list_recordings(session, limit, offset, choice)
     silent = service.without_speech(session, rows)
     return RecordingList(

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any, BinaryIO
 
 import numpy as np
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select, update
 from sqlalchemy.orm import Session, undefer
 
 from analyze import (
@@ -364,7 +364,12 @@ class ListChoice:
     status: Status | None = None
     salesperson: str | None = None  # a part of the name, any case
     customer: str | None = None
-    text: str | None = None  # a part of the title, the salesperson's or the customer's name
+    # A part of the title or of either name, a tag, or a day as reports count it
+    # ("2026-12" finds December's).
+    text: str | None = None
+    tag: str | None = None  # one of its tags, any case
+    since: date | None = None  # its report day (recording date, else upload day) from …
+    until: date | None = None  # … up to and with
 
 
 def list_recordings(
@@ -402,10 +407,22 @@ def _chosen(query: Select[Any], choice: ListChoice) -> Select[Any]:
                 *(
                     func.lower(column).contains(wanted, autoescape=True)
                     for column in (Recording.title, Recording.salesperson, Recording.customer)
-                )
+                ),
+                _tagged(_tag_as_typed(choice.text)),
+                cast(report_day(), String).startswith(wanted, autoescape=True),
             )
         )
+    if choice.tag:
+        query = query.where(_tagged(_tag_as_typed(choice.tag)))
+    if choice.since is not None:
+        query = query.where(report_day() >= choice.since)
+    if choice.until is not None:
+        query = query.where(report_day() <= choice.until)
     return _naming(query, choice.salesperson, choice.customer)
+
+
+def _tagged(tag: str) -> ColumnElement[bool]:
+    return Recording.id.in_(select(RecordingTag.recording_id).where(RecordingTag.tag == tag))
 
 
 def _naming(query: Select[Any], salesperson: str | None, customer: str | None) -> Select[Any]:
@@ -625,11 +642,7 @@ def _filtered(session: Session, f: RecordingFilter) -> Select[Any] | None:
     if f.language:
         query = query.where(Recording.language == f.language.strip().lower())
     if f.tag:
-        query = query.where(
-            Recording.id.in_(
-                select(RecordingTag.recording_id).where(RecordingTag.tag == _tag_as_typed(f.tag))
-            )
-        )
+        query = query.where(_tagged(_tag_as_typed(f.tag)))
     if f.recording_id is None:
         # A filter that keeps every analysed recording ("since 2020") is answered from the
         # running totals: counting both sides costs a few milliseconds, summing them seconds.

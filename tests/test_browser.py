@@ -99,7 +99,8 @@ def test_upload_transcribe_and_read_the_report(
     page.click("button[type=submit]")
     row = page.locator("#recordings tr[data-id]").first
     row.locator(".badge.status-done").wait_for(timeout=180_000)  # updates without a reload
-    assert row.locator("td").first.inner_text() == "Inauguration <script>alert(1)</script>"
+    assert row.locator("td a").first.inner_text() == "Inauguration <script>alert(1)</script>"
+    assert row.locator("a.tag").inner_text() == "toespraak"  # finds the recordings it tags
     # The upload notice no longer says it is being transcribed.
     page.locator(".notice", has_text=re.compile("(Finished: o|O)pen it below")).wait_for()
     assert "transcribed now" not in page.locator(".notice").inner_text()

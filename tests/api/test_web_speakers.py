@@ -340,3 +340,25 @@ def test_the_recordings_list_finds_and_pages(demo, monkeypatch) -> None:
     assert "2–2 of 2" in second and 'rel="prev"' in second and 'rel="next"' not in second
     assert "2–2 of 2" in client.get("/", params={"page": "9"}).text  # past the end: the last
     assert client.get("/api/v1/recordings", params={"q": "VRIES"}).json()["total"] == 1
+    # By tag and by day: the search box takes both, the API has its own filters too.
+    listed = client.get("/api/v1/recordings").json()["recordings"]
+    bakker = next(r["id"] for r in listed if r["customer"] == "Bakker")
+    changed = {"tags": ["zakelijk"], "recorded_at": "2026-11-30"}
+    assert client.patch(f"/api/v1/recordings/{bakker}", json=changed).status_code == 200
+    for query in ("Zakelijk", "2026-11-30"):
+        page = client.get("/", params={"q": query}).text
+        assert "Warmtepomp" in page and "De Vries" not in page, query
+    assert (
+        "1–1 of 2" in client.get("/", params={"q": "2026-11"}).text
+    )  # both in November (a page holds 1)
+    assert "No recordings match." in client.get("/", params={"q": "2026-10"}).text
+    tagged = client.get("/", params={"q": "zakelijk"}).text
+    assert 'class="tag" href="/?q=zakelijk#list">zakelijk</a>' in tagged
+
+    def total(**params: str) -> int:
+        return int(client.get("/api/v1/recordings", params=params).json()["total"])
+
+    assert total(tag="ZAKELIJK") == 1 and total(tag="beurs") == 0
+    assert total(since="2026-11-30") == 1 and total(until="2026-11-29") == 1  # De Vries: 11-02
+    assert total(since="2026-11-01", until="2026-11-30", tag="zakelijk") == 1
+    assert client.get("/api/v1/recordings?since=2026-12-01&until=2026-11-01").status_code == 422
