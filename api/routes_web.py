@@ -724,7 +724,7 @@ def set_tags(
         chosen = service.parse_tags(tags)
     except InvalidInput as e:  # the page again, with the reason, not an API error
         return _recording_page(
-            request, session, recording_id, status_code=422, tags_error=_said(request, e)
+            request, session, recording_id, 422, tags_error=_said(request, e), tags_typed=tags
         )
     service.update_recording(session, recording_id, service.RecordingChanges(tags=chosen))
     return RedirectResponse(f"/recordings/{recording_id}?done=tags-saved", status_code=303)

@@ -180,7 +180,9 @@ def _tag(text: str) -> str:
     tag = _tag_as_typed(text)
     if len(tag) > _MAX_TAG:
         raise InvalidInput(
-            N_("a tag has at most %(n)s characters: %(tag)s"), n=_MAX_TAG, tag=repr(tag)
+            N_("a tag has at most %(n)s characters: “%(tag)s”"),
+            n=_MAX_TAG,
+            tag=tag if len(tag) <= 60 else f"{tag[:60]}…",
         )
     return tag
 

@@ -700,6 +700,9 @@ def test_a_refused_tag_field_points_to_its_error(app) -> None:
     assert field and 'aria-invalid="true"' in field.group(0)
     assert 'aria-describedby="tags-error"' in field.group(0)
     assert re.search(r'<p class="error" role="alert" id="tags-error"[^>]*data-focus', page.text)
+    assert f'value="{many}"' in field.group(0)  # what was typed, to correct, not the old tags
+    long = app.client.post(f"/recordings/{app.keeper}/tags", data={"tags": "x" * 300})
+    assert alert(long.text) == f"A tag has at most 50 characters: “{'x' * 60}…”"
 
 
 @pytest.mark.parametrize(
