@@ -898,14 +898,20 @@ def report(
     query = urlencode({k: str(v) for k, v in chosen.items() if v})
     roleless = service.recordings_without_roles(session, recordings) if role else (0, [])
     trend = service.term_trend(session, terms[:_TREND_TERMS], role, recordings)
+    thin_last = _thin_last_month(trend.words)
+    # A month still going holds little speech yet: its dip is chance, so the lines end at
+    # the month before (the table of numbers keeps it).
+    drawn = len(trend.months) - thin_last
     return _page(
         request,
         "report.html",
         trend=trend,
-        trend_thin_last=_thin_last_month(trend.words),
+        trend_thin_last=thin_last,
+        trend_drawn=drawn,
         trend_lines=[
-            (term, _sparkline(trend.rates.get(term.lemma, ())), trend.rates.get(term.lemma, ()))
+            (term, _sparkline(rates[:drawn]), rates[:drawn])
             for term in terms[:_TREND_TERMS]
+            for rates in [trend.rates.get(term.lemma, ())]
         ],
         terms=terms,
         limit=limit,

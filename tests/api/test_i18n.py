@@ -265,11 +265,21 @@ def test_dates_months_and_a_thin_last_month_read_the_dutch_way(settings) -> None
         assert '<time datetime="2026-10-02">2 okt 2026</time>' in client.get(page).text
         trend = client.get("/report").text
         section = trend[trend.index('id="trend"') : trend.index('id="sides"')]
-        assert "(okt 2026 tot en met nov 2026;" in section, section
-        assert "<th>okt 2026</th><th>nov 2026</th>" in section
-        assert "per 1.000 inhoudswoorden in de laatste maand" in section and "‰" not in section
-        # The shorter conversation alone in the last month: under half the words of October.
-        assert 'class="caution">De laatste maand telt maar' in section
+        # The shorter conversation alone in the last month: under half the words of October,
+        # so no line falls to it; two months are needed for lines.
+        assert "Een verloop verschijnt zodra twee maanden genoeg spraak hebben: nov 2026 telt" in (
+            section
+        )
+        assert "<polyline" not in section
+        with get_database(settings.sqlalchemy_url).session.begin() as session:
+            longest = session.get(Recording, longest.id)
+            longest.recorded_at = longest.recorded_at.replace(month=9)  # September, October…
+        trend = client.get("/report").text
+        section = trend[trend.index('id="trend"') : trend.index('id="sides"')]
+        assert "(sep 2026 tot en met okt 2026;" in section, section  # … and the thin November
+        assert "<th>sep 2026</th><th>okt 2026</th><th>nov 2026</th>" in section
+        assert "per 1.000 inhoudswoorden in okt 2026" in section and "‰" not in section
+        assert 'class="caution">Nov 2026 telt tot nu toe maar' in section
 
 
 @pytest.mark.parametrize(
