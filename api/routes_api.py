@@ -16,7 +16,7 @@ from analyze import suggestions_csv, suggestions_markdown
 from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
 from api import i18n, pages, service, subject_access
 from api.app import db_session, require_api_key, require_scope, state, submit_recording
-from api.auth import scope_allows
+from api.auth import needed_scope, scope_allows
 from api.db import Status
 from api.downloads import attachment
 from api.errors import Forbidden, InvalidInput, NotFound
@@ -513,7 +513,14 @@ def get_terms(
     request: Request,
     session: SessionDep,
     recordings: FilterDep,
-    role: Annotated[Role | None, BlankIsNone] = None,
+    role: Annotated[
+        Role | None,
+        Query(
+            description="whose speech is counted (customer, salesperson, other, unknown); "
+            "left out: everyone's, with `count_by_role` (the web report opens on customers)"
+        ),
+        BlankIsNone,
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000), _blank_is(50)] = 50,
     format: Annotated[  # the query parameter's name, though it shadows a builtin
         Literal["json", "csv", "xlsx"], _blank_is("json")
@@ -652,3 +659,23 @@ def post_suggestions(
     return SuggestionsOut.model_validate(
         {**result.to_dict(), "recordings_language": service.spoken_language(session)}
     )
+
+
+def _say_scopes() -> None:
+    """Each operation's description in /docs ends with the API key scope it needs, so a CMS
+    developer reads it there instead of learning it from a 403."""
+    from fastapi.routing import APIRoute
+
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        for method in route.methods or ():
+            needed = needed_scope(method, route.path)
+            narrowed = needed_scope(method, route.path, {"customer": "x"})
+            said = f"API key scope: `{needed}`"
+            if narrowed != needed:
+                said += f" (`{narrowed}` with `recording_id`, `customer` or `salesperson`)"
+            route.description = f"{route.description.rstrip()}\n\n{said}."
+
+
+_say_scopes()

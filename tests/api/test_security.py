@@ -429,3 +429,21 @@ def test_a_burst_of_concurrent_uploads_is_all_accepted(settings, tmp_path) -> No
             answers = list(pool.map(lambda p: upload(client, p, "b.wav").status_code, payloads))
         assert answers == [202] * 50
         assert len(client.get("/api/v1/recordings").json()["recordings"]) == 50
+
+
+def test_the_api_docs_say_the_scope_each_operation_needs(api_client) -> None:
+    """A CMS developer reads it in /docs, instead of learning it from a 403."""
+    client, _ = api_client
+    paths = client.get("/openapi.json").json()["paths"]
+    said = {
+        (path, method): operation["description"].splitlines()[-1]
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if path.startswith("/api/v1/")
+    }
+    assert said[("/api/v1/people", "delete")] == "API key scope: `admin`."
+    assert said[("/api/v1/recordings", "post")] == "API key scope: `write`."
+    assert said[("/api/v1/terms", "get")] == (
+        "API key scope: `report` (`read` with `recording_id`, `customer` or `salesperson`)."
+    )
+    assert all(line.startswith("API key scope: `") for line in said.values())
