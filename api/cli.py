@@ -987,9 +987,11 @@ def voices_enroll(
                 with ExitStack() as files:  # the first 10 minutes of each, as the API reads
                     paths = audio or []
                     opened = [files.enter_context(path.open("rb")) for path in paths]
-                    profile = enroll_from_audio(
+                    profile, cautions = enroll_from_audio(
                         session, name, opened, chosen, [p.name for p in paths], consent_by
                     )
+                    for caution in cautions:
+                        stderr.print(f"note: {caution}", highlight=False, markup=False)
         except (ServiceError, ValueError) as e:  # no such recording, no voice, a bad name
             raise _fail(str(e)) from e
     done = "replaced the voice profile of" if replacing else "enrolled"

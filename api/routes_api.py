@@ -365,11 +365,11 @@ def enroll_voice(
     is replaced (`replaced` says so). A voice print is biometric data: send `consent`
     once the person has agreed, and it is kept with the profile."""
     replacing = service.voice_exists(session, name)
-    profile = service.enroll_from_audio(
+    profile, cautions = service.enroll_from_audio(
         session, name, [f.file for f in files], role, [f.filename or "" for f in files],
         consent_by=_consent_by(request) if consent else None,
     )  # fmt: skip
-    return VoiceEnrolled.of(profile, replaced=replacing)
+    return VoiceEnrolled.of(profile, replaced=replacing, warnings=list(cautions))
 
 
 @router.delete("/voices/{name}", status_code=204, responses=errors(404, 422))

@@ -1095,9 +1095,11 @@ def _day_of(moment: str | None) -> date | None:
 
 
 @router.get("/voices", response_class=HTMLResponse)
-def voices(request: Request, done: str | None = None) -> HTMLResponse:
+def voices(request: Request, done: str | None = None, caution: str = "") -> HTMLResponse:
     """Enrolled voices: a matching speaker in a new recording gets that name and role."""
-    return _voices_page(request, notice=NOTICES.get(done or ""))
+    said = {key: message for message, key in _CAUTIONS.items()}
+    cautions = [_said(request, Text(said[c])) for c in caution.split(",") if c in said]
+    return _voices_page(request, notice=NOTICES.get(done or ""), cautions=cautions)
 
 
 @router.post("/voices", response_class=HTMLResponse)
@@ -1133,7 +1135,7 @@ def enroll_voice(
             raise InvalidInput(
                 N_("tick the box to confirm that this person agreed that their voice is recognised")
             )
-        service.enroll_from_audio(
+        _, cautions = service.enroll_from_audio(
             session, name, [f.file for f in chosen], role, [f.filename or "" for f in chosen],
             consent_by=f"web form from {_address(request)}",
         )  # fmt: skip
@@ -1146,7 +1148,12 @@ def enroll_voice(
             offer_replace=existing,
             file_lost=bool(chosen),
         )
-    return RedirectResponse(f"/voices?done={'replaced' if existing else 'enrolled'}", 303)
+    caution = ",".join(_CAUTIONS[c] for c in cautions)
+    done = "replaced" if existing else "enrolled"
+    return RedirectResponse(f"/voices?done={done}" + (f"&caution={caution}" * bool(caution)), 303)
+
+
+_CAUTIONS = {service.SHORT_SAMPLE: "short", service.MIXED_SAMPLE: "mixed"}
 
 
 @router.post("/voices/delete", response_class=HTMLResponse)

@@ -223,6 +223,11 @@ class VoiceEnrolled(VoiceOut):
     replaced: bool = Field(
         description="true when a voice of this name existed and this one took its place"
     )
+    warnings: list[str] = Field(
+        [],
+        description="saved, but its sample was short or seemed to hold another voice: "
+        "enrol again with more recordings of the person alone",
+    )
 
 
 class VoiceList(BaseModel):

@@ -65,11 +65,8 @@ from transcribe import (
     redact_transcript,
     whisper_languages,
 )
-from transcribe import (
-    enroll as enroll_voice,
-)
 from transcribe.corrections import MAX_LINE_CHARS, correct_segment
-from transcribe.roles import check_new_profile_name
+from transcribe.roles import EnrollmentCheck, check_new_profile_name, enroll_checked
 from transcribe.types import Role, person_role
 
 __all__ = [
@@ -1115,9 +1112,10 @@ def enroll_from_audio(
     role: str = "salesperson",
     filenames: Sequence[str] = (),
     consent_by: str | None = None,
-) -> VoiceProfile:
+) -> tuple[VoiceProfile, tuple[str, ...]]:
     """Enrol a voice from uploaded recordings of one person alone (`filenames`, where
-    known, name a file that cannot be read; `consent_by`: who confirmed they agreed)."""
+    known, name a file that cannot be read; `consent_by`: who confirmed they agreed). With
+    the profile, cautions about its sample (`enrollment_cautions`): saved all the same."""
     check_voice_name(name)
     recordings = []
     for at, file in enumerate(files):
@@ -1134,10 +1132,25 @@ def enroll_from_audio(
                 reason=e.reason,
             ) from e
     try:
-        profile = enroll_voice(name, recordings, role=_person_role(role))
+        profile, check = enroll_checked(name, recordings, role=_person_role(role))
     except ValueError as e:  # no speech, a bad name
         raise InvalidInput.saying(e) from e
-    return save_voice(session, _enrolled(profile, consent_by))
+    return save_voice(session, _enrolled(profile, consent_by)), enrollment_cautions(check)
+
+
+SHORT_SAMPLE = N_(
+    "it was made from less than 20 seconds of speech: recognition is surer from half a minute "
+    "or more, so enrol this person again with more recordings"
+)
+MIXED_SAMPLE = N_(
+    "a recording seems to hold another voice too: a profile should come from recordings of "
+    "this person alone, or other people may get their name"
+)
+
+
+def enrollment_cautions(check: EnrollmentCheck) -> tuple[str, ...]:
+    """What to tell the person who enrolled a voice about its sample (messages to translate)."""
+    return (SHORT_SAMPLE,) * check.too_little_speech + (MIXED_SAMPLE,) * check.other_voice
 
 
 def voice_exists(session: Session, name: str) -> bool:

@@ -31,8 +31,21 @@ from typing import Any
 
 import numpy as np
 
-from transcribe.diarize import Diarization, DiarizeOptions, speaker_at, speech_mask, windows_in
-from transcribe.embeddings import FRAME_HOP, SpeakerEmbedder, get_embedder, l2_normalise
+from transcribe.diarize import (
+    Diarization,
+    DiarizeOptions,
+    cluster_embeddings,
+    speaker_at,
+    speech_mask,
+    windows_in,
+)
+from transcribe.embeddings import (
+    FRAME_HOP,
+    SAMPLE_RATE,
+    SpeakerEmbedder,
+    get_embedder,
+    l2_normalise,
+)
 from transcribe.texts import N_, TextError
 from transcribe.types import ROLES, Role, Segment, Speaker
 
@@ -264,6 +277,25 @@ def embed_voice(samples: np.ndarray, embedder: SpeakerEmbedder | None = None) ->
     return l2_normalise(vectors.mean(axis=0, keepdims=True))[0]
 
 
+ENOUGH_SPEECH_S = 20.0  # less, and a voice print rests on few windows (the page asks for 30 s)
+_OTHER_VOICE_SHARE = 0.2  # of a recording's windows: another voice, not a cough or a word
+_WINDOWS_TO_JUDGE = 15  # 0.8 s apart: about 12 s of speech in one recording
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentCheck:
+    """How far a new voice profile can be trusted: how much speech it was made from, and
+    whether a recording seemed to hold another voice too (its windows fall into two groups
+    by the diarizer's own rule, the smaller one a fifth or more)."""
+
+    speech_s: float
+    other_voice: bool
+
+    @property
+    def too_little_speech(self) -> bool:
+        return self.speech_s < ENOUGH_SPEECH_S
+
+
 def enroll(
     name: str,
     recordings: Sequence[np.ndarray],
@@ -274,6 +306,16 @@ def enroll(
 
     Every speech window of every recording counts once, so longer recordings weigh more.
     """
+    return enroll_checked(name, recordings, role, embedder)[0]
+
+
+def enroll_checked(
+    name: str,
+    recordings: Sequence[np.ndarray],
+    role: Role = "salesperson",
+    embedder: SpeakerEmbedder | None = None,
+) -> tuple[VoiceProfile, EnrollmentCheck]:
+    """`enroll`, and how far its profile can be trusted (`EnrollmentCheck`)."""
     name = check_new_profile_name(name)  # before the slow part
     embedder = embedder or get_embedder("resemblyzer")
     if not embedder.portable:
@@ -283,7 +325,26 @@ def enroll(
         raise TextError(N_("no speech found in the recordings"))
     vectors = np.concatenate(parts)
     embedding = l2_normalise(vectors.mean(axis=0, keepdims=True))[0]
-    return VoiceProfile(_check_name(name), embedding, role, embedder.name)
+    speech_s = sum(float(speech_mask(_mono(r)).sum()) * FRAME_HOP for r in recordings)
+    check = EnrollmentCheck(speech_s / SAMPLE_RATE, any(_two_voices(v) for v in parts))
+    return VoiceProfile(_check_name(name), embedding, role, embedder.name), check
+
+
+def _mono(samples: np.ndarray) -> np.ndarray:
+    samples = np.asarray(samples, dtype=np.float32)
+    return samples.mean(axis=1) if samples.ndim == 2 else samples
+
+
+def _two_voices(windows: np.ndarray) -> bool:
+    """Whether one recording's speech windows hold a second voice, by the rule diarization
+    uses to tell one speaker from several (`cluster_embeddings`)."""
+    if len(windows) < _WINDOWS_TO_JUDGE:  # a few windows split by chance (too little speech)
+        return False
+    labels = cluster_embeddings(
+        l2_normalise(windows), DiarizeOptions(min_speakers=1, max_speakers=3)
+    )
+    counts = sorted(np.bincount(labels), reverse=True)
+    return len(counts) > 1 and counts[1] >= _OTHER_VOICE_SHARE * len(labels)
 
 
 def profile_from_speaker(

@@ -285,6 +285,41 @@ def test_enrol_list_and_delete_a_voice(api_client, shared_audio: Path) -> None:
     assert client.get("/api/v1/voices").json()["voices"] == []
 
 
+def test_a_short_or_mixed_voice_sample_is_saved_with_a_caution(
+    api_client, shared_audio: Path, tmp_path: Path
+) -> None:
+    """A few seconds, or a conversation instead of one person alone: the profile is saved
+    (it is what the person chose) and they are told what makes it unsure."""
+    from tests.conftest import write_audio
+    from transcribe import decode_audio
+
+    client, _ = api_client
+    five_s = decode_audio(shared_audio / MONOLOGUE, max_s=5.0)
+    short = write_audio(five_s, tmp_path / "kort.wav", "pcm_s16le").read_bytes()
+    dialogue = (shared_audio / "nl_constructed/nl_dialogue_sales_constructed_16k.wav").read_bytes()
+    data = {"name": "Jan", "role": "salesperson", "consent": "true"}
+    sent = client.post(
+        "/voices", data=data, files=[("files", ("kort.wav", short, "audio/wav"))],
+        follow_redirects=False,
+    )  # fmt: skip
+    assert sent.headers["location"] == "/voices?done=enrolled&caution=short"
+    page = client.get(sent.headers["location"]).text
+    assert "Voice saved" in page and "It was made from less than 20 seconds of speech" in page
+    answer = client.post(
+        "/api/v1/voices", data={"name": "Els", "role": "salesperson"},
+        files=[("files", ("gesprek.wav", dialogue, "audio/wav"))],
+    )  # fmt: skip
+    assert answer.status_code == 201
+    assert [w.split(":")[0] for w in answer.json()["warnings"]] == [
+        "a recording seems to hold another voice too"
+    ]
+    alone = client.post(
+        "/api/v1/voices", data={"name": "Piet"},
+        files=[("files", ("monoloog.wav", (shared_audio / MONOLOGUE).read_bytes(), "audio/wav"))],
+    )  # fmt: skip
+    assert alone.json()["warnings"] == []
+
+
 def test_overlapping_speech_is_marked_and_confidence_shown(demo, settings: Settings) -> None:
     client, recording_id = demo
     with stored_transcript(settings, recording_id) as transcript:
