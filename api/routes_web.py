@@ -792,6 +792,29 @@ def _report_filter(
 ReportFilter = Annotated[service.RecordingFilter, Depends(_report_filter)]
 
 
+def _filter_notes(request: Request, session: Session, chosen: service.RecordingFilter) -> list[str]:
+    """What the report did with its filters that a person would not see: a date it could
+    not read, dates it turned round, filters that match no recording."""
+    notes = []
+    for field in ("since", "until"):
+        typed = request.query_params.get(field, "").strip()
+        if typed and _day(typed) is None:
+            notes.append(Text(_NOT_A_DATE, {"value": typed[:40]}))
+    first, last = (_day(request.query_params.get(f)) for f in ("since", "until"))
+    if first and last and first > last:
+        notes.append(Text(_DATES_TURNED))
+    if not chosen.is_everything() and service.recordings_covered(session, chosen) == 0:
+        notes.append(Text(_NOTHING_MATCHES))
+    return [_said(request, note) for note in notes]
+
+
+_NOT_A_DATE = N_("“%(value)s” is no date: that filter was left out")
+_DATES_TURNED = N_("the dates were the wrong way round: the report runs from the earlier one")
+_NOTHING_MATCHES = N_(
+    "no analysed recording matches these filters: widen the dates, or check the tag or name"
+)
+
+
 _TREND_TERMS = 6  # terms drawn in the report's trend chart
 
 
@@ -874,6 +897,7 @@ def report(
     limit: int = 30,
     done: str | None = None,
 ) -> HTMLResponse:
+    filter_notes = _filter_notes(request, session, recordings)
     spoken = service.roles_spoken(session, recordings)
     if role is None:  # the report is about the customers' words, where there are some
         role = "customer" if "customer" in spoken else None
@@ -906,6 +930,7 @@ def report(
         request,
         "report.html",
         trend=trend,
+        filter_notes=filter_notes,
         trend_thin_last=thin_last,
         trend_drawn=drawn,
         trend_lines=[

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from analyze.wording import N_
 from api.i18n import COOKIE as LANGUAGE_COOKIE
 from api.i18n import DEFAULT, choose_language, page_context
 
@@ -60,6 +61,23 @@ def spelled(segment: Any, heard_label: str = "heard") -> Markup:
     return Markup("").join(parts).strip()
 
 
+# How a consent was confirmed, as it is recorded (in English), and as a page says it.
+_CONFIRMED_BY = (
+    ("web form from ", N_("the upload form, from %(where)s")),
+    ("web page from ", N_("the recording page, from %(where)s")),
+    ("API key ", N_("API key %(where)s")),
+)
+
+
+def consent_source(recorded: str | None) -> tuple[str, str]:
+    """(message, where) for who confirmed a consent: a page translates the message and puts
+    `where` in ("web form from 10.0.0.7" reads "het uploadformulier, vanaf 10.0.0.7")."""
+    for prefix, message in _CONFIRMED_BY:
+        if recorded and recorded.startswith(prefix):
+            return message, recorded[len(prefix) :]
+    return "%(where)s", recorded or ""
+
+
 def csrf_field(request: Any) -> Markup:
     """The hidden CSRF input every POST form carries when the pages are signed in
     (api/websession.py); nothing when they are open."""
@@ -79,6 +97,7 @@ def _environment() -> Environment:
     env.filters["clock"] = clock
     env.filters["spelled"] = spelled
     env.globals["csrf_field"] = csrf_field
+    env.globals["consent_source"] = consent_source
     env.globals.update(page_context(DEFAULT))  # English, unless a request chooses (below)
     return env
 

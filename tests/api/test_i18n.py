@@ -229,6 +229,7 @@ def test_why_audio_was_refused_or_failed_is_said_in_dutch(settings, tmp_path) ->
 
         page = html.unescape(client.get(f"/recordings/{recording_id}").text)
         assert f"Geen leesbaar audiobestand: {unreadable}" in page
+        assert 'title="het uploadformulier, vanaf testclient"' in page  # who confirmed consent
         assert f"Geen leesbaar audiobestand: {unreadable}" in html.unescape(client.get("/").text)
         live = client.get("/status.json", params={"id": recording_id}).json()
         assert live[0]["error"].startswith(f"Geen leesbaar audiobestand: {unreadable}")

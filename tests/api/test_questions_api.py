@@ -284,3 +284,19 @@ def test_serve_asks_for_the_warm_up(monkeypatch, tmp_path) -> None:
     result = CliRunner().invoke(cli, ["serve", "--no-login", "--no-worker"])
     assert result.exit_code == 0, result.output
     assert asked == {"start_worker": False, "warm_up": True, "served": "app"}
+
+
+def test_the_report_says_what_it_did_with_filters_it_could_not_use(api_client, settings) -> None:
+    """A date it cannot read, dates the wrong way round, a tag nobody used: said on the page
+    rather than silently dropped, turned, or shown as "no customer speech yet"."""
+    client, _ = api_client
+    prepare_demo(settings)
+    wrong = client.get("/report", params={"since": "31-11-2026"}).text
+    assert "“31-11-2026” is no date: that filter was left out" in wrong
+    turned = client.get("/report", params={"since": "2026-12-01", "until": "2026-11-01"}).text
+    assert "The dates were the wrong way round" in turned
+    assert 'value="2026-11-01"' in turned.split('name="since"')[1][:40]  # shown as used
+    unknown = client.get("/report", params={"tag": "bestaatniet"}).text
+    assert "No analysed recording matches these filters" in unknown
+    plain = client.get("/report").text
+    assert 'class="caution" role="status"' not in plain.split("</form>")[1].split("<nav")[0]

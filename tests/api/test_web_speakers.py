@@ -266,7 +266,7 @@ def test_enrol_list_and_delete_a_voice(api_client, shared_audio: Path) -> None:
     [voice] = client.get("/api/v1/voices").json()["voices"]
     assert voice["name"] == "Jan <de verkoper>" and voice["role"] == "salesperson"
     assert voice["consent_by"] == "web form from testclient" and voice["enrolled_at"]
-    assert '<td class="consent"><span title="web form from testclient">yes, ' in page
+    assert '<td class="consent"><span title="the upload form, from testclient">yes, ' in page
     # The same name again would put another voice under this person's name: only on purpose.
     other = {"name": "Jan <de verkoper>", "role": "customer", "consent": "true"}
     refused = client.post("/voices", data=other, files=files)
