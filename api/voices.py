@@ -107,9 +107,12 @@ def import_voice_files(session: Session, directory: Path, *, once: bool = True) 
         step = insert_on_conflict(session, UpgradeStep).values(
             name=_VOICE_FILES_MOVED, done_at=utcnow()
         )
-        claimed = session.execute(step.on_conflict_do_nothing(index_elements=["name"]))
+        # RETURNING, not rowcount: PostgreSQL's driver gives -1 for a conflict skipped.
+        claimed = session.execute(
+            step.on_conflict_do_nothing(index_elements=["name"]).returning(UpgradeStep.name)
+        ).scalar_one_or_none()
         session.commit()
-        if not claimed.rowcount:  # type: ignore[attr-defined]
+        if claimed is None:
             if directory.is_dir() and any(directory.glob("*.json")):
                 logger.warning(
                     "voice profile files in %s were not moved into the database: that was "
@@ -136,9 +139,11 @@ def import_voice_files(session: Session, directory: Path, *, once: bool = True) 
             )
             continue
         statement = insert_on_conflict(session, VoiceRow).values(**columns)
-        added = session.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
+        added = session.execute(
+            statement.on_conflict_do_nothing(index_elements=["name"]).returning(VoiceRow.name)
+        ).scalar_one_or_none()
         session.commit()
-        if not added.rowcount:  # type: ignore[attr-defined]
+        if added is None:
             logger.warning("a voice profile file named one the database has; the database's kept")
         try:
             path.unlink(missing_ok=True)
