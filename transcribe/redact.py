@@ -84,6 +84,10 @@ def _passes_eleven_test(number: str) -> bool:
     return total != 0 and total % 11 == 0
 
 
+# Parts of surnames that are everyday words alone ("Van harte", "Der…"): only whole names.
+_PARTICLES = frozenset({"van", "der", "den", "ten", "ter", "het", "von", "des", "del", "dos"})
+
+
 def _spans(text: str, names: Sequence[str]) -> list[tuple[int, int, str, str]]:
     """Non-overlapping (start, end, kind, label) matches, earliest and longest first."""
     found: list[tuple[int, int, str, str]] = []
@@ -94,8 +98,11 @@ def _spans(text: str, names: Sequence[str]) -> list[tuple[int, int, str, str]]:
             if kind != "bsn" or _passes_eleven_test(m.group())
         ]
     for name in names:
-        for part in {name, *name.split()}:
-            if len(part) >= 3 and part[0].isupper():  # "De Vries", "Jansen"; not "de"
+        # As said in a sentence: capitalised ("mevrouw De Vries"), however it was typed in
+        # a form ("de vries"); a part of under 3 letters ("de", "van") is no name alone.
+        whole = " ".join(p[:1].upper() + p[1:] for p in name.split())
+        for part in {name, whole, *whole.split()}:
+            if len(part) >= 3 and part[0].isupper() and part.lower() not in _PARTICLES:
                 pattern = re.compile(rf"(?<!\w){re.escape(part)}(?!\w)")
                 found += [(m.start(), m.end(), "name", _NAME_LABEL) for m in pattern.finditer(text)]
     found.sort(key=lambda s: (s[0], -(s[1] - s[0])))

@@ -108,3 +108,12 @@ def test_the_note_counts_what_earlier_passes_took_out_too() -> None:
     twice = redact_transcript(once, ["Karel"])
     assert twice.notes == ("personal data redacted: 1 email, 1 name, 1 phone",)
     assert redact_transcript(twice, ["Karel"]) is twice  # nothing more to take out
+
+
+def test_a_name_typed_in_lower_case_is_found_as_said_and_particles_alone_are_not() -> None:
+    """A form holds "de vries"; the transcript says "mevrouw De Vries". "Van harte" is no
+    part of "van der Berg"."""
+    said = "Goedemiddag mevrouw De Vries. Van harte, zegt meneer Van der Berg."
+    text, found = redact_text(said, ["de vries", "van der berg"])
+    assert text == "Goedemiddag mevrouw [naam]. Van harte, zegt meneer Van der [naam]."
+    assert found.counts["name"] == 2
