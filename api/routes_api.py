@@ -288,18 +288,22 @@ def get_transcript(
 @router.patch(
     "/recordings/{recording_id}/segments",
     response_model=TranscriptOut,
-    responses=errors(400, 404, 413, 422),
+    responses=errors(400, 404, 409, 413, 422),
 )
 def patch_segments(
     recording_id: str, body: LinesPatch, request: Request, session: SessionDep
 ) -> Response:
     """Correct what lines say (a misheard word, a name); an empty text removes a line that
     was never said. Word timings stay where words stay; the recording's terms are redone.
-    Answers the corrected transcript."""
+    Send `was` (the line as you read it) so that a line changed since is refused (409)
+    rather than overwritten. Answers the corrected transcript."""
     changes = {change.index: change.text for change in body.segments}
     if len(changes) < len(body.segments):
         raise InvalidInput("each line at most once in one correction")
-    transcript = service.correct_lines(session, state(request).settings, recording_id, changes)
+    expected = {c.index: c.was for c in body.segments if c.was is not None}
+    transcript = service.correct_lines(
+        session, state(request).settings, recording_id, changes, expected
+    )
     return Response(render(transcript, "json"), media_type=MEDIA_TYPES["json"])
 
 

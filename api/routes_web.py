@@ -28,7 +28,7 @@ from api.app import FORM_FILES, db_session, local_path, state, submit_recording
 from api.auth import sign_out_session
 from api.db import Recording
 from api.downloads import attachment
-from api.errors import InvalidInput, NotFound, ServiceError
+from api.errors import Conflict, InvalidInput, NotFound, ServiceError
 from api.storage import StorageFailed, UploadTooLarge
 from api.templating import VARY_BY_LANGUAGE, clock, page_language, render_page
 from transcribe import NO_SPEECH_NOTE, Speaker, SpeakerChange, Transcript
@@ -579,8 +579,10 @@ def _line_page(
     status_code: int = 200,
     text: str | None = None,
     error: str | None = None,
+    changed: bool = False,
 ) -> HTMLResponse:
-    """The form that corrects one line, between the lines around it."""
+    """The form that corrects one line, between the lines around it; `changed`: the line
+    is no longer what the person had opened (it is shown as it is now)."""
     try:
         recording = service.get_recording(session, recording_id)
         transcript = service.get_transcript(session, recording_id)
@@ -609,6 +611,7 @@ def _line_page(
         text=segment.text if text is None else text,
         max_chars=MAX_LINE_CHARS,
         error=error,
+        changed=changed,
     )
 
 
@@ -625,26 +628,38 @@ def correct_line(
     request: Request,
     session: SessionDep,
     text: Annotated[str, Form(max_length=MAX_LINE_CHARS * 2)] = "",
+    was: Annotated[str | None, Form(max_length=MAX_LINE_CHARS * 2)] = None,
     action: Annotated[str, Form(max_length=20)] = "save",
 ) -> Response:
-    """Save a corrected line (or remove it), then back to it on the recording's page."""
+    """Save a corrected line (or remove it), then back to it on the recording's page. The
+    form says what the line said when it was opened: a line changed since (in another tab)
+    is not overwritten; the page shows it as it is now, with the typed text kept."""
     removing = action == "remove"
+    expected = {index: was} if was is not None else None
     try:
         if not removing and not text.strip():
             raise InvalidInput(
                 N_("write what was said, or remove the line if nothing was said there")
             )
         service.correct_lines(
-            session, state(request).settings, recording_id, {index: "" if removing else text}
-        )
+            session, state(request).settings, recording_id,
+            {index: "" if removing else text}, expected,
+        )  # fmt: skip
     except NotFound as e:
-        return _page(request, "error.html", status_code=404, message=_said(request, e))
-    except InvalidInput as e:
+        return _page(
+            request, "error.html", status_code=404, message=_said(request, e),
+            back=f"/recordings/{recording_id}",
+        )  # fmt: skip
+    except (InvalidInput, Conflict) as e:
         return _line_page(
-            request, session, recording_id, index, 422, text=text, error=_said(request, e)
+            request, session, recording_id, index, e.status_code, text=text,
+            error=_said(request, e), changed=isinstance(e, Conflict),
+        )  # fmt: skip
+    if removing:  # back to where it was: the line before it, now just above the gap
+        return RedirectResponse(
+            f"/recordings/{recording_id}?done=line-removed#line-{max(index - 1, 0)}",
+            status_code=303,
         )
-    if removing:
-        return RedirectResponse(f"/recordings/{recording_id}?done=line-removed", status_code=303)
     return RedirectResponse(f"/recordings/{recording_id}?done=line#line-{index}", status_code=303)
 
 

@@ -191,6 +191,12 @@ class LineChange(BaseModel):
     text: str = Field(
         max_length=2000, description="what was said; empty removes a line that was never said"
     )
+    was: str | None = Field(
+        None,
+        max_length=2000,
+        description="what the line said when you read it: if it has changed since (corrected, "
+        "or a line before it removed), nothing is changed and the answer is 409",
+    )
 
 
 class LinesPatch(BaseModel):

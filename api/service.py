@@ -42,7 +42,7 @@ from api.db import (
     report_day,
     utcnow,
 )
-from api.errors import InvalidInput, NotFound
+from api.errors import Conflict, InvalidInput, NotFound
 from api.settings import Settings
 from api.storage import BlobStore
 from api.voices import find_voice, import_voice_files, list_voices, remove_voice, save_voice
@@ -921,6 +921,7 @@ def update_speakers(
     With `enroll`, every named salesperson among the changes is enrolled (or re-enrolled)
     as a voice profile from this recording, so later recordings recognise them.
     """
+    lock_recording(session, recording_id)  # no other correction writes in between
     recording = _with_documents(session, recording_id)
     before = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
     try:
@@ -958,12 +959,28 @@ def update_speakers(
     return after
 
 
+def lock_recording(session: Session, recording_id: str) -> None:
+    """Hold the recording's row until this transaction ends (PostgreSQL's row lock, SQLite's
+    write lock): a read-change-write of its transcript (a correction, an erasure) then
+    never writes back over another one that committed in between."""
+    session.execute(
+        update(Recording).where(Recording.id == recording_id).values(updated_at=utcnow())
+    )
+
+
 def correct_lines(
-    session: Session, settings: Settings, recording_id: str, changes: Mapping[int, str]
+    session: Session,
+    settings: Settings,
+    recording_id: str,
+    changes: Mapping[int, str],
+    expected: Mapping[int, str] | None = None,
 ) -> Transcript:
     """Apply a person's corrections of transcript lines ({line index: its text}; an empty
     text removes a line that was never said) and count the recording's terms again. All
-    or nothing: a wrong index or a too-long line changes none."""
+    or nothing: a wrong index or a too-long line changes none. `expected` holds what the
+    lines said when the person read them: a line that has changed since (another
+    correction, an earlier line removed) is refused (Conflict), not overwritten."""
+    lock_recording(session, recording_id)
     recording = _with_documents(session, recording_id)
     before = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
     for index, text in changes.items():
@@ -972,6 +989,18 @@ def correct_lines(
                 N_("this recording has no line %(n)s (it has %(count)s)"),
                 n=index,
                 count=len(before.segments),
+            )
+        was = (expected or {}).get(index)
+        if was is not None and " ".join(was.split()) != " ".join(
+            before.segments[index].text.split()
+        ):
+            raise Conflict(
+                N_(
+                    "line %(n)s has changed since it was read (corrected, or a line before it "
+                    "removed): read the transcript again"
+                ),
+                code="line_changed",
+                n=index,
             )
         if len(text) > MAX_LINE_CHARS:
             raise InvalidInput(N_("a line has at most %(n)s characters"), n=MAX_LINE_CHARS)

@@ -263,6 +263,8 @@ def _unname(
     settings: Settings | None,
 ) -> None:
     """Keep `recording`'s words without the person called `name` (see `forget_person`)."""
+    service.lock_recording(session, recording.id)  # a correction meanwhile waits, then reads
+    session.refresh(recording)
     wanted = name.casefold()
     spellings = {name.title()}  # the redaction matches names as they are capitalised
     for field in ("salesperson", "customer"):
@@ -280,8 +282,16 @@ def _unname(
             speakers.append(speaker)
         transcript = redact_transcript(replace(transcript, speakers=tuple(speakers)), spellings)
         recording.transcript_json = json.dumps(transcript.to_dict(), ensure_ascii=False)
+    names = sorted(spellings)
     if recording.title:
-        recording.title = redact_text(recording.title, sorted(spellings))[0]
+        recording.title = redact_text(recording.title, names)[0]
+    recording.filename = redact_text(recording.filename, names)[0]  # "Jan Smit - bezoek.m4a"
+    if recording.glossary:
+        recording.glossary = redact_text(recording.glossary, names)[0]
+    if recording.error:  # a failed job's reason may quote the file's name
+        recording.error = redact_text(recording.error, names)[0]
+        recording.error_text_json = None
+    recording.sha256 = None  # the fingerprint of audio that is gone
     recording.updated_at = utcnow()
     if transcript is not None and recording.status == Status.done:
         service.recount_terms(session, recording, transcript)  # no quote keeps the name

@@ -6,7 +6,7 @@
   // A speaker card asks only when it merges its speaker into another (data-merge-confirm).
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    let question = form.dataset && form.dataset.confirm;
+    let question = (event.submitter && event.submitter.dataset.confirm) || (form.dataset && form.dataset.confirm);
     const merge = form.querySelector && form.querySelector('select[name="merge_into"]');
     if (!question && merge && merge.value && form.dataset.mergeConfirm) {
       question = form.dataset.mergeConfirm.replace("%(other)s", merge.selectedOptions[0].text);
@@ -17,9 +17,10 @@
   // A confirmation in the address (?done=…, ?uploaded=…) has been shown: a reload or a
   // bookmark must not show it again.
   const address = new URL(window.location.href);
-  if (address.searchParams.has("done") || address.searchParams.has("uploaded")) {
+  if (["done", "uploaded", "caution"].some((name) => address.searchParams.has(name))) {
     address.searchParams.delete("done");
     address.searchParams.delete("uploaded");
+    address.searchParams.delete("caution");
     window.history.replaceState(null, "", address.pathname + address.search + address.hash);
   }
 

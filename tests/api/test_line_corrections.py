@@ -120,3 +120,32 @@ def test_the_recording_page_links_each_line_to_its_correction(
     assert removed.status_code == 200 and "Line removed" in removed.text
     assert "Dat wordt zeer op prijs gesteld." not in removed.text
     assert client.get(f"/recordings/{recording_id}/lines/999").status_code == 404
+
+
+def test_a_line_changed_since_it_was_read_is_not_overwritten(
+    api_client: Any, settings: Settings
+) -> None:
+    """Two tabs: one removes a line, the other then saves "line 3" as it read it. The
+    line now at 3 is another one; the save is refused and the typed text kept."""
+    client, _ = api_client
+    recording_id, before = _demo(client, settings)
+    path = f"/api/v1/recordings/{recording_id}/segments"
+    read = before["segments"][3]["text"]
+    form = client.get(f"/recordings/{recording_id}/lines/3").text
+    assert f'name="was" value="{read}"' in form
+    removed = client.patch(path, json={"segments": [{"index": 0, "text": ""}]})
+    assert removed.status_code == 200
+
+    stale = client.patch(path, json={"segments": [{"index": 3, "text": "Ja.", "was": read}]})
+    assert stale.status_code == 409 and stale.json()["code"] == "line_changed"
+    now = client.get(f"/api/v1/recordings/{recording_id}/transcript").json()
+    assert now == removed.json()  # nothing changed
+    page = client.post(
+        f"/recordings/{recording_id}/lines/3", data={"text": "Mijn verbetering", "was": read}
+    )
+    assert page.status_code == 409 and "has changed since it was read" in page.text
+    assert "Mijn verbetering</textarea>" in page.text  # kept, to save where it belongs
+    assert now["segments"][3]["text"] in page.text  # and the line as it is now
+    current = now["segments"][2]["text"]
+    fresh = client.patch(path, json={"segments": [{"index": 2, "text": "Ja.", "was": current}]})
+    assert fresh.status_code == 200
