@@ -10,6 +10,7 @@ they see whole transcripts anyway.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import fields, is_dataclass, replace
 from typing import Any, TypeVar
@@ -41,27 +42,47 @@ def _recording_ids(value: Any, found: set[str]) -> set[str]:
     return found
 
 
-def _redacted(value: T, names: Sequence[str]) -> T:
-    """`value` (dataclasses, nested in tuples and lists) with its text fields redacted."""
-    if is_dataclass(value) and not isinstance(value, type):
-        changes = {}
-        for f in fields(value):
-            if not f.init:
-                continue
-            item = getattr(value, f.name)
-            new = (
-                redact_text(item, names)[0]
-                if f.name in _TEXT_FIELDS and isinstance(item, str)
-                else _redacted(item, names)
-            )
-            if new is not item:
-                changes[f.name] = new
-        return replace(value, **changes) if changes else value
-    if isinstance(value, tuple):
-        return tuple(_redacted(item, names) for item in value)  # type: ignore[return-value]
-    if isinstance(value, list):
-        return [_redacted(item, names) for item in value]  # type: ignore[return-value]
-    return value
+QUOTES_PER_RECORDING = 3  # in one answer: a few sentences of a conversation, never the whole
+
+
+def _is_quote(value: Any) -> bool:
+    return is_dataclass(value) and hasattr(value, "recording_id") and hasattr(value, "text")
+
+
+class _Redactor:
+    """Walks an answer (dataclasses, nested in tuples and lists) in its order, best first."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = names
+        self.quoted: Counter[str] = Counter()
+
+    def keeps(self, item: Any) -> bool:
+        """Whether a quote fits its conversation's budget (counted as it is kept)."""
+        if not _is_quote(item):
+            return True
+        self.quoted[item.recording_id] += 1
+        return self.quoted[item.recording_id] <= QUOTES_PER_RECORDING
+
+    def __call__(self, value: T) -> T:
+        if is_dataclass(value) and not isinstance(value, type):
+            changes: dict[str, Any] = {}
+            for f in fields(value):
+                if not f.init:
+                    continue
+                item = getattr(value, f.name)
+                if f.name in _TEXT_FIELDS and isinstance(item, str):
+                    changes[f.name] = redact_text(item, self.names)[0]
+                elif f.name == "recording_id" and _is_quote(value):
+                    changes[f.name] = ""  # which conversation: not for this key
+                else:
+                    new = self(item)
+                    if new is not item:
+                        changes[f.name] = new
+            return replace(value, **changes) if changes else value
+        if isinstance(value, tuple | list):
+            kept = [self(item) for item in value if self.keeps(item)]
+            return tuple(kept) if isinstance(value, tuple) else kept  # type: ignore[return-value]
+        return value
 
 
 def _names(session: Session, recording_ids: Collection[str]) -> list[str]:
@@ -83,8 +104,10 @@ def _names(session: Session, recording_ids: Collection[str]) -> list[str]:
 
 def without_personal_data(session: Session, value: T) -> T:
     """`value` (terms, question groups, page suggestions) with the names and contact
-    details in its quotes replaced by labels ("[naam]", "[telefoonnummer]")."""
+    details in its quotes replaced by labels ("[naam]", "[telefoonnummer]"), no quote
+    saying which conversation it is from, and at most `QUOTES_PER_RECORDING` quotes of any
+    one conversation: a wide report must not hand over a conversation quote by quote."""
     ids = _recording_ids(value, set())
     if not ids:
         return value
-    return _redacted(value, _names(session, ids))
+    return _Redactor(_names(session, ids))(value)

@@ -60,7 +60,13 @@ _ERRORS: dict[int, dict[str, Any]] = {
         "description": "the body cannot be parsed (broken multipart, JSON that is not UTF-8)",
     },
     401: {"model": Problem, "description": "no API key, or an unknown or revoked one"},
-    403: {"model": Problem, "description": "the API key's scope does not cover this request"},
+    403: {
+        "model": Problem,
+        "description": "the API key's scope does not cover this request; or, for a `report` "
+        "key, the filters leave fewer recordings than RIDEALONG_REPORT_MIN_RECORDINGS (code "
+        "`too_few_recordings`). A report key's quotes come with names and contact details as "
+        "labels ([naam]), an empty recording_id, and at most 3 of any one conversation",
+    },
     404: {
         "model": Problem,
         "description": "no such recording (or voice), or its transcript is not ready yet",
@@ -483,7 +489,9 @@ def recording_filter(
     )
     if getattr(request.state, "api_scope", None) == "report":
         fewest = state(request).settings.report_min_recordings
-        covered = service.recordings_covered(session, chosen)
+        covered = service.recordings_covered(session, chosen, _counted_role(request))
+        if covered == 0 and request.url.path.endswith("/suggestions"):
+            covered = service.recordings_covered(session, chosen)  # no customers: everyone's
         if covered < fewest:
             raise Forbidden(
                 "a 'report' API key gets reports over %(fewest)d recordings or more; this one "
@@ -493,6 +501,16 @@ def recording_filter(
                 covered=covered,
             )
     return chosen
+
+
+def _counted_role(request: Request) -> str | None:
+    """Whose speech a report answers with, so that only recordings where that role spoke
+    count towards a `report` key's minimum (one-speaker clips add nothing to /terms?role=
+    customer): the `role` asked for; customers for /questions and /suggestions by default."""
+    asked = request.query_params.get("role", "").strip() or None
+    if asked is None and request.url.path.endswith(("/questions", "/suggestions")):
+        return "customer"
+    return asked
 
 
 FilterDep = Annotated[service.RecordingFilter, Depends(recording_filter)]

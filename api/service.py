@@ -656,11 +656,15 @@ def _filtered(session: Session, f: RecordingFilter) -> Select[Any] | None:
     return query
 
 
-def recordings_covered(session: Session, f: RecordingFilter) -> int:
-    """How many analysed recordings a report with filter `f` covers."""
+def recordings_covered(session: Session, f: RecordingFilter, role: str | None = None) -> int:
+    """How many analysed recordings a report with filter `f` covers; with `role`, only
+    those in which somebody of that role spoke (the others add nothing to its answer)."""
     query = _filtered(session, f)
     if query is None:
         query = select(Recording.id).where(Recording.status == Status.done)
+    if role is not None:
+        spoke = select(UtteranceRow.recording_id).where(UtteranceRow.role == role)
+        query = query.where(Recording.id.in_(spoke))
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 

@@ -351,12 +351,28 @@ def test_a_report_key_gets_no_answer_narrowed_to_a_few_recordings(settings) -> N
         assert "De Vries" in as_read and "Mark" in as_read
         as_report = quoted(client.get("/api/v1/terms", params=everything, headers=report).json())
         assert "Vries" not in as_report and "Mark" not in as_report
-        assert "[naam]" in as_report and "Zonnig Dak" in as_report  # the rest stays
+        # A few quotes of each conversation, and none says which: no conversation whole.
+        quotes = [
+            q
+            for t in client.get("/api/v1/terms", params=everything, headers=report).json()["terms"]
+            for q in t["quotes"]
+        ]
+        assert 0 < len(quotes) <= 2 * 3 and {q["recording_id"] for q in quotes} == {""}
         # The spreadsheet's column of recording titles stays empty for a report key.
         sheet = client.get("/api/v1/terms?format=csv", headers=report).text
         assert "demo transcript" not in sheet  # the titles end so
         full = client.get("/api/v1/terms?format=csv", headers=read).text
         assert "demo transcript" in full
+        # Only recordings where customers spoke count for the customers' words.
+        speakers = f"/api/v1/recordings/{listed[0]['id']}/speakers"
+        both_sell = {
+            "speakers": [{"id": "S1", "role": "salesperson"}, {"id": "S2", "role": "salesperson"}]
+        }
+        assert client.patch(speakers, json=both_sell).status_code == 200
+        customers = client.get("/api/v1/terms", params={"role": "customer"}, headers=report)
+        assert customers.status_code == 403 and "covers 1" in customers.json()["detail"]
+        assert client.get("/api/v1/questions", headers=report).status_code == 403  # customers'
+        assert client.get("/api/v1/terms", headers=report).status_code == 200  # everyone's: 2
     with authorised_client(settings) as (client, _):  # the default minimum: 5
         with get_database(settings.sqlalchemy_url).session() as session:
             report = {"Authorization": f"Bearer {create_api_key(session, 'cms3', 'report')}"}
