@@ -262,6 +262,11 @@ def utterances_from_text(text: str, recording_id: str, language: str) -> list[Ut
     return utterances
 
 
+# What redaction put in place of personal data ("[naam]", "[telefoonnummer]"): no term, and
+# no part of one; a full stop keeps the words around it from pairing up across it.
+_REDACTION_LABEL = re.compile(r"\[[^\]\s]{1,20}\]")
+
+
 def candidate_terms(
     text: str, language: str, names: frozenset[str] = frozenset()
 ) -> tuple[int, list[tuple[str, str]]]:
@@ -291,7 +296,7 @@ def tagged_candidates(
     content word and pair counts. A word of `names` (lower case) written as a name
     (capitalised) is no candidate and joins no phrase.
     """
-    tokens = tokenize(text, language)
+    tokens = tokenize(_REDACTION_LABEL.sub(" . ", text), language)
     tags: list[str | None] = [None] * len(tokens)
     tags = list(part_of_speech([t.text for t in tokens], language) or tags)
     if language == "nl":

@@ -333,3 +333,16 @@ def test_a_noun_shaped_like_a_participle_is_a_noun_after_a_determiner() -> None:
 
     terms = {key for key, _ in candidate_terms("U kunt meer besparen met zonnepanelen.", "nl")[1]}
     assert "besparen met zonnepaneel" not in terms  # no phrase made of a verb
+
+
+def test_redaction_labels_are_no_terms_nor_parts_of_one() -> None:
+    """A name or number taken out ("[naam]") must not become the term "naam", growing with
+    every erased name, nor pair with the word beside it."""
+    from analyze.terms import candidate_terms
+
+    _, found = candidate_terms(
+        "Dus [naam] vroeg naar de [naam] thuisbatterij, bel [telefoonnummer].", "nl"
+    )
+    keys = {key for key, _ in found}
+    assert "thuisbatterij" in keys
+    assert not any("naam" in key or "telefoonnummer" in key for key in keys)
