@@ -195,6 +195,7 @@ def index(
     uploaded: str | None = None,
     done: str | None = None,
     q: Annotated[str, Query(max_length=200)] = "",
+    tag: Annotated[str, Query(max_length=50)] = "",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> HTMLResponse:
     return _index_page(
@@ -203,6 +204,7 @@ def index(
         (uploaded or "").split(","),
         notice=NOTICES.get(done or ""),
         search=q.strip(),
+        tag=tag.strip(),
         page=page,
     )
 
@@ -220,10 +222,12 @@ def _index_page(
     form: dict[str, Any] | None = None,
     search: str = "",
     page: int = 1,
+    tag: str = "",
 ) -> HTMLResponse:
     """The recordings list, a page at a time, narrowed by `search` (a part of a title or a
-    name); `uploaded` (ids) are confirmed at the top."""
-    choice = service.ListChoice(text=search or None)
+    name, a tag, a day) and `tag` (exactly that tag); `uploaded` (ids) are confirmed at the
+    top."""
+    choice = service.ListChoice(text=search or None, tag=tag or None)
     total = service.count_recordings(session, choice)
     page = min(page, max(1, -(-total // RECORDINGS_PER_PAGE)))  # past the end: the last page
     first = (page - 1) * RECORDINGS_PER_PAGE
@@ -235,6 +239,7 @@ def _index_page(
         status_code=status_code,
         recordings=recordings,
         search=search,
+        tag=tag,
         page=page,
         first=first,
         total=total,

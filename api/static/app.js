@@ -76,6 +76,13 @@
       }
     }
     if (note && filled.length) {
+      // The fields by their labels' words ("verkoper, tags"), as the page shows them.
+      const names = filled.map((field) => {
+        const label = field.closest("label");
+        const own = label ? Array.from(label.childNodes).find((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim()) : null;
+        return own ? own.textContent.trim().split(" (")[0].toLowerCase() : field.name;
+      });
+      note.querySelector(".remembered-fields").textContent = names.join(", ");
       note.hidden = false;
       note.querySelector("[data-forget-remembered]").addEventListener("click", () => {
         for (const field of filled) {

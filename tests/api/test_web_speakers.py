@@ -387,8 +387,10 @@ def test_the_recordings_list_finds_and_pages(demo, monkeypatch) -> None:
         "1–1 of 2" in client.get("/", params={"q": "2026-11"}).text
     )  # both in November (a page holds 1)
     assert "No recordings match." in client.get("/", params={"q": "2026-10"}).text
-    tagged = client.get("/", params={"q": "zakelijk"}).text
-    assert 'class="tag" href="/?q=zakelijk#list">zakelijk</a>' in tagged
+    tagged = client.get("/", params={"tag": "zakelijk"}).text  # a tag's link: exactly it
+    assert 'class="tag" href="/?tag=zakelijk#list">zakelijk</a>' in tagged
+    assert "Warmtepomp" in tagged and "De Vries" not in tagged and "1–1 of 1" in tagged
+    assert "No recordings match." in client.get("/", params={"tag": "zakelijk2"}).text
 
     def total(**params: str) -> int:
         return int(client.get("/api/v1/recordings", params=params).json()["total"])
