@@ -26,7 +26,7 @@ from analyze.wording import N_
 from api import i18n, pages, service, websession
 from api.app import FORM_FILES, db_session, local_path, state, submit_recording
 from api.auth import sign_out_session
-from api.db import Recording
+from api.db import Recording, utcnow
 from api.downloads import attachment
 from api.errors import Conflict, InvalidInput, NotFound, ServiceError
 from api.storage import StorageFailed, UploadTooLarge
@@ -943,15 +943,17 @@ def report(
     roleless = service.recordings_without_roles(session, recordings) if role else (0, [])
     trend = service.term_trend(session, terms[:_TREND_TERMS], role, recordings)
     thin_last = _thin_last_month(trend.words)
-    # A month still going holds little speech yet: its dip is chance, so the lines end at
-    # the month before (the table of numbers keeps it).
-    drawn = len(trend.months) - thin_last
+    # The month still going holds little speech yet: its dip is chance, so the lines end at
+    # the month before (the table of numbers keeps it). A quiet month that is over stays.
+    going = thin_last and trend.months[-1] == utcnow().strftime("%Y-%m")
+    drawn = len(trend.months) - going
     return _page(
         request,
         "report.html",
         trend=trend,
         filter_notes=filter_notes,
         trend_thin_last=thin_last,
+        trend_going=going,
         trend_drawn=drawn,
         trend_lines=[
             (term, _sparkline(rates[:drawn]), rates[:drawn])

@@ -174,11 +174,14 @@ def _head_and_size(source: Source, size: int) -> tuple[bytes, int]:
         source.seek(at)
 
 
+_UNKNOWN_WAV_SIZE = 0x7F000000
+
+
 def _wav_promised_s(source: Source) -> float | None:
     """The length a WAV's header promises, where it is more than the file holds: a recording
     cut off while it was copied or uploaded. FFmpeg reports only what is there, so the cut
     would go unnoticed. None for a whole file, and for the sizes streaming writers put in
-    before they know the length (0, or the largest number)."""
+    before they know the length."""
     head, size = _head_and_size(source, 1 << 12)
     if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         return None
@@ -188,7 +191,11 @@ def _wav_promised_s(source: Source) -> float | None:
         if chunk == b"fmt " and at + 20 <= len(head):
             byte_rate = struct.unpack("<I", head[at + 16 : at + 20])[0]
         elif chunk == b"data":
-            if not byte_rate or length in (0, 0xFFFFFFFF) or length <= size - (at + 8):
+            # 0 and sizes near the largest number are what streaming writers put in before
+            # they know the length (SoX to a pipe: 0x7ffff000, arecord: 0x7fffffff).
+            if not byte_rate or length == 0 or length >= _UNKNOWN_WAV_SIZE:
+                return None
+            if length <= size - (at + 8):
                 return None
             return length / byte_rate
         at += 8 + length + (length & 1)  # chunks are padded to an even length

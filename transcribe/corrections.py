@@ -36,19 +36,48 @@ def _spread(tokens: list[str], start: float, end: float, heard: str | None) -> l
     ]
 
 
+_ALIGN_BUDGET = 40_000  # word pairs compared; beyond, the changed middle is retimed whole
+
+
+def _opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's edit script from `old` to `new`, the same start and end taken off first
+    (a correction usually changes a word or two), and the middle compared only where that
+    stays cheap: the comparison grows with the square of the words, and a line is as long
+    as a person makes it."""
+    head = 0
+    while head < min(len(old), len(new)) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    middle_old, middle_new = old[head : len(old) - tail], new[head : len(new) - tail]
+    ops: list[tuple[str, int, int, int, int]] = [("equal", 0, head, 0, head)] if head else []
+    if len(middle_old) * len(middle_new) <= _ALIGN_BUDGET:
+        matcher = SequenceMatcher(a=middle_old, b=middle_new, autojunk=False)
+        ops += [
+            (op, a0 + head, a1 + head, b0 + head, b1 + head)
+            for op, a0, a1, b0, b1 in matcher.get_opcodes()
+        ]
+    elif middle_old or middle_new:
+        op = "replace" if middle_old and middle_new else "delete" if middle_old else "insert"
+        ops.append((op, head, len(old) - tail, head, len(new) - tail))
+    if tail:
+        ops.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
+    return ops
+
+
 def correct_segment(segment: Segment, text: str) -> Segment:
     """`segment` saying `text` (one line: its whitespace made single spaces), with word
     timings carried over as the module says. A segment without word timings stays so."""
     text = " ".join(text.split())
+    if text == " ".join(segment.text.split()):
+        return segment  # saved as it was: nothing moves (nor do words of unspaced scripts)
     tokens = text.split(" ") if text else []
     if not segment.words or not tokens:
         return replace(segment, text=text, words=() if not tokens else segment.words)
     old = list(segment.words)
-    matcher = SequenceMatcher(
-        a=[_key(w.word) for w in old], b=[_key(t) for t in tokens], autojunk=False
-    )
     words: list[Word] = []
-    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+    for op, a0, a1, b0, b1 in _opcodes([_key(w.word) for w in old], [_key(t) for t in tokens]):
         if op == "equal":  # the same words, maybe with other capitals or punctuation
             words += [
                 replace(w, word=f" {t}") if w.word.strip() != t else w

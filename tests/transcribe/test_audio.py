@@ -202,7 +202,12 @@ def test_a_cut_off_wav_says_the_length_its_header_promised(tmp_path: Path) -> No
     cut.write_bytes(whole[: len(whole) // 4])
     assert probe_audio(cut).duration_s == pytest.approx(10.0, abs=0.01)
     data_size_at = whole.index(b"data") + 4
-    for placeholder in (b"\xff\xff\xff\xff", b"\x00\x00\x00\x00"):
+    for placeholder in (
+        b"\xff\xff\xff\xff",
+        b"\x00\x00\x00\x00",
+        b"\x00\xf0\xff\x7f",
+        b"\xff\xff\xff\x7f",
+    ):
         streamed = tmp_path / "streamed.wav"
         streamed.write_bytes(whole[:data_size_at] + placeholder + whole[data_size_at + 4 :])
         assert probe_audio(streamed).duration_s < 11.0  # not 37 hours, nor nothing

@@ -58,3 +58,22 @@ def test_words_taken_out_go_and_a_line_without_timings_stays_without() -> None:
         correct_segment(bare, "zeer").words == () and correct_segment(bare, "zeer").text == "zeer"
     )
     assert correct_segment(line, "   ").text == "" and correct_segment(line, "").words == ()
+
+
+def test_an_unchanged_line_stays_as_it_was_and_a_huge_rewrite_stays_cheap() -> None:
+    """Saving without a change moves nothing (nor the words of scripts written without
+    spaces); a rewrite of a thousand repetitive words is retimed whole, not compared pair
+    by pair (that grew with the square of the words: seconds a line)."""
+    cjk = Segment(
+        0.0,
+        3.0,
+        "我们的太阳能板",
+        None,
+        "unknown",
+        (Word(0.0, 1.5, "我们的", 0.7), Word(1.5, 3.0, "太阳能板", 0.8)),
+    )
+    assert correct_segment(cjk, "我们的太阳能板") is cjk
+    words = tuple(Word(i / 10, i / 10 + 0.1, " alt" if i % 2 else " a", 0.5) for i in range(1000))
+    long = Segment(0.0, 100.0, " ".join(w.word.strip() for w in words), None, "unknown", words)
+    fixed = correct_segment(long, "x " + " ".join(["c", "alt", "a"] * 400))
+    assert len(fixed.words) == 1201 and fixed.words[0].start == 0.0 and fixed.words[-1].end == 100.0
