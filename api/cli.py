@@ -1113,7 +1113,8 @@ def person_forget(
         profile = " and their voice profile" if person.voices else ""
         question = f"{what} {count} recording(s){profile}?"
         if not yes and not typer.confirm(question[0].upper() + question[1:], default=False):
-            raise _fail("nothing changed", 1)
+            stderr.print("nothing changed", highlight=False, markup=False)
+            raise typer.Exit(1)
         try:
             done = forget_person(
                 session, blob_store(settings), person, keep_words=keep_words, settings=settings
@@ -1124,7 +1125,7 @@ def person_forget(
         changed = f"{len(done.unnamed)} recording(s) kept without the name"
     else:
         changed = f"{len(done.deleted)} recording(s) deleted"
-    profile = ", and the voice profile" if done.voice_profile else ""
+    profile = "; voice profile deleted" if done.voice_profile else ""
     stderr.print(f"forgot {done.name}: {changed}{profile}", highlight=False, markup=False)
 
 

@@ -593,12 +593,13 @@ def _line_page(
         transcript = service.get_transcript(session, recording_id)
         if not 0 <= index < len(transcript.segments):
             raise NotFound(
-                N_("this recording has no line %(n)s (it has %(count)s)"),
-                n=index,
-                count=len(transcript.segments),
+                N_("this recording has no such line (any more): it may have been removed")
             )
     except NotFound as e:
-        return _page(request, "error.html", status_code=404, message=_said(request, e))
+        return _page(
+            request, "error.html", status_code=404, message=_said(request, e),
+            back=f"/recordings/{recording_id}",
+        )  # fmt: skip
     segments = transcript.segments
     segment = segments[index]
     speakers = _speakers(transcript)
@@ -620,13 +621,13 @@ def _line_page(
     )
 
 
-@router.get("/recordings/{recording_id}/lines/{index}", response_class=HTMLResponse)
+@router.get("/recordings/{recording_id}/lines/{index:int}", response_class=HTMLResponse)
 def line_form(recording_id: str, index: int, request: Request, session: SessionDep) -> Response:
     """A line to correct: a misheard word, a name, or a line that was never said."""
     return _line_page(request, session, recording_id, index)
 
 
-@router.post("/recordings/{recording_id}/lines/{index}", response_class=HTMLResponse)
+@router.post("/recordings/{recording_id}/lines/{index:int}", response_class=HTMLResponse)
 def correct_line(
     recording_id: str,
     index: int,

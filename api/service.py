@@ -1172,8 +1172,8 @@ def enroll_from_audio(
 
 
 SHORT_SAMPLE = N_(
-    "it was made from less than 20 seconds of speech: recognition is surer from half a minute "
-    "or more, so enrol this person again with more recordings"
+    "this voice profile was made from less than 20 seconds of speech: recognition is surer "
+    "from half a minute or more, so enrol this person again with more recordings"
 )
 MIXED_SAMPLE = N_(
     "a recording seems to hold another voice too: a profile should come from recordings of "

@@ -119,7 +119,11 @@ def test_the_recording_page_links_each_line_to_its_correction(
     removed = client.post(f"/recordings/{recording_id}/lines/2", data={"action": "remove", **csrf})
     assert removed.status_code == 200 and "Line removed" in removed.text
     assert "Dat wordt zeer op prijs gesteld." not in removed.text
-    assert client.get(f"/recordings/{recording_id}/lines/999").status_code == 404
+    missing = client.get(f"/recordings/{recording_id}/lines/999", headers={"Accept": "text/html"})
+    assert missing.status_code == 404 and "no such line (any more)" in missing.text
+    assert f'href="/recordings/{recording_id}"' in missing.text  # the way back to the recording
+    typed = client.get(f"/recordings/{recording_id}/lines/abc", headers={"Accept": "text/html"})
+    assert typed.status_code == 404 and "<html" in typed.text  # a page, not JSON
 
 
 def test_a_line_changed_since_it_was_read_is_not_overwritten(

@@ -248,7 +248,7 @@ def test_report_page_draws_the_trend(tmp_path) -> None:
         single = client.get("/report", params={"since": "2026-10-01"}).text
     assert "Aug 2026 to Oct 2026" in page and page.count("<polyline") >= 2
     assert "thuisbatterij per month:" in page
-    assert "<polyline" not in single and "span two months" in single
+    assert "<polyline" not in single and "spans two months" in single
 
 
 def test_a_term_the_salesperson_said_first_keeps_the_customers_quote(database) -> None:

@@ -304,7 +304,7 @@ def test_a_short_or_mixed_voice_sample_is_saved_with_a_caution(
     )  # fmt: skip
     assert sent.headers["location"] == "/voices?done=enrolled&caution=short"
     page = client.get(sent.headers["location"]).text
-    assert "Voice saved" in page and "It was made from less than 20 seconds of speech" in page
+    assert "Voice saved" in page and "This voice profile was made from less than 20 seconds" in page
     answer = client.post(
         "/api/v1/voices", data={"name": "Els", "role": "salesperson"},
         files=[("files", ("gesprek.wav", dialogue, "audio/wav"))],
