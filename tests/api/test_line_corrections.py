@@ -153,3 +153,48 @@ def test_a_line_changed_since_it_was_read_is_not_overwritten(
     current = now["segments"][2]["text"]
     fresh = client.patch(path, json={"segments": [{"index": 2, "text": "Ja.", "was": current}]})
     assert fresh.status_code == 200
+
+
+def test_two_corrections_at_once_both_stay(settings: Settings, monkeypatch: Any) -> None:
+    """Two people correct different lines at the same moment: the second waits for the
+    first to be stored, then corrects the transcript as it is, so neither is lost."""
+    import threading
+    import time
+
+    import api.service as service
+    from api.db import get_database
+
+    prepare_demo(settings)
+    database = get_database(settings.sqlalchemy_url)
+    with database.session() as session:
+        [recording_id] = [r.id for r in service.list_recordings(session) if r.customer == "Bakker"]
+    first_read = threading.Event()
+    real = service.correct_segment
+
+    def slowly(segment: Any, text: str) -> Any:  # the first has read, and takes its time
+        if not first_read.is_set():
+            first_read.set()
+            time.sleep(0.5)
+        return real(segment, text)
+
+    monkeypatch.setattr(service, "correct_segment", slowly)
+    failed: list[BaseException] = []
+
+    def correct(index: int, text: str) -> None:
+        try:
+            with database.session() as session:
+                service.correct_lines(session, settings, recording_id, {index: text})
+        except BaseException as e:  # noqa: BLE001 - reported below
+            failed.append(e)
+
+    first = threading.Thread(target=correct, args=(1, "Eerste verbetering."))
+    first.start()
+    assert first_read.wait(10)
+    second = threading.Thread(target=correct, args=(4, "Tweede verbetering."))
+    second.start()
+    first.join(20)
+    second.join(20)
+    assert not failed
+    with database.session() as session:
+        lines = [s.text for s in service.get_transcript(session, recording_id).segments]
+    assert lines[1] == "Eerste verbetering." and lines[4] == "Tweede verbetering."
