@@ -22,23 +22,25 @@ from api.db import Recording
 from api.voices import list_voices
 from transcribe.redact import redact_text
 
-__all__ = ["without_personal_data"]
+__all__ = ["quoted_recordings", "without_personal_data"]
 
 T = TypeVar("T")
 _TEXT_FIELDS = frozenset({"text", "question"})  # a quote's words; a question group's phrasing
 
 
-def _recording_ids(value: Any, found: set[str]) -> set[str]:
+def quoted_recordings(value: Any, found: set[str] | None = None) -> set[str]:
+    """The ids of the recordings `value`'s quotes come from (dataclasses, in tuples and lists)."""
+    found = set() if found is None else found
     if is_dataclass(value) and not isinstance(value, type):
         for f in fields(value):
             item = getattr(value, f.name)
             if f.name == "recording_id" and isinstance(item, str):
                 found.add(item)
             else:
-                _recording_ids(item, found)
+                quoted_recordings(item, found)
     elif isinstance(value, list | tuple):
         for item in value:
-            _recording_ids(item, found)
+            quoted_recordings(item, found)
     return found
 
 
@@ -107,7 +109,7 @@ def without_personal_data(session: Session, value: T) -> T:
     details in its quotes replaced by labels ("[naam]", "[telefoonnummer]"), no quote
     saying which conversation it is from, and at most `QUOTES_PER_RECORDING` quotes of any
     one conversation: a wide report must not hand over a conversation quote by quote."""
-    ids = _recording_ids(value, set())
+    ids = quoted_recordings(value)
     if not ids:
         return value
     return _Redactor(_names(session, ids))(value)

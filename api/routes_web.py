@@ -29,6 +29,7 @@ from api.auth import sign_out_session
 from api.db import Recording, utcnow
 from api.downloads import attachment
 from api.errors import Conflict, InvalidInput, NotFound, ServiceError
+from api.report_privacy import quoted_recordings
 from api.storage import StorageFailed, UploadTooLarge
 from api.templating import VARY_BY_LANGUAGE, clock, page_language, render_page
 from transcribe import NO_SPEECH_NOTE, Speaker, SpeakerChange, Transcript
@@ -971,6 +972,9 @@ def report(
         roleless=roleless,
         questions=questions,
         sides=sides,
+        with_audio=service.with_audio(
+            session, quoted_recordings([terms, questions, list(sides.values())])
+        ),
         chosen=chosen,
         query=query,
         known_tags=service.known_tags(session),
@@ -1105,6 +1109,7 @@ def suggest(
         is_html=is_html or read_as_html,
         read_as_html=read_as_html,
         result=result,
+        with_audio=service.with_audio(session, quoted_recordings(result)),
         compare=compare,
         known_tags=known_tags,
         # A page in another language than the calls shares few words with them by nature.

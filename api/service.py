@@ -6,7 +6,7 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, BinaryIO
@@ -654,6 +654,21 @@ def _filtered(session: Session, f: RecordingFilter) -> Select[Any] | None:
         if covered == analysed:
             return None
     return query
+
+
+def with_audio(session: Session, recording_ids: Collection[str]) -> set[str]:
+    """Which of these recordings still have their audio (a quote can be listened to)."""
+    ids = list(recording_ids)
+    kept: set[str] = set()
+    for start in range(0, len(ids), 500):  # within any database's limit on parameters
+        kept.update(
+            session.scalars(
+                select(Recording.id).where(
+                    Recording.id.in_(ids[start : start + 500]), Recording.blob_key.is_not(None)
+                )
+            )
+        )
+    return kept
 
 
 def recordings_covered(session: Session, f: RecordingFilter, role: str | None = None) -> int:

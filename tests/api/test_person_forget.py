@@ -116,6 +116,9 @@ def test_a_salesperson_is_forgotten_and_their_calls_keep_the_customers_words(
         json={"speakers": [{"id": "S1", "name": "Karel Appelboom"}]},
     )
 
+    assert "listen from" in client.get("/report").text and "read it at" not in (
+        client.get("/report").text
+    )  # every quote's audio is there
     response = client.delete("/api/v1/people", params={"name": "Karel Appel", "keep_words": "true"})
 
     assert response.status_code == 200, response.text
@@ -136,6 +139,7 @@ def test_a_salesperson_is_forgotten_and_their_calls_keep_the_customers_words(
     battery = next(t for t in terms["terms"] if "thuisbatterij" in t["lemma"])
     unnamed_quotes = [q for q in battery["quotes"] if q["recording_id"] in (theirs, named)]
     assert unnamed_quotes and all("Appel" not in q["text"] for q in unnamed_quotes)
+    assert "read it at" in client.get("/report").text  # their audio went with the name
     kept = _row(settings, other)  # "Karel Appelboom" is somebody else
     assert kept is not None and kept.salesperson == "Karel Appelboom" and kept.blob_key
 

@@ -300,3 +300,12 @@ def test_the_report_says_what_it_did_with_filters_it_could_not_use(api_client, s
     assert "No analysed recording matches these filters" in unknown
     plain = client.get("/report").text
     assert 'class="caution" role="status"' not in plain.split("</form>")[1].split("<nav")[0]
+
+
+def test_quotes_offer_listening_only_where_the_audio_is_kept(api_client, settings) -> None:
+    """The demo's transcripts have no audio (nor has a recording past the retention
+    period): their quotes link to the line to read, not "listen from"."""
+    client, _ = api_client
+    prepare_demo(settings)
+    page = client.get("/report").text
+    assert 'class="seek"' in page and "listen from" not in page and "read it at" in page
