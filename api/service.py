@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -409,6 +410,11 @@ def _chosen(query: Select[Any], choice: ListChoice) -> Select[Any]:
                 ),
                 _tagged(_tag_as_typed(choice.text)),
                 cast(report_day(), String).startswith(wanted, autoescape=True),
+                *(
+                    [cast(report_day(), String).like(written)]
+                    if (written := _day_as_written(wanted))
+                    else []
+                ),
             )
         )
     if choice.tag:
@@ -418,6 +424,33 @@ def _chosen(query: Select[Any], choice: ListChoice) -> Select[Any]:
     if choice.until is not None:
         query = query.where(report_day() <= choice.until)
     return _naming(query, choice.salesperson, choice.customer)
+
+
+@functools.cache
+def _month_numbers() -> dict[str, int]:
+    """Month names and their short forms, Dutch and English ("nov", "mrt", "march"): 1-12."""
+    from babel.dates import get_month_names
+
+    return {
+        name.lower().rstrip("."): number
+        for language in ("nl", "en")
+        for width in ("wide", "abbreviated")
+        for number, name in get_month_names(width, locale=language).items()
+    }
+
+
+_WRITTEN_DAY = re.compile(r"(?:(\d{1,2})\s+)?([^\W\d_]+)\.?(?:\s+(\d{4}))?")
+
+
+def _day_as_written(text: str) -> str | None:
+    """A LIKE pattern for a day or month as the list writes it ("20 nov 2026", "november",
+    "nov 2026"), matching report days ("2026-11-20"); None for other text."""
+    found = _WRITTEN_DAY.fullmatch(text.strip().lower())
+    month = _month_numbers().get(found[2]) if found else None
+    if found is None or month is None:
+        return None
+    day = f"{int(found[1]):02d}" if found[1] else "__"
+    return f"{found[3] or '____'}-{month:02d}-{day}"
 
 
 def _tagged(tag: str) -> ColumnElement[bool]:

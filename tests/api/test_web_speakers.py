@@ -387,6 +387,11 @@ def test_the_recordings_list_finds_and_pages(demo, monkeypatch) -> None:
         "1–1 of 2" in client.get("/", params={"q": "2026-11"}).text
     )  # both in November (a page holds 1)
     assert "No recordings match." in client.get("/", params={"q": "2026-10"}).text
+    # As the list writes days, in either language: "30 nov 2026", "november", "Oct".
+    assert "Warmtepomp" in client.get("/", params={"q": "30 nov 2026"}).text
+    assert "De Vries" not in client.get("/", params={"q": "30 nov 2026"}).text
+    assert "1–1 of 2" in client.get("/", params={"q": "November"}).text
+    assert "No recordings match." in client.get("/", params={"q": "okt"}).text
     tagged = client.get("/", params={"tag": "zakelijk"}).text  # a tag's link: exactly it
     assert 'class="tag" href="/?tag=zakelijk#list">zakelijk</a>' in tagged
     assert "Warmtepomp" in tagged and "De Vries" not in tagged and "1–1 of 1" in tagged
