@@ -81,13 +81,14 @@ def _inside_refused(url: str, address: str) -> InvalidInput:
     )
 
 
-def _domains(settings: Settings) -> list[str]:
+def fetch_domains(settings: Settings) -> list[str]:
+    """The sites whose pages may be fetched by address (RIDEALONG_PAGE_FETCH_DOMAINS)."""
     return [d.strip().lower() for d in settings.page_fetch_domains.split(",") if d.strip()]
 
 
 def fetching_allowed(settings: Settings) -> bool:
     """Whether pages may be fetched by URL at all (the admin named domains)."""
-    return bool(_domains(settings))
+    return bool(fetch_domains(settings))
 
 
 def lone_url(copy: str) -> str | None:
@@ -101,7 +102,7 @@ def lone_url(copy: str) -> str | None:
 def fetch_page(settings: Settings, url: str) -> str:
     """The page's HTML; InvalidInput when fetching is off, the domain is not allowed, or the
     page cannot be read."""
-    domains = _domains(settings)
+    domains = fetch_domains(settings)
     if not domains:
         raise InvalidInput(
             N_(

@@ -1032,6 +1032,7 @@ def suggest_form(request: Request, session: SessionDep) -> HTMLResponse:
     return _page(
         request,
         "suggest.html",
+        fetch_domains=pages.fetch_domains(state(request).settings),
         page_copy="",
         is_html=False,
         result=None,
@@ -1080,6 +1081,7 @@ def suggest(
         return _page(
             request,
             "suggest.html",
+            fetch_domains=pages.fetch_domains(state(request).settings),
             status_code=422,
             page_copy=page_copy,
             is_html=is_html,
@@ -1105,6 +1107,7 @@ def suggest(
     return _page(
         request,
         "suggest.html",
+        fetch_domains=pages.fetch_domains(state(request).settings),
         page_copy=page_copy,
         is_html=is_html or read_as_html,
         read_as_html=read_as_html,

@@ -96,6 +96,7 @@ def test_a_web_address_pasted_in_the_form_is_fetched_or_explained(
         assert refused.status_code == 422
         assert alert(refused.text).startswith("That is the page's web address, not its text")
         assert 'id="result"' not in refused.text
+        assert "this server does not fetch pages by their address" in client.get("/suggest").text
     allowed = Settings(data_dir=tmp_path / "on", page_fetch_domains="127.0.0.1", _env_file=None)
     prepare_demo(allowed)
     with authorised_client(allowed) as (client, _):
@@ -107,6 +108,7 @@ def test_a_web_address_pasted_in_the_form_is_fetched_or_explained(
             return page[page.index('id="result"') :].split('class="exports"')[0]
 
         assert result(fetched.text) == result(pasted.text)  # as if the HTML had been pasted
+        assert "Or paste the page's web address, on 127.0.0.1" in client.get("/suggest").text
 
 
 def test_a_page_that_drips_in_is_stopped_at_the_deadline(
