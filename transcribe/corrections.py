@@ -36,6 +36,7 @@ def _spread(tokens: list[str], start: float, end: float, heard: str | None) -> l
     ]
 
 
+_WORD_S = 0.1  # a gap shorter than this a word holds no word: the new one shares its neighbours'
 _ALIGN_BUDGET = 40_000  # word pairs compared; beyond, the changed middle is retimed whole
 
 
@@ -90,6 +91,9 @@ def correct_segment(segment: Segment, text: str) -> Segment:
             else:  # into the gap between the words around it
                 start = old[a0 - 1].end if a0 > 0 else segment.start
                 end = old[a0].start if a0 < len(old) else segment.end
+                if end - start < _WORD_S * (b1 - b0):  # words run on: overlap their halves
+                    start = (old[a0 - 1].start + start) / 2 if a0 > 0 else start
+                    end = (old[a0].end + end) / 2 if a0 < len(old) else end
                 heard = None
             words += _spread(tokens[b0:b1], start, end, heard)
         # "delete": words the person took out go

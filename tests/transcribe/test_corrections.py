@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from transcribe.corrections import correct_segment
 from transcribe.types import Segment, Word
 
@@ -77,3 +79,14 @@ def test_an_unchanged_line_stays_as_it_was_and_a_huge_rewrite_stays_cheap() -> N
     long = Segment(0.0, 100.0, " ".join(w.word.strip() for w in words), None, "unknown", words)
     fixed = correct_segment(long, "x " + " ".join(["c", "alt", "a"] * 400))
     assert len(fixed.words) == 1201 and fixed.words[0].start == 0.0 and fixed.words[-1].end == 100.0
+
+
+def test_a_word_added_where_whisper_left_no_gap_shares_its_neighbours_time() -> None:
+    """Speech runs on, so Whisper's words often touch: an added word gets the halves of the
+    words around it, not a moment of no length."""
+    line = _heard(("Nou", 1.0, 1.4), ("dan", 1.4, 1.8))
+
+    added = correct_segment(line, "Nou, goed dan").words[1]
+
+    assert (added.word, added.start, added.end) == (" goed", 1.2, 1.6)
+    assert correct_segment(line, "Nou, goed dan").words[0] == replace(line.words[0], word=" Nou,")
