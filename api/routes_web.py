@@ -944,6 +944,7 @@ def report(
     query = urlencode({k: str(v) for k, v in chosen.items() if v})
     roleless = service.recordings_without_roles(session, recordings) if role else (0, [])
     trend = service.term_trend(session, terms[:_TREND_TERMS], role, recordings)
+    rising = service.rising_terms(session, recordings, role)
     thin_last = _thin_last_month(trend.words)
     # The month still going holds little speech yet: its dip is chance, so the lines end at
     # the month before (the table of numbers keeps it). A quiet month that is over stays.
@@ -972,8 +973,9 @@ def report(
         roleless=roleless,
         questions=questions,
         sides=sides,
+        rising=rising,
         with_audio=service.with_audio(
-            session, quoted_recordings([terms, questions, list(sides.values())])
+            session, quoted_recordings([terms, questions, list(sides.values()), rising])
         ),
         chosen=chosen,
         query=query,

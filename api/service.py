@@ -727,6 +727,50 @@ def ranked_terms(
     return termstore.ranked_terms(session, _filtered(session, f), role=role, limit=limit)
 
 
+@dataclass(frozen=True, slots=True)
+class RisingTerm:
+    """A term said clearly more in a period than before it: what changed this week."""
+
+    term: Term  # as said in the period, with its quotes from it
+    before: int  # times said before the period (0: new)
+    ratio: float  # its rate in the period over its rate before (smoothed)
+
+
+_RISE = 2.0  # at least twice as often per word as before
+_RISING_FROM = 200  # the period's top terms that are compared with before
+
+
+def rising_terms(
+    session: Session, f: RecordingFilter, role: str | None, limit: int = 10
+) -> list[RisingTerm]:
+    """The terms said clearly more often (per content word) in the period `f` starts with
+    `since` than in the recordings before it (the other filters the same): new words, and
+    old ones that grew. Said at least twice, in two recordings or more, so that one
+    conversation does not make a trend. Empty without `since`, or with nothing before."""
+    if f.since is None:
+        return []
+    period = ranked_terms(session, role=role, limit=_RISING_FROM, recording_filter=f)
+    earlier = _filtered(session, replace(f, since=None, until=f.since - timedelta(days=1)))
+    now = _filtered(session, f)
+    if not period or earlier is None or now is None:
+        return []  # nothing before the period (or nothing in it) to compare with
+    keys = [t.lemma for t in period]
+    before, words_before = termstore.term_counts(session, earlier, keys, role)
+    _, words_now = termstore.term_counts(session, now, (), role)
+    if not words_before or not words_now:
+        return []
+    rising = []
+    for term in period:
+        said = term.count if role is None else term.count_by_role.get(role, 0)
+        if said < 2 or term.recordings < 2:
+            continue
+        ratio = ((said + 0.5) / words_now) / ((before[term.lemma] + 0.5) / words_before)
+        if ratio >= _RISE:
+            rising.append(RisingTerm(term, before[term.lemma], ratio))
+    rising.sort(key=lambda r: (-r.ratio, r.term.lemma))
+    return rising[:limit]
+
+
 def hidden_terms(session: Session) -> list[HiddenTerm]:
     """The terms taken out of the reports, most recently hidden first."""
     query = select(HiddenTerm).order_by(HiddenTerm.hidden_at.desc(), HiddenTerm.key)

@@ -705,6 +705,34 @@ def said_by(
     return said
 
 
+def term_counts(
+    session: Session, recordings: Select[Any], keys: Collection[str], role: str | None
+) -> tuple[Counter[str], int]:
+    """How often `role` (None: anyone) said each of `keys` in `recordings`, and how many
+    content words it said there in all (the denominator of a rate)."""
+    words_query = select(func.sum(RecordingWords.words)).where(
+        RecordingWords.recording_id.in_(recordings)
+    )
+    if role is not None:
+        words_query = words_query.where(RecordingWords.role == role)
+    counts: Counter[str] = Counter()
+    listed = list(keys)
+    for start in range(0, len(listed), 500):
+        query = (
+            select(TermKey.key, func.sum(TermCountRow.count))
+            .join(TermKey, TermKey.id == TermCountRow.term_id)
+            .where(
+                TermCountRow.recording_id.in_(recordings),
+                TermKey.key.in_(listed[start : start + 500]),
+            )
+            .group_by(TermKey.key)
+        )
+        if role is not None:
+            query = query.where(TermCountRow.role == role)
+        counts.update({key: int(n or 0) for key, n in session.execute(query)})
+    return counts, int(session.scalar(words_query) or 0)
+
+
 def recording_questions(
     session: Session, recordings: Select[Any] | None, role: str | None, limit: int
 ) -> list[Question]:
