@@ -34,7 +34,9 @@ __all__ = [
 
 _PREFIX = "ra_"
 SCOPES = ("report", "read", "write", "admin")  # each includes the ones before it
-_REPORTS = frozenset(f"/api/v1/{name}" for name in ("terms", "synonyms", "questions"))
+_REPORTS = frozenset(
+    f"/api/v1/{name}" for name in ("terms", "terms/rising", "synonyms", "questions")
+)
 _READING = ("GET", "HEAD", "OPTIONS")
 
 

@@ -34,6 +34,7 @@ from api.schemas import (
     RecordingList,
     RecordingOut,
     RecordingPatch,
+    RisingTermsOut,
     SpeakersOut,
     SpeakersPatch,
     SuggestionRequest,
@@ -561,6 +562,37 @@ def get_terms(
         workbook = terms_xlsx(terms, "ridealong terms", titles)
         return _attachment(workbook, XLSX_MEDIA_TYPE, "terms.xlsx")
     return TermsOut.model_validate({"terms": [t.to_dict() for t in terms]})
+
+
+@router.get("/terms/rising", response_model=RisingTermsOut, responses=errors(404, 422))
+def get_rising_terms(
+    request: Request,
+    session: SessionDep,
+    recordings: FilterDep,
+    role: Annotated[
+        Role | None,
+        Query(description="whose speech is compared; left out: everyone's"),
+        BlankIsNone,
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100), _blank_is(10)] = 10,
+) -> RisingTermsOut:
+    """What is new since `since` (required): terms said at least twice, in two recordings
+    or more, and at least twice as often per content word as in the recordings before that
+    day (the other filters the same), most risen first; `before` 0 marks a new word. The
+    web report's "New and rising since"."""
+    if recordings.since is None:
+        raise InvalidInput("give `since`: the day to compare with the recordings before it")
+    rising = service.rising_terms(session, recordings, role, limit)
+    if _report_only(request):
+        rising = without_personal_data(session, rising)
+    return RisingTermsOut.model_validate(
+        {
+            "since": recordings.since,
+            "terms": [
+                {**r.term.to_dict(), "before": r.before, "ratio": round(r.ratio, 2)} for r in rising
+            ],
+        }
+    )
 
 
 @router.get("/hidden-terms", response_model=HiddenTermList)

@@ -306,6 +306,16 @@ class TermsOut(BaseModel):
     terms: list[TermOut]
 
 
+class RisingTermOut(TermOut):
+    before: int = Field(description="times said before `since` (0: a new word)")
+    ratio: float = Field(description="its rate per content word since, over its rate before")
+
+
+class RisingTermsOut(BaseModel):
+    since: date
+    terms: list[RisingTermOut]
+
+
 class SuggestionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
 

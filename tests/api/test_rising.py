@@ -58,3 +58,16 @@ def test_the_report_shows_what_is_new_since_a_day(
     assert "Choose a From date above" in without[without.index('id="rising"') :]
     first = client.get("/report", params={"since": "2026-10-01"}).text
     assert "Nothing stands out" in first[first.index('id="rising"') : first.index('id="trend"')]
+    # The same for a CMS, as JSON; a report key's minimum counts here too.
+    answer = client.get("/api/v1/terms/rising", params={"since": "2026-11-01", "role": "customer"})
+    assert answer.status_code == 200 and answer.json()["since"] == "2026-11-01"
+    battery = next(t for t in answer.json()["terms"] if t["lemma"] == "thuisbatterij")
+    assert battery["before"] == 0 and battery["ratio"] >= 2 and battery["quotes"]
+    assert "zonnepanelen" not in {t["lemma"] for t in answer.json()["terms"]}
+    assert client.get("/api/v1/terms/rising").status_code == 422  # since is the question
+    from api.auth import create_api_key
+
+    with get_database(settings.sqlalchemy_url).session() as session:
+        cms = {"Authorization": f"Bearer {create_api_key(session, 'cms', 'report')}"}
+    narrow = client.get("/api/v1/terms/rising", params={"since": "2026-11-01"}, headers=cms)
+    assert narrow.status_code == 403 and narrow.json()["code"] == "too_few_recordings"
