@@ -1109,10 +1109,10 @@ def person_forget(
                 markup=False,
             )
         count = len(person.recordings)
-        what = "lose the name, audio and voice prints of" if keep_words else "delete"
+        what = "Lose the name, audio and voice prints of" if keep_words else "Delete"
         profile = " and their voice profile" if person.voices else ""
         question = f"{what} {count} recording(s){profile}?"
-        if not yes and not typer.confirm(question[0].upper() + question[1:], default=False):
+        if not yes and not typer.confirm(question, default=False):
             stderr.print("nothing changed", highlight=False, markup=False)
             raise typer.Exit(1)
         try:

@@ -95,30 +95,29 @@ def say(error: Exception | Text, language: str, *, capital: bool = True) -> str:
     Messages are clauses ("the file is empty"): a page starts them with a capital, unless
     they start with a value, such as a file's name ("notes.txt is not an audio file"), or
     `capital` is False (the clause follows "a.wav: ")."""
-    message = _said(error, language)
-    template = _template(error, language)
-    if capital and template[:1].isalpha() and message[:1].islower():
-        return message[0].upper() + message[1:]
-    return message
+    text = _text_of(error)
+    message = _said(text, language)
+    template = translations(language).gettext(text.message)
+    return capitalised(message) if capital and template[:1].isalpha() else message
 
 
-def _template(error: Exception | Text, language: str) -> str:
+def capitalised(clause: str) -> str:
+    """A clause as a sentence starts: its first letter a capital."""
+    return clause[:1].upper() + clause[1:]
+
+
+def _text_of(error: Exception | Text) -> Text:
+    """The message and values of a refusal, a core error (its `.text`) or a stored Text."""
     if isinstance(error, ServiceError):
-        return translations(language).gettext(error.message)
+        return Text(error.message, error.values)
     if isinstance(error, Text):
-        return translations(language).gettext(error.message)
-    found = getattr(error, "text", None)
-    return translations(language).gettext(found.message) if isinstance(found, Text) else str(error)
+        return error
+    found = getattr(error, "text", None)  # TranscriptionError's
+    return found if isinstance(found, Text) else Text(str(error))
 
 
 def _said(error: Exception | Text, language: str) -> str:
-    if isinstance(error, ServiceError):
-        text = Text(error.message, error.values)
-    elif isinstance(error, Text):
-        text = error
-    else:
-        found = getattr(error, "text", None)  # TranscriptionError's
-        text = found if isinstance(found, Text) else Text(str(error))
+    text = _text_of(error)
     message = translations(language).gettext(text.message)
     if not text.values:
         return message

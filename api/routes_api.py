@@ -109,6 +109,11 @@ router = APIRouter(
 SessionDep = Annotated[Session, Depends(db_session)]
 
 
+def _check_order(since: date | None, until: date | None) -> None:
+    if since and until and since > until:
+        raise InvalidInput(f"since ({since}) is after until ({until})")
+
+
 def _blank_is(default: Any) -> BeforeValidator:
     """An empty query parameter (`?since=`, as a CMS form sends an unfilled field) reads as
     one not given."""
@@ -229,8 +234,7 @@ def list_recordings(
     """Recordings, newest first; page with `limit` and `offset` up to `total`. `customer`
     finds one person's recordings (to answer their request for their data). Dates are the
     recording date, or the upload day where none was given, as reports count them."""
-    if since and until and since > until:
-        raise InvalidInput(f"since ({since}) is after until ({until})")
+    _check_order(since, until)
     choice = service.ListChoice(status, salesperson, customer, q, tag, since, until)
     rows = service.list_recordings(session, limit, offset, choice)
     silent = service.without_speech(session, rows)
@@ -477,8 +481,7 @@ def recording_filter(
     /suggestions). An empty parameter means "any", like one left out. A `report` key's
     answer must cover several recordings: a narrow date, tag or language would otherwise
     hand it one conversation's words, quote by quote."""
-    if since and until and since > until:
-        raise InvalidInput(f"since ({since}) is after until ({until})")
+    _check_order(since, until)
     chosen = service.RecordingFilter(
         recording_id,
         since,
@@ -488,7 +491,7 @@ def recording_filter(
         language or None,
         tag or None,
     )
-    if getattr(request.state, "api_scope", None) == "report":
+    if _report_only(request):
         fewest = state(request).settings.report_min_recordings
         covered = service.recordings_covered(session, chosen, _counted_role(request))
         if covered == 0 and request.url.path.endswith("/suggestions"):

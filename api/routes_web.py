@@ -355,7 +355,7 @@ def upload(
             said = i18n.say(e, page_language(request), capital=False)
             if name not in said:
                 said = f"{name}: {said}"
-            problems.append(said if said.startswith(name) else said[0].upper() + said[1:])
+            problems.append(said if said.startswith(name) else i18n.capitalised(said))
             statuses.add(status_of(e))
             if status_of(e) in (429, 507) and at + 1 < len(chosen):  # the rest would fail too
                 rest = len(chosen) - at - 1
@@ -364,7 +364,7 @@ def upload(
                     "the %(n)s files after it were not uploaded",
                     rest,
                 ) % {"n": rest}
-                problems.append(not_sent[0].upper() + not_sent[1:])
+                problems.append(i18n.capitalised(not_sent))
                 break
     if problems:  # some of several: the list shows what came in, the error what did not
         status = 200 if uploaded else statuses.pop() if len(statuses) == 1 else 422
@@ -1029,12 +1029,23 @@ def _day(text: str | None) -> date | None:
         return None
 
 
-@router.get("/suggest", response_class=HTMLResponse)
-def suggest_form(request: Request, session: SessionDep) -> HTMLResponse:
+def _suggest_page(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """The page-suggestion form (and its result), saying whether pages are fetched by
+    their address on this server."""
+    settings = state(request).settings
     return _page(
         request,
         "suggest.html",
-        fetch_domains=pages.fetch_domains(state(request).settings),
+        status_code=status_code,
+        fetch_domains=pages.fetch_domains(settings),
+        **context,
+    )
+
+
+@router.get("/suggest", response_class=HTMLResponse)
+def suggest_form(request: Request, session: SessionDep) -> HTMLResponse:
+    return _suggest_page(
+        request,
         page_copy="",
         is_html=False,
         result=None,
@@ -1080,10 +1091,8 @@ def suggest(
             recording_filter=recordings,
         )
     except InvalidInput as e:
-        return _page(
+        return _suggest_page(
             request,
-            "suggest.html",
-            fetch_domains=pages.fetch_domains(state(request).settings),
             status_code=422,
             page_copy=page_copy,
             is_html=is_html,
@@ -1106,10 +1115,8 @@ def suggest(
         }
         return Response(render_export(), media_type=media, headers=headers)
     spoken = service.spoken_language(session)
-    return _page(
+    return _suggest_page(
         request,
-        "suggest.html",
-        fetch_domains=pages.fetch_domains(state(request).settings),
         page_copy=page_copy,
         is_html=is_html or read_as_html,
         read_as_html=read_as_html,

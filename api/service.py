@@ -595,9 +595,7 @@ def update_recording(
     `settings`, a change of names, which recounts the terms, is told to the webhook."""
     # Written first, so this waits for a job that is storing the recording right now and
     # then sees it done: a name given at that moment is recounted (and redacted) too.
-    session.execute(
-        update(Recording).where(Recording.id == recording_id).values(updated_at=utcnow())
-    )
+    lock_recording(session, recording_id)
     recording = get_recording(session, recording_id)
     session.refresh(recording)
     people_before = (recording.salesperson, recording.customer)

@@ -139,13 +139,7 @@ def _mp3_length_frame(source: Source) -> bool:
     """Whether an MP3 starts with a frame that states its length (Xing or Info, as LAME and
     FFmpeg write; VBRI, as Fraunhofer's encoder does). Without one, FFmpeg's duration is the
     file size over the first frame's bit rate: for variable bit rates, a guess."""
-    if isinstance(source, str | Path):
-        with open(source, "rb") as file:
-            head = file.read(1 << 16)
-    else:
-        at = source.tell()
-        head = source.read(1 << 16)
-        source.seek(at)
+    head, _ = _head_and_size(source, 1 << 16)
     start = 0
     if head[:3] == b"ID3" and len(head) >= 10:  # a tag before the first frame
         size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]

@@ -254,15 +254,18 @@ class VoiceProfileStore:
 # --- enrolment -------------------------------------------------------------------------------
 
 
-def _window_embeddings(samples: np.ndarray, embedder: SpeakerEmbedder) -> np.ndarray:
+def _window_embeddings(samples: np.ndarray, embedder: SpeakerEmbedder) -> tuple[np.ndarray, float]:
+    """The embeddings of a 16 kHz recording's speech windows, and its seconds of speech."""
     samples = np.asarray(samples, dtype=np.float32)
     if samples.ndim == 2:
         samples = samples.mean(axis=1)
     mask = speech_mask(samples)
+    speech_s = float(mask.sum()) * FRAME_HOP / SAMPLE_RATE
     windows = windows_in(mask, DiarizeOptions(step_s=0.8))
     if not windows:
-        return np.zeros((0, 0), dtype=np.float32)
-    return embedder.embed(samples, [(a * FRAME_HOP, b * FRAME_HOP) for a, b in windows])
+        return np.zeros((0, 0), dtype=np.float32), speech_s
+    spans = [(a * FRAME_HOP, b * FRAME_HOP) for a, b in windows]
+    return embedder.embed(samples, spans), speech_s
 
 
 def embed_voice(samples: np.ndarray, embedder: SpeakerEmbedder | None = None) -> np.ndarray:
@@ -271,7 +274,7 @@ def embed_voice(samples: np.ndarray, embedder: SpeakerEmbedder | None = None) ->
     The mean of 1.6 s windows over the speech (silence left out); ValueError if there is
     no speech.
     """
-    vectors = _window_embeddings(samples, embedder or get_embedder("resemblyzer"))
+    vectors, _ = _window_embeddings(samples, embedder or get_embedder("resemblyzer"))
     if vectors.size == 0:
         raise TextError(N_("no speech found in the recording"))
     return l2_normalise(vectors.mean(axis=0, keepdims=True))[0]
@@ -320,19 +323,14 @@ def enroll_checked(
     embedder = embedder or get_embedder("resemblyzer")
     if not embedder.portable:
         raise ValueError(f"{embedder.name} embeddings cannot be compared across recordings")
-    parts = [v for v in (_window_embeddings(r, embedder) for r in recordings) if v.size]
+    embedded = [_window_embeddings(r, embedder) for r in recordings]
+    parts = [vectors for vectors, _ in embedded if vectors.size]
     if not parts:
         raise TextError(N_("no speech found in the recordings"))
-    vectors = np.concatenate(parts)
-    embedding = l2_normalise(vectors.mean(axis=0, keepdims=True))[0]
-    speech_s = sum(float(speech_mask(_mono(r)).sum()) * FRAME_HOP for r in recordings)
-    check = EnrollmentCheck(speech_s / SAMPLE_RATE, any(_two_voices(v) for v in parts))
+    embedding = l2_normalise(np.concatenate(parts).mean(axis=0, keepdims=True))[0]
+    speech_s = sum(seconds for _, seconds in embedded)
+    check = EnrollmentCheck(speech_s, any(_two_voices(v) for v in parts))
     return VoiceProfile(_check_name(name), embedding, role, embedder.name), check
-
-
-def _mono(samples: np.ndarray) -> np.ndarray:
-    samples = np.asarray(samples, dtype=np.float32)
-    return samples.mean(axis=1) if samples.ndim == 2 else samples
 
 
 def _two_voices(windows: np.ndarray) -> bool:
