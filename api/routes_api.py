@@ -47,7 +47,7 @@ from api.schemas import (
     VoiceOut,
 )
 from api.subject_access import find_person, write_person_export
-from transcribe import SpeakerChange
+from transcribe import NEW_SPEAKER, SpeakerChange
 from transcribe.formats import MEDIA_TYPES, render
 
 # The error answers, documented so /openapi.json says every status a route can give
@@ -304,16 +304,24 @@ def get_transcript(
 def patch_segments(
     recording_id: str, body: LinesPatch, request: Request, session: SessionDep
 ) -> Response:
-    """Correct what lines say (a misheard word, a name); an empty text removes a line that
-    was never said. Word timings stay where words stay; the recording's terms are redone.
-    Send `was` (the line as you read it) so that a line changed since is refused (409)
-    rather than overwritten. Answers the corrected transcript."""
-    changes = {change.index: change.text for change in body.segments}
-    if len(changes) < len(body.segments):
+    """Correct what lines say (a misheard word, a name) and who said them (`speaker`); an
+    empty text removes a line that was never said. Word timings stay where words stay; the
+    recording's terms are redone. Send `was` (the line as you read it) so that a line
+    changed since is refused (409) rather than overwritten. Answers the corrected
+    transcript."""
+    if len({change.index for change in body.segments}) < len(body.segments):
         raise InvalidInput("each line at most once in one correction")
-    expected = {c.index: c.was for c in body.segments if c.was is not None}
+    new_roles = {c.role for c in body.segments if c.speaker == NEW_SPEAKER and c.role}
+    if len(new_roles) > 1:
+        raise InvalidInput("lines given to one new speaker need one role")
     transcript = service.correct_lines(
-        session, state(request).settings, recording_id, changes, expected
+        session,
+        state(request).settings,
+        recording_id,
+        {c.index: c.text for c in body.segments if c.text is not None},
+        {c.index: c.was for c in body.segments if c.was is not None},
+        {c.index: c.speaker for c in body.segments if c.speaker is not None},
+        new_roles.pop() if new_roles else "unknown",
     )
     return Response(render(transcript, "json"), media_type=MEDIA_TYPES["json"])
 

@@ -32,11 +32,11 @@ from api.errors import Conflict, InvalidInput, NotFound, ServiceError
 from api.report_privacy import quoted_recordings
 from api.storage import StorageFailed, UploadTooLarge
 from api.templating import VARY_BY_LANGUAGE, clock, page_language, render_page
-from transcribe import NO_SPEECH_NOTE, Speaker, SpeakerChange, Transcript
+from transcribe import NEW_SPEAKER, NO_SPEECH_NOTE, Speaker, SpeakerChange, Transcript
 from transcribe.corrections import MAX_LINE_CHARS
 from transcribe.formats import MEDIA_TYPES, render
 from transcribe.texts import Text
-from transcribe.types import PERSON_ROLES
+from transcribe.types import PERSON_ROLES, Role
 
 
 def _from_another_site(request: Request) -> bool:
@@ -586,9 +586,11 @@ def _line_page(
     text: str | None = None,
     error: str | None = None,
     changed: bool = False,
+    speaker: str | None = None,
 ) -> HTMLResponse:
-    """The form that corrects one line, between the lines around it; `changed`: the line
-    is no longer what the person had opened (it is shown as it is now)."""
+    """The form that corrects one line (what was said, and who said it), between the lines
+    around it; `changed`: the line is no longer what the person had opened (it is shown as
+    it is now)."""
     try:
         recording = service.get_recording(session, recording_id)
         transcript = service.get_transcript(session, recording_id)
@@ -616,6 +618,8 @@ def _line_page(
         before=segments[index - 1] if index > 0 else None,
         after=segments[index + 1] if index + 1 < len(segments) else None,
         text=segment.text if text is None else text,
+        speakers=speakers,
+        speaker=speaker or segment.speaker,
         max_chars=MAX_LINE_CHARS,
         error=error,
         changed=changed,
@@ -637,20 +641,32 @@ def correct_line(
     text: Annotated[str, Form(max_length=MAX_LINE_CHARS * 2)] = "",
     was: Annotated[str | None, Form(max_length=MAX_LINE_CHARS * 2)] = None,
     action: Annotated[str, Form(max_length=20)] = "save",
+    speaker: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """Save a corrected line (or remove it), then back to it on the recording's page. The
     form says what the line said when it was opened: a line changed since (in another tab)
-    is not overwritten; the page shows it as it is now, with the typed text kept."""
+    is not overwritten; the page shows it as it is now, with the typed text kept. `speaker`
+    gives the line to another speaker, or (`new:ROLE`) to someone the speaker finder missed."""
     removing = action == "remove"
     expected = {index: was} if was is not None else None
+    new_role: Role = "unknown"
+    moves: dict[int, str] = {}
     try:
         if not removing and not text.strip():
             raise InvalidInput(
                 N_("write what was said, or remove the line if nothing was said there")
             )
+        if speaker.startswith(f"{NEW_SPEAKER}:") and not removing:
+            moves = {index: NEW_SPEAKER}
+            chosen = next((r for r in PERSON_ROLES if r == speaker.partition(":")[2]), None)
+            if chosen is None:
+                raise InvalidInput(N_("choose a role: salesperson, customer or other"))
+            new_role = chosen
+        elif speaker and not removing:
+            moves = {index: speaker}  # the speaker it had moves nothing
         service.correct_lines(
             session, state(request).settings, recording_id,
-            {index: "" if removing else text}, expected,
+            {index: "" if removing else text}, expected, moves, new_role,
         )  # fmt: skip
     except NotFound as e:
         return _page(
@@ -660,7 +676,7 @@ def correct_line(
     except (InvalidInput, Conflict) as e:
         return _line_page(
             request, session, recording_id, index, e.status_code, text=text,
-            error=_said(request, e), changed=isinstance(e, Conflict),
+            error=_said(request, e), changed=isinstance(e, Conflict), speaker=speaker or None,
         )  # fmt: skip
     if removing:  # back to where it was: the line before it, now just above the gap
         return RedirectResponse(

@@ -188,8 +188,11 @@ class LineChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     index: int = Field(ge=0, description="the line's place in the transcript's `segments`, from 0")
-    text: str = Field(
-        max_length=2000, description="what was said; empty removes a line that was never said"
+    text: str | None = Field(
+        None,
+        max_length=2000,
+        description="what was said; empty removes a line that was never said; absent or null: "
+        "the words stay as they are",
     )
     was: str | None = Field(
         None,
@@ -197,6 +200,24 @@ class LineChange(BaseModel):
         description="what the line said when you read it: if it has changed since (corrected, "
         "or a line before it removed), nothing is changed and the answer is 409",
     )
+    speaker: str | None = Field(
+        None,
+        max_length=20,
+        description="who said it: a speaker's `id` in this recording, or `new` for someone the "
+        "speaker finder missed (all lines given to `new` in one request go to one new "
+        "speaker); a speaker left without lines is dropped, as a merged one is",
+    )
+    role: RoleName | None = Field(
+        None, description="the role of the `new` speaker (default: unknown); only with `new`"
+    )
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> LineChange:
+        if self.text is None and self.speaker is None:
+            raise ValueError("send 'text', 'speaker' or both")
+        if self.role is not None and self.speaker != "new":
+            raise ValueError('\'role\' is for a new speaker: send it with "speaker": "new"')
+        return self
 
 
 class LinesPatch(BaseModel):

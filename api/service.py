@@ -62,6 +62,7 @@ from transcribe import (
     conversation_stats,
     correct_speakers,
     decode_audio,
+    move_lines,
     probe_audio,
     redact_transcript,
     whisper_languages,
@@ -1068,16 +1069,21 @@ def correct_lines(
     recording_id: str,
     changes: Mapping[int, str],
     expected: Mapping[int, str] | None = None,
+    moves: Mapping[int, str] | None = None,
+    new_role: Role = "unknown",
 ) -> Transcript:
     """Apply a person's corrections of transcript lines ({line index: its text}; an empty
-    text removes a line that was never said) and count the recording's terms again. All
-    or nothing: a wrong index or a too-long line changes none. `expected` holds what the
-    lines said when the person read them: a line that has changed since (another
-    correction, an earlier line removed) is refused (Conflict), not overwritten."""
+    text removes a line that was never said), and of who said them (`moves`, {line index:
+    speaker id or NEW_SPEAKER}, see `transcribe.move_lines`), then count the recording's
+    terms again. All or nothing: a wrong index, speaker or a too-long line changes none.
+    `expected` holds what the lines said when the person read them: a line that has changed
+    since (another correction, an earlier line removed) is refused (Conflict), not
+    overwritten."""
     lock_recording(session, recording_id)
     recording = _with_documents(session, recording_id)
     before = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
-    for index, text in changes.items():
+    moves = moves or {}
+    for index in sorted({*changes, *moves}):
         if not 0 <= index < len(before.segments):
             raise NotFound(
                 N_("this recording has no line %(n)s (it has %(count)s)"),
@@ -1096,18 +1102,27 @@ def correct_lines(
                 code="line_changed",
                 n=index,
             )
+    for text in changes.values():
         if len(text) > MAX_LINE_CHARS:
             raise InvalidInput(N_("a line has at most %(n)s characters"), n=MAX_LINE_CHARS)
+    try:  # moved first: the indices are the lines as read, before any is removed
+        moved = move_lines(before, moves, new_role) if moves else before
+    except ValueError as e:
+        raise InvalidInput(str(e)) from e
     segments = [
         correct_segment(segment, changes[i]) if i in changes else segment
-        for i, segment in enumerate(before.segments)
+        for i, segment in enumerate(moved.segments)
     ]
-    after = replace(before, segments=tuple(s for s in segments if s.text))
+    after = replace(moved, segments=tuple(s for s in segments if s.text))
     if settings.redact_pii:  # a name typed into a line must not stay in it either
         after = redact_transcript(after, _people(recording))
     recording.transcript_json = json.dumps(after.to_dict(), ensure_ascii=False)
     recount_terms(session, recording, after)
     recording.updated_at = utcnow()
+    silenced = {s.id for s in before.speakers} - {s.id for s in after.speakers}
+    voices = _voices(recording)
+    if silenced & set(voices):  # a voice print goes with its speaker, as on a merge
+        recording.voices_json = json.dumps({k: v for k, v in voices.items() if k not in silenced})
     session.commit()
     notify_in_background(settings, ANALYSED, analysed_payload(recording.id, after))
     return after

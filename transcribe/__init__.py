@@ -27,7 +27,13 @@ from transcribe.roles import (
     enroll,
     profile_from_speaker,
 )
-from transcribe.speakers import SpeakerChange, add_speakers, correct_speakers
+from transcribe.speakers import (
+    NEW_SPEAKER,
+    SpeakerChange,
+    add_speakers,
+    correct_speakers,
+    move_lines,
+)
 from transcribe.types import ROLES, Role, Segment, Speaker, Transcript, Word
 
 __all__ = [
@@ -43,6 +49,7 @@ __all__ = [
     "AudioInfo",
     "Diarization",
     "DiarizeOptions",
+    "NEW_SPEAKER",
     "SpeakerChange",
     "SpeakerTurn",
     "VoiceProfile",
@@ -52,6 +59,7 @@ __all__ = [
     "assign_speakers",
     "conversation_stats",
     "correct_speakers",
+    "move_lines",
     "diarize",
     "embed_voice",
     "enroll",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from transcribe.types import ROLES, Role, Speaker, Transcript
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SpeakerChange", "add_speakers", "correct_speakers"]
+__all__ = ["NEW_SPEAKER", "SpeakerChange", "add_speakers", "correct_speakers", "move_lines"]
 
 
 def _recording(audio: str | Path | np.ndarray) -> np.ndarray:
@@ -136,4 +136,43 @@ def correct_speakers(transcript: Transcript, changes: Sequence[SpeakerChange]) -
         for s in transcript.segments
     ]
     kept = tuple(speakers.values())
+    return replace(transcript, segments=tuple(with_roles(segments, kept)), speakers=kept)
+
+
+NEW_SPEAKER = "new"  # in `move_lines`: someone the speaker finder missed
+
+
+def move_lines(
+    transcript: Transcript, moves: Mapping[int, str], new_role: Role = "unknown"
+) -> Transcript:
+    """The transcript with lines given to another speaker: the speaker finder put a turn
+    under the wrong voice, or heard two people as one. `moves` maps a line's index to a
+    speaker's id, or to NEW_SPEAKER for someone it missed (one new speaker per call, in
+    `new_role`). A speaker left without lines is dropped, as a merged one is. Raises
+    ValueError for an index or a speaker the transcript does not have."""
+    known = {s.id: s for s in transcript.speakers}
+    known.update(
+        {
+            s.speaker: Speaker(s.speaker)
+            for s in transcript.segments
+            if s.speaker and s.speaker not in known
+        }
+    )
+    if new_role not in ROLES:
+        raise ValueError(f"unknown role {new_role!r}; expected one of {', '.join(ROLES)}")
+    new_id = None
+    if NEW_SPEAKER in moves.values():
+        number = 1 + max((int(k[1:]) for k in known if k[:1] == "S" and k[1:].isdigit()), default=0)
+        new_id = f"S{number}"
+        known[new_id] = Speaker(new_id, role=new_role, confidence=1.0)
+    segments = list(transcript.segments)
+    for index, speaker in moves.items():
+        if not 0 <= index < len(segments):
+            raise ValueError(f"no line {index} in this recording (it has {len(segments)})")
+        target = new_id if speaker == NEW_SPEAKER else speaker
+        if target not in known:
+            raise ValueError(f"no speaker {speaker!r} in this recording")
+        segments[index] = replace(segments[index], speaker=target)
+    silenced = {s.speaker for s in transcript.segments} - {s.speaker for s in segments}
+    kept = tuple(s for s in known.values() if s.id not in silenced)
     return replace(transcript, segments=tuple(with_roles(segments, kept)), speakers=kept)

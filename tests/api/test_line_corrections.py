@@ -198,3 +198,86 @@ def test_two_corrections_at_once_both_stay(settings: Settings, monkeypatch: Any)
     with database.session() as session:
         lines = [s.text for s in service.get_transcript(session, recording_id).segments]
     assert lines[1] == "Eerste verbetering." and lines[4] == "Tweede verbetering."
+
+
+def test_a_line_given_to_another_speaker_counts_for_their_side(
+    api_client: Any, settings: Settings
+) -> None:
+    """The speaker finder put the customer's question under the salesperson: moved, its
+    words leave the salesperson's terms for the customer's; a missed third person gets a
+    new speaker of the role chosen."""
+    client, _ = api_client
+    recording_id, before = _demo(client, settings)
+    path = f"/api/v1/recordings/{recording_id}/segments"
+    roles = {s["id"]: s["role"] for s in before["speakers"]}
+    customer = next(k for k, v in roles.items() if v == "customer")
+    index, line = next(
+        (i, s) for i, s in enumerate(before["segments"]) if s["role"] == "salesperson"
+    )
+    word = max((w["word"].strip(" .,?!").lower() for w in line["words"]), key=len)
+
+    def side(role: str) -> dict[str, int]:
+        answer = client.get(
+            "/api/v1/terms", params={"recording_id": recording_id, "role": role, "limit": 500}
+        )
+        return {t["lemma"]: t["count"] for t in answer.json()["terms"]}
+
+    moved = client.patch(
+        path, json={"segments": [{"index": index, "speaker": customer, "was": line["text"]}]}
+    )
+
+    assert moved.status_code == 200, moved.text
+    after = moved.json()["segments"][index]
+    assert (after["speaker"], after["role"], after["text"]) == (customer, "customer", line["text"])
+    assert after["words"] == line["words"]  # who said it changed; what and when did not
+    assert moved.json()["speakers"] == before["speakers"]
+    said = " ".join(s["text"].lower() for s in moved.json()["segments"] if s["role"] == "customer")
+    assert word in said and any(word in lemma or lemma in word for lemma in side("customer"))
+
+    third = client.patch(
+        path, json={"segments": [{"index": index, "speaker": "new", "role": "other"}]}
+    )
+    assert third.status_code == 200, third.text
+    new = third.json()["segments"][index]
+    assert new["role"] == "other" and new["speaker"] not in roles
+    assert {"id": new["speaker"], "role": "other", "name": None, "confidence": 1.0} in third.json()[
+        "speakers"
+    ]
+    for refused in (
+        {"index": index, "speaker": "S99"},
+        {"index": index, "role": "customer", "text": "Ja."},  # a role, but for whom?
+        {"index": index},  # nothing to change
+    ):
+        answer = client.patch(path, json={"segments": [refused]})
+        assert answer.status_code == 422, (refused, answer.text)
+    assert client.get(f"/api/v1/recordings/{recording_id}/transcript").json() == third.json()
+
+
+def test_the_line_form_gives_a_line_to_whoever_said_it(
+    api_client: Any, settings: Settings
+) -> None:
+    client, _ = api_client
+    recording_id, before = _demo(client, settings)
+    index, line = next(
+        (i, s) for i, s in enumerate(before["segments"]) if s["role"] == "salesperson"
+    )
+    form = client.get(f"/recordings/{recording_id}/lines/{index}").text
+    assert f'<option value="{line["speaker"]}" selected>' in form
+    assert '<option value="new:customer"' in form
+
+    saved = client.post(
+        f"/recordings/{recording_id}/lines/{index}",
+        data={"text": line["text"], "was": line["text"], "speaker": "new:customer"},
+        follow_redirects=False,
+    )
+
+    assert saved.status_code == 303, saved.text
+    now = client.get(f"/api/v1/recordings/{recording_id}/transcript").json()
+    assert now["segments"][index]["role"] == "customer"
+    assert now["segments"][index]["speaker"] not in {s["id"] for s in before["speakers"]}
+    wrong = client.post(
+        f"/recordings/{recording_id}/lines/{index}",
+        data={"text": "Ja.", "speaker": "new:boss"},
+    )
+    assert wrong.status_code == 422 and "Ja.</textarea>" in wrong.text
+    assert client.get(f"/api/v1/recordings/{recording_id}/transcript").json() == now

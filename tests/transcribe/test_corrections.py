@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from transcribe.corrections import correct_segment
-from transcribe.types import Segment, Word
+from transcribe.types import Segment, Transcript, Word
 
 
 def _heard(*timed: tuple[str, float, float]) -> Segment:
@@ -90,3 +90,61 @@ def test_a_word_added_where_whisper_left_no_gap_shares_its_neighbours_time() -> 
 
     assert (added.word, added.start, added.end) == (" goed", 1.2, 1.6)
     assert correct_segment(line, "Nou, goed dan").words[0] == replace(line.words[0], word=" Nou,")
+
+
+def _conversation() -> Transcript:
+    from transcribe.types import Speaker
+
+    lines = (
+        Segment(0.0, 2.0, "Goedemiddag, ik kom voor de warmtepomp.", "S1", "salesperson"),
+        Segment(2.0, 4.0, "Wat kost dat ongeveer?", "S1", "salesperson"),  # the customer's
+        Segment(4.0, 6.0, "Dat hangt af van het huis.", "S1", "salesperson"),
+        Segment(6.0, 8.0, "En de subsidie?", "S2", "customer"),
+    )
+    speakers = (
+        Speaker("S1", "salesperson", "Jan", 0.7),
+        Speaker("S2", "customer", None, 0.7),
+    )
+    return Transcript("nl", 8.0, "base", lines, speakers)
+
+
+def test_a_line_moved_to_another_speaker_takes_that_speakers_role() -> None:
+    from transcribe.speakers import move_lines
+
+    moved = move_lines(_conversation(), {1: "S2"})
+
+    assert [(s.speaker, s.role) for s in moved.segments] == [
+        ("S1", "salesperson"),
+        ("S2", "customer"),
+        ("S1", "salesperson"),
+        ("S2", "customer"),
+    ]
+    assert moved.segments[1].text == "Wat kost dat ongeveer?"
+    assert moved.speakers == _conversation().speakers  # both still speak: both kept, as were
+
+
+def test_a_line_given_to_someone_missed_makes_one_new_speaker_and_an_emptied_one_goes() -> None:
+    from transcribe.speakers import NEW_SPEAKER, move_lines
+
+    before = _conversation()
+    moved = move_lines(before, {3: "S1", 1: NEW_SPEAKER, 2: NEW_SPEAKER}, new_role="customer")
+
+    assert [s.speaker for s in moved.segments] == ["S1", "S3", "S3", "S1"]
+    assert [s.role for s in moved.segments] == ["salesperson", "customer", "customer", "salesperson"]
+    assert [(s.id, s.role, s.confidence) for s in moved.speakers] == [
+        ("S1", "salesperson", 0.7),
+        ("S3", "customer", 1.0),  # a person said so
+    ]  # S2 lost its only line: gone, as a merged speaker is
+
+
+def test_moving_a_line_to_a_speaker_or_line_that_is_not_there_is_refused() -> None:
+    import pytest
+
+    from transcribe.speakers import move_lines
+
+    with pytest.raises(ValueError, match="no speaker 'S7'"):
+        move_lines(_conversation(), {0: "S7"})
+    with pytest.raises(ValueError, match="no line 4"):
+        move_lines(_conversation(), {4: "S2"})
+    with pytest.raises(ValueError, match="unknown role"):
+        move_lines(_conversation(), {0: "new"}, new_role="boss")  # type: ignore[arg-type]
