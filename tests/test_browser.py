@@ -135,6 +135,7 @@ def test_upload_transcribe_and_read_the_report(
     page.wait_for_function("() => document.getElementById('player').classList.contains('docked')")
     box = page.locator("#player").bounding_box()
     assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 250
+    assert box["width"] >= 300  # as wide as the screen: a fixed <audio> of width auto has none
     page.evaluate("document.getElementById('player').pause()")
     page.wait_for_function("() => !document.getElementById('player').classList.contains('docked')")
     page.set_viewport_size({"width": 1280, "height": 720})
