@@ -990,6 +990,8 @@ def report(
         questions=questions,
         sides=sides,
         rising=rising,
+        coverage=service.coverage(session, recordings, role),
+        few=state(request).settings.report_min_recordings,
         with_audio=service.with_audio(
             session, quoted_recordings([terms, questions, list(sides.values()), rising])
         ),
@@ -1137,6 +1139,10 @@ def suggest(
         is_html=is_html or read_as_html,
         read_as_html=read_as_html,
         result=result,
+        coverage=service.coverage(
+            session, recordings, "customer" if result.terms_from == "customer" else None
+        ),
+        few=settings.report_min_recordings,
         with_audio=service.with_audio(session, quoted_recordings(result)),
         compare=compare,
         known_tags=known_tags,

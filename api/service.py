@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -94,6 +94,8 @@ __all__ = [
     "hide_term",
     "known_tags",
     "count_recordings",
+    "Coverage",
+    "coverage",
     "list_recordings",
     "list_voices",
     "voice_exists",
@@ -703,16 +705,44 @@ def with_audio(session: Session, recording_ids: Collection[str]) -> set[str]:
     return kept
 
 
-def recordings_covered(session: Session, f: RecordingFilter, role: str | None = None) -> int:
-    """How many analysed recordings a report with filter `f` covers; with `role`, only
-    those in which somebody of that role spoke (the others add nothing to its answer)."""
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How many recordings an answer rests on, and the days they span: said beside a
+    report or a page comparison, so that one conversation is not read as a trend."""
+
+    recordings: int
+    first: date | None = None
+    last: date | None = None
+
+
+def coverage(session: Session, f: RecordingFilter, role: str | None = None) -> Coverage:
+    """The analysed recordings a report with filter `f` covers; with `role`, only those
+    in which somebody of that role spoke (the others add nothing to its answer)."""
     query = _filtered(session, f)
     if query is None:
         query = select(Recording.id).where(Recording.status == Status.done)
     if role is not None:
         spoke = select(UtteranceRow.recording_id).where(UtteranceRow.role == role)
         query = query.where(Recording.id.in_(spoke))
-    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    day = report_day()
+    count, first, last = session.execute(
+        select(func.count(), func.min(day), func.max(day)).where(Recording.id.in_(query))
+    ).one()
+    return Coverage(count or 0, _as_date(first), _as_date(last))
+
+
+def _as_date(value: object) -> date | None:
+    """A day as SQL gives it back: a date (PostgreSQL), or ISO text (SQLite)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def recordings_covered(session: Session, f: RecordingFilter, role: str | None = None) -> int:
+    """How many analysed recordings a report with filter `f` covers (see `coverage`)."""
+    return coverage(session, f, role).recordings
 
 
 def ranked_terms(

@@ -253,9 +253,7 @@ def test_a_line_given_to_another_speaker_counts_for_their_side(
     assert client.get(f"/api/v1/recordings/{recording_id}/transcript").json() == third.json()
 
 
-def test_the_line_form_gives_a_line_to_whoever_said_it(
-    api_client: Any, settings: Settings
-) -> None:
+def test_the_line_form_gives_a_line_to_whoever_said_it(api_client: Any, settings: Settings) -> None:
     client, _ = api_client
     recording_id, before = _demo(client, settings)
     index, line = next(

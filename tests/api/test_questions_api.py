@@ -309,3 +309,24 @@ def test_quotes_offer_listening_only_where_the_audio_is_kept(api_client, setting
     prepare_demo(settings)
     page = client.get("/report").text
     assert 'class="seek"' in page and "listen from" not in page and "read it at" in page
+
+
+def test_the_report_and_the_comparison_say_how_many_conversations_they_rest_on(
+    api_client, settings
+) -> None:
+    """One call is no trend: the count and the days are said, with a caution when few."""
+    client, _ = api_client
+    prepare_demo(settings)  # two recordings, both of 2 Nov 2026
+    listed = client.get("/api/v1/recordings").json()["recordings"]
+    assert "Based on 2 conversations, all on Nov 2, 2026." in client.get("/report").text
+    bakker = next(r["id"] for r in listed if r["customer"] == "Bakker")
+    moved = client.patch(f"/api/v1/recordings/{bakker}", json={"recorded_at": "2026-11-20"})
+    assert moved.status_code == 200
+    report = client.get("/report", params={"role": "all"}).text
+    assert "Based on 2 conversations, from Nov 2, 2026 to Nov 20, 2026." in report
+    assert "a single conversation can set the order" in report  # 2 < 5, the default minimum
+    one = client.get("/report", params={"role": "all", "customer": "Bakker"}).text
+    assert "Based on 1 conversation, on Nov 20, 2026." in one
+    assert "Based on" not in client.get("/report", params={"since": "2030-01-01"}).text
+    page = client.post("/suggest", data={"page_copy": "Wij leggen zonnepanelen.", "tag": ""})
+    assert "Based on 2 conversations, from Nov 2, 2026 to Nov 20, 2026." in page.text

@@ -130,7 +130,8 @@ def test_a_line_given_to_someone_missed_makes_one_new_speaker_and_an_emptied_one
     moved = move_lines(before, {3: "S1", 1: NEW_SPEAKER, 2: NEW_SPEAKER}, new_role="customer")
 
     assert [s.speaker for s in moved.segments] == ["S1", "S3", "S3", "S1"]
-    assert [s.role for s in moved.segments] == ["salesperson", "customer", "customer", "salesperson"]
+    roles = ["salesperson", "customer", "customer", "salesperson"]
+    assert [s.role for s in moved.segments] == roles
     assert [(s.id, s.role, s.confidence) for s in moved.speakers] == [
         ("S1", "salesperson", 0.7),
         ("S3", "customer", 1.0),  # a person said so
