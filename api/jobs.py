@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from analyze import count_terms, utterances_from_transcript
 from api import termstore
 from api.db import DATABASE_DOWN, Database, Recording, Status, as_utc, utcnow
-from api.service import erase_voice_prints, list_voices, people_in
+from api.service import erase_voice_prints, fill_salesperson, list_voices, people_in
 from api.settings import Settings
 from api.storage import blob_store
 from api.webhooks import ANALYSED, FAILED, analysed_payload, failed_payload, notify
@@ -468,6 +468,7 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
                     stored = redact_transcript(stored, people_now)
                     spoken = utterances_from_transcript(stored, recording_id)
                 counted = count_terms(spoken, recording_id, people=people_now)
+            fill_salesperson(recording, stored)  # a remembered voice names its call
             recording.status = Status.done
             recording.progress = 1.0
             recording.claimed_by = None

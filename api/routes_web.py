@@ -448,6 +448,7 @@ def _recording_page(
             stats=service.speaker_summary(transcript)["stats"],
             can_swap=_swap(speakers) is not None,
             voiced=service.voiced_speakers(session, recording_id),
+            other_salesperson=_other_salesperson(speakers, recording.salesperson),
         )
     context.update(extra)
     # What a speaker form did is said beside the speakers; anything else under the title.
@@ -484,6 +485,18 @@ def _names_from_upload(
         if name and len(with_role) == 1 and not with_role[0].name:
             named[with_role[0].id] = name
     return named
+
+
+def _other_salesperson(speakers: Sequence[Speaker], typed: str | None) -> str | None:
+    """The named salesperson speaker (a remembered voice) when the details name someone
+    else: one of the two is wrong, and the filters go by the details."""
+    named = [s.name for s in speakers if s.role == "salesperson" and s.name]
+    if not typed or not named:
+        return None
+    typed_key = typed.casefold()
+    if any(n.casefold() in typed_key or typed_key in n.casefold() for n in named):
+        return None  # the same person, perhaps written in full in one place
+    return ", ".join(named)
 
 
 def _label(speaker: Speaker) -> str:

@@ -85,6 +85,7 @@ __all__ = [
     "delete_recording",
     "delete_voice",
     "erase_voice_prints",
+    "fill_salesperson",
     "enroll_from_audio",
     "enroll_from_recording",
     "ListChoice",
@@ -581,6 +582,15 @@ def people_in(recording: Recording, transcript: Transcript | None = None) -> lis
     return [name for name in named if name]
 
 
+def fill_salesperson(recording: Recording, transcript: Transcript) -> None:
+    """An empty salesperson field takes the name of the transcript's one named salesperson
+    (a remembered voice, or a person's correction), so that the recordings list's search
+    and the report's salesperson filter find the call by them as well."""
+    named = {s.name for s in transcript.speakers if s.role == "salesperson" and s.name}
+    if not recording.salesperson and len(named) == 1:
+        recording.salesperson = named.pop()
+
+
 def recount_terms(session: Session, recording: Recording, transcript: Transcript) -> None:
     """Count a recording's terms and questions again from `transcript` and store them."""
     utterances = utterances_from_transcript(transcript, recording.id)
@@ -1069,6 +1079,7 @@ def update_speakers(
     if settings.redact_pii:  # a name just given must not stay in the text either
         after = redact_transcript(after, _people(recording))
     recording.transcript_json = json.dumps(after.to_dict(), ensure_ascii=False)
+    fill_salesperson(recording, after)
     recount_terms(session, recording, after)
     recording.updated_at = utcnow()
     merged = {c.id for c in changes if c.merge_into}
