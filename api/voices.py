@@ -61,9 +61,21 @@ def list_voices(session: Session) -> list[VoiceProfile]:
     return sorted((p for p in profiles if p is not None), key=lambda p: p.name.casefold())
 
 
+def _stored_name(session: Session, name: str) -> str | None:
+    """The name a profile is stored under for `name`: the same, or the same in other
+    capitals ("pieter de smet" is Pieter de Smet: one person, one profile)."""
+    name = name.strip()
+    if session.get(VoiceRow, name) is not None:
+        return name
+    key = name.casefold()
+    return next((n for n in session.scalars(select(VoiceRow.name)) if n.casefold() == key), None)
+
+
 def find_voice(session: Session, name: str) -> VoiceProfile | None:
-    """The profile called `name` (surrounding spaces ignored, as when it was enrolled)."""
-    row = session.get(VoiceRow, name.strip())
+    """The profile called `name`, in any capitals (surrounding spaces ignored, as when it
+    was enrolled)."""
+    stored = _stored_name(session, name)
+    row = session.get(VoiceRow, stored) if stored is not None else None
     return _profile(row) if row is not None else None
 
 
@@ -72,6 +84,9 @@ def save_voice(session: Session, profile: VoiceProfile) -> VoiceProfile:
     (its name without surrounding spaces, as it is looked up and deleted by). ValueError for
     a name a new profile cannot take."""
     profile = replace(profile, name=check_new_profile_name(profile.name))
+    stored = _stored_name(session, profile.name)
+    if stored is not None and stored != profile.name:  # renamed to the capitals typed now
+        session.execute(delete(VoiceRow).where(VoiceRow.name == stored))
     columns = _columns(profile)
     statement = insert_on_conflict(session, VoiceRow).values(**columns)
     session.execute(
@@ -84,8 +99,12 @@ def save_voice(session: Session, profile: VoiceProfile) -> VoiceProfile:
 
 
 def remove_voice(session: Session, name: str) -> bool:
-    """Delete the profile called `name` (not committed); False when there was none."""
-    deleted = session.execute(delete(VoiceRow).where(VoiceRow.name == name.strip()))
+    """Delete the profile called `name`, in any capitals (not committed); False when there
+    was none."""
+    stored = _stored_name(session, name)
+    if stored is None:
+        return False
+    deleted = session.execute(delete(VoiceRow).where(VoiceRow.name == stored))
     return bool(deleted.rowcount)  # type: ignore[attr-defined]
 
 

@@ -67,6 +67,7 @@ def _row(settings: Settings, recording_id: str) -> Recording | None:
 def test_a_customer_is_forgotten_with_their_conversations(
     api_client: Any, settings: Settings
 ) -> None:
+    from api.db import VoiceRow
     from api.voices import list_voices, save_voice
     from transcribe import VoiceProfile
 
@@ -76,7 +77,10 @@ def test_a_customer_is_forgotten_with_their_conversations(
     ids = {r["customer"]: r["id"] for r in listed}
     with get_database(settings.sqlalchemy_url).session() as session:
         save_voice(session, VoiceProfile("De Vries", np.ones(4, dtype=np.float32), "customer"))
-        save_voice(session, VoiceProfile("de vries", np.ones(4, dtype=np.float32), "other"))
+        # A database of before profiles were one per name in any capitals may hold both.
+        session.add(VoiceRow(name="de vries", role="other", backend="resemblyzer",
+                             embedding_json="[1, 1, 1, 1]"))  # fmt: skip
+        session.commit()
     before = {t["lemma"] for t in client.get("/api/v1/terms?limit=500").json()["terms"]}
     export = client.get("/api/v1/people/export", params={"name": "DE VRIES"})
     held = json.loads(zipfile.ZipFile(io.BytesIO(export.content)).read("person.json"))

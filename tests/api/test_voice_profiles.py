@@ -68,14 +68,28 @@ def test_a_name_is_stored_as_it_is_looked_up(settings: Settings) -> None:
         assert service.list_voices(session) == []
 
 
+def test_one_person_in_other_capitals_is_one_profile(settings: Settings) -> None:
+    """ "pieter de smet" typed after "Pieter de Smet" is the same person: found, replaced
+    (under the capitals typed last) and deleted as one, never listed twice."""
+    settings.make_data_dir()
+    with get_database(settings.sqlalchemy_url).session() as session:
+        save_voice(session, _profile("Pieter de Smet"))
+        assert service.voice_exists(session, "PIETER DE SMET")
+        save_voice(session, _profile("pieter de smet", "customer", seed=2))
+        [kept] = service.list_voices(session)
+        assert (kept.name, kept.role) == ("pieter de smet", "customer")
+        assert service.delete_voice(session, "Pieter De Smet")
+        assert service.list_voices(session) == []
+
+
 def test_saving_a_voice_again_replaces_it(settings: Settings) -> None:
     settings.make_data_dir()
     with get_database(settings.sqlalchemy_url).session() as session:
         save_voice(session, _profile("Jan"))
         save_voice(session, _profile("Jan", "customer", seed=1))
-        save_voice(session, _profile("jan", seed=2))  # another person: names are exact
+        save_voice(session, _profile("Piet", seed=2))
         voices = service.list_voices(session)
-        assert [(v.name, v.role) for v in voices] == [("Jan", "customer"), ("jan", "salesperson")]
+        assert [(v.name, v.role) for v in voices] == [("Jan", "customer"), ("Piet", "salesperson")]
         stored = find_voice(session, " Jan ")
         assert stored is not None
         np.testing.assert_allclose(stored.embedding, _profile("J", seed=1).embedding, atol=1e-5)
