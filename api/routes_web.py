@@ -224,10 +224,11 @@ def _index_page(
     search: str = "",
     page: int = 1,
     tag: str = "",
+    to_choose_again: Sequence[str] = (),
 ) -> HTMLResponse:
     """The recordings list, a page at a time, narrowed by `search` (a part of a title or a
     name, a tag, a day) and `tag` (exactly that tag); `uploaded` (ids) are confirmed at the
-    top."""
+    top; `to_choose_again`: the files of several that did not come in."""
     choice = service.ListChoice(text=search or None, tag=tag or None)
     total = service.count_recordings(session, choice)
     page = min(page, max(1, -(-total // RECORDINGS_PER_PAGE)))  # past the end: the last page
@@ -250,6 +251,7 @@ def _index_page(
         form=form or {"language": state(request).settings.language},  # RIDEALONG_LANGUAGE
         notice=notice,
         error=error,
+        to_choose_again=to_choose_again,
         most_files=FORM_FILES,
         most_mb=state(request).settings.max_upload_mb,
     )
@@ -333,6 +335,7 @@ def upload(
         return refused(e)
     uploaded: list[str] = []
     problems: list[str] = []
+    not_in: list[str] = []  # files to choose again (not those uploaded before)
     statuses: set[int] = set()
     words = i18n.wording(page_language(request))
     for at, one in enumerate(chosen):
@@ -352,6 +355,7 @@ def upload(
         except (ServiceError, UploadTooLarge, StorageFailed) as e:
             if len(chosen) == 1:
                 return refused(e)
+            not_in.append(name)
             said = i18n.say(e, page_language(request), capital=False)
             if name not in said:
                 said = f"{name}: {said}"
@@ -365,12 +369,14 @@ def upload(
                     rest,
                 ) % {"n": rest}
                 problems.append(i18n.capitalised(not_sent))
+                not_in += [service.safe_filename(f.filename) for f in chosen[at + 1 :]]
                 break
     if problems:  # some of several: the list shows what came in, the error what did not
         status = 200 if uploaded else statuses.pop() if len(statuses) == 1 else 422
         return _index_page(
-            request, session, uploaded, error=problems, status_code=status, form=form
-        )
+            request, session, uploaded, error=problems, status_code=status, form=form,
+            to_choose_again=not_in,
+        )  # fmt: skip
     return RedirectResponse(f"/?uploaded={','.join(uploaded)}", status_code=303)
 
 

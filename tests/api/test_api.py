@@ -120,6 +120,7 @@ def test_the_web_form_takes_a_day_of_recordings_at_once(api_client, tmp_path) ->
     assert sent.status_code == 200
     assert "2 recordings are uploaded" in sent.text
     assert "notities.mp3 is not an audio file we can read" in sent.text
+    assert "Only these are to choose again (or others in their place): notities.mp3." in sent.text
     listed = client.get("/api/v1/recordings").json()["recordings"]
     assert sorted(r["title"] for r in listed) == [
         "Beurs – dinsdag de vries",
@@ -131,6 +132,7 @@ def test_the_web_form_takes_a_day_of_recordings_at_once(api_client, tmp_path) ->
 
     again = client.post("/upload", files=files, data=fields, follow_redirects=False)
     assert again.status_code == 422 and "maandag bakker.m4a was uploaded before" in again.text
+    assert "Choose the recordings again" not in again.text  # both are in: nothing is lost
     assert 'value="Mark"' in again.text  # the form keeps what was typed
     new = [
         ("file", (f"{day}.wav", write_audio(tone(1.0, freq=f), tmp_path / f"{day}.wav",
