@@ -106,6 +106,9 @@ class QuestionGroup:
     # What a person reads as its subject: the keywords that are nouns in its typical question
     # ("offerte", not "stuur"); the keywords where none is. Pages only, not in the JSON.
     topics: tuple[str, ...] = field(default=(), compare=False)
+    # Against a page (`unanswered_questions`): the keywords the page does not use, which
+    # make the question count as unanswered.
+    page_lacks: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def other_phrasings(self) -> tuple[Question, ...]:
@@ -119,6 +122,7 @@ class QuestionGroup:
             "recordings": self.recordings,
             "keywords": list(self.keywords),
             "quotes": [q.to_dict() for q in self.quotes],
+            **({"page_lacks": list(self.page_lacks)} if self.page_lacks else {}),
         }
 
 
@@ -260,7 +264,8 @@ def _group(
 def unanswered_questions(
     groups: Sequence[QuestionGroup], page_lemmas: set[str], *, limit: int = 10
 ) -> list[QuestionGroup]:
-    """The groups a page does not answer: it uses too few of their keywords.
+    """The groups a page does not answer: it uses too few of their keywords. Each comes
+    with the keywords the page lacks (`page_lacks`), so a person sees why.
 
     `page_lemmas` are the lemmas (and lemma pairs) on the page; a compound on the page
     covers its last part, as for terms ("zonnepaneel" covers "paneel").
@@ -274,7 +279,7 @@ def unanswered_questions(
     for group in groups:
         if not group.keywords:
             continue
-        used = sum(on_page(w) for w in group.keywords)
-        if used < _ANSWERED_SHARE * len(group.keywords):
-            missing.append(group)
+        lacks = tuple(w for w in group.keywords if not on_page(w))
+        if len(group.keywords) - len(lacks) < _ANSWERED_SHARE * len(group.keywords):
+            missing.append(replace(group, page_lacks=lacks))
     return missing[:limit]

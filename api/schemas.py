@@ -380,6 +380,11 @@ class QuestionGroupOut(BaseModel):
     recordings: int = Field(description="conversations it was asked in")
     keywords: list[str]
     quotes: list[QuestionOut]
+    page_lacks: list[str] | None = Field(
+        None,
+        description="in page suggestions: the keywords the page does not use, which leave the "
+        "question unanswered",
+    )
 
 
 class QuestionsOut(BaseModel):

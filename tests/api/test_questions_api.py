@@ -22,6 +22,10 @@ def test_customer_questions_and_faq_drafts_on_the_demo_data(api_client, settings
     asked = {g["question"] for g in groups}
     drafts = result["questions"]
     assert drafts and all(d["question"] in asked for d in drafts)
+    # Each says why it is open: keywords of its own the page does not use.
+    assert all(d["page_lacks"] and set(d["page_lacks"]) <= set(d["keywords"]) for d in drafts)
+    assert all("zonnepaneel" not in d["page_lacks"] for d in drafts)  # the page has it
+    assert all(g["page_lacks"] is None for g in groups)  # no page, nothing lacking
     subsidy = next(g for g in groups if set(g["keywords"]) == {"subsidie", "zonnepaneel"})
     answer = " Voor zonnepanelen krijgt u subsidie: ongeveer 3.000 euro."
     answered = client.post("/api/v1/suggestions", json={"text": page + answer, "limit": 50}).json()
@@ -37,6 +41,7 @@ def test_report_and_suggest_pages_show_the_questions(api_client, settings) -> No
     assert "Questions customers ask" in report and top.replace("'", "&#39;") in report
     page = client.post("/suggest", data={"page_copy": "Wij leggen zonnepanelen."}).text
     assert "Questions customers ask that the page does not answer" in page
+    assert "the page lacks:" in page
     assert top.replace("'", "&#39;") in page
 
 
