@@ -35,7 +35,13 @@ from sqlalchemy.orm import Session
 from analyze import count_terms, utterances_from_transcript
 from api import termstore
 from api.db import DATABASE_DOWN, Database, Recording, Status, as_utc, utcnow
-from api.service import erase_voice_prints, fill_salesperson, list_voices, people_in
+from api.service import (
+    fill_salesperson,
+    list_voices,
+    people_in,
+    unname_recognised,
+    without_recognised,
+)
 from api.settings import Settings
 from api.storage import blob_store
 from api.webhooks import ANALYSED, FAILED, analysed_payload, failed_payload, notify
@@ -468,6 +474,10 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
                     stored = redact_transcript(stored, people_now)
                     spoken = utterances_from_transcript(stored, recording_id)
                 counted = count_terms(spoken, recording_id, people=people_now)
+            # A voice profile deleted while this job ran (perhaps a person asking to be
+            # forgotten): its person is not named, nor is their print kept.
+            forgotten = deleted_meanwhile(session)
+            stored = without_recognised(stored, forgotten)
             fill_salesperson(recording, stored)  # a remembered voice names its call
             recording.status = Status.done
             recording.progress = 1.0
@@ -479,11 +489,7 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
             recording.model = stored.model
             recording.transcript_json = json.dumps(stored.to_dict(), ensure_ascii=False)
             recording.checkpoint_json = None
-            # A voice profile deleted while this job ran: its person's print is not kept.
-            forgotten = deleted_meanwhile(session)
-            recording.voices_json = json.dumps(
-                {s.id: s.voice for s in stored.speakers if s.voice and s.name not in forgotten}
-            )
+            recording.voices_json = json.dumps({s.id: s.voice for s in stored.speakers if s.voice})
             recording.updated_at = utcnow()
             # The statistics reports are queried from, in the same transaction as "done".
             termstore.store_analysis(session, recording, counted, spoken)
@@ -493,11 +499,11 @@ def _run(settings: Settings, database: Database, job: _ClaimedJob, lease: _Lease
     if not _retrying(store, "storing the results"):
         logger.info("recording %s was deleted or taken over while processing", recording_id)
         return
-    # A voice deleted while "done" was being stored did not see these prints yet.
+    # A voice deleted while "done" was being stored did not see this recording yet.
     with database.session() as session:
         named = {s.name for s in final[0].speakers if s.voice and s.name}
-        for name in deleted_meanwhile(session) & named:
-            erase_voice_prints(session, name, recording_id)
+        if late := deleted_meanwhile(session) & named:
+            unname_recognised(session, recording_id, late)
     logger.info("recording %s done (%.1f s of audio)", recording_id, transcript.duration_s)
     notify(settings, ANALYSED, analysed_payload(recording_id, final[0]))
 

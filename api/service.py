@@ -85,6 +85,8 @@ __all__ = [
     "delete_recording",
     "delete_voice",
     "erase_voice_prints",
+    "unname_recognised",
+    "without_recognised",
     "fill_salesperson",
     "enroll_from_audio",
     "enroll_from_recording",
@@ -1180,6 +1182,35 @@ def delete_voice(session: Session, name: str) -> bool:
     # found below. On PostgreSQL, one transaction would leave the job's print in place.
     session.commit()
     return erase_voice_prints(session, name) > 0 or deleted
+
+
+def without_recognised(transcript: Transcript, names: Collection[str]) -> Transcript:
+    """The transcript with the speakers a voice profile named `names` no longer named (nor
+    their voice prints): the profile was deleted, perhaps at the person's request, while a
+    job that had loaded it ran."""
+    if not any(s.name in names for s in transcript.speakers):
+        return transcript
+    speakers = tuple(
+        replace(s, name=None, voice=None) if s.name in names else s for s in transcript.speakers
+    )
+    return replace(transcript, speakers=speakers)
+
+
+def unname_recognised(session: Session, recording_id: str, names: Collection[str]) -> None:
+    """`without_recognised`, on a stored recording (its row locked while it changes), with
+    the voice prints of those speakers dropped."""
+    lock_recording(session, recording_id)
+    recording = _with_documents(session, recording_id)
+    before = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
+    gone = {s.id for s in before.speakers if s.name in names}
+    if gone:
+        after = without_recognised(before, names)
+        recording.transcript_json = json.dumps(after.to_dict(), ensure_ascii=False)
+        voices = _voices(recording)
+        recording.voices_json = json.dumps({k: v for k, v in voices.items() if k not in gone})
+        if recording.salesperson in names:  # filled in from the voice (`fill_salesperson`)
+            recording.salesperson = None
+    session.commit()
 
 
 def erase_voice_prints(session: Session, name: str, recording_id: str | None = None) -> int:

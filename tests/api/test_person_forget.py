@@ -202,3 +202,49 @@ def test_the_cli_asks_first_then_forgets(settings: Settings, tmp_path: Path) -> 
     said = " ".join(s["text"] for t in texts.values() for s in t["segments"])
     assert "Mark" not in said and "[naam] van Zonnig Dak" in said
     assert forget("mark", "--yes").returncode == 1  # nothing is held under the name any more
+
+
+def test_a_person_forgotten_while_a_job_recognises_them_is_not_named_by_it(
+    api_client: Any, settings: Settings, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The job loaded the voice profiles before the person asked to be forgotten: nothing
+    named them yet, so the erasure found nothing to do; the job must not name them after."""
+    import api.jobs
+    from api.voices import save_voice
+    from transcribe import VoiceProfile
+
+    client, _ = api_client
+    with get_database(settings.sqlalchemy_url).session() as session:
+        voice = np.ones(4, dtype=np.float32)
+        save_voice(session, VoiceProfile("Karel Appel", voice, "salesperson"))
+    answers: list[Any] = []
+
+    def recognising(_path: Path, _options: Any, _progress: Any, **kwargs: Any) -> Transcript:
+        assert [p.name for p in kwargs["profiles"]] == ["Karel Appel"]
+        answers.append(client.delete("/api/v1/people", params={"name": "Karel Appel"}))
+        lines = (
+            Segment(0.0, 4.0, "Goedemiddag, waar kan ik mee helpen?", "S1", "salesperson"),
+            Segment(4.0, 8.0, "Wat kost een warmtepomp?", "S2", "customer"),
+        )
+        speakers = (
+            Speaker("S1", "salesperson", "Karel Appel", 0.9, voice=(0.6, 0.8)),
+            Speaker("S2", "customer", voice=(0.8, 0.6)),
+        )
+        return Transcript("nl", 8.0, "test", lines, speakers)
+
+    monkeypatch.setattr(api.jobs, "transcribe", recognising)
+    audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+    recording_id = upload(client, audio, "a.wav").json()["id"]
+    process_recording(settings, get_database(settings.sqlalchemy_url), recording_id)
+
+    assert answers[0].status_code == 200 and answers[0].json()["voice_profile_deleted"]
+    with get_database(settings.sqlalchemy_url).session() as session:
+        row = session.scalar(
+            select(Recording)
+            .where(Recording.id == recording_id)
+            .options(undefer(Recording.transcript_json), undefer(Recording.voices_json))
+        )
+        assert row is not None and row.status == Status.done
+        assert "Karel Appel" not in (row.transcript_json or "") and row.salesperson is None
+        assert set(json.loads(row.voices_json or "{}")) == {"S2"}  # the customer's print stays
+    assert client.get("/api/v1/people/export", params={"name": "Karel Appel"}).status_code == 404
