@@ -11,7 +11,9 @@ recordings' audio holds the other party's voice too, so it is exported only when
 from __future__ import annotations
 
 import json
+import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -29,7 +31,7 @@ from api.voices import list_voices
 from api.webhooks import ANALYSED, analysed_payload, notify_in_background
 from transcribe import Transcript, VoiceProfile
 from transcribe.formats import render
-from transcribe.redact import redact_text, redact_transcript
+from transcribe.redact import NAME_LABEL, redact_text, redact_transcript
 
 __all__ = ["Forgotten", "PersonData", "find_person", "forget_person", "write_person_export"]
 
@@ -255,6 +257,28 @@ def forget_person(
     return Forgotten(person.name, deleted, unnamed, voice_profile)
 
 
+def _name_pattern(name: str) -> re.Pattern[str] | None:
+    """The name as typed anywhere a person writes it by hand: any case, its parts joined
+    by spaces, dashes, underscores or nothing ("karel_appel", "KarelAppel"), and its parts
+    of four letters or more alone ("appel offerte"). Never inside another word."""
+    parts = [p for p in re.split(r"[\W_]+", name) if p]
+    if not parts:
+        return None
+    alternatives = [r"[\W_]*".join(map(re.escape, parts))]
+    alternatives += [re.escape(p) for p in parts if len(p) >= 4 and len(parts) > 1]
+    return re.compile(rf"(?<![^\W_])(?:{'|'.join(alternatives)})(?![^\W_])", re.IGNORECASE)
+
+
+def _without_name(text: str, names: Sequence[str]) -> str:
+    """`text` (a title, a file name, a tag) with the names labelled, as typed by hand:
+    `redact_text` first (names as capitalised, contact details), then `_name_pattern`."""
+    text = redact_text(text, names)[0]
+    for name in names:
+        if (pattern := _name_pattern(name)) is not None:
+            text = pattern.sub(NAME_LABEL, text)
+    return text
+
+
 def _unname(
     session: Session,
     blobs: BlobStore,
@@ -284,13 +308,17 @@ def _unname(
         recording.transcript_json = json.dumps(transcript.to_dict(), ensure_ascii=False)
     names = sorted(spellings)
     if recording.title:
-        recording.title = redact_text(recording.title, names)[0]
-    recording.filename = redact_text(recording.filename, names)[0]  # "Jan Smit - bezoek.m4a"
+        recording.title = _without_name(recording.title, names)[: service.TITLE_CHARS]
+    # "Jan Smit - bezoek.m4a", "jan_smit_bezoek.m4a"; the column holds 255 characters
+    recording.filename = _without_name(recording.filename, names)[:255]
     if recording.glossary:
-        recording.glossary = redact_text(recording.glossary, names)[0]
+        recording.glossary = _without_name(recording.glossary, names)
     if recording.error:  # a failed job's reason may quote the file's name
-        recording.error = redact_text(recording.error, names)[0]
+        recording.error = _without_name(recording.error, names)
         recording.error_text_json = None
+    recording.tag_rows = [  # "karel-appel": a tag that names them goes
+        row for row in recording.tag_rows if _without_name(row.tag, names) == row.tag
+    ]
     recording.sha256 = None  # the fingerprint of audio that is gone
     recording.updated_at = utcnow()
     if transcript is not None and recording.status == Status.done:

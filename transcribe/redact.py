@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from transcribe.types import Segment, Transcript, Word
 
-__all__ = ["PII_KINDS", "Redaction", "redact_text", "redact_transcript"]
+__all__ = ["NAME_LABEL", "PII_KINDS", "Redaction", "redact_text", "redact_transcript"]
 
 _STREET = (
     r"(?:straat|laan|weg|plein|gracht|kade|singel|dijk|hof|pad|steeg|dreef|park|markt|"
@@ -57,7 +57,7 @@ _PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ),
 )
 PII_KINDS = tuple(kind for kind, _, _ in _PATTERNS) + ("name",)
-_NAME_LABEL = "[naam]"
+NAME_LABEL = "[naam]"
 _NOTE_START = "personal data redacted: "
 
 
@@ -104,7 +104,7 @@ def _spans(text: str, names: Sequence[str]) -> list[tuple[int, int, str, str]]:
         for part in {name, whole, *whole.split()}:
             if len(part) >= 3 and part[0].isupper() and part.lower() not in _PARTICLES:
                 pattern = re.compile(rf"(?<!\w){re.escape(part)}(?!\w)")
-                found += [(m.start(), m.end(), "name", _NAME_LABEL) for m in pattern.finditer(text)]
+                found += [(m.start(), m.end(), "name", NAME_LABEL) for m in pattern.finditer(text)]
     found.sort(key=lambda s: (s[0], -(s[1] - s[0])))
     kept: list[tuple[int, int, str, str]] = []
     for span in found:
@@ -191,7 +191,7 @@ def redact_transcript(transcript: Transcript, names: Iterable[str] = ()) -> Tran
 
 def _labels(segments: Sequence[Segment]) -> Counter[str]:
     """How many of each kind of label the segments' text holds."""
-    labels = {label: kind for kind, label, _ in _PATTERNS} | {_NAME_LABEL: "name"}
+    labels = {label: kind for kind, label, _ in _PATTERNS} | {NAME_LABEL: "name"}
     return Counter(
         {kind: sum(s.text.count(label) for s in segments) for label, kind in labels.items()}
     )

@@ -248,3 +248,38 @@ def test_a_person_forgotten_while_a_job_recognises_them_is_not_named_by_it(
         assert "Karel Appel" not in (row.transcript_json or "") and row.salesperson is None
         assert set(json.loads(row.voices_json or "{}")) == {"S2"}  # the customer's print stays
     assert client.get("/api/v1/people/export", params={"name": "Karel Appel"}).status_code == 404
+
+
+def test_keeping_the_words_takes_the_name_from_what_people_typed_in_any_form(
+    api_client: Any, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Titles, file names and tags are typed by hand: "bezoek karel appel",
+    "karel_appel_bezoek.wav", "karel-appel". A label longer than a short name must not
+    overflow a full title (PostgreSQL refuses what its column cannot hold)."""
+    import api.jobs
+
+    monkeypatch.setattr(api.jobs, "transcribe", _conversation)
+    client, _ = api_client
+    audio = write_audio(tone(1.0, freq=800.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+    typed = upload(
+        client, audio, "karel_appel_bezoek.wav",
+        title="bezoek KarelAppel en appel", salesperson="Karel Appel", tags="karel-appel, zakelijk",
+    ).json()["id"]  # fmt: skip
+    full = "Ann " + "offerte warmtepomp " * 20
+    ann = _processed(client, settings, tmp_path, 900.0, customer="Ann", title=full[:300])
+    process_recording(settings, get_database(settings.sqlalchemy_url), typed)
+
+    for name in ("Karel Appel", "Ann"):
+        response = client.delete("/api/v1/people", params={"name": name, "keep_words": "true"})
+        assert response.status_code == 200, response.text
+
+    row = _row(settings, typed)
+    assert row is not None and row.salesperson is None
+    assert "appel" not in f"{row.title} {row.filename}".lower(), (row.title, row.filename)
+    assert row.filename.endswith("_bezoek.wav") and row.title.startswith("bezoek [naam]")
+    detail = client.get(f"/api/v1/recordings/{typed}").json()
+    assert detail["tags"] == ["zakelijk"]
+    assert client.get("/api/v1/recordings", params={"q": "appel"}).json()["recordings"] == []
+    shortened = _row(settings, ann)
+    assert shortened is not None and shortened.title.startswith("[naam] offerte")
+    assert len(shortened.title) == 300 and shortened.customer is None
