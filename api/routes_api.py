@@ -94,9 +94,14 @@ _ERRORS: dict[int, dict[str, Any]] = {
 }
 
 
-def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The `responses=` entries for these error statuses."""
-    return {code: _ERRORS[code] for code in codes}
+def errors(*codes: int, **described: str) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` entries for these error statuses; `described` ("e409"="...") gives
+    a status this route's own description."""
+    entries: dict[int | str, dict[str, Any]] = {code: _ERRORS[code] for code in codes}
+    for key, description in described.items():
+        code = int(key.removeprefix("e"))
+        entries[code] = {**_ERRORS[code], "description": description}
+    return entries
 
 
 router = APIRouter(
@@ -299,7 +304,14 @@ def get_transcript(
 @router.patch(
     "/recordings/{recording_id}/segments",
     response_model=TranscriptOut,
-    responses=errors(400, 404, 409, 413, 422),
+    responses=errors(
+        400,
+        404,
+        413,
+        422,
+        e409="a line changed since it was read (code `line_changed`: corrected, or a line "
+        "before it removed); nothing was changed",
+    ),  # fmt: skip
 )
 def patch_segments(
     recording_id: str, body: LinesPatch, request: Request, session: SessionDep

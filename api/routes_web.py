@@ -613,6 +613,8 @@ def _line_page(
     try:
         recording = service.get_recording(session, recording_id)
         transcript = service.get_transcript(session, recording_id)
+        if changed and transcript.segments and index >= len(transcript.segments):
+            index = len(transcript.segments) - 1  # the line read is gone: the last one now
         if not 0 <= index < len(transcript.segments):
             raise NotFound(
                 N_("this recording has no such line (any more): it may have been removed")

@@ -1106,6 +1106,17 @@ def lock_recording(session: Session, recording_id: str) -> None:
     )
 
 
+def _line_changed(index: int) -> Conflict:
+    return Conflict(
+        N_(
+            "line %(n)s has changed since it was read (corrected, or a line before it "
+            "removed): read the transcript again"
+        ),
+        code="line_changed",
+        n=index,
+    )
+
+
 def correct_lines(
     session: Session,
     settings: Settings,
@@ -1127,6 +1138,8 @@ def correct_lines(
     before = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
     moves = moves or {}
     for index in sorted({*changes, *moves}):
+        if not 0 <= index < len(before.segments) and (expected or {}).get(index) is not None:
+            raise _line_changed(index)  # it was read, so it was there: lines went before it
         if not 0 <= index < len(before.segments):
             raise NotFound(
                 N_("this recording has no line %(n)s (it has %(count)s)"),
@@ -1137,14 +1150,7 @@ def correct_lines(
         if was is not None and " ".join(was.split()) != " ".join(
             before.segments[index].text.split()
         ):
-            raise Conflict(
-                N_(
-                    "line %(n)s has changed since it was read (corrected, or a line before it "
-                    "removed): read the transcript again"
-                ),
-                code="line_changed",
-                n=index,
-            )
+            raise _line_changed(index)
     for text in changes.values():
         if len(text) > MAX_LINE_CHARS:
             raise InvalidInput(N_("a line has at most %(n)s characters"), n=MAX_LINE_CHARS)

@@ -279,3 +279,30 @@ def test_the_line_form_gives_a_line_to_whoever_said_it(api_client: Any, settings
     )
     assert wrong.status_code == 422 and "Ja.</textarea>" in wrong.text
     assert client.get(f"/api/v1/recordings/{recording_id}/transcript").json() == now
+
+
+def test_the_last_line_read_before_a_line_was_removed_is_a_conflict_not_gone(
+    api_client: Any, settings: Settings
+) -> None:
+    """Its index is past the end now: it was read, so lines went before it (409, with the
+    typed text kept), as for any other line; the API documents that 409."""
+    client, _ = api_client
+    recording_id, before = _demo(client, settings)
+    path = f"/api/v1/recordings/{recording_id}/segments"
+    last = len(before["segments"]) - 1
+    read = before["segments"][last]["text"]
+    assert client.patch(path, json={"segments": [{"index": 0, "text": ""}]}).status_code == 200
+
+    stale = client.patch(path, json={"segments": [{"index": last, "text": "Ja.", "was": read}]})
+    assert stale.status_code == 409 and stale.json()["code"] == "line_changed"
+    unread = client.patch(path, json={"segments": [{"index": last, "text": "Ja."}]})
+    assert unread.status_code == 404  # no `was`: simply no such line
+    page = client.post(
+        f"/recordings/{recording_id}/lines/{last}", data={"text": "Mijn verbetering", "was": read}
+    )
+    assert page.status_code == 409 and "Mijn verbetering</textarea>" in page.text
+    assert read in page.text  # now the last line, shown as it is
+    described = client.get("/openapi.json").json()["paths"][
+        "/api/v1/recordings/{recording_id}/segments"
+    ]["patch"]["responses"]["409"]["description"]
+    assert "line_changed" in described and "transcribed" not in described
