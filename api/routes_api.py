@@ -512,19 +512,27 @@ def recording_filter(
         tag or None,
     )
     if _report_only(request):
-        fewest = state(request).settings.report_min_recordings
-        covered = service.recordings_covered(session, chosen, _counted_role(request))
-        if covered == 0 and request.url.path.endswith("/suggestions"):
-            covered = service.recordings_covered(session, chosen)  # no customers: everyone's
-        if covered < fewest:
-            raise Forbidden(
-                "a 'report' API key gets reports over %(fewest)d recordings or more; this one "
-                "covers %(covered)d (widen the dates or drop the tag, or use a 'read' key)",
-                code="too_few_recordings",
-                fewest=fewest,
-                covered=covered,
-            )
+        _enough_for_a_report(request, session, chosen, _counted_role(request))
     return chosen
+
+
+def _enough_for_a_report(
+    request: Request, session: Session, chosen: service.RecordingFilter, role: str | None
+) -> None:
+    """A `report` key's answer must rest on RIDEALONG_REPORT_MIN_RECORDINGS recordings in
+    which somebody (of `role`) spoke, so that it cannot single out one conversation."""
+    fewest = state(request).settings.report_min_recordings
+    covered = service.recordings_covered(session, chosen, role)
+    if covered == 0 and request.url.path.endswith("/suggestions"):
+        covered = service.recordings_covered(session, chosen)  # no customers: everyone's
+    if covered < fewest:
+        raise Forbidden(
+            "a 'report' API key gets reports over %(fewest)d recordings or more; this one "
+            "covers %(covered)d (widen the dates or drop the tag, or use a 'read' key)",
+            code="too_few_recordings",
+            fewest=fewest,
+            covered=covered,
+        )
 
 
 def _counted_role(request: Request) -> str | None:
@@ -605,6 +613,8 @@ def get_rising_terms(
     web report's "New and rising since"."""
     if recordings.since is None:
         raise InvalidInput("give `since`: the day to compare with the recordings before it")
+    if _report_only(request):  # the numbers tell of the recordings before too
+        _enough_for_a_report(request, session, service.before_period(recordings), role)
     rising = service.rising_terms(session, recordings, role, limit)
     if _report_only(request):
         rising = without_personal_data(session, rising)

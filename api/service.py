@@ -96,6 +96,7 @@ __all__ = [
     "hidden_terms",
     "hide_term",
     "known_tags",
+    "before_period",
     "count_recordings",
     "Coverage",
     "coverage",
@@ -728,14 +729,15 @@ class Coverage:
 
 
 def coverage(session: Session, f: RecordingFilter, role: str | None = None) -> Coverage:
-    """The analysed recordings a report with filter `f` covers; with `role`, only those
-    in which somebody of that role spoke (the others add nothing to its answer)."""
+    """The analysed recordings a report with filter `f` covers: those in which somebody
+    spoke (of `role`, when given); the others add nothing to its answer."""
     query = _filtered(session, f)
     if query is None:
         query = select(Recording.id).where(Recording.status == Status.done)
+    spoke = select(UtteranceRow.recording_id)
     if role is not None:
-        spoke = select(UtteranceRow.recording_id).where(UtteranceRow.role == role)
-        query = query.where(Recording.id.in_(spoke))
+        spoke = spoke.where(UtteranceRow.role == role)
+    query = query.where(Recording.id.in_(spoke))
     day = report_day()
     count, first, last = session.execute(
         select(func.count(), func.min(day), func.max(day)).where(Recording.id.in_(query))
@@ -781,6 +783,13 @@ _RISE = 2.0  # at least twice as often per word as before
 _RISING_FROM = 200  # the period's top terms that are compared with before
 
 
+def before_period(f: RecordingFilter) -> RecordingFilter:
+    """What `rising_terms` compares the period from `f.since` with: the recordings before
+    that day, the other filters the same."""
+    assert f.since is not None
+    return replace(f, since=None, until=f.since - timedelta(days=1))
+
+
 def rising_terms(
     session: Session, f: RecordingFilter, role: str | None, limit: int = 10
 ) -> list[RisingTerm]:
@@ -791,7 +800,7 @@ def rising_terms(
     if f.since is None:
         return []
     period = ranked_terms(session, role=role, limit=_RISING_FROM, recording_filter=f)
-    earlier = _filtered(session, replace(f, since=None, until=f.since - timedelta(days=1)))
+    earlier = _filtered(session, before_period(f))
     now = _filtered(session, f)
     if not period or earlier is None or now is None:
         return []  # nothing before the period (or nothing in it) to compare with

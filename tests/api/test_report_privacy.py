@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from analyze.questions import Question, QuestionGroup
 from analyze.suggest import PageSuggestions, SuggestedTerm
@@ -64,3 +65,93 @@ def test_an_answer_holds_a_few_quotes_of_any_one_conversation(settings: Settings
         10 - QUOTES_PER_RECORDING
     )
     assert [t.lemma for t in clean] == [t.lemma for t in terms]  # the terms all stay
+
+
+def _analysed(settings: Settings, lines: list[tuple[str, str]], day: str, **fields: str) -> str:
+    """An analysed recording of `lines` ((role, text)) on `day`, stored as a job stores one."""
+    import json
+    import uuid
+    from datetime import date
+
+    from analyze import count_terms, utterances_from_transcript
+    from api import termstore
+    from api.db import Recording, Status, utcnow
+    from transcribe.types import Segment, Speaker, Transcript
+
+    recording_id = uuid.uuid4().hex
+    speaker = {"salesperson": "S1", "customer": "S2"}
+    segments = tuple(
+        Segment(4.0 * i, 4.0 * i + 4.0, text, speaker[role], role)  # type: ignore[arg-type]
+        for i, (role, text) in enumerate(lines)
+    )
+    speakers = (Speaker("S1", "salesperson"), Speaker("S2", "customer"))
+    transcript = Transcript("nl", 4.0 * len(lines), "test", segments, speakers)
+    settings.make_data_dir()
+    with get_database(settings.sqlalchemy_url).session() as session:
+        recording = Recording(
+            id=recording_id, title=fields.get("title", "gesprek"), filename="a.wav",
+            salesperson=fields.get("salesperson"), customer=fields.get("customer"),
+            recorded_at=date.fromisoformat(day), size_bytes=0, duration_s=transcript.duration_s,
+            language_requested="nl", language="nl", model="test", status=Status.done,
+            progress=1.0, attempts=0, consent=True, consent_at=utcnow(),
+            transcript_json=json.dumps(transcript.to_dict(), ensure_ascii=False),
+        )  # fmt: skip
+        session.add(recording)
+        session.flush()
+        spoken = utterances_from_transcript(transcript, recording_id)
+        people = [n for n in (recording.salesperson, recording.customer) if n]
+        termstore.store_analysis(
+            session, recording, count_terms(spoken, recording_id, people=people), spoken
+        )
+        session.commit()
+    return recording_id
+
+
+def _report_key(settings: Settings) -> dict[str, str]:
+    from api.auth import create_api_key
+
+    with get_database(settings.sqlalchemy_url).session() as session:
+        return {"Authorization": f"Bearer {create_api_key(session, 'cms', 'report')}"}
+
+
+DIVORCE = [("customer", "Na mijn echtscheiding moet ik de hypotheek alleen betalen.")]
+PANELS = [("customer", "Wat kosten zonnepanelen met montage op een plat dak?")]
+
+
+def test_recordings_without_speech_do_not_make_up_a_reports_minimum(
+    api_client: Any, settings: Settings
+) -> None:
+    """One conversation and four silent clips of one day would hand over that conversation."""
+    client, _ = api_client
+    _analysed(settings, DIVORCE, "2026-11-01")
+    for _ in range(4):
+        _analysed(settings, [], "2026-11-01")
+    one_day = {"since": "2026-11-01", "until": "2026-11-01"}
+    cms = _report_key(settings)
+
+    refused = client.get("/api/v1/terms", params=one_day, headers=cms)
+
+    assert refused.status_code == 403 and refused.json()["code"] == "too_few_recordings"
+    assert "covers 1" in refused.json()["detail"]
+    for _ in range(4):
+        _analysed(settings, PANELS, "2026-11-01")
+    assert client.get("/api/v1/terms", params=one_day, headers=cms).status_code == 200
+
+
+def test_what_rising_terms_compare_with_needs_the_minimum_too(
+    api_client: Any, settings: Settings
+) -> None:
+    """`before` and `ratio` tell, term by term, what the recordings before `since` said:
+    one conversation there is singled out as surely as by asking for it."""
+    client, _ = api_client
+    _analysed(settings, DIVORCE, "2026-10-01")
+    for day in range(2, 7):
+        _analysed(settings, PANELS, f"2026-11-0{day}")
+    cms = _report_key(settings)
+    asked = {"since": "2026-11-01"}
+
+    refused = client.get("/api/v1/terms/rising", params=asked, headers=cms)
+
+    assert refused.status_code == 403 and refused.json()["code"] == "too_few_recordings"
+    assert client.get("/api/v1/terms", params=asked, headers=cms).status_code == 200
+    assert client.get("/api/v1/terms/rising", params=asked).status_code == 200  # a read key
