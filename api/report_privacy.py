@@ -1,8 +1,9 @@
-"""Quotes for a `report` API key without the names and contact details said in them.
+"""Answers for a `report` API key without the names and contact details said in them.
 
 A CMS shows customers' words on a website; "Goedemiddag mevrouw De Vries" or a phone number
-read out must not travel there. The names are the ones the service knows for the quoted
-recordings (salesperson, customer, named speakers) and every enrolled voice; contact
+read out must not travel there, in a quote or as a term. The names are the ones the service
+knows (every recording's salesperson and customer, the quoted recordings' named speakers,
+every enrolled voice) and those redaction finds in the quotes ("meneer Jansen"); contact
 details are found as `transcribe.redact` finds them. What `read` keys get is unchanged:
 they see whole transcripts anyway.
 """
@@ -10,6 +11,7 @@ they see whole transcripts anyway.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import fields, is_dataclass, replace
@@ -26,6 +28,9 @@ __all__ = ["quoted_recordings", "without_personal_data"]
 
 T = TypeVar("T")
 _TEXT_FIELDS = frozenset({"text", "question"})  # a quote's words; a question group's phrasing
+# A term's other forms, a question group's keywords and topics: a name among them goes.
+_WORD_LISTS = frozenset({"variants", "keywords", "topics", "page_lacks", "present_terms"})
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 def quoted_recordings(value: Any, found: set[str] | None = None) -> set[str]:
@@ -51,15 +56,44 @@ def _is_quote(value: Any) -> bool:
     return is_dataclass(value) and hasattr(value, "recording_id") and hasattr(value, "text")
 
 
+def _term_in(item: Any) -> Any:
+    """The ranked term an answer's item is about (a term, a suggested or rising term, a
+    replacement's customer word); None for anything else."""
+    for candidate in (item, getattr(item, "term", None), getattr(item, "customer_term", None)):
+        if is_dataclass(candidate) and hasattr(candidate, "lemma") and hasattr(candidate, "quotes"):
+            return candidate
+    return None
+
+
 class _Redactor:
     """Walks an answer (dataclasses, nested in tuples and lists) in its order, best first."""
 
     def __init__(self, names: Sequence[str]) -> None:
         self.names = names
+        # Each part of a known name, of three letters or more ("de" and "van" are words).
+        self.name_parts = {
+            part.casefold() for name in names for part in _WORD.findall(name) if len(part) >= 3
+        }
         self.quoted: Counter[str] = Counter()
 
+    def is_name(self, words: str, quotes: Sequence[Any] = ()) -> bool:
+        """Whether a term (or keyword) names somebody: a known name's part, or words that
+        redaction takes out of the quotes they were said in ("meneer Jansen")."""
+        said = [w.casefold() for w in _WORD.findall(words)]
+        if any(w in self.name_parts for w in said):
+            return True
+        key = words.casefold()
+        for quote in quotes:
+            text = str(getattr(quote, "text", ""))
+            if key in text.casefold() and key not in redact_text(text, self.names)[0].casefold():
+                return True
+        return False
+
     def keeps(self, item: Any) -> bool:
-        """Whether a quote fits its conversation's budget (counted as it is kept)."""
+        """Whether an item stays: a term that names somebody goes; a quote stays while it
+        fits its conversation's budget (counted as it is kept)."""
+        if (term := _term_in(item)) is not None:
+            return not self.is_name(term.term, term.quotes) and not self.is_name(term.lemma)
         if not _is_quote(item):
             return True
         self.quoted[item.recording_id] += 1
@@ -74,6 +108,10 @@ class _Redactor:
                 item = getattr(value, f.name)
                 if f.name in _TEXT_FIELDS and isinstance(item, str):
                     changes[f.name] = redact_text(item, self.names)[0]
+                elif f.name in _WORD_LISTS and isinstance(item, tuple):
+                    words = tuple(w for w in item if not self.is_name(str(w)))
+                    if words != item:
+                        changes[f.name] = words
                 elif f.name == "recording_id" and _is_quote(value):
                     changes[f.name] = ""  # which conversation: not for this key
                 else:
@@ -88,8 +126,12 @@ class _Redactor:
 
 
 def _names(session: Session, recording_ids: Collection[str]) -> list[str]:
-    """The people's names known for these recordings, and every enrolled voice's."""
+    """The people's names known: every recording's salesperson and customer (a quote may
+    name the customer of another visit), the named speakers of these recordings, and every
+    enrolled voice's."""
     names = {voice.name for voice in list_voices(session)}
+    for column in (Recording.salesperson, Recording.customer):
+        names.update(n for n in session.scalars(select(column).distinct()) if n)
     ids = list(recording_ids)
     for start in range(0, len(ids), 500):  # within any database's limit on parameters
         rows = session.execute(

@@ -66,7 +66,8 @@ _ERRORS: dict[int, dict[str, Any]] = {
         "description": "the API key's scope does not cover this request; or, for a `report` "
         "key, the filters leave fewer recordings than RIDEALONG_REPORT_MIN_RECORDINGS (code "
         "`too_few_recordings`). A report key's quotes come with names and contact details as "
-        "labels ([naam]), an empty recording_id, and at most 3 of any one conversation",
+        "labels ([naam]), an empty recording_id, and at most 3 of any one conversation; no "
+        "term or keyword it gets is a name",
     },
     404: {
         "model": Problem,

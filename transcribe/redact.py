@@ -11,6 +11,7 @@ as digits; a number spoken as words ("nul zes twaalf …") stays.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -88,6 +89,26 @@ def _passes_eleven_test(number: str) -> bool:
 _PARTICLES = frozenset({"van", "der", "den", "ten", "ter", "het", "von", "des", "del", "dos"})
 
 
+@functools.lru_cache(maxsize=32)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One pattern for every name (a report may know thousands), longest first so that a
+    whole name wins over its parts. As said in a sentence: capitalised ("mevrouw De
+    Vries"), however it was typed in a form ("de vries"); a part of under 3 letters ("de",
+    "van") is no name alone."""
+    parts: set[str] = set()
+    for name in names:
+        whole = " ".join(p[:1].upper() + p[1:] for p in name.split())
+        parts.update(
+            part
+            for part in {name, whole, *whole.split()}
+            if len(part) >= 3 and part[0].isupper() and part.lower() not in _PARTICLES
+        )
+    if not parts:
+        return None
+    alternatives = "|".join(re.escape(p) for p in sorted(parts, key=lambda p: (-len(p), p)))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
 def _spans(text: str, names: Sequence[str]) -> list[tuple[int, int, str, str]]:
     """Non-overlapping (start, end, kind, label) matches, earliest and longest first."""
     found: list[tuple[int, int, str, str]] = []
@@ -97,14 +118,8 @@ def _spans(text: str, names: Sequence[str]) -> list[tuple[int, int, str, str]]:
             for m in pattern.finditer(text)
             if kind != "bsn" or _passes_eleven_test(m.group())
         ]
-    for name in names:
-        # As said in a sentence: capitalised ("mevrouw De Vries"), however it was typed in
-        # a form ("de vries"); a part of under 3 letters ("de", "van") is no name alone.
-        whole = " ".join(p[:1].upper() + p[1:] for p in name.split())
-        for part in {name, whole, *whole.split()}:
-            if len(part) >= 3 and part[0].isupper() and part.lower() not in _PARTICLES:
-                pattern = re.compile(rf"(?<!\w){re.escape(part)}(?!\w)")
-                found += [(m.start(), m.end(), "name", NAME_LABEL) for m in pattern.finditer(text)]
+    if (of_names := _names_pattern(tuple(names))) is not None:
+        found += [(m.start(), m.end(), "name", NAME_LABEL) for m in of_names.finditer(text)]
     found.sort(key=lambda s: (s[0], -(s[1] - s[0])))
     kept: list[tuple[int, int, str, str]] = []
     for span in found:

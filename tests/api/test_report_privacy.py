@@ -155,3 +155,41 @@ def test_what_rising_terms_compare_with_needs_the_minimum_too(
     assert refused.status_code == 403 and refused.json()["code"] == "too_few_recordings"
     assert client.get("/api/v1/terms", params=asked, headers=cms).status_code == 200
     assert client.get("/api/v1/terms/rising", params=asked).status_code == 200  # a read key
+
+
+def test_a_report_key_gets_no_name_as_a_term_nor_in_a_quote_of_another_conversation(
+    api_client: Any, settings: Settings
+) -> None:
+    """Customers mention people: "meneer Jansen" (the customer of an earlier visit, outside
+    the dates asked), "Karel Appel" (an enrolled voice). Neither may travel to a CMS, as a
+    quote or as a ranked term; a read key still sees the words as said."""
+    import numpy as np
+
+    from api.voices import save_voice
+    from transcribe import VoiceProfile
+
+    client, _ = api_client
+    settings.make_data_dir()
+    with get_database(settings.sqlalchemy_url).session() as session:
+        voice = np.ones(4, dtype=np.float32)
+        save_voice(session, VoiceProfile("Karel Appel", voice, "salesperson"))
+    _analysed(settings, PANELS, "2026-10-02", customer="Jansen")
+    mention = (
+        "Onze buurman meneer Jansen heeft een warmtepomp. Karel Appel zei dat de warmtepomp "
+        "stil is. Meneer Jansen is tevreden over de warmtepomp van Karel Appel."
+    )
+    for day in range(3, 8):
+        _analysed(settings, [("customer", mention)], f"2026-11-0{day}", customer=f"Klant{day}")
+    asked = {"role": "customer", "since": "2026-11-01", "limit": 100}
+
+    answer = client.get("/api/v1/terms", params=asked, headers=_report_key(settings))
+
+    assert answer.status_code == 200, answer.text
+    terms = answer.json()["terms"]
+    said = {t["lemma"] for t in terms} | {v for t in terms for v in t["variants"]}
+    assert "warmtepomp" in said
+    assert not {w for w in said if "jansen" in w or "appel" in w or "karel" in w}, said
+    quotes = [q["text"] for t in terms for q in t["quotes"]]
+    assert quotes and not [q for q in quotes if "Jansen" in q or "Appel" in q]
+    read = client.get("/api/v1/terms", params=asked).json()["terms"]
+    assert any("jansen" in t["lemma"] for t in read)  # the same words, for a read key
