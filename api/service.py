@@ -1448,15 +1448,27 @@ def reanalyze(session: Session, recording_id: str | None = None) -> int:
     For after an upgrade that changed the analysis (no speech recognition runs again).
     Returns how many recordings were redone.
     """
-    query = select(Recording).where(
+    query = select(Recording.id).where(
         Recording.status == Status.done, Recording.transcript_json.is_not(None)
     )
     if recording_id is not None:
         get_recording(session, recording_id)
         query = query.where(Recording.id == recording_id)
     done = 0
-    for recording in session.scalars(query.options(undefer(Recording.transcript_json))):
-        transcript = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
+    for one in session.scalars(query).all():
+        # Read under its lock, one at a time: a correction or an erasure that committed
+        # since the list was made is what gets counted, never an older transcript.
+        lock_recording(session, one)
+        recording = session.scalar(
+            select(Recording)
+            .where(Recording.id == one, Recording.status == Status.done)
+            .options(undefer(Recording.transcript_json))
+            .execution_options(populate_existing=True)
+        )
+        if recording is None or recording.transcript_json is None:
+            session.rollback()  # deleted, or being transcribed again, meanwhile
+            continue
+        transcript = Transcript.from_dict(json.loads(recording.transcript_json))
         recount_terms(session, recording, transcript)
         session.commit()
         done += 1

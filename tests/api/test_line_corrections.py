@@ -306,3 +306,37 @@ def test_the_last_line_read_before_a_line_was_removed_is_a_conflict_not_gone(
         "/api/v1/recordings/{recording_id}/segments"
     ]["patch"]["responses"]["409"]["description"]
     assert "line_changed" in described and "transcribed" not in described
+
+
+def test_reanalyzing_counts_each_transcript_as_it_is_when_it_gets_there(
+    settings: Settings, monkeypatch: Any
+) -> None:
+    """`ridealong reanalyze` lists the recordings, then recounts them one by one: a line
+    corrected (or a name erased) in between must not come back from an older copy."""
+    import api.service as service
+    from api.db import get_database
+
+    prepare_demo(settings)
+    database = get_database(settings.sqlalchemy_url)
+    with database.session() as session:
+        [target] = [r.id for r in service.list_recordings(session) if r.customer == "De Vries"]
+        lines = service.get_transcript(session, target).segments
+    index = next(i for i, s in enumerate(lines) if "thuisbatterij" in s.text)
+    corrected = lines[index].text.replace("thuisbatterij", "accupakket")
+    real = service.lock_recording
+    corrections: list[str] = []
+
+    def corrected_meanwhile(session: Any, recording_id: str) -> None:
+        if recording_id == target and not corrections:
+            corrections.append(recording_id)  # after reanalyze listed it, before its turn
+            with database.session() as other:
+                service.correct_lines(other, settings, target, {index: corrected})
+        real(session, recording_id)
+
+    monkeypatch.setattr(service, "lock_recording", corrected_meanwhile)
+    with database.session() as session:
+        assert service.reanalyze(session) == 2
+        counted = {
+            t.lemma: t.count for t in service.ranked_terms(session, limit=500, recording_id=target)
+        }
+    assert corrections and counted.get("accupakket") == 1
