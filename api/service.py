@@ -416,7 +416,11 @@ def _chosen(query: Select[Any], choice: ListChoice) -> Select[Any]:
                     for column in (Recording.title, Recording.salesperson, Recording.customer)
                 ),
                 _tagged(_tag_as_typed(choice.text)),
-                cast(report_day(), String).startswith(wanted, autoescape=True),
+                *(  # a year, or the start of a day as the API writes it: "2026", "2026-11"
+                    [cast(report_day(), String).startswith(wanted, autoescape=True)]
+                    if _DAY_START.fullmatch(wanted)
+                    else []
+                ),
                 *(
                     [cast(report_day(), String).like(written)]
                     if (written := _day_as_written(wanted))
@@ -434,27 +438,33 @@ def _chosen(query: Select[Any], choice: ListChoice) -> Select[Any]:
 
 
 @functools.cache
-def _month_numbers() -> dict[str, int]:
-    """Month names and their short forms, Dutch and English ("nov", "mrt", "march"): 1-12."""
+def _month_numbers(width: str | None = None) -> dict[str, int]:
+    """Month names and their short forms, Dutch and English ("nov", "mrt", "march"): 1-12;
+    with `width` ("wide"), only those."""
     from babel.dates import get_month_names
 
     return {
         name.lower().rstrip("."): number
         for language in ("nl", "en")
-        for width in ("wide", "abbreviated")
-        for number, name in get_month_names(width, locale=language).items()
+        for form in ("wide", "abbreviated")
+        if width in (None, form)
+        for number, name in get_month_names(form, locale=language).items()
     }
 
 
+_DAY_START = re.compile(r"\d{4}(?:-(?:\d{1,2}(?:-\d{0,2})?)?)?")
 _WRITTEN_DAY = re.compile(r"(?:(\d{1,2})\s+)?([^\W\d_]+)\.?(?:\s+(\d{4}))?")
 
 
 def _day_as_written(text: str) -> str | None:
     """A LIKE pattern for a day or month as the list writes it ("20 nov 2026", "november",
-    "nov 2026"), matching report days ("2026-11-20"); None for other text."""
+    "nov 2026"), matching report days ("2026-11-20"); None for other text. A short month
+    alone is a word ("jan" is a name): it is a month with a day or a year."""
     found = _WRITTEN_DAY.fullmatch(text.strip().lower())
     month = _month_numbers().get(found[2]) if found else None
     if found is None or month is None:
+        return None
+    if not found[1] and not found[3] and found[2] not in _month_numbers("wide"):
         return None
     day = f"{int(found[1]):02d}" if found[1] else "__"
     return f"{found[3] or '____'}-{month:02d}-{day}"

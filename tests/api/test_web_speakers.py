@@ -392,6 +392,10 @@ def test_the_recordings_list_finds_and_pages(demo, monkeypatch) -> None:
     assert "De Vries" not in client.get("/", params={"q": "30 nov 2026"}).text
     assert "1–1 of 2" in client.get("/", params={"q": "November"}).text
     assert "No recordings match." in client.get("/", params={"q": "okt"}).text
+    # A short month alone is a word ("jan" is a name), a lone digit no year: neither is a day.
+    assert "No recordings match." in client.get("/", params={"q": "nov"}).text
+    assert "1–1 of 2" in client.get("/", params={"q": "nov 2026"}).text
+    assert "No recordings match." in client.get("/", params={"q": "2"}).text
     tagged = client.get("/", params={"tag": "zakelijk"}).text  # a tag's link: exactly it
     assert 'class="tag" href="/?tag=zakelijk#list">zakelijk</a>' in tagged
     assert "Warmtepomp" in tagged and "De Vries" not in tagged and "1–1 of 1" in tagged
