@@ -1126,6 +1126,8 @@ def person_forget(
     else:
         changed = f"{len(done.deleted)} recording(s) deleted"
     profile = "; voice profile deleted" if done.voice_profile else ""
+    if done.mentions:
+        profile += f"; the name taken out of {len(done.mentions)} other recording(s) that said it"
     stderr.print(f"forgot {done.name}: {changed}{profile}", highlight=False, markup=False)
 
 

@@ -473,6 +473,7 @@ def forget_person(
         deleted_recordings=done.deleted,
         unnamed_recordings=done.unnamed,
         voice_profile_deleted=done.voice_profile,
+        mentions_redacted=done.mentions,
     )
 
 

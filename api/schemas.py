@@ -268,6 +268,11 @@ class PersonForgotten(BaseModel):
         description="ids of the recordings kept without the person (keep_words)"
     )
     voice_profile_deleted: bool
+    mentions_redacted: list[str] = Field(
+        default_factory=list,
+        description="ids of other people's recordings whose words said the person's name: it "
+        "became [naam] there",
+    )
 
 
 class HideTerm(BaseModel):

@@ -14,7 +14,7 @@ import json
 import re
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import PurePosixPath
 from typing import IO, Any
@@ -215,6 +215,7 @@ class Forgotten:
     deleted: list[str]
     unnamed: list[str]
     voice_profile: bool
+    mentions: list[str] = field(default_factory=list)  # others' recordings that said the name
 
 
 def forget_person(
@@ -253,8 +254,52 @@ def forget_person(
         else:
             service.delete_recording(session, blobs, recording.id, settings)
             deleted.append(recording.id)
+    mentions = _redact_mentions(session, person.name, {*deleted, *unnamed}, settings)
     service.checkpoint_wal(session)  # no old copy of a row lingers in SQLite's log
-    return Forgotten(person.name, deleted, unnamed, voice_profile)
+    return Forgotten(person.name, deleted, unnamed, voice_profile, mentions)
+
+
+def _redact_mentions(
+    session: Session, name: str, theirs: set[str], settings: Settings | None
+) -> list[str]:
+    """Label the person's name where other people's conversations said it ("onze buurman
+    Piet Jansen"): it is their personal data too. Found by the whole name as given, in any
+    case; in those conversations its capitalised parts go too ("meneer Jansen", as
+    `redact_text` does). Returns the ids of the recordings changed."""
+    wanted = json.dumps(name.strip().casefold(), ensure_ascii=False)[1:-1]
+    candidates = session.scalars(
+        select(Recording.id).where(
+            Recording.status == Status.done,
+            func.lower(Recording.transcript_json).contains(wanted, autoescape=True),
+        )
+    ).all()
+    changed = []
+    for recording_id in candidates:
+        if recording_id in theirs:
+            continue
+        service.lock_recording(session, recording_id)
+        recording = session.scalar(
+            select(Recording)
+            .where(Recording.id == recording_id)
+            .options(undefer(Recording.transcript_json))
+            .execution_options(populate_existing=True)
+        )
+        transcript = _transcript(recording) if recording is not None else None
+        if recording is None or transcript is None:
+            session.rollback()
+            continue
+        redacted = redact_transcript(transcript, [name.strip()], names_only=True)
+        if redacted.segments == transcript.segments:
+            session.rollback()  # the name was in a field, not in the words
+            continue
+        recording.transcript_json = json.dumps(redacted.to_dict(), ensure_ascii=False)
+        service.recount_terms(session, recording, redacted)
+        recording.updated_at = utcnow()
+        session.commit()
+        changed.append(recording_id)
+        if settings is not None:
+            notify_in_background(settings, ANALYSED, analysed_payload(recording_id, redacted))
+    return changed
 
 
 def _name_pattern(name: str) -> re.Pattern[str] | None:
@@ -291,11 +336,11 @@ def _unname(
     session.refresh(recording)
     wanted = name.casefold()
     spellings = {name.title()}  # the redaction matches names as they are capitalised
-    for field in ("salesperson", "customer"):
-        value = getattr(recording, field)
+    for column in ("salesperson", "customer"):
+        value = getattr(recording, column)
         if _same(value, wanted):
             spellings.add(str(value).strip())
-            setattr(recording, field, None)
+            setattr(recording, column, None)
     transcript = _transcript(recording)
     if transcript is not None:
         speakers = []

@@ -109,10 +109,12 @@ def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
 
 
-def _spans(text: str, names: Sequence[str]) -> list[tuple[int, int, str, str]]:
+def _spans(
+    text: str, names: Sequence[str], names_only: bool = False
+) -> list[tuple[int, int, str, str]]:
     """Non-overlapping (start, end, kind, label) matches, earliest and longest first."""
     found: list[tuple[int, int, str, str]] = []
-    for kind, label, pattern in _PATTERNS:
+    for kind, label, pattern in () if names_only else _PATTERNS:
         found += [
             (m.start(), m.end(), kind, label)
             for m in pattern.finditer(text)
@@ -128,12 +130,14 @@ def _spans(text: str, names: Sequence[str]) -> list[tuple[int, int, str, str]]:
     return kept
 
 
-def redact_text(text: str, names: Sequence[str] = ()) -> tuple[str, Redaction]:
+def redact_text(
+    text: str, names: Sequence[str] = (), names_only: bool = False
+) -> tuple[str, Redaction]:
     """The text with personal data replaced by labels, and what was replaced."""
     counts: Counter[str] = Counter()
     pieces: list[str] = []
     at = 0
-    for start, end, kind, label in _spans(text, names):
+    for start, end, kind, label in _spans(text, names, names_only):
         pieces += [text[at:start], label]
         counts[kind] += 1
         at = end
@@ -141,14 +145,16 @@ def redact_text(text: str, names: Sequence[str] = ()) -> tuple[str, Redaction]:
     return "".join(pieces), Redaction(counts)
 
 
-def _redact_words(words: Sequence[Word], names: Sequence[str]) -> tuple[Word, ...]:
+def _redact_words(
+    words: Sequence[Word], names: Sequence[str], names_only: bool = False
+) -> tuple[Word, ...]:
     """Word timings kept where the words are kept; a redacted stretch becomes one word with
     the label, timed from its first to its last word."""
     joined, starts = "", []
     for word in words:
         starts.append(len(joined))
         joined += word.word
-    spans = _spans(joined, names)
+    spans = _spans(joined, names, names_only)
     if not spans:
         return tuple(words)
     out: list[Word] = []
@@ -170,23 +176,26 @@ def _redact_words(words: Sequence[Word], names: Sequence[str]) -> tuple[Word, ..
     return tuple(out)
 
 
-def redact_transcript(transcript: Transcript, names: Iterable[str] = ()) -> Transcript:
+def redact_transcript(
+    transcript: Transcript, names: Iterable[str] = (), *, names_only: bool = False
+) -> Transcript:
     """The transcript with personal data out of every segment (text and words), speaker
-    names included, and a note saying what was removed."""
-    known = sorted(
-        {n.strip() for n in [*names, *(s.name or "" for s in transcript.speakers)] if n.strip()},
-        key=len,
-        reverse=True,
-    )
+    names included, and a note saying what was removed. With `names_only`, only `names`
+    go (a person's mentions in somebody else's conversation)."""
+    speakers = () if names_only else [s.name or "" for s in transcript.speakers]
+    known = sorted({n.strip() for n in [*names, *speakers] if n.strip()}, key=len, reverse=True)
     changed = False
     heard_total: Counter[str] = Counter()
     segments: list[Segment] = []
     for segment in transcript.segments:
-        text, redaction = redact_text(segment.text, known)
+        text, redaction = redact_text(segment.text, known, names_only)
         if redaction:
             changed = True
-            segment = replace(segment, text=text, words=_redact_words(segment.words, known))
-        heard = Counter(s[2] for w in segment.words if w.heard for s in _spans(w.heard, known))
+            kept = _redact_words(segment.words, known, names_only)
+            segment = replace(segment, text=text, words=kept)
+        heard = Counter(
+            s[2] for w in segment.words if w.heard for s in _spans(w.heard, known, names_only)
+        )
         if heard:  # Whisper's letters of a word spelling.py corrected held personal data
             changed = True
             heard_total.update(heard)

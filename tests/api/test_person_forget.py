@@ -94,6 +94,7 @@ def test_a_customer_is_forgotten_with_their_conversations(
         "deleted_recordings": [ids["De Vries"]],
         "unnamed_recordings": [],
         "voice_profile_deleted": True,
+        "mentions_redacted": [],  # the other call names Bakker, not them
     }
     assert client.get(f"/api/v1/recordings/{ids['De Vries']}").status_code == 404
     assert client.get(f"/api/v1/recordings/{ids['Bakker']}").status_code == 200  # not theirs
@@ -283,3 +284,39 @@ def test_keeping_the_words_takes_the_name_from_what_people_typed_in_any_form(
     shortened = _row(settings, ann)
     assert shortened is not None and shortened.title.startswith("[naam] offerte")
     assert len(shortened.title) == 300 and shortened.customer is None
+
+
+def test_others_conversations_lose_the_name_they_said_and_nothing_else(
+    api_client: Any, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Onze buurman Piet Jansen …" in somebody else's call is Piet Jansen's data too: it
+    becomes [naam] there (and leaves the terms), while that call's own people and contact
+    details stay as they were."""
+    import api.jobs
+
+    mention = "Onze buurman Piet Jansen heeft er een. Meneer Jansen belt op 06-11223344."
+
+    def said(_path: Path, _options: Any, _progress: Any, **_: Any) -> Transcript:
+        lines = (Segment(0.0, 4.0, mention, "S2", "customer"),)
+        return Transcript("nl", 4.0, "test", lines, (Speaker("S2", "customer", "Anna Smit"),))
+
+    monkeypatch.setattr(api.jobs, "transcribe", said)
+    client, _ = api_client
+    other = _processed(client, settings, tmp_path, 1000.0, customer="Anna Smit")
+    monkeypatch.setattr(api.jobs, "transcribe", _conversation)
+    theirs = _processed(client, settings, tmp_path, 1100.0, customer="Piet Jansen")
+    assert "jansen" in {t["lemma"] for t in client.get("/api/v1/terms").json()["terms"]}
+
+    response = client.delete("/api/v1/people", params={"name": "piet jansen"})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["deleted_recordings"] == [theirs]
+    assert response.json()["mentions_redacted"] == [other]
+    transcript = client.get(f"/api/v1/recordings/{other}/transcript").json()
+    assert transcript["segments"][0]["text"] == (
+        "Onze buurman [naam] heeft er een. Meneer [naam] belt op 06-11223344."
+    )
+    assert transcript["speakers"][0]["name"] == "Anna Smit"
+    assert "jansen" not in {t["lemma"] for t in client.get("/api/v1/terms").json()["terms"]}
+    again = client.delete("/api/v1/people", params={"name": "Piet Jansen"})
+    assert again.status_code == 404  # nothing left under that name
