@@ -98,6 +98,7 @@ def test_the_recording_page_links_each_line_to_its_correction(
     recording_id, before = _demo(client, settings)
     page = client.get(f"/recordings/{recording_id}").text
     assert f'href="/recordings/{recording_id}/lines/2"' in page and 'id="line-2"' in page
+    assert '<a class="skip-local" href="#recording-terms">' in page  # a long one, skipped
     form = client.get(f"/recordings/{recording_id}/lines/2")
     assert form.status_code == 200
     assert before["segments"][2]["text"] in form.text  # in the box, ready to correct

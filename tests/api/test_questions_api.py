@@ -92,6 +92,8 @@ def test_report_page_filters(api_client, settings) -> None:
     prepare_demo(settings)
     everyone = client.get("/report").text
     assert "thuisbatterij" in everyone
+    for section in ("rising", "trend", "sides", "synonyms", "questions"):  # past the terms
+        assert f'<a href="#{section}">' in everyone and f'id="{section}"' in everyone
     bakker = client.get("/report", params={"customer": "Bakker", "since": "2026-11-01"}).text
     assert 'value="Bakker"' in bakker and "thuisbatterij" not in bakker
     assert "warmtepomp" in bakker
