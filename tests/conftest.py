@@ -68,6 +68,22 @@ def scaled_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled
         yield ScaledServices(postgres, redis, "ridealong_template")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The scaled pass runs the service's tests again on PostgreSQL and Redis: those about
+    the embedded setup's own files, and the file-to-file CLI (no service), ran in the
+    embedded pass and are left out."""
+    if SETUP != "scaled":
+        return
+    once = [
+        i
+        for i in items
+        if i.get_closest_marker("embedded_only") or i.get_closest_marker("offline_cli")
+    ]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = [i for i in items if i not in once]
+
+
 @pytest.fixture(autouse=True)
 def _setup_under_test(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     """Under RIDEALONG_TEST_SETUP=scaled, every test gets its own PostgreSQL database and an

@@ -32,6 +32,7 @@ def ridealong(*args: str, data_dir: Path, **env_extra: str) -> subprocess.Comple
     )
 
 
+@pytest.mark.offline_cli
 def test_analyze_text_json_has_the_api_shape(tmp_path: Path) -> None:
     script = next(p for p in sample_scripts() if p.stem.startswith("zonnepanelen"))
     page = tmp_path / "page.html"
@@ -58,6 +59,7 @@ def test_analyze_text_json_has_the_api_shape(tmp_path: Path) -> None:
     assert "terugverdientijd" in {m["term"] for m in data["suggestions"]["missing_terms"]}
 
 
+@pytest.mark.offline_cli
 def test_analyze_csv_and_html(tmp_path: Path) -> None:
     script = next(iter(sample_scripts()))
     result = ridealong("analyze", str(script), "--format", "csv", "--limit", "5", data_dir=tmp_path)
@@ -81,6 +83,7 @@ def test_analyze_csv_and_html(tmp_path: Path) -> None:
     assert wrong.returncode == 2 and "nl or en" in wrong.stderr
 
 
+@pytest.mark.offline_cli
 def test_analyze_refuses_bad_json_clearly(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{oops")
@@ -106,6 +109,7 @@ def test_apikey_create_prints_once_and_stores_a_hash(tmp_path: Path) -> None:
     assert "cms" in listing and key not in listing
 
 
+@pytest.mark.offline_cli
 def test_transcribe_refuses_non_audio(tmp_path: Path) -> None:
     fake = tmp_path / "fake.wav"
     fake.write_text("not audio")
@@ -113,6 +117,7 @@ def test_transcribe_refuses_non_audio(tmp_path: Path) -> None:
     assert result.returncode == 1 and "not a readable audio file" in result.stderr
 
 
+@pytest.mark.offline_cli
 @pytest.mark.slow
 def test_transcribe_jfk_to_stdout_and_files(tmp_path: Path, shared_audio: Path) -> None:
     jfk = shared_audio / "en" / "jfk.flac"
@@ -138,6 +143,7 @@ def test_transcribe_jfk_to_stdout_and_files(tmp_path: Path, shared_audio: Path) 
     assert "geld" in (out / "vltts_vl09647.srt").read_text().lower()
 
 
+@pytest.mark.offline_cli
 @pytest.mark.slow
 def test_a_batch_keeps_every_transcript_it_could_make(tmp_path: Path, shared_audio: Path) -> None:
     """One unreadable file costs only itself, and two files called the same keep both."""
@@ -160,6 +166,7 @@ def test_a_batch_keeps_every_transcript_it_could_make(tmp_path: Path, shared_aud
     assert "aardappel" in (out / "call-2.txt").read_text().lower()
 
 
+@pytest.mark.offline_cli
 def test_silence_says_why_its_transcript_is_empty(tmp_path: Path) -> None:
     from tests.conftest import write_audio
 
@@ -193,6 +200,7 @@ def test_wrong_role_language_or_data_folder_are_told_plainly(tmp_path: Path) -> 
         assert "Traceback" not in missing.stderr
 
 
+@pytest.mark.offline_cli
 @pytest.mark.slow
 def test_transcribe_corrects_non_words_unless_told_not_to(
     tmp_path: Path, shared_audio: Path
@@ -213,6 +221,7 @@ def test_transcribe_corrects_non_words_unless_told_not_to(
     assert all(w["heard"] in as_heard for w in corrected)
 
 
+@pytest.mark.offline_cli
 @pytest.mark.slow
 def test_models_export_openai_writes_a_loadable_checkpoint(tmp_path: Path) -> None:
     target = tmp_path / "base.pt"
@@ -356,6 +365,7 @@ def _two_sided_transcript():
     )
 
 
+@pytest.mark.offline_cli
 @pytest.mark.parametrize("fmt", ["txt", "srt", "vtt"])
 def test_analyze_reads_its_own_text_transcripts_with_their_roles(tmp_path: Path, fmt) -> None:
     """`transcribe -f txt|srt|vtt` then `analyze`: the labels are roles, not the top terms."""
@@ -376,6 +386,7 @@ def test_analyze_reads_its_own_text_transcripts_with_their_roles(tmp_path: Path,
     assert not {"customer", "klant", "salesperson", "smit", "jan"} & set(terms)
 
 
+@pytest.mark.offline_cli
 def test_outputs_and_inputs_that_cannot_work_are_refused_before_the_work(tmp_path: Path) -> None:
     script = next(iter(sample_scripts()))
     folder = tmp_path / "out"
@@ -471,6 +482,7 @@ def test_text_transcripts_can_name_the_roles_in_dutch() -> None:
     assert "Jan Smit, verkoper (S1): " in text and "Klant (S2): " in text
 
 
+@pytest.mark.offline_cli
 def test_inputs_of_one_name_stay_two_recordings_and_empty_ones_are_noted(tmp_path) -> None:
     script = next(iter(sample_scripts()))
     for day in ("ma", "di"):
