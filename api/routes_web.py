@@ -1052,7 +1052,10 @@ def report_export(
         media = XLSX_MEDIA_TYPE
     else:
         content, media = terms_csv(terms, titles), "text/csv"
-    stem = i18n.wording(page_language(request)).gettext(_TERMS_FILE)
+    words = i18n.wording(page_language(request))
+    stem = words.gettext(_TERMS_FILE)
+    if role:  # a tab's download says whose: "termen-klanten-2026-12-07.xlsx"
+        stem += "-" + words.gettext(i18n.ROLE_GROUPS[role]).lower().replace(" ", "-")
     headers = {
         "Content-Disposition": attachment(_dated(stem, fmt)),
         "Vary": VARY_BY_LANGUAGE,

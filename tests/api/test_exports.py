@@ -169,7 +169,10 @@ def test_report_page_links_to_exports_with_its_filters(data) -> None:
     csv_export = data.get(csv_link, headers=anonymous)
     assert csv_export.status_code == 200
     today = date.today().isoformat()  # the pages' downloads carry their day
-    assert csv_export.headers["content-disposition"] == f'attachment; filename="terms-{today}.csv"'
+    assert (
+        csv_export.headers["content-disposition"]
+        == f'attachment; filename="terms-customers-{today}.csv"'
+    )
     terms = {r["term"] for r in _rows(csv_export.text)}
     assert "warmtepomp" in terms
     assert "thuisbatterij" not in terms and "vloerverwarming" not in terms

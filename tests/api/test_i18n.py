@@ -180,7 +180,10 @@ def test_a_dutch_reader_downloads_spreadsheets_and_briefs_in_dutch(settings) -> 
         assert header[:4] == ["term", "lemma", "aantal", "klant"]
         assert header[-1] == "titel van de opname van het citaat"
         today = date.today().isoformat()  # a weekly download does not pile up as "terms (3)"
-        assert f'filename="termen-{today}.xlsx"' in report.headers["content-disposition"]
+        # named after its tab, so the tabs' downloads of one week stay apart
+        assert f'filename="termen-klanten-{today}.xlsx"' in report.headers["content-disposition"]
+        everyone = client.get("/report/export.xlsx").headers["content-disposition"]
+        assert f'filename="termen-{today}.xlsx"' in everyone
         csv = client.get("/report/export.csv", params={"role": "customer"}).text
         assert csv.startswith("term,lemma,count,customer,")
         page = {"page_copy": "Wij leggen zonnepanelen."}
