@@ -178,6 +178,24 @@ def _utc_day_postgresql(element: utc_day, compiler: Any, **kw: Any) -> str:
     return f"date(timezone('UTC', {compiler.process(element.clauses, **kw)}))"
 
 
+class iso_day(FunctionElement[str]):  # noqa: N801
+    """A day as ISO text ("2026-11-20"), in SQL, whatever the server's DateStyle: the
+    recordings search matches days as the list writes them."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(iso_day)
+def _iso_day(element: iso_day, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS VARCHAR)"  # SQLite keeps ISO
+
+
+@compiles(iso_day, "postgresql")
+def _iso_day_postgresql(element: iso_day, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
+
+
 def report_day() -> ColumnElement[date]:
     """The day reports count a recording on, in SQL: its recording date, or when none was
     given, its UTC upload day (`Recording.upload_day`)."""
@@ -395,7 +413,13 @@ class Database:
         # connection: the pool must not be the bottleneck that turns a burst into errors.
         self.engine: Engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 10} if is_sqlite else {},
+            connect_args=(
+                {"check_same_thread": False, "timeout": 10}
+                if is_sqlite
+                # psycopg reads times only in ISO style: a server set up for Dutch dates
+                # ("SQL, DMY") would make every stored time unreadable.
+                else {"options": "-c datestyle=ISO"}
+            ),
             pool_pre_ping=not is_sqlite,
             pool_size=10,
             max_overflow=40,

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 
 import numpy as np
-from sqlalchemy import ColumnElement, Select, String, and_, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, undefer
 
 from analyze import (
@@ -40,6 +40,7 @@ from api.db import (
     Status,
     UtteranceRow,
     insert_on_conflict,
+    iso_day,
     report_day,
     utcnow,
 )
@@ -417,12 +418,12 @@ def _chosen(query: Select[Any], choice: ListChoice) -> Select[Any]:
                 ),
                 _tagged(_tag_as_typed(choice.text)),
                 *(  # a year, or the start of a day as the API writes it: "2026", "2026-11"
-                    [cast(report_day(), String).startswith(wanted, autoescape=True)]
+                    [iso_day(report_day()).startswith(wanted, autoescape=True)]
                     if _DAY_START.fullmatch(wanted)
                     else []
                 ),
                 *(
-                    [cast(report_day(), String).like(written)]
+                    [iso_day(report_day()).like(written)]
                     if (written := _day_as_written(wanted))
                     else []
                 ),

@@ -408,3 +408,29 @@ def test_the_recordings_list_finds_and_pages(demo, monkeypatch) -> None:
     assert total(since="2026-11-30") == 1 and total(until="2026-11-29") == 1  # De Vries: 11-02
     assert total(since="2026-11-01", until="2026-11-30", tag="zakelijk") == 1
     assert client.get("/api/v1/recordings?since=2026-12-01&until=2026-11-01").status_code == 422
+
+
+def test_days_are_found_whatever_date_style_the_database_server_uses(
+    api_client: Any, settings: Settings
+) -> None:
+    """A PostgreSQL server set up for Dutch dates ("DateStyle = SQL, DMY") writes days as
+    "02/11/2026" and times in a style psycopg cannot read: the service must still read
+    them, and its search still find "2026-11" and "nov 2026"."""
+    from sqlalchemy import text
+
+    from api.db import close_databases, get_database
+
+    client, _ = api_client
+    prepare_demo(settings)  # both on 2 Nov 2026
+    database = get_database(settings.sqlalchemy_url)
+    if database.engine.dialect.name == "postgresql":
+        with database.engine.connect() as connection:
+            name = connection.execute(text("SELECT current_database()")).scalar_one()
+            connection.execute(text(f"ALTER DATABASE \"{name}\" SET datestyle = 'SQL, DMY'"))
+            connection.commit()
+        close_databases()  # new connections take the server's style
+        with get_database(settings.sqlalchemy_url).engine.connect() as connection:
+            style = connection.execute(text("SHOW datestyle")).scalar_one()
+            assert style.startswith("ISO")  # the service's own style, whatever the server's
+    for query in ("2026-11", "nov 2026", "2 november 2026"):
+        assert client.get("/api/v1/recordings", params={"q": query}).json()["total"] == 2, query
