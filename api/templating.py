@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from analyze.synonyms import shown_form
 from analyze.wording import N_
 from api.i18n import COOKIE as LANGUAGE_COOKIE
 from api.i18n import DEFAULT, choose_language, page_context
@@ -96,6 +97,7 @@ def _environment() -> Environment:
     )
     env.filters["clock"] = clock
     env.filters["spelled"] = spelled
+    env.filters["shown"] = shown_form  # a verb by its infinitive
     env.globals["csrf_field"] = csrf_field
     env.globals["consent_source"] = consent_source
     env.globals.update(page_context(DEFAULT))  # English, unless a request chooses (below)

@@ -461,3 +461,25 @@ def test_page_word_classes_follow_the_page_and_skip_a_tie() -> None:
     assert classes == {"prijs": "noun", "kosten": "verb", "accu": "noun"}
     tie = [("werk", "werk", "noun"), ("werk", "werk", "verb")]
     assert "werk" not in page_word_classes(tie)
+
+
+def _said(term: str, lemma: str, *quotes: str, language: str = "nl") -> Term:
+    heard = tuple(Quote("r1", 0.0, 2.0, q, "customer") for q in quotes)
+    return Term(term, lemma, 2, {"customer": 2}, 1.0, (term, lemma), heard, 1, 2.0,
+                general_language=language)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("term", "lemma", "quote", "shown"),
+    [
+        ("kost", "kosten", "Wat kost een warmtepomp ongeveer?", "kosten"),  # a verb: looked up
+        ("oplevert", "opleveren", "Ik wil weten wat de subsidie oplevert.", "opleveren"),
+        ("zonnepanelen", "zonnepaneel", "Wij willen zonnepanelen op het dak.", "zonnepanelen"),
+        ("verplicht", "verplichten", "Is die keuring verplicht?", "verplicht"),  # an adjective
+        ("tonen", "toon", "Kunt u mij dat tonen?", "tonen"),  # a lemma no verb has
+    ],
+)
+def test_a_verb_is_shown_as_people_look_it_up_and_the_rest_as_said(
+    term: str, lemma: str, quote: str, shown: str
+) -> None:
+    assert synonyms.shown_form(_said(term, lemma, quote, quote)) == shown
