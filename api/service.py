@@ -37,6 +37,7 @@ from api.db import (
     HiddenTerm,
     Recording,
     RecordingTag,
+    RecordingWords,
     Status,
     UtteranceRow,
     insert_on_conflict,
@@ -745,9 +746,10 @@ def coverage(session: Session, f: RecordingFilter, role: str | None = None) -> C
     query = _filtered(session, f)
     if query is None:
         query = select(Recording.id).where(Recording.status == Status.done)
-    spoke = select(UtteranceRow.recording_id)
+    # Content words per recording and role: a small table, where utterances are many.
+    spoke = select(RecordingWords.recording_id).where(RecordingWords.words > 0)
     if role is not None:
-        spoke = spoke.where(UtteranceRow.role == role)
+        spoke = spoke.where(RecordingWords.role == role)
     query = query.where(Recording.id.in_(spoke))
     day = report_day()
     count, first, last = session.execute(
