@@ -494,8 +494,8 @@ def _names_from_upload(
 
 
 def _other_salesperson(speakers: Sequence[Speaker], typed: str | None) -> str | None:
-    """The named salesperson speaker (a remembered voice) when the details name someone
-    else: one of the two is wrong, and the filters go by the details."""
+    """The named salesperson speaker (a remembered voice, or a name given since) when the
+    details name someone else: one of the two is wrong, and the filters go by the details."""
     named = [s.name for s in speakers if s.role == "salesperson" and s.name]
     if not typed or not named:
         return None
