@@ -261,19 +261,34 @@ def _group(
     )
 
 
+_MODIFIER_MIN = 5  # letters a keyword needs to be found as the start of a page's compound
+
+
 def unanswered_questions(
-    groups: Sequence[QuestionGroup], page_lemmas: set[str], *, limit: int = 10
+    groups: Sequence[QuestionGroup],
+    page_lemmas: set[str],
+    *,
+    limit: int = 10,
+    language: str = "nl",
 ) -> list[QuestionGroup]:
     """The groups a page does not answer: it uses too few of their keywords. Each comes
     with the keywords the page lacks (`page_lacks`), so a person sees why.
 
-    `page_lemmas` are the lemmas (and lemma pairs) on the page; a compound on the page
-    covers its last part, as for terms ("zonnepaneel" covers "paneel").
+    `page_lemmas` are the lemmas (and lemma pairs) on the page. A keyword is on the page
+    as its lemma, by its stem (the page's "belt" is "bellen", a question's "bel"), or in a
+    compound: as its last part, as for terms ("zonnepaneel" covers "paneel"), or, from five
+    letters, as its first ("adviesgesprek" covers "advies").
     """
     single = {k for k in page_lemmas if " " not in k}
+    stems = set(_stems(sorted(single), language))
 
     def on_page(word: str) -> bool:
-        return word in page_lemmas or (len(word) >= 4 and any(w.endswith(word) for w in single))
+        return (
+            word in page_lemmas
+            or _stems([word], language)[0] in stems
+            or (len(word) >= 4 and any(w.endswith(word) for w in single))
+            or (len(word) >= _MODIFIER_MIN and any(w.startswith(word) for w in single))
+        )
 
     missing = []
     for group in groups:

@@ -117,3 +117,25 @@ def test_a_group_reads_as_being_about_its_nouns() -> None:
     ] == ["Kunt u mij een offerte sturen?"]
     assert group.question not in [q.text for q in group.other_phrasings]
     assert "topics" not in group.to_dict()  # the API's shape is unchanged
+
+
+def test_a_page_answers_with_other_forms_and_compounds_of_the_questions_words() -> None:
+    """ "wie moet ik bellen bij een storing?" is answered by "bij een storing belt u ..." (a
+    question's "bel", the page's "bellen"), "welk advies geeft u?" by an "adviesgesprek";
+    the words the page lacks are named."""
+    from analyze import unanswered_questions
+    from analyze.questions import QuestionGroup
+    from analyze.suggest import page_terms
+
+    def asked(*keywords: str) -> QuestionGroup:
+        return QuestionGroup(" ".join(keywords) + "?", 2, 2, keywords, ())
+
+    page = "Bij een storing belt u onze servicedesk. Plan een vrijblijvend adviesgesprek."
+    _, keys = page_terms(page, "nl")
+    groups = [asked("bel", "storing"), asked("advies"), asked("termijn", "betalen")]
+
+    left = unanswered_questions(groups, keys, language="nl")
+
+    assert [(g.keywords, g.page_lacks) for g in left] == [
+        (("termijn", "betalen"), ("termijn", "betalen"))
+    ]
