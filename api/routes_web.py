@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import mimetypes
 import statistics
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import date, datetime
@@ -443,12 +444,12 @@ def _recording_page(
     if recording.status == "done":
         transcript = service.get_transcript(session, recording_id)
         speakers = _speakers(transcript)
-        named = _names_from_upload(speakers, recording.salesperson, recording.customer)
+        named = service.names_from_upload(speakers, recording.salesperson, recording.customer)
         context.update(
             transcript=transcript,
             terms=service.ranked_terms(session, limit=15, recording_id=recording_id),
             speakers=speakers,
-            labels={s.id: named.get(s.id) or _label(s) for s in speakers},
+            labels=_speaker_labels(request, speakers, named),
             upload_names=named,
             shares=_talk_shares(transcript),
             stats=service.speaker_summary(transcript)["stats"],
@@ -480,19 +481,6 @@ def _speakers(transcript: Transcript) -> list[Speaker]:
     return speakers
 
 
-def _names_from_upload(
-    speakers: Sequence[Speaker], salesperson: str | None, customer: str | None
-) -> dict[str, str]:
-    """Speaker id -> the name given at upload for its role, where exactly one unnamed speaker
-    has that role (the name then shows, and the speaker form offers it)."""
-    named: dict[str, str] = {}
-    for role, name in (("salesperson", salesperson), ("customer", customer)):
-        with_role = [s for s in speakers if s.role == role]
-        if name and len(with_role) == 1 and not with_role[0].name:
-            named[with_role[0].id] = name
-    return named
-
-
 def _other_salesperson(speakers: Sequence[Speaker], typed: str | None) -> str | None:
     """The named salesperson speaker (a remembered voice, or a name given since) when the
     details name someone else: one of the two is wrong, and the filters go by the details."""
@@ -503,6 +491,19 @@ def _other_salesperson(speakers: Sequence[Speaker], typed: str | None) -> str | 
     if any(n.casefold() in typed_key or typed_key in n.casefold() for n in named):
         return None  # the same person, perhaps written in full in one place
     return ", ".join(named)
+
+
+def _speaker_labels(
+    request: Request, speakers: Sequence[Speaker], named: dict[str, str]
+) -> dict[str, str]:
+    """What a person reads for each speaker (`_label`, the role in the page's language),
+    told apart where two read the same: two unnamed customers are "klant (S2)" and
+    "klant (S3)"."""
+    roles = i18n.page_context(page_language(request))["role_names"]
+    shown = {s.id: named.get(s.id) or _label(s) for s in speakers}
+    shown = {k: roles.get(v, v) for k, v in shown.items()}
+    seen = Counter(shown.values())
+    return {k: f"{v} ({k})" if seen[v] > 1 else v for k, v in shown.items()}
 
 
 def _label(speaker: Speaker) -> str:
@@ -627,7 +628,7 @@ def _line_page(
     segments = transcript.segments
     segment = segments[index]
     speakers = _speakers(transcript)
-    named = _names_from_upload(speakers, recording.salesperson, recording.customer)
+    named = service.names_from_upload(speakers, recording.salesperson, recording.customer)
     return _page(
         request,
         "line.html",
@@ -635,7 +636,7 @@ def _line_page(
         recording=recording,
         index=index,
         segment=segment,
-        labels={s.id: named.get(s.id) or _label(s) for s in speakers},
+        labels=_speaker_labels(request, speakers, named),
         before=segments[index - 1] if index > 0 else None,
         after=segments[index + 1] if index + 1 < len(segments) else None,
         text=segment.text if text is None else text,
@@ -758,7 +759,7 @@ def transcript_download(
     recording = service.get_recording(session, recording_id)
     if fmt != "json":
         speakers = _speakers(transcript)
-        named = _names_from_upload(speakers, recording.salesperson, recording.customer)
+        named = service.names_from_upload(speakers, recording.salesperson, recording.customer)
         transcript = replace(
             transcript, speakers=tuple(replace(s, name=named.get(s.id, s.name)) for s in speakers)
         )

@@ -57,7 +57,9 @@ from api.webhooks import (
     notify_in_background,
 )
 from transcribe import (
+    NEW_SPEAKER,
     AudioDecodeError,
+    Speaker,
     SpeakerChange,
     Transcript,
     VoiceProfile,
@@ -90,6 +92,7 @@ __all__ = [
     "unname_recognised",
     "without_recognised",
     "fill_salesperson",
+    "names_from_upload",
     "enroll_from_audio",
     "enroll_from_recording",
     "ListChoice",
@@ -595,6 +598,29 @@ def people_in(recording: Recording, transcript: Transcript | None = None) -> lis
     if transcript is not None:
         named += [speaker.name for speaker in transcript.speakers]
     return [name for name in named if name]
+
+
+def names_from_upload(
+    speakers: Sequence[Speaker], salesperson: str | None, customer: str | None
+) -> dict[str, str]:
+    """Speaker id -> the name given at upload for its role, where exactly one unnamed speaker
+    has that role (the pages show the name, and the speaker form offers it)."""
+    named: dict[str, str] = {}
+    for role, name in (("salesperson", salesperson), ("customer", customer)):
+        with_role = [s for s in speakers if s.role == role]
+        if name and len(with_role) == 1 and not with_role[0].name:
+            named[with_role[0].id] = name
+    return named
+
+
+def _with_upload_names(transcript: Transcript, recording: Recording) -> Transcript:
+    """The names `names_from_upload` shows, written into the speakers: before a second
+    speaker of a role appears, which would leave them unknowable."""
+    named = names_from_upload(transcript.speakers, recording.salesperson, recording.customer)
+    if not named:
+        return transcript
+    speakers = tuple(replace(s, name=named.get(s.id, s.name)) for s in transcript.speakers)
+    return replace(transcript, speakers=speakers)
 
 
 def fill_salesperson(recording: Recording, transcript: Transcript) -> None:
@@ -1176,6 +1202,8 @@ def correct_lines(
     for text in changes.values():
         if len(text) > MAX_LINE_CHARS:
             raise InvalidInput(N_("a line has at most %(n)s characters"), n=MAX_LINE_CHARS)
+    if NEW_SPEAKER in moves.values():  # "Jansen" stays Jansen beside a second customer
+        before = _with_upload_names(before, recording)
     try:  # moved first: the indices are the lines as read, before any is removed
         moved = move_lines(before, moves, new_role) if moves else before
     except ValueError as e:

@@ -273,7 +273,24 @@ def test_the_line_form_gives_a_line_to_whoever_said_it(api_client: Any, settings
     assert saved.status_code == 303, saved.text
     now = client.get(f"/api/v1/recordings/{recording_id}/transcript").json()
     assert now["segments"][index]["role"] == "customer"
-    assert now["segments"][index]["speaker"] not in {s["id"] for s in before["speakers"]}
+    new = now["segments"][index]["speaker"]
+    assert new not in {s["id"] for s in before["speakers"]}
+    # The customer the upload named keeps the name beside a second customer.
+    named = {s["id"]: s["name"] for s in now["speakers"]}
+    first = next(s["id"] for s in before["speakers"] if s["role"] == "customer")
+    assert named[first] == "De Vries" and named[new] is None
+    other = next(
+        i for i, s in enumerate(now["segments"]) if s["role"] == "salesperson" and i != index
+    )
+    text = now["segments"][other]["text"]
+    client.post(
+        f"/recordings/{recording_id}/lines/{other}",
+        data={"text": text, "was": text, "speaker": "new:customer"},
+    )
+    page = client.get(f"/recordings/{recording_id}").text
+    third = client.get(f"/api/v1/recordings/{recording_id}/transcript").json()["segments"][other]
+    assert f"customer ({new})" in page and f"customer ({third['speaker']})" in page  # told apart
+    now = client.get(f"/api/v1/recordings/{recording_id}/transcript").json()
     wrong = client.post(
         f"/recordings/{recording_id}/lines/{index}",
         data={"text": "Ja.", "speaker": "new:boss"},
