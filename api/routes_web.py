@@ -1229,7 +1229,9 @@ def enroll_voice(
     recordings would be named after the new voice."""
     form = {"name": name, "role": role, "consent": consent}
     chosen = [f for f in files or [] if f.filename]
-    existing = service.voice_exists(session, name)
+    existing = service.voice_called(session, name)
+    if existing:  # "pieter de smet" is Pieter de Smet: said as the profile writes it
+        form["name"] = name = existing
     try:
         if role not in PERSON_ROLES:
             raise InvalidInput(N_("choose a role: salesperson, customer or other"))
@@ -1257,7 +1259,7 @@ def enroll_voice(
             status_code=422,
             form=form,
             error=_said(request, e),
-            offer_replace=existing,
+            offer_replace=existing is not None,
             file_lost=bool(chosen),
         )
     caution = ",".join(_CAUTIONS[c] for c in cautions)

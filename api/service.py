@@ -107,6 +107,7 @@ __all__ = [
     "coverage",
     "list_recordings",
     "list_voices",
+    "voice_called",
     "voice_exists",
     "parse_tags",
     "page_suggestions",
@@ -1419,9 +1420,16 @@ def enrollment_cautions(check: EnrollmentCheck) -> tuple[str, ...]:
     return (SHORT_SAMPLE,) * check.too_little_speech + (MIXED_SAMPLE,) * check.other_voice
 
 
+def voice_called(session: Session, name: str) -> str | None:
+    """The name, as written, of the voice profile `name` is (in any capitals): a new one
+    would replace it. None when there is none."""
+    profile = find_voice(session, name)
+    return profile.name if profile is not None else None
+
+
 def voice_exists(session: Session, name: str) -> bool:
     """Whether a voice profile is called `name` (a new one would replace it)."""
-    return find_voice(session, name) is not None
+    return voice_called(session, name) is not None
 
 
 def after_upgrade(session: Session, settings: Settings) -> None:

@@ -80,13 +80,13 @@ def find_voice(session: Session, name: str) -> VoiceProfile | None:
 
 
 def save_voice(session: Session, profile: VoiceProfile) -> VoiceProfile:
-    """Store the profile, replacing one of the same name, and commit; the profile as stored
-    (its name without surrounding spaces, as it is looked up and deleted by). ValueError for
-    a name a new profile cannot take."""
+    """Store the profile, replacing one of the same name in any capitals (whose spelling
+    stays), and commit; the profile as stored (its name without surrounding spaces, as it
+    is looked up and deleted by). ValueError for a name a new profile cannot take."""
     profile = replace(profile, name=check_new_profile_name(profile.name))
     stored = _stored_name(session, profile.name)
-    if stored is not None and stored != profile.name:  # renamed to the capitals typed now
-        session.execute(delete(VoiceRow).where(VoiceRow.name == stored))
+    if stored is not None:  # the same person: their profile, under its name as written
+        profile = replace(profile, name=stored)
     columns = _columns(profile)
     statement = insert_on_conflict(session, VoiceRow).values(**columns)
     session.execute(

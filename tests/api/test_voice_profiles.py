@@ -70,14 +70,14 @@ def test_a_name_is_stored_as_it_is_looked_up(settings: Settings) -> None:
 
 def test_one_person_in_other_capitals_is_one_profile(settings: Settings) -> None:
     """ "pieter de smet" typed after "Pieter de Smet" is the same person: found, replaced
-    (under the capitals typed last) and deleted as one, never listed twice."""
+    (keeping how the name was written) and deleted as one, never listed twice."""
     settings.make_data_dir()
     with get_database(settings.sqlalchemy_url).session() as session:
         save_voice(session, _profile("Pieter de Smet"))
         assert service.voice_exists(session, "PIETER DE SMET")
         save_voice(session, _profile("pieter de smet", "customer", seed=2))
         [kept] = service.list_voices(session)
-        assert (kept.name, kept.role) == ("pieter de smet", "customer")
+        assert (kept.name, kept.role) == ("Pieter de Smet", "customer")
         assert service.delete_voice(session, "Pieter De Smet")
         assert service.list_voices(session) == []
 
