@@ -136,8 +136,14 @@ def test_upload_transcribe_and_read_the_report(
     box = page.locator("#player").bounding_box()
     assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= 250
     assert box["width"] >= 300  # as wide as the screen: a fixed <audio> of width auto has none
+    # Paused, it stays where it can be resumed, and the page makes room for it below.
     page.evaluate("document.getElementById('player').pause()")
+    page.wait_for_timeout(200)
+    assert page.evaluate("document.getElementById('player').classList.contains('docked')")
+    assert page.evaluate("getComputedStyle(document.body).paddingBottom") != "0px"
+    page.evaluate("window.scrollTo(0, 0)")  # its place in view again: back in it
     page.wait_for_function("() => !document.getElementById('player').classList.contains('docked')")
+    assert page.evaluate("getComputedStyle(document.body).paddingBottom") == "0px"
     page.set_viewport_size({"width": 1280, "height": 720})
     # The keyboard: Space on a line plays it, as on a button, and does not scroll the page.
     line.focus()

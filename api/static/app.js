@@ -211,9 +211,14 @@
       });
     }
     // Playing while its place is scrolled away: dock the player at the bottom of the
-    // screen, so a person who started a line far down can still pause it.
+    // screen, so a person who started a line far down can still pause it, and resume: it
+    // stays there, paused, until its place is in view again. The page makes room below.
     let away = false;
-    const dock = () => player.classList.toggle("docked", away && !player.paused);
+    const dock = () => {
+      const docked = away && (player.classList.contains("docked") || !player.paused);
+      player.classList.toggle("docked", docked);
+      document.body.classList.toggle("player-docked", docked);
+    };
     if ("IntersectionObserver" in window) {
       new IntersectionObserver(([entry]) => { away = !entry.isIntersecting; dock(); })
         .observe(player.parentElement);
