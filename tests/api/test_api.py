@@ -132,7 +132,9 @@ def test_the_web_form_takes_a_day_of_recordings_at_once(api_client, tmp_path) ->
 
     again = client.post("/upload", files=files, data=fields, follow_redirects=False)
     assert again.status_code == 422 and "maandag bakker.m4a was uploaded before" in again.text
-    assert "Choose the recordings again" not in again.text  # both are in: nothing is lost
+    assert "Nothing to choose again: they were all uploaded before." in again.text
+    bad_only = client.post("/upload", files=[files[0], bad], data=fields)  # nothing new in
+    assert "To choose again (or others in their place): notities.mp3." in bad_only.text
     assert 'value="Mark"' in again.text  # the form keeps what was typed
     new = [
         ("file", (f"{day}.wav", write_audio(tone(1.0, freq=f), tmp_path / f"{day}.wav",
