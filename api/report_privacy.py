@@ -28,8 +28,9 @@ __all__ = ["quoted_recordings", "without_personal_data"]
 
 T = TypeVar("T")
 _TEXT_FIELDS = frozenset({"text", "question"})  # a quote's words; a question group's phrasing
-# A term's other forms, a question group's keywords and topics: a name among them goes.
-_WORD_LISTS = frozenset({"variants", "keywords", "topics", "page_lacks", "present_terms"})
+# A question group's keywords and topics, a page's words: a name among them goes (a term's
+# other forms go with it, or stay as forms of a word).
+_WORD_LISTS = frozenset({"keywords", "topics", "page_lacks", "present_terms"})
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -56,6 +57,12 @@ def _is_quote(value: Any) -> bool:
     return is_dataclass(value) and hasattr(value, "recording_id") and hasattr(value, "text")
 
 
+def _starts_sentence(text: str, at: int) -> bool:
+    """Whether position `at` of `text` begins a sentence (where any word is capitalised)."""
+    before = text[:at].rstrip(" \"'“‘(")
+    return not before or before[-1] in ".?!:"
+
+
 def _term_in(item: Any) -> Any:
     """The ranked term an answer's item is about (a term, a suggested or rising term, a
     replacement's customer word); None for anything else."""
@@ -77,23 +84,34 @@ class _Redactor:
         self.quoted: Counter[str] = Counter()
 
     def is_name(self, words: str, quotes: Sequence[Any] = ()) -> bool:
-        """Whether a term (or keyword) names somebody: a known name's part, or words that
-        redaction takes out of the quotes they were said in ("meneer Jansen")."""
-        said = [w.casefold() for w in _WORD.findall(words)]
-        if any(w in self.name_parts for w in said):
-            return True
-        key = words.casefold()
+        """Whether a term (or keyword) names somebody. Said in its quotes, it does when it
+        is written as a name there (capitalised inside a sentence, never in lower case)
+        and is a known name's part or something redaction takes out ("meneer Jansen"): a
+        customer typed as "Dak & Zo" does not make "op het dak" a name. Without quotes, it
+        does when it is a known name's part."""
+        said = _WORD.findall(words)
+        if len(said) > 1:  # "karel appel", "warmtepomp van Karel": a name among its words
+            return any(self.is_name(word, quotes) for word in said)
+        known = bool(said) and said[0].casefold() in self.name_parts
+        pattern = re.compile(rf"(?<!\w){re.escape(words)}(?!\w)", re.IGNORECASE)
+        as_name = as_word = False
         for quote in quotes:
             text = str(getattr(quote, "text", ""))
-            if key in text.casefold() and key not in redact_text(text, self.names)[0].casefold():
-                return True
-        return False
+            for found in pattern.finditer(text):
+                if found.group()[:1].islower():
+                    as_word = True
+                elif not _starts_sentence(text, found.start()):
+                    redacted = redact_text(text, self.names)[0].casefold()
+                    as_name = as_name or known or words.casefold() not in redacted
+        if as_word or as_name:
+            return as_name and not as_word
+        return known
 
     def keeps(self, item: Any) -> bool:
         """Whether an item stays: a term that names somebody goes; a quote stays while it
         fits its conversation's budget (counted as it is kept)."""
         if (term := _term_in(item)) is not None:
-            return not self.is_name(term.term, term.quotes) and not self.is_name(term.lemma)
+            return not any(self.is_name(form, term.quotes) for form in (term.term, term.lemma))
         if not _is_quote(item):
             return True
         self.quoted[item.recording_id] += 1

@@ -180,6 +180,7 @@ def test_a_report_key_gets_no_name_as_a_term_nor_in_a_quote_of_another_conversat
     )
     for day in range(3, 8):
         _analysed(settings, [("customer", mention)], f"2026-11-0{day}", customer=f"Klant{day}")
+    _analysed(settings, PANELS * 2, "2026-11-08", customer="Dak en Zo")  # a firm, not a word
     asked = {"role": "customer", "since": "2026-11-01", "limit": 100}
 
     answer = client.get("/api/v1/terms", params=asked, headers=_report_key(settings))
@@ -187,7 +188,7 @@ def test_a_report_key_gets_no_name_as_a_term_nor_in_a_quote_of_another_conversat
     assert answer.status_code == 200, answer.text
     terms = answer.json()["terms"]
     said = {t["lemma"] for t in terms} | {v for t in terms for v in t["variants"]}
-    assert "warmtepomp" in said
+    assert "warmtepomp" in said and "plat dak" in said  # "op een plat dak": a word there
     assert not {w for w in said if "jansen" in w or "appel" in w or "karel" in w}, said
     quotes = [q["text"] for t in terms for q in t["quotes"]]
     assert quotes and not [q for q in quotes if "Jansen" in q or "Appel" in q]
