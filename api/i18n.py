@@ -92,13 +92,21 @@ def say(error: Exception | Text, language: str, *, capital: bool = True) -> str:
     the transcriber, or a stored one (a Text); its message is looked up before its values
     go in, and so is a reason among the values. Anything else as it is.
 
-    Messages are clauses ("the file is empty"): a page starts them with a capital, unless
-    they start with a value, such as a file's name ("notes.txt is not an audio file"), or
-    `capital` is False (the clause follows "a.wav: ")."""
+    Messages are clauses ("the file is empty"): a page shows them as sentences, with a
+    capital (unless they start with a value, such as a file's name: "notes.txt is not an
+    audio file") and a full stop; with `capital` False, as the clause (it follows "a.wav: ")."""
     text = _text_of(error)
     message = _said(text, language)
     template = translations(language).gettext(text.message)
-    return capitalised(message) if capital and template[:1].isalpha() else message
+    if not capital:
+        return message
+    return sentence(capitalised(message) if template[:1].isalpha() else message)
+
+
+def sentence(text: str) -> str:
+    """A message as a page shows it: a sentence, with its full stop."""
+    stripped = text.rstrip()
+    return stripped if not stripped or stripped[-1] in ".?!…:”\"'" else f"{stripped}."
 
 
 def capitalised(clause: str) -> str:

@@ -360,7 +360,9 @@ def upload(
             said = i18n.say(e, page_language(request), capital=False)
             if name not in said:
                 said = f"{name}: {said}"
-            problems.append(said if said.startswith(name) else i18n.capitalised(said))
+            problems.append(
+                i18n.sentence(said if said.startswith(name) else i18n.capitalised(said))
+            )
             statuses.add(status_of(e))
             if status_of(e) in (429, 507) and at + 1 < len(chosen):  # the rest would fail too
                 rest = len(chosen) - at - 1

@@ -654,21 +654,21 @@ def test_an_oversize_streamed_web_upload_shows_the_form_with_an_error(settings) 
             "/upload", content=iter([body[:1000], body[1000:]]), headers=headers
         )
         assert response.status_code == 413
-        assert alert(response.text) == "The file is larger than the limit of 1 MB"
+        assert alert(response.text) == "The file is larger than the limit of 1 MB."
         assert recording_ids(service.settings) == {service.keeper}
 
 
 def test_a_web_upload_without_a_file_is_refused_with_an_error_paragraph(app) -> None:
     response = app.client.post("/upload", data={"consent": "true", "title": "Bezoek"})
     assert response.status_code == 422
-    assert alert(response.text) == "Choose an audio file to upload"
+    assert alert(response.text) == "Choose an audio file to upload."
     assert 'value="Bezoek"' in response.text  # the form keeps what was typed
 
 
 def test_an_empty_page_on_the_web_form_is_refused_with_an_error_paragraph(app) -> None:
     response = app.client.post("/suggest", data={"page_copy": "   "})
     assert response.status_code == 422
-    assert alert(response.text) == "The page copy is empty"
+    assert alert(response.text) == "The page copy is empty."
 
 
 def test_html_pasted_without_ticking_the_box_is_read_as_html(app) -> None:

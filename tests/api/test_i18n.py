@@ -253,7 +253,7 @@ def test_a_failed_job_without_a_readable_stored_text_shows_its_english() -> None
     for damaged in ('{"values": {}}', '"x"', "null", "[]", '{"message": "m", "values": 3}', "{"):
         assert failed_because("boom", damaged, "nl") == "boom", damaged  # the English stays
     stored = '{"message": "gave up after %(attempts)d attempts", "values": {"attempts": 3}}'
-    assert failed_because("gave up after 3 attempts", stored, "nl") == "Opgegeven na 3 pogingen"
+    assert failed_because("gave up after 3 attempts", stored, "nl") == "Opgegeven na 3 pogingen."
 
 
 def test_dates_months_and_a_thin_last_month_read_the_dutch_way(settings) -> None:

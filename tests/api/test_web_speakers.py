@@ -152,7 +152,7 @@ def test_an_unknown_speaker_is_a_422_with_the_reason(demo) -> None:
     client, recording_id = demo
     response = correct(client, recording_id, speaker="S9", role="customer", name="Piet")
     assert response.status_code == 422
-    assert alert(response.text) == "No speaker 'S9' in this recording"
+    assert alert(response.text) == "No speaker 'S9' in this recording."
     assert 'id="speakers"' in response.text  # the page is whole, with its panel
     bad_role = correct(client, recording_id, speaker="S1", role="boss")
     assert bad_role.status_code == 422 and "Choose a role" in alert(bad_role.text)
@@ -249,7 +249,7 @@ def test_the_voices_page_refuses_text_and_empty_uploads(api_client) -> None:
     assert 'name="consent" value="true" required' in unagreed.text
     missing = client.post("/voices/delete", data={"name": "Nobody"})
     assert missing.status_code == 404
-    assert alert(missing.text) == "There is no voice called “Nobody” (any more)"
+    assert alert(missing.text) == "There is no voice called “Nobody” (any more)."
 
 
 @pytest.mark.slow
