@@ -1232,7 +1232,7 @@ def delete_voice(session: Session, name: str) -> bool:
     """Forget a person's voice: their profile, and their voice print in every recording
     that names them, so that it cannot be enrolled again from an old recording (biometric
     data goes when its person asks). False when there was neither."""
-    name = name.strip()  # as profiles are named
+    name = voice_called(session, name) or name.strip()  # as the profile writes it
     deleted = remove_voice(session, name)
     # Committed before the prints are looked for: a job storing its results meanwhile then
     # either sees the profile gone (and keeps no print) or has committed, so its print is
