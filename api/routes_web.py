@@ -483,6 +483,12 @@ def _speakers(transcript: Transcript) -> list[Speaker]:
     return speakers
 
 
+def _person_role(value: str) -> Role | None:
+    """The role a person chose in a form (salesperson, customer or other); None for any
+    other value."""
+    return next((r for r in PERSON_ROLES if r == value), None)
+
+
 def _other_salesperson(speakers: Sequence[Speaker], typed: str | None) -> str | None:
     """The named salesperson speaker (a remembered voice, or a name given since) when the
     details name someone else: one of the two is wrong, and the filters go by the details."""
@@ -557,7 +563,7 @@ def correct_speaker(
     form: dict[str, Any] = {"speaker": speaker, "role": role, "name": name}
     form.update(merge_into=merge_into, enroll=enroll)
     settings = state(request).settings
-    chosen = next((r for r in PERSON_ROLES if r == role), None)
+    chosen = _person_role(role)
     try:
         if role and chosen is None:
             raise InvalidInput(N_("choose a role: salesperson, customer or other"))
@@ -682,7 +688,7 @@ def correct_line(
             )
         if speaker.startswith(f"{NEW_SPEAKER}:") and not removing:
             moves = {index: NEW_SPEAKER}
-            chosen = next((r for r in PERSON_ROLES if r == speaker.partition(":")[2]), None)
+            chosen = _person_role(speaker.partition(":")[2])
             if chosen is None:
                 raise InvalidInput(N_("choose a role: salesperson, customer or other"))
             new_role = chosen

@@ -1069,10 +1069,13 @@ def synonym_groups(
 
 
 def _with_documents(session: Session, recording_id: str) -> Recording:
+    """The recording with its transcript and voice prints as stored now (not as an object
+    this session read earlier holds them); NotFound without a transcript."""
     recording = session.scalar(
         select(Recording)
         .where(Recording.id == recording_id)
         .options(undefer(Recording.transcript_json), undefer(Recording.voices_json))
+        .execution_options(populate_existing=True)
     )
     if recording is None:
         raise NotFound(N_("no recording with id %(id)r"), id=recording_id)
@@ -1107,8 +1110,7 @@ def update_speakers(
     With `enroll`, every named salesperson among the changes is enrolled (or re-enrolled)
     as a voice profile from this recording, so later recordings recognise them.
     """
-    lock_recording(session, recording_id)  # no other correction writes in between
-    recording = _with_documents(session, recording_id)
+    recording = locked_recording(session, recording_id)  # no other correction in between
     before = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
     try:
         after = correct_speakers(before, changes)
@@ -1133,9 +1135,7 @@ def update_speakers(
     fill_salesperson(recording, after)
     recount_terms(session, recording, after)
     recording.updated_at = utcnow()
-    merged = {c.id for c in changes if c.merge_into}
-    if merged and voices:
-        recording.voices_json = json.dumps({k: v for k, v in voices.items() if k not in merged})
+    _drop_voice_prints(recording, {c.id for c in changes if c.merge_into})
     session.commit()
     for speaker in to_enroll:
         enroll_from_recording(
@@ -1144,6 +1144,23 @@ def update_speakers(
         )  # fmt: skip
     notify_in_background(settings, ANALYSED, analysed_payload(recording.id, after))
     return after
+
+
+def locked_recording(session: Session, recording_id: str) -> Recording:
+    """The recording, with its documents, read under its row lock (`lock_recording`): what a
+    read-change-write of its transcript starts from."""
+    lock_recording(session, recording_id)
+    return _with_documents(session, recording_id)
+
+
+def _drop_voice_prints(recording: Recording, speaker_ids: Collection[str]) -> None:
+    """The voice prints of speakers who are gone (merged, left without lines, unnamed) go
+    with them."""
+    voices = _voices(recording)
+    if set(speaker_ids) & set(voices):
+        recording.voices_json = json.dumps(
+            {k: v for k, v in voices.items() if k not in speaker_ids}
+        )
 
 
 def lock_recording(session: Session, recording_id: str) -> None:
@@ -1182,8 +1199,7 @@ def correct_lines(
     `expected` holds what the lines said when the person read them: a line that has changed
     since (another correction, an earlier line removed) is refused (Conflict), not
     overwritten."""
-    lock_recording(session, recording_id)
-    recording = _with_documents(session, recording_id)
+    recording = locked_recording(session, recording_id)
     before = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
     moves = moves or {}
     for index in sorted({*changes, *moves}):
@@ -1219,10 +1235,7 @@ def correct_lines(
     recording.transcript_json = json.dumps(after.to_dict(), ensure_ascii=False)
     recount_terms(session, recording, after)
     recording.updated_at = utcnow()
-    silenced = {s.id for s in before.speakers} - {s.id for s in after.speakers}
-    voices = _voices(recording)
-    if silenced & set(voices):  # a voice print goes with its speaker, as on a merge
-        recording.voices_json = json.dumps({k: v for k, v in voices.items() if k not in silenced})
+    _drop_voice_prints(recording, {s.id for s in before.speakers} - {s.id for s in after.speakers})
     session.commit()
     notify_in_background(settings, ANALYSED, analysed_payload(recording.id, after))
     return after
@@ -1256,15 +1269,13 @@ def without_recognised(transcript: Transcript, names: Collection[str]) -> Transc
 def unname_recognised(session: Session, recording_id: str, names: Collection[str]) -> None:
     """`without_recognised`, on a stored recording (its row locked while it changes), with
     the voice prints of those speakers dropped."""
-    lock_recording(session, recording_id)
-    recording = _with_documents(session, recording_id)
+    recording = locked_recording(session, recording_id)
     before = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
     gone = {s.id for s in before.speakers if s.name in names}
     if gone:
         after = without_recognised(before, names)
         recording.transcript_json = json.dumps(after.to_dict(), ensure_ascii=False)
-        voices = _voices(recording)
-        recording.voices_json = json.dumps({k: v for k, v in voices.items() if k not in gone})
+        _drop_voice_prints(recording, gone)
         if recording.salesperson in names:  # filled in from the voice (`fill_salesperson`)
             recording.salesperson = None
     session.commit()
@@ -1507,17 +1518,14 @@ def reanalyze(session: Session, recording_id: str | None = None) -> int:
     for one in session.scalars(query).all():
         # Read under its lock, one at a time: a correction or an erasure that committed
         # since the list was made is what gets counted, never an older transcript.
-        lock_recording(session, one)
-        recording = session.scalar(
-            select(Recording)
-            .where(Recording.id == one, Recording.status == Status.done)
-            .options(undefer(Recording.transcript_json))
-            .execution_options(populate_existing=True)
-        )
-        if recording is None or recording.transcript_json is None:
+        try:
+            recording = locked_recording(session, one)
+        except NotFound:
+            recording = None
+        if recording is None or recording.status != Status.done:
             session.rollback()  # deleted, or being transcribed again, meanwhile
             continue
-        transcript = Transcript.from_dict(json.loads(recording.transcript_json))
+        transcript = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
         recount_terms(session, recording, transcript)
         session.commit()
         done += 1

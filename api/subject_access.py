@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, undefer
 
 from api import service
 from api.db import Recording, Status, as_utc, utcnow
-from api.errors import Conflict
+from api.errors import Conflict, NotFound
 from api.settings import Settings
 from api.storage import BlobStore
 from api.voices import list_voices
@@ -277,17 +277,12 @@ def _redact_mentions(
     for recording_id in candidates:
         if recording_id in theirs:
             continue
-        service.lock_recording(session, recording_id)
-        recording = session.scalar(
-            select(Recording)
-            .where(Recording.id == recording_id)
-            .options(undefer(Recording.transcript_json))
-            .execution_options(populate_existing=True)
-        )
-        transcript = _transcript(recording) if recording is not None else None
-        if recording is None or transcript is None:
+        try:
+            recording = service.locked_recording(session, recording_id)
+        except NotFound:  # deleted meanwhile
             session.rollback()
             continue
+        transcript = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
         redacted = redact_transcript(transcript, [name.strip()], names_only=True)
         if redacted.segments == transcript.segments:
             session.rollback()  # the name was in a field, not in the words
