@@ -18,7 +18,7 @@ from analyze.terms import (
     tagged_candidates,
     word_class_votes,
 )
-from analyze.text import guess_language, html_to_text
+from analyze.text import guess_language, html_to_text, starts_sentence
 from analyze.wording import ENGLISH, Wording
 
 __all__ = [
@@ -242,15 +242,8 @@ def _is_name(text: str, surfaces: Collection[str]) -> bool:
     if not uses or not all(u.group()[0].isupper() for u in uses):
         return False
     return any(
-        not _starts_sentence(text, u.start()) and not _in_title(text, u.start()) for u in uses
+        not starts_sentence(text, u.start()) and not _in_title(text, u.start()) for u in uses
     )
-
-
-def _starts_sentence(text: str, at: int) -> bool:
-    """At the start of the text, a line, a sentence, a quote or a list item."""
-    before = text[max(0, at - 200) : at]  # enough to see past any run of spaces
-    kept = before.rstrip()
-    return not kept or "\n" in before[len(kept) :] or kept[-1] in ".!?:;\"'“‘(•-–—*#>|"
 
 
 def _in_title(text: str, at: int) -> bool:

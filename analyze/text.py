@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 __all__ = [
+    "starts_sentence",
     "MAX_WORD_CHARS",
     "SUPPORTED_LANGUAGES",
     "Token",
@@ -495,3 +496,10 @@ def html_to_text(html: str) -> str:
     parser.close()
     lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def starts_sentence(text: str, at: int) -> bool:
+    """At the start of the text, a line, a sentence, a quote or a list item."""
+    before = text[max(0, at - 200) : at]  # enough to see past any run of spaces
+    kept = before.rstrip()
+    return not kept or "\n" in before[len(kept) :] or kept[-1] in ".!?:;\"'“‘(•-–—*#>|"

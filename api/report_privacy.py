@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analyze.text import starts_sentence
 from api.db import Recording
 from api.voices import list_voices
 from transcribe.redact import redact_text
@@ -55,12 +56,6 @@ QUOTES_PER_RECORDING = 3  # in one answer: a few sentences of a conversation, ne
 
 def _is_quote(value: Any) -> bool:
     return is_dataclass(value) and hasattr(value, "recording_id") and hasattr(value, "text")
-
-
-def _starts_sentence(text: str, at: int) -> bool:
-    """Whether position `at` of `text` begins a sentence (where any word is capitalised)."""
-    before = text[:at].rstrip(" \"'“‘(")
-    return not before or before[-1] in ".?!:"
 
 
 def _term_in(item: Any) -> Any:
@@ -100,7 +95,7 @@ class _Redactor:
             for found in pattern.finditer(text):
                 if found.group()[:1].islower():
                     as_word = True
-                elif not _starts_sentence(text, found.start()):
+                elif not starts_sentence(text, found.start()):
                     redacted = redact_text(text, self.names)[0].casefold()
                     as_name = as_name or known or words.casefold() not in redacted
         if as_word or as_name:
