@@ -1100,8 +1100,6 @@ def person_forget(
     settings = get_settings()
     with _session(settings) as session:
         person = find_person(session, name)
-        if person.empty:
-            raise _fail(f"nothing is held under the name {name.strip()!r}")
         for recording, named_as in person.recordings:
             stderr.print(
                 f"{recording.id}  {recording.title}  ({', '.join(named_as)})",
@@ -1112,6 +1110,8 @@ def person_forget(
         what = "Lose the name, audio and voice prints of" if keep_words else "Delete"
         profile = " and their voice profile" if person.voices else ""
         question = f"{what} {count} recording(s){profile}?"
+        if person.empty:  # somebody others' conversations only mention
+            question = f"No recording names {person.name}: take the name out of those that say it?"
         if not yes and not typer.confirm(question, default=False):
             stderr.print("nothing changed", highlight=False, markup=False)
             raise typer.Exit(1)
@@ -1121,14 +1121,23 @@ def person_forget(
             )
         except ServiceError as e:
             raise _fail(str(e)) from e
+    if not done.anything:
+        raise _fail(f"nothing is held under the name {name.strip()!r}")
     if keep_words:
         changed = f"{len(done.unnamed)} recording(s) kept without the name"
     else:
         changed = f"{len(done.deleted)} recording(s) deleted"
     profile = "; voice profile deleted" if done.voice_profile else ""
     if done.mentions:
-        profile += f"; the name taken out of {len(done.mentions)} other recording(s) that said it"
+        profile += f"; the name taken out of {len(done.mentions)} other recording(s) that held it"
     stderr.print(f"forgot {done.name}: {changed}{profile}", highlight=False, markup=False)
+    if done.pending:
+        stderr.print(
+            f"{len(done.pending)} recording(s) not transcribed yet could not be checked for the "
+            f"name: run this again when they are done ({', '.join(done.pending)})",
+            highlight=False,
+            markup=False,
+        )
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import threading
 import uuid
 from datetime import UTC, date, datetime
@@ -24,6 +25,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    true,
 )
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -204,6 +206,17 @@ def report_day() -> ColumnElement[date]:
 
 # --- per-recording statistics, so that a report over every recording is a query --------------
 # Written by api/termstore.py when a recording's analysis is done, removed with it.
+
+
+def may_hold(column: Any, text: str) -> ColumnElement[bool]:
+    """Rows whose `column` may hold `text` in any case, for Python to check exactly. The
+    database's lower() folds ASCII letters only under PostgreSQL's C locale ("Özil" stays
+    "Özil"), so the test is the longest stretch of `text` in ASCII; every row where it has
+    none of three characters."""
+    stretches = re.findall(r"[\x00-\x7f]{3,}", text.strip())
+    if not stretches:
+        return true()
+    return func.lower(column).contains(max(stretches, key=len).lower(), autoescape=True)
 
 
 def _recording_fk() -> ForeignKey:

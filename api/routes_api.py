@@ -460,20 +460,23 @@ def forget_person(
     """Erase one person (a request to be forgotten): their voice profile and every recording
     that names them (as for /people/export), or with `keep_words` only their name, audio and
     voice prints in those recordings, whose words stay in the reports with names and contact
-    details replaced by labels. 409 while one of them is still being transcribed."""
-    person = find_person(session, name)
-    if person.empty:
-        raise NotFound(f"nothing is held under the name {name.strip()!r}")
+    details replaced by labels. Other people's recordings that mention the name (in their
+    words, title, file name or tags) keep all but the name, also for a person they only
+    mention. 409 while one of the person's own is still being transcribed; 404 where no
+    recording holds the name."""
     done = subject_access.forget_person(
-        session, state(request).blobs, person, keep_words=keep_words,
+        session, state(request).blobs, find_person(session, name), keep_words=keep_words,
         settings=state(request).settings,
     )  # fmt: skip
+    if not done.anything:
+        raise NotFound(f"nothing is held under the name {name.strip()!r}")
     return PersonForgotten(
         name=done.name,
         deleted_recordings=done.deleted,
         unnamed_recordings=done.unnamed,
         voice_profile_deleted=done.voice_profile,
         mentions_redacted=done.mentions,
+        mentions_not_checked=done.pending,
     )
 
 

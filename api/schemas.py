@@ -273,6 +273,12 @@ class PersonForgotten(BaseModel):
         description="ids of other people's recordings whose words said the person's name: it "
         "became [naam] there",
     )
+    mentions_not_checked: list[str] = Field(
+        default_factory=list,
+        description="ids of other recordings still waiting to be transcribed or being "
+        "transcribed: their words could not be checked yet; forget the person again when "
+        "they are done",
+    )
 
 
 class HideTerm(BaseModel):

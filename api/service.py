@@ -42,6 +42,7 @@ from api.db import (
     UtteranceRow,
     insert_on_conflict,
     iso_day,
+    may_hold,
     report_day,
     utcnow,
 )
@@ -1281,16 +1282,19 @@ def unname_recognised(session: Session, recording_id: str, names: Collection[str
     session.commit()
 
 
+def _same_name(said: str | None, name: str) -> bool:
+    """One person's name in any capitals ("jan de vries" typed on a speaker form)."""
+    return said is not None and said.strip().casefold() == name.strip().casefold()
+
+
 def erase_voice_prints(session: Session, name: str, recording_id: str | None = None) -> int:
-    """Drop the voice prints of the speakers named `name` (in one recording, or in all);
-    how many recordings had one."""
+    """Drop the voice prints of the speakers named `name`, in any capitals (in one
+    recording, or in all); how many recordings had one."""
     query = (
         select(Recording)
         .where(
             Recording.voices_json.is_not(None),
-            Recording.transcript_json.contains(
-                json.dumps(name, ensure_ascii=False)[1:-1], autoescape=True
-            ),
+            may_hold(Recording.transcript_json, name),
         )
         .options(undefer(Recording.transcript_json), undefer(Recording.voices_json))
     )
@@ -1300,7 +1304,7 @@ def erase_voice_prints(session: Session, name: str, recording_id: str | None = N
     erased = 0
     for recording in named:
         transcript = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
-        theirs = {s.id for s in transcript.speakers if s.name == name}
+        theirs = {s.id for s in transcript.speakers if _same_name(s.name, name)}
         voices = _voices(recording)
         if theirs & voices.keys():
             kept = {k: v for k, v in voices.items() if k not in theirs}

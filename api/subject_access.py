@@ -19,19 +19,19 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import IO, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, undefer
 
 from api import service
-from api.db import Recording, Status, as_utc, utcnow
-from api.errors import Conflict, NotFound
+from api.db import HiddenTerm, Recording, RecordingTag, Status, as_utc, may_hold, utcnow
+from api.errors import Conflict
 from api.settings import Settings
 from api.storage import BlobStore
 from api.voices import list_voices
 from api.webhooks import ANALYSED, analysed_payload, notify_in_background
 from transcribe import Transcript, VoiceProfile
 from transcribe.formats import render
-from transcribe.redact import NAME_LABEL, redact_text, redact_transcript
+from transcribe.redact import NAME_LABEL, redact_mentions, redact_text, redact_transcript
 
 __all__ = ["Forgotten", "PersonData", "find_person", "forget_person", "write_person_export"]
 
@@ -60,14 +60,13 @@ def find_person(session: Session, name: str) -> PersonData:
     wanted = name.strip().casefold()
     if not wanted:
         return PersonData(name, [], [])
-    as_json = json.dumps(name.strip().lower(), ensure_ascii=False)[1:-1]
     candidates = session.scalars(
         select(Recording)
         .where(
             or_(
-                func.lower(Recording.salesperson) == name.strip().lower(),
-                func.lower(Recording.customer) == name.strip().lower(),
-                func.lower(Recording.transcript_json).contains(as_json, autoescape=True),
+                may_hold(Recording.salesperson, name),
+                may_hold(Recording.customer, name),
+                may_hold(Recording.transcript_json, name),
             )
         )
         .options(undefer(Recording.transcript_json), undefer(Recording.voices_json))
@@ -216,6 +215,12 @@ class Forgotten:
     unnamed: list[str]
     voice_profile: bool
     mentions: list[str] = field(default_factory=list)  # others' recordings that said the name
+    # Others' recordings not transcribed yet when it ran: their words could not be checked.
+    pending: list[str] = field(default_factory=list)
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.deleted or self.unnamed or self.voice_profile or self.mentions)
 
 
 def forget_person(
@@ -254,58 +259,121 @@ def forget_person(
         else:
             service.delete_recording(session, blobs, recording.id, settings)
             deleted.append(recording.id)
-    mentions = _redact_mentions(session, person.name, {*deleted, *unnamed}, settings)
+    mentions, pending = _redact_mentions(session, person.name, {*deleted, *unnamed}, settings)
+    _unhide_name(session, person.name)
     service.checkpoint_wal(session)  # no old copy of a row lingers in SQLite's log
-    return Forgotten(person.name, deleted, unnamed, voice_profile, mentions)
+    return Forgotten(person.name, deleted, unnamed, voice_profile, mentions, pending)
 
 
 def _redact_mentions(
     session: Session, name: str, theirs: set[str], settings: Settings | None
-) -> list[str]:
-    """Label the person's name where other people's conversations said it ("onze buurman
-    Piet Jansen"): it is their personal data too. Found by the whole name as given, in any
-    case; in those conversations its capitalised parts go too ("meneer Jansen", as
-    `redact_text` does). Returns the ids of the recordings changed."""
-    wanted = json.dumps(name.strip().casefold(), ensure_ascii=False)[1:-1]
+) -> tuple[list[str], list[str]]:
+    """Label the person's name where other people's recordings hold it: their words ("onze
+    buurman Piet Jansen", see `redact_mentions`), and the title, file name, tags and
+    glossary somebody typed ("Vervolg Piet Jansen"). It is their personal data too. A failed
+    job's saved part that holds the name is dropped (a retry starts over). Returns the ids
+    of the recordings changed, and of those not transcribed yet, whose words could not be
+    checked."""
+    longest = max(re.split(r"[\W_]+", name), key=len)
     candidates = session.scalars(
-        select(Recording.id).where(
-            Recording.status == Status.done,
-            func.lower(Recording.transcript_json).contains(wanted, autoescape=True),
+        select(Recording.id)
+        .where(
+            or_(
+                may_hold(Recording.transcript_json, name),
+                may_hold(Recording.checkpoint_json, name),
+                # typed by hand: "piet_jansen.m4a", "PietJansen", the tag "piet-jansen"
+                may_hold(Recording.title, longest),
+                may_hold(Recording.filename, longest),
+                may_hold(Recording.glossary, longest),
+                Recording.id.in_(
+                    select(RecordingTag.recording_id).where(may_hold(RecordingTag.tag, longest))
+                ),
+                Recording.status.in_((Status.queued, Status.processing)),
+            )
         )
+        .order_by(Recording.created_at, Recording.id)
     ).all()
-    changed = []
+    changed, pending = [], []
     for recording_id in candidates:
         if recording_id in theirs:
             continue
-        try:
-            recording = service.locked_recording(session, recording_id)
-        except NotFound:  # deleted meanwhile
+        service.lock_recording(session, recording_id)  # a job storing it meanwhile waits
+        recording = session.get(
+            Recording,
+            recording_id,
+            options=[undefer(Recording.transcript_json), undefer(Recording.checkpoint_json)],
+            populate_existing=True,
+        )
+        if recording is None:  # deleted meanwhile
             session.rollback()
             continue
-        transcript = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
-        redacted = redact_transcript(transcript, [name.strip()], names_only=True)
-        if redacted.segments == transcript.segments:
-            session.rollback()  # the name was in a field, not in the words
+        if recording.status in (Status.queued, Status.processing):
+            pending.append(recording_id)
+        if _unmention(session, recording, name):
+            recording.updated_at = utcnow()
+            session.commit()
+            changed.append(recording_id)
+        else:
+            session.rollback()
             continue
-        recording.transcript_json = json.dumps(redacted.to_dict(), ensure_ascii=False)
-        service.recount_terms(session, recording, redacted)
-        recording.updated_at = utcnow()
-        session.commit()
-        changed.append(recording_id)
-        if settings is not None:
+        if recording.status == Status.done and settings is not None:
+            redacted = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
             notify_in_background(settings, ANALYSED, analysed_payload(recording_id, redacted))
+    return changed, pending
+
+
+def _unmention(session: Session, recording: Recording, name: str) -> bool:
+    """Take `name` out of `recording`, somebody else's (see `_redact_mentions`), its terms
+    recounted where its words changed; whether anything changed (not committed)."""
+    changed = False
+    own = [recording.salesperson or "", recording.customer or ""]
+    if recording.transcript_json and recording.status == Status.done:
+        transcript = Transcript.from_dict(json.loads(recording.transcript_json))
+        own += [s.name or "" for s in transcript.speakers]
+        redacted = redact_mentions(transcript, name, keep=[n for n in own if n.strip()])
+        if redacted.segments != transcript.segments:
+            recording.transcript_json = json.dumps(redacted.to_dict(), ensure_ascii=False)
+            service.recount_terms(session, recording, redacted)
+            changed = True
+    if recording.checkpoint_json and name.casefold() in recording.checkpoint_json.casefold():
+        recording.checkpoint_json = None
+        changed = True
+    whole = _name_pattern(name, alone=False)
+    if whole is None:
+        return changed
+    for column, limit in (("title", service.TITLE_CHARS), ("filename", 255), ("glossary", None)):
+        value = getattr(recording, column)
+        if value and (unnamed := whole.sub(NAME_LABEL, value)) != value:
+            setattr(recording, column, unnamed[:limit])
+            changed = True
+    tags = [row for row in recording.tag_rows if not whole.search(row.tag)]
+    if len(tags) < len(recording.tag_rows):
+        recording.tag_rows = tags
+        changed = True
     return changed
 
 
-def _name_pattern(name: str) -> re.Pattern[str] | None:
+def _unhide_name(session: Session, name: str) -> None:
+    """Drop hidden terms made only of the name's parts ("jansen", "piet jansen"): the list
+    of hidden terms would keep the name after everything else forgot it."""
+    parts = {p.casefold() for p in re.split(r"[\W_]+", name) if p}
+    for row in session.scalars(select(HiddenTerm)).all():
+        words = [w.casefold() for w in re.split(r"[\W_]+", row.term) if w]
+        if words and set(words) <= parts:
+            session.delete(row)
+    session.commit()
+
+
+def _name_pattern(name: str, *, alone: bool = True) -> re.Pattern[str] | None:
     """The name as typed anywhere a person writes it by hand: any case, its parts joined
-    by spaces, dashes, underscores or nothing ("karel_appel", "KarelAppel"), and its parts
-    of four letters or more alone ("appel offerte"). Never inside another word."""
+    by spaces, dashes, underscores or nothing ("karel_appel", "KarelAppel"), and (`alone`)
+    its parts of four letters or more alone ("appel offerte"). Never inside another word."""
     parts = [p for p in re.split(r"[\W_]+", name) if p]
     if not parts:
         return None
     alternatives = [r"[\W_]*".join(map(re.escape, parts))]
-    alternatives += [re.escape(p) for p in parts if len(p) >= 4 and len(parts) > 1]
+    if alone:
+        alternatives += [re.escape(p) for p in parts if len(p) >= 4 and len(parts) > 1]
     return re.compile(rf"(?<![^\W_])(?:{'|'.join(alternatives)})(?![^\W_])", re.IGNORECASE)
 
 

@@ -17,7 +17,7 @@ from transcribe.engine import (
 )
 from transcribe.engines import ENGINES, Engine, whisper_languages
 from transcribe.errors import AudioDecodeError, ModelUnavailableError, TranscriptionError
-from transcribe.redact import Redaction, redact_text, redact_transcript
+from transcribe.redact import Redaction, redact_mentions, redact_text, redact_transcript
 from transcribe.roles import (
     VoiceProfile,
     VoiceProfileStore,
@@ -38,6 +38,7 @@ from transcribe.types import ROLES, Role, Segment, Speaker, Transcript, Word
 
 __all__ = [
     "Redaction",
+    "redact_mentions",
     "redact_text",
     "redact_transcript",
     "NO_SPEECH_NOTE",

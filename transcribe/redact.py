@@ -14,12 +14,19 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from transcribe.types import Segment, Transcript, Word
 
-__all__ = ["NAME_LABEL", "PII_KINDS", "Redaction", "redact_text", "redact_transcript"]
+__all__ = [
+    "NAME_LABEL",
+    "PII_KINDS",
+    "Redaction",
+    "redact_mentions",
+    "redact_text",
+    "redact_transcript",
+]
 
 _STREET = (
     r"(?:straat|laan|weg|plein|gracht|kade|singel|dijk|hof|pad|steeg|dreef|park|markt|"
@@ -89,32 +96,57 @@ def _passes_eleven_test(number: str) -> bool:
 _PARTICLES = frozenset({"van", "der", "den", "ten", "ter", "het", "von", "des", "del", "dos"})
 
 
-@functools.lru_cache(maxsize=32)
-def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One pattern for every name (a report may know thousands), longest first so that a
-    whole name wins over its parts. As said in a sentence: capitalised ("mevrouw De
-    Vries"), however it was typed in a form ("de vries"); a part of under 3 letters ("de",
-    "van") is no name alone."""
+Span = tuple[int, int, str, str]  # start, end, kind, label
+
+
+def _name_forms(names: Iterable[str]) -> tuple[set[str], set[str]]:
+    """Each name as said in a sentence, whole ("De Vries", capitalised however it was typed
+    in a form: "de vries"), and its parts that are a name alone: 3 letters or more, not a
+    particle ("de", "van")."""
+    wholes: set[str] = set()
     parts: set[str] = set()
     for name in names:
         whole = " ".join(p[:1].upper() + p[1:] for p in name.split())
+        wholes.update(w for w in (name, whole) if len(w) >= 3 and w[0].isupper())
         parts.update(
-            part
-            for part in {name, whole, *whole.split()}
-            if len(part) >= 3 and part[0].isupper() and part.lower() not in _PARTICLES
+            p
+            for p in whole.split()
+            if len(p) >= 3 and p[0].isupper() and p.lower() not in _PARTICLES
         )
-    if not parts:
+    return wholes, parts
+
+
+@functools.lru_cache(maxsize=64)
+def _alternatives(forms: frozenset[str]) -> re.Pattern[str] | None:
+    """One pattern for every form (a report may know thousands of names), longest first so
+    that a whole name wins over its parts; never inside another word."""
+    if not forms:
         return None
-    alternatives = "|".join(re.escape(p) for p in sorted(parts, key=lambda p: (-len(p), p)))
+    alternatives = "|".join(re.escape(p) for p in sorted(forms, key=lambda p: (-len(p), p)))
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
 
 
-def _spans(
-    text: str, names: Sequence[str], names_only: bool = False
-) -> list[tuple[int, int, str, str]]:
-    """Non-overlapping (start, end, kind, label) matches, earliest and longest first."""
-    found: list[tuple[int, int, str, str]] = []
-    for kind, label, pattern in () if names_only else _PATTERNS:
+@functools.lru_cache(maxsize=32)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The names, whole or by their parts, as said in a sentence (see `_name_forms`)."""
+    wholes, parts = _name_forms(names)
+    return _alternatives(frozenset(wholes | parts))
+
+
+def _earliest_first(found: list[Span]) -> list[Span]:
+    """Non-overlapping spans, earliest and longest first."""
+    found.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    kept: list[Span] = []
+    for span in found:
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return kept
+
+
+def _spans(text: str, names: Sequence[str]) -> list[Span]:
+    """Personal data in `text`: contact details and `names`."""
+    found: list[Span] = []
+    for kind, label, pattern in _PATTERNS:
         found += [
             (m.start(), m.end(), kind, label)
             for m in pattern.finditer(text)
@@ -122,22 +154,14 @@ def _spans(
         ]
     if (of_names := _names_pattern(tuple(names))) is not None:
         found += [(m.start(), m.end(), "name", NAME_LABEL) for m in of_names.finditer(text)]
-    found.sort(key=lambda s: (s[0], -(s[1] - s[0])))
-    kept: list[tuple[int, int, str, str]] = []
-    for span in found:
-        if not kept or span[0] >= kept[-1][1]:
-            kept.append(span)
-    return kept
+    return _earliest_first(found)
 
 
-def redact_text(
-    text: str, names: Sequence[str] = (), names_only: bool = False
-) -> tuple[str, Redaction]:
-    """The text with personal data replaced by labels, and what was replaced."""
+def _labelled(text: str, spans: Sequence[Span]) -> tuple[str, Redaction]:
     counts: Counter[str] = Counter()
     pieces: list[str] = []
     at = 0
-    for start, end, kind, label in _spans(text, names, names_only):
+    for start, end, kind, label in spans:
         pieces += [text[at:start], label]
         counts[kind] += 1
         at = end
@@ -145,16 +169,19 @@ def redact_text(
     return "".join(pieces), Redaction(counts)
 
 
-def _redact_words(
-    words: Sequence[Word], names: Sequence[str], names_only: bool = False
-) -> tuple[Word, ...]:
+def redact_text(text: str, names: Sequence[str] = ()) -> tuple[str, Redaction]:
+    """The text with personal data replaced by labels, and what was replaced."""
+    return _labelled(text, _spans(text, names))
+
+
+def _redact_words(words: Sequence[Word], spans_of: Callable[[str], list[Span]]) -> tuple[Word, ...]:
     """Word timings kept where the words are kept; a redacted stretch becomes one word with
     the label, timed from its first to its last word."""
     joined, starts = "", []
     for word in words:
         starts.append(len(joined))
         joined += word.word
-    spans = _spans(joined, names, names_only)
+    spans = spans_of(joined)
     if not spans:
         return tuple(words)
     out: list[Word] = []
@@ -176,26 +203,61 @@ def _redact_words(
     return tuple(out)
 
 
-def redact_transcript(
-    transcript: Transcript, names: Iterable[str] = (), *, names_only: bool = False
-) -> Transcript:
+def redact_transcript(transcript: Transcript, names: Iterable[str] = ()) -> Transcript:
     """The transcript with personal data out of every segment (text and words), speaker
-    names included, and a note saying what was removed. With `names_only`, only `names`
-    go (a person's mentions in somebody else's conversation)."""
-    speakers = () if names_only else [s.name or "" for s in transcript.speakers]
+    names included, and a note saying what was removed."""
+    speakers = [s.name or "" for s in transcript.speakers]
     known = sorted({n.strip() for n in [*names, *speakers] if n.strip()}, key=len, reverse=True)
+    return _redacted(transcript, [lambda text: _spans(text, known)] * len(transcript.segments))
+
+
+def redact_mentions(transcript: Transcript, name: str, keep: Iterable[str] = ()) -> Transcript:
+    """`transcript` without `name` where this conversation mentions a person who is not in
+    it ("onze buurman Piet Jansen"): the whole name wherever it is said, and its parts
+    ("meneer Jansen") once the whole name was said, except the parts of the names in `keep`
+    (the conversation's own people: "Piet de Boer" stays "Piet")."""
+    wholes, parts = _name_forms([name.strip()])
+    kept_parts = {p.casefold() for n in keep for p in n.split()}
+    whole = _alternatives(frozenset(wholes))
+    part = _alternatives(frozenset(p for p in parts if p.casefold() not in kept_parts))
+    if whole is None:
+        return transcript
+
+    def spans_from(said_before: bool) -> Callable[[str], list[Span]]:
+        def spans_of(text: str) -> list[Span]:
+            found = [(m.start(), m.end(), "name", NAME_LABEL) for m in whole.finditer(text)]
+            after = 0 if said_before else min((s[0] for s in found), default=len(text) + 1)
+            if part is not None:
+                found += [
+                    (m.start(), m.end(), "name", NAME_LABEL)
+                    for m in part.finditer(text)
+                    if m.start() >= after
+                ]
+            return _earliest_first(found)
+
+        return spans_of
+
+    first = next(
+        (i for i, s in enumerate(transcript.segments) if whole.search(s.text)),
+        len(transcript.segments),
+    )
+    return _redacted(transcript, [spans_from(i > first) for i in range(len(transcript.segments))])
+
+
+def _redacted(
+    transcript: Transcript, spans_of: Sequence[Callable[[str], list[Span]]]
+) -> Transcript:
+    """The transcript with each segment's spans (found by its function in `spans_of`)
+    labelled, in its text, its words and the letters Whisper heard before a correction."""
     changed = False
     heard_total: Counter[str] = Counter()
     segments: list[Segment] = []
-    for segment in transcript.segments:
-        text, redaction = redact_text(segment.text, known, names_only)
+    for segment, spans_in in zip(transcript.segments, spans_of, strict=True):
+        text, redaction = _labelled(segment.text, spans_in(segment.text))
         if redaction:
             changed = True
-            kept = _redact_words(segment.words, known, names_only)
-            segment = replace(segment, text=text, words=kept)
-        heard = Counter(
-            s[2] for w in segment.words if w.heard for s in _spans(w.heard, known, names_only)
-        )
+            segment = replace(segment, text=text, words=_redact_words(segment.words, spans_in))
+        heard = Counter(s[2] for w in segment.words if w.heard for s in spans_in(w.heard))
         if heard:  # Whisper's letters of a word spelling.py corrected held personal data
             changed = True
             heard_total.update(heard)

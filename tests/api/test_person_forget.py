@@ -95,6 +95,7 @@ def test_a_customer_is_forgotten_with_their_conversations(
         "unnamed_recordings": [],
         "voice_profile_deleted": True,
         "mentions_redacted": [],  # the other call names Bakker, not them
+        "mentions_not_checked": [],
     }
     assert client.get(f"/api/v1/recordings/{ids['De Vries']}").status_code == 404
     assert client.get(f"/api/v1/recordings/{ids['Bakker']}").status_code == 200  # not theirs
@@ -320,3 +321,44 @@ def test_others_conversations_lose_the_name_they_said_and_nothing_else(
     assert "jansen" not in {t["lemma"] for t in client.get("/api/v1/terms").json()["terms"]}
     again = client.delete("/api/v1/people", params={"name": "Piet Jansen"})
     assert again.status_code == 404  # nothing left under that name
+
+
+def test_a_person_others_only_mention_is_forgotten_from_their_words_and_what_was_typed(
+    api_client: Any, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Piet Jansen is no salesperson, customer or speaker anywhere, only mentioned: his
+    name still leaves the words, titles, tags and hidden terms; a recording not yet
+    transcribed is named as unchecked."""
+    import api.jobs
+
+    mention = "Onze buurman Piet Jansen heeft zonnepanelen. Meneer Jansen is tevreden."
+
+    def said(_path: Path, _options: Any, _progress: Any, **_: Any) -> Transcript:
+        lines = (Segment(0.0, 4.0, mention, "S2", "customer"),)
+        return Transcript("nl", 4.0, "test", lines, (Speaker("S2", "customer"),))
+
+    monkeypatch.setattr(api.jobs, "transcribe", said)
+    client, _ = api_client
+    mentioned = _processed(client, settings, tmp_path, 1000.0, customer="Anna Smit")
+    follow_up = _processed(
+        client, settings, tmp_path, 1200.0, customer="Anna Smit", title="Vervolg Piet Jansen"
+    )
+    tagged = {"tags": ["piet-jansen", "warm"]}
+    assert client.patch(f"/api/v1/recordings/{follow_up}", json=tagged).status_code == 200
+    assert client.post("/api/v1/hidden-terms", json={"term": "jansen"}).status_code == 201
+    audio = write_audio(tone(1.0, freq=1400.0), tmp_path / "q.wav", "pcm_s16le").read_bytes()
+    waiting = upload(client, audio, "q.wav", customer="Bob").json()["id"]  # no worker: queued
+
+    response = client.delete("/api/v1/people", params={"name": "Piet Jansen"})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["deleted_recordings"] == []
+    assert set(response.json()["mentions_redacted"]) == {mentioned, follow_up}
+    assert response.json()["mentions_not_checked"] == [waiting]
+    text = client.get(f"/api/v1/recordings/{mentioned}/transcript").json()["segments"][0]["text"]
+    assert text == "Onze buurman [naam] heeft zonnepanelen. Meneer [naam] is tevreden."
+    details = client.get(f"/api/v1/recordings/{follow_up}").json()
+    assert details["title"] == "Vervolg [naam]" and details["tags"] == ["warm"]
+    assert client.get("/api/v1/recordings", params={"q": "jansen"}).json()["recordings"] == []
+    assert client.get("/api/v1/hidden-terms").json()["terms"] == []
+    assert client.delete("/api/v1/people", params={"name": "Kees Nergens"}).status_code == 404

@@ -178,3 +178,35 @@ def test_a_file_that_cannot_be_deleted_does_not_stop_the_start(
     assert "could not be deleted" in caplog.text
     with authorised_client(settings) as (client, _):  # the next start does not stumble either
         assert client.get("/api/v1/voices").status_code == 200
+
+
+def test_deleting_a_voice_erases_the_prints_of_speakers_named_in_other_capitals(
+    settings: Settings,
+) -> None:
+    """A speaker named "jan de vries" on a form is the person of the profile "Jan de
+    Vries": deleting the profile takes that speaker's voice print too."""
+    import json
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import undefer
+
+    from api.db import Recording
+    from tests.api.test_report_privacy import PANELS, _analysed
+
+    recording_id = _analysed(settings, PANELS, "2026-11-01")
+    db = get_database(settings.sqlalchemy_url)
+    with db.session() as session:
+        row = session.scalar(
+            select(Recording)
+            .where(Recording.id == recording_id)
+            .options(undefer(Recording.transcript_json), undefer(Recording.voices_json))
+        )
+        assert row is not None and row.transcript_json is not None
+        document = json.loads(row.transcript_json)
+        document["speakers"][0]["name"] = "jan de vries"
+        row.transcript_json = json.dumps(document)
+        row.voices_json = json.dumps({"S1": [0.6, 0.8], "S2": [0.8, 0.6]})
+        session.commit()
+        save_voice(session, _profile("Jan de Vries"))
+        assert service.delete_voice(session, "Jan de Vries")
+        assert set(service.voiced_speakers(session, recording_id)) == {"S2"}

@@ -117,3 +117,25 @@ def test_a_name_typed_in_lower_case_is_found_as_said_and_particles_alone_are_not
     text, found = redact_text(said, ["de vries", "van der berg"])
     assert text == "Goedemiddag mevrouw [naam]. Van harte, zegt meneer Van der [naam]."
     assert found.counts["name"] == 2
+
+
+def test_a_mentioned_name_leaves_and_the_conversations_own_people_stay() -> None:
+    """Forgetting Piet Jansen, mentioned in somebody else's call: the whole name goes
+    wherever it is said, its parts only after it; the call's own Piet keeps his name."""
+    from transcribe import redact_mentions
+
+    lines = (
+        Segment(0.0, 4.0, "Ik ben Piet de Boer. Jansen? Nooit van gehoord.", "S1", "salesperson"),
+        Segment(4.0, 8.0, "Onze buurman Piet Jansen. Meneer Jansen belde.", "S2", "customer"),
+        Segment(8.0, 9.0, "Jansen was tevreden, zei Piet.", "S2", "customer"),
+    )
+    transcript = Transcript("nl", 9.0, "t", lines, (Speaker("S1", "salesperson", "Piet de Boer"),))
+
+    redacted = redact_mentions(transcript, "Piet Jansen", keep=["Piet de Boer"])
+
+    assert [s.text for s in redacted.segments] == [
+        "Ik ben Piet de Boer. Jansen? Nooit van gehoord.",  # before the whole name: kept
+        "Onze buurman [naam]. Meneer [naam] belde.",
+        "[naam] was tevreden, zei Piet.",  # "Piet" is this call's own salesperson too
+    ]
+    assert redact_mentions(transcript, "Kees Nergens") is transcript
