@@ -164,7 +164,5 @@ def without_personal_data(session: Session, value: T) -> T:
     details in its quotes replaced by labels ("[naam]", "[telefoonnummer]"), no quote
     saying which conversation it is from, and at most `QUOTES_PER_RECORDING` quotes of any
     one conversation: a wide report must not hand over a conversation quote by quote."""
-    ids = quoted_recordings(value)
-    if not ids:
-        return value
-    return _Redactor(_names(session, ids))(value)
+    # Without quotes too: a term may name somebody where the answer quotes nobody.
+    return _Redactor(_names(session, quoted_recordings(value)))(value)

@@ -673,7 +673,13 @@ def get_synonyms(
     embedder = service.term_embedder(state(request).settings)
     if embedder is None:
         raise InvalidInput("near-synonyms are switched off on this server (RIDEALONG_SYNONYMS=0)")
-    groups = service.synonym_groups(session, embedder, recordings, limit)
+    terms = None
+    if _report_only(request):  # names never reach a group: drop them before grouping
+        top = service.ranked_terms(
+            session, limit=service.SYNONYM_TERMS, recording_filter=recordings
+        )
+        terms = without_personal_data(session, top)
+    groups = service.synonym_groups(session, embedder, recordings, limit, terms=terms)
     return SynonymsOut.model_validate({"groups": [g.to_dict() for g in groups]})
 
 

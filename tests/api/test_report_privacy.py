@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from analyze.questions import Question, QuestionGroup
 from analyze.suggest import PageSuggestions, SuggestedTerm
 from analyze.terms import Quote, Term
@@ -194,3 +196,52 @@ def test_a_report_key_gets_no_name_as_a_term_nor_in_a_quote_of_another_conversat
     assert quotes and not [q for q in quotes if "Jansen" in q or "Appel" in q]
     read = client.get("/api/v1/terms", params=asked).json()["terms"]
     assert any("jansen" in t["lemma"] for t in read)  # the same words, for a read key
+
+
+def test_a_report_keys_synonym_groups_hold_no_name(
+    api_client: Any, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/synonyms groups the top terms; for a report key a name among them ("jansen") is
+    dropped before grouping, as /terms drops it. The grouping is faked: which terms reach
+    it is what is tested (the real one is tested in tests/analyze)."""
+    import numpy as np
+
+    from analyze.synonyms import SynonymGroup
+    from api import service
+
+    client, _ = api_client
+    _analysed(settings, PANELS, "2026-10-02", customer="Jansen")
+    mention = "Onze buurman meneer Jansen heeft een warmtepomp. Meneer Jansen is tevreden."
+    for day in range(3, 9):
+        _analysed(settings, [("customer", mention)], f"2026-11-0{day}", customer=f"Klant{day}")
+
+    class Flat:
+        def encode(self, texts: Any) -> Any:
+            return np.ones((len(texts), 2), dtype=np.float32) / np.sqrt(2)
+
+    def grouped(terms: Any, _vectors: Any, **_: Any) -> list[SynonymGroup]:
+        named = [t for t in terms if "jansen" in t.lemma]
+        other = [t for t in terms if "jansen" not in t.lemma]
+        pair = (other[0], named[0]) if named else (other[0], other[1])
+        return [SynonymGroup(pair, pair[0], None, 0.9)]
+
+    monkeypatch.setattr(service, "term_embedder", lambda _settings: Flat())
+    monkeypatch.setattr(service, "group_synonyms", grouped)
+
+    def members(headers: dict[str, str]) -> list[str]:
+        groups = client.get("/api/v1/synonyms", headers=headers).json()["groups"]
+        return [m["lemma"] for g in groups for m in g["members"]]
+
+    assert any("jansen" in m for m in members({}))  # a read key: the words as said
+    kept = members(_report_key(settings))
+    assert len(kept) == 2 and not [m for m in kept if "jansen" in m], kept
+
+
+def test_a_name_is_no_term_for_a_report_key_where_no_quote_shows_it(settings: Settings) -> None:
+    _analysed(settings, PANELS, "2026-11-01", customer="Jansen")
+    bare = [
+        Term("jansen", "jansen", 3, Counter(customer=3), 1.0, ("jansen",), (), 2, 5.0),
+        Term("dak", "dak", 3, Counter(customer=3), 1.0, ("dak",), (), 2, 5.0),
+    ]
+    with get_database(settings.sqlalchemy_url).session() as session:
+        assert [t.lemma for t in without_personal_data(session, bare)] == ["dak"]
