@@ -5,8 +5,9 @@ follows along.
 Whisper mishears ("cero prijsgesteld" for "zeer op prijs gesteld"); the person who was there
 knows better. The corrected text is aligned with the words Whisper heard (difflib, on
 lower-case letters and digits): words left as they were keep their times and confidence;
-new words share the time of the words they replace (or the gap they fill), are marked sure
-(a person wrote them), and keep what Whisper heard in `heard`, as spelling corrections do.
+new words share the time of the words they replace (or the gap they fill) and are marked
+sure (a person wrote them). They keep nothing of what Whisper heard: the person who was there
+is the authority, and what they typed over (a phone number, a name) must not stay behind.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ def _key(word: str) -> str:
     return _LETTERS.sub("", word.casefold())
 
 
-def _spread(tokens: list[str], start: float, end: float, heard: str | None) -> list[Word]:
+def _spread(tokens: list[str], start: float, end: float) -> list[Word]:
     """Words said between `start` and `end`, an equal share of the time each."""
     step = max(end - start, 0.0) / len(tokens)
     return [
-        Word(start + i * step, start + (i + 1) * step, f" {token}", 1.0, heard)
+        Word(start + i * step, start + (i + 1) * step, f" {token}", 1.0)
         for i, token in enumerate(tokens)
     ]
 
@@ -87,14 +88,12 @@ def correct_segment(segment: Segment, text: str) -> Segment:
         elif op in ("replace", "insert"):
             if op == "replace":
                 start, end = old[a0].start, old[a1 - 1].end
-                heard = "".join(w.word for w in old[a0:a1]).strip()
             else:  # into the gap between the words around it
                 start = old[a0 - 1].end if a0 > 0 else segment.start
                 end = old[a0].start if a0 < len(old) else segment.end
                 if end - start < _WORD_S * (b1 - b0):  # words run on: overlap their halves
                     start = (old[a0 - 1].start + start) / 2 if a0 > 0 else start
                     end = (old[a0].end + end) / 2 if a0 < len(old) else end
-                heard = None
-            words += _spread(tokens[b0:b1], start, end, heard)
+            words += _spread(tokens[b0:b1], start, end)
         # "delete": words the person took out go
     return replace(segment, text=text, words=tuple(words))

@@ -33,7 +33,8 @@ def test_a_misheard_word_is_replaced_in_its_own_time() -> None:
     new = fixed.words[2:]
     assert new[0].start == 1.5 and new[-1].end == 2.8  # the span of what they replace
     assert all(a.end == b.start for a, b in zip(new, new[1:], strict=False))
-    assert {w.probability for w in new} == {1.0} and new[0].heard == "cero prijsgesteld."
+    assert {w.probability for w in new} == {1.0}
+    assert [w.heard for w in new] == [None] * 4  # a person's words: not marked as a guess
     assert (fixed.speaker, fixed.role, fixed.start, fixed.end) == ("S2", "customer", 1.0, 4.0)
 
 
@@ -149,3 +150,13 @@ def test_moving_a_line_to_a_speaker_or_line_that_is_not_there_is_refused() -> No
         move_lines(_conversation(), {4: "S2"})
     with pytest.raises(ValueError, match="unknown role"):
         move_lines(_conversation(), {0: "new"}, new_role="boss")  # type: ignore[arg-type]
+
+
+def test_what_a_person_typed_over_is_kept_nowhere() -> None:
+    """A phone number replaced by a label is gone from the words too (no `heard`)."""
+    said = "Bel me op 06-12345678 meneer"
+    line = _heard(*((w, 0.5 * i, 0.5 * i + 0.5) for i, w in enumerate(said.split())))
+
+    fixed = correct_segment(line, "Bel me op [telefoonnummer] meneer")
+
+    assert "06-12345678" not in repr(fixed)
