@@ -14,7 +14,7 @@ from markupsafe import Markup
 from analyze.synonyms import shown_form
 from analyze.wording import N_
 from api.i18n import COOKIE as LANGUAGE_COOKIE
-from api.i18n import DEFAULT, choose_language, page_context
+from api.i18n import DEFAULT, capitalised, choose_language, page_context, sentence
 
 __all__ = [
     "clock",
@@ -98,6 +98,7 @@ def _environment() -> Environment:
     env.filters["clock"] = clock
     env.filters["spelled"] = spelled
     env.filters["shown"] = shown_form  # a verb by its infinitive
+    env.filters["sentence"] = lambda clause: sentence(capitalised(str(clause)))
     env.globals["csrf_field"] = csrf_field
     env.globals["consent_source"] = consent_source
     env.globals.update(page_context(DEFAULT))  # English, unless a request chooses (below)

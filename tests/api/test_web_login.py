@@ -73,7 +73,7 @@ def test_forms_carry_a_csrf_token_and_posts_without_it_are_refused(settings) -> 
         assert expired.status_code == 403 and expired.headers["content-type"].startswith(
             "text/html"
         )
-        assert "het formulier is verlopen" in expired.text
+        assert "Het formulier is verlopen" in expired.text
         assert (
             f'<a href="/recordings/{recording_id}">Terug naar de vorige pagina</a>' in expired.text
         )
@@ -93,6 +93,13 @@ def test_without_a_token_the_pages_are_open(api_client) -> None:
     elsewhere = {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
     forged = client.post("/suggest", data={"page_copy": "zonnepanelen"}, headers=elsewhere)
     assert forged.status_code == 403
+    page = client.post(
+        "/suggest",
+        data={"page_copy": "zonnepanelen"},
+        headers={**elsewhere, "Accept": "text/html", "Accept-Language": "nl"},
+    )
+    said = re.search(r"<h1>[^<]*</h1><p>([^<]*)</p>", page.text)
+    assert said and said[1][:1].isupper() and said[1].endswith("."), page.text[-500:]
     sibling = {"Sec-Fetch-Site": "same-site"}  # another subdomain of the same site
     assert client.post("/suggest", data={"page_copy": "x"}, headers=sibling).status_code == 403
     ours = client.post(
