@@ -424,8 +424,8 @@ def _chosen(query: Select[Any], choice: ListChoice) -> Select[Any]:
                 ),
                 _tagged(_tag_as_typed(choice.text)),
                 *(  # a year, or the start of a day as the API writes it: "2026", "2026-11"
-                    [iso_day(report_day()).startswith(wanted, autoescape=True)]
-                    if _DAY_START.fullmatch(wanted)
+                    [iso_day(report_day()).startswith(day, autoescape=True)]
+                    if (day := _day_start(wanted))
                     else []
                 ),
                 *(
@@ -459,7 +459,24 @@ def _month_numbers(width: str | None = None) -> dict[str, int]:
     }
 
 
-_DAY_START = re.compile(r"\d{4}(?:-(?:\d{1,2}(?:-\d{0,2})?)?)?")
+_DAY_START = re.compile(r"(\d{4})(?:-(?:(\d{1,2})(?:-(\d{1,2})?)?)?)?")
+
+
+def _day_start(text: str) -> str | None:
+    """The start of a report day as the API writes it, from a year, a month or a day typed
+    without its zeros ("2026-1" is January, not October to December); None for other text."""
+    found = _DAY_START.fullmatch(text)
+    if found is None:
+        return None
+    year, month, day = found.groups()
+    if month is None:
+        return year + ("-" if text.endswith("-") else "")
+    start = f"{year}-{int(month):02d}"
+    if day is not None:
+        return f"{start}-{int(day):02d}"
+    return start + ("-" if text.endswith("-") else "")
+
+
 _WRITTEN_DAY = re.compile(r"(?:(\d{1,2})\s+)?([^\W\d_]+)\.?(?:\s+(\d{4}))?")
 
 

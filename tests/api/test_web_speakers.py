@@ -409,6 +409,11 @@ def test_the_recordings_list_finds_and_pages(demo, monkeypatch) -> None:
     assert total(since="2026-11-30") == 1 and total(until="2026-11-29") == 1  # De Vries: 11-02
     assert total(since="2026-11-01", until="2026-11-30", tag="zakelijk") == 1
     assert client.get("/api/v1/recordings?since=2026-12-01&until=2026-11-01").status_code == 422
+    # A month or day typed without its zero: "2026-1" is January, not October to December.
+    january = {"recorded_at": "2026-01-05"}
+    assert client.patch(f"/api/v1/recordings/{bakker}", json=january).status_code == 200
+    assert total(q="2026-1") == 1 and total(q="2026-1-5") == 1 and total(q="2026-01-") == 1
+    assert total(q="2026-11") == 1 and total(q="2026-1-6") == 0
 
 
 def test_days_are_found_whatever_date_style_the_database_server_uses(
