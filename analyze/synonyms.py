@@ -396,28 +396,44 @@ def term_word_class(term: Term) -> WordClass | None:
 
 # A past participle ("verplicht", "geautomatiseerd", "aangepast", "installed") is often an
 # adjective, whose infinitive means something else ("verplichten"): it stays as said.
-_PARTICIPLE = {
-    "nl": re.compile(r"(?:^(?:ge|be|ver|ont|her|er)\w*|\w*ge\w*)[dt]$"),
-    "en": re.compile(r"\w+(?:ed|en|wn)$"),
-}
+_PARTICIPLE_EN = re.compile(r"\w+(?:ed|en|wn)$")
+_INSEPARABLE = ("be", "ver", "ont", "her", "er", "ge")  # Dutch prefixes that take no ge-
+_KOFSCHIP = frozenset("tkfsphx")  # a stem ending in these takes -t in its participle, others -d
 # A Dutch infinitive: "betalen", "gaan", "doen", "zien", "zijn" (a lemma "toon" is no verb's).
 _INFINITIVE = {"nl": re.compile(r"\w*(?:en|aan|oen|ien|ijn)$")}
+
+
+def _dutch_participle(said: str, lemma: str) -> bool:
+    """Whether `said` may be a past participle of the verb `lemma`: with its own ge-
+    ("gemaakt", "aangepast"), or with a prefix that takes none and an ending a participle
+    may have: "besteld" is one, "bestelt" is not (a stem in l takes -d), "verplicht" may be
+    ('t kofschip: -t). Strong verbs' present tense may look like one ("geeft")."""
+    if not said.endswith(("d", "t")):
+        return False
+    for at in (m.start() for m in re.finditer("ge", said)):
+        if said[:at] == lemma[:at] and lemma[at : at + 2] != "ge":
+            return True
+    if not any(said.startswith(p) and lemma.startswith(p) for p in _INSEPARABLE):
+        return False
+    return said.endswith("d") or said[-2] in _KOFSCHIP
 
 
 def shown_form(term: Term) -> str:
     """How a person looks a term up: a verb by its infinitive ("kosten" where customers
     said "kost" most, "opleveren" for "oplevert"), anything else as it was said most
     ("zonnepanelen", not "zonnepaneel"): copy is written with the one, and the quotes show
-    the other. A participle stays as said (see `_PARTICIPLE`)."""
+    the other. A participle stays as said (see `_dutch_participle`)."""
     said, lemma = term.term, term.lemma
     if " " in lemma or said == lemma:
         return said
     language = term.general_language or "nl"
-    participle = _PARTICIPLE.get(language)
     infinitive = _INFINITIVE.get(language)
-    if (participle and participle.fullmatch(said.lower())) or (
-        infinitive and not infinitive.fullmatch(lemma)
-    ):
+    participle = (
+        _dutch_participle(said.lower(), lemma)
+        if language == "nl"
+        else language == "en" and bool(_PARTICIPLE_EN.fullmatch(said.lower()))
+    )
+    if participle or (infinitive and not infinitive.fullmatch(lemma)):
         return said
     return lemma if term_word_class(term) == "verb" else said
 

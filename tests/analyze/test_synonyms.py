@@ -477,6 +477,11 @@ def _said(term: str, lemma: str, *quotes: str, language: str = "nl") -> Term:
         ("zonnepanelen", "zonnepaneel", "Wij willen zonnepanelen op het dak.", "zonnepanelen"),
         ("verplicht", "verplichten", "Is die keuring verplicht?", "verplicht"),  # an adjective
         ("tonen", "toon", "Kunt u mij dat tonen?", "tonen"),  # a lemma no verb has
+        ("aangepast", "aanpassen", "Het contract wordt aangepast.", "aangepast"),
+        ("geautomatiseerd", "automatiseren", "Alles is geautomatiseerd.", "geautomatiseerd"),
+        # present tense, not participles: those would be "betaald", "besteld"
+        ("betaalt", "betalen", "Wie betaalt de installatie?", "betalen"),
+        ("bestelt", "bestellen", "Als u vandaag bestelt, is het er morgen.", "bestellen"),
     ],
 )
 def test_a_verb_is_shown_as_people_look_it_up_and_the_rest_as_said(
