@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from analyze.questions import QuestionGroup, unanswered_questions
-from analyze.synonyms import Replacement, TextEmbedder, embed_terms, replacements
+from analyze.synonyms import Replacement, TextEmbedder, embed_terms, replacements, shown_form
 from analyze.terms import (
     Term,
     WordClass,
@@ -270,14 +270,14 @@ def suggestions_markdown(result: PageSuggestions, wording: Wording = ENGLISH) ->
     lines += ["## " + _("Customer words the page lacks"), ""]
     for s in result.missing_terms:
         reason = s.reason if wording is ENGLISH else missing_reason(s.term, wording)
-        lines.append(f"- **{s.term.term}**: {reason}")
+        lines.append(f"- **{shown_form(s.term)}**: {reason}")
         lines += [f"  - “{q.text}”" for q in s.term.quotes[:2]]
     if result.replacements:
         lines += ["", "## " + _("Page words customers never say, and what they say instead"), ""]
         for r in result.replacements:
             quote = r.evidence
             said = _("customers said it %(n)s×") % {"n": r.customer_count}
-            lines.append(f"- **{r.page_words}** → **{r.customer_term.term}** ({said})")
+            lines.append(f"- **{r.page_words}** → **{shown_form(r.customer_term)}** ({said})")
             if quote is not None:
                 lines.append(f"  - “{quote.text}”")
     lines += ["", "## " + _("Questions the page does not answer (FAQ drafts)"), ""]

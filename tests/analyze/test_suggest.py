@@ -177,3 +177,18 @@ def test_a_brand_on_the_page_is_never_offered_for_replacement() -> None:
         assert not words & _names(ordinary, candidate_terms(ordinary, "nl")[1]), ordinary
     across_lines = "Bel Zonnig\nDak voor advies."
     assert "zonnig dak" in _names(across_lines, candidate_terms(across_lines, "nl")[1])
+
+
+def test_the_markdown_brief_names_words_as_the_page_shows_them() -> None:
+    """A verb by its infinitive ("kosten" where customers said "kost"), as on the page."""
+    from analyze.suggest import suggestions_markdown
+
+    call = [
+        Utterance("r1", f"Wat kost {thing} eigenlijk?", "customer", 2.0 * i, 2.0 * i + 1.5)
+        for i, thing in enumerate(("een warmtepomp", "de installatie", "het onderhoud") * 2)
+    ]
+    terms = rank_terms([count_terms(call, "r1")], role="customer")
+    result = suggest_for_page("Onze warmtepompen zijn stil en zuinig.", terms)
+    assert any(s.term.term == "kost" for s in result.missing_terms), result.missing_terms
+    brief = suggestions_markdown(result)
+    assert "- **kosten**:" in brief and "- **kost**:" not in brief
