@@ -18,7 +18,7 @@ from analyze.terms import (
     tagged_candidates,
     word_class_votes,
 )
-from analyze.text import guess_language, html_to_text, starts_sentence
+from analyze.text import guess_language, html_to_text, spoken_symbols, starts_sentence
 from analyze.wording import ENGLISH, Wording
 
 __all__ = [
@@ -133,6 +133,7 @@ def suggest_for_page(
     """
     text = html_to_text(page) if is_html else page
     language = language or guess_language(text)
+    text = spoken_symbols(text, language)
     words, tagged = tagged_candidates(text, language)
     keys = {key for key, _, _ in tagged}
     # Only a noun compound covers its head ("zonnepanelen" covers "panelen"): a verb with a

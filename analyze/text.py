@@ -427,7 +427,8 @@ def part_of_speech(words: Sequence[str], language: str) -> list[str] | None:
 
 
 class _TextExtractor(HTMLParser):
-    _SKIP = {"script", "style", "noscript", "template", "svg", "head"}
+    # A menu and a footer are the site's, on every page: not this page's copy ("Home").
+    _SKIP = {"script", "style", "noscript", "template", "svg", "head", "nav", "footer"}
     _BLOCK = {"p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section"}
 
     def __init__(self) -> None:
@@ -496,6 +497,23 @@ def html_to_text(html: str) -> str:
     parser.close()
     lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
     return "\n".join(line for line in lines if line)
+
+
+_AMOUNT = r"\d+(?:[.,]\d+)*(?:,[-–]{1,2})?"
+_SYMBOLS = (
+    (re.compile(rf"€\s?({_AMOUNT})"), r"\1 euro"),  # "€ 50 per maand": "50 euro per maand"
+    (re.compile(rf"({_AMOUNT})\s?€"), r"\1 euro"),
+    (re.compile(r"€"), "euro"),
+)
+_PERCENT = {"nl": "procent", "en": "percent"}
+
+
+def spoken_symbols(text: str, language: str) -> str:
+    """Written copy's symbols as people say them: "€ 50 per maand" is "50 euro per maand",
+    "21%" is "21 procent". A page writes the one, and customers say the other."""
+    for pattern, said in _SYMBOLS:
+        text = pattern.sub(said, text)
+    return re.sub(r"(\d)\s?%", rf"\1 {_PERCENT.get(language, 'procent')}", text)
 
 
 def starts_sentence(text: str, at: int) -> bool:

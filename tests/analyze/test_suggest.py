@@ -192,3 +192,29 @@ def test_the_markdown_brief_names_words_as_the_page_shows_them() -> None:
     assert any(s.term.term == "kost" for s in result.missing_terms), result.missing_terms
     brief = suggestions_markdown(result)
     assert "- **kosten**:" in brief and "- **kost**:" not in brief
+
+
+def test_a_page_writing_euro_signs_and_percentages_says_what_customers_say() -> None:
+    """Copy writes "€ 50 per maand" and "21%"; customers say "euro per maand" and
+    "procent": the page uses their words."""
+    call = [
+        Utterance("r1", f"Dus {n} euro per maand, en {n} procent korting?", "customer", i, i + 1)
+        for i, n in enumerate((50, 60, 70))
+    ]
+    terms = rank_terms([count_terms(call, "r1")], role="customer")
+    symbols = {t.term for t in terms if "euro" in t.term or "procent" in t.term}
+    assert {"euro per maand", "procent korting"} <= symbols, symbols
+    written = "Vanaf € 50 per maand, of €1.200,- ineens. Nu 21% korting."
+    result = suggest_for_page(written, terms)
+    assert symbols <= set(result.present_terms), result.present_terms
+    assert suggest_for_page("Vanaf 50 per maand.", terms).present_terms == ()
+
+
+def test_a_pages_menu_and_footer_are_not_its_copy() -> None:
+    html = (
+        "<html><body><nav><a href='/'>Home</a> <a href='/thuisbatterij'>Thuisbatterij</a></nav>"
+        "<main><p>Zonnepanelen op uw dak.</p></main>"
+        "<footer>Thuisbatterij · Contact · Privacy</footer></body></html>"
+    )
+    text = html_to_text(html)
+    assert "Zonnepanelen" in text and "Thuisbatterij" not in text and "Home" not in text
