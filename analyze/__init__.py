@@ -3,7 +3,7 @@
 Pure functions over dataclasses; nothing here loads a web framework or a database.
 """
 
-from analyze.inputs import TEXT_SUFFIXES, read_utterances
+from analyze.inputs import TEXT_SUFFIXES, read_transcript, read_utterances
 from analyze.questions import (
     Question,
     QuestionGroup,
@@ -92,6 +92,7 @@ __all__ = [
     "rank_tallies",
     "ranking_room",
     "rank_terms",
+    "read_transcript",
     "read_utterances",
     "missing_reason",
     "suggest_for_page",

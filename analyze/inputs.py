@@ -18,7 +18,13 @@ from analyze.text import guess_language
 from transcribe.glossary import decode_text
 from transcribe.types import Transcript
 
-__all__ = ["SUBTITLE_SUFFIXES", "TEXT_SUFFIXES", "read_utterances", "subtitle_lines"]
+__all__ = [
+    "SUBTITLE_SUFFIXES",
+    "TEXT_SUFFIXES",
+    "read_transcript",
+    "read_utterances",
+    "subtitle_lines",
+]
 
 SUBTITLE_SUFFIXES = (".srt", ".vtt")
 # A cue that ends in none of these leaves its sentence to the next cue.
@@ -35,20 +41,27 @@ def read_utterances(path: Path, recording_id: str | None = None) -> list[Utteran
     Raises ValueError with a readable reason when the file is not either.
     """
     rid = recording_id or path.stem
-    raw = decode_text(path.read_bytes(), path.name)
     suffix = path.suffix.lower()
     if suffix == ".json":
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path.name}: invalid JSON ({e.msg} at line {e.lineno})") from e
-        try:
-            return utterances_from_transcript(Transcript.from_dict(data), rid)
-        except ValueError as e:
-            raise ValueError(f"{path.name}: {e}") from e
+        return utterances_from_transcript(read_transcript(path), rid)
+    raw = decode_text(path.read_bytes(), path.name)
     if suffix in SUBTITLE_SUFFIXES:
         raw = subtitle_lines(raw)
     return utterances_from_text(raw, rid, guess_language(raw))
+
+
+def read_transcript(path: Path) -> Transcript:
+    """A transcript `.json` as `ridealong transcribe` writes it; ValueError with a readable
+    reason when it is not one."""
+    raw = decode_text(path.read_bytes(), path.name)
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path.name}: invalid JSON ({e.msg} at line {e.lineno})") from e
+    try:
+        return Transcript.from_dict(data)
+    except ValueError as e:
+        raise ValueError(f"{path.name}: {e}") from e
 
 
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]*)>")

@@ -30,6 +30,7 @@ from analyze import (
     count_terms,
     group_questions,
     rank_terms,
+    read_transcript,
     read_utterances,
     suggest_for_page,
     utterances_from_transcript,
@@ -470,17 +471,23 @@ def _load_inputs(
     # recordings, "call" and "call-2", and their quotes say which.
     ids = [out.stem for out in _output_paths(paths, Path(), "id")]
     for path, rid in zip(paths, ids, strict=True):
-        if (transcript := transcripts.get(path)) is not None:
-            utterances = utterances_from_transcript(transcript, rid)
-        else:
-            try:
-                utterances = read_utterances(path, rid)
-            except ValueError as e:
-                raise _fail(str(e)) from e
+        try:
+            transcript = transcripts.get(path) or (
+                read_transcript(path) if path.suffix.lower() == ".json" else None
+            )
+            utterances = (
+                read_utterances(path, rid)
+                if transcript is None
+                else utterances_from_transcript(transcript, rid)
+            )
+        except ValueError as e:
+            raise _fail(str(e)) from e
         if not utterances:
             note = f"note: {path.name} holds no words to analyse"
             stderr.print(note, highlight=False, markup=False)
-        stats.append(count_terms(utterances, rid))
+        # The people the transcript names are no terms ("Marco", "Jansen van Warmtewijs").
+        people = [s.name for s in transcript.speakers if s.name] if transcript else []
+        stats.append(count_terms(utterances, rid, people=people))
     return stats
 
 
@@ -552,7 +559,10 @@ def analyze(
             )
     if page is not None and fmt == "csv":
         stderr.print("note: the CSV holds the terms only; use -f json or html for the page")
-    stats = _load_inputs(inputs, get_settings(), _checked_language(language))
+    from analyze.synonyms import default_embedder
+
+    settings = get_settings()
+    stats = _load_inputs(inputs, settings, _checked_language(language))
     terms = rank_terms(stats, role=role, limit=limit)
     asked = [q for s in stats for q in s.questions]
     questions = group_questions(asked, role=role or "customer", limit=limit)
@@ -568,6 +578,8 @@ def analyze(
             customer,
             is_html=page.suffix.lower() in (".html", ".htm"),
             customer_questions=group_questions(asked, role="customer"),
+            # the page's words customers say otherwise, as the API and the web page find them
+            embedder=default_embedder() if settings.synonyms else None,
         )
     if fmt == "json":
         data: dict[str, Any] = {

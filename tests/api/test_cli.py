@@ -604,3 +604,33 @@ def test_transcribe_redacts_when_the_setting_says_so(
             get_settings.cache_clear()
         assert result.exit_code == 0, result.output
         assert expected in result.stdout
+
+
+@pytest.mark.offline_cli
+def test_analyze_leaves_out_the_names_a_transcript_gives_its_speakers(tmp_path: Path) -> None:
+    from transcribe.types import Segment, Speaker, Transcript
+
+    said = [
+        ("S1", "salesperson", "Goedemiddag, ik ben Marco Jansen van Warmtewijs."),
+        ("S2", "customer", "Dag Marco. Wat kost een warmtepomp bij Warmtewijs?"),
+        (
+            "S1",
+            "salesperson",
+            "Marco Jansen hier nog eens: een warmtepomp kost minder dan je denkt.",
+        ),
+        ("S2", "customer", "Marco, is een hybride warmtepomp ook mogelijk?"),
+    ]
+    lines = tuple(
+        Segment(4.0 * i, 4.0 * i + 4.0, text, speaker, role)  # type: ignore[arg-type]
+        for i, (speaker, role, text) in enumerate(said)
+    )
+    people = (Speaker("S1", "salesperson", "Marco Jansen"), Speaker("S2", "customer"))
+    path = tmp_path / "gesprek.json"
+    path.write_text(json.dumps(Transcript("nl", 16.0, "t", lines, people).to_dict()))
+
+    result = ridealong("analyze", str(path), "--limit", "100", data_dir=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    terms = {t["lemma"] for t in json.loads(result.stdout)["terms"]}
+    assert "warmtepomp" in terms
+    assert not [t for t in terms if "marco" in t or "jansen" in t], terms
