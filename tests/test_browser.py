@@ -213,9 +213,16 @@ def test_a_misheard_line_is_corrected_from_the_transcript(
     assert page.url.endswith("/lines/3")
     page.fill("textarea[name=text]", "Dat wordt zeer op prijs gesteld.")
     page.click("button[value=save]")
-    page.locator(".notice", has_text="Line corrected").wait_for()
+    page.locator(".notice", has_text="Line corrected").first.wait_for()
     assert page.url.endswith("#line-3")
     assert page.locator("#line-3 .text").inner_text() == "Dat wordt zeer op prijs gesteld."
+    # The page opens at the line; the confirmation at its top shows over it meanwhile.
+    in_sight = """() => [...document.querySelectorAll('.notice')].some((n) => {
+        const box = n.getBoundingClientRect();
+        return box.height > 0 && box.top >= 0 && box.bottom <= window.innerHeight;
+    })"""
+    page.wait_for_function(in_sight, timeout=3000)
+    assert page.evaluate("window.scrollY") > 0  # at the line, not back at the top
 
 
 @pytest.mark.slow

@@ -24,6 +24,24 @@
     window.history.replaceState(null, "", address.pathname + address.search + address.hash);
   }
 
+  // A confirmation sits at the page's top; a page opened at a line or a term (#line-7,
+  // #term-2: where a correction or a hidden term left the reader) has it out of sight.
+  // A copy shows over the page for a while (the original is read out as the page loads).
+  const notice = document.querySelector('.notice[role="status"]');
+  if (notice && location.hash) {
+    window.requestAnimationFrame(() => {
+      const box = notice.getBoundingClientRect();
+      if (box.bottom > 0 && box.top < window.innerHeight) return;
+      const toast = notice.cloneNode(true);
+      toast.removeAttribute("role");
+      toast.setAttribute("aria-hidden", "true");
+      toast.classList.add("toast");
+      document.body.appendChild(toast);
+      window.setTimeout(() => toast.remove(), 8000);
+      toast.addEventListener("click", () => toast.remove());
+    });
+  }
+
   // A form sent back with an error: take the reader to the message (data-focus).
   const problem = document.querySelector("[data-focus]");
   if (problem) problem.focus();
