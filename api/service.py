@@ -511,7 +511,7 @@ def _naming(query: Select[Any], salesperson: str | None, customer: str | None) -
 def get_recording(session: Session, recording_id: str) -> Recording:
     recording = session.get(Recording, recording_id)
     if recording is None:
-        raise NotFound(N_("no recording with id %(id)r"), id=recording_id)
+        raise NotFound(N_("no recording with id %(id)s"), id=recording_id)
     return recording
 
 
@@ -522,7 +522,7 @@ def get_transcript(session: Session, recording_id: str) -> Transcript:
         .options(undefer(Recording.transcript_json))
     )
     if recording is None:
-        raise NotFound(N_("no recording with id %(id)r"), id=recording_id)
+        raise NotFound(N_("no recording with id %(id)s"), id=recording_id)
     if recording.transcript_json is None:
         raise NotFound(
             N_("recording %(id)s has no transcript yet (status: %(status)s)"),
@@ -903,7 +903,7 @@ def hide_term(session: Session, key: str, shown_as: str | None = None) -> Hidden
     session.commit()
     hidden = session.get(HiddenTerm, key)
     if hidden is None:  # shown again by another request in between
-        raise NotFound(N_("no hidden term %(term)r"), term=key)
+        raise NotFound(N_("no hidden term “%(term)s”"), term=key)
     return hidden
 
 
@@ -1096,7 +1096,7 @@ def _with_documents(session: Session, recording_id: str) -> Recording:
         .execution_options(populate_existing=True)
     )
     if recording is None:
-        raise NotFound(N_("no recording with id %(id)r"), id=recording_id)
+        raise NotFound(N_("no recording with id %(id)s"), id=recording_id)
     if recording.transcript_json is None:
         raise NotFound(
             N_("recording %(id)s has no transcript yet (status: %(status)s)"),

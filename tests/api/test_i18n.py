@@ -121,7 +121,7 @@ def test_a_dutch_browser_reads_every_page_in_dutch(settings, api_client) -> None
         # The service's refusals too, their values put into the Dutch sentence.
         missing = client.get("/recordings/nope")
         assert missing.status_code == 404
-        assert "Deze opname bestaat niet (meer): &#39;nope&#39;" in missing.text
+        assert "Deze opname bestaat niet (meer) (nope)." in missing.text
         tags = ", ".join(f"tag{i}" for i in range(30))
         refused = client.post(f"/recordings/{recording_id}/tags", data={"tags": tags})
         assert "Hoogstens 20 tags per opname" in refused.text
