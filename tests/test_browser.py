@@ -442,7 +442,11 @@ def test_a_quote_link_shows_its_line_in_a_recording_without_audio(
 def test_pages_fit_a_phone_screen(live_server: str, browser, server_settings: Settings) -> None:
     """Marketers read the report on the go: no page may scroll sideways at 390 px, and the
     recordings and terms stack their rows rather than scroll inside their card."""
+    from tests.api.test_exports import add_recording
+
     prepare_demo(server_settings)
+    # Speech with no role: the report's fourth tab ("Zonder rol") must fit the screen too.
+    add_recording(server_settings, "solo", "Solo", [("unknown", "Ik wil een thuisbatterij.")])
     with get_database(server_settings.sqlalchemy_url).session() as session:
         long_name = "Anne-Marie van der Heijden-Vermeulen"  # the voices' table must fit too
         save_voice(session, VoiceProfile(long_name, np.ones(4, np.float32), consent_by="test"))
@@ -465,6 +469,11 @@ def test_pages_fit_a_phone_screen(live_server: str, browser, server_settings: Se
                 ".length"
             )
             assert hidden == 0, f"{path} ({locale}): a table runs off its card"
+            off_screen = page.evaluate(  # every tab (the report's "No role") in sight
+                "Array.from(document.querySelectorAll('.tabs a'))"
+                ".filter((a) => a.getBoundingClientRect().right > innerWidth).length"
+            )
+            assert off_screen == 0, f"{path} ({locale}): a tab is off the screen"
     page.goto(live_server + "/")
     status = page.locator("#recordings tr[data-id] td.status").first.bounding_box()
     assert status is not None and status["x"] + status["width"] <= screen  # no sideways scroll
