@@ -817,13 +817,18 @@ def set_details(
             request, session, recording_id, status_code=422,
             details_error=N_("the date is not a valid date (use YYYY-MM-DD)"),
         )  # fmt: skip
-    changes = service.RecordingChanges(
-        title=title.strip() or None,  # an emptied title field keeps the title
-        salesperson=salesperson,
-        customer=customer,
-        recorded_at=when,
-        forget_recorded_at=when is None,
-    )
+    try:
+        changes = service.RecordingChanges(
+            title=title.strip() or None,  # an emptied title field keeps the title
+            salesperson=salesperson,
+            customer=customer,
+            recorded_at=when,
+            forget_recorded_at=when is None,
+        )
+    except InvalidInput as e:
+        return _recording_page(
+            request, session, recording_id, status_code=422, details_error=_said(request, e)
+        )
     service.update_recording(session, recording_id, changes, state(request).settings)
     return RedirectResponse(f"/recordings/{recording_id}?done=details-saved", status_code=303)
 

@@ -175,6 +175,19 @@ class NewRecording:
     consent_by: str | None = None  # who confirmed the consent: "API key cms", "web form …"
     force_copy: bool = False  # keep a second recording when the same audio was uploaded before
 
+    def __post_init__(self) -> None:
+        _check_day(self.recorded_at)
+
+
+def _check_day(day: date | None) -> None:
+    """A conversation's date is not in the future (a year typed wrong would put the call in
+    every report's future): InvalidInput. A day ahead is allowed, for time zones."""
+    if day is not None and day > date.today() + timedelta(days=1):
+        raise InvalidInput(
+            N_("the date %(day)s is in the future: when was the conversation?"),
+            day=day.isoformat(),
+        )
+
 
 _MAX_TAGS = 20
 
@@ -608,6 +621,9 @@ class RecordingChanges:
     # The date was wrong and is not known: reports count the upload day instead.
     forget_recorded_at: bool = False
     tags: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        _check_day(self.recorded_at)
 
 
 def people_in(recording: Recording, transcript: Transcript | None = None) -> list[str]:

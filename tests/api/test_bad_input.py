@@ -307,6 +307,9 @@ REFUSED = {
     "date that is no date": Refused(
         lambda _: wav(), form={"recorded_at": "gisteren"}, says=("recorded_at", "date")
     ),
+    "date in the future": Refused(
+        lambda _: wav(), form={"recorded_at": "2999-01-01"}, says=("2999-01-01", "future")
+    ),
     "21 tags": Refused(
         lambda _: wav(), form={"tags": ",".join(f"t{i}" for i in range(21))}, says=("20 tags",)
     ),
@@ -767,15 +770,29 @@ def test_an_unknown_recording_page_is_a_404_page_naming_it(app) -> None:
         ({"content": b"title=x", "headers": {"Content-Type": "text/plain"}}, "JSON object"),
         ({"json": {"titel": "x"}}, "titel"),
         ({"json": {"recorded_at": "gisteren"}}, "recorded_at"),
+        ({"json": {"recorded_at": "2999-01-01"}}, "in the future"),
         ({"json": {"tags": ["x"] * 21}}, "tags"),
     ],
-    ids=["invalid json", "text/plain", "unknown field", "bad date", "21 tags"],
+    ids=["invalid json", "text/plain", "unknown field", "bad date", "future date", "21 tags"],
 )
 def test_a_bad_patch_is_refused_and_changes_nothing(app, kwargs, says) -> None:
     before = app.client.get(f"/api/v1/recordings/{app.keeper}").json()
     response = app.client.patch(f"/api/v1/recordings/{app.keeper}", **kwargs)
     assert response.status_code == 422
     assert says in problem(response)
+    assert app.client.get(f"/api/v1/recordings/{app.keeper}").json() == before
+
+
+def test_a_future_date_on_the_details_form_is_refused_with_the_form_open(app) -> None:
+    before = app.client.get(f"/api/v1/recordings/{app.keeper}").json()
+    page = app.client.post(
+        f"/recordings/{app.keeper}/details",
+        data={"title": "Nieuw", "recorded_at": "2999-01-01"},
+        headers={"Accept": "text/html", "Accept-Language": "nl"},
+    )
+    assert page.status_code == 422
+    assert "De datum 2999-01-01 ligt in de toekomst: wanneer was het gesprek?" in page.text
+    assert '<details class="edit-details" open>' in page.text
     assert app.client.get(f"/api/v1/recordings/{app.keeper}").json() == before
 
 
