@@ -6,7 +6,13 @@ many conversations, in the customers' own phrasing, with quotes that play at the
 Finding: a sentence is a question when it ends in "?" (Whisper punctuates most questions),
 starts with a question word ("hoeveel", "wanneer", "how", ...), or starts with a verb
 followed by a pronoun ("Kan ik ...", "Heeft u ...", "Do you ..."), which separates yes/no
-questions from instructions ("Vul alle gegevens in").
+questions from instructions ("Vul alle gegevens in"). Words said first ("En, eh, ...") do not
+count, nor does a topic put before the question ("En de financiering, hoe werkt dat?"). A
+full stop is evidence too: a verb with "ik" or "we" before it is spoken Dutch's statement
+without its subject ("Weet ik niet.", "Kan ik me voorstellen."), "wat een ..." an
+exclamation. Indirect questions count ("Ik vroeg me af of ...", "Ik wil graag weten of
+..."), and so do question tags without their mark ("... de vloer eruit toch"). A sentence
+Whisper carried over into the same person's next segment is read whole.
 Grouping: questions that share their content words (lemmatised, then stemmed so the verb
 "kost" meets the noun "kosten", weighted by TF-IDF) are clustered with average linkage on
 cosine distance, so "Wat kost een thuisbatterij?" and "Hoeveel kost zo'n thuisbatterij
@@ -51,10 +57,43 @@ _LEADING_VERBS = {
 }  # fmt: skip
 _PRONOUNS = {
     "nl": {"ik", "u", "je", "jij", "jullie", "we", "wij", "het", "dat", "dit", "die", "er",
-           "hij", "zij", "ze", "men", "zo'n", "zoiets", "iemand", "alles", "een", "de"},
+           "hij", "zij", "ze", "men", "zo'n", "zoiets", "iemand", "alles", "een", "de",
+           "daar", "hier"},
     "en": {"i", "you", "we", "it", "that", "this", "there", "he", "she", "they", "anyone",
            "someone", "a", "the"},
 }  # fmt: skip
+# Said before the question proper: "En, eh, kan ik het ook met de app bedienen?"
+_OPENERS = {
+    "nl": {"en", "maar", "dus", "eh", "ehm", "uh", "uhm", "nou", "oké", "ok", "ja", "nee",
+           "want", "trouwens", "oh", "o", "hé", "he", "zeg", "goh"},
+    "en": {"and", "but", "so", "uh", "um", "oh", "well", "okay", "ok", "yes", "no", "hey"},
+}  # fmt: skip
+_FIRST_PERSON = {"nl": {"ik", "we", "wij"}, "en": {"i", "we"}}
+_EXCLAIMING = {"nl": {"een"}, "en": {"a", "an"}}  # "Wat een gedoe.", "What a mess."
+# A topic put before its question starts as a noun phrase does, in a few words.
+_TOPIC_STARTS = {
+    "nl": {"de", "het", "die", "dat", "deze", "dit", "een", "zo'n", "jullie", "uw", "mijn"},
+    "en": {"the", "that", "this", "those", "these", "a", "an", "your", "my"},
+}
+_TOPIC_WORDS = 5
+_ASKED = r"(?:of|hoe|wat|wanneer|waarom|welke|welk|hoeveel|wie|waar|hoelang)"
+_INDIRECT = {
+    "nl": re.compile(
+        rf"\b(?:vraag|vroeg|vragen|vroegen)\b(?: \w+){{0,4}}? af {_ASKED}\b"  # vroeg me af of
+        rf"|\bwil\w*(?: \w+){{0,2}}? weten {_ASKED}\b"  # ik wil graag weten of
+        rf"|\b(?:benieuwd|nieuwsgierig) (?:naar |)?{_ASKED}\b"
+    ),
+    "en": re.compile(
+        r"\bi (?:wonder|wondered|was wondering|am wondering)\b(?: \w+){0,2}? "
+        r"(?:if|whether|how|what|when|why|which|who|where)\b"
+        r"|\b(?:want|like|love) to know (?:if|whether|how|what|when|why|which|who|where)\b"
+    ),
+}
+# Words set off by commas that ask nothing: "Maar ja, weet je, dat is een stap te ver."
+_ASIDE = re.compile(
+    r"(?:^|,)\s*(?:weet je|weet u|zie je|snap je|zeg maar|you know|i mean)\s*,", re.IGNORECASE
+)
+_TAGS = {"nl": ("toch", "hè", "hé"), "en": ("right",)}  # "…, toch?" said without its "?"
 _MIN_WORDS = 3  # shorter sentences ("Hoezo?", "Echt?") are reactions, not FAQ material
 _GROUP_DISTANCE = 0.5  # cosine distance under which two questions ask the same thing
 _MAX_QUOTES = 5
@@ -126,23 +165,64 @@ class QuestionGroup:
         }
 
 
+def _opens_a_question(words: Sequence[str], lang: str, stated: bool) -> bool:
+    """Whether a clause's words start as a question does: a question word (not "wat een",
+    an exclamation, where the sentence is stated), or a verb and then a pronoun. After a
+    full stop a verb with "ik" or "we" is a statement that left its subject out ("Weet ik
+    niet hoor.", "Kan ik me voorstellen.")."""
+    words = _without_openers(words, lang)
+    if len(words) < 2:
+        return False
+    if words[0] in _QUESTION_WORDS[lang]:
+        return not (stated and words[1] in _EXCLAIMING[lang])
+    if words[0] in _LEADING_VERBS[lang] and words[1] in _PRONOUNS[lang]:
+        return not (stated and words[1] in _FIRST_PERSON[lang])
+    return False
+
+
+def _without_openers(words: Sequence[str], lang: str) -> Sequence[str]:
+    at = 0
+    while at < len(words) - 1 and words[at] in _OPENERS[lang]:
+        at += 1
+    return words[at:]
+
+
 def is_question(sentence: str, language: str = "nl") -> bool:
     """Whether one sentence asks something (see the module docstring for the rules)."""
+    sentence = _ASIDE.sub(",", sentence)  # "Maar ja, weet je, …": no question in "weet je"
     words = [w.lower() for w in _WORDS.findall(sentence)]
     if len(words) < _MIN_WORDS:
         return False
-    if sentence.rstrip().endswith("?"):
+    ending = sentence.rstrip()[-1:]
+    if ending == "?":
         return True
     lang = language if language in _QUESTION_WORDS else "nl"
-    if words[0] in _QUESTION_WORDS[lang]:
+    stated = ending in (".", "!", "…")
+    if _opens_a_question(words, lang, stated):
         return True
-    return words[0] in _LEADING_VERBS[lang] and words[1] in _PRONOUNS[lang]
+    # A topic put first, then the question about it: "En die subsidie, moet ik die zelf
+    # aanvragen?", "En de financiering, hoe werkt dat."
+    clauses = [c for c in sentence.split(",") if c.strip()]
+    if len(clauses) > 1:
+        topic = _without_openers([w.lower() for w in _WORDS.findall(clauses[0])], lang)
+        rest = [w.lower() for w in _WORDS.findall(",".join(clauses[1:]))]
+        if topic and topic[0] in _TOPIC_STARTS[lang] and len(topic) <= _TOPIC_WORDS:
+            if _opens_a_question(rest, lang, stated):
+                return True
+    if _INDIRECT[lang].search(" ".join(words)):  # "ik vroeg me af of …", "I wonder if …"
+        return True
+    # A question tag where Whisper wrote no question mark: "… de vloer eruit toch".
+    return words[-1] in _TAGS[lang] and (
+        not stated or sentence.rstrip(".!… ").endswith(tuple(f", {w}" for w in _TAGS[lang]))
+    )
 
 
 def find_questions(utterances: Iterable[Any]) -> list[Question]:
-    """The questions in `analyze.Utterance`s, one per sentence that asks something."""
+    """The questions in `analyze.Utterance`s, one per sentence that asks something. A
+    sentence Whisper carried over into the next segment of the same person (no full stop
+    at the end of the first) is read whole."""
     found: list[Question] = []
-    for utt in utterances:
+    for utt in _sentences_joined(utterances):
         for sentence in _SENTENCE_END.split(utt.text.strip()):
             sentence = sentence.strip()
             if sentence and is_question(sentence, utt.language):
@@ -150,6 +230,32 @@ def find_questions(utterances: Iterable[Any]) -> list[Question]:
                     Question(utt.recording_id, sentence, utt.role, utt.start, utt.end, utt.language)
                 )
     return found
+
+
+_JOINED_MAX = 3  # segments one sentence may run over
+
+
+def _sentences_joined(utterances: Iterable[Any]) -> list[Any]:
+    """Utterances with a segment that ends without a sentence's end joined to the next of
+    the same recording and role, at most `_JOINED_MAX` in a row."""
+    joined: list[Any] = []
+    run = 0
+    for utt in utterances:
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and run < _JOINED_MAX
+            and last.recording_id == utt.recording_id
+            and last.role == utt.role
+            and last.text.strip()
+            and last.text.rstrip()[-1] not in ".?!…"
+        ):
+            joined[-1] = replace(last, text=f"{last.text.rstrip()} {utt.text.strip()}", end=utt.end)
+            run += 1
+        else:
+            joined.append(utt)
+            run = 1
+    return joined
 
 
 def _content(question: Question) -> list[str]:

@@ -25,6 +25,20 @@ from analyze import (
         ("How long does the installation take", "en", True),
         ("Do you offer a warranty on the inverter", "en", True),
         ("We will send you the quote tomorrow.", "en", False),
+        # Spoken Dutch leaves out a statement's subject: a verb and "ik" after a full stop
+        ("Weet ik niet hoor.", "nl", False),
+        ("Kan ik me voorstellen.", "nl", False),
+        ("Wat een gedoe allemaal zeg.", "nl", False),  # an exclamation
+        ("Maar ja, weet je, van het gas af is een stap te ver.", "nl", False),  # an aside
+        ("En, eh, is het een monoblock of een split-unit", "nl", True),  # after "en, eh"
+        ("Zit daar garantie op", "nl", True),
+        ("En de financiering, hoe werkt dat.", "nl", True),  # its topic first
+        ("En die subsidie, moet ik die zelf aanvragen", "nl", True),
+        ("Ik vroeg me af of je daar een vergunning voor nodig hebt.", "nl", True),  # indirect
+        ("Ik wil graag weten of die unit door het dak zakt.", "nl", True),
+        ("I was wondering whether the unit is loud.", "en", True),
+        ("Maar dan moet de hele vloer eruit toch", "nl", True),  # a tag, unpunctuated
+        ("Dat doen we toch.", "nl", False),  # "toch" as "anyway"
     ],
 )
 def test_questions_are_recognised(sentence: str, language: str, expected: bool) -> None:
@@ -138,4 +152,18 @@ def test_a_page_answers_with_other_forms_and_compounds_of_the_questions_words() 
 
     assert [(g.keywords, g.page_lacks) for g in left] == [
         (("termijn", "betalen"), ("termijn", "betalen"))
+    ]
+
+
+def test_a_question_whisper_carried_into_the_next_segment_is_found_whole() -> None:
+    said = [
+        Utterance("r1", "Ik vroeg me af of", "customer", 1.0, 2.0),
+        Utterance("r1", "die warmtepomp genoeg warm water geeft.", "customer", 2.0, 4.0),
+        Utterance("r1", "Zeker, ruim voldoende", "salesperson", 4.5, 6.0),
+        Utterance("r1", "Welke maat boiler hoort daarbij?", "customer", 6.5, 8.0),
+    ]
+    asked = find_questions(said)
+    assert [(q.text, q.start, q.end) for q in asked] == [
+        ("Ik vroeg me af of die warmtepomp genoeg warm water geeft.", 1.0, 4.0),
+        ("Welke maat boiler hoort daarbij?", 6.5, 8.0),  # another person: never joined
     ]
