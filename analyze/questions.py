@@ -286,8 +286,22 @@ def group_questions(
                 [stems[i] for i in members],
             )
         )
-    groups.sort(key=lambda g: (-g.count, -g.recordings, g.question))
+    # Among groups asked as often, those about what more questions touch come first (a cut
+    # at `limit` then keeps "Wat is de terugverdientijd?", not what sorts first).
+    asked_about = Counter(stem for stemmed in stems for stem in set(stemmed))
+    groups.sort(
+        key=lambda g: (
+            -g.count,
+            -g.recordings,
+            -max((asked_about[s] for s in _stems(list(g.keywords), _language(g))), default=0),
+            g.question,
+        )
+    )
     return [replace(g, topics=_topics(g)) for g in groups[:limit]]
+
+
+def _language(group: QuestionGroup) -> str:
+    return group.quotes[0].language if group.quotes else "nl"
 
 
 def _topics(group: QuestionGroup) -> tuple[str, ...]:

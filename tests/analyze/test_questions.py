@@ -3,6 +3,7 @@
 import pytest
 
 from analyze import (
+    Question,
     RecordingTerms,
     Utterance,
     count_terms,
@@ -167,3 +168,18 @@ def test_a_question_whisper_carried_into_the_next_segment_is_found_whole() -> No
         ("Ik vroeg me af of die warmtepomp genoeg warm water geeft.", 1.0, 4.0),
         ("Welke maat boiler hoort daarbij?", 6.5, 8.0),  # another person: never joined
     ]
+
+
+def test_among_questions_asked_once_those_about_a_topic_more_questions_touch_come_first() -> None:
+    """A cut at `limit` keeps the question about what customers keep asking about, not the
+    one that sorts first."""
+    said = [
+        "Doen jullie ook dakgoten?",
+        "Wat is de terugverdientijd?",
+        "Hoe snel rekenen jullie de terugverdientijd met salderen, subsidie en btw-teruggave uit?",
+    ]
+    asked = [Question("r1", text, "customer") for text in said]
+    everything = group_questions(asked, limit=10)
+    assert [g.count for g in everything] == [1, 1, 1]  # three groups, each asked once
+    (first,) = group_questions(asked, limit=1)
+    assert "terugverdientijd" in first.keywords, first
