@@ -84,6 +84,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -277,7 +278,15 @@ def compound_rests(a: str, b: str) -> tuple[str, str] | None:
         if min(len(r) for r in rests) <= _MAX_ENDING:  # "bestel|ling" / "bestel|len": endings
             return None
     else:
-        return None
+        # The head of one and the modifier of the other ("verwarmings|ketel" /
+        # "vloer|verwarming"): two kinds of things around one word, compared by the rest.
+        shared = SequenceMatcher(None, joined_a, joined_b, autojunk=False).find_longest_match()
+        if shared.size < _MIN_SHARED + 2:  # a chance run of letters is no word
+            return None
+        rests = (
+            joined_a[: shared.a] + joined_a[shared.a + shared.size :],
+            joined_b[: shared.b] + joined_b[shared.b + shared.size :],
+        )
     return rests if min(len(r) for r in rests) >= _MIN_REST else None
 
 

@@ -380,6 +380,10 @@ def test_real_default_embedder_groups_offerte_with_prijsopgave() -> None:
         ("paneel", "zonnepaneel", None),  # one is part of the other: test (3)'s case
         ("bestelling", "bestellen", None),  # "ling" / "len": rests too short to be parts
         ("bestelling", "bestelformulier", ("ling", "formulier")),
+        # the head of one is the other's modifier: a boiler is no floor heating
+        ("verwarmingsketel", "vloerverwarming", ("sketel", "vloer")),
+        ("onderhoudscontract", "jaarlijks onderhoud", ("scontract", "jaarlijks")),
+        ("offertes", "prijsopgave", None),  # a few letters in common are no shared word
     ],
 )
 def test_compounds_are_split_where_they_differ(a, b, rests) -> None:
