@@ -332,6 +332,9 @@ def _lemma(word: str, language: str) -> str:
 MAX_WORD_CHARS = 40
 
 
+_EDGE_PUNCTUATION = ".,;:!?…\"'“”„‘’()[]"
+
+
 def tokenize(text: str, language: str | None) -> list[Token]:
     """Split text into tokens with lemmas; stop words, fillers and numbers get no lemma."""
     lang = _lang(language)
@@ -341,7 +344,9 @@ def tokenize(text: str, language: str | None) -> list[Token]:
     for tok in doc:
         if tok.is_space:
             continue
-        lower = tok.text.lower()
+        # spaCy may leave a full stop on a word ("VvE.", and "dat." after it): not the word's
+        text = tok.text.strip(_EDGE_PUNCTUATION) or tok.text
+        lower = text.lower()
         usable = (
             not tok.is_punct
             and not tok.like_num
@@ -353,7 +358,7 @@ def tokenize(text: str, language: str | None) -> list[Token]:
         lemma = _lemma(lower, lang) if usable else None
         if lemma is not None and (lemma in stops or len(lemma) < 2):
             lemma = None
-        tokens.append(Token(tok.text, lemma, tok.idx))
+        tokens.append(Token(text, lemma, tok.idx + tok.text.find(text)))
     _blank_phrase_fillers(tokens, lang)
     return tokens
 

@@ -346,3 +346,15 @@ def test_redaction_labels_are_no_terms_nor_parts_of_one() -> None:
     keys = {key for key, _ in found}
     assert "thuisbatterij" in keys
     assert not any("naam" in key or "telefoonnummer" in key for key in keys)
+
+
+def test_a_full_stop_left_on_a_word_is_no_part_of_the_term() -> None:
+    """spaCy leaves the full stop on "VvE." (and on a word after it): one term, said three
+    times, and no stop word ("dat.") as a term."""
+    said = [
+        Utterance("r", "Moet de VvE. toestemming geven?", "customer", 0.0, 1.0),
+        Utterance("r", "De VvE moet dat goedkeuren, zegt de VvE. Klopt dat.", "customer", 1.0, 2.0),
+    ]
+    terms = {t.lemma: t for t in rank_terms([count_terms(said, "r")], role="customer")}
+    assert terms["vve"].count == 3 and terms["vve"].variants == ("vve",)
+    assert not [key for key in terms if not key.replace(" ", "").isalnum()], list(terms)
