@@ -70,6 +70,8 @@ _OPENERS = {
 }  # fmt: skip
 _FIRST_PERSON = {"nl": {"ik", "we", "wij"}, "en": {"i", "we"}}
 _EXCLAIMING = {"nl": {"een"}, "en": {"a", "an"}}  # "Wat een gedoe.", "What a mess."
+_EXCLAIMED = {"nl": {"zeg"}, "en": set()}  # the last word of an exclamation
+_IDIOMS = {("wie", "weet"), ("who", "knows")}  # said, not asked: "Wie weet wat het nog wordt."
 # A topic put before its question starts as a noun phrase does, in a few words.
 _TOPIC_STARTS = {
     "nl": {"de", "het", "die", "dat", "deze", "dit", "een", "zo'n", "jullie", "uw", "mijn"},
@@ -80,7 +82,7 @@ _ASKED = r"(?:of|hoe|wat|wanneer|waarom|welke|welk|hoeveel|wie|waar|hoelang)"
 _INDIRECT = {
     "nl": re.compile(
         rf"\b(?:vraag|vroeg|vragen|vroegen)\b(?: \w+){{0,4}}? af {_ASKED}\b"  # vroeg me af of
-        rf"|\bwil\w*(?: \w+){{0,2}}? weten {_ASKED}\b"  # ik wil graag weten of
+        rf"|\bwil\w*(?: \w+){{0,3}}? weten {_ASKED}\b"  # ik wil (nog wel) graag weten of
         rf"|\b(?:benieuwd|nieuwsgierig) (?:naar |)?{_ASKED}\b"
     ),
     "en": re.compile(
@@ -174,7 +176,7 @@ def _opens_a_question(words: Sequence[str], lang: str, stated: bool) -> bool:
     if len(words) < 2:
         return False
     if words[0] in _QUESTION_WORDS[lang]:
-        return not (stated and words[1] in _EXCLAIMING[lang])
+        return not (stated and (words[1] in _EXCLAIMING[lang] or tuple(words[:2]) in _IDIOMS))
     if words[0] in _LEADING_VERBS[lang] and words[1] in _PRONOUNS[lang]:
         return not (stated and words[1] in _FIRST_PERSON[lang])
     return False
@@ -197,6 +199,8 @@ def is_question(sentence: str, language: str = "nl") -> bool:
     if ending == "?":
         return True
     lang = language if language in _QUESTION_WORDS else "nl"
+    if words[-1] in _EXCLAIMED[lang]:  # "Wat ingewikkeld zeg.": an exclamation
+        return False
     stated = ending in (".", "!", "…")
     if _opens_a_question(words, lang, stated):
         return True
