@@ -40,6 +40,8 @@ from analyze import (
         ("I was wondering whether the unit is loud.", "en", True),
         ("Maar dan moet de hele vloer eruit toch", "nl", True),  # a tag, unpunctuated
         ("Dat doen we toch.", "nl", False),  # "toch" as "anyway"
+        ("Wat ingewikkeld allemaal zeg.", "nl", False),
+        ("Wie weet wat die auto dan nog waard is.", "nl", False),  # "who knows"
     ],
 )
 def test_questions_are_recognised(sentence: str, language: str, expected: bool) -> None:
