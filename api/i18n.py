@@ -184,7 +184,7 @@ ROLE_NAMES = {
     "customer": N_("customer"),
     "salesperson": N_("salesperson"),
     "other": N_("other"),
-    "unknown": N_("unknown"),
+    "unknown": N_("no role"),
 }
 ROLE_GROUPS = {  # the report's tabs: everything one side said
     "customer": N_("Customers"),
