@@ -37,6 +37,17 @@ SUPPORTED_LANGUAGES = ("nl", "en")
 # Spoken fillers, hedges and back-channel words that are never a term a marketer wants.
 _FILLERS = {
     "nl": {
+        # sounds and backchannels: "haha", "pff", "tja", "klopt" (for "that's right")
+        "haha",
+        "hahaha",
+        "ah",
+        "oh",
+        "och",
+        "ach",
+        "pff",
+        "poeh",
+        "tja",
+        "klopt",
         "eh",
         "ehm",
         "euh",
@@ -174,6 +185,9 @@ _FILLERS = {
         "erbij",
     },
     "en": {
+        "haha",
+        "ah",
+        "oh",
         "uh",
         "um",
         "er",

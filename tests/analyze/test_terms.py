@@ -358,3 +358,9 @@ def test_a_full_stop_left_on_a_word_is_no_part_of_the_term() -> None:
     terms = {t.lemma: t for t in rank_terms([count_terms(said, "r")], role="customer")}
     assert terms["vve"].count == 3 and terms["vve"].variants == ("vve",)
     assert not [key for key in terms if not key.replace(" ", "").isalnum()], list(terms)
+
+
+def test_laughter_sighs_and_backchannels_are_no_terms() -> None:
+    said = [Utterance("r", "Haha, ja klopt. Pff, tja, die energierekening hè.", "customer")] * 3
+    terms = [t.lemma for t in rank_terms([count_terms(said, "r")], role="customer")]
+    assert terms == ["energierekening"]
