@@ -8,6 +8,7 @@ by how often it is said and how much more often than in general Dutch/English.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import re
@@ -203,6 +204,32 @@ class WordfreqFrequency:
             return float(word_frequency(word, language))
         except LookupError:  # a language wordfreq has no list for: treat every word as rare
             return 0.0
+
+
+_PART_ZIPF_FREQUENCY = 1e-6  # a part of a compound: a word people use (Zipf 3 and up)
+_LINKS = ("", "s", "e", "en")  # what Dutch puts between a compound's parts
+
+
+@functools.lru_cache(maxsize=4096)
+def compound_parts(word: str, language: str) -> tuple[str, str] | None:
+    """Two common words that make up `word` ("buitenunit" → buiten + unit, "boilervat" →
+    boiler + vat, "verwarmingsketel" → verwarming + ketel), the longest head first; None
+    for a word that is not one, and for phrases."""
+    if " " in word or "-" in word or len(word) < 7:
+        return None
+    frequency = WordfreqFrequency()
+    for at in range(len(word) - 3, 2, -1):
+        head = word[at:]
+        if frequency(head, language) < _PART_ZIPF_FREQUENCY:
+            continue
+        for link in _LINKS:
+            modifier = word[:at]
+            if link and not modifier.endswith(link):
+                continue
+            modifier = modifier[: len(modifier) - len(link)]
+            if len(modifier) >= 3 and frequency(modifier, language) >= _PART_ZIPF_FREQUENCY:
+                return modifier, head
+    return None
 
 
 def utterances_from_transcript(transcript: Transcript, recording_id: str) -> list[Utterance]:
@@ -588,7 +615,10 @@ def explain_score(
         "en": gettext("general English"),
     }.get(language, gettext("general language"))
     ratio = 2**term.keyness
-    if unlisted:
+    parts = compound_parts(term.lemma, language) if unlisted else None
+    if parts is not None:  # "buitenunit": Dutch writes new compounds as one word
+        rarity = gettext("not in %(general)s word lists as one word: a compound of %(parts)s")
+    elif unlisted:
         rarity = gettext("not in %(general)s word lists: a new word, a name, or misheard")
     elif ratio >= _RATIO_SHOWN_UP_TO:
         rarity = gettext("over %(ratio)s× more common here than in %(general)s")
@@ -599,7 +629,11 @@ def explain_score(
         rarity = gettext("about as common as in %(general)s")
     else:
         rarity = gettext("less common here than in %(general)s, so it ranks on frequency alone")
-    rarity %= {"general": general, "ratio": wording.number(ratio, 0)}
+    rarity %= {
+        "general": general,
+        "ratio": wording.number(ratio, 0),
+        "parts": " + ".join(parts or ()),
+    }
     return gettext("%(said)s; %(rarity)s") % {"said": said, "rarity": rarity}
 
 

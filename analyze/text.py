@@ -187,7 +187,6 @@ _FILLERS = {
     "en": {
         "haha",
         "ah",
-        "oh",
         "uh",
         "um",
         "er",

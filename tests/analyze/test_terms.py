@@ -364,3 +364,15 @@ def test_laughter_sighs_and_backchannels_are_no_terms() -> None:
     said = [Utterance("r", "Haha, ja klopt. Pff, tja, die energierekening hè.", "customer")] * 3
     terms = [t.lemma for t in rank_terms([count_terms(said, "r")], role="customer")]
     assert terms == ["energierekening"]
+
+
+def test_a_compound_no_word_list_has_is_explained_as_one() -> None:
+    """Dutch writes new compounds as one word ("buitenunit"): the reason says so, rather
+    than "a new word, a name, or misheard"."""
+    from analyze.terms import compound_parts
+
+    said = [Utterance("r", "De buitenunit maakt herrie, die buitenunit.", "customer")]
+    (unit,) = [t for t in rank_terms([count_terms(said, "r")]) if t.lemma == "buitenunit"]
+    assert unit.unlisted and "a compound of buiten + unit" in unit.why
+    assert compound_parts("verwarmingsketel", "nl") == ("verwarming", "ketel")  # linking s
+    assert compound_parts("qxvbrtlm", "nl") is None
