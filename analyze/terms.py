@@ -328,6 +328,7 @@ def tagged_candidates(
     tags = list(part_of_speech([t.text for t in tokens], language) or tags)
     if language == "nl":
         tags = _nouns_after_determiners(tokens, tags)
+        tokens = _lemmas_of_their_class(tokens, tags)
     found: list[tuple[str, str, WordClass | None]] = []
     phrase: WordClass | None = "noun" if any(tags) else None
     content = 0
@@ -420,6 +421,32 @@ def _nouns_after_determiners(tokens: Sequence[Token], tags: list[str | None]) ->
         determined = tags[i - 1] == "LID" or tokens[i - 1].text.lower() in _DETERMINERS_NL
         if determined and not (is_noun(after) or _is_adjective(after) or _is_verb(after)):
             fixed[i] = "N"
+    return fixed
+
+
+_INFINITIVE_ENDINGS = ("en", "aan", "oen", "ien", "ijn")  # "betalen", "gaan", "doen", "zien"
+
+
+def _lemmas_of_their_class(tokens: Sequence[Token], tags: Sequence[str | None]) -> list[Token]:
+    """The lemmatiser knows no context: it makes the noun "stroom" the verb "stromen" ("tuin",
+    "vloer", "rommel" alike) and the verb "aanvragen" the noun "aanvraag". Where the tagger
+    read the word in its sentence as a noun, a lemma shaped as an infinitive ("-en") that the
+    word is not gives way to the word; where it read a verb said as an infinitive, so does
+    a lemma that is none ("teken" for "tekenen"); "betaalden" stays "betalen"."""
+    fixed = []
+    for token, tag in zip(tokens, tags, strict=True):
+        said = token.text.lower()
+        lemma = token.lemma
+        if lemma is not None and lemma != said:
+            wrong_verb = is_noun(tag) and lemma.endswith("en") and not said.endswith("en")
+            wrong_noun = (
+                _is_verb(tag)
+                and said.endswith("en")
+                and (not lemma.endswith(_INFINITIVE_ENDINGS) or said == f"{lemma}en")
+            )
+            if wrong_verb or wrong_noun:
+                token = Token(token.text, said, token.start_char)
+        fixed.append(token)
     return fixed
 
 

@@ -137,7 +137,7 @@ def test_a_brand_on_the_page_is_never_offered_for_replacement() -> None:
         return {key for key, forms in _surfaces(found).items() if _is_name(text, forms)}
 
     meaning = {"zonnig dak": "solar", "zonnepaneel": "solar", "leaseconstructie": "rent",
-               "huren": "rent"}  # fmt: skip
+               "huur": "rent"}  # fmt: skip
 
     class Space:  # a word's vector: its meaning's direction, else a direction of its own
         def encode(self, texts):

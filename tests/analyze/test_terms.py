@@ -376,3 +376,16 @@ def test_a_compound_no_word_list_has_is_explained_as_one() -> None:
     assert unit.unlisted and "a compound of buiten + unit" in unit.why
     assert compound_parts("verwarmingsketel", "nl") == ("verwarming", "ketel")  # linking s
     assert compound_parts("qxvbrtlm", "nl") is None
+
+
+def test_a_words_lemma_follows_its_class_in_the_sentence() -> None:
+    """Without context the lemmatiser makes the noun "stroom" a verb ("stromen") and the
+    verb "aanvragen" a noun ("aanvraag"); the tagger's reading in the sentence decides."""
+    from analyze.terms import tagged_candidates
+
+    said = "Wij willen minder stroom van het net en een tuin. Moet ik die subsidie aanvragen?"
+    keys = {key for key, _, _ in tagged_candidates(said, "nl")[1]}
+    assert {"stroom", "tuin", "aanvragen"} <= keys, keys
+    assert not {"stromen", "tuinen", "aanvraag"} & keys
+    past = {key for key, _, _ in tagged_candidates("Wij betaalden de monteur.", "nl")[1]}
+    assert "betalen" in past  # a lemma that is an infinitive stays
