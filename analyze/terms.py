@@ -28,7 +28,7 @@ from analyze.text import (
     utterance_language,
 )
 from analyze.wording import ENGLISH, Wording
-from transcribe.types import ROLES, Role, Transcript
+from transcribe.types import ROLES, Role, Segment, Transcript, Word
 
 __all__ = [
     "GeneralFrequency",
@@ -233,19 +233,40 @@ def compound_parts(word: str, language: str) -> tuple[str, str] | None:
 
 
 def utterances_from_transcript(transcript: Transcript, recording_id: str) -> list[Utterance]:
+    """A transcript's lines as utterances; a long line by its sentences, so a quote is the
+    sentence that says the term and plays from when it was said."""
     language = transcript.language or "nl"
-    return [
-        Utterance(
-            recording_id,
-            s.text,
-            s.role,
-            s.start,
-            s.end,
-            s.language or utterance_language(s.text, language),
-        )
-        for s in transcript.segments
-        if s.text.strip()
-    ]
+    utterances = []
+    for segment in transcript.segments:
+        if not segment.text.strip():
+            continue
+        said_in = segment.language or utterance_language(segment.text, language)
+        for text, start, end in _sentences_of(segment):
+            utterances.append(Utterance(recording_id, text, segment.role, start, end, said_in))
+    return utterances
+
+
+_LONG_LINE_S = 12.0  # a line longer than this is quoted by its sentences
+
+
+def _sentences_of(segment: Segment) -> list[tuple[str, float, float]]:
+    """(text, start, end) of a segment's sentences, timed by their words, where it is long
+    and its words spell its text; else the segment whole."""
+    whole = [(segment.text, segment.start, segment.end)]
+    words = segment.words
+    if segment.end - segment.start <= _LONG_LINE_S or not words:
+        return whole
+    if "".join(w.word for w in words).strip() != segment.text.strip():
+        return whole  # words that no longer spell the line (an unspaced script corrected)
+    sentences: list[list[Word]] = [[]]
+    for word in words:
+        sentences[-1].append(word)
+        if word.word.rstrip().endswith((".", "?", "!")):
+            sentences.append([])
+    sentences = [s for s in sentences if s]
+    if len(sentences) < 2:
+        return whole
+    return [("".join(w.word for w in s).strip(), s[0].start, s[-1].end) for s in sentences]
 
 
 # A role as people write it in notes and as ridealong's own text downloads name it.

@@ -389,3 +389,26 @@ def test_a_words_lemma_follows_its_class_in_the_sentence() -> None:
     assert not {"stromen", "tuinen", "aanvraag"} & keys
     past = {key for key, _, _ in tagged_candidates("Wij betaalden de monteur.", "nl")[1]}
     assert "betalen" in past  # a lemma that is an infinitive stays
+
+
+def test_a_long_line_is_quoted_by_the_sentence_that_says_the_term() -> None:
+    """A 26-second line: the quote for "vastrecht" is its sentence, playing from when it
+    was said, not the whole line from its start."""
+    from transcribe.types import Word
+
+    said = (
+        "Nou, we hebben het even over de verwarming gehad. Dat was een lang verhaal. "
+        "En dan betaal je toch nog vastrecht voor de gasaansluiting?"
+    )
+    words = tuple(
+        Word(8.0 + 1.2 * i, 8.0 + 1.2 * i + 1.0, f" {w}", 0.9) for i, w in enumerate(said.split())
+    )
+    line = Segment(8.0, 8.0 + 1.2 * len(words), said, "S2", "customer", words)
+    utterances = utterances_from_transcript(Transcript("nl", 40.0, "t", (line,)), "r")
+    assert len(utterances) == 3
+    terms = {t.lemma: t for t in rank_terms([count_terms(utterances, "r")])}
+    (quote,) = terms["vastrecht"].quotes
+    assert quote.text == "En dan betaal je toch nog vastrecht voor de gasaansluiting?"
+    assert quote.start == words[said.split().index("En")].start > 20.0
+    short = Segment(0.0, 5.0, "Kort. Twee zinnen.", "S2", "customer", words[:3])
+    assert len(utterances_from_transcript(Transcript("nl", 5.0, "t", (short,)), "r")) == 1
