@@ -224,8 +224,9 @@ def list_recordings(
         str | None,
         Query(
             max_length=200,
-            description="a part of the title or of either name (any case), a tag, or the "
-            "start of a day (2026-12)",
+            description="a part of the title or of either name (any case), a tag, a term "
+            "somebody said (any form: 'offertes' finds 'offerte'), or the start of a day "
+            "(2026-12)",
         ),
         BlankIsNone,
     ] = None,

@@ -30,6 +30,7 @@ from analyze import (
 )
 from analyze.synonyms import SynonymGroup, TextEmbedder, embed_terms, group_synonyms
 from analyze.terms import candidate_terms
+from analyze.text import tokenize
 from analyze.wording import N_
 from api import termstore
 from api.db import (
@@ -39,6 +40,8 @@ from api.db import (
     RecordingTag,
     RecordingWords,
     Status,
+    TermCountRow,
+    TermKey,
     UtteranceRow,
     insert_on_conflict,
     iso_day,
@@ -436,6 +439,7 @@ def _chosen(query: Select[Any], choice: ListChoice) -> Select[Any]:
                     for column in (Recording.title, Recording.salesperson, Recording.customer)
                 ),
                 _tagged(_tag_as_typed(choice.text)),
+                _saying(choice.text),
                 *(  # a year, or the start of a day as the API writes it: "2026", "2026-11"
                     [iso_day(report_day()).startswith(day, autoescape=True)]
                     if (day := _day_start(wanted))
@@ -505,6 +509,22 @@ def _day_as_written(text: str) -> str | None:
         return None
     day = f"{int(found[1]):02d}" if found[1] else "__"
     return f"{found[3] or '____'}-{month:02d}-{day}"
+
+
+def _saying(text: str) -> ColumnElement[bool]:
+    """Recordings in which somebody said `text` as a term: "offertes" finds those that said
+    "offerte", by the term index (no scan of the transcripts)."""
+    typed = " ".join(text.lower().split())
+    keys = {typed}
+    for language in ("nl", "en"):
+        lemmas = [t.lemma for t in tokenize(text, language) if t.lemma]
+        if lemmas:
+            keys.add(" ".join(lemmas))
+    return Recording.id.in_(
+        select(TermCountRow.recording_id)
+        .join(TermKey, TermKey.id == TermCountRow.term_id)
+        .where(TermKey.key.in_(sorted(keys)))
+    )
 
 
 def _tagged(tag: str) -> ColumnElement[bool]:

@@ -409,6 +409,15 @@ def test_the_recordings_list_finds_and_pages(demo, monkeypatch) -> None:
     assert total(since="2026-11-30") == 1 and total(until="2026-11-29") == 1  # De Vries: 11-02
     assert total(since="2026-11-01", until="2026-11-30", tag="zakelijk") == 1
     assert client.get("/api/v1/recordings?since=2026-12-01&until=2026-11-01").status_code == 422
+    # What was said: a term in any form ("warmtepompen" finds those that said "warmtepomp").
+    said = {t["lemma"] for t in client.get("/api/v1/terms", params={"limit": 200}).json()["terms"]}
+    assert "warmtepomp" in said and total(q="warmtepompen") >= 1
+    assert total(q="warmtepompen") == sum(
+        "warmtepomp" in {t["lemma"] for t in client.get(
+            "/api/v1/terms", params={"recording_id": r["id"], "limit": 200}).json()["terms"]}
+        for r in client.get("/api/v1/recordings").json()["recordings"]
+    )  # fmt: skip
+    assert total(q="qwertyuiop") == 0
     # A month or day typed without its zero: "2026-1" is January, not October to December.
     january = {"recorded_at": "2026-01-05"}
     assert client.patch(f"/api/v1/recordings/{bakker}", json=january).status_code == 200
