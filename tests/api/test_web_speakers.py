@@ -85,6 +85,17 @@ def test_the_recording_page_shows_speakers_roles_and_stats(demo) -> None:
     assert '<span class="who" title="S2, customer">customer</span>' in page  # no name: the role
 
 
+def test_the_recording_page_links_to_its_parts(demo) -> None:
+    """On a phone the transcript starts far down: the page links to it, and each link
+    lands on a part the page has."""
+    client, recording_id = demo
+    page = client.get(f"/recordings/{recording_id}").text
+    nav = page[page.index('<nav class="jump"') :].split("</nav>")[0]
+    targets = re.findall(r'href="#([\w-]+)"', nav)
+    assert targets == ["speakers", "transcript", "recording-terms"]
+    assert all(f'id="{target}"' in page for target in targets)
+
+
 def test_the_name_given_at_upload_follows_the_role(demo) -> None:
     """The upload form names the salesperson and the customer, not a voice: after a swap
     the other speaker carries each name, and a name set on a speaker wins."""
