@@ -224,42 +224,47 @@ def is_question(sentence: str, language: str = "nl") -> bool:
 def find_questions(utterances: Iterable[Any]) -> list[Question]:
     """The questions in `analyze.Utterance`s, one per sentence that asks something. A
     sentence Whisper carried over into the next segment of the same person (no full stop
-    at the end of the first) is read whole."""
-    found: list[Question] = []
-    for utt in _sentences_joined(utterances):
-        for sentence in _SENTENCE_END.split(utt.text.strip()):
-            sentence = sentence.strip()
-            if sentence and is_question(sentence, utt.language):
-                found.append(
-                    Question(utt.recording_id, sentence, utt.role, utt.start, utt.end, utt.language)
-                )
-    return found
+    at the end of the first) is read whole, and plays from where it began."""
+    return [
+        Question(began.recording_id, text, began.role, began.start, ended.end, began.language)
+        for text, began, ended in _sentences(utterances)
+        if is_question(text, began.language)
+    ]
 
 
 _JOINED_MAX = 3  # segments one sentence may run over
+_ENDS = ".?!…"
 
 
-def _sentences_joined(utterances: Iterable[Any]) -> list[Any]:
-    """Utterances with a segment that ends without a sentence's end joined to the next of
-    the same recording and role, at most `_JOINED_MAX` in a row."""
-    joined: list[Any] = []
-    run = 0
+def _sentences(utterances: Iterable[Any]) -> list[tuple[str, Any, Any]]:
+    """Each sentence with the utterances it begins and ends in: one left open at the end
+    of a segment runs on into the next of the same recording and role, over at most
+    `_JOINED_MAX` segments."""
+    found: list[tuple[str, Any, Any]] = []
+    unfinished: tuple[str, Any, Any, int] | None = None  # text, began, ended, segments
     for utt in utterances:
-        last = joined[-1] if joined else None
-        if (
-            last is not None
-            and run < _JOINED_MAX
-            and last.recording_id == utt.recording_id
-            and last.role == utt.role
-            and last.text.strip()
-            and last.text.rstrip()[-1] not in ".?!…"
-        ):
-            joined[-1] = replace(last, text=f"{last.text.rstrip()} {utt.text.strip()}", end=utt.end)
-            run += 1
-        else:
-            joined.append(utt)
-            run = 1
-    return joined
+        pieces = [p.strip() for p in _SENTENCE_END.split(utt.text.strip()) if p.strip()]
+        if not pieces:
+            continue
+        began, run = utt, 1
+        if unfinished is not None:
+            text, earlier, ended, runs = unfinished
+            same = (earlier.recording_id, earlier.role) == (utt.recording_id, utt.role)
+            if same and runs < _JOINED_MAX:
+                pieces[0] = f"{text} {pieces[0]}"
+                began, run = earlier, runs + 1
+            else:
+                found.append((text, earlier, ended))
+            unfinished = None
+        for i, piece in enumerate(pieces):
+            first = (began, run) if i == 0 else (utt, 1)
+            if i == len(pieces) - 1 and piece[-1] not in _ENDS:
+                unfinished = (piece, first[0], utt, first[1])
+            else:
+                found.append((piece, first[0], utt))
+    if unfinished is not None:
+        found.append(unfinished[:3])
+    return found
 
 
 def _content(question: Question) -> list[str]:

@@ -459,7 +459,12 @@ def _lemmas_of_their_class(tokens: Sequence[Token], tags: Sequence[str | None]) 
         said = token.text.lower()
         lemma = token.lemma
         if lemma is not None and lemma != said:
-            wrong_verb = is_noun(tag) and lemma.endswith("en") and not said.endswith("en")
+            wrong_verb = (  # "keukens" keeps "keuken": it starts with its lemma
+                is_noun(tag)
+                and lemma.endswith("en")
+                and not said.endswith("en")
+                and not said.startswith(lemma)
+            )
             wrong_noun = (
                 _is_verb(tag)
                 and said.endswith("en")

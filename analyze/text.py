@@ -473,7 +473,7 @@ class _TextExtractor(HTMLParser):
             meta = dict(attrs)
             if (meta.get("name") or "").lower() == "description" and meta.get("content"):
                 self.parts.append(f"\n{meta['content']}\n")
-        if tag == "img":
+        if tag == "img" and not self._skipping:  # a menu's or a footer's images: not copy
             alt = dict(attrs).get("alt")
             if alt:
                 self.parts.append(f" {alt} ")

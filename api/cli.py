@@ -672,27 +672,26 @@ def upload(
     if not consent:
         raise _fail("--consent is required: everyone recorded must have agreed", 2)
     code = _checked_language(language)
+    settings = get_settings()
     try:
         words = read_glossary(glossary) if glossary else []
-        tags = parse_tags(tag or [])
-    except (ValueError, ServiceError) as e:
+        meta = NewRecording(
+            consent=True,
+            salesperson=salesperson,
+            customer=customer,
+            recorded_at=recorded_on.date() if recorded_on else None,
+            language=code or settings.language,
+            glossary=", ".join(words) or None,
+            tags=parse_tags(tag or []),
+            consent_by=_command_line_user(),
+            force_copy=force_copy,
+        )
+    except (ValueError, ServiceError) as e:  # a glossary, tags or a date in the future
         raise _fail(str(e), 2) from e
-    settings = get_settings()
     settings.make_data_dir()
     database = get_database(settings.sqlalchemy_url)
     blobs = blob_store(settings)
     queue = JobQueue(settings, database)
-    meta = NewRecording(
-        consent=True,
-        salesperson=salesperson,
-        customer=customer,
-        recorded_at=recorded_on.date() if recorded_on else None,
-        language=code or settings.language,
-        glossary=", ".join(words) or None,
-        tags=tags,
-        consent_by=_command_line_user(),
-        force_copy=force_copy,
-    )
     added: list[tuple[str, str]] = []  # (id, file name)
     failed = 0
     for path in audio:

@@ -679,7 +679,9 @@ def get_synonyms(
         top = service.ranked_terms(
             session, limit=service.SYNONYM_TERMS, recording_filter=recordings
         )
-        terms = without_personal_data(session, top)
+        # With all their quotes, which tell a noun from a verb (groups show no quotes).
+        kept = {t.lemma for t in without_personal_data(session, top)}
+        terms = [t for t in top if t.lemma in kept]
     groups = service.synonym_groups(session, embedder, recordings, limit, terms=terms)
     return SynonymsOut.model_validate({"groups": [g.to_dict() for g in groups]})
 

@@ -486,12 +486,12 @@ def _day_start(text: str) -> str | None:
     if found is None:
         return None
     year, month, day = found.groups()
-    if month is None:
-        return year + ("-" if text.endswith("-") else "")
+    if month is None or month == "0":  # "2026-0": the start of a month still being typed
+        return text
     start = f"{year}-{int(month):02d}"
-    if day is not None:
+    if day is not None and day != "0":
         return f"{start}-{int(day):02d}"
-    return start + ("-" if text.endswith("-") else "")
+    return start + text[len(f"{year}-{month}") :]
 
 
 _WRITTEN_DAY = re.compile(r"(?:(\d{1,2})\s+)?([^\W\d_]+)\.?(?:\s+(\d{4}))?")

@@ -23,7 +23,17 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, undefer
 
 from api import service
-from api.db import HiddenTerm, Recording, RecordingTag, Status, as_utc, may_hold, utcnow
+from api.db import (
+    HiddenTerm,
+    Recording,
+    RecordingTag,
+    Status,
+    TermCountRow,
+    TermKey,
+    as_utc,
+    may_hold,
+    utcnow,
+)
 from api.errors import Conflict
 from api.settings import Settings
 from api.storage import BlobStore
@@ -220,7 +230,9 @@ class Forgotten:
 
     @property
     def anything(self) -> bool:
-        return bool(self.deleted or self.unnamed or self.voice_profile or self.mentions)
+        return bool(
+            self.deleted or self.unnamed or self.voice_profile or self.mentions or self.pending
+        )
 
 
 def forget_person(
@@ -275,6 +287,8 @@ def _redact_mentions(
     of the recordings changed, and of those not transcribed yet, whose words could not be
     checked."""
     longest = max(re.split(r"[\W_]+", name), key=len)
+    if len(longest) < 3:  # "A", "Bo": a part of others' words, never told from the person
+        return [], []
     candidates = session.scalars(
         select(Recording.id)
         .where(
@@ -285,6 +299,8 @@ def _redact_mentions(
                 may_hold(Recording.title, longest),
                 may_hold(Recording.filename, longest),
                 may_hold(Recording.glossary, longest),
+                may_hold(Recording.salesperson, longest),
+                may_hold(Recording.customer, longest),
                 Recording.id.in_(
                     select(RecordingTag.recording_id).where(may_hold(RecordingTag.tag, longest))
                 ),
@@ -341,7 +357,14 @@ def _unmention(session: Session, recording: Recording, name: str) -> bool:
     whole = _name_pattern(name, alone=False)
     if whole is None:
         return changed
-    for column, limit in (("title", service.TITLE_CHARS), ("filename", 255), ("glossary", None)):
+    typed = (
+        ("title", service.TITLE_CHARS),
+        ("filename", 255),
+        ("glossary", None),
+        ("salesperson", 200),  # "Piet Jansen en Marie Jansen"
+        ("customer", 200),
+    )
+    for column, limit in typed:
         value = getattr(recording, column)
         if value and (unnamed := whole.sub(NAME_LABEL, value)) != value:
             setattr(recording, column, unnamed[:limit])
@@ -354,14 +377,27 @@ def _unmention(session: Session, recording: Recording, name: str) -> bool:
 
 
 def _unhide_name(session: Session, name: str) -> None:
-    """Drop hidden terms made only of the name's parts ("jansen", "piet jansen"): the list
-    of hidden terms would keep the name after everything else forgot it."""
+    """Drop hidden terms made only of the name's parts ("jansen", "piet jansen") that no
+    recording says any more: the list of hidden terms would keep the name after everything
+    else forgot it. One still said (another Jansen) stays hidden."""
     parts = {p.casefold() for p in re.split(r"[\W_]+", name) if p}
     for row in session.scalars(select(HiddenTerm)).all():
         words = [w.casefold() for w in re.split(r"[\W_]+", row.term) if w]
-        if words and set(words) <= parts:
+        if words and set(words) <= parts and not _still_said(session, row.key):
             session.delete(row)
     session.commit()
+
+
+def _still_said(session: Session, key: str) -> bool:
+    return (
+        session.scalar(
+            select(TermCountRow.recording_id)
+            .join(TermKey, TermKey.id == TermCountRow.term_id)
+            .where(TermKey.key == key)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _name_pattern(name: str, *, alone: bool = True) -> re.Pattern[str] | None:

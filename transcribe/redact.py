@@ -99,6 +99,17 @@ _PARTICLES = frozenset({"van", "der", "den", "ten", "ter", "het", "von", "des", 
 Span = tuple[int, int, str, str]  # start, end, kind, label
 
 
+_BETWEEN_PARTS = r"[\s-]+"  # "Jan de Vries" said, "Jan-de Vries" written
+
+
+def _capitalised(part: str) -> str:
+    """A part of a name as written in a sentence: "jansen" and "JANSEN" are "Jansen";
+    "McDonald" stays."""
+    if part.islower() or part.isupper():
+        return part[:1].upper() + part[1:].lower()
+    return part[:1].upper() + part[1:]
+
+
 def _name_forms(names: Iterable[str]) -> tuple[set[str], set[str]]:
     """Each name as said in a sentence, whole ("De Vries", capitalised however it was typed
     in a form: "de vries"), and its parts that are a name alone: 3 letters or more, not a
@@ -216,10 +227,26 @@ def redact_mentions(transcript: Transcript, name: str, keep: Iterable[str] = ())
     it ("onze buurman Piet Jansen"): the whole name wherever it is said, and its parts
     ("meneer Jansen") once the whole name was said, except the parts of the names in `keep`
     (the conversation's own people: "Piet de Boer" stays "Piet")."""
-    wholes, parts = _name_forms([name.strip()])
+    said = name.split()
     kept_parts = {p.casefold() for n in keep for p in n.split()}
-    whole = _alternatives(frozenset(wholes))
-    part = _alternatives(frozenset(p for p in parts if p.casefold() not in kept_parts))
+    # Two words or more are this name in any capitals ("Jan de Vries" typed "jan de vries"
+    # or "JAN DE VRIES"); one word only written as a name ("Bakker", not "de bakker").
+    whole = (
+        re.compile(rf"(?<!\w){_BETWEEN_PARTS.join(map(re.escape, said))}(?!\w)", re.IGNORECASE)
+        if len(said) > 1
+        else _alternatives(
+            frozenset(p for p in {*said, *map(_capitalised, said)} if p[:1].isupper())
+        )
+    )
+    part = _alternatives(
+        frozenset(
+            form
+            for p in said
+            if len(p) >= 3 and p.lower() not in _PARTICLES and p.casefold() not in kept_parts
+            for form in {p, _capitalised(p)}
+            if form[:1].isupper()
+        )
+    )
     if whole is None:
         return transcript
 

@@ -185,3 +185,13 @@ def test_among_questions_asked_once_those_about_a_topic_more_questions_touch_com
     assert [g.count for g in everything] == [1, 1, 1]  # three groups, each asked once
     (first,) = group_questions(asked, limit=1)
     assert "terugverdientijd" in first.keywords, first
+
+
+def test_a_question_after_a_carried_sentence_plays_from_its_own_segment() -> None:
+    """The sentence left open runs on; the next one in that segment starts there."""
+    said = [
+        Utterance("r1", "Dat snap ik wel", "customer", 0.0, 20.0),
+        Utterance("r1", "Goed. Wat kost de installatie?", "customer", 20.0, 30.0),
+    ]
+    (asked,) = find_questions(said)
+    assert (asked.text, asked.start, asked.end) == ("Wat kost de installatie?", 20.0, 30.0)

@@ -212,9 +212,11 @@ def test_a_page_writing_euro_signs_and_percentages_says_what_customers_say() -> 
 
 def test_a_pages_menu_and_footer_are_not_its_copy() -> None:
     html = (
-        "<html><body><nav><a href='/'>Home</a> <a href='/thuisbatterij'>Thuisbatterij</a></nav>"
+        "<html><body><nav><a href='/'>Home</a> <a href='/thuisbatterij'>Thuisbatterij</a>"
+        "<img src='o.png' alt='Offerte aanvragen'></nav>"
         "<main><p>Zonnepanelen op uw dak.</p></main>"
         "<footer>Thuisbatterij · Contact · Privacy</footer></body></html>"
     )
     text = html_to_text(html)
     assert "Zonnepanelen" in text and "Thuisbatterij" not in text and "Home" not in text
+    assert "Offerte" not in text  # nor a menu's image

@@ -389,6 +389,8 @@ def test_a_words_lemma_follows_its_class_in_the_sentence() -> None:
     assert not {"stromen", "tuinen", "aanvraag"} & keys
     past = {key for key, _, _ in tagged_candidates("Wij betaalden de monteur.", "nl")[1]}
     assert "betalen" in past  # a lemma that is an infinitive stays
+    plural = {key for key, _, _ in tagged_candidates("Nieuwe keukens en kussens.", "nl")[1]}
+    assert {"keuken", "kussen"} <= plural, plural  # a plural that starts with its lemma
 
 
 def test_a_long_line_is_quoted_by_the_sentence_that_says_the_term() -> None:

@@ -534,6 +534,9 @@ def test_upload_adds_recordings_as_the_form_does(tmp_path: Path) -> None:
     notes.write_text("no audio here")
     refused = ridealong("upload", str(clip), data_dir=data)
     assert refused.returncode == 2 and "--consent is required" in refused.stderr
+    future = ridealong("upload", str(clip), "--consent", "--date", "2999-01-01", data_dir=data)
+    assert future.returncode == 2 and "2999-01-01 is in the future" in future.stderr
+    assert "Traceback" not in future.stderr
     args = ["upload", str(clip), str(notes), "--consent", "--title", "Bezoek", "--customer",
             "Bakkerij Jansen", "--date", "2026-11-30", "--tag", "Zakelijk"]  # fmt: skip
     result = ridealong(*args, data_dir=data)

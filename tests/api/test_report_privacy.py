@@ -220,6 +220,7 @@ def test_a_report_keys_synonym_groups_hold_no_name(
             return np.ones((len(texts), 2), dtype=np.float32) / np.sqrt(2)
 
     def grouped(terms: Any, _vectors: Any, **_: Any) -> list[SynonymGroup]:
+        assert all(t.quotes for t in terms)  # all of them: they tell a noun from a verb
         named = [t for t in terms if "jansen" in t.lemma]
         other = [t for t in terms if "jansen" not in t.lemma]
         pair = (other[0], named[0]) if named else (other[0], other[1])

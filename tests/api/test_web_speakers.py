@@ -434,6 +434,7 @@ def test_the_recordings_list_finds_and_pages(demo, monkeypatch) -> None:
     assert client.patch(f"/api/v1/recordings/{bakker}", json=january).status_code == 200
     assert total(q="2026-1") == 1 and total(q="2026-1-5") == 1 and total(q="2026-01-") == 1
     assert total(q="2026-11") == 1 and total(q="2026-1-6") == 0
+    assert total(q="2026-0") == 1 and total(q="2026-1-0") == 1  # still typing: a prefix
 
 
 def test_days_are_found_whatever_date_style_the_database_server_uses(

@@ -139,3 +139,12 @@ def test_a_mentioned_name_leaves_and_the_conversations_own_people_stay() -> None
         "[naam] was tevreden, zei Piet.",  # "Piet" is this call's own salesperson too
     ]
     assert redact_mentions(transcript, "Kees Nergens") is transcript
+
+
+@pytest.mark.parametrize("typed", ["jan de vries", "JAN DE VRIES", "Jan de Vries"])
+def test_a_mentioned_name_is_found_however_it_was_typed(typed: str) -> None:
+    from transcribe import redact_mentions
+
+    said = Segment(0.0, 4.0, "Onze buurman Jan de Vries belde. Vries zei nee.", "S2", "customer")
+    redacted = redact_mentions(Transcript("nl", 4.0, "t", (said,)), typed)
+    assert redacted.segments[0].text == "Onze buurman [naam] belde. [naam] zei nee."
