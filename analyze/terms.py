@@ -24,6 +24,7 @@ from analyze.text import (
     is_stop,
     normalise_language,
     part_of_speech,
+    spoken_symbols,
     tokenize,
     utterance_language,
 )
@@ -508,7 +509,10 @@ def count_terms(
     words_by_role: Counter[str] = Counter()
     languages: Counter[str] = Counter()
     for utt in utterances:
-        content, found = candidate_terms(utt.text, utt.language, names)
+        # "€ 50" said as Whisper may write it: "euro", as the page comparison reads pages
+        content, found = candidate_terms(
+            spoken_symbols(utt.text, utt.language), utt.language, names
+        )
         words_by_role[utt.role] += content
         languages[utt.language] += content
         seen_here: set[str] = set()

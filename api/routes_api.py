@@ -464,7 +464,7 @@ def forget_person(
     details replaced by labels. Other people's recordings that mention the name (in their
     words, title, file name or tags) keep all but the name, also for a person they only
     mention. 409 while one of the person's own is still being transcribed; 404 where no
-    recording holds the name."""
+    recording holds the name and none waits to be transcribed."""
     done = subject_access.forget_person(
         session, state(request).blobs, find_person(session, name), keep_words=keep_words,
         settings=state(request).settings,

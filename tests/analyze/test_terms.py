@@ -414,3 +414,15 @@ def test_a_long_line_is_quoted_by_the_sentence_that_says_the_term() -> None:
     assert quote.start == words[said.split().index("En")].start > 20.0
     short = Segment(0.0, 5.0, "Kort. Twee zinnen.", "S2", "customer", words[:3])
     assert len(utterances_from_transcript(Transcript("nl", 5.0, "t", (short,)), "r")) == 1
+
+
+def test_amounts_whisper_writes_with_a_euro_sign_count_as_said() -> None:
+    """Whisper may write "€50 per maand" for "vijftig euro per maand": the same term, and
+    the quote as written."""
+    said = [
+        Utterance("r", "Dat kost €50 per maand.", "customer"),
+        Utterance("r", "Of 60 euro per maand?", "customer"),
+    ]
+    terms = {t.lemma: t for t in rank_terms([count_terms(said, "r")], role="customer")}
+    assert terms["euro per maand"].count == 2
+    assert "Dat kost €50 per maand." in [q.text for q in terms["euro per maand"].quotes]
