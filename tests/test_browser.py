@@ -474,6 +474,15 @@ def test_pages_fit_a_phone_screen(live_server: str, browser, server_settings: Se
                 ".filter((a) => a.getBoundingClientRect().right > innerWidth).length"
             )
             assert off_screen == 0, f"{path} ({locale}): a tab is off the screen"
+            cut = page.evaluate(  # the search box's hint is read whole
+                "Array.from(document.querySelectorAll('input[type=search]')).filter((i) => {"
+                " const c = document.createElement('canvas').getContext('2d');"
+                " const style = getComputedStyle(i); c.font = style.font;"
+                " const room = i.clientWidth - parseFloat(style.paddingLeft)"
+                " - parseFloat(style.paddingRight);"
+                " return c.measureText(i.placeholder).width > room; }).length"
+            )
+            assert cut == 0, f"{path} ({locale}): the search hint is cut off"
     page.goto(live_server + "/")
     status = page.locator("#recordings tr[data-id] td.status").first.bounding_box()
     assert status is not None and status["x"] + status["width"] <= screen  # no sideways scroll

@@ -347,6 +347,7 @@ def test_the_list_flags_a_finished_recording_without_speech(settings, tmp_path) 
         assert {item["id"]: item["note"] for item in live}[recording_id] == "geen spraak gevonden"
         page = client.get(f"/recordings/{recording_id}").text
         assert '<p class="note">Geen spraak gevonden.</p>' in page  # a sentence on its page
+        assert "transcript.srt" not in page  # and no empty subtitles to download
         with database.session() as session:  # the API says it too, for a CMS
             key = create_api_key(session, "cms", scope="read")
         api = {"Authorization": f"Bearer {key}"}
