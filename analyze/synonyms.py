@@ -91,6 +91,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from analyze.terms import (
+    INFINITIVE_ENDINGS,
     Quote,
     Term,
     WordClass,
@@ -408,8 +409,6 @@ def term_word_class(term: Term) -> WordClass | None:
 _PARTICIPLE_EN = re.compile(r"\w+(?:ed|en|wn)$")
 _INSEPARABLE = ("be", "ver", "ont", "her", "er", "ge")  # Dutch prefixes that take no ge-
 _KOFSCHIP = frozenset("tkfsphx")  # a stem ending in these takes -t in its participle, others -d
-# A Dutch infinitive: "betalen", "gaan", "doen", "zien", "zijn" (a lemma "toon" is no verb's).
-_INFINITIVE = {"nl": re.compile(r"\w*(?:en|aan|oen|ien|ijn)$")}
 
 
 def _dutch_participle(said: str, lemma: str) -> bool:
@@ -436,13 +435,12 @@ def shown_form(term: Term) -> str:
     if " " in lemma or said == lemma:
         return said
     language = term.general_language or "nl"
-    infinitive = _INFINITIVE.get(language)
     participle = (
         _dutch_participle(said.lower(), lemma)
         if language == "nl"
         else language == "en" and bool(_PARTICIPLE_EN.fullmatch(said.lower()))
     )
-    if participle or (infinitive and not infinitive.fullmatch(lemma)):
+    if participle or (language == "nl" and not lemma.endswith(INFINITIVE_ENDINGS)):
         return said
     return lemma if term_word_class(term) == "verb" else said
 

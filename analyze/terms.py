@@ -446,7 +446,8 @@ def _nouns_after_determiners(tokens: Sequence[Token], tags: list[str | None]) ->
     return fixed
 
 
-_INFINITIVE_ENDINGS = ("en", "aan", "oen", "ien", "ijn")  # "betalen", "gaan", "doen", "zien"
+# A Dutch infinitive's ending: "betalen", "gaan", "doen", "zien", "zijn" ("toon" is no verb's).
+INFINITIVE_ENDINGS = ("en", "aan", "oen", "ien", "ijn")
 
 
 def _lemmas_of_their_class(tokens: Sequence[Token], tags: Sequence[str | None]) -> list[Token]:
@@ -469,7 +470,7 @@ def _lemmas_of_their_class(tokens: Sequence[Token], tags: Sequence[str | None]) 
             wrong_noun = (
                 _is_verb(tag)
                 and said.endswith("en")
-                and (not lemma.endswith(_INFINITIVE_ENDINGS) or said == f"{lemma}en")
+                and (not lemma.endswith(INFINITIVE_ENDINGS) or said == f"{lemma}en")
             )
             if wrong_verb or wrong_noun:
                 token = Token(token.text, said, token.start_char)

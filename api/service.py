@@ -97,6 +97,7 @@ __all__ = [
     "without_recognised",
     "fill_salesperson",
     "names_from_upload",
+    "same_name",
     "enroll_from_audio",
     "enroll_from_recording",
     "ListChoice",
@@ -1335,7 +1336,7 @@ def unname_recognised(session: Session, recording_id: str, names: Collection[str
     session.commit()
 
 
-def _same_name(said: str | None, name: str) -> bool:
+def same_name(said: str | None, name: str) -> bool:
     """One person's name in any capitals ("jan de vries" typed on a speaker form)."""
     return said is not None and said.strip().casefold() == name.strip().casefold()
 
@@ -1357,7 +1358,7 @@ def erase_voice_prints(session: Session, name: str, recording_id: str | None = N
     erased = 0
     for recording in named:
         transcript = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
-        theirs = {s.id for s in transcript.speakers if _same_name(s.name, name)}
+        theirs = {s.id for s in transcript.speakers if same_name(s.name, name)}
         voices = _voices(recording)
         if theirs & voices.keys():
             kept = {k: v for k, v in voices.items() if k not in theirs}

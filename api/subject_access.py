@@ -61,10 +61,6 @@ class PersonData:
         return not self.recordings and not self.voices
 
 
-def _same(a: str | None, b: str) -> bool:
-    return a is not None and a.strip().casefold() == b
-
-
 def find_person(session: Session, name: str) -> PersonData:
     """The recordings and voice profile held under `name` (whole name, any case)."""
     wanted = name.strip().casefold()
@@ -92,16 +88,18 @@ def find_person(session: Session, name: str) -> PersonData:
                 ("salesperson", recording.salesperson),
                 ("customer", recording.customer),
             )
-            if _same(value, wanted)
+            if service.same_name(value, wanted)
         ]
         transcript = _transcript(recording)
         if transcript is not None:
             named_as += [
-                f"speaker {s.id} ({s.role})" for s in transcript.speakers if _same(s.name, wanted)
+                f"speaker {s.id} ({s.role})"
+                for s in transcript.speakers
+                if service.same_name(s.name, wanted)
             ]
         if named_as:  # the text only mentioned the name: not theirs to receive
             found.append((recording, named_as))
-    voices = [v for v in list_voices(session) if _same(v.name, wanted)]
+    voices = [v for v in list_voices(session) if service.same_name(v.name, wanted)]
     return PersonData(name.strip(), found, voices)
 
 
@@ -433,18 +431,17 @@ def _unname(
     """Keep `recording`'s words without the person called `name` (see `forget_person`)."""
     service.lock_recording(session, recording.id)  # a correction meanwhile waits, then reads
     session.refresh(recording)
-    wanted = name.casefold()
     spellings = {name.title()}  # the redaction matches names as they are capitalised
     for column in ("salesperson", "customer"):
         value = getattr(recording, column)
-        if _same(value, wanted):
+        if service.same_name(value, name):
             spellings.add(str(value).strip())
             setattr(recording, column, None)
     transcript = _transcript(recording)
     if transcript is not None:
         speakers = []
         for speaker in transcript.speakers:
-            if _same(speaker.name, wanted):
+            if service.same_name(speaker.name, name):
                 spellings.add((speaker.name or "").strip())
                 speaker = replace(speaker, name=None)
             speakers.append(speaker)
