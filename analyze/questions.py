@@ -238,8 +238,9 @@ _ENDS = ".?!…"
 
 def _sentences(utterances: Iterable[Any]) -> list[tuple[str, Any, Any]]:
     """Each sentence with the utterances it begins and ends in: one left open at the end
-    of a segment runs on into the next of the same recording and role, over at most
-    `_JOINED_MAX` segments."""
+    of a segment runs on into the next of the same person (recording, role and speaker),
+    over at most `_JOINED_MAX` segments, unless that one starts with a capital: a new
+    sentence the first one's speaker left without its full stop."""
     found: list[tuple[str, Any, Any]] = []
     unfinished: tuple[str, Any, Any, int] | None = None  # text, began, ended, segments
     for utt in utterances:
@@ -249,7 +250,7 @@ def _sentences(utterances: Iterable[Any]) -> list[tuple[str, Any, Any]]:
         began, run = utt, 1
         if unfinished is not None:
             text, earlier, ended, runs = unfinished
-            same = (earlier.recording_id, earlier.role) == (utt.recording_id, utt.role)
+            same = _person(earlier) == _person(utt) and not _starts_anew(pieces[0])
             if same and runs < _JOINED_MAX:
                 pieces[0] = f"{text} {pieces[0]}"
                 began, run = earlier, runs + 1
@@ -265,6 +266,15 @@ def _sentences(utterances: Iterable[Any]) -> list[tuple[str, Any, Any]]:
     if unfinished is not None:
         found.append(unfinished[:3])
     return found
+
+
+def _starts_anew(text: str) -> bool:
+    """A capital starts a sentence, except the English "I" ("… so I was wondering")."""
+    return text[:1].isupper() and not re.match(r"I\b", text)
+
+
+def _person(utterance: Any) -> tuple[Any, ...]:
+    return (utterance.recording_id, utterance.role, getattr(utterance, "speaker", None))
 
 
 def _content(question: Question) -> list[str]:

@@ -74,6 +74,7 @@ class Utterance:
     start: float | None = None  # seconds; None for text without timing
     end: float | None = None
     language: str = "nl"
+    speaker: str | None = None  # "S2": two customers in one call are two people
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +244,9 @@ def utterances_from_transcript(transcript: Transcript, recording_id: str) -> lis
             continue
         said_in = segment.language or utterance_language(segment.text, language)
         for text, start, end in _sentences_of(segment):
-            utterances.append(Utterance(recording_id, text, segment.role, start, end, said_in))
+            utterances.append(
+                Utterance(recording_id, text, segment.role, start, end, said_in, segment.speaker)
+            )
     return utterances
 
 

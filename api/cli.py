@@ -1065,13 +1065,13 @@ def person_export(
     profile."""
     from api.downloads import download_name
     from api.storage import blob_store
-    from api.subject_access import find_person, write_person_export
+    from api.subject_access import find_person, nothing_held, write_person_export
 
     settings = get_settings()
     with _session(settings) as session:
         person = find_person(session, name)
         if person.empty:
-            raise _fail(f"nothing is held under the name {name.strip()!r}")
+            raise _fail(str(nothing_held(name)))
         if output is None:  # the download's own safe file name, in the working folder
             output = Path(download_name(f"ridealong {person.name}.zip"))
         if output.exists():
@@ -1106,7 +1106,7 @@ def person_forget(
     asked for their data too."""
     from api.errors import ServiceError
     from api.storage import blob_store
-    from api.subject_access import find_person, forget_person
+    from api.subject_access import find_person, forget_person, nothing_held
 
     settings = get_settings()
     with _session(settings) as session:
@@ -1133,7 +1133,7 @@ def person_forget(
         except ServiceError as e:
             raise _fail(str(e)) from e
     if not done.anything:
-        raise _fail(f"nothing is held under the name {name.strip()!r}")
+        raise _fail(str(nothing_held(name, mentions=True)))
     if keep_words:
         changed = f"{len(done.unnamed)} recording(s) kept without the name"
     else:

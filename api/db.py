@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 import re
 import threading
 import uuid
@@ -27,6 +28,7 @@ from sqlalchemy import (
     func,
     true,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.compiler import compiles
@@ -212,11 +214,21 @@ def may_hold(column: Any, text: str) -> ColumnElement[bool]:
     """Rows whose `column` may hold `text` in any case, for Python to check exactly. The
     database's lower() folds ASCII letters only under PostgreSQL's C locale ("Özil" stays
     "Özil"), so the test is the longest stretch of `text` in ASCII; every row where it has
-    none of three characters."""
-    stretches = re.findall(r"[\x00-\x7f]{3,}", text.strip())
+    none of three characters. A stretch stops at quotes and backslashes, which JSON
+    columns store escaped."""
+    stretches = re.findall(r"[ !#-\[\]-~]{3,}", " ".join(text.split()))
     if not stretches:
         return true()
     return func.lower(column).contains(max(stretches, key=len).lower(), autoescape=True)
+
+
+def _with_iso_dates(url: str) -> str:
+    """libpq's `options` for `url`: its own (`?options=-csearch_path%3D…`, or else
+    PGOPTIONS, which libpq reads only where none are given) and ISO dates."""
+    given = make_url(url).query.get("options") or os.environ.get("PGOPTIONS", "")
+    if not isinstance(given, str):  # given twice in the URL
+        given = " ".join(given)
+    return f"{given} -c datestyle=ISO".strip()
 
 
 def _recording_fk() -> ForeignKey:
@@ -431,7 +443,7 @@ class Database:
                 if is_sqlite
                 # psycopg reads times only in ISO style: a server set up for Dutch dates
                 # ("SQL, DMY") would make every stored time unreadable.
-                else {"options": "-c datestyle=ISO"}
+                else {"options": _with_iso_dates(url)}
             ),
             pool_pre_ping=not is_sqlite,
             pool_size=10,

@@ -49,6 +49,7 @@ from api.schemas import (
 from api.subject_access import find_person, write_person_export
 from transcribe import NEW_SPEAKER, SpeakerChange
 from transcribe.formats import MEDIA_TYPES, render
+from transcribe.texts import N_
 
 # The error answers, documented so /openapi.json says every status a route can give
 # (api.errors maps the exceptions to them; FastAPI itself answers 400 to a body it cannot
@@ -414,7 +415,7 @@ def delete_voice(name: str, request: Request, session: SessionDep) -> Response:
     """Forget a voice: later recordings no longer recognise this person, and their voice
     print is erased from the recordings that name them (their names and words stay)."""
     if not service.delete_voice(session, name):
-        raise NotFound(f"no voice called {name!r}")
+        raise NotFound(N_("no voice called %(name)s"), name=name)
     return Response(status_code=204)
 
 
@@ -436,7 +437,7 @@ def export_person(
     any case) with transcripts, details and consent, and their voice profile."""
     person = find_person(session, name)
     if person.empty:
-        raise NotFound(f"nothing is held under the name {name.strip()!r}")
+        raise subject_access.nothing_held(name)
     spooled = tempfile.SpooledTemporaryFile(max_size=32 << 20)  # noqa: SIM115 (closed below)
     write_person_export(spooled, person, state(request).blobs, audio=audio)
     spooled.seek(0)
@@ -470,7 +471,7 @@ def forget_person(
         settings=state(request).settings,
     )  # fmt: skip
     if not done.anything:
-        raise NotFound(f"nothing is held under the name {name.strip()!r}")
+        raise subject_access.nothing_held(name, mentions=True)
     return PersonForgotten(
         name=done.name,
         deleted_recordings=done.deleted,
@@ -658,7 +659,7 @@ def show_term(key: str, session: SessionDep) -> Response:
     """Put a hidden term back in the reports. A key may hold a slash ("lucht/water"): send it
     as it is, or as %2F."""
     if not service.show_term(session, key):
-        raise NotFound(f"no hidden term {key!r}")
+        raise NotFound(N_("no hidden term %(key)s"), key=key)
     return Response(status_code=204)
 
 

@@ -1300,7 +1300,7 @@ def delete_voice(session: Session, name: str) -> bool:
     """Forget a person's voice: their profile, and their voice print in every recording
     that names them, so that it cannot be enrolled again from an old recording (biometric
     data goes when its person asks). False when there was neither."""
-    name = voice_called(session, name) or name.strip()  # as the profile writes it
+    name = voice_called(session, name) or " ".join(name.split())  # as the profile writes it
     deleted = remove_voice(session, name)
     # Committed before the prints are looked for: a job storing its results meanwhile then
     # either sees the profile gone (and keeps no print) or has committed, so its print is
@@ -1337,8 +1337,11 @@ def unname_recognised(session: Session, recording_id: str, names: Collection[str
 
 
 def same_name(said: str | None, name: str) -> bool:
-    """One person's name in any capitals ("jan de vries" typed on a speaker form)."""
-    return said is not None and said.strip().casefold() == name.strip().casefold()
+    """One person's name in any capitals ("jan de vries" typed on a speaker form), and with
+    any spaces between its parts (a non-breaking one pasted from an e-mail)."""
+    return (
+        said is not None and " ".join(said.split()).casefold() == " ".join(name.split()).casefold()
+    )
 
 
 def erase_voice_prints(session: Session, name: str, recording_id: str | None = None) -> int:

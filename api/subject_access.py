@@ -34,16 +34,31 @@ from api.db import (
     may_hold,
     utcnow,
 )
-from api.errors import Conflict
+from api.errors import Conflict, NotFound
 from api.settings import Settings
 from api.storage import BlobStore
 from api.voices import list_voices
 from api.webhooks import ANALYSED, analysed_payload, notify_in_background
 from transcribe import Transcript, VoiceProfile
 from transcribe.formats import render
-from transcribe.redact import NAME_LABEL, redact_mentions, redact_text, redact_transcript
+from transcribe.redact import (
+    NAME_LABEL,
+    carried_by,
+    people_in,
+    redact_mentions,
+    redact_text,
+    redact_transcript,
+)
+from transcribe.texts import N_
 
-__all__ = ["Forgotten", "PersonData", "find_person", "forget_person", "write_person_export"]
+__all__ = [
+    "Forgotten",
+    "PersonData",
+    "find_person",
+    "forget_person",
+    "nothing_held",
+    "write_person_export",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +77,10 @@ class PersonData:
 
 
 def find_person(session: Session, name: str) -> PersonData:
-    """The recordings and voice profile held under `name` (whole name, any case)."""
-    wanted = name.strip().casefold()
+    """The recordings and voice profile held under `name` (whole name, any case, its spaces
+    as stored: a name pasted with a non-breaking or a double space is the same name)."""
+    name = " ".join(name.split())
+    wanted = name.casefold()
     if not wanted:
         return PersonData(name, [], [])
     candidates = session.scalars(
@@ -101,6 +118,24 @@ def find_person(session: Session, name: str) -> PersonData:
             found.append((recording, named_as))
     voices = [v for v in list_voices(session) if service.same_name(v.name, wanted)]
     return PersonData(name.strip(), found, voices)
+
+
+def nothing_held(name: str, *, mentions: bool = False) -> NotFound:
+    """The refusal where nothing is held under `name`: for an export, no recording names
+    them (one that only mentions the name is somebody else's conversation); for erasure,
+    none mentions them either."""
+    if mentions:
+        return NotFound(
+            N_("no recording names or mentions %(name)s, and no voice profile has that name"),
+            name=" ".join(name.split()),
+        )
+    return NotFound(
+        N_(
+            "no recording names %(name)s as salesperson, customer or speaker, and no voice "
+            "profile has that name (recordings that only mention a name are not exported)"
+        ),
+        name=" ".join(name.split()),
+    )
 
 
 def _transcript(recording: Recording) -> Transcript | None:
@@ -299,6 +334,7 @@ def _redact_mentions(
                 may_hold(Recording.glossary, longest),
                 may_hold(Recording.salesperson, longest),
                 may_hold(Recording.customer, longest),
+                may_hold(Recording.error, longest),
                 Recording.id.in_(
                     select(RecordingTag.recording_id).where(may_hold(RecordingTag.tag, longest))
                 ),
@@ -338,13 +374,19 @@ def _redact_mentions(
 
 def _unmention(session: Session, recording: Recording, name: str) -> bool:
     """Take `name` out of `recording`, somebody else's (see `_redact_mentions`), its terms
-    recounted where its words changed; whether anything changed (not committed)."""
+    recounted where its words changed; whether anything changed (not committed). A
+    recording whose own people carry the name ("Jan de Vries" when "De Vries" is forgotten)
+    is left as it is: its mentions may be theirs."""
     changed = False
     own = [recording.salesperson or "", recording.customer or ""]
+    transcript = None
     if recording.transcript_json and recording.status == Status.done:
         transcript = Transcript.from_dict(json.loads(recording.transcript_json))
         own += [s.name or "" for s in transcript.speakers]
-        redacted = redact_mentions(transcript, name, keep=[n for n in own if n.strip()])
+    if carried_by(name, people_in(own)):
+        return False
+    if transcript is not None:
+        redacted = redact_mentions(transcript, name, keep=own)
         if redacted.segments != transcript.segments:
             recording.transcript_json = json.dumps(redacted.to_dict(), ensure_ascii=False)
             service.recount_terms(session, recording, redacted)
@@ -352,7 +394,7 @@ def _unmention(session: Session, recording: Recording, name: str) -> bool:
     if recording.checkpoint_json and name.casefold() in recording.checkpoint_json.casefold():
         recording.checkpoint_json = None
         changed = True
-    whole = _name_pattern(name, alone=False)
+    whole = _typed_pattern(name)
     if whole is None:
         return changed
     typed = (
@@ -361,11 +403,14 @@ def _unmention(session: Session, recording: Recording, name: str) -> bool:
         ("glossary", None),
         ("salesperson", 200),  # "Piet Jansen en Marie Jansen"
         ("customer", 200),
+        ("error", None),  # a failed job's reason may quote the file's name
     )
     for column, limit in typed:
         value = getattr(recording, column)
         if value and (unnamed := whole.sub(NAME_LABEL, value)) != value:
             setattr(recording, column, unnamed[:limit])
+            if column == "error":
+                recording.error_text_json = None
             changed = True
     tags = [row for row in recording.tag_rows if not whole.search(row.tag)]
     if len(tags) < len(recording.tag_rows):
@@ -409,6 +454,20 @@ def _name_pattern(name: str, *, alone: bool = True) -> re.Pattern[str] | None:
     if alone:
         alternatives += [re.escape(p) for p in parts if len(p) >= 4 and len(parts) > 1]
     return re.compile(rf"(?<![^\W_])(?:{'|'.join(alternatives)})(?![^\W_])", re.IGNORECASE)
+
+
+def _typed_pattern(name: str) -> re.Pattern[str] | None:
+    """The name as somebody else's recording may have it typed (`_name_pattern`, its parts
+    not alone). One word only as a name is written ("Bakker", "BAKKER"), as in their words:
+    the tag "bakker" and the title "Energie voor de bakker" are no person."""
+    parts = [p for p in re.split(r"[\W_]+", name) if p]
+    if len(parts) != 1:
+        return _name_pattern(name, alone=False)
+    forms = {parts[0], parts[0].upper(), parts[0][:1].upper() + parts[0][1:].lower()}
+    written = sorted((re.escape(f) for f in forms if f[:1].isupper()), key=len, reverse=True)
+    if not written:
+        return None
+    return re.compile(rf"(?<![^\W_])(?:{'|'.join(written)})(?![^\W_])")
 
 
 def _without_name(text: str, names: Sequence[str]) -> str:

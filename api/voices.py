@@ -64,11 +64,12 @@ def list_voices(session: Session) -> list[VoiceProfile]:
 def _stored_name(session: Session, name: str) -> str | None:
     """The name a profile is stored under for `name`: the same, or the same in other
     capitals ("pieter de smet" is Pieter de Smet: one person, one profile)."""
-    name = name.strip()
+    name = " ".join(name.split())
     if session.get(VoiceRow, name) is not None:
         return name
     key = name.casefold()
-    return next((n for n in session.scalars(select(VoiceRow.name)) if n.casefold() == key), None)
+    names = session.scalars(select(VoiceRow.name))
+    return next((n for n in names if " ".join(n.split()).casefold() == key), None)
 
 
 def find_voice(session: Session, name: str) -> VoiceProfile | None:

@@ -23,6 +23,8 @@ __all__ = [
     "NAME_LABEL",
     "PII_KINDS",
     "Redaction",
+    "carried_by",
+    "people_in",
     "redact_mentions",
     "redact_text",
     "redact_transcript",
@@ -222,11 +224,39 @@ def redact_transcript(transcript: Transcript, names: Iterable[str] = ()) -> Tran
     return _redacted(transcript, [lambda text: _spans(text, known)] * len(transcript.segments))
 
 
+_SEVERAL_PEOPLE = re.compile(r"\s*(?:[,&/+]|\b(?:en|and)\b)\s*", re.IGNORECASE)
+
+
+def people_in(names: Iterable[str]) -> list[str]:
+    """Each person in names as typed: "Piet Jansen en Marie Jansen" is two people."""
+    return [p for n in names for p in _SEVERAL_PEOPLE.split(n or "") if p.strip()]
+
+
+def carried_by(name: str, people: Iterable[str]) -> bool:
+    """Whether another of `people` carries `name` inside their own ("De Vries" in "Jan de
+    Vries", "Jansen" in "Marie Jansen"): where they take part, a mention of it may well be
+    them, so it is never taken for somebody else's."""
+    said = [w.casefold() for w in re.split(r"[\s-]+", name) if w]
+    for person in people:
+        theirs = [w.casefold() for w in re.split(r"[\s-]+", person) if w]
+        if (
+            said
+            and theirs != said
+            and any(theirs[i : i + len(said)] == said for i in range(len(theirs) - len(said) + 1))
+        ):
+            return True
+    return False
+
+
 def redact_mentions(transcript: Transcript, name: str, keep: Iterable[str] = ()) -> Transcript:
     """`transcript` without `name` where this conversation mentions a person who is not in
     it ("onze buurman Piet Jansen"): the whole name wherever it is said, and its parts
     ("meneer Jansen") once the whole name was said, except the parts of the names in `keep`
-    (the conversation's own people: "Piet de Boer" stays "Piet")."""
+    (the conversation's own people: "Piet de Boer" stays "Piet"). Untouched where one of
+    them carries the name in theirs (`carried_by`)."""
+    keep = people_in(keep)
+    if carried_by(name, keep):
+        return transcript
     said = name.split()
     kept_parts = {p.casefold() for n in keep for p in n.split()}
     # Two words or more are this name in any capitals ("Jan de Vries" typed "jan de vries"

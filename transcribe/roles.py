@@ -165,7 +165,7 @@ class VoiceProfile:
 
 
 def _check_name(name: str) -> str:
-    cleaned = name.strip()
+    cleaned = " ".join(name.split())  # as names are stored and compared: one space between
     if not cleaned or len(cleaned) > 200 or any(unicodedata.category(c)[0] == "C" for c in cleaned):
         raise TextError(N_("a voice profile needs a name of 1-200 printable characters"))
     return cleaned

@@ -195,3 +195,23 @@ def test_a_question_after_a_carried_sentence_plays_from_its_own_segment() -> Non
     ]
     (asked,) = find_questions(said)
     assert (asked.text, asked.start, asked.end) == ("Wat kost de installatie?", 20.0, 30.0)
+
+
+def test_a_sentence_runs_on_only_into_the_same_speakers_words_and_not_into_a_new_one() -> None:
+    """Two customers (a couple) are two people; a capital starts a new sentence the first
+    left without its full stop, so neither question is lost in a joined statement."""
+    said = [
+        Utterance("r1", "Kan ik de batterij later uitbreiden", "customer", 0.0, 2.0, "nl", "S2"),
+        Utterance("r1", "Ik wil er misschien een auto bij.", "customer", 2.0, 4.0, "nl", "S2"),
+        Utterance("r1", "Moet ik daar zelf iets voor", "customer", 4.0, 6.0, "nl", "S2"),
+        Utterance("r1", "hoeveel kost een laadpaal eigenlijk?", "customer", 6.0, 8.0, "nl", "S3"),
+        Utterance("r1", "so I was wondering if", "customer", 8.0, 9.0, "en", "S3"),
+        Utterance("r1", "I could pay monthly.", "customer", 9.0, 10.0, "en", "S3"),
+    ]
+    asked = [(q.text, q.start) for q in find_questions(said)]
+    assert asked == [
+        ("Kan ik de batterij later uitbreiden", 0.0),
+        ("Moet ik daar zelf iets voor", 4.0),
+        ("hoeveel kost een laadpaal eigenlijk?", 6.0),
+        ("so I was wondering if I could pay monthly.", 8.0),  # "I" starts no sentence
+    ]

@@ -388,3 +388,94 @@ def test_forgetting_keeps_what_is_not_the_persons_and_takes_the_name_from_others
     assert [h["key"] for h in client.get("/api/v1/hidden-terms").json()["terms"]] == ["jansen"]
     assert client.delete("/api/v1/people", params={"name": "A"}).status_code == 404
     assert client.get(f"/api/v1/recordings/{titled}").json()["title"] == "Plan A voor de offerte"
+
+
+def test_a_surname_forgotten_leaves_the_calls_of_people_who_carry_it_and_common_words(
+    api_client: Any, settings: Settings
+) -> None:
+    """Forgetting "De Vries" deletes their own call but leaves Jan de Vries' call whole (its
+    "meneer De Vries" may well be Jan); forgetting "Bakker" leaves the tag "bakker" and "de
+    bakker om de hoek" in others' titles (one word is a name only as a name is written)."""
+    from api.db import RecordingTag
+    from tests.api.test_report_privacy import _analysed
+
+    client, _ = api_client
+    said = [("customer", "Goedemiddag meneer De Vries, u bent Jan de Vries toch?")]
+    theirs = _analysed(settings, said, "2026-11-01", customer="De Vries")
+    jans = _analysed(settings, said, "2026-11-02", customer="Jan de Vries", title="Jan de Vries")
+    bakery = _analysed(settings, [("customer", "Ik heb een bakkerij.")], "2026-11-03",
+                       title="Energie voor de bakker om de hoek")  # fmt: skip
+    with get_database(settings.sqlalchemy_url).session() as session:
+        session.add(RecordingTag(recording_id=bakery, tag="bakker"))
+        session.commit()
+    bakker = _analysed(settings, [("customer", "Ja.")], "2026-11-04", customer="Bakker")
+
+    answer = client.delete("/api/v1/people", params={"name": "De Vries"}).json()
+
+    assert answer["deleted_recordings"] == [theirs] and answer["mentions_redacted"] == []
+    gone = client.get("/api/v1/people/export", params={"name": "De\xa0Vries"})
+    assert gone.status_code == 404
+    assert gone.json()["detail"].startswith("no recording names De Vries as salesperson")
+    kept = client.get(f"/api/v1/recordings/{jans}").json()
+    assert (kept["customer"], kept["title"]) == ("Jan de Vries", "Jan de Vries")
+    text = client.get(f"/api/v1/recordings/{jans}/transcript").json()["segments"][0]["text"]
+    assert text == said[0][1]
+
+    answer = client.delete("/api/v1/people", params={"name": "Bakker"}).json()
+
+    assert answer["deleted_recordings"] == [bakker] and answer["mentions_redacted"] == []
+    kept = client.get(f"/api/v1/recordings/{bakery}").json()
+    assert (kept["title"], kept["tags"]) == ("Energie voor de bakker om de hoek", ["bakker"])
+
+
+def test_a_name_pasted_with_other_spaces_or_quotes_is_the_same_person(
+    api_client: Any, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Karel\xa0Appel" (a non-breaking space from an e-mail) or "Karel  Appel" finds and
+    deletes Karel Appel's own call, not only his name in it; a speaker named with quotes
+    (Jan "JJ" Smit, stored escaped in JSON) loses the voice print when their voice goes."""
+    import api.jobs
+    from api.service import delete_voice
+
+    monkeypatch.setattr(api.jobs, "transcribe", _conversation)
+    client, _ = api_client
+    theirs = _processed(client, settings, tmp_path, 1000.0)
+
+    response = client.delete("/api/v1/people", params={"name": "karel\xa0 appel"})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["deleted_recordings"] == [theirs]
+    assert _row(settings, theirs) is None
+
+    quoted = 'Jan "JJ" Smit'
+    named = _processed(client, settings, tmp_path, 1100.0)
+    fixed = {"speakers": [{"id": "S2", "name": quoted}]}
+    assert client.patch(f"/api/v1/recordings/{named}/speakers", json=fixed).status_code == 200
+    row = _row(settings, named)
+    assert row is not None and "S2" in json.loads(row.voices_json or "{}")
+    with get_database(settings.sqlalchemy_url).session() as session:
+        assert delete_voice(session, quoted)
+    row = _row(settings, named)
+    assert row is not None and "S2" not in json.loads(row.voices_json or "{}")
+
+
+def test_others_failed_jobs_lose_the_name_in_their_reason(
+    api_client: Any, settings: Settings
+) -> None:
+    """A failed job's reason quotes its file name ("piet_jansen_bezoek.m4a"): it is
+    somebody else's recording, but the name leaves it too."""
+    from tests.api.test_report_privacy import _analysed
+
+    client, _ = api_client
+    failed = _analysed(settings, [("customer", "Ja.")], "2026-11-01", customer="Anna Smit")
+    with get_database(settings.sqlalchemy_url).session() as session:
+        row = session.get(Recording, failed)
+        assert row is not None
+        row.status, row.error = Status.failed, "could not read the audio of piet_jansen.m4a"
+        session.commit()
+
+    answer = client.delete("/api/v1/people", params={"name": "Piet Jansen"}).json()
+
+    assert answer["mentions_redacted"] == [failed]
+    row = _row(settings, failed)
+    assert row is not None and row.error == "could not read the audio of [naam].m4a"
