@@ -121,7 +121,7 @@ def _quotes(texts: Iterable[str]) -> str:
 
 def suggestions_xlsx(result: PageSuggestions, wording: Wording = ENGLISH) -> bytes:
     """Page suggestions as an XLSX workbook: "Missing terms", "Already on page", "Open
-    questions" and "Customers' words" (page words to replace) sheets, for a marketer's
+    questions", "Customers' words" (page words to replace) and "Jargon" sheets, for a marketer's
     spreadsheet or a copywriter's brief; `wording` translates names, headings and reasons."""
     _ = wording.gettext
     missing = [
@@ -183,6 +183,12 @@ def suggestions_xlsx(result: PageSuggestions, wording: Wording = ENGLISH) -> byt
                 for r in result.replacements
             ],  # fmt: skip
             wrap=(4,),
+        ),
+        _Sheet(
+            _("Jargon"),
+            [_("page says"), _("count")],
+            (30, 8),
+            [[w.term, w.count] for w in result.jargon],
         ),
     ]
     description = _("coverage %(coverage)s/100; language %(language)s") % {

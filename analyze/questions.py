@@ -410,8 +410,11 @@ def unanswered_questions(
     limit: int = 10,
     language: str = "nl",
 ) -> list[QuestionGroup]:
-    """The groups a page does not answer: it uses too few of their keywords. Each comes
-    with the keywords the page lacks (`page_lacks`), so a person sees why.
+    """The groups a page does not answer: it uses too few of their topics (the nouns of
+    their keywords; all keywords where none is a noun). A page that speaks of the
+    terugverdientijd answers "Wat betekent dat voor mijn terugverdientijd?" though it never
+    says "betekenen", and a page offering an offerte answers "Kunt u een offerte sturen?".
+    Each comes with the topics the page lacks (`page_lacks`), so a person sees why.
 
     `page_lemmas` are the lemmas (and lemma pairs) on the page. A keyword is on the page
     as its lemma, by its stem (the page's "belt" is "bellen", a question's "bel"), or in a
@@ -433,7 +436,8 @@ def unanswered_questions(
     for group in groups:
         if not group.keywords:
             continue
-        lacks = tuple(w for w in group.keywords if not on_page(w))
-        if len(group.keywords) - len(lacks) < _ANSWERED_SHARE * len(group.keywords):
+        topics = group.topics or _topics(group)
+        lacks = tuple(w for w in topics if not on_page(w))
+        if len(topics) - len(lacks) < _ANSWERED_SHARE * len(topics):
             missing.append(replace(group, page_lacks=lacks))
     return missing[:limit]

@@ -18,11 +18,18 @@ from analyze.terms import (
     tagged_candidates,
     word_class_votes,
 )
-from analyze.text import guess_language, html_to_text, spoken_symbols, starts_sentence
+from analyze.text import (
+    guess_language,
+    html_to_text,
+    spoken_symbols,
+    starts_sentence,
+    without_menus,
+)
 from analyze.wording import ENGLISH, Wording
 
 __all__ = [
     "PageSuggestions",
+    "PageWord",
     "SuggestedTerm",
     "page_terms",
     "page_word_classes",
@@ -74,6 +81,9 @@ class PageSuggestions:
     # Whose words the page was compared with: "everyone" until speech is attributed to
     # customers (then salespeople's words count too).
     terms_from: str = "customer"
+    # The page's uncommon words no customer said ("SCOP-waarde", "inregeling"): jargon to
+    # explain or drop, whether or not customers have a word of their own for it.
+    jargon: tuple[PageWord, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,7 +95,19 @@ class PageSuggestions:
             "questions": [q.to_dict() for q in self.questions],
             "replacements": [r.to_dict() for r in self.replacements],
             "terms_from": self.terms_from,
+            "jargon": [w.to_dict() for w in self.jargon],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class PageWord:
+    """A word as the page writes it, and how often it does."""
+
+    term: str
+    count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"term": self.term, "count": self.count}
 
 
 def page_terms(text: str, language: str) -> tuple[int, set[str]]:
@@ -131,7 +153,7 @@ def suggest_for_page(
     customers' word for the same thing (`replacements`); `customer_said(keys)` tells which
     page terms customers did say at all (default: those among `customer_terms`).
     """
-    text = html_to_text(page) if is_html else page
+    text = without_menus(html_to_text(page) if is_html else page)
     language = language or guess_language(text)
     text = spoken_symbols(text, language)
     words, tagged = tagged_candidates(text, language)
@@ -156,6 +178,9 @@ def suggest_for_page(
     swaps: list[Replacement] = []
     if embedder is not None:
         swaps = _replacements(text, tagged, customer_terms, embedder, customer_said)[:limit]
+    said = _customers_said(tagged, customer_terms, customer_said)
+    swapped = {r.page_term for r in swaps}
+    jargon = [w for w in _jargon(text, tagged, said, language) if w[0] not in swapped]
     return PageSuggestions(
         language,
         coverage,
@@ -169,6 +194,7 @@ def suggest_for_page(
             if not considered or any(t.count_by_role.get("customer", 0) for t in considered)
             else "everyone"
         ),
+        jargon=tuple(word for _, word in jargon[:limit]),
     )
 
 
@@ -188,12 +214,8 @@ def _replacements(
     `tagged`: the page's `tagged_candidates`."""
     found = [(key, surface) for key, surface, _ in tagged]
     surfaces = _surfaces(found)
-    on_page = [key for key, _ in Counter(key for key, _ in found).most_common() if len(key) > 2]
-    said = (
-        customer_said(on_page)
-        if customer_said is not None
-        else {t.lemma for t in customer_terms if t.count_by_role.get("customer", 0)}
-    )
+    on_page = _most_used(tagged)
+    said = _customers_said(tagged, customer_terms, customer_said)
     unused: list[str] = []
     for key in on_page:  # names checked only until enough terms are found: a long page
         if key not in said and not _is_name(text, surfaces[key]):  # has thousands of keys
@@ -214,6 +236,62 @@ def _replacements(
     )
     forms = Counter(found)
     return [replace(r, page_says=_page_form(forms, r.page_term)) for r in found_pairs]
+
+
+def _most_used(tagged: Sequence[tuple[str, str, WordClass | None]]) -> list[str]:
+    """The page's term keys, most used first (of three letters or more)."""
+    return [key for key, _ in Counter(key for key, _, _ in tagged).most_common() if len(key) > 2]
+
+
+def _customers_said(
+    tagged: Sequence[tuple[str, str, WordClass | None]],
+    customer_terms: Sequence[Term],
+    customer_said: Callable[[Collection[str]], set[str]] | None,
+) -> set[str]:
+    """Which of the page's term keys customers said at all."""
+    if customer_said is not None:
+        return customer_said(_most_used(tagged))
+    return {t.lemma for t in customer_terms if t.count_by_role.get("customer", 0)}
+
+
+_JARGON_ZIPF = 3.0  # under this, a word is not everyday language (wordfreq's Zipf scale)
+
+
+def _jargon(
+    text: str, tagged: Sequence[tuple[str, str, WordClass | None]], said: set[str], language: str
+) -> list[tuple[str, PageWord]]:
+    """The page's words that are rare in everyday language and that no customer said, most
+    used first, as (key, word): "warmteverliesberekening", "SCOP-waarde". Names (a brand,
+    a place) and verbs are left out: a name is no jargon, and a verb is rarely what a
+    reader stumbles over."""
+    from wordfreq import zipf_frequency
+
+    found = [(key, surface) for key, surface, _ in tagged]
+    surfaces, forms = _surfaces(found), Counter(found)
+    classes = page_word_classes(tagged)
+    words = []
+    for key in _most_used(tagged):
+        if " " in key or key in said or classes.get(key) == "verb":
+            continue
+        written = _as_written(text, _page_form(forms, key))
+        if zipf_frequency(written, language) >= _JARGON_ZIPF:
+            continue
+        # A compound of an abbreviation and a word ("SCOP-waarde") is jargon, not a name.
+        term_of_a_kind = "-" in written and written.rsplit("-", 1)[1].islower()
+        if not term_of_a_kind and _is_name(text, surfaces[key]):
+            continue
+        words.append((key, PageWord(written, sum(n for (k, _), n in forms.items() if k == key))))
+    return words
+
+
+def _as_written(text: str, surface: str) -> str:
+    """`surface` as the page spells it within a sentence ("SCOP-waarde", not the lower
+    case the terms are kept in); its first spelling where every use starts one."""
+    words = r"\s+".join(re.escape(w) for w in surface.split())
+    uses = list(re.finditer(rf"(?<!\w){words}(?!\w)", text, re.IGNORECASE))
+    inside = [u.group() for u in uses if not starts_sentence(text, u.start())]
+    spellings = Counter(inside or [u.group().lower() for u in uses[:1]])
+    return spellings.most_common(1)[0][0] if spellings else surface
 
 
 def _page_form(forms: Counter[tuple[str, str]], key: str) -> str:
@@ -281,6 +359,9 @@ def suggestions_markdown(result: PageSuggestions, wording: Wording = ENGLISH) ->
             lines.append(f"- **{r.page_words}** → **{shown_form(r.customer_term)}** ({said})")
             if quote is not None:
                 lines.append(f"  - “{quote.text}”")
+    if result.jargon:
+        lines += ["", "## " + _("Uncommon page words no customer said"), ""]
+        lines += [f"- **{w.term}**" + (f" ({w.count}×)" * (w.count > 1)) for w in result.jargon]
     lines += ["", "## " + _("Questions the page does not answer (FAQ drafts)"), ""]
     for g in result.questions:
         asked = ngettext(
@@ -293,7 +374,8 @@ def suggestions_markdown(result: PageSuggestions, wording: Wording = ENGLISH) ->
 
 
 def suggestions_csv(result: PageSuggestions) -> str:
-    """The suggestions as CSV rows: one per missing term, open question and replacement."""
+    """The suggestions as CSV rows: one per missing term, open question, replacement and
+    jargon word."""
     import csv
     import io
 
@@ -313,6 +395,9 @@ def suggestions_csv(result: PageSuggestions) -> str:
         reason = f"the page says '{r.page_words}'; customers say '{r.customer_term.term}'"
         row = ["replace", r.customer_term.term, r.customer_count,
                r.customer_term.recordings, reason, evidence.text if evidence else ""]  # fmt: skip
+        writer.writerow([csv_safe(v) for v in row])
+    for w in result.jargon:
+        row = ["jargon", w.term, w.count, "", "uncommon on the page; no customer said it", ""]
         writer.writerow([csv_safe(v) for v in row])
     return buffer.getvalue()
 

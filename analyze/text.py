@@ -25,6 +25,7 @@ __all__ = [
     "Token",
     "guess_language",
     "html_to_text",
+    "without_menus",
     "is_noun",
     "is_stop",
     "looks_like_html",
@@ -515,6 +516,25 @@ def html_to_text(html: str) -> str:
     parser.close()
     lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
     return "\n".join(line for line in lines if line)
+
+
+_MENU_SEPARATORS = re.compile(r"\s*[|›»]\s*")  # not bullets: "Gratis advies • 10 jaar garantie"
+
+
+def without_menus(text: str) -> str:
+    """Copy without its menu lines, as a page's text pasted from the browser holds them
+    ("Home | Zonnepanelen | Warmtepompen | Contact", "Home › Warmtepompen › Hybride"):
+    three or more items of a few words each, between bars or arrows, and no sentence. A
+    menu is no copy (in HTML the page's nav and footer are left out already)."""
+    kept = []
+    for line in text.splitlines():
+        items = [i for i in _MENU_SEPARATORS.split(line.strip()) if i]
+        menu = len(items) >= 3 and all(
+            len(i.split()) <= 3 and not re.search(r"[.?!]$", i) for i in items
+        )
+        if not menu:
+            kept.append(line)
+    return "\n".join(kept)
 
 
 _AMOUNT = r"\d+(?:[.,]\d+)*(?:,[-–]{1,2})?"

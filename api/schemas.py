@@ -416,6 +416,11 @@ class ReplacementOut(BaseModel):
     quote: QuoteOut | None
 
 
+class PageWordOut(BaseModel):
+    term: str = Field(description="as the page writes it")
+    count: int = Field(description="times the page uses it")
+
+
 class SynonymMemberOut(BaseModel):
     term: str
     lemma: str
@@ -458,6 +463,14 @@ class SuggestionsOut(BaseModel):
         description=(
             "whose words the page was compared with: 'everyone' (salespeople's words "
             "included) while no speech is attributed to customers"
+        ),
+    )
+    jargon: list[PageWordOut] = Field(
+        default_factory=list,
+        description=(
+            "the page's words that are uncommon in everyday language and that no customer "
+            "said (names and verbs left out), most used first: explain them or say it as "
+            "customers do"
         ),
     )
     recordings_language: str | None = Field(

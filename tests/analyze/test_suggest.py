@@ -220,3 +220,43 @@ def test_a_pages_menu_and_footer_are_not_its_copy() -> None:
     text = html_to_text(html)
     assert "Zonnepanelen" in text and "Thuisbatterij" not in text and "Home" not in text
     assert "Offerte" not in text  # nor a menu's image
+
+
+def test_a_menu_line_pasted_with_the_copy_is_not_copy() -> None:
+    """Text selected in the browser brings the menu along ("Home | Zonnepanelen | …"); a
+    line of short items between bars or arrows goes, a list of selling points stays."""
+    from analyze.text import without_menus
+
+    pasted = (
+        "Home | Zonnepanelen | Thuisbatterij | Contact\n"
+        "Home › Warmtepompen › Hybride\n"
+        "Gratis advies | Tien jaar garantie op elk paneel, ook op de omvormer. | Snel\n"
+        "Zonnepanelen op uw dak."
+    )
+    assert without_menus(pasted).splitlines() == [
+        "Gratis advies | Tien jaar garantie op elk paneel, ook op de omvormer. | Snel",
+        "Zonnepanelen op uw dak.",
+    ]
+    result = suggest_for_page(pasted, _customer_terms())
+    assert "thuisbatterij" in {s.term.lemma for s in result.missing_terms}  # menu only
+
+
+def test_uncommon_page_words_no_customer_said_are_named_as_jargon() -> None:
+    """The page's rare words customers never used are listed as the page spells them
+    ("SCOP-waarde"), without everyday words, the brand, or words customers did say."""
+    page = (
+        "Met een warmtepomp van ZonWarmte verwarmt u uw woning. Wij doen de complete "
+        "installatie, van warmteverliesberekening tot inregeling. De SCOP-waarde is hoog. "
+        "Bij ZonWarmte is de terugverdientijd kort. Een warmteverliesberekening is gratis."
+    )
+    result = suggest_for_page(page, _customer_terms())
+    jargon = [(w.term, w.count) for w in result.jargon]
+    assert jargon[0] == ("warmteverliesberekening", 2)
+    assert {"inregeling", "SCOP-waarde"} <= {term for term, _ in jargon}
+    said_or_common = {"terugverdientijd", "woning", "installatie", "zonwarmte", "ZonWarmte"}
+    assert not said_or_common & {term for term, _ in jargon}
+    assert result.to_dict()["jargon"][0] == {"term": "warmteverliesberekening", "count": 2}
+    from analyze.suggest import suggestions_csv, suggestions_markdown
+
+    assert "- **SCOP-waarde**" in suggestions_markdown(result)
+    assert "jargon,inregeling,1" in suggestions_csv(result)

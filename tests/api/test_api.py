@@ -250,10 +250,12 @@ def test_terms_and_suggestions_on_the_demo_data(api_client, settings) -> None:
     assert client.get("/api/v1/terms", params={"role": "boss"}).status_code == 422
 
     response = client.post(
-        "/api/v1/suggestions", json={"html": "<h1>Zonnepanelen</h1><p>Hoog rendement.</p>"}
+        "/api/v1/suggestions",
+        json={"html": "<h1>Zonnepanelen</h1><p>Hoog rendement, met de juiste inregeling.</p>"},
     )
     assert response.status_code == 200
     result = response.json()
+    assert result["jargon"] == [{"term": "inregeling", "count": 1}]
     assert "terugverdientijd" in {m["term"] for m in result["missing_terms"]}
     assert "zonnepanelen" in result["present_terms"]
     assert 0 <= result["coverage"] <= 100

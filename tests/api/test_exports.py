@@ -206,6 +206,7 @@ def test_suggestions_as_xlsx_through_the_api_and_the_form(data) -> None:
         "Already on page",
         "Open questions",
         "Customers' words",
+        "Jargon",
     ]
     missing = {r["term"].value: r for r in _sheet_rows(response.content, "Missing terms")}
     assert list(missing) == [t["term"] for t in result["missing_terms"]]
