@@ -6,8 +6,11 @@ import functools
 import json
 import logging
 import re
+import threading
 import unicodedata
-from collections.abc import Collection, Mapping, Sequence
+import zlib
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
@@ -51,7 +54,7 @@ from api.db import (
 )
 from api.errors import Conflict, InvalidInput, NotFound
 from api.settings import Settings
-from api.storage import BlobStore
+from api.storage import BlobStore, StoredBlob
 from api.voices import find_voice, import_voice_files, list_voices, remove_voice, save_voice
 from api.webhooks import (
     ANALYSED,
@@ -314,6 +317,38 @@ def create_recording(
     """Store the audio once and queue it. Raises InvalidInput (nothing kept) for bad input."""
     check_new_recording(meta)
     blob = blobs.put(stream, max_bytes)  # raises UploadTooLarge
+    with _one_upload_of(session, blob.key):
+        return _create_recording(session, blobs, blob, filename, content_type, meta, max_duration_s)
+
+
+_UPLOAD_LOCKS = tuple(threading.Lock() for _ in range(64))  # by the audio's key, striped
+
+
+@contextmanager
+def _one_upload_of(session: Session, key: str) -> Iterator[None]:
+    """Uploads of the same audio one at a time, from looking for an earlier one to storing
+    the new: two at once (a retry, a double click) would both find none and both be kept.
+    In this process a lock; across processes on PostgreSQL an advisory lock, which the
+    transaction holds until it ends."""
+    with _UPLOAD_LOCKS[zlib.crc32(key.encode()) % len(_UPLOAD_LOCKS)]:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(select(func.pg_advisory_xact_lock(zlib.crc32(key.encode()))))
+        try:
+            yield
+        finally:
+            if session.in_transaction():  # a refusal: end it, and its lock with it
+                session.rollback()
+
+
+def _create_recording(
+    session: Session,
+    blobs: BlobStore,
+    blob: StoredBlob,
+    filename: str | None,
+    content_type: str | None,
+    meta: NewRecording,
+    max_duration_s: float,
+) -> Recording:
     referenced = _blob_users(session, blob.key)
     if referenced and not meta.force_copy:
         earlier = session.scalars(
@@ -882,6 +917,8 @@ def before_period(f: RecordingFilter) -> RecordingFilter:
     """What `rising_terms` compares the period from `f.since` with: the recordings before
     that day, the other filters the same."""
     assert f.since is not None
+    if f.since == date.min:  # "since=0001-01-01": no day before it, so an empty period
+        return replace(f, since=date.max, until=date.min)
     return replace(f, since=None, until=f.since - timedelta(days=1))
 
 

@@ -65,6 +65,10 @@ def test_the_report_shows_what_is_new_since_a_day(
     assert battery["before"] == 0 and battery["ratio"] >= 2 and battery["quotes"]
     assert "zonnepanelen" not in {t["lemma"] for t in answer.json()["terms"]}
     assert client.get("/api/v1/terms/rising").status_code == 422  # since is the question
+    # The first day there is: nothing before it to rise from (it overflowed into a 500).
+    earliest = client.get("/api/v1/terms/rising", params={"since": "0001-01-01"})
+    assert earliest.status_code == 200 and earliest.json()["terms"] == []
+    assert client.get("/report", params={"since": "0001-01-01"}).status_code == 200
     from api.auth import create_api_key
 
     with get_database(settings.sqlalchemy_url).session() as session:

@@ -463,3 +463,37 @@ def test_the_api_docs_say_the_scope_each_operation_needs(api_client) -> None:
         "API key scope: `report` (`read` with `recording_id`, `customer` or `salesperson`)."
     )
     assert all(line.startswith("API key scope: `") for line in said.values())
+
+
+def test_the_same_audio_uploaded_several_times_at_once_is_still_one_recording(
+    api_client, settings, tmp_path, monkeypatch
+) -> None:
+    """A retry or a double click sends the audio again before the first upload is stored:
+    both found no earlier recording, and both were kept (one call counted twice)."""
+    import threading
+    import time
+
+    import api.service
+
+    probe = api.service.probe_audio
+
+    def slow_probe(*args, **kwargs):  # reading the file takes a while: the race's window
+        time.sleep(0.3)
+        return probe(*args, **kwargs)
+
+    monkeypatch.setattr(api.service, "probe_audio", slow_probe)
+    client, _ = api_client
+    audio = write_audio(tone(1.0), tmp_path / "a.wav", "pcm_s16le").read_bytes()
+    answers: list[int] = []
+
+    def send(n: int) -> None:
+        answers.append(upload(client, audio, f"call-{n}.wav", title=f"try {n}").status_code)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answers) == [200, 200, 200, 202]
+    assert len(client.get("/api/v1/recordings").json()["recordings"]) == 1
