@@ -442,7 +442,10 @@ def transcribe(
         else:
             _write(output, render(transcript, fmt, roles))
         return
-    output.mkdir(parents=True, exist_ok=True)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise _fail(f"cannot make the folder {output}: {e.strerror or e}", 2) from e
     failed = 0
     with closing(_transcribe_each(audio, settings, language, choice)) as done:
         for target, (_, transcript) in zip(_output_paths(audio, output, fmt), done, strict=True):
@@ -740,7 +743,7 @@ def upload(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65_535, help="port")] = 8000,
     demo: Annotated[
         bool, typer.Option(help="load the sample conversations and print an API key")
     ] = False,
@@ -810,7 +813,7 @@ def worker(
 @app.command()
 def retention(
     days: Annotated[
-        int | None, typer.Option(min=1, help="default: RIDEALONG_RETENTION_DAYS")
+        int | None, typer.Option(min=1, max=36_500, help="default: RIDEALONG_RETENTION_DAYS")
     ] = None,
 ) -> None:
     """Delete the audio and voice prints of recordings transcribed (or failed) more than N
@@ -925,11 +928,16 @@ def models_export_openai(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="where to write the .pt")
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing file")] = False,
 ) -> None:
     """Rebuild an openai-whisper checkpoint from the bundled CTranslate2 weights."""
     from models.openai_export import export_openai_checkpoint
     from transcribe.engines import openai_checkpoint
 
+    if output is not None and output.is_dir():
+        raise _fail(f"{output} is a folder; give the checkpoint's file name (model.pt)", 2)
+    if output is not None and output.exists() and not force:
+        raise _fail(f"{output} exists; choose another with --output, or add --force", 2)
     options = get_settings().model_copy(update={"model": model}).transcribe_options()
     try:
         if output is None:
@@ -942,6 +950,8 @@ def models_export_openai(
             path = export_openai_checkpoint(Path(folder), output)
     except ModelError as e:
         raise _fail(str(e)) from e
+    except OSError as e:  # the folder cannot be made or written
+        raise _fail(f"cannot write {output}: {e.strerror or e}") from e
     sys.stdout.write(f"{path}\n")
     stderr.print("load it with: whisper.load_model(PATH), or use --engine openai-whisper")
 
@@ -1067,6 +1077,8 @@ def person_export(
     from api.storage import blob_store
     from api.subject_access import find_person, nothing_held, write_person_export
 
+    if not name.strip():
+        raise _fail("give the person's name", 2)
     settings = get_settings()
     with _session(settings) as session:
         person = find_person(session, name)
@@ -1076,6 +1088,8 @@ def person_export(
             output = Path(download_name(f"ridealong {person.name}.zip"))
         if output.exists():
             raise _fail(f"{output} exists; choose another with --output")
+        if not output.parent.is_dir():
+            raise _fail(f"there is no folder {output.parent}; make it, or choose another", 2)
         partial = output.with_name(f".{output.name}.partial")
         try:  # written aside and renamed: a failure leaves no half zip under the name
             with partial.open("wb") as out:
@@ -1108,6 +1122,8 @@ def person_forget(
     from api.storage import blob_store
     from api.subject_access import find_person, forget_person, nothing_held
 
+    if not name.strip():
+        raise _fail("give the person's name", 2)
     settings = get_settings()
     with _session(settings) as session:
         person = find_person(session, name)
@@ -1152,4 +1168,14 @@ def person_forget(
 
 
 def main() -> None:
-    app()
+    from pydantic import ValidationError
+
+    try:
+        app()
+    except ValidationError as e:  # a RIDEALONG_* setting: say which, not a traceback
+        if e.title != "Settings":
+            raise
+        for problem in e.errors():
+            name = "RIDEALONG_" + "_".join(str(p) for p in problem["loc"]).upper()
+            _refused(f"{name}: {problem['msg']} (got {problem.get('input')!r})")
+        raise SystemExit(2) from None

@@ -435,7 +435,7 @@ def export_person(
     """Everything held about one person, as a zip, for a data subject access request: the
     recordings that name them (as salesperson, customer or a named speaker; the whole name,
     any case) with transcripts, details and consent, and their voice profile."""
-    person = find_person(session, name)
+    person = find_person(session, _a_name(name))
     if person.empty:
         raise subject_access.nothing_held(name)
     spooled = tempfile.SpooledTemporaryFile(max_size=32 << 20)  # noqa: SIM115 (closed below)
@@ -447,6 +447,12 @@ def export_person(
         headers={"Content-Disposition": attachment(f"ridealong {person.name}.zip")},
         background=BackgroundTask(spooled.close),
     )
+
+
+def _a_name(name: str) -> str:
+    if not name.strip():
+        raise InvalidInput(N_("give the person's name"))
+    return name
 
 
 @router.delete("/people", response_model=PersonForgotten, responses=errors(404, 409, 422))
@@ -464,10 +470,10 @@ def forget_person(
     voice prints in those recordings, whose words stay in the reports with names and contact
     details replaced by labels. Other people's recordings that mention the name (in their
     words, title, file name or tags) keep all but the name, also for a person they only
-    mention. 409 while one of the person's own is still being transcribed; 404 where no
-    recording holds the name and none waits to be transcribed."""
+    mention. 409 (with `keep_words`) while one of the person's own is still being
+    transcribed; 404 where no recording holds the name and none waits to be transcribed."""
     done = subject_access.forget_person(
-        session, state(request).blobs, find_person(session, name), keep_words=keep_words,
+        session, state(request).blobs, find_person(session, _a_name(name)), keep_words=keep_words,
         settings=state(request).settings,
     )  # fmt: skip
     if not done.anything:

@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     retention_days: int = Field(
         0,
         ge=0,
+        le=36_500,  # a hundred years; more overflows the calendar
         description="delete a recording's audio this many days after transcription; 0 keeps it",
     )
     upload_rate: int = Field(

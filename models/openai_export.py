@@ -201,7 +201,10 @@ def export_openai_checkpoint(ct2_dir: Path, target: Path) -> Path:
     }
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-    torch.save(checkpoint, staging)
-    staging.replace(target)
+    try:
+        torch.save(checkpoint, staging)
+        staging.replace(target)
+    finally:
+        staging.unlink(missing_ok=True)  # 145 MB left behind where the rename failed
     logger.info("exported %s (%d tensors) to %s", ct2_dir.name, len(state), target)
     return target

@@ -232,6 +232,18 @@ def test_models_export_openai_writes_a_loadable_checkpoint(tmp_path: Path) -> No
     assert "whisper-base" in listing and "installed" in listing
 
 
+def test_models_export_openai_replaces_no_file_nor_writes_over_a_folder(tmp_path: Path) -> None:
+    """-o naming a recording by mistake must not turn it into a 145 MB checkpoint."""
+    kept = tmp_path / "call.wav"
+    kept.write_bytes(b"RIFF audio")
+    refused = ridealong("models", "export-openai", "-o", str(kept), data_dir=tmp_path)
+    assert refused.returncode == 2 and "exists" in refused.stderr and "--force" in refused.stderr
+    assert kept.read_bytes() == b"RIFF audio"
+    folder = ridealong("models", "export-openai", "-o", str(tmp_path), data_dir=tmp_path)
+    assert folder.returncode == 2 and "is a folder" in folder.stderr
+    assert "Traceback" not in folder.stderr
+
+
 @pytest.mark.slow
 def test_voices_enrolled_on_the_cli_name_the_salesperson(
     tmp_path: Path, shared_audio: Path
@@ -637,3 +649,21 @@ def test_analyze_leaves_out_the_names_a_transcript_gives_its_speakers(tmp_path: 
     terms = {t["lemma"] for t in json.loads(result.stdout)["terms"]}
     assert "warmtepomp" in terms
     assert not [t for t in terms if "marco" in t or "jansen" in t], terms
+
+
+def test_a_bad_setting_or_a_missing_folder_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """Every command reads the settings first: a typo in one is said by its name."""
+    bad = ridealong("apikey", "list", data_dir=tmp_path, RIDEALONG_MAX_UPLOAD_MB="abc")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "RIDEALONG_MAX_UPLOAD_MB" in bad.stderr and "'abc'" in bad.stderr
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    script = next(p for p in sample_scripts() if p.stem.startswith("zonnepanelen"))
+    under_a_file = ridealong(
+        "transcribe", str(script), str(script), "-o", str(a_file / "out"), data_dir=tmp_path
+    )
+    assert under_a_file.returncode == 2 and "cannot make the folder" in under_a_file.stderr
+    port = ridealong("serve", "--port", "99999", data_dir=tmp_path)
+    assert port.returncode == 2 and "--port" in port.stderr
+    days = ridealong("retention", "--days", "99999999", data_dir=tmp_path)
+    assert days.returncode == 2 and "Traceback" not in days.stderr

@@ -479,3 +479,12 @@ def test_others_failed_jobs_lose_the_name_in_their_reason(
     assert answer["mentions_redacted"] == [failed]
     row = _row(settings, failed)
     assert row is not None and row.error == "could not read the audio of [naam].m4a"
+
+
+def test_a_blank_name_is_refused_before_anything_is_looked_for(api_client: Any) -> None:
+    client, _ = api_client
+    for answer in (
+        client.get("/api/v1/people/export", params={"name": "  "}),
+        client.delete("/api/v1/people", params={"name": " \xa0"}),
+    ):
+        assert answer.status_code == 422 and answer.json()["detail"] == "give the person's name"
