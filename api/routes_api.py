@@ -131,11 +131,30 @@ BlankIsNone = _blank_is(None)
 Role = Literal["salesperson", "customer", "other", "unknown"]
 
 
+_UPLOAD_FIELDS = frozenset(
+    {"file", "consent", "title", "salesperson", "customer", "recorded_at", "language",
+     "glossary", "tags", "force_copy"}
+)  # fmt: skip
+_MEANT = {"tag": "tags", "date": "recorded_at", "sales_person": "salesperson"}  # CLI-like names
+
+
 async def _one_file(request: Request) -> None:
-    """Refuse a second `file` part: FastAPI would keep only the last one, silently."""
+    """Refuse a second `file` part (FastAPI would keep only the last one), and a field of
+    another name ("tag" for "tags"), which would be dropped: both silently."""
     form = await request.form()  # parsed once; the route's own fields read the same form
     if len(form.getlist("file")) > 1:
         raise InvalidInput("one file per request: send each recording in a POST of its own")
+    unknown = sorted(set(form.keys()) - _UPLOAD_FIELDS)
+    if unknown:
+        meant = _MEANT.get(unknown[0])
+        raise InvalidInput(
+            N_("unknown field %(field)s: the fields are %(fields)s")
+            if meant is None
+            else N_("unknown field %(field)s: did you mean %(meant)s?"),
+            field=unknown[0],
+            fields=", ".join(sorted(_UPLOAD_FIELDS)),
+            meant=meant,
+        )
 
 
 @router.post(

@@ -44,6 +44,7 @@ from api.db import (
     RecordingWords,
     Status,
     TermCountRow,
+    TermForm,
     TermKey,
     UtteranceRow,
     insert_on_conflict,
@@ -971,6 +972,7 @@ def hide_term(session: Session, key: str, shown_as: str | None = None) -> Hidden
     key = _term_key(key)
     if not key or len(key) > 400:
         raise InvalidInput(N_("give the term to hide, as the report shows it"))
+    key = _key_of_form(session, key)
     row = {"key": key, "term": (shown_as or key).strip()[:400] or key, "hidden_at": utcnow()}
     hiding = insert_on_conflict(session, HiddenTerm).values(**row)
     session.execute(hiding.on_conflict_do_nothing(index_elements=["key"]))  # hidden twice
@@ -979,6 +981,22 @@ def hide_term(session: Session, key: str, shown_as: str | None = None) -> Hidden
     if hidden is None:  # shown again by another request in between
         raise NotFound(N_("no hidden term “%(term)s”"), term=key)
     return hidden
+
+
+def _key_of_form(session: Session, key: str) -> str:
+    """The lemma key of a term sent as a report shows it ("panelen" for "paneel"): the key
+    itself where it is one, or where no recording said it (hidden before it is heard); else
+    the key said most in that form."""
+    if session.scalar(select(TermKey.id).where(TermKey.key == key)) is not None:
+        return key
+    said_as = session.scalar(
+        select(TermKey.key)
+        .join(TermForm, TermForm.term_id == TermKey.id)
+        .where(TermForm.surface == key)
+        .order_by(TermForm.count.desc())
+        .limit(1)
+    )
+    return said_as or key
 
 
 def show_term(session: Session, key: str) -> bool:

@@ -352,8 +352,23 @@ def test_a_bad_upload_is_refused_and_leaves_nothing(case: Refused, settings, med
             },
             "one file per request",
         ),
+        (
+            {"data": {"consent": "true", "tag": "zakelijk"}, "files": {"file": ("a.wav", wav())}},
+            "unknown field tag: did you mean tags?",
+        ),
+        (
+            {"data": {"consent": "true", "colour": "x"}, "files": {"file": ("a.wav", wav())}},
+            "unknown field colour: the fields are consent, customer,",
+        ),
     ],
-    ids=["form without a file", "json instead of a form", "raw audio body", "two files"],
+    ids=[
+        "form without a file",
+        "json instead of a form",
+        "raw audio body",
+        "two files",
+        "the CLI's name for a field",
+        "a field of no name it has",
+    ],
 )
 def test_an_upload_in_the_wrong_shape_is_refused(app, request_kwargs, says) -> None:
     response = app.client.post("/api/v1/recordings", **request_kwargs)

@@ -108,3 +108,19 @@ def test_a_page_is_compared_with_the_conversations_of_its_tag(
     assert f"/recordings/{heat}#t=" in html and f"/recordings/{solar}#t=" not in html  # quotes
     untagged = client.post("/suggest", data={"page_copy": form["page_copy"]}).text
     assert f"/recordings/{solar}#t=" in untagged
+
+
+def test_a_term_sent_as_the_report_shows_it_hides_its_lemma(
+    api_client: Any, settings: Settings
+) -> None:
+    """/terms gives "panelen" as the term of the lemma "paneel": a CMS sending that form
+    hid nothing before."""
+    client, _ = api_client
+    prepare_demo(settings)
+    terms = client.get("/api/v1/terms", params={"limit": "100"}).json()["terms"]
+    shown = next(t for t in terms if t["term"] != t["lemma"] and " " not in t["term"])
+    made = client.post("/api/v1/hidden-terms", json={"term": shown["term"]})
+    assert made.status_code == 201 and made.json()["key"] == shown["lemma"]
+    assert shown["lemma"] not in _terms(client)
+    unheard = client.post("/api/v1/hidden-terms", json={"term": "cero"})  # before it is said
+    assert unheard.status_code == 201 and unheard.json()["key"] == "cero"
