@@ -356,6 +356,7 @@ def _create_recording(
             select(Recording).where(Recording.blob_key == blob.key).order_by(Recording.created_at)
         ).first()
         if earlier is not None:  # the same audio again: one recording, unless asked for a copy
+            session.expunge(earlier)  # as read: the lock's rollback would expire it
             raise DuplicateRecording(earlier)
     try:
         if blob.size_bytes == 0:
@@ -468,26 +469,13 @@ def _chosen(query: Select[Any], choice: ListChoice) -> Select[Any]:
     if choice.status is not None:
         query = query.where(Recording.status == choice.status)
     if choice.text and choice.text.strip():
-        wanted = choice.text.strip().lower()
+        words = choice.text.split()
         query = query.where(
-            or_(
-                *(
-                    func.lower(column).contains(wanted, autoescape=True)
-                    for column in (Recording.title, Recording.salesperson, Recording.customer)
-                ),
-                _tagged(_tag_as_typed(choice.text)),
-                _saying(choice.text),
-                *(  # a year, or the start of a day as the API writes it: "2026", "2026-11"
-                    [iso_day(report_day()).startswith(day, autoescape=True)]
-                    if (day := _day_start(wanted))
-                    else []
-                ),
-                *(
-                    [iso_day(report_day()).like(written)]
-                    if (written := _day_as_written(wanted))
-                    else []
-                ),
-            )
+            # The whole text, or each of its words somewhere: "offerte sturen" finds a call
+            # that said both, "Jansen offerte" Jansen's call in which the offerte came up.
+            _matching(choice.text)
+            if len(words) == 1
+            else or_(_matching(choice.text), and_(*(_matching(word) for word in words)))
         )
     if choice.tag:
         query = query.where(_tagged(_tag_as_typed(choice.tag)))
@@ -496,6 +484,26 @@ def _chosen(query: Select[Any], choice: ListChoice) -> Select[Any]:
     if choice.until is not None:
         query = query.where(report_day() <= choice.until)
     return _naming(query, choice.salesperson, choice.customer)
+
+
+def _matching(text: str) -> ColumnElement[bool]:
+    """Recordings `text` describes: a part of the title or of either name, a tag, a term
+    said, or a report day ("2026-11", "7 dec")."""
+    wanted = text.strip().lower()
+    return or_(
+        *(
+            func.lower(column).contains(wanted, autoescape=True)
+            for column in (Recording.title, Recording.salesperson, Recording.customer)
+        ),
+        _tagged(_tag_as_typed(text)),
+        _saying(text),
+        *(  # a year, or the start of a day as the API writes it: "2026", "2026-11"
+            [iso_day(report_day()).startswith(day, autoescape=True)]
+            if (day := _day_start(wanted))
+            else []
+        ),
+        *([iso_day(report_day()).like(written)] if (written := _day_as_written(wanted)) else []),
+    )
 
 
 @functools.cache

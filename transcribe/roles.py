@@ -215,7 +215,7 @@ class VoiceProfileStore:
 
     def save(self, profile: VoiceProfile) -> Path:
         """Write (or replace) the profile; atomic, so readers never see half a file."""
-        check_new_profile_name(profile.name)
+        profile = replace(profile, name=check_new_profile_name(profile.name))
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self._path(profile.name)
         tmp = path.with_suffix(".tmp")

@@ -111,6 +111,7 @@ def test_suggestions_workbook_has_the_three_sheets_with_their_content() -> None:
         "Already on page",
         "Open questions",
         "Customers' words",
+        "Jargon",
     ]
     missing = book["Missing terms"]
     _check_layout(missing, ["term", "count", "customers' count", "recordings", "reason", "quotes"])
@@ -223,6 +224,7 @@ def test_empty_exports_still_have_headers() -> None:
         "Already on page",
         "Open questions",
         "Customers' words",
+        "Jargon",
     ]
 
 

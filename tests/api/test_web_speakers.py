@@ -429,6 +429,9 @@ def test_the_recordings_list_finds_and_pages(demo, monkeypatch) -> None:
         for r in client.get("/api/v1/recordings").json()["recordings"]
     )  # fmt: skip
     assert total(q="qwertyuiop") == 0
+    # Several words: each somewhere (a term said, a name, a tag), or the whole of them.
+    assert total(q="offerte") >= 1 and total(q="offerte sturen") >= 1
+    assert total(q="warmtepompen Bakker") == 1 and total(q="offerte qwertyuiop") == 0
     # A month or day typed without its zero: "2026-1" is January, not October to December.
     january = {"recorded_at": "2026-01-05"}
     assert client.patch(f"/api/v1/recordings/{bakker}", json=january).status_code == 200
