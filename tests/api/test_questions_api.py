@@ -124,7 +124,28 @@ def test_report_sets_customers_words_beside_salespeoples(api_client, settings) -
     assert top_customer["terms"][0]["term"] in customers
     top_sales = client.get("/api/v1/terms", params={"role": "salesperson", "limit": 1}).json()
     assert top_sales["terms"][0]["term"] in salespeople
-    assert "only customers" in customers  # words the salespeople never say are marked
+
+
+def test_a_word_only_customers_say_is_marked_once_two_conversations_say_it(
+    api_client, settings
+) -> None:
+    """Words the salespeople never say are the ones to learn from, once two conversations
+    hold them: a word from one may be misheard ("bezigen" for "B zeggen")."""
+    from tests.api.test_report_privacy import _analysed
+
+    client, _ = api_client
+    for day in ("2026-11-02", "2026-11-03"):
+        said = [("salesperson", "Goedemiddag, wat kan ik voor u doen?"),
+                ("customer", "Wij willen een thuisbatterij. Een thuisbatterij voor de nacht.")]
+        _analysed(settings, said, day)  # fmt: skip
+    _analysed(settings, [("customer", "Wie a zegt moet ook bezigen bezigen.")], "2026-11-04")
+    page = client.get("/report").text
+    customers = page.split('class="side side-customer"')[1].split('class="side side-salesperson"')[
+        0
+    ]
+    items = {li.split("</span>")[0].rsplit(">", 1)[-1]: li for li in customers.split("<li>")[1:]}
+    assert 'class="only"' in items["thuisbatterij"]
+    assert "bezigen" in items and 'class="only"' not in items["bezigen"]
 
 
 def test_suggestions_export_as_markdown_and_csv(api_client, settings) -> None:

@@ -464,3 +464,36 @@ def test_days_are_found_whatever_date_style_the_database_server_uses(
             assert style.startswith("ISO")  # the service's own style, whatever the server's
     for query in ("2026-11", "nov 2026", "2 november 2026"):
         assert client.get("/api/v1/recordings", params={"q": query}).json()["total"] == 2, query
+
+
+def test_roles_ridealong_is_unsure_of_are_pointed_out_until_a_person_sets_them(
+    demo, settings
+) -> None:
+    """At 59% certain the customer may be the salesperson, and every report counts by the
+    roles: the page says to check them; once a person saved a role, it is sure."""
+    import json
+
+    from api.db import Recording, get_database
+
+    client, recording_id = demo
+    with get_database(settings.sqlalchemy_url).session() as session:
+        row = session.get(Recording, recording_id)
+        transcript = json.loads(row.transcript_json)
+        for speaker in transcript["speakers"]:
+            speaker["confidence"] = 0.59
+        row.transcript_json = json.dumps(transcript)
+        session.commit()
+    page = client.get(f"/recordings/{recording_id}").text
+    assert 'id="check-roles"' in page and "only 59% certain" in page
+    swapped = client.post(f"/recordings/{recording_id}/speakers/swap", follow_redirects=True)
+    assert swapped.status_code == 200 and 'id="check-roles"' not in swapped.text
+    assert "100% certain" in swapped.text  # set by a person
+
+
+def test_the_developers_api_is_a_footer_link_not_a_menu_item(demo) -> None:
+    """A marketer clicking through the menu should not land on an English Swagger page."""
+    client, _ = demo
+    page = client.get("/").text
+    menu = page.split('<nav aria-label="Main menu">')[1].split("</nav>")[0]
+    assert "/docs" not in menu
+    assert '<footer class="site"><a href="/docs" target="_blank" rel="noopener">' in page
