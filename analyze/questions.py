@@ -95,7 +95,8 @@ _INDIRECT = {
 _ASIDE = re.compile(
     r"(?:^|,)\s*(?:weet je|weet u|zie je|snap je|zeg maar|you know|i mean)\s*,", re.IGNORECASE
 )
-_TAGS = {"nl": ("toch", "hè", "hé"), "en": ("right",)}  # "…, toch?" said without its "?"
+# "…, toch?" said without its "?". Not "hè": "Mam is tachtig, hè." seeks agreement.
+_TAGS = {"nl": ("toch",), "en": ("right",)}
 _MIN_WORDS = 3  # shorter sentences ("Hoezo?", "Echt?") are reactions, not FAQ material
 _GROUP_DISTANCE = 0.5  # cosine distance under which two questions ask the same thing
 _MAX_QUOTES = 5
@@ -379,7 +380,9 @@ def _group(
     for words, stemmed in zip(lemmas, stems, strict=True):
         for word, stem in zip(words, stemmed, strict=True):
             said.setdefault(stem, Counter())[word] += 1
-    counts = Counter(stem for stemmed in stems for stem in set(stemmed))
+    # In the order said, never a set's: a tie cut at four keywords must not depend on the
+    # process's hash seed (the keywords decide whether a page answers the question).
+    counts = Counter(stem for stemmed in stems for stem in dict.fromkeys(stemmed))
     keywords = tuple(
         said[stem].most_common(1)[0][0]
         for stem, n in counts.most_common()
