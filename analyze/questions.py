@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -151,6 +151,9 @@ class QuestionGroup:
     # Against a page (`unanswered_questions`): the keywords the page does not use, which
     # make the question count as unanswered.
     page_lacks: tuple[str, ...] = field(default=(), compare=False)
+    # … or, where it speaks of them, the amount or time the question asks for: "price",
+    # "time" (see `asks`).
+    page_gives_no: str | None = field(default=None, compare=False)
 
     @property
     def other_phrasings(self) -> tuple[Question, ...]:
@@ -165,6 +168,7 @@ class QuestionGroup:
             "keywords": list(self.keywords),
             "quotes": [q.to_dict() for q in self.quotes],
             **({"page_lacks": list(self.page_lacks)} if self.page_lacks else {}),
+            **({"page_gives_no": self.page_gives_no} if self.page_gives_no else {}),
         }
 
 
@@ -412,29 +416,24 @@ def unanswered_questions(
     *,
     limit: int = 10,
     language: str = "nl",
+    page_text: str | None = None,
 ) -> list[QuestionGroup]:
     """The groups a page does not answer: it uses too few of their topics (the nouns of
     their keywords; all keywords where none is a noun). A page that speaks of the
     terugverdientijd answers "Wat betekent dat voor mijn terugverdientijd?" though it never
     says "betekenen", and a page offering an offerte answers "Kunt u een offerte sturen?".
-    Each comes with the topics the page lacks (`page_lacks`), so a person sees why.
+    A question about a price or a time (`asks`) needs more, with `page_text`: a sentence of
+    the page (or the one after it, an FAQ's answer) that names a topic and gives an amount
+    or a time: a page that only mentions the accu does not answer "Wat kost een nieuwe
+    accu?". Each comes with the topics the page lacks (`page_lacks`), so a person sees why.
 
     `page_lemmas` are the lemmas (and lemma pairs) on the page. A keyword is on the page
     as its lemma, by its stem (the page's "belt" is "bellen", a question's "bel"), or in a
     compound: as its last part, as for terms ("zonnepaneel" covers "paneel"), or, from five
     letters, as its first ("adviesgesprek" covers "advies").
     """
-    single = {k for k in page_lemmas if " " not in k}
-    stems = set(_stems(sorted(single), language))
-
-    def on_page(word: str) -> bool:
-        return (
-            word in page_lemmas
-            or _stems([word], language)[0] in stems
-            or (len(word) >= 4 and any(w.endswith(word) for w in single))
-            or (len(word) >= _MODIFIER_MIN and any(w.startswith(word) for w in single))
-        )
-
+    on_page = _finder(page_lemmas, language)
+    passages = _passages(page_text, language) if page_text else []
     missing = []
     for group in groups:
         if not group.keywords:
@@ -443,4 +442,82 @@ def unanswered_questions(
         lacks = tuple(w for w in topics if not on_page(w))
         if len(topics) - len(lacks) < _ANSWERED_SHARE * len(topics):
             missing.append(replace(group, page_lacks=lacks))
+            continue
+        kind = asks(group.question, _language(group))
+        if (
+            kind is not None
+            and page_text
+            and not any(
+                _ANSWERS[kind].search(text) and any(found(w) for w in topics)
+                for text, found in passages
+            )
+        ):
+            missing.append(replace(group, page_lacks=lacks, page_gives_no=kind))
     return missing[:limit]
+
+
+def _finder(lemmas: set[str], language: str) -> Callable[[str], bool]:
+    """Whether a keyword is among `lemmas` (see `unanswered_questions`)."""
+    single = {k for k in lemmas if " " not in k}
+    stems = set(_stems(sorted(single), language))
+
+    def found(word: str) -> bool:
+        return (
+            word in lemmas
+            or _stems([word], language)[0] in stems
+            or (len(word) >= 4 and any(w.endswith(word) for w in single))
+            or (len(word) >= _MODIFIER_MIN and any(w.startswith(word) for w in single))
+        )
+
+    return found
+
+
+# What a question asks about, by its words ("Wat kost …", "Hoe lang duurt …"), and what a
+# page's answer to it holds: an amount of money, or a time.
+_ASKS = {
+    "price": re.compile(
+        r"\b(?:kost|kosten|kostte|prijs|prijzen|tarief|duur|duurder|euro"
+        r"|cost|costs|price|prices|expensive|fee|how much)\b",
+        re.IGNORECASE,
+    ),
+    "time": re.compile(
+        r"\b(?:hoe ?lang|wanneer|duurt|duren|levertijd|how long|when|take to)\b", re.IGNORECASE
+    ),
+}
+_NUMBER = (
+    r"(?:\d+(?:[.,]\d+)?|een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|a|one|two|three)"
+)
+_ANSWERS = {
+    "price": re.compile(
+        rf"€|\$|£|\beuro\b|\bgratis\b|\bkosteloos\b|\bfree\b|\bprocent\b|\bpercent\b"
+        rf"|\b{_NUMBER}\s?(?:,-|euro|eur\b)",
+        re.IGNORECASE,
+    ),
+    "time": re.compile(
+        rf"\b{_NUMBER}(?:\s?(?:tot|à|-|–|to)\s?{_NUMBER})?\s?(?:werk)?(?:minuten|minuut|uur|uren"
+        rf"|dagen|dag|weken|week|maanden|maand|jaar|jaren|minutes|hours|days|weeks|months|years)\b"
+        r"|\bbinnen een\b|\bdezelfde dag\b|\bmorgen\b|\bsame day\b|\bwithin\b",
+        re.IGNORECASE,
+    ),
+}
+
+
+def asks(question: str, language: str = "nl") -> str | None:
+    """ "price" or "time" when a question asks for an amount or a time; None otherwise."""
+    del language  # the words of both languages are kept apart enough to look for all
+    for kind in ("time", "price"):
+        if _ASKS[kind].search(question):
+            return kind
+    return None
+
+
+def _passages(text: str, language: str) -> list[tuple[str, Callable[[str], bool]]]:
+    """The page's sentences each with the one after it (an FAQ's question, then its
+    answer), with a finder of the lemmas they use."""
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+    passages = []
+    for at in range(len(sentences)):
+        window = " ".join(sentences[at : at + 2])
+        lemmas = {t.lemma for t in tokenize(window, language) if t.lemma}
+        passages.append((window, _finder(lemmas, language)))
+    return passages

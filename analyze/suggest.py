@@ -174,7 +174,9 @@ def suggest_for_page(
         missing.append(SuggestedTerm(term, missing_reason(term)))
     total = sum(t.score for t in considered)
     coverage = round(100 * weight_present / total) if total else 0
-    open_questions = unanswered_questions(customer_questions, keys, limit=limit, language=language)
+    open_questions = unanswered_questions(
+        customer_questions, keys, limit=limit, language=language, page_text=text
+    )
     swaps: list[Replacement] = []
     if embedder is not None:
         swaps = _replacements(text, tagged, customer_terms, embedder, customer_said)[:limit]

@@ -396,6 +396,11 @@ class QuestionGroupOut(BaseModel):
         description="in page suggestions: the keywords the page does not use, which leave the "
         "question unanswered",
     )
+    page_gives_no: Literal["price", "time"] | None = Field(
+        None,
+        description="in page suggestions: the page speaks of the question's topics but gives "
+        "no amount (price) or time (time), which is what the question asks",
+    )
 
 
 class QuestionsOut(BaseModel):

@@ -266,3 +266,34 @@ def test_a_statement_that_seeks_agreement_with_he_is_no_question() -> None:
     for said in ("Mam is tachtig, hè.", "Maar ja, je moet wat, hè."):
         assert not is_question(said, "nl"), said
     assert is_question("Die vloer moet er dan wel uit, toch.", "nl")
+
+
+def test_a_price_or_time_question_is_answered_only_where_the_page_gives_one() -> None:
+    """A page that mentions the accu does not answer "Wat kost een nieuwe accu?" nor "Hoe
+    lang gaat zo'n accu mee?"; an FAQ's answer in the sentence after its question does."""
+    from analyze import unanswered_questions
+    from analyze.questions import asks
+    from analyze.suggest import page_terms
+
+    said = [
+        Utterance("r1", "Wat kost een nieuwe accu?", "customer"),
+        Utterance("r2", "Hoe lang duurt de levering?", "customer"),
+        Utterance("r3", "Kan ik de accu zelf vervangen?", "customer"),
+    ]
+    groups = group_questions(find_questions(said))
+    assert {g.question: asks(g.question) for g in groups} == {
+        "Wat kost een nieuwe accu?": "price",
+        "Hoe lang duurt de levering?": "time",
+        "Kan ik de accu zelf vervangen?": None,
+    }
+    mentions = "Onze fietsen hebben een sterke accu. U kunt de accu zelf vervangen."
+    _, keys = page_terms(mentions + " Levering van elke fiets in Nederland.", "nl")
+    left = unanswered_questions(groups, keys, language="nl", page_text=mentions)
+    assert {(g.question, g.page_gives_no) for g in left} == {
+        ("Wat kost een nieuwe accu?", "price"),
+        ("Hoe lang duurt de levering?", "time"),
+    }
+    faq = mentions + " Wat kost een nieuwe accu? Een nieuwe kost 450 euro."
+    faq += " De levering duurt 3 werkdagen."
+    _, keys = page_terms(faq, "nl")
+    assert unanswered_questions(groups, keys, language="nl", page_text=faq) == []

@@ -23,8 +23,12 @@ def test_customer_questions_and_faq_drafts_on_the_demo_data(api_client, settings
     drafts = result["questions"]
     assert drafts and all(d["question"] in asked for d in drafts)
     # Each says why it is open: keywords of its own the page does not use.
-    assert all(d["page_lacks"] and set(d["page_lacks"]) <= set(d["keywords"]) for d in drafts)
-    assert all("zonnepaneel" not in d["page_lacks"] for d in drafts)  # the page has it
+    assert all(
+        (d.get("page_lacks") and set(d["page_lacks"]) <= set(d["keywords"]))
+        or d.get("page_gives_no") in ("price", "time")
+        for d in drafts
+    )
+    assert all("zonnepaneel" not in (d["page_lacks"] or ()) for d in drafts)  # the page has it
     assert all(g["page_lacks"] is None for g in groups)  # no page, nothing lacking
     subsidy = next(g for g in groups if set(g["keywords"]) == {"subsidie", "zonnepaneel"})
     answer = " Voor zonnepanelen krijgt u subsidie: ongeveer 3.000 euro."
@@ -135,8 +139,10 @@ def test_a_word_only_customers_say_is_marked_once_two_conversations_say_it(
 
     client, _ = api_client
     for day in ("2026-11-02", "2026-11-03"):
-        said = [("salesperson", "Goedemiddag, wat kan ik voor u doen?"),
-                ("customer", "Wij willen een thuisbatterij. Een thuisbatterij voor de nacht.")]
+        said = [
+            ("salesperson", "Goedemiddag, wat kan ik voor u doen?"),
+            ("customer", "Wij willen een thuisbatterij. Een thuisbatterij voor de nacht."),
+        ]
         _analysed(settings, said, day)  # fmt: skip
     _analysed(settings, [("customer", "Wie a zegt moet ook bezigen bezigen.")], "2026-11-04")
     page = client.get("/report").text
@@ -358,3 +364,17 @@ def test_the_report_and_the_comparison_say_how_many_conversations_they_rest_on(
     assert "Based on" not in client.get("/report", params={"since": "2030-01-01"}).text
     page = client.post("/suggest", data={"page_copy": "Wij leggen zonnepanelen.", "tag": ""})
     assert "Based on 2 conversations, from Nov 2, 2026 to Nov 20, 2026." in page.text
+
+
+def test_the_suggest_page_says_a_time_question_lacks_its_time(api_client, settings) -> None:
+    client, _ = api_client
+    prepare_demo(settings)
+    groups = client.get("/api/v1/questions", params={"limit": 50}).json()["questions"]
+    when = next(g["question"] for g in groups if g["question"].startswith("Hoe lang duurt het"))
+    page = client.post("/suggest", data={"page_copy": "Wij leggen panelen op elk dak."}).text
+    drafts = page[page.index("Questions customers ask that the page does not answer") :]
+    item = drafts[drafts.index(when) :].split("</li>")[0]
+    assert "the page names no time for it" in item
+    answered = "Wij leggen panelen op elk dak. Dat duurt meestal twee dagen."
+    page = client.post("/suggest", data={"page_copy": answered}).text
+    assert when not in page[page.index("Questions customers ask that the page does not answer") :]
