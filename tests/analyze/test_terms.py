@@ -426,3 +426,17 @@ def test_amounts_whisper_writes_with_a_euro_sign_count_as_said() -> None:
     terms = {t.lemma: t for t in rank_terms([count_terms(said, "r")], role="customer")}
     assert terms["euro per maand"].count == 2
     assert "Dat kost €50 per maand." in [q.text for q in terms["euro per maand"].quotes]
+
+
+def test_regional_function_words_backchannels_and_placeholders_are_never_terms() -> None:
+    """Whisper writes speech as heard: "nie", "da's", "jao" are "niet", "dat is", "ja";
+    "top", "nice", "jessus" are reactions; "ding" stands for what was said before."""
+    utts = [
+        Utterance("r1", "Let nie op den bende, da's eerlijk. Jao, kom binnen.", "customer"),
+        Utterance(
+            "r1", "Oké, top. Een dashboard, nice. Jessus, zo'n ding voor de keuken.", "customer"
+        ),  # fmt: skip
+    ] * 3
+    lemmas = {t.lemma for t in _rank(utts)}
+    assert {"bende", "dashboard", "keuken"} <= lemmas
+    assert lemmas.isdisjoint({"nie", "den", "da's", "jao", "top", "nice", "jessus", "ding"})
