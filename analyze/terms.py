@@ -505,7 +505,7 @@ def count_terms(
     "vries" pass for a near-synonym of "koelkast". Lower case, the word stays a word: a
     customer called "Energie Direct" does not take "energie besparen" away.
     """
-    names = name_words(people)
+    names = name_words([*people, *names_said(utterances)])
     by_role: dict[str, Counter[str]] = defaultdict(Counter)
     surfaces: dict[str, Counter[str]] = defaultdict(Counter)
     quotes: dict[str, list[Quote]] = defaultdict(list)
@@ -535,6 +535,32 @@ def count_terms(
     language = normalise_language(languages.most_common(1)[0][0] if languages else None)
     questions = tuple(find_questions(utterances))
     return RecordingTerms(recording_id, language, dict(words_by_role), terms, questions)
+
+
+_NAME = r"([A-Z][^\W\d_]+(?:[ -](?:van |de |der |den )*[A-Z][^\W\d_]+)?)"
+_INTRODUCED = re.compile(
+    rf"\b(?:[Ii]k ben|[Ii]k heet|[Mm]ijn naam is|I'm|I am|[Mm]y name is) {_NAME}"
+)
+_YOU = r"\b(?:jij|je|jou|jouw|jullie|you)\b"
+# A name said to the person, in a sentence spoken to them: first ("Mark, wat vind jij?") or
+# last ("Dank je wel, Sanne.").
+_ADDRESSED = re.compile(
+    rf"(?:^|[.?!]\s+){_NAME},\s+(?=[^.?!]*{_YOU})|{_YOU}[^.?!]*,\s+{_NAME}\s*(?:[.?!]|$)"
+)
+
+
+def names_said(utterances: Iterable[Utterance]) -> list[str]:
+    """The names a conversation gives its people without anyone typing them: said to
+    introduce oneself ("Ja hoi, ik ben Marion.") or to address someone ("Mark, pak jij
+    even de maten erbij?"). A couple or a parent and child on the customer's side name
+    each other, and those names are no terms."""
+    found = []
+    for utt in utterances:
+        text = utt.text.strip()
+        for pattern in (_INTRODUCED, _ADDRESSED):
+            for match in pattern.finditer(text):
+                found += [name for name in match.groups() if name]
+    return found
 
 
 def name_words(people: Iterable[str]) -> frozenset[str]:

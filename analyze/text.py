@@ -139,6 +139,12 @@ _FILLERS = {
         "cool",
         "helder",
         "netjes",
+        # family said to each other: "Mam, rustig."
+        "mam",
+        "pap",
+        "mama",
+        "papa",
+        "lieverd",
         # placeholder nouns: stand for what was said before
         "ding",
         "dingen",

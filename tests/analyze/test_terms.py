@@ -305,7 +305,8 @@ def test_the_names_of_the_people_in_the_call_are_not_terms() -> None:
         found = count_terms(utts, "r1", people=people).terms
         return {word for t in found for surface in t.surface_counts for word in surface.split()}
 
-    assert {"vries", "mark"} <= said([])  # counted when nobody is named
+    assert "vries" in said([])  # counted when nobody is named …
+    assert "mark" not in said([])  # … unless the call names them: "ik ben Mark"
     named = said(["Fam. De Vries", "Mark"])
     assert not {"vries", "mark"} & named
     assert {"thuisbatterij", "zonnig", "dak"} <= named  # the rest stays, brand names too
@@ -440,3 +441,20 @@ def test_regional_function_words_backchannels_and_placeholders_are_never_terms()
     lemmas = {t.lemma for t in _rank(utts)}
     assert {"bende", "dashboard", "keuken"} <= lemmas
     assert lemmas.isdisjoint({"nie", "den", "da's", "jao", "top", "nice", "jessus", "ding"})
+
+
+def test_names_people_give_each_other_in_the_call_are_no_terms() -> None:
+    """A couple, or a mother and daughter, name each other: introduced ("ik ben Marion")
+    or addressed ("Mark, wat vind jij?"); nobody typed those names. A brand said last in
+    a sentence to nobody stays ("…, Daikin.")."""
+    from analyze.terms import names_said
+
+    said = [
+        Utterance("r1", "Ja hoi, ik ben Marion. Mam, rustig.", "customer"),
+        Utterance("r1", "Mark, wat vind jij van de keuken?", "customer"),
+        Utterance("r1", "Dank je wel, Sanne. Een mooie warmtepomp, Daikin.", "customer"),
+    ]
+    assert names_said(said) == ["Marion", "Mark", "Sanne"]
+    lemmas = {t.lemma for t in _rank(said * 3)}
+    assert {"keuken", "daikin"} <= lemmas
+    assert lemmas.isdisjoint({"marion", "mark", "sanne", "mam"})
