@@ -537,7 +537,9 @@ def count_terms(
     return RecordingTerms(recording_id, language, dict(words_by_role), terms, questions)
 
 
-_NAME = r"([A-Z][^\W\d_]+(?:[ -](?:van |de |der |den )*[A-Z][^\W\d_]+)?)"
+# A first name, and a surname after it ("Piet de Boer"), but not after "van": "ik ben Mark
+# van Zonnig Dak" says where Mark works.
+_NAME = r"([A-Z][^\W\d_]+(?:[ -](?:de |der |den )*[A-Z][^\W\d_]+)?)"
 _INTRODUCED = re.compile(
     rf"\b(?:[Ii]k ben|[Ii]k heet|[Mm]ijn naam is|I'm|I am|[Mm]y name is) {_NAME}"
 )
