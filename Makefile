@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.speakers --whisper
 	$(BIN)/python -m bench.terms_eval
 	$(BIN)/python -m bench.questions_eval
+	$(BIN)/python -m bench.analysis_eval
 	$(BIN)/python -m bench.synonyms_eval
 	$(BIN)/python -m bench.report_scale  # 10,000 generated recordings: about 10 minutes
 	$(BIN)/python -m bench.long

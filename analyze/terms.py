@@ -305,12 +305,14 @@ def line_role(line: str) -> tuple[Role, str]:
 def utterances_from_text(text: str, recording_id: str, language: str) -> list[Utterance]:
     """Lines of a text file. A line may start with a role: `[customer]` or `[klant]`,
     `Klant:`, or the speaker labels of ridealong's own text transcripts ("Customer (S2): ",
-    "Jan, verkoper (S1): "), which come off."""
+    "Jan, verkoper (S1): "), which come off. A line clearly in the other language is read
+    in it, as a transcript's line is (`utterance_language`)."""
     utterances = []
     for line in text.splitlines():
         role, said = line_role(line.strip())
         if said := said.strip():
-            utterances.append(Utterance(recording_id, said, role, language=language))
+            said_in = utterance_language(said, language)
+            utterances.append(Utterance(recording_id, said, role, language=said_in))
     return utterances
 
 

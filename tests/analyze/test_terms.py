@@ -458,3 +458,15 @@ def test_names_people_give_each_other_in_the_call_are_no_terms() -> None:
     lemmas = {t.lemma for t in _rank(said * 3)}
     assert {"keuken", "daikin"} <= lemmas
     assert lemmas.isdisjoint({"marion", "mark", "sanne", "mam"})
+
+
+def test_a_line_of_notes_clearly_in_the_other_language_is_read_in_it() -> None:
+    """A code-switched call written down: the English customer's lines are English (their
+    stop words go), as a transcript's lines are."""
+    utts = utterances_from_text(
+        "[klant] Kunnen we ook een duo-abonnement nemen?\n"
+        "[customer] Is there a sign-up fee for the two of us?",
+        "r1",
+        "nl",
+    )
+    assert [u.language for u in utts] == ["nl", "en"]
