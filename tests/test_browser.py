@@ -128,6 +128,8 @@ def test_upload_transcribe_and_read_the_report(
     assert page.evaluate("document.getElementById('player').currentTime") >= start - 0.1
     # On a short screen, scrolled down to the lines: playing docks the player in view.
     page.evaluate("document.getElementById('player').pause()")
+    page.evaluate("window.scrollTo(0, 0)")  # undocked, if the click had scrolled it away
+    page.wait_for_function("() => !document.getElementById('player').classList.contains('docked')")
     page.set_viewport_size({"width": 390, "height": 250})
     line.scroll_into_view_if_needed()
     assert page.evaluate("document.getElementById('player').getBoundingClientRect().bottom <= 0")

@@ -340,7 +340,8 @@ def test_the_list_flags_a_finished_recording_without_speech(settings, tmp_path) 
         process_recording(settings, database, recording_id)
         home = client.get("/").text
         row = home[home.index(f'data-id="{recording_id}"') :].split("</tr>")[0]
-        assert ">klaar</span>" in row and '<span class="note">geen spraak gevonden</span>' in row
+        assert 'class="badge status-no-speech"' in row and ">geen spraak</span>" in row
+        assert '<span class="note">er is niets in gezegd</span>' in row and ">klaar<" not in row
         demo_rows = [r for r in home.split("<tr")[1:] if "data-id=" in r and recording_id not in r]
         assert demo_rows and all('<span class="note"></span>' in r for r in demo_rows)  # they speak
         live = client.get("/status.json").json()
