@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
+from transcribe.texts import N_, Text
+
 if TYPE_CHECKING:
     from api.settings import Settings
 
@@ -29,7 +31,12 @@ _CHUNK = 1 << 20  # bytes
 
 class UploadTooLarge(Exception):
     def __init__(self, limit_bytes: int) -> None:
-        super().__init__(f"the file is larger than the limit of {limit_bytes // (1024 * 1024)} MB")
+        # `.text`: a page says it in its reader's language (api/i18n.py)
+        self.text = Text(
+            N_("the file is larger than the limit of %(mb)s MB"),
+            {"mb": limit_bytes // (1024 * 1024)},
+        )
+        super().__init__(str(self.text))
         self.limit_bytes = limit_bytes
 
 

@@ -333,6 +333,13 @@ def test_too_many_files_are_refused_before_they_are_sent(
     assert field.evaluate("f => f.validationMessage") == "Choose at most 10 files at a time."
     page.set_input_files("input[name=file]", [str(p) for p in files[:10]])
     assert field.evaluate("f => f.validity.valid")
+    big = tmp_path / "lang gesprek.m4a"
+    with big.open("wb") as out:  # sparse: 501 MB on paper, nothing on disk
+        out.truncate(501 * 1024 * 1024)
+    page.set_input_files("input[name=file]", [str(files[0]), str(big)])
+    assert field.evaluate("f => f.validationMessage") == (
+        "lang gesprek.m4a is 501 MB; each file may be up to 500 MB."
+    )
 
 
 @pytest.mark.slow

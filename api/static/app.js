@@ -118,8 +118,17 @@
       files.addEventListener("change", () => {
         const most = Number(uploadForm.dataset.mostFiles || 10);
         const tooMany = files.files.length > most;
-        files.setCustomValidity(tooMany ? uploadForm.dataset.tooMany.replace("%(n)s", String(most)) : "");
-        if (tooMany) files.reportValidity();
+        // A file over the limit is said before it is sent (it would be refused after minutes).
+        const mb = Number(uploadForm.dataset.mostMb || 500);
+        const big = Array.from(files.files).find((f) => f.size > mb * 1024 * 1024);
+        const problem = tooMany
+          ? uploadForm.dataset.tooMany.replace("%(n)s", String(most))
+          : big
+            ? uploadForm.dataset.tooBig.replace("%(file)s", big.name)
+              .replace("%(size)s", String(Math.ceil(big.size / (1024 * 1024)))).replace("%(mb)s", String(mb))
+            : "";
+        files.setCustomValidity(problem);
+        if (problem) files.reportValidity();
       });
     }
     uploadForm.addEventListener("submit", (event) => {

@@ -645,6 +645,13 @@ def test_an_oversize_web_upload_shows_the_form_with_an_error(settings) -> None:
         )
         assert response.status_code == 413
         assert "larger than the limit of 1 MB" in alert(response.text)
+        dutch = service.client.post(
+            "/upload",
+            files={"file": ("big.wav", wav(40.0), "audio/wav")},
+            data={"consent": "true"},
+            headers={"Accept-Language": "nl"},
+        )
+        assert alert(dutch.text) == "Het bestand is groter dan de grens van 1 MB."
 
 
 def test_the_web_form_takes_several_files_each_within_the_limit(settings) -> None:
