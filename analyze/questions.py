@@ -433,7 +433,7 @@ def unanswered_questions(
     letters, as its first ("adviesgesprek" covers "advies").
     """
     on_page = _finder(page_lemmas, language)
-    passages = _passages(page_text, language) if page_text else []
+    passages: list[tuple[str, Callable[[str], bool]]] | None = None  # read once, if asked
     missing = []
     for group in groups:
         if not group.keywords:
@@ -444,9 +444,11 @@ def unanswered_questions(
             missing.append(replace(group, page_lacks=lacks))
             continue
         kind = asks(group.question, _language(group))
+        if kind is not None and page_text and passages is None:
+            passages = _passages(page_text, language)
         if (
             kind is not None
-            and page_text
+            and passages is not None
             and not any(
                 _ANSWERS[kind].search(text) and any(found(w) for w in topics)
                 for text, found in passages
@@ -480,8 +482,12 @@ _ASKS = {
         r"|cost|costs|price|prices|expensive|fee|how much)\b",
         re.IGNORECASE,
     ),
+    # "wanneer"/"when" asks a time where it opens the question; inside it, it is "if" ("Wat
+    # gebeurt er wanneer de stroom uitvalt?").
     "time": re.compile(
-        r"\b(?:hoe ?lang|wanneer|duurt|duren|levertijd|how long|when|take to)\b", re.IGNORECASE
+        r"\b(?:hoe ?lang|duurt|duren|levertijd|how long|take to)\b"
+        r"|^\W*(?:(?:en|maar|dus|and|but|so),?\s+)?(?:wanneer|when)\b",
+        re.IGNORECASE,
     ),
 }
 _NUMBER = (

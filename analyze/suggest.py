@@ -180,9 +180,19 @@ def suggest_for_page(
     swaps: list[Replacement] = []
     if embedder is not None:
         swaps = _replacements(text, tagged, customer_terms, embedder, customer_said)[:limit]
-    said = _customers_said(tagged, customer_terms, customer_said)
+    everyone = bool(considered) and not any(t.count_by_role.get("customer", 0) for t in considered)
+    # Without speech attributed to customers, the page is compared with everyone's words.
+    said = (
+        {t.lemma for t in customer_terms}
+        if everyone
+        else _customers_said(tagged, customer_terms, customer_said)
+    )
     swapped = {r.page_term for r in swaps}
-    jargon = [w for w in _jargon(text, tagged, said, language) if w[0] not in swapped]
+    jargon = [
+        w
+        for w in _jargon(text, tagged, said, language, limit + len(swapped))
+        if w[0] not in swapped
+    ]
     return PageSuggestions(
         language,
         coverage,
@@ -191,11 +201,7 @@ def suggest_for_page(
         words,
         tuple(open_questions),
         tuple(swaps),
-        terms_from=(
-            "customer"
-            if not considered or any(t.count_by_role.get("customer", 0) for t in considered)
-            else "everyone"
-        ),
+        terms_from="everyone" if everyone else "customer",
         jargon=tuple(word for _, word in jargon[:limit]),
     )
 
@@ -260,29 +266,37 @@ _JARGON_ZIPF = 3.0  # under this, a word is not everyday language (wordfreq's Zi
 
 
 def _jargon(
-    text: str, tagged: Sequence[tuple[str, str, WordClass | None]], said: set[str], language: str
+    text: str,
+    tagged: Sequence[tuple[str, str, WordClass | None]],
+    said: set[str],
+    language: str,
+    enough: int,
 ) -> list[tuple[str, PageWord]]:
     """The page's words that are rare in everyday language and that no customer said, most
-    used first, as (key, word): "warmteverliesberekening", "SCOP-waarde". Names (a brand,
-    a place) and verbs are left out: a name is no jargon, and a verb is rarely what a
-    reader stumbles over."""
+    used first, as (key, word): "warmteverliesberekening", "SCOP-waarde"; `enough` of them
+    at most. Names (a brand, a place) and verbs are left out: a name is no jargon, and a
+    verb is rarely what a reader stumbles over."""
     from wordfreq import zipf_frequency
 
-    found = [(key, surface) for key, surface, _ in tagged]
-    surfaces, forms = _surfaces(found), Counter(found)
+    forms: dict[str, Counter[str]] = defaultdict(Counter)
+    for key, surface, _ in tagged:
+        forms[key][surface] += 1
     classes = page_word_classes(tagged)
-    words = []
+    words: list[tuple[str, PageWord]] = []
     for key in _most_used(tagged):
         if " " in key or key in said or classes.get(key) == "verb":
             continue
-        written = _as_written(text, _page_form(forms, key))
-        if zipf_frequency(written, language) >= _JARGON_ZIPF:
+        usual = max(forms[key].items(), key=lambda f: (f[1], f[0].islower(), f[0]))[0]
+        if zipf_frequency(usual, language) >= _JARGON_ZIPF:  # case aside, as wordfreq is
             continue
+        written = _as_written(text, usual)
         # A compound of an abbreviation and a word ("SCOP-waarde") is jargon, not a name.
         term_of_a_kind = "-" in written and written.rsplit("-", 1)[1].islower()
-        if not term_of_a_kind and _is_name(text, surfaces[key]):
+        if not term_of_a_kind and _is_name(text, set(forms[key])):
             continue
-        words.append((key, PageWord(written, sum(n for (k, _), n in forms.items() if k == key))))
+        words.append((key, PageWord(written, sum(forms[key].values()))))
+        if len(words) == enough:
+            break
     return words
 
 

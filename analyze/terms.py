@@ -24,6 +24,7 @@ from analyze.text import (
     is_stop,
     normalise_language,
     part_of_speech,
+    proper_nouns,
     spoken_symbols,
     tokenize,
     utterance_language,
@@ -561,9 +562,14 @@ def names_said(utterances: Iterable[Utterance]) -> list[str]:
     found = []
     for utt in utterances:
         text = utt.text.strip()
-        for pattern in (_INTRODUCED, _ADDRESSED):
-            for match in pattern.finditer(text):
-                found += [name for name in match.groups() if name]
+        for match in _INTRODUCED.finditer(text):
+            found += [name for name in match.groups() if name]
+        addressed = [n for m in _ADDRESSED.finditer(text) for n in m.groups() if n]
+        if addressed:  # a topic put first is no name: "Thuisbatterij, hebben jullie …?"
+            words = re.findall(r"[^\W\d_]+|[^\w\s]", text)
+            tags = proper_nouns(words, utt.language)
+            names = {w for w, name in zip(words, tags, strict=True) if name}
+            found += [n for n in addressed if n.split()[0] in names]
     return found
 
 

@@ -26,6 +26,8 @@ __all__ = [
     "guess_language",
     "html_to_text",
     "without_menus",
+    "known_as_name",
+    "proper_nouns",
     "is_noun",
     "is_stop",
     "looks_like_html",
@@ -493,6 +495,30 @@ def part_of_speech(words: Sequence[str], language: str) -> list[str] | None:
     return [tag.split("(")[0] for _word, _lemma, tag in tagger.tag_sent(sayable, taglevel=1)]
 
 
+def proper_nouns(words: Sequence[str], language: str) -> list[bool]:
+    """Which of `words` (a sentence's, in order) the tagger reads as a name in context:
+    "Mark" in "Mark, wat vind jij?", not "Thuisbatterij" in "Thuisbatterij, hebben jullie
+    daar ervaring mee?". All False without the tagger."""
+    if language not in _HANTA_MODELS or not words:
+        return [False] * len(words)
+    try:
+        with _tagger_lock:
+            tagger = _tagger(language)
+    except ImportError:
+        return [False] * len(words)
+    sayable = [w if len(w) <= MAX_WORD_CHARS else "x" for w in words]
+    return [
+        tag.startswith("N(eigen") or tag in ("NNP", "NNPS")
+        for _word, _lemma, tag in tagger.tag_sent(sayable, taglevel=1)
+    ]
+
+
+def known_as_name(word: str, language: str = "nl") -> bool:
+    """Whether a word written in lower case is still a name to the tagger's lexicon
+    ("jansen", "mulder"), not a common word ("bakker", "appel")."""
+    return proper_nouns(["de" if language == "nl" else "the", word.lower()], language)[-1]
+
+
 class _TextExtractor(HTMLParser):
     # A menu and a footer are the site's, on every page: not this page's copy ("Home").
     _SKIP = {"script", "style", "noscript", "template", "svg", "head", "nav", "footer"}
@@ -566,19 +592,25 @@ def html_to_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-_MENU_SEPARATORS = re.compile(r"\s*[|›»]\s*")  # not bullets: "Gratis advies • 10 jaar garantie"
+_MENU_SEPARATORS = re.compile(r"[|›»]")  # not bullets: "Gratis advies • 10 jaar garantie"
 
 
 def without_menus(text: str) -> str:
     """Copy without its menu lines, as a page's text pasted from the browser holds them
     ("Home | Zonnepanelen | Warmtepompen | Contact", "Home › Warmtepompen › Hybride"):
-    three or more items of a few words each, between bars or arrows, and no sentence. A
-    menu is no copy (in HTML the page's nav and footer are left out already)."""
+    three or more items between bars or arrows, a word or two each (1.5 on average), no
+    digit and no sentence. A bar of selling points stays ("Gratis offerte | 25 jaar
+    garantie | Erkend installateur"). A menu is no copy (in HTML the page's nav and footer
+    are left out already)."""
     kept = []
     for line in text.splitlines():
-        items = [i for i in _MENU_SEPARATORS.split(line.strip()) if i]
-        menu = len(items) >= 3 and all(
-            len(i.split()) <= 3 and not re.search(r"[.?!]$", i) for i in items
+        items = [i.strip() for i in _MENU_SEPARATORS.split(line) if i.strip()]
+        words = [len(i.split()) for i in items]
+        menu = (
+            len(items) >= 3
+            and max(words) <= 3
+            and sum(words) <= 1.5 * len(items)
+            and not any(re.search(r"\d|[.?!]$", i) for i in items)
         )
         if not menu:
             kept.append(line)

@@ -469,12 +469,13 @@ def _chosen(query: Select[Any], choice: ListChoice) -> Select[Any]:
     if choice.status is not None:
         query = query.where(Recording.status == choice.status)
     if choice.text and choice.text.strip():
-        words = choice.text.split()
+        # Each word on its own for a few words; more is a phrase (every word a scan).
+        words = list(dict.fromkeys(w for w in choice.text.split() if len(w) > 1))[:_WORDS_APART]
         query = query.where(
             # The whole text, or each of its words somewhere: "offerte sturen" finds a call
             # that said both, "Jansen offerte" Jansen's call in which the offerte came up.
             _matching(choice.text)
-            if len(words) == 1
+            if len(words) <= 1 or len(choice.text.split()) > _WORDS_APART
             else or_(_matching(choice.text), and_(*(_matching(word) for word in words)))
         )
     if choice.tag:
@@ -484,6 +485,9 @@ def _chosen(query: Select[Any], choice: ListChoice) -> Select[Any]:
     if choice.until is not None:
         query = query.where(report_day() <= choice.until)
     return _naming(query, choice.salesperson, choice.customer)
+
+
+_WORDS_APART = 5
 
 
 def _matching(text: str) -> ColumnElement[bool]:
@@ -1009,7 +1013,9 @@ def _key_of_form(session: Session, key: str) -> str:
 
 def show_term(session: Session, key: str) -> bool:
     """Put a hidden term back in the reports; False when it was not hidden."""
-    row = session.get(HiddenTerm, _term_key(key))
+    row = session.get(HiddenTerm, _term_key(key)) or session.get(
+        HiddenTerm, _key_of_form(session, _term_key(key))
+    )  # hidden as the report showed it ("panelen"): shown again the same way
     if row is None:
         return False
     session.delete(row)

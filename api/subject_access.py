@@ -22,6 +22,7 @@ from typing import IO, Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, undefer
 
+from analyze.text import known_as_name
 from api import service
 from api.db import (
     HiddenTerm,
@@ -458,10 +459,11 @@ def _name_pattern(name: str, *, alone: bool = True) -> re.Pattern[str] | None:
 
 def _typed_pattern(name: str) -> re.Pattern[str] | None:
     """The name as somebody else's recording may have it typed (`_name_pattern`, its parts
-    not alone). One word only as a name is written ("Bakker", "BAKKER"), as in their words:
-    the tag "bakker" and the title "Energie voor de bakker" are no person."""
+    not alone). One word that is also a common word only as a name is written ("Bakker",
+    "BAKKER"), as in their words: the tag "bakker" and the title "Energie voor de bakker"
+    are no person; one that is only a name ("jansen") in any case, in a tag too."""
     parts = [p for p in re.split(r"[\W_]+", name) if p]
-    if len(parts) != 1:
+    if len(parts) != 1 or known_as_name(parts[0]):
         return _name_pattern(name, alone=False)
     forms = {parts[0], parts[0].upper(), parts[0][:1].upper() + parts[0][1:].lower()}
     written = sorted((re.escape(f) for f in forms if f[:1].isupper()), key=len, reverse=True)

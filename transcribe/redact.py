@@ -224,21 +224,35 @@ def redact_transcript(transcript: Transcript, names: Iterable[str] = ()) -> Tran
     return _redacted(transcript, [lambda text: _spans(text, known)] * len(transcript.segments))
 
 
-_SEVERAL_PEOPLE = re.compile(r"\s*(?:[,&/+]|\b(?:en|and)\b)\s*", re.IGNORECASE)
+_SEVERAL_PEOPLE = re.compile(r"\s*(?:[,&/+]|\s-\s|\b(?:en|and)\b)\s*", re.IGNORECASE)
+# Titles and family words typed around a name: "Dhr. Jan de Vries" is Jan de Vries.
+_TITLES = frozenset(
+    "dhr mevr mw mr mrs ms dr drs ir ing jr sr fam familie meneer mevrouw heer".split()
+)
 
 
 def people_in(names: Iterable[str]) -> list[str]:
-    """Each person in names as typed: "Piet Jansen en Marie Jansen" is two people."""
+    """Each person in names as typed: "Piet Jansen en Marie Jansen" is two people, "Jan de
+    Vries - Zonnig Dak" a person and a company."""
     return [p for n in names for p in _SEVERAL_PEOPLE.split(n or "") if p.strip()]
+
+
+def _name_words(name: str) -> list[str]:
+    """A name's words, without what is typed around it: titles, family words, and a note in
+    brackets ("Jan de Vries (klant)")."""
+    name = re.sub(r"\([^)]*\)", " ", name)
+    words = [w.casefold() for w in re.split(r"[\s.-]+", name) if w]
+    return [w for w in words if w not in _TITLES]
 
 
 def carried_by(name: str, people: Iterable[str]) -> bool:
     """Whether another of `people` carries `name` inside their own ("De Vries" in "Jan de
     Vries", "Jansen" in "Marie Jansen"): where they take part, a mention of it may well be
-    them, so it is never taken for somebody else's."""
-    said = [w.casefold() for w in re.split(r"[\s-]+", name) if w]
+    them, so it is never taken for somebody else's. The person themselves, typed with a
+    title ("Dhr. Jan de Vries"), carries nobody's name but their own."""
+    said = _name_words(name)
     for person in people:
-        theirs = [w.casefold() for w in re.split(r"[\s-]+", person) if w]
+        theirs = _name_words(person)
         if (
             said
             and theirs != said

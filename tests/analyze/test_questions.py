@@ -297,3 +297,12 @@ def test_a_price_or_time_question_is_answered_only_where_the_page_gives_one() ->
     faq += " De levering duurt 3 werkdagen."
     _, keys = page_terms(faq, "nl")
     assert unanswered_questions(groups, keys, language="nl", page_text=faq) == []
+
+
+def test_when_inside_a_question_is_if_not_a_time() -> None:
+    from analyze.questions import asks
+
+    assert asks("Wanneer kunnen jullie komen?") == "time"
+    assert asks("En wanneer is het klaar?") == "time"
+    assert asks("Wat gebeurt er wanneer de stroom uitvalt?") is None
+    assert asks("What happens when the battery is full?", "en") is None

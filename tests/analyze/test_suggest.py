@@ -260,3 +260,20 @@ def test_uncommon_page_words_no_customer_said_are_named_as_jargon() -> None:
 
     assert "- **SCOP-waarde**" in suggestions_markdown(result)
     assert "jargon,inregeling,1" in suggestions_csv(result)
+
+
+def test_a_bar_of_selling_points_is_copy_and_jargon_needs_nobody_to_have_said_it() -> None:
+    """ "Gratis offerte | 25 jaar garantie | Erkend installateur" is the page's own copy;
+    with no speech attributed to customers, words anybody said are no jargon."""
+    bar = "Gratis offerte | 25 jaar garantie | Erkend installateur\nDe inregeling is gratis."
+    result = suggest_for_page(bar, _customer_terms())
+    assert "garantie" in " ".join(result.present_terms) or "jaar garantie" not in {
+        s.term.lemma for s in result.missing_terms
+    }
+    from analyze.text import without_menus
+
+    assert without_menus(bar) == bar
+    anybody = [Utterance("r1", "De inregeling en de inregeling, eh.", "unknown", 0.0, 2.0)]
+    terms = rank_terms([count_terms(anybody, "r1")])
+    result = suggest_for_page("Wij doen de inregeling.", terms)
+    assert result.terms_from == "everyone" and result.jargon == ()

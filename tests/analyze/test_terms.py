@@ -455,6 +455,8 @@ def test_names_people_give_each_other_in_the_call_are_no_terms() -> None:
         Utterance("r1", "Dank je wel, Sanne. Een mooie warmtepomp, Daikin.", "customer"),
     ]
     assert names_said(said) == ["Marion", "Mark", "Sanne"]
+    fronted = [Utterance("r1", "Thuisbatterij, hebben jullie daar ervaring mee?", "customer")]
+    assert names_said(fronted) == []  # a topic put first, not a person addressed
     lemmas = {t.lemma for t in _rank(said * 3)}
     assert {"keuken", "daikin"} <= lemmas
     assert lemmas.isdisjoint({"marion", "mark", "sanne", "mam"})

@@ -122,5 +122,7 @@ def test_a_term_sent_as_the_report_shows_it_hides_its_lemma(
     made = client.post("/api/v1/hidden-terms", json={"term": shown["term"]})
     assert made.status_code == 201 and made.json()["key"] == shown["lemma"]
     assert shown["lemma"] not in _terms(client)
+    assert client.delete(f"/api/v1/hidden-terms/{shown['term']}").status_code == 204  # as sent
+    assert shown["lemma"] in _terms(client)
     unheard = client.post("/api/v1/hidden-terms", json={"term": "cero"})  # before it is said
     assert unheard.status_code == 201 and unheard.json()["key"] == "cero"

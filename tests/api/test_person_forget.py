@@ -428,6 +428,43 @@ def test_a_surname_forgotten_leaves_the_calls_of_people_who_carry_it_and_common_
     assert (kept["title"], kept["tags"]) == ("Energie voor de bakker om de hoek", ["bakker"])
 
 
+def test_a_name_typed_with_a_title_or_only_a_name_in_lower_case_still_goes(
+    api_client: Any, settings: Settings
+) -> None:
+    """ "Dhr. Jan de Vries" is Jan de Vries, not somebody carrying his name; "jansen", a
+    word that is only a name, leaves a tag and a lower-case file name ("bakker" stays, a
+    common word: see above)."""
+    from api.db import RecordingTag
+    from tests.api.test_report_privacy import _analysed
+
+    client, _ = api_client
+    said = [("customer", "Ik bel morgen Jan de Vries nog even over de offerte.")]
+    _analysed(settings, [("customer", "Ja.")], "2026-11-01", customer="Jan de Vries")
+    titled = _analysed(settings, said, "2026-11-02", customer="Dhr. Jan de Vries",
+                       title="Offerte Jan de Vries")  # fmt: skip
+    tagged = _analysed(settings, [("customer", "Nee.")], "2026-11-03", customer="Anna Smit")
+    with get_database(settings.sqlalchemy_url).session() as session:
+        session.add(RecordingTag(recording_id=tagged, tag="jansen"))
+        row = session.get(Recording, tagged)
+        assert row is not None
+        row.filename = "jansen_offerte.m4a"
+        session.commit()
+    _analysed(settings, [("customer", "Ja.")], "2026-11-04", customer="Jansen")
+
+    answer = client.delete("/api/v1/people", params={"name": "Jan de Vries"}).json()
+
+    assert titled in answer["mentions_redacted"]
+    kept = client.get(f"/api/v1/recordings/{titled}").json()
+    assert (kept["customer"], kept["title"]) == ("Dhr. [naam]", "Offerte [naam]")
+
+    answer = client.delete("/api/v1/people", params={"name": "Jansen"}).json()
+
+    assert tagged in answer["mentions_redacted"]
+    row = _row(settings, tagged)
+    assert row is not None and row.filename == "[naam]_offerte.m4a"
+    assert client.get(f"/api/v1/recordings/{tagged}").json()["tags"] == []
+
+
 def test_a_name_pasted_with_other_spaces_or_quotes_is_the_same_person(
     api_client: Any, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
