@@ -242,8 +242,10 @@ def _replacements(
         parts_embedder=embedder,
         page_classes=page_word_classes(tagged),
     )
-    forms = Counter(found)
-    return [replace(r, page_says=_page_form(forms, r.page_term)) for r in found_pairs]
+    return [
+        replace(r, page_says=_page_form(surfaces.get(r.page_term, Counter()), r.page_term))
+        for r in found_pairs
+    ]
 
 
 def _most_used(tagged: Sequence[tuple[str, str, WordClass | None]]) -> list[str]:
@@ -278,21 +280,19 @@ def _jargon(
     verb is rarely what a reader stumbles over."""
     from wordfreq import zipf_frequency
 
-    forms: dict[str, Counter[str]] = defaultdict(Counter)
-    for key, surface, _ in tagged:
-        forms[key][surface] += 1
+    forms = _surfaces([(key, surface) for key, surface, _ in tagged])
     classes = page_word_classes(tagged)
     words: list[tuple[str, PageWord]] = []
     for key in _most_used(tagged):
         if " " in key or key in said or classes.get(key) == "verb":
             continue
-        usual = max(forms[key].items(), key=lambda f: (f[1], f[0].islower(), f[0]))[0]
+        usual = _page_form(forms[key], key)
         if zipf_frequency(usual, language) >= _JARGON_ZIPF:  # case aside, as wordfreq is
             continue
         written = _as_written(text, usual)
         # A compound of an abbreviation and a word ("SCOP-waarde") is jargon, not a name.
         term_of_a_kind = "-" in written and written.rsplit("-", 1)[1].islower()
-        if not term_of_a_kind and _is_name(text, set(forms[key])):
+        if not term_of_a_kind and _is_name(text, forms[key]):
             continue
         words.append((key, PageWord(written, sum(forms[key].values()))))
         if len(words) == enough:
@@ -310,18 +310,18 @@ def _as_written(text: str, surface: str) -> str:
     return spellings.most_common(1)[0][0] if spellings else surface
 
 
-def _page_form(forms: Counter[tuple[str, str]], key: str) -> str:
-    """The page's most used way of writing a term (lower case wins a tie: a sentence's
-    first word is capitalised only there)."""
-    written = [(n, surface.islower(), surface) for (k, surface), n in forms.items() if k == key]
+def _page_form(forms: Counter[str], key: str) -> str:
+    """The page's most used way of writing a term, from its `forms` (lower case wins a tie:
+    a sentence's first word is capitalised only there); `key` where it has none."""
+    written = [(n, surface.islower(), surface) for surface, n in forms.items()]
     return max(written)[2] if written else key
 
 
-def _surfaces(found: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
-    """Lemma key -> every form the page writes it in."""
-    surfaces: dict[str, set[str]] = defaultdict(set)
+def _surfaces(found: Sequence[tuple[str, str]]) -> dict[str, Counter[str]]:
+    """Lemma key -> every form the page writes it in, with how often."""
+    surfaces: dict[str, Counter[str]] = defaultdict(Counter)
     for key, surface in found:
-        surfaces[key].add(surface)
+        surfaces[key][surface] += 1
     return surfaces
 
 

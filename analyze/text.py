@@ -25,14 +25,14 @@ __all__ = [
     "Token",
     "guess_language",
     "html_to_text",
-    "without_menus",
-    "known_as_name",
-    "proper_nouns",
     "is_noun",
     "is_stop",
+    "known_as_name",
     "looks_like_html",
     "normalise_language",
+    "proper_nouns",
     "tokenize",
+    "without_menus",
 ]
 
 SUPPORTED_LANGUAGES = ("nl", "en")
@@ -484,6 +484,20 @@ def is_noun(tag: str | None) -> bool:
 def part_of_speech(words: Sequence[str], language: str) -> list[str] | None:
     """Coarse word classes ("N", "ADJ", "WW", "NN", "JJ", ...) from HanTa, or None when the
     tagger (an optional package) is not installed or knows no model for the language."""
+    tags = _fine_tags(words, language)
+    return None if tags is None else [tag.split("(")[0] for tag in tags]
+
+
+def proper_nouns(words: Sequence[str], language: str) -> list[bool]:
+    """Which of `words` (a sentence's, in order) the tagger reads as a name in context:
+    "Mark" in "Mark, wat vind jij?", not "Thuisbatterij" in "Thuisbatterij, hebben jullie
+    daar ervaring mee?". All False without the tagger."""
+    tags = _fine_tags(words, language) or [""] * len(words)
+    return [tag.startswith("N(eigen") or tag in ("NNP", "NNPS") for tag in tags]
+
+
+def _fine_tags(words: Sequence[str], language: str) -> list[str] | None:
+    """HanTa's full tags ("N(eigen,ev,basis,zijd,stan)"), one a word; None without it."""
     if language not in _HANTA_MODELS or not words:
         return None
     try:
@@ -492,25 +506,7 @@ def part_of_speech(words: Sequence[str], language: str) -> list[str] | None:
     except ImportError:
         return None
     sayable = [w if len(w) <= MAX_WORD_CHARS else "x" for w in words]  # one tag each still
-    return [tag.split("(")[0] for _word, _lemma, tag in tagger.tag_sent(sayable, taglevel=1)]
-
-
-def proper_nouns(words: Sequence[str], language: str) -> list[bool]:
-    """Which of `words` (a sentence's, in order) the tagger reads as a name in context:
-    "Mark" in "Mark, wat vind jij?", not "Thuisbatterij" in "Thuisbatterij, hebben jullie
-    daar ervaring mee?". All False without the tagger."""
-    if language not in _HANTA_MODELS or not words:
-        return [False] * len(words)
-    try:
-        with _tagger_lock:
-            tagger = _tagger(language)
-    except ImportError:
-        return [False] * len(words)
-    sayable = [w if len(w) <= MAX_WORD_CHARS else "x" for w in words]
-    return [
-        tag.startswith("N(eigen") or tag in ("NNP", "NNPS")
-        for _word, _lemma, tag in tagger.tag_sent(sayable, taglevel=1)
-    ]
+    return [tag for _word, _lemma, tag in tagger.tag_sent(sayable, taglevel=1)]
 
 
 def known_as_name(word: str, language: str = "nl") -> bool:

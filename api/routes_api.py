@@ -429,6 +429,13 @@ def enroll_voice(
     return VoiceEnrolled.of(profile, replaced=replacing, warnings=list(cautions))
 
 
+def _a_name(name: str) -> str:
+    """A person's name as sent: refused blank, before anything is looked for."""
+    if not name.strip():
+        raise InvalidInput(N_("give the person's name"))
+    return name
+
+
 @router.delete("/voices/{name}", status_code=204, responses=errors(404, 422))
 def delete_voice(name: str, request: Request, session: SessionDep) -> Response:
     """Forget a voice: later recordings no longer recognise this person, and their voice
@@ -466,12 +473,6 @@ def export_person(
         headers={"Content-Disposition": attachment(f"ridealong {person.name}.zip")},
         background=BackgroundTask(spooled.close),
     )
-
-
-def _a_name(name: str) -> str:
-    if not name.strip():
-        raise InvalidInput(N_("give the person's name"))
-    return name
 
 
 @router.delete("/people", response_model=PersonForgotten, responses=errors(404, 409, 422))

@@ -331,9 +331,10 @@ def _one_upload_of(session: Session, key: str) -> Iterator[None]:
     the new: two at once (a retry, a double click) would both find none and both be kept.
     In this process a lock; across processes on PostgreSQL an advisory lock, which the
     transaction holds until it ends."""
-    with _UPLOAD_LOCKS[zlib.crc32(key.encode()) % len(_UPLOAD_LOCKS)]:
+    number = zlib.crc32(key.encode())
+    with _UPLOAD_LOCKS[number % len(_UPLOAD_LOCKS)]:
         if session.get_bind().dialect.name == "postgresql":
-            session.execute(select(func.pg_advisory_xact_lock(zlib.crc32(key.encode()))))
+            session.execute(select(func.pg_advisory_xact_lock(number)))
         try:
             yield
         finally:
