@@ -136,6 +136,9 @@ class RecordingTerms:
     words_by_role: Mapping[str, int]  # content words spoken per role (the denominators)
     terms: tuple[TermCount, ...]
     questions: tuple[Question, ...] = ()  # every question asked, by anyone
+    # Content words per language the lines were read in; more than one where people switch
+    # (an expat and a Dutch salesperson). Empty in analyses stored before it was counted.
+    words_by_language: Mapping[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,6 +147,7 @@ class RecordingTerms:
             "words_by_role": dict(self.words_by_role),
             "terms": [t.to_dict() for t in self.terms],
             "questions": [q.to_dict() for q in self.questions],
+            "words_by_language": dict(self.words_by_language),
         }
 
     @classmethod
@@ -154,6 +158,21 @@ class RecordingTerms:
             words_by_role=dict(data["words_by_role"]),
             terms=tuple(TermCount.from_dict(t) for t in data["terms"]),
             questions=tuple(Question.from_dict(q) for q in data.get("questions") or ()),
+            words_by_language=dict(data.get("words_by_language") or {}),
+        )
+
+    def general_frequency_of(self, term: TermCount, frequency: GeneralFrequency) -> float:
+        """A term's share in general language as this conversation speaks it: in a
+        conversation held in two languages, the mix of both in the shares they were spoken
+        in. Set against one language alone, "speak" in an expat's half-Dutch talk or
+        "nemen" in a half-English one would look as rare as a brand name."""
+        surface = max(term.surface_counts, key=lambda f: (term.surface_counts[f], f))
+        said = sum(self.words_by_language.values())
+        if len(self.words_by_language) < 2 or said <= 0:
+            return general_frequency(term.key, surface, self.language, frequency)
+        return sum(
+            words / said * general_frequency(term.key, surface, language, frequency)
+            for language, words in self.words_by_language.items()
         )
 
 
@@ -537,7 +556,17 @@ def count_terms(
     # The language the words were tokenised as (unsupported ones fall back to Dutch).
     language = normalise_language(languages.most_common(1)[0][0] if languages else None)
     questions = tuple(find_questions(utterances))
-    return RecordingTerms(recording_id, language, dict(words_by_role), terms, questions)
+    by_language: Counter[str] = Counter()
+    for said_in, words in languages.items():
+        by_language[normalise_language(said_in)] += words
+    return RecordingTerms(
+        recording_id,
+        language,
+        dict(words_by_role),
+        terms,
+        questions,
+        {said_in: words for said_in, words in by_language.items() if words},
+    )
 
 
 # A first name, and a surname after it ("Piet de Boer"), but not after "van": "ik ben Mark
@@ -776,8 +805,7 @@ def rank_terms(
             surfaces[tc.key].update(tc.surface_counts)
             if tc.key not in general:  # fixed where the term was first heard, as in SQL
                 languages[tc.key] = rec.language
-                first_form = max(tc.surface_counts, key=lambda f: (tc.surface_counts[f], f))
-                general[tc.key] = general_frequency(tc.key, first_form, rec.language, frequency)
+                general[tc.key] = rec.general_frequency_of(tc, frequency)
             if (tc.count_by_role.get(role, 0) if role else sum(tc.count_by_role.values())) > 0:
                 docs[tc.key] += 1
                 quotes[tc.key].extend(q for q in tc.quotes if role is None or q.role == role)

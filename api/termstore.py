@@ -44,7 +44,6 @@ from analyze import (
     Utterance,
     WordfreqFrequency,
     drop_covered_words,
-    general_frequency,
     make_term,
     rank_tallies,
     ranking_room,
@@ -116,12 +115,7 @@ def _term_ids(
         {
             "key": t.key,
             "language": terms.language,
-            "general": general_frequency(
-                t.key,
-                max(t.surface_counts, key=lambda f: (t.surface_counts[f], f)),
-                terms.language,
-                frequency,
-            ),
+            "general": terms.general_frequency_of(t, frequency),
         }
         for t in terms.terms
         if t.key not in known

@@ -472,3 +472,27 @@ def test_a_line_of_notes_clearly_in_the_other_language_is_read_in_it() -> None:
         "nl",
     )
     assert [u.language for u in utts] == ["nl", "en"]
+
+
+def test_a_conversation_in_two_languages_is_set_against_both() -> None:
+    """An expat's gym visit, mostly English: the Dutch "nemen" is an everyday verb in Dutch
+    and no rarer for being said between English lines; set against English alone it looked
+    as rare as a brand name and topped the customer's words."""
+    lines = [
+        "[customer] I just moved here for work and I like to train before work.",
+        "[customer] Is the gym open in the weekend, and is there a sauna?",
+        "[customer] How much is the membership, and is there a sign-up fee?",
+        "[customer] Can I cancel the membership if I get relocated?",
+        "[klant] Kunnen we ook samen een abonnement nemen met korting?",
+        "[klant] Dan nemen we allebei een handdoek mee.",
+    ]
+    stats = count_terms(utterances_from_text("\n".join(lines), "r1", "en"), "r1")
+    assert set(stats.words_by_language) == {"nl", "en"}
+    assert stats.language == "en"
+    keyness = {t.lemma: t.keyness for t in rank_terms([stats], role="customer", limit=50)}
+    assert keyness["nemen"] < keyness["handdoek"]  # both said in Dutch lines
+    assert keyness["nemen"] < keyness["membership"] - 2  # said as often, far less common
+
+    one_language = type(stats).from_dict({**stats.to_dict(), "words_by_language": {}})
+    old = {t.lemma: t.keyness for t in rank_terms([one_language], role="customer", limit=50)}
+    assert old["nemen"] > old["membership"]  # the fault this guards against
