@@ -47,18 +47,20 @@ _QUESTION_WORDS = {
            "waarmee", "waarvoor", "waarover", "hoelang", "hoezo"},
     "en": {"what", "who", "where", "when", "why", "how", "which", "whose", "whom"},
 }  # fmt: skip
+_ANY_QUESTION_WORD = _QUESTION_WORDS["nl"] | _QUESTION_WORDS["en"]
 _LEADING_VERBS = {
     "nl": {"kan", "kunt", "kun", "kunnen", "is", "zijn", "heeft", "hebt", "heb", "hebben",
            "moet", "moeten", "wordt", "worden", "zou", "zouden", "mag", "mogen", "doet",
            "doen", "gaat", "gaan", "krijg", "krijgt", "krijgen", "weet", "weten", "wilt",
-           "wil", "willen", "valt", "klopt", "komt", "zit", "blijft", "levert", "werkt"},
+           "wil", "willen", "valt", "klopt", "komt", "zit", "blijft", "levert", "werkt",
+           "zijt", "hebde", "kunde", "zijde", "moogt"},  # Flemish: "Kunde gij …", "Zijt ge …"
     "en": {"can", "could", "is", "are", "do", "does", "did", "will", "would", "should",
            "have", "has", "may", "might", "am", "was", "were", "shall"},
 }  # fmt: skip
 _PRONOUNS = {
     "nl": {"ik", "u", "je", "jij", "jullie", "we", "wij", "het", "dat", "dit", "die", "er",
            "hij", "zij", "ze", "men", "zo'n", "zoiets", "iemand", "alles", "een", "de",
-           "daar", "hier"},
+           "daar", "hier", "ge", "gij", "gulle", "gullie", "da"},
     "en": {"i", "you", "we", "it", "that", "this", "there", "he", "she", "they", "anyone",
            "someone", "a", "the"},
 }  # fmt: skip
@@ -180,7 +182,7 @@ def _opens_a_question(words: Sequence[str], lang: str, stated: bool) -> bool:
     words = _without_openers(words, lang)
     if len(words) < 2:
         return False
-    if words[0] in _QUESTION_WORDS[lang]:
+    if words[0] in _ANY_QUESTION_WORD:  # a switching speaker's "What kost dat per maand"
         return not (stated and (words[1] in _EXCLAIMING[lang] or tuple(words[:2]) in _IDIOMS))
     if words[0] in _LEADING_VERBS[lang] and words[1] in _PRONOUNS[lang]:
         return not (stated and words[1] in _FIRST_PERSON[lang])
@@ -194,10 +196,20 @@ def _without_openers(words: Sequence[str], lang: str) -> Sequence[str]:
     return words[at:]
 
 
+# "What's", "isn't", "can't you …": the word a question starts with, without its clitic.
+_CONTRACTED = re.compile(r"['’](?:s|re|ll|ve|m|d)$|n['’]t$")
+_CONTRACTED_WHOLE = {"can't": "can", "can’t": "can", "won't": "will", "won’t": "will"}
+
+
+def _words_of(sentence: str) -> list[str]:
+    words = [w.lower() for w in _WORDS.findall(sentence)]
+    return [_CONTRACTED_WHOLE.get(w) or _CONTRACTED.sub("", w) or w for w in words]
+
+
 def is_question(sentence: str, language: str = "nl") -> bool:
     """Whether one sentence asks something (see the module docstring for the rules)."""
     sentence = _ASIDE.sub(",", sentence)  # "Maar ja, weet je, …": no question in "weet je"
-    words = [w.lower() for w in _WORDS.findall(sentence)]
+    words = _words_of(sentence)
     if len(words) < _MIN_WORDS:
         return False
     ending = sentence.rstrip()[-1:]
@@ -213,8 +225,8 @@ def is_question(sentence: str, language: str = "nl") -> bool:
     # aanvragen?", "En de financiering, hoe werkt dat."
     clauses = [c for c in sentence.split(",") if c.strip()]
     if len(clauses) > 1:
-        topic = _without_openers([w.lower() for w in _WORDS.findall(clauses[0])], lang)
-        rest = [w.lower() for w in _WORDS.findall(",".join(clauses[1:]))]
+        topic = _without_openers(_words_of(clauses[0]), lang)
+        rest = _words_of(",".join(clauses[1:]))
         if topic and topic[0] in _TOPIC_STARTS[lang] and len(topic) <= _TOPIC_WORDS:
             if _opens_a_question(rest, lang, stated):
                 return True
@@ -462,13 +474,14 @@ def _finder(lemmas: set[str], language: str) -> Callable[[str], bool]:
     """Whether a keyword is among `lemmas` (see `unanswered_questions`)."""
     single = {k for k in lemmas if " " not in k}
     stems = set(_stems(sorted(single), language))
+    joined = "" if language == "nl" else "-"  # English compounds: apart or hyphenated
 
     def found(word: str) -> bool:
         return (
             word in lemmas
             or _stems([word], language)[0] in stems
-            or (len(word) >= 4 and any(w.endswith(word) for w in single))
-            or (len(word) >= _MODIFIER_MIN and any(w.startswith(word) for w in single))
+            or (len(word) >= 4 and any(w.endswith(joined + word) for w in single))
+            or (len(word) >= _MODIFIER_MIN and any(w.startswith(word + joined) for w in single))
         )
 
     return found
@@ -477,31 +490,44 @@ def _finder(lemmas: set[str], language: str) -> Callable[[str], bool]:
 # What a question asks about, by its words ("Wat kost …", "Hoe lang duurt …"), and what a
 # page's answer to it holds: an amount of money, or a time.
 _ASKS = {
+    # "How much" asks a price when nothing else follows it to be measured ("How much space
+    # does it need?" asks none); "de duur van" is a duration, "te duur" a price.
     "price": re.compile(
-        r"\b(?:kost|kosten|kostte|prijs|prijzen|tarief|duur|duurder|euro"
-        r"|cost|costs|price|prices|expensive|fee|how much)\b",
+        r"\b(?:kost|kosten|kostte|prijs|prijzen|tarief|duurder|euro"
+        r"|cost|costs|price|prices|expensive|fee|how much(?! (?:time|space|room|noise|power|"
+        r"energy|electricity|heat|water|gas|weight|longer|more time)\b))\b"
+        r"|(?<!\bde )\bduur\b",
         re.IGNORECASE,
     ),
     # "wanneer"/"when" asks a time where it opens the question; inside it, it is "if" ("Wat
     # gebeurt er wanneer de stroom uitvalt?").
     "time": re.compile(
-        r"\b(?:hoe ?lang|duurt|duren|levertijd|how long|take to)\b"
+        r"\b(?:hoe ?lang|duurt|duren|levertijd|how long|take to|hoeveel tijd|how much time"
+        r"|de duur)\b"
         r"|^\W*(?:(?:en|maar|dus|and|but|so),?\s+)?(?:wanneer|when)\b",
         re.IGNORECASE,
     ),
 }
+# A number as a page writes it: digits ("4.500", "1,5"), or words: Dutch ones built of
+# number parts ("vijftienhonderd", "veertien", "anderhalf"), English ones up to "twenty"
+# and the tens, "a", "an", "a couple of".
+_NUMBER_NL = r"(?:een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|honderd|duizend)"
 _NUMBER = (
-    r"(?:\d+(?:[.,]\d+)?|een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|a|one|two|three)"
+    r"(?:\d+(?:[.,]\d+)*|(?:ander)?half|(?:ander)?halve|een half|een halve"
+    rf"|(?:{_NUMBER_NL}|twin|der|veer|tach|tig|en)*(?:{_NUMBER_NL}|tig)"
+    r"|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty"
+    r"|thirty|forty|fifty|sixty|hundred|a few|a couple of|several)"
 )
 _ANSWERS = {
     "price": re.compile(
         rf"€|\$|£|\beuro\b|\bgratis\b|\bkosteloos\b|\bfree\b|\bprocent\b|\bpercent\b"
-        rf"|\b{_NUMBER}\s?(?:,-|euro|eur\b)",
+        rf"|\b{_NUMBER}\s?(?:,-|euros?|eur|pounds?|dollars?|gbp|usd)\b|\b(?:eur|gbp|usd)\s?\d",
         re.IGNORECASE,
     ),
     "time": re.compile(
-        rf"\b{_NUMBER}(?:\s?(?:tot|à|-|–|to)\s?{_NUMBER})?\s?(?:werk)?(?:minuten|minuut|uur|uren"
-        rf"|dagen|dag|weken|week|maanden|maand|jaar|jaren|minutes|hours|days|weeks|months|years)\b"
+        rf"\b{_NUMBER}(?:\s?(?:tot|à|-|–|to)\s?{_NUMBER})?\s?(?:werk|working |business )?"
+        r"(?:minuten|minuut|uur|uren|kwartier|dagen|dag|weken|week|maanden|maand|jaar|jaren"
+        r"|minutes?|hours?|days?|weeks?|months?|years?)\b"
         r"|\bbinnen een\b|\bdezelfde dag\b|\bmorgen\b|\bsame day\b|\bwithin\b",
         re.IGNORECASE,
     ),

@@ -123,13 +123,15 @@ def page_word_classes(found: Sequence[tuple[str, str, WordClass | None]]) -> dic
     return {key: kind for key, kind in majorities.items() if kind is not None}
 
 
-def _on_page(lemma: str, keys: set[str], single_words: set[str]) -> bool:
+def _on_page(lemma: str, keys: set[str], single_words: set[str], language: str) -> bool:
     if lemma in keys:
         return True
     if " " in lemma:
         return False
-    # A compound on the page covers its last part: "zonnepaneel" covers "paneel".
-    return len(lemma) >= _COMPOUND_MIN and any(w.endswith(lemma) for w in single_words)
+    # A compound on the page covers its last part: "zonnepaneel" covers "paneel". English
+    # writes compounds apart or with a hyphen ("air-source"): "support" is no "port".
+    ending = lemma if language == "nl" else f"-{lemma}"
+    return len(lemma) >= _COMPOUND_MIN and any(w.endswith(ending) for w in single_words)
 
 
 def suggest_for_page(
@@ -167,7 +169,7 @@ def suggest_for_page(
     present: list[str] = []
     weight_present = 0.0
     for term in considered:
-        if _on_page(term.lemma, keys, single_words):
+        if _on_page(term.lemma, keys, single_words, language):
             present.append(term.term)
             weight_present += term.score
             continue

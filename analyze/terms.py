@@ -74,8 +74,13 @@ class Utterance:
     role: Role = "unknown"
     start: float | None = None  # seconds; None for text without timing
     end: float | None = None
-    language: str = "nl"
+    language: str = "nl"  # normalised to nl or en (`normalise_language`)
     speaker: str | None = None  # "S2": two customers in one call are two people
+
+    def __post_init__(self) -> None:
+        # Whisper's "af" for Flemish, "NL", "nl-BE": every rule that asks `language == "nl"`
+        # and the tagger's model lookup must see the language the words are analysed in.
+        object.__setattr__(self, "language", normalise_language(self.language))
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +267,9 @@ def utterances_from_transcript(transcript: Transcript, recording_id: str) -> lis
     for segment in transcript.segments:
         if not segment.text.strip():
             continue
-        said_in = segment.language or utterance_language(segment.text, language)
+        # Per-window language detection names the window's language; a line of it can
+        # still be plainly English in a Dutch call, so every line is checked.
+        said_in = utterance_language(segment.text, normalise_language(segment.language or language))
         for text, start, end in _sentences_of(segment):
             utterances.append(
                 Utterance(recording_id, text, segment.role, start, end, said_in, segment.speaker)
@@ -331,7 +338,7 @@ def utterances_from_text(text: str, recording_id: str, language: str) -> list[Ut
     for line in text.splitlines():
         role, said = line_role(line.strip())
         if said := said.strip():
-            said_in = utterance_language(said, language)
+            said_in = utterance_language(said, normalise_language(language))
             utterances.append(Utterance(recording_id, said, role, language=said_in))
     return utterances
 

@@ -42,6 +42,16 @@ from analyze import (
         ("Dat doen we toch.", "nl", False),  # "toch" as "anyway"
         ("Wat ingewikkeld allemaal zeg.", "nl", False),
         ("Wie weet wat die auto dan nog waard is.", "nl", False),  # "who knows"
+        # English contractions start a question as their full forms do
+        ("What's the warranty on the pump", "en", True),
+        ("Isn't that a bit expensive", "en", True),
+        ("Can't you come on Saturday", "en", True),
+        ("That's a good price.", "en", False),
+        # Flemish "ge"/"gij", and the verbs it grows onto
+        ("Kunt ge da ne keer komen opmeten", "nl", True),
+        ("Hebde gij ook garantie op de ramen", "nl", True),
+        ("Da's een mooie keuken.", "nl", False),
+        ("What kost dat per maand", "nl", True),  # a switching speaker's question word
     ],
 )
 def test_questions_are_recognised(sentence: str, language: str, expected: bool) -> None:
@@ -306,3 +316,62 @@ def test_when_inside_a_question_is_if_not_a_time() -> None:
     assert asks("En wanneer is het klaar?") == "time"
     assert asks("Wat gebeurt er wanneer de stroom uitvalt?") is None
     assert asks("What happens when the battery is full?", "en") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How much does a hybrid heat pump cost?", "price"),
+        ("How much is it per month?", "price"),
+        ("How much space does the outdoor unit need?", None),
+        ("Is dat niet te duur?", "price"),
+        ("Wat is de duur van het contract?", "time"),
+        ("Hoeveel tijd kost de installatie?", "time"),
+    ],
+)
+def test_what_a_question_asks_is_read_from_what_it_measures(question, kind) -> None:
+    from analyze.questions import asks
+
+    assert asks(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("asked", "page", "language"),
+    [
+        ("How long does the installation take?", "The installation takes one day.", "en"),
+        ("How long does the installation take?", "Installation: a working day.", "en"),
+        ("How much does the installation cost?", "Installation costs 4,500 pounds.", "en"),
+        ("How much does the installation cost?", "The installation costs USD 99.", "en"),
+        ("Hoelang duurt de plaatsing?", "De plaatsing duurt anderhalve dag.", "nl"),
+        ("Hoelang duurt de plaatsing?", "De plaatsing is binnen veertien dagen klaar.", "nl"),
+        ("Wat kost de plaatsing?", "De plaatsing kost vijftienhonderd euro.", "nl"),
+    ],
+)
+def test_a_page_gives_amounts_and_times_in_words_and_other_currencies(asked, page, language):
+    from analyze import unanswered_questions
+    from analyze.suggest import page_terms
+
+    groups = group_questions(
+        find_questions([Utterance("r1", asked, "customer", language=language)])
+    )
+    _, keys = page_terms(page, language)
+    assert unanswered_questions(groups, keys, language=language, page_text=page) == []
+    silent = page.split(" ")[0] + " " + page.split(" ")[1] + " is done by our own team."
+    _, keys = page_terms(silent, language)
+    assert unanswered_questions(groups, keys, language=language, page_text=silent)
+
+
+def test_an_english_word_is_not_on_a_page_inside_a_longer_one() -> None:
+    """Dutch compounds cover their last part ("zonnepaneel" covers "paneel"); English ones
+    are written apart, so a page's "support" does not cover a customer's "port"."""
+    from analyze import unanswered_questions
+    from analyze.suggest import page_terms
+
+    groups = group_questions(
+        find_questions(
+            [Utterance("r1", "Is there a port for the charger?", "customer", language="en")]
+        )
+    )
+    page = "We offer support for every charger."
+    _, keys = page_terms(page, "en")
+    assert unanswered_questions(groups, keys, language="en", page_text=page)

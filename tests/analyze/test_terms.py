@@ -496,3 +496,61 @@ def test_a_conversation_in_two_languages_is_set_against_both() -> None:
     one_language = type(stats).from_dict({**stats.to_dict(), "words_by_language": {}})
     old = {t.lemma: t.keyness for t in rank_terms([one_language], role="customer", limit=50)}
     assert old["nemen"] > old["membership"]  # the fault this guards against
+
+
+def test_a_plainly_english_line_is_english_though_its_window_was_detected_dutch() -> None:
+    """Per-window language detection names every segment's language; a line of a Dutch
+    window can still be plainly English, and its "the" and "and" are no terms."""
+    transcript = Transcript(
+        "nl",
+        20.0,
+        "test",
+        (
+            Segment(
+                0.0, 5.0, "Wij willen graag een nieuwe keuken.", role="customer", language="nl"
+            ),
+            Segment(
+                5.0,
+                9.0,
+                "We would like an induction hob and a quooker tap in the kitchen island.",
+                role="customer",
+                language="nl",
+            ),
+        ),
+    )
+    utterances = utterances_from_transcript(transcript, "r1")
+    assert [u.language for u in utterances] == ["nl", "en"]
+    lemmas = {t.lemma for t in rank_terms([count_terms(utterances, "r1")], limit=50)}
+    assert {"keuken", "quooker"} <= lemmas
+    assert not lemmas & {"the", "and", "the kitchen"}
+
+
+def test_function_words_of_the_other_language_in_a_mixed_line_are_no_terms() -> None:
+    lemmas = {
+        t.lemma
+        for t in _rank(
+            [
+                Utterance("r1", "Hebben jullie de premium package with the extra garantie?"),
+                Utterance("r1", "Oké, so the price is inclusief btw, ja?", language="en"),
+                Utterance("r1", "Kunnen we een call plannen over de matzwarte front?"),
+            ],
+            limit=50,
+        )
+    }
+    assert {"package", "garantie", "btw", "call", "front"} <= lemmas  # words of both stay
+    assert not lemmas & {"with", "the", "with the", "so", "ja", "oké"}
+
+
+@pytest.mark.parametrize("code", ["NL", "nl-BE", "nl_NL", "af", "de", None])
+def test_a_language_code_is_read_as_the_language_analysed(code) -> None:
+    """Whisper's "af" for Flemish or a region code must not switch off the Dutch rules
+    (tagger, word classes, English lines read as English)."""
+    utterance = Utterance("r1", "Wij willen graag een offerte.", language=code)
+    assert utterance.language == "nl"
+    transcript = Transcript(
+        code,
+        9.0,
+        "test",
+        (Segment(0.0, 4.0, "We would like a quote for the new kitchen.", language=code),),
+    )
+    assert [u.language for u in utterances_from_transcript(transcript, "r1")] == ["en"]
