@@ -180,7 +180,11 @@ def suggest_for_page(
         customer_questions, keys, limit=limit, language=language, page_text=text
     )
     swaps: list[Replacement] = []
-    if embedder is not None:
+    # Across languages a near-synonym is a translation ("heat pumps" for "warmtepomp"), and
+    # every page word is one no customer said: no swaps and no jargon then.
+    spoken = Counter(t.general_language for t in considered if t.general_language)
+    same_language = not spoken or spoken.most_common(1)[0][0] == language
+    if embedder is not None and same_language:
         swaps = _replacements(text, tagged, customer_terms, embedder, customer_said)[:limit]
     everyone = bool(considered) and not any(t.count_by_role.get("customer", 0) for t in considered)
     # Without speech attributed to customers, the page is compared with everyone's words.
@@ -190,11 +194,15 @@ def suggest_for_page(
         else _customers_said(tagged, customer_terms, customer_said)
     )
     swapped = {r.page_term for r in swaps}
-    jargon = [
-        w
-        for w in _jargon(text, tagged, said, language, limit + len(swapped))
-        if w[0] not in swapped
-    ]
+    jargon = (
+        [
+            w
+            for w in _jargon(text, tagged, said, language, limit + len(swapped))
+            if w[0] not in swapped
+        ]
+        if same_language
+        else []
+    )
     return PageSuggestions(
         language,
         coverage,

@@ -277,3 +277,37 @@ def test_a_bar_of_selling_points_is_copy_and_jargon_needs_nobody_to_have_said_it
     terms = rank_terms([count_terms(anybody, "r1")])
     result = suggest_for_page("Wij doen de inregeling.", terms)
     assert result.terms_from == "everyone" and result.jargon == ()
+
+
+def test_a_page_in_another_language_than_the_calls_gets_no_swaps_and_no_jargon() -> None:
+    """Across languages a near-synonym is a translation and every page word is one no
+    customer said: comparing a Dutch call with an English page offers neither."""
+
+    import zlib
+
+    import numpy as np
+
+    meaning = {"prijsopgave": "battery", "quotation": "battery", "thuisbatterij": "battery"}
+
+    class Space:  # a word's vector: its meaning's direction, else a direction of its own
+        def encode(self, texts):
+            rows = []
+            for text in texts:
+                v = np.random.default_rng(zlib.crc32(meaning.get(text, text).encode()))
+                rows.append(v.normal(size=64))
+            return np.asarray([r / np.linalg.norm(r) for r in rows], dtype=np.float32)
+
+    english = (
+        "Our heat pumps come with a warranty. Heat pump installation takes one day. "
+        "Ask for a quotation; a thermodynamic assessment is included."
+    )
+    dutch = (
+        "Onze warmtepompen hebben garantie. De installatie duurt een dag. Vraag een "
+        "prijsopgave aan; een warmteverliesberekening hoort erbij."
+    )
+    terms = _customer_terms()
+    assert {t.general_language for t in terms} == {"nl"}
+    across = suggest_for_page(english, terms, embedder=Space())
+    assert (across.language, across.replacements, across.jargon) == ("en", (), ())
+    same = suggest_for_page(dutch, terms, embedder=Space())
+    assert same.replacements and same.jargon  # the same page in the calls' language has both
