@@ -240,15 +240,15 @@ def test_near_synonyms_in_the_api_and_the_report(api_client, settings) -> None:
         "r-look",
         "Jansen",
         [
-            ("customer", "Kunnen we de kosten samen bekijken?"),
-            ("salesperson", "U kunt de prijs op de website zien."),
-            ("customer", "Ik wil het dak eerst bekijken."),
-            ("salesperson", "Dan komen we het dak zien."),
+            ("customer", "Kunnen jullie een contract sturen?"),
+            ("salesperson", "U krijgt de overeenkomst per mail."),
+            ("customer", "Dat contract wil ik voor vrijdag."),
+            ("salesperson", "In de overeenkomst staat alles."),
         ],
     )
     groups = client.get("/api/v1/synonyms").json()["groups"]
     lemmas = [sorted(m["lemma"] for m in g["members"]) for g in groups]
-    assert ["bekijken", "zien"] in lemmas  # customers "bekijken", salespeople "zien"
+    assert ["contract", "overeenkomst"] in lemmas  # customers say one, salespeople the other
     assert ["geluid", "horen"] not in lemmas
     terms = {t["lemma"]: t for t in client.get("/api/v1/terms?limit=200").json()["terms"]}
     seen: set[str] = set()
