@@ -1153,7 +1153,9 @@ def page_suggestions(
         limit=limit,
         customer_questions=question_groups(session, role="customer", recording_filter=f),
         embedder=embedder,
-        customer_said=lambda keys: termstore.said_by(session, keys, "customer", recordings),
+        # A page word customers said in any conversation is theirs, not jargon nor a word to
+        # replace, whatever period or tag the comparison looks at.
+        customer_said=lambda keys: termstore.said_by(session, keys, "customer"),
     )
 
 

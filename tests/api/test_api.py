@@ -594,3 +594,17 @@ def test_unchanged_answers_are_not_sent_twice(api_client, settings) -> None:
     assert changed.status_code == 200 and changed.json()["title"] == "Nieuw"
     download = client.get("/api/v1/terms", params={"format": "csv"})
     assert download.status_code == 200 and "etag" not in download.headers
+
+
+def test_a_word_customers_said_outside_the_compared_calls_is_no_jargon(api_client, settings):
+    """Comparing a page with last week's calls only: a word customers said the month before
+    is still theirs, not the page's jargon for the copywriter to remove."""
+    from tests.api.test_exports import add_recording
+
+    client, _ = api_client
+    add_recording(settings, "r-older", "Jansen", [("customer", "Hoe zit het met de inregeling?")])
+    add_recording(settings, "r-week", "Pietersen", [("customer", "Wat kost een zonneboiler?")])
+    page = {"text": "Een zonneboiler met de juiste inregeling en een ontluchtingsventiel."}
+    jargon = client.post("/api/v1/suggestions?recording_id=r-week", json=page).json()["jargon"]
+    assert "ontluchtingsventiel" in {w["term"] for w in jargon}  # no customer ever said it
+    assert "inregeling" not in {w["term"] for w in jargon}
