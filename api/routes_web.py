@@ -908,6 +908,15 @@ def _thin_last_month(words: Sequence[int]) -> bool:
     return bool(before) and words[-1] < 0.5 * statistics.median(before)
 
 
+def _cut_first_month(words: Sequence[int], months: Sequence[str], since: date | None) -> bool:
+    """The first month starts at a From date inside it and holds under half the words of
+    the median month after it."""
+    if since is None or since.day == 1 or len(words) < 2 or months[0] != f"{since:%Y-%m}":
+        return False
+    after = [w for w in words[1:] if w > 0]
+    return bool(after) and words[0] < 0.5 * statistics.median(after)
+
+
 _SPARK_W, _SPARK_H = 240, 36  # the chart's lines, in SVG pixels
 
 
@@ -1001,6 +1010,10 @@ def report(
     # the month before (the table of numbers keeps it). A quiet month that is over stays.
     going = thin_last and trend.months[-1] == utcnow().strftime("%Y-%m")
     drawn = len(trend.months) - going
+    # A From date inside a month leaves that month a few days: drawn whole, a term said in
+    # those days looked as if it fell away after.
+    first_cut = _cut_first_month(trend.words, trend.months, recordings.since)
+    start = int(first_cut)
     return _page(
         request,
         "report.html",
@@ -1009,8 +1022,11 @@ def report(
         trend_thin_last=thin_last,
         trend_going=going,
         trend_drawn=drawn,
+        trend_from=start,
+        trend_first_cut=first_cut,
+        trend_since=recordings.since,
         trend_lines=[
-            (term, _sparkline(rates[:drawn]), rates[:drawn])
+            (term, _sparkline(rates[start:drawn]), rates[start:drawn], rates)
             for term in terms[:_TREND_TERMS]
             for rates in [trend.rates.get(term.lemma, ())]
         ],

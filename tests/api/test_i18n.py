@@ -233,6 +233,8 @@ def test_why_audio_was_refused_or_failed_is_said_in_dutch(settings, tmp_path) ->
 
         page = html.unescape(client.get(f"/recordings/{recording_id}").text)
         assert f"Geen leesbaar audiobestand: {unreadable}" in page
+        assert "(geüpload als “a.wav”)" in page  # which file to look for and upload again
+        assert 'id="player"' not in page  # no empty player "0:00 / 0:00"
         assert 'title="het uploadformulier, vanaf testclient"' in page  # who confirmed consent
         assert f"Geen leesbaar audiobestand: {unreadable}" in html.unescape(client.get("/").text)
         live = client.get("/status.json", params={"id": recording_id}).json()
@@ -368,3 +370,41 @@ def test_an_english_page_against_dutch_calls_is_pointed_out(settings) -> None:
         assert "gesprekken vooral in het Nederlands" in page
         dutch = client.post("/suggest", data={"page_copy": "Wij leggen zonnepanelen op uw dak."})
         assert 'class="caution"' not in dutch.text
+
+
+@pytest.mark.parametrize(
+    ("words", "months", "since", "cut"),
+    [((100, 900, 800), ("2026-10", "2026-11", "2026-12"), "2026-10-30", True),
+     ((600, 900, 800), ("2026-10", "2026-11", "2026-12"), "2026-10-30", False),  # not thin
+     ((100, 900), ("2026-10", "2026-11"), "2026-10-01", False),  # the whole month
+     ((100, 900), ("2026-10", "2026-11"), "2026-09-30", False),  # before the first month
+     ((100, 900), ("2026-10", "2026-11"), None, False)],
+)  # fmt: skip
+def test_a_first_month_cut_short_by_the_from_date_is_not_drawn(words, months, since, cut):
+    from datetime import date
+
+    from api.routes_web import _cut_first_month
+
+    since_date = date.fromisoformat(since) if since else None
+    assert _cut_first_month(words, months, since_date) is cut
+
+
+def test_the_report_starts_its_lines_after_a_month_the_from_date_cut(settings) -> None:
+    from datetime import date
+
+    from api.db import Recording, get_database
+
+    with _client(settings) as client:
+        client.headers.update(DUTCH)
+        with get_database(settings.sqlalchemy_url).session.begin() as session:
+            shorter, longest = sorted(
+                session.query(Recording).all(), key=lambda r: r.duration_s or 0
+            )[-2:]
+            shorter.recorded_at = date(2026, 10, 30)  # the From date leaves October two days
+            longest.recorded_at = date(2026, 11, 2)
+        trend = client.get("/report", params={"since": "2026-10-30"}).text
+        section = trend[trend.index('id="trend"') : trend.index('id="sides"')]
+        assert "okt 2026 telt pas vanaf 30 okt 2026" in section, section
+        assert "<polyline" not in section  # November alone is no line
+        whole = client.get("/report", params={"since": "2026-10-01"}).text
+        assert "telt pas vanaf" not in whole
