@@ -1014,6 +1014,7 @@ def report(
     # those days looked as if it fell away after.
     first_cut = _cut_first_month(trend.words, trend.months, recordings.since)
     start = int(first_cut)
+    quoted = quoted_recordings([terms, questions, list(sides.values()), rising])
     return _page(
         request,
         "report.html",
@@ -1043,9 +1044,8 @@ def report(
         rising=rising,
         coverage=service.coverage(session, recordings, role),
         few=state(request).settings.report_min_recordings,
-        with_audio=service.with_audio(
-            session, quoted_recordings([terms, questions, list(sides.values()), rising])
-        ),
+        with_audio=service.with_audio(session, quoted),
+        sources=service.quote_sources(session, quoted),
         chosen=chosen,
         query=query,
         known_tags=service.known_tags(session),
@@ -1187,6 +1187,7 @@ def suggest(
         }
         return Response(render_export(), media_type=media, headers=headers)
     spoken = service.spoken_language(session)
+    quoted = quoted_recordings(result)
     return _suggest_page(
         request,
         page_copy=page_copy,
@@ -1197,7 +1198,8 @@ def suggest(
             session, recordings, "customer" if result.terms_from == "customer" else None
         ),
         few=settings.report_min_recordings,
-        with_audio=service.with_audio(session, quoted_recordings(result)),
+        with_audio=service.with_audio(session, quoted),
+        sources=service.quote_sources(session, quoted),
         compare=compare,
         known_tags=known_tags,
         # A page in another language than the calls shares few words with them by nature.

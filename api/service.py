@@ -47,6 +47,7 @@ from api.db import (
     TermForm,
     TermKey,
     UtteranceRow,
+    as_utc,
     insert_on_conflict,
     iso_day,
     may_hold,
@@ -793,6 +794,22 @@ def update_recording(
 def _people(recording: Recording) -> list[str]:
     """The names given with a recording (redacted from its text)."""
     return [n for n in (recording.salesperson, recording.customer) if n]
+
+
+def quote_sources(session: Session, recording_ids: Collection[str]) -> dict[str, tuple[str, date]]:
+    """{recording id: (title, the day reports count it on)}: which conversation a report's
+    quote comes from, so this week's evidence reads apart from last month's."""
+    ids = list(recording_ids)
+    sources: dict[str, tuple[str, date]] = {}
+    for start in range(0, len(ids), 500):  # within any database's limit on parameters
+        rows = session.execute(
+            select(
+                Recording.id, Recording.title, Recording.recorded_at, Recording.created_at
+            ).where(Recording.id.in_(ids[start : start + 500]))
+        )
+        for recording_id, title, recorded_at, created_at in rows:
+            sources[recording_id] = (title, recorded_at or as_utc(created_at).date())
+    return sources
 
 
 @dataclass(frozen=True, slots=True)

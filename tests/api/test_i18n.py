@@ -408,3 +408,19 @@ def test_the_report_starts_its_lines_after_a_month_the_from_date_cut(settings) -
         assert "<polyline" not in section  # November alone is no line
         whole = client.get("/report", params={"since": "2026-10-01"}).text
         assert "telt pas vanaf" not in whole
+
+
+def test_a_reports_quotes_say_which_conversation_and_day_they_come_from(settings) -> None:
+    import html
+
+    with _client(settings) as client:
+        client.headers.update(DUTCH)
+        report = html.unescape(client.get("/report").text)
+        terms = report[: report.index('id="rising"')]
+        assert (
+            "· Warmtepomp en zonnepanelen — meneer Bakker (demo transcript), "
+            '<time datetime="2026-11-02">2 nov 2026</time>'
+        ) in terms
+        page = {"page_copy": "Onze zonnepanelen leveren veel op."}
+        compared = html.unescape(client.post("/suggest", data=page).text)
+        assert '<time datetime="2026-11-02">2 nov 2026</time></span>' in compared
