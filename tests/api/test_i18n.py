@@ -261,12 +261,20 @@ def test_a_failed_job_without_a_readable_stored_text_shows_its_english() -> None
 def test_dates_months_and_a_thin_last_month_read_the_dutch_way(settings) -> None:
     from datetime import timedelta
 
+    from babel.dates import format_date
+
     from api.db import Recording, get_database, utcnow
 
     with _client(settings) as client:
         client.headers.update(DUTCH)
         home = client.get("/").text
         assert '<time datetime="2026-11-02">2 nov 2026</time>' in home  # not 2026-11-02
+        # The list runs newest upload first: a conversation recorded earlier says when it came
+        uploaded = utcnow().date()
+        assert (
+            f'<span class="uploaded">geüpload {format_date(uploaded, "medium", locale="nl")}'
+            in home
+        )
         with get_database(settings.sqlalchemy_url).session.begin() as session:
             longest = max(session.query(Recording).all(), key=lambda r: r.duration_s or 0)
             longest.recorded_at = longest.recorded_at.replace(month=10)  # a month earlier
