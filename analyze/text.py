@@ -315,9 +315,6 @@ _FILLERS = {
         "dad",
         "sir",
         "madam",
-        "morning",
-        "afternoon",
-        "evening",
     },
 }
 _PHRASE_FILLERS = {
