@@ -311,7 +311,7 @@ def group_questions(
     if not asked:
         return []
     stems = [_stems(words, q.language) for words, q in zip(lemmas, asked, strict=True)]
-    labels = _cluster(stems)
+    labels = _cluster(stems, [asks(q.text) for q in asked])
     groups = []
     for label in sorted(set(labels)):
         members = [i for i, lab in enumerate(labels) if lab == label]
@@ -334,6 +334,18 @@ def group_questions(
         )
     )
     return [replace(g, topics=_topics(g)) for g in groups[:limit]]
+
+
+_LEANS_ON = r"(?:en|maar|dus|of|ook|and|but|so|or|also)"
+_LEANING = re.compile(rf"^\W*{_LEANS_ON}\b|\b(?:dan|daar|die|dat|zo'n|then|that|it)\W*$", re.I)
+
+
+def _reads_alone(question: Question) -> bool:
+    """Whether a question reads as a heading without the words said before it: five
+    words or more, not starting with "en"/"maar"/"and" nor ending leaning back ("…krijg
+    ik dan?", "Wat kost dat?")."""
+    words = _words_of(question.text)
+    return len(words) >= 5 and not _LEANING.search(question.text.rstrip("?!. "))
 
 
 def _language(group: QuestionGroup) -> str:
@@ -364,8 +376,10 @@ def _stemmer(name: str) -> Any:
     return snowballstemmer.stemmer(name)
 
 
-def _cluster(lemmas: list[list[str]]) -> list[int]:
-    """A group label per question, from its content words (TF-IDF, cosine, average link)."""
+def _cluster(lemmas: list[list[str]], kinds: Sequence[str | None] = ()) -> list[int]:
+    """A group label per question, from its content words (TF-IDF, cosine, average link).
+    Questions asking different kinds of answer (`asks`: a price, a time) never share a
+    group: "Hoe lang duurt de installatie?" is not "Wat kost de installatie?"."""
     if len(lemmas) == 1:
         return [0]
     import numpy as np
@@ -377,6 +391,11 @@ def _cluster(lemmas: list[list[str]]) -> list[int]:
     # scipy's dense pdist over the whole vocabulary (3,000 questions: 0.2 s instead of 4 s).
     distances = 1.0 - (vectors @ vectors.T).toarray()
     np.clip(distances, 0.0, 2.0, out=distances)
+    if kinds:
+        kind = np.array([k or "" for k in kinds])
+        asked = kind != ""
+        apart = asked[:, None] & asked[None, :] & (kind[:, None] != kind[None, :])
+        distances[apart] = 2.0
     np.fill_diagonal(distances, 0.0)
     clustering = AgglomerativeClustering(
         n_clusters=None,
@@ -404,10 +423,16 @@ def _group(
         for stem, n in counts.most_common()
         if n * 2 > len(members) or len(members) == 1  # what most of its questions share
     )[:4]
-    # The typical phrasing: the one sharing most keywords, then the shortest.
+    # The typical phrasing: the one sharing most keywords, then one that reads on its own
+    # as an FAQ heading (not "En de terugverdientijd?", which leans on what was said
+    # before), then the shortest.
     typical = max(
         range(len(members)),
-        key=lambda i: (len(set(lemmas[i]) & set(keywords)), -len(members[i].text)),
+        key=lambda i: (
+            len(set(lemmas[i]) & set(keywords)),
+            _reads_alone(members[i]),
+            -len(members[i].text),
+        ),
     )
     return QuestionGroup(
         question=members[typical].text,

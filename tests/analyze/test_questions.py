@@ -375,3 +375,32 @@ def test_an_english_word_is_not_on_a_page_inside_a_longer_one() -> None:
     page = "We offer support for every charger."
     _, keys = page_terms(page, "en")
     assert unanswered_questions(groups, keys, language="en", page_text=page)
+
+
+def test_a_price_and_a_time_question_about_one_thing_are_two_questions() -> None:
+    said = [
+        Utterance("r1", "Hoe lang duurt de installatie van de hybride warmtepomp?", "customer"),
+        Utterance("r2", "Wat kost de installatie van de hybride warmtepomp?", "customer"),
+        Utterance("r3", "Hoe lang duurt de installatie van zo'n hybride warmtepomp?", "customer"),
+    ]
+    groups = {g.question: g.count for g in group_questions(find_questions(said))}
+    assert groups == {
+        "Hoe lang duurt de installatie van de hybride warmtepomp?": 2,
+        "Wat kost de installatie van de hybride warmtepomp?": 1,
+    }
+
+
+def test_a_groups_heading_is_a_question_that_reads_without_what_came_before() -> None:
+    """An FAQ draft's heading must make sense alone: "En de terugverdientijd?" leans on the
+    question before it, "Hoeveel subsidie krijg ik dan?" on an answer."""
+    said = [
+        Utterance("r1", "En de terugverdientijd?", "customer"),
+        Utterance("r2", "Wat is de terugverdientijd van een thuisbatterij?", "customer"),
+        Utterance("r3", "Hoeveel subsidie krijg ik dan?", "customer"),
+        Utterance("r4", "Hoeveel subsidie krijg ik op een warmtepomp?", "customer"),
+    ]
+    headings = {g.question for g in group_questions(find_questions(said))}
+    assert headings == {
+        "Wat is de terugverdientijd van een thuisbatterij?",
+        "Hoeveel subsidie krijg ik op een warmtepomp?",
+    }
