@@ -12,7 +12,7 @@ import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -1015,6 +1015,13 @@ def report(
     first_cut = _cut_first_month(trend.words, trend.months, recordings.since)
     start = int(first_cut)
     quoted = quoted_recordings([terms, questions, list(sides.values()), rising])
+    # One click to a weekly look: the rising words since the last Monday before today (a
+    # week back on a Monday), or over the last 30 days, with the other filters kept.
+    today = utcnow().date()
+    since_monday = today - timedelta(days=today.weekday() or 7)
+    kept = {k: str(v) for k, v in chosen.items() if v and k != "since"}
+    if asked_role := request.query_params.get("role"):
+        kept["role"] = asked_role
     return _page(
         request,
         "report.html",
@@ -1026,6 +1033,10 @@ def report(
         trend_from=start,
         trend_first_cut=first_cut,
         trend_since=recordings.since,
+        since_monday=since_monday,
+        since_monday_url="/report?" + urlencode({**kept, "since": since_monday.isoformat()}),
+        since_month_url="/report?"
+        + urlencode({**kept, "since": (today - timedelta(days=30)).isoformat()}),
         trend_lines=[
             (term, _sparkline(rates[start:drawn]), rates[start:drawn], rates)
             for term in terms[:_TREND_TERMS]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from api.db import get_database
@@ -54,8 +55,22 @@ def test_the_report_shows_what_is_new_since_a_day(
     assert "<strong>thuisbatterij</strong>" in rising and ">new<" in rising
     assert "<strong>zonnepanelen</strong>" not in rising  # said as often as before
     assert "Een thuisbatterij lijkt ons handig" in rising  # with a quote as evidence
-    without = client.get("/report").text
+    without = client.get("/report", params={"role": "all", "tag": "x"}).text
     assert "Choose a From date above" in without[without.index('id="rising"') :]
+    # One click to a weekly look, the other filters kept
+    import html
+    import re
+    from datetime import timedelta
+
+    from api.db import utcnow
+
+    today = utcnow().date()
+    monday = today - timedelta(days=today.weekday() or 7)
+    link = re.search(r'href="(/report\?[^"]+)#rising">Since Monday', without)
+    assert link is not None
+    query = dict(httpx.QueryParams(html.unescape(link.group(1)).split("?", 1)[1]))
+    assert query == {"tag": "x", "role": "all", "since": monday.isoformat()}
+    assert monday.weekday() == 0 and today - timedelta(days=7) <= monday < today
     first = client.get("/report", params={"since": "2026-10-01"}).text
     assert "Nothing stands out" in first[first.index('id="rising"') : first.index('id="trend"')]
     # The same for a CMS, as JSON; a report key's minimum counts here too.
