@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from types import ModuleType
 from typing import Any
@@ -46,9 +47,10 @@ TERM_COLUMNS = (  # the CSV's and the API's names; a spreadsheet for people may 
     N_("first quote"),
     N_("quote recording"),
     N_("quote start (s)"),
-    N_("quote recording title"),  # last: the columns before it keep their places
+    N_("quote recording title"),  # new columns go last: those before keep their places
+    N_("quote recording day"),
 )
-_TERM_WIDTHS = (22, 20, 8, 10, 12, 10, 8, 11, 9, 9, 30, 70, 34, 14, 40)  # characters
+_TERM_WIDTHS = (22, 20, 8, 10, 12, 10, 8, 11, 9, 9, 30, 70, 34, 14, 40, 12)  # characters
 _MAX_WIDTH = 80  # characters; wider columns wrap instead
 _QUOTES_PER_CELL = 3
 
@@ -62,14 +64,17 @@ def _openpyxl() -> ModuleType:
     return openpyxl
 
 
-def term_rows(terms: Iterable[Term], titles: Mapping[str, str] | None = None) -> list[list[Any]]:
-    """One row per term, in the order of `TERM_COLUMNS`; numbers stay numbers. `titles`
-    (recording id -> title) names the recording of each first quote for a person."""
-    titles = titles or {}
+def term_rows(
+    terms: Iterable[Term], sources: Mapping[str, tuple[str, date]] | None = None
+) -> list[list[Any]]:
+    """One row per term, in the order of `TERM_COLUMNS`; numbers stay numbers. `sources`
+    (recording id -> title, day) names the recording of each first quote for a person."""
+    sources = sources or {}
     rows: list[list[Any]] = []
     for t in terms:
         first: Quote | None = t.quotes[0] if t.quotes else None
         start_s = round(first.start, 2) if first is not None and first.start is not None else None
+        title, said_on = sources.get(first.recording_id, ("", None)) if first else ("", None)
         rows.append(
             [
                 t.term,
@@ -83,18 +88,19 @@ def term_rows(terms: Iterable[Term], titles: Mapping[str, str] | None = None) ->
                 first.text if first is not None else "",
                 first.recording_id if first is not None else "",
                 start_s,
-                titles.get(first.recording_id, "") if first is not None else "",
+                title,
+                said_on.isoformat() if said_on else "",
             ]
         )
     return rows
 
 
-def terms_csv(terms: Sequence[Term], titles: Mapping[str, str] | None = None) -> str:
+def terms_csv(terms: Sequence[Term], sources: Mapping[str, tuple[str, date]] | None = None) -> str:
     """The terms report as CSV, one row per term; text cells are made formula-safe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(TERM_COLUMNS)
-    for row in term_rows(terms, titles):
+    for row in term_rows(terms, sources):
         writer.writerow(["" if v is None else csv_safe(v) for v in row])
     return buffer.getvalue()
 
@@ -102,7 +108,7 @@ def terms_csv(terms: Sequence[Term], titles: Mapping[str, str] | None = None) ->
 def terms_xlsx(
     terms: Sequence[Term],
     title: str = "Terms",
-    titles: Mapping[str, str] | None = None,
+    sources: Mapping[str, tuple[str, date]] | None = None,
     wording: Wording = ENGLISH,
 ) -> bytes:
     """The terms report as an XLSX workbook with one "Terms" sheet; `title` becomes the
@@ -110,7 +116,7 @@ def terms_xlsx(
     `wording` translates the sheet's name and headings (the web pages' reader's language)."""
     _ = wording.gettext
     header = [_(column) for column in TERM_COLUMNS]
-    rows = term_rows(terms, titles)
+    rows = term_rows(terms, sources)
     sheet = _Sheet(_("Terms"), header, _TERM_WIDTHS, rows, wrap=(11,))
     return _workbook([sheet], title=title)
 

@@ -616,14 +616,15 @@ def get_terms(
     """Terms ranked by how often and how distinctively they are said, with quotes.
     `?format=csv` or `xlsx` for a spreadsheet: one row per term, with its first quote."""
     terms = service.ranked_terms(session, role=role, limit=limit, recording_filter=recordings)
+    sources: dict[str, tuple[str, date]] = {}
     if _report_only(request):  # quotes without names; no titles, which name customers
-        terms, titles = without_personal_data(session, terms), {}
+        terms = without_personal_data(session, terms)
     else:
-        titles = service.quote_titles(session, terms)
+        sources = service.first_quote_sources(session, terms)
     if format == "csv":
-        return _attachment(terms_csv(terms, titles), "text/csv", "terms.csv")
+        return _attachment(terms_csv(terms, sources), "text/csv", "terms.csv")
     if format == "xlsx":
-        workbook = terms_xlsx(terms, "ridealong terms", titles)
+        workbook = terms_xlsx(terms, "ridealong terms", sources)
         return _attachment(workbook, XLSX_MEDIA_TYPE, "terms.xlsx")
     return TermsOut.model_validate({"terms": [t.to_dict() for t in terms]})
 

@@ -1084,15 +1084,15 @@ def report_export(
     limit = max(1, min(limit, 1000))
     terms = service.ranked_terms(session, role=role, limit=limit, recording_filter=recordings)
     chosen = [f"{k} {v}" for k, v in asdict(recordings).items() if v]
-    titles = service.quote_titles(session, terms)
+    sources = service.first_quote_sources(session, terms)
     if fmt == "xlsx":  # for people: in the page's language (the CSV is for tools)
         words = i18n.wording(page_language(request))
         who = words.gettext(i18n.ROLE_GROUPS[role]) if role else words.gettext("Everyone")
         title = " — ".join([words.gettext("ridealong terms"), who, *chosen])
-        content: str | bytes = terms_xlsx(terms, title, titles, words)
+        content: str | bytes = terms_xlsx(terms, title, sources, words)
         media = XLSX_MEDIA_TYPE
     else:
-        content, media = terms_csv(terms, titles), "text/csv"
+        content, media = terms_csv(terms, sources), "text/csv"
     words = i18n.wording(page_language(request))
     stem = words.gettext(_TERMS_FILE)
     if role:  # a tab's download says whose: "termen-klanten-2026-12-07.xlsx"

@@ -1041,14 +1041,10 @@ def show_term(session: Session, key: str) -> bool:
     return True
 
 
-def quote_titles(session: Session, terms: Sequence[Term]) -> dict[str, str]:
-    """Recording id -> title for the recordings the terms' first quotes come from (what a
+def first_quote_sources(session: Session, terms: Sequence[Term]) -> dict[str, tuple[str, date]]:
+    """`quote_sources` of the recordings the terms' first quotes come from (what a
     spreadsheet shows beside the id)."""
-    ids = {t.quotes[0].recording_id for t in terms if t.quotes}
-    if not ids:
-        return {}
-    rows = session.execute(select(Recording.id, Recording.title).where(Recording.id.in_(ids)))
-    return {row.id: row.title for row in rows}
+    return quote_sources(session, {t.quotes[0].recording_id for t in terms if t.quotes})
 
 
 def roles_spoken(session: Session, recording_filter: RecordingFilter | None = None) -> set[str]:

@@ -121,6 +121,7 @@ def test_terms_csv_export_through_the_api(data) -> None:
     assert floor["first quote"] == "'" + HYPERLINK  # a spreadsheet will not run it
     assert floor["quote recording"] == "jansen" and floor["quote start (s)"] == "5.0"
     assert floor["quote recording title"] == "Vloerverwarming"  # for a person, beside the id
+    assert floor["quote recording day"] == "2026-11-03"  # which week's conversation it was
     assert "thuisbatterij" in rows and "warmtepomp" in rows
 
 

@@ -178,7 +178,10 @@ def test_a_dutch_reader_downloads_spreadsheets_and_briefs_in_dutch(settings) -> 
         sheet = openpyxl.load_workbook(io.BytesIO(report.content))["Termen"]
         header = [cell.value for cell in next(sheet.iter_rows())]
         assert header[:4] == ["term", "lemma", "aantal", "klant"]
-        assert header[-1] == "titel van de opname van het citaat"
+        assert header[-2:] == [
+            "titel van de opname van het citaat",
+            "datum van de opname van het citaat",
+        ]
         today = date.today().isoformat()  # a weekly download does not pile up as "terms (3)"
         # named after its tab, so the tabs' downloads of one week stay apart
         assert f'filename="termen-klanten-{today}.xlsx"' in report.headers["content-disposition"]
