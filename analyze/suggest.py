@@ -359,12 +359,17 @@ def _in_title(text: str, at: int) -> bool:
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
 
 
-def suggestions_markdown(result: PageSuggestions, wording: Wording = ENGLISH) -> str:
-    """The suggestions as Markdown, for a copywriter's brief or a ticket."""
+def suggestions_markdown(
+    result: PageSuggestions, wording: Wording = ENGLISH, about: Sequence[str] = ()
+) -> str:
+    """The suggestions as Markdown, for a copywriter's brief or a ticket. `about`: lines
+    that say which page and which conversations were compared (a brief read a week later
+    must say what it rests on)."""
     _, ngettext = wording.gettext, wording.ngettext
     lines = [
         "# " + _("Customer language on this page"),
         "",
+        *(f"{line}  " for line in about),
         _("Coverage: **%(coverage)s/100** of the customers' top vocabulary.")
         % {"coverage": result.coverage},
         "",

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from babel.dates import format_date
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -1069,6 +1070,32 @@ def report(
     )
 
 
+def _brief_basis(
+    request: Request, url: str | None, basis: service.Coverage, tag: str | None
+) -> list[str]:
+    """What a page comparison's brief rests on: the page's address, and the conversations
+    (how many, over which days, with which tag), in the reader's language."""
+    language = page_language(request)
+    words = i18n.wording(language)
+    lines = [words.gettext("Page: %(url)s") % {"url": url}] if url else []
+    if basis.first and basis.last:
+        lines.append(
+            words.ngettext(
+                "Compared with %(n)s conversation, %(first)s to %(last)s",
+                "Compared with %(n)s conversations, %(first)s to %(last)s",
+                basis.recordings,
+            )
+            % {
+                "n": basis.recordings,
+                "first": format_date(basis.first, "medium", locale=language),
+                "last": format_date(basis.last, "medium", locale=language),
+            }
+        )
+    if tag:
+        lines.append(words.gettext("Only conversations tagged “%(tag)s”") % {"tag": tag})
+    return lines
+
+
 @router.get("/report/export.{fmt}")
 def report_export(
     request: Request,
@@ -1155,6 +1182,7 @@ def suggest(
     compare = {"tag": recordings.tag, "since": recordings.since, "until": recordings.until}
     known_tags = service.known_tags(session)
     read_as_html = not is_html and looks_like_html(page_copy)  # the box was not ticked
+    url: str | None = None
     try:
         page, html = page_copy, is_html or read_as_html
         if url := pages.lone_url(page_copy):  # pasted the address instead of the text
@@ -1185,8 +1213,17 @@ def suggest(
             known_tags=known_tags,
         )
     words = i18n.wording(page_language(request))  # the CSV is for tools: English
+    basis = service.coverage(
+        session, recordings, "customer" if result.terms_from == "customer" else None
+    )
     exports: dict[str, tuple[Callable[[], str | bytes], str, str]] = {
-        "markdown": (lambda: suggestions_markdown(result, words), "text/markdown", "md"),
+        "markdown": (
+            lambda: suggestions_markdown(
+                result, words, _brief_basis(request, url, basis, recordings.tag)
+            ),
+            "text/markdown",
+            "md",
+        ),
         "csv": (lambda: suggestions_csv(result), "text/csv", "csv"),
         "xlsx": (lambda: suggestions_xlsx(result, words), XLSX_MEDIA_TYPE, "xlsx"),
     }
@@ -1205,9 +1242,7 @@ def suggest(
         is_html=is_html or read_as_html,
         read_as_html=read_as_html,
         result=result,
-        coverage=service.coverage(
-            session, recordings, "customer" if result.terms_from == "customer" else None
-        ),
+        coverage=basis,
         few=settings.report_min_recordings,
         with_audio=service.with_audio(session, quoted),
         sources=service.quote_sources(session, quoted),

@@ -192,6 +192,8 @@ def test_a_dutch_reader_downloads_spreadsheets_and_briefs_in_dutch(settings) -> 
         page = {"page_copy": "Wij leggen zonnepanelen."}
         brief = client.post("/suggest", data={**page, "export": "markdown"}).text
         assert brief.startswith("# De taal van klanten op deze pagina\n")
+        # what the brief rests on, for whoever reads it a week later
+        assert "Vergeleken met 2 gesprekken, van 2 nov 2026 tot en met 2 nov 2026" in brief
         assert "; de pagina gebruikt het nergens" in brief
         book = client.post("/suggest", data={**page, "export": "xlsx"})
         assert f"paginasuggesties-{today}.xlsx" in book.headers["content-disposition"]
