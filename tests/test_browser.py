@@ -190,6 +190,12 @@ def test_swap_roles_on_a_demo_recording(
     assert label.get_attribute("title") == "S1, salesperson"
     assert label.inner_text() == "Mark"  # the salesperson named at upload
 
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.click("#swap-roles")  # a misclick recounts every report: it asks first
+    assert asked and asked[0].startswith("Swap the roles?")
+    assert first.locator(".role-name").inner_text() == "salesperson"  # dismissed: unchanged
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("#swap-roles")
     page.locator(".notice", has_text="Roles swapped").wait_for()
     assert "done=" not in page.url  # a reload does not say it again
