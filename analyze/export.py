@@ -17,6 +17,7 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
+from analyze.questions import QuestionGroup
 from analyze.suggest import PageSuggestions, csv_safe, formula_like, missing_reason
 from analyze.terms import Quote, Term
 from analyze.wording import ENGLISH, N_, Wording
@@ -110,15 +111,36 @@ def terms_xlsx(
     title: str = "Terms",
     sources: Mapping[str, tuple[str, date]] | None = None,
     wording: Wording = ENGLISH,
+    questions: Sequence[QuestionGroup] = (),
 ) -> bytes:
-    """The terms report as an XLSX workbook with one "Terms" sheet; `title` becomes the
-    workbook's title and the printed page header (say which filters made the report).
-    `wording` translates the sheet's name and headings (the web pages' reader's language)."""
+    """The terms report as an XLSX workbook: a "Terms" sheet, and with `questions` (the
+    customers' question groups) a "Questions" sheet, so one download hands over the week's
+    words and what customers asked. `title` becomes the workbook's title and the printed
+    page header (say which filters made the report). `wording` translates the sheets'
+    names and headings (the web pages' reader's language)."""
     _ = wording.gettext
     header = [_(column) for column in TERM_COLUMNS]
     rows = term_rows(terms, sources)
-    sheet = _Sheet(_("Terms"), header, _TERM_WIDTHS, rows, wrap=(11,))
-    return _workbook([sheet], title=title)
+    sheets = [_Sheet(_("Terms"), header, _TERM_WIDTHS, rows, wrap=(11,))]
+    if questions:
+        sheets.append(_questions_sheet(questions, _("Questions"), wording))
+    return _workbook(sheets, title=title)
+
+
+def _questions_sheet(groups: Sequence[QuestionGroup], name: str, wording: Wording) -> _Sheet:
+    """Question groups, one row each: the question, how often and in how many conversations
+    it was asked, and its other phrasings."""
+    _ = wording.gettext
+    return _Sheet(
+        name,
+        [_("question"), _("count"), _("recordings"), _("quotes")],
+        (60, 8, 11, 80),
+        [
+            [g.question, g.count, g.recordings, _quotes(q.text for q in g.other_phrasings)]
+            for g in groups
+        ],
+        wrap=(0, 3),
+    )
 
 
 def _quotes(texts: Iterable[str]) -> str:
@@ -141,10 +163,6 @@ def suggestions_xlsx(result: PageSuggestions, wording: Wording = ENGLISH) -> byt
         ]
         for s in result.missing_terms
     ]
-    questions = [
-        [g.question, g.count, g.recordings, _quotes(q.text for q in g.other_phrasings)]
-        for g in result.questions
-    ]
     sheets = [
         _Sheet(
             _("Missing terms"),
@@ -161,13 +179,7 @@ def suggestions_xlsx(result: PageSuggestions, wording: Wording = ENGLISH) -> byt
             wrap=(5,),
         ),
         _Sheet(_("Already on page"), [_("term")], (30,), [[t] for t in result.present_terms]),
-        _Sheet(
-            _("Open questions"),
-            [_("question"), _("count"), _("recordings"), _("quotes")],
-            (60, 8, 11, 80),
-            questions,
-            wrap=(0, 3),
-        ),
+        _questions_sheet(result.questions, _("Open questions"), wording),
         _Sheet(
             _("Customers' words"),
             [

@@ -1116,7 +1116,10 @@ def report_export(
         words = i18n.wording(page_language(request))
         who = words.gettext(i18n.ROLE_GROUPS[role]) if role else words.gettext("Everyone")
         title = " — ".join([words.gettext("ridealong terms"), who, *chosen])
-        content: str | bytes = terms_xlsx(terms, title, sources, words)
+        asked = service.question_groups(
+            session, role="customer", limit=100, recording_filter=recordings
+        )
+        content: str | bytes = terms_xlsx(terms, title, sources, words, asked)
         media = XLSX_MEDIA_TYPE
     else:
         content, media = terms_csv(terms, sources), "text/csv"

@@ -167,6 +167,7 @@ def test_the_setting_picks_dutch_and_sign_in_has_the_switch(settings) -> None:
 def test_a_dutch_reader_downloads_spreadsheets_and_briefs_in_dutch(settings) -> None:
     """What the pages offer people (XLSX, Markdown) follows the page's language; the CSV,
     for scripts, keeps the API's English columns."""
+    import html
     import io
 
     import openpyxl
@@ -175,7 +176,12 @@ def test_a_dutch_reader_downloads_spreadsheets_and_briefs_in_dutch(settings) -> 
         client.headers.update(DUTCH)
         report = client.get("/report/export.xlsx", params={"role": "customer"})
         assert report.headers["vary"] == "Accept-Language, Cookie"
-        sheet = openpyxl.load_workbook(io.BytesIO(report.content))["Termen"]
+        book = openpyxl.load_workbook(io.BytesIO(report.content))
+        assert book.sheetnames == ["Termen", "Vragen"]  # the week's words and questions
+        asked = [row[0] for row in book["Vragen"].iter_rows(min_row=2, values_only=True)]
+        shown = html.unescape(client.get("/report").text)
+        assert asked and all(q in shown for q in asked[:5])  # the report's questions
+        sheet = book["Termen"]
         header = [cell.value for cell in next(sheet.iter_rows())]
         assert header[:4] == ["term", "lemma", "aantal", "klant"]
         assert header[-2:] == [
