@@ -389,7 +389,12 @@ def tagged_candidates(
     previous: Token | None = None
     previous_tag: str | None = None
     bridge: tuple[Token, Token] | None = None  # noun + preposition, waiting for a noun
+    # English writes compounds apart: "air source heat pump" is one term; the pairs inside
+    # it ("source heat") are shown only where said apart from it (`drop_covered_words`).
+    compounds = _CompoundRuns(found) if language == "en" and phrase else None
     for tok, tag in zip(tokens, tags, strict=True):
+        if compounds is not None and (tok.lemma is None or not is_noun(tag)):
+            compounds.end()
         if tok.lemma is None:
             is_preposition = tag is not None and (tag == "VZ" or tag in ("PRP", "PRF"))
             bridge = (
@@ -421,8 +426,36 @@ def tagged_candidates(
             found.append(
                 (f"{previous.lemma} {tok.lemma}", f"{previous.text} {tok.text}".lower(), phrase)
             )
+        if compounds is not None:
+            compounds.add(tok, tag)
         previous, previous_tag = tok, tag
+    if compounds is not None:
+        compounds.end()
     return content, found
+
+
+_LONGEST_COMPOUND = 4  # words of an English noun run kept as one term
+
+
+class _CompoundRuns:
+    """Runs of an adjective or nouns ending in nouns, in `tagged_candidates`' English
+    output: a run of three or more ("air source heat pump", "hybrid heat pump") is a term."""
+
+    def __init__(self, found: list[tuple[str, str, WordClass | None]]) -> None:
+        self.found = found
+        self.run: list[Token] = []
+
+    def add(self, token: Token, tag: str | None) -> None:
+        if not (is_noun(tag) or (_is_adjective(tag) and not self.run)):
+            self.end()
+            return
+        self.run.append(token)
+
+    def end(self) -> None:
+        run, self.run = self.run[-_LONGEST_COMPOUND:], []
+        if len(run) >= 3:
+            key = " ".join(str(t.lemma) for t in run)
+            self.found.append((key, " ".join(t.text for t in run).lower(), "noun"))
 
 
 def word_class_votes(
@@ -897,10 +930,13 @@ def _best_quotes(quotes: list[Quote], limit: int) -> list[Quote]:
 
 
 def drop_covered_words(ranked: list[Term]) -> list[Term]:
-    """Drop a single word when nearly every use of it sits inside one ranked phrase."""
+    """Drop a word, or a phrase inside a longer one ("source heat" in "air source heat
+    pump"), when nearly every use of it sits inside one longer ranked phrase."""
     phrase_counts: dict[str, int] = defaultdict(int)
     for t in ranked:
-        if " " in t.lemma:
-            for word in t.lemma.split():
-                phrase_counts[word] = max(phrase_counts[word], t.count)
-    return [t for t in ranked if " " in t.lemma or phrase_counts.get(t.lemma, 0) < 0.9 * t.count]
+        words = t.lemma.split()
+        for size in range(1, len(words)):
+            for at in range(len(words) - size + 1):
+                part = " ".join(words[at : at + size])
+                phrase_counts[part] = max(phrase_counts[part], t.count)
+    return [t for t in ranked if phrase_counts.get(t.lemma, 0) < 0.9 * t.count]

@@ -554,3 +554,17 @@ def test_a_language_code_is_read_as_the_language_analysed(code) -> None:
         (Segment(0.0, 4.0, "We would like a quote for the new kitchen.", language=code),),
     )
     assert [u.language for u in utterances_from_transcript(transcript, "r1")] == ["en"]
+
+
+def test_an_english_compound_written_apart_is_one_term_not_its_inner_pairs() -> None:
+    """English writes "air source heat pump" as four words: the run is the term, and
+    pairs said only inside it ("source heat", "hybrid heat") are none."""
+    call = [
+        Utterance("r1", "We want an air source heat pump, an air source heat pump is cheap.",
+                  "customer", language="en"),
+        Utterance("r1", "Is a hybrid heat pump loud? A hybrid heat pump seems nice.",
+                  "customer", language="en"),
+    ]  # fmt: skip
+    lemmas = [t.lemma for t in rank_terms([count_terms(call, "r1")], limit=20)]
+    assert {"air source heat pump", "hybrid heat pump", "heat pump"} <= set(lemmas)
+    assert not {"source heat", "air source", "hybrid heat"} & set(lemmas)
