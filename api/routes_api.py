@@ -529,6 +529,10 @@ def recording_filter(
     customer: Annotated[str | None, Query(max_length=200, description="part of the name")] = None,
     language: Annotated[str | None, Query(max_length=8, description="nl, en, ...")] = None,
     tag: Annotated[str | None, Query(max_length=50, description="one of the tags")] = None,
+    said: Annotated[
+        str | None,
+        Query(max_length=200, description="a term said in it, in any form (warmtepompen)"),
+    ] = None,
 ) -> service.RecordingFilter:
     """Which recordings a report covers (shared by /terms, /questions, /synonyms and
     /suggestions). An empty parameter means "any", like one left out. A `report` key's
@@ -543,6 +547,7 @@ def recording_filter(
         customer or None,
         language or None,
         tag or None,
+        said.strip() if said and said.strip() else None,
     )
     if _report_only(request):
         _enough_for_a_report(request, session, chosen, _counted_role(request))

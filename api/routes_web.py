@@ -847,6 +847,7 @@ def _report_filter(
     customer: str | None = None,
     language: str | None = None,
     tag: str | None = None,
+    said: str | None = None,
 ) -> service.RecordingFilter:
     """The report's recording filter from its form fields (the page and its exports); a
     field that does not parse is no filter, and dates the wrong way round are turned."""
@@ -860,6 +861,7 @@ def _report_filter(
         customer=(customer or "").strip()[:200] or None,
         language=language if language in ("nl", "en") else None,
         tag=(tag or "").strip()[:50] or None,
+        said=(said or "").strip()[:200] or None,
     )
 
 
@@ -1177,12 +1179,19 @@ def suggest(
     tag: Annotated[str, Form(max_length=50)] = "",
     since: Annotated[str, Form(max_length=10)] = "",
     until: Annotated[str, Form(max_length=10)] = "",
+    said: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Compare a page's copy with what customers say: in every conversation, or in those
-    with a tag and within dates (a heat-pump page with the heat-pump calls)."""
+    with a tag, that mention a term, within dates (a heat-pump page with the heat-pump
+    calls)."""
     settings = state(request).settings
-    recordings = _report_filter(since=since, until=until, tag=tag)
-    compare = {"tag": recordings.tag, "since": recordings.since, "until": recordings.until}
+    recordings = _report_filter(since=since, until=until, tag=tag, said=said)
+    compare = {
+        "tag": recordings.tag,
+        "said": recordings.said,
+        "since": recordings.since,
+        "until": recordings.until,
+    }
     known_tags = service.known_tags(session)
     read_as_html = not is_html and looks_like_html(page_copy)  # the box was not ticked
     url: str | None = None

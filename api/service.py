@@ -823,6 +823,9 @@ class RecordingFilter:
     customer: str | None = None
     language: str | None = None  # the recording's language, "nl" or "en"
     tag: str | None = None  # one of the recording's tags, any case
+    # A term somebody said in it, in any of its forms ("warmtepompen"): a heat-pump page is
+    # compared with the conversations about heat pumps, tagged or not.
+    said: str | None = None
 
     def is_everything(self) -> bool:
         return self == RecordingFilter()
@@ -849,6 +852,15 @@ def _filtered(session: Session, f: RecordingFilter) -> Select[Any] | None:
         query = query.where(Recording.language == f.language.strip().lower())
     if f.tag:
         query = query.where(_tagged(_tag_as_typed(f.tag)))
+    if f.said:
+        key = _key_of_form(session, _term_key(f.said))
+        query = query.where(
+            Recording.id.in_(
+                select(TermCountRow.recording_id)
+                .join(TermKey, TermKey.id == TermCountRow.term_id)
+                .where(TermKey.key == key, TermCountRow.count > 0)
+            )
+        )
     if f.recording_id is None:
         # A filter that keeps every analysed recording ("since 2020") is answered from the
         # running totals: counting both sides costs a few milliseconds, summing them seconds.

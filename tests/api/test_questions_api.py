@@ -378,3 +378,33 @@ def test_the_suggest_page_says_a_time_question_lacks_its_time(api_client, settin
     answered = "Wij leggen panelen op elk dak. Dat duurt meestal twee dagen."
     page = client.post("/suggest", data={"page_copy": answered}).text
     assert when not in page[page.index("Questions customers ask that the page does not answer") :]
+
+
+def test_reports_and_comparisons_narrow_to_the_conversations_that_mention_a_term(
+    api_client, settings
+) -> None:
+    """A heat-pump page is compared with the calls about heat pumps, tagged or not: `said`
+    keeps the recordings in which somebody said the term, in any of its forms."""
+    client, _ = api_client
+    prepare_demo(settings)
+    recordings = client.get("/api/v1/recordings").json()["recordings"]
+    ids = {r["customer"]: r["id"] for r in recordings}
+
+    def lemmas(recording_id: str) -> dict[str, dict]:
+        found = client.get("/api/v1/terms", params={"recording_id": recording_id, "limit": 500})
+        return {t["lemma"]: t for t in found.json()["terms"]}
+
+    de_vries, bakker = lemmas(ids["De Vries"]), lemmas(ids["Bakker"])
+    only = next(t for lemma, t in de_vries.items() if lemma not in bakker and " " not in lemma)
+    form = max(only["variants"], key=len)  # as said, not the lemma: "thuisbatterijen"
+    narrowed = client.get("/api/v1/terms", params={"said": form, "limit": 500}).json()["terms"]
+    assert {q["recording_id"] for t in narrowed for q in t["quotes"]} == {ids["De Vries"]}
+    page = {"text": "Onze warmtepompen zijn stil."}
+    compared = client.post("/api/v1/suggestions", params={"said": form}, json=page)
+    assert compared.status_code == 200
+    quoted = {q["recording_id"] for t in compared.json()["missing_terms"] for q in t["quotes"]}
+    assert quoted == {ids["De Vries"]}
+    nobody = client.get("/api/v1/terms", params={"said": "nooitgezegdwoord"}).json()["terms"]
+    assert nobody == []
+    shown = client.get("/report", params={"said": form}).text
+    assert f'name="said" maxlength="200" value="{form}"' in shown  # the filter is kept
