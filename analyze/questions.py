@@ -528,17 +528,18 @@ _ASKS = {
     # gebeurt er wanneer de stroom uitvalt?").
     "time": re.compile(
         r"\b(?:hoe ?lang|duurt|duren|levertijd|how long|take to|hoeveel tijd|how much time"
-        r"|de duur)\b"
+        r"|how much longer|how much more time|de duur)\b"
         r"|^\W*(?:(?:en|maar|dus|and|but|so),?\s+)?(?:wanneer|when)\b",
         re.IGNORECASE,
     ),
 }
-# A number as a page writes it: digits ("4.500", "1,5"), or words: Dutch ones built of
-# number parts ("vijftienhonderd", "veertien", "anderhalf"), English ones up to "twenty"
-# and the tens, "a", "an", "a couple of".
+# A number as a page writes it: digits ("4.500", "1,5"; never started inside a run of
+# them, which made a page of "1,1,1,…" take seconds), or words: Dutch ones built of number
+# parts ("vijftienhonderd", "veertien", "anderhalf"), English ones up to "twenty" and the
+# tens, "a", "an", "a couple of".
 _NUMBER_NL = r"(?:een|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|honderd|duizend)"
 _NUMBER = (
-    r"(?:\d+(?:[.,]\d+)*|(?:ander)?half|(?:ander)?halve|een half|een halve"
+    r"(?:(?<![\d.,])\d+(?:[.,]\d+){0,3}|(?:ander)?half|(?:ander)?halve|een half|een halve"
     rf"|(?:{_NUMBER_NL}|twin|der|veer|tach|tig|en)*(?:{_NUMBER_NL}|tig)"
     r"|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty"
     r"|thirty|forty|fifty|sixty|hundred|a few|a couple of|several)"
@@ -549,7 +550,9 @@ _ANSWERS = {
         rf"|\b{_NUMBER}\s?(?:,-|euros?|eur|pounds?|dollars?|gbp|usd)\b|\b(?:eur|gbp|usd)\s?\d",
         re.IGNORECASE,
     ),
+    # "once a year", "een keer per jaar" say how often, not how long
     "time": re.compile(
+        r"(?<!\bonce )(?<!\btwice )(?<!\bevery )(?<!\beach )(?<!\bper )(?<!\bkeer )"
         rf"\b{_NUMBER}(?:\s?(?:tot|à|-|–|to)\s?{_NUMBER})?\s?(?:werk|working |business )?"
         r"(?:minuten|minuut|uur|uren|kwartier|dagen|dag|weken|week|maanden|maand|jaar|jaren"
         r"|minutes?|hours?|days?|weeks?|months?|years?)\b"

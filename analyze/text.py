@@ -110,10 +110,9 @@ _FILLERS = {
         "gullie",
         "da",
         "ne",
-        # Flemish verbs with "ge" grown on: "hebde gij", "kunde", "zijde", "zijt ge"
+        # Flemish verbs with "ge" grown on: "hebde gij", "zijt ge" ("kunde" and "zijde" are
+        # also Dutch nouns, expertise and silk: questions know them, terms keep them)
         "hebde",
-        "kunde",
-        "zijde",
         "zijt",
         "moogt",
         # spoken and regional forms of function words (Flemish, Brabant, Limburg), written as
@@ -304,7 +303,6 @@ _FILLERS = {
         "awesome",
         "perfect",
         # as the Dutch "kijken", "komen", "meneer", "goedemorgen": said in every call
-        "look",
         "looking",
         "come",
         "coming",
@@ -426,6 +424,7 @@ def tokenize(text: str, language: str | None) -> list[Token]:
     stops = _stop_words(lang)
     doc = _nlp(lang)(text)
     tokens: list[Token] = []
+    foreign: list[int] = []  # the other language's function words: mixed speech, or words
     for tok in doc:
         if tok.is_space:
             continue
@@ -440,12 +439,31 @@ def tokenize(text: str, language: str | None) -> list[Token]:
             and lower not in stops
             and not _NUMBER_WORD[lang].match(lower)
         )
-        lemma = _lemma(lower, lang) if usable and not _foreign_function_word(lower, lang) else None
+        lemma = _lemma(lower, lang) if usable else None
         if lemma is not None and (lemma in stops or len(lemma) < 2):
             lemma = None
+        if lemma is not None and _foreign_function_word(lower, lang):
+            foreign.append(len(tokens))
         tokens.append(Token(text, lemma, tok.idx + tok.text.find(text)))
+    _blank_foreign_function_words(tokens, foreign)
     _blank_phrase_fillers(tokens, lang)
     return tokens
+
+
+_FOREIGN_NEAR = 10  # tokens between two other-language function words that mark mixed speech
+
+
+def _blank_foreign_function_words(tokens: list[Token], at: list[int]) -> None:
+    """A word that is a function word of the other language is none of this one's where
+    another such word, a different one, stands near it ("the premium package with the
+    extra garantie", "Oké, so the price is inclusief btw, ja?"); alone it is a word of
+    this language that looks like one ("the heel of this boot", "kennis en kunde")."""
+    for i in at:
+        said = tokens[i].text.lower()
+        if any(
+            abs(i - j) <= _FOREIGN_NEAR and tokens[j].text.lower() != said for j in at if j != i
+        ):
+            tokens[i] = Token(tokens[i].text, None, tokens[i].start_char)
 
 
 # How much more common (Zipf, log10) a word must be in the other language for one of that

@@ -404,3 +404,23 @@ def test_a_groups_heading_is_a_question_that_reads_without_what_came_before() ->
         "Wat is de terugverdientijd van een thuisbatterij?",
         "Hoeveel subsidie krijg ik op een warmtepomp?",
     }
+
+
+def test_how_often_is_no_time_an_answer_takes() -> None:
+    from analyze import unanswered_questions
+    from analyze.suggest import page_terms
+
+    groups = group_questions(
+        find_questions(
+            [Utterance("r1", "How long does the installation take?", "customer", language="en")]
+        )
+    )
+    for page in (
+        "We check the installation once a year.",
+        "We service every installation per year.",
+    ):
+        _, keys = page_terms(page, "en")
+        assert unanswered_questions(groups, keys, language="en", page_text=page), page
+    page = "The installation takes a day."
+    _, keys = page_terms(page, "en")
+    assert unanswered_questions(groups, keys, language="en", page_text=page) == []

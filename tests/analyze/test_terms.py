@@ -568,3 +568,13 @@ def test_an_english_compound_written_apart_is_one_term_not_its_inner_pairs() -> 
     lemmas = [t.lemma for t in rank_terms([count_terms(call, "r1")], limit=20)]
     assert {"air source heat pump", "hybrid heat pump", "heat pump"} <= set(lemmas)
     assert not {"source heat", "air source", "hybrid heat"} & set(lemmas)
+
+
+def test_a_word_that_only_looks_like_the_other_languages_function_word_stays() -> None:
+    """ "heel" is Dutch for "very", and a shoe's heel; "kunde" Dutch's expertise: alone in a
+    line, they are words of that line's language."""
+    from analyze.text import tokenize
+
+    said = {t.lemma for t in tokenize("Can you fix the heel of this boot?", "en")}
+    assert "heel" in said
+    assert "kunde" in {t.lemma for t in tokenize("Het gaat om kennis en kunde.", "nl")}
