@@ -738,11 +738,17 @@ def fill_salesperson(recording: Recording, transcript: Transcript) -> None:
         recording.salesperson = named.pop()
 
 
-def recount_terms(session: Session, recording: Recording, transcript: Transcript) -> None:
-    """Count a recording's terms and questions again from `transcript` and store them."""
+def recount_terms(
+    session: Session,
+    recording: Recording,
+    transcript: Transcript,
+    refreshed: set[str] | None = None,
+) -> None:
+    """Count a recording's terms and questions again from `transcript` and store them
+    (`refreshed`: see `termstore.store_analysis`)."""
     utterances = utterances_from_transcript(transcript, recording.id)
     terms = count_terms(utterances, recording.id, people=people_in(recording, transcript))
-    termstore.store_analysis(session, recording, terms, utterances)
+    termstore.store_analysis(session, recording, terms, utterances, refreshed=refreshed)
 
 
 def update_recording(
@@ -1664,14 +1670,19 @@ def reanalyze(session: Session, recording_id: str | None = None) -> int:
     """Recount terms and questions of processed recordings from their stored transcripts.
 
     For after an upgrade that changed the analysis (no speech recognition runs again).
+    Redoing them all also sets every term's general frequency again, from the first
+    recording (by upload) that says it, as it was set when first heard.
     Returns how many recordings were redone.
     """
     query = select(Recording.id).where(
         Recording.status == Status.done, Recording.transcript_json.is_not(None)
     )
+    refreshed: set[str] | None = set()
     if recording_id is not None:
         get_recording(session, recording_id)
         query = query.where(Recording.id == recording_id)
+        refreshed = None  # one recording does not decide a term that others said first
+    query = query.order_by(Recording.created_at, Recording.id)
     done = 0
     for one in session.scalars(query).all():
         # Read under its lock, one at a time: a correction or an erasure that committed
@@ -1684,7 +1695,7 @@ def reanalyze(session: Session, recording_id: str | None = None) -> int:
             session.rollback()  # deleted, or being transcribed again, meanwhile
             continue
         transcript = Transcript.from_dict(json.loads(recording.transcript_json or "{}"))
-        recount_terms(session, recording, transcript)
+        recount_terms(session, recording, transcript, refreshed)
         session.commit()
         done += 1
     return done

@@ -108,8 +108,12 @@ def _term_ids(
     session: Session,
     terms: RecordingTerms,
     frequency: GeneralFrequency,
+    refreshed: set[str] | None = None,
 ) -> dict[str, int]:
-    """The id of every term of a recording, adding the ones never seen before."""
+    """The id of every term of a recording, adding the ones never seen before. With
+    `refreshed` (the keys a run of `reanalyze` has already set), a known key not in it
+    takes this recording's general frequency, as a new one would: an upgrade that changed
+    how it is computed reaches the terms stored before."""
     known = _ids_of(session, [t.key for t in terms.terms], lock=True)
     new: list[dict[str, Any]] = [
         {
@@ -120,6 +124,20 @@ def _term_ids(
         for t in terms.terms
         if t.key not in known
     ]
+    if refreshed is not None:
+        again: list[dict[str, Any]] = [
+            {
+                "id": known[t.key],
+                "language": terms.language,
+                "general": terms.general_frequency_of(t, frequency),
+            }
+            for t in terms.terms
+            if t.key in known and t.key not in refreshed
+        ]
+        if again:
+            again.sort(key=lambda row: row["id"])  # one lock order for concurrent writers
+            session.execute(update(TermKey), again)
+        refreshed.update(t.key for t in terms.terms)
     if new:
         new.sort(key=lambda row: row["key"])  # one lock order for concurrent writers
         statement = insert_on_conflict(session, TermKey)
@@ -151,11 +169,13 @@ def store_analysis(
     terms: RecordingTerms,
     utterances: Sequence[Utterance],
     frequency: GeneralFrequency | None = None,
+    refreshed: set[str] | None = None,
 ) -> None:
-    """Replace one recording's statistics with `terms` (in the caller's transaction)."""
+    """Replace one recording's statistics with `terms` (in the caller's transaction);
+    `refreshed`: see `_term_ids`."""
     previous = forget_analysis(session, recording.id)
     frequency = frequency or WordfreqFrequency()
-    ids = _term_ids(session, terms, frequency)
+    ids = _term_ids(session, terms, frequency, refreshed)
     where = {(u.start, u.end, u.text): i for i, u in reversed(list(enumerate(utterances)))}
     _insert_rows(
         session,

@@ -271,3 +271,40 @@ def test_a_term_the_salesperson_said_first_keeps_the_customers_quote(database) -
         customers = {t.lemma: t for t in termstore.ranked_terms(session, None, role="customer")}
     [quote] = customers["paneel"].quotes
     assert quote.role == "customer" and "boom schaduw" in quote.text
+
+
+def test_reanalysing_sets_a_known_terms_general_frequency_again(database) -> None:
+    """An upgrade that changed how a term's general frequency is set (a conversation in two
+    languages sets it against both) reaches terms stored before: a full `reanalyze` sets it
+    again, so the database ranks as the analysis does."""
+    lines = [
+        ("customer", "I just moved here for work and I like to train before work."),
+        ("customer", "How much is the membership, and is there a sign-up fee?"),
+        ("customer", "Can I cancel the membership if I get relocated?"),
+        ("klant", "Kunnen we ook samen een abonnement nemen met korting?"),
+        ("klant", "Dan nemen we allebei een handdoek mee."),
+    ]
+    from analyze import utterances_from_text
+
+    said = utterances_from_text("\n".join(f"[{r}] {t}" for r, t in lines), "gym", "en")
+    analysed = count_terms(said, "gym")
+    with database.session.begin() as session:
+        recording = Recording(id="gym", title="gym", filename="gym.wav", status=Status.done)
+        session.add(recording)
+        session.flush()
+        termstore.store_analysis(session, recording, analysed, said)
+        stored = session.scalars(select(TermKey).where(TermKey.key == "nemen")).one()
+        right = stored.general
+        stored.general = 1e-8  # as the analysis before set it: against English alone
+    for refreshed, expected in ((None, 1e-8), (set(), right)):
+        with database.session.begin() as session:
+            recording = session.get(Recording, "gym")
+            termstore.store_analysis(session, recording, analysed, said, refreshed=refreshed)
+        with database.session() as session:
+            general = session.scalars(select(TermKey.general).where(TermKey.key == "nemen"))
+            assert general.one() == pytest.approx(expected)
+    in_memory = rank_terms([analysed], role="customer", limit=20)
+    with database.session() as session:
+        stored_rank = termstore.ranked_terms(session, None, role="customer", limit=20)
+    assert _summary(stored_rank) == _summary(in_memory)
+    assert right > 1e-6  # the Dutch verb's share in Dutch, halved: no brand-name rarity
