@@ -158,6 +158,14 @@ class Recording(Base):
         return sorted(row.tag for row in self.tag_rows)
 
     @property
+    def audio_unreadable(self) -> bool:
+        """Its job failed because the stored file does not decode: nothing to play (other
+        failures, a timeout or a crash, leave audio worth listening to)."""
+        return self.status == Status.failed and (self.error or "").startswith(
+            "not a readable audio file"
+        )
+
+    @property
     def upload_day(self) -> date:
         """The UTC day it was uploaded: reports count an undated recording on it."""
         return as_utc(self.created_at).date()

@@ -1008,21 +1008,21 @@ def report(
     roleless = service.recordings_without_roles(session, recordings) if role else (0, [])
     trend = service.term_trend(session, terms[:_TREND_TERMS], role, recordings)
     rising = service.rising_terms(session, recordings, role)
-    thin_last = _thin_last_month(trend.words)
-    # The month still going holds little speech yet: its dip is chance, so the lines end at
-    # the month before (the table of numbers keeps it). A quiet month that is over stays.
-    going = thin_last and trend.months[-1] == utcnow().strftime("%Y-%m")
-    drawn = len(trend.months) - going
     # A From date inside a month leaves that month a few days: drawn whole, a term said in
     # those days looked as if it fell away after.
     first_cut = _cut_first_month(trend.words, trend.months, recordings.since)
     start = int(first_cut)
+    thin_last = _thin_last_month(trend.words[start:])  # not measured against a cut month
+    # The month still going holds little speech yet: its dip is chance, so the lines end at
+    # the month before (the table of numbers keeps it). A quiet month that is over stays.
+    going = thin_last and trend.months[-1] == utcnow().strftime("%Y-%m")
+    drawn = len(trend.months) - going
     quoted = quoted_recordings([terms, questions, list(sides.values()), rising])
     # One click to a weekly look: the rising words since the last Monday before today (a
     # week back on a Monday), or over the last 30 days, with the other filters kept.
     today = utcnow().date()
     since_monday = today - timedelta(days=today.weekday() or 7)
-    kept = {k: str(v) for k, v in chosen.items() if v and k != "since"}
+    kept = {k: str(v) for k, v in chosen.items() if v and k not in ("since", "until")}
     if asked_role := request.query_params.get("role"):
         kept["role"] = asked_role
     return _page(

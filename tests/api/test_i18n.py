@@ -246,6 +246,12 @@ def test_why_audio_was_refused_or_failed_is_said_in_dutch(settings, tmp_path) ->
         assert f"Geen leesbaar audiobestand: {unreadable}" in page
         assert "(geüpload als “a.wav”)" in page  # which file to look for and upload again
         assert 'id="player"' not in page  # no empty player "0:00 / 0:00"
+        with database.session.begin() as session:  # a failure after decoding: audio to hear
+            failed = session.get(Recording, recording_id)
+            why, failed.error = failed.error, "gave up after 3 attempts"
+        assert 'id="player"' in client.get(f"/recordings/{recording_id}").text
+        with database.session.begin() as session:
+            session.get(Recording, recording_id).error = why
         assert 'title="het uploadformulier, vanaf testclient"' in page  # who confirmed consent
         assert f"Geen leesbaar audiobestand: {unreadable}" in html.unescape(client.get("/").text)
         live = client.get("/status.json", params={"id": recording_id}).json()
