@@ -807,8 +807,13 @@ def explain_score(
     elif ratio >= _RATIO_SHOWN_UP_TO:
         rarity = gettext("over %(ratio)s× more common here than in %(general)s")
         ratio = _RATIO_SHOWN_UP_TO
-    elif ratio >= 1.5:
+    elif ratio >= 2**_DISTINCTIVE_FROM:
         rarity = gettext("%(ratio)s× more common here than in %(general)s")
+    elif ratio >= 1.5:
+        rarity = gettext(
+            "%(ratio)s× more common here than in %(general)s, too little to count as "
+            "distinctive: it ranks on frequency alone"
+        )
     elif ratio > 0.67:
         rarity = gettext("about as common as in %(general)s")
     else:

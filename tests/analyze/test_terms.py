@@ -152,6 +152,11 @@ def test_the_explanation_names_who_said_it_and_caps_made_up_ratios(
 
     term = Term("offerte", "offerte", 3, {}, 1.0, ("offerte",), (), 2, keyness=3.0)
     assert explain_score(term, role, "nl") == f"{said}; 8× more common here than in general Dutch"
+    common = Term("jaar", "jaar", 3, {}, 0.3, ("jaar",), (), 2, keyness=2.33)  # 5x: the floor
+    assert explain_score(common, role, "nl") == (
+        f"{said}; 5× more common here than in general Dutch, too little to count as "
+        "distinctive: it ranks on frequency alone"
+    )
     rare = Term("saldering", "saldering", 1, {}, 1.0, ("saldering",), (), 1, keyness=17.9)
     assert explain_score(rare, None, "nl") == (
         "said 1× in 1 recording; over 1,000× more common here than in general Dutch"
