@@ -84,6 +84,9 @@ class PageSuggestions:
     # The page's uncommon words no customer said ("SCOP-waarde", "inregeling"): jargon to
     # explain or drop, whether or not customers have a word of their own for it.
     jargon: tuple[PageWord, ...] = ()
+    # The language most of the compared customer terms were said in; where it is not the
+    # page's, no swaps and no jargon are given (they would be translations).
+    terms_language: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +99,7 @@ class PageSuggestions:
             "replacements": [r.to_dict() for r in self.replacements],
             "terms_from": self.terms_from,
             "jargon": [w.to_dict() for w in self.jargon],
+            "terms_language": self.terms_language,
         }
 
 
@@ -183,7 +187,8 @@ def suggest_for_page(
     # Across languages a near-synonym is a translation ("heat pumps" for "warmtepomp"), and
     # every page word is one no customer said: no swaps and no jargon then.
     spoken = Counter(t.general_language for t in considered if t.general_language)
-    same_language = not spoken or spoken.most_common(1)[0][0] == language
+    terms_language = spoken.most_common(1)[0][0] if spoken else None
+    same_language = terms_language in (None, language)
     if embedder is not None and same_language:
         swaps = _replacements(text, tagged, customer_terms, embedder, customer_said)[:limit]
     everyone = bool(considered) and not any(t.count_by_role.get("customer", 0) for t in considered)
@@ -213,6 +218,7 @@ def suggest_for_page(
         tuple(swaps),
         terms_from="everyone" if everyone else "customer",
         jargon=tuple(word for _, word in jargon[:limit]),
+        terms_language=terms_language,
     )
 
 

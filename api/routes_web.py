@@ -1246,7 +1246,6 @@ def suggest(
             "Vary": VARY_BY_LANGUAGE,
         }
         return Response(render_export(), media_type=media, headers=headers)
-    spoken = service.spoken_language(session)
     quoted = quoted_recordings(result)
     return _suggest_page(
         request,
@@ -1260,9 +1259,10 @@ def suggest(
         sources=service.quote_sources(session, quoted),
         compare=compare,
         known_tags=known_tags,
-        # A page in another language than the calls shares few words with them by nature.
+        # A page in another language than the calls shares few words with them by nature
+        # (and gets no swaps nor jargon): said where the compared terms' language differs.
         other_language=(
-            spoken if spoken in i18n.SPOKEN_LANGUAGES and spoken != result.language else None
+            result.terms_language if result.terms_language not in (None, result.language) else None
         ),
     )
 

@@ -478,6 +478,13 @@ class SuggestionsOut(BaseModel):
             "customers do"
         ),
     )
+    terms_language: str | None = Field(
+        None,
+        description=(
+            "the language most of the compared customer terms were said in; where it is not "
+            "`language`, `replacements` and `jargon` are empty (they would be translations)"
+        ),
+    )
     recordings_language: str | None = Field(
         None,
         description=(

@@ -260,8 +260,12 @@ def test_terms_and_suggestions_on_the_demo_data(api_client, settings) -> None:
     assert "zonnepanelen" in result["present_terms"]
     assert 0 <= result["coverage"] <= 100
     assert result["terms_from"] == "customer" and result["recordings_language"] == "nl"
+    assert result["terms_language"] == "nl"
     english = client.post("/api/v1/suggestions", json={"text": "Save on your energy bill."})
     assert english.json()["language"] == "en"  # != recordings_language: a CMS can warn
+    assert english.json()["terms_language"] == "nl" and english.json()["jargon"] == []
+    page = client.post("/suggest", data={"page_copy": "Save on your energy bill."}).text
+    assert "This page reads as English, while the conversations are mostly in Dutch" in page
     for recording in client.get("/api/v1/recordings").json()["recordings"]:  # no customers left
         speakers = client.get(f"/api/v1/recordings/{recording['id']}/speakers").json()
         others = [{"id": s["id"], "role": "other"} for s in speakers["speakers"]]
