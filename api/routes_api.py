@@ -739,7 +739,7 @@ def get_questions(
     response_model=SuggestionsOut,
     responses={
         200: {"content": {"text/markdown": {}, "text/csv": {}, XLSX_MEDIA_TYPE: {}}},
-        **errors(400, 413, 422, 503),
+        **errors(400, 404, 413, 422, 503),
     },
 )
 def post_suggestions(
