@@ -550,9 +550,12 @@ _ANSWERS = {
         rf"|\b{_NUMBER}\s?(?:,-|euros?|eur|pounds?|dollars?|gbp|usd)\b|\b(?:eur|gbp|usd)\s?\d",
         re.IGNORECASE,
     ),
-    # "once a year", "een keer per jaar" say how often, not how long
+    # "once a year", "een keer per jaar", "elke 2 jaar", "every 2-3 years" say how often,
+    # not how long (nor does the end of a range alone)
     "time": re.compile(
         r"(?<!\bonce )(?<!\btwice )(?<!\bevery )(?<!\beach )(?<!\bper )(?<!\bkeer )"
+        r"(?<!\belke )(?<!\bieder )(?<!\biedere )(?<!\bom de )(?<![-–])(?<![-–] )(?<!\bto )"
+        r"(?<!\btot )"
         rf"\b{_NUMBER}(?:\s?(?:tot|à|-|–|to)\s?{_NUMBER})?\s?(?:werk|working |business )?"
         r"(?:minuten|minuut|uur|uren|kwartier|dagen|dag|weken|week|maanden|maand|jaar|jaren"
         r"|minutes?|hours?|days?|weeks?|months?|years?)\b"

@@ -438,21 +438,23 @@ _LONGEST_COMPOUND = 4  # words of an English noun run kept as one term
 
 
 class _CompoundRuns:
-    """Runs of an adjective or nouns ending in nouns, in `tagged_candidates`' English
-    output: a run of three or more ("air source heat pump", "hybrid heat pump") is a term."""
+    """Runs of nouns in `tagged_candidates`' English output: a run of three or four ("air
+    source heat pump", "heat pump installation") is a term."""
 
     def __init__(self, found: list[tuple[str, str, WordClass | None]]) -> None:
         self.found = found
         self.run: list[Token] = []
 
     def add(self, token: Token, tag: str | None) -> None:
-        if not (is_noun(tag) or (_is_adjective(tag) and not self.run)):
+        if not is_noun(tag):  # "our old gas boiler": the customer's term is "gas boiler"
             self.end()
             return
         self.run.append(token)
 
     def end(self) -> None:
-        run, self.run = self.run[-_LONGEST_COMPOUND:], []
+        # A longer run is mostly the tagger taking the verb after a compound for a noun
+        # ("the air source heat pump costs"): its start is the compound.
+        run, self.run = self.run[:_LONGEST_COMPOUND], []
         if len(run) >= 3:
             key = " ".join(str(t.lemma) for t in run)
             self.found.append((key, " ".join(t.text for t in run).lower(), "noun"))
@@ -751,8 +753,8 @@ def rank_tallies(
 
 def ranking_room(limit: int) -> int:
     """How many ranked terms to keep for showing `limit`: room for the words that
-    `drop_covered_words` removes."""
-    return 2 * limit + 20
+    `drop_covered_words` removes (an English compound of four words can take seven)."""
+    return 3 * limit + 20
 
 
 def _reversed(key: str) -> str:
@@ -935,13 +937,20 @@ def _best_quotes(quotes: list[Quote], limit: int) -> list[Quote]:
 
 
 def drop_covered_words(ranked: list[Term]) -> list[Term]:
-    """Drop a word, or a phrase inside a longer one ("source heat" in "air source heat
-    pump"), when nearly every use of it sits inside one longer ranked phrase."""
+    """Drop a word when nearly every use of it sits inside one ranked phrase, and a phrase
+    when nearly every use sits inside longer ranked ones ("source heat" in "air source heat
+    pump" and "ground source heat exchanger": their counts add up)."""
+    word_counts: dict[str, int] = defaultdict(int)
     phrase_counts: dict[str, int] = defaultdict(int)
     for t in ranked:
         words = t.lemma.split()
-        for size in range(1, len(words)):
-            for at in range(len(words) - size + 1):
-                part = " ".join(words[at : at + size])
-                phrase_counts[part] = max(phrase_counts[part], t.count)
-    return [t for t in ranked if phrase_counts.get(t.lemma, 0) < 0.9 * t.count]
+        for word in set(words) if len(words) > 1 else ():
+            word_counts[word] = max(word_counts[word], t.count)
+        for size in range(2, len(words)):
+            for part in {" ".join(words[at : at + size]) for at in range(len(words) - size + 1)}:
+                phrase_counts[part] += t.count
+    return [
+        t
+        for t in ranked
+        if (phrase_counts if " " in t.lemma else word_counts).get(t.lemma, 0) < 0.9 * t.count
+    ]

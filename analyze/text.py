@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -458,11 +459,10 @@ def _blank_foreign_function_words(tokens: list[Token], at: list[int]) -> None:
     another such word, a different one, stands near it ("the premium package with the
     extra garantie", "Oké, so the price is inclusief btw, ja?"); alone it is a word of
     this language that looks like one ("the heel of this boot", "kennis en kunde")."""
-    for i in at:
+    for i in at:  # `at` is in order: only the neighbours within reach are looked at
         said = tokens[i].text.lower()
-        if any(
-            abs(i - j) <= _FOREIGN_NEAR and tokens[j].text.lower() != said for j in at if j != i
-        ):
+        near = at[bisect_left(at, i - _FOREIGN_NEAR) : bisect_right(at, i + _FOREIGN_NEAR)]
+        if any(tokens[j].text.lower() != said for j in near):
             tokens[i] = Token(tokens[i].text, None, tokens[i].start_char)
 
 

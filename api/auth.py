@@ -47,7 +47,9 @@ def scope_allows(granted: str, needed: str) -> bool:
 # Filters that narrow a report to one recording or one person: with them, its quotes are
 # that recording's or person's words (nearly a whole transcript), which `report` keys must
 # not read.
-_PERSONAL_FILTERS = ("recording_id", "customer", "salesperson")
+# `said` too: a report key could otherwise ask which rare or sensitive word was said, day by
+# day, and subtract two reports that differ by one conversation.
+_PERSONAL_FILTERS = ("recording_id", "customer", "salesperson", "said")
 
 
 def needed_scope(method: str, path: str, query: Mapping[str, str] | None = None) -> str:

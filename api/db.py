@@ -161,14 +161,22 @@ class Recording(Base):
     def audio_unreadable(self) -> bool:
         """Its job failed because the stored file does not decode: nothing to play (other
         failures, a timeout or a crash, leave audio worth listening to)."""
-        return self.status == Status.failed and (self.error or "").startswith(
-            "not a readable audio file"
-        )
+        return self.status == Status.failed and (self.error or "").startswith(_UNDECODED)
 
     @property
     def upload_day(self) -> date:
         """The UTC day it was uploaded: reports count an undated recording on it."""
         return as_utc(self.created_at).date()
+
+
+# How transcribe.AudioDecodeError's messages start (the English `error` a job stores).
+_UNDECODED = (
+    "not a readable audio file",
+    "could not decode the audio",
+    "the file is empty",
+    "the file has no audio track",
+    "file not found",
+)
 
 
 class utc_day(FunctionElement[date]):  # noqa: N801 (used like SQL's own date())

@@ -887,7 +887,7 @@ def _filter_notes(request: Request, session: Session, chosen: service.RecordingF
 _NOT_A_DATE = N_("“%(value)s” is no date: that filter was left out")
 _DATES_TURNED = N_("the dates were the wrong way round: the report runs from the earlier one")
 _NOTHING_MATCHES = N_(
-    "no analysed recording matches these filters: widen the dates, or check the tag or name"
+    "no analysed recording matches these filters: widen the dates, or check the tag, name or word"
 )
 
 
@@ -1073,10 +1073,10 @@ def report(
 
 
 def _brief_basis(
-    request: Request, url: str | None, basis: service.Coverage, tag: str | None
+    request: Request, url: str | None, basis: service.Coverage, chosen: service.RecordingFilter
 ) -> list[str]:
     """What a page comparison's brief rests on: the page's address, and the conversations
-    (how many, over which days, with which tag), in the reader's language."""
+    (how many, over which days, with which tag or word), in the reader's language."""
     language = page_language(request)
     words = i18n.wording(language)
     lines = [words.gettext("Page: %(url)s") % {"url": url}] if url else []
@@ -1093,8 +1093,12 @@ def _brief_basis(
                 "last": format_date(basis.last, "medium", locale=language),
             }
         )
-    if tag:
-        lines.append(words.gettext("Only conversations tagged “%(tag)s”") % {"tag": tag})
+    if chosen.tag:
+        lines.append(words.gettext("Only conversations tagged “%(tag)s”") % {"tag": chosen.tag})
+    if chosen.said:
+        lines.append(
+            words.gettext("Only conversations that mention “%(word)s”") % {"word": chosen.said}
+        )
     return lines
 
 
@@ -1231,7 +1235,7 @@ def suggest(
     exports: dict[str, tuple[Callable[[], str | bytes], str, str]] = {
         "markdown": (
             lambda: suggestions_markdown(
-                result, words, _brief_basis(request, url, basis, recordings.tag)
+                result, words, _brief_basis(request, url, basis, recordings)
             ),
             "text/markdown",
             "md",

@@ -859,14 +859,7 @@ def _filtered(session: Session, f: RecordingFilter) -> Select[Any] | None:
     if f.tag:
         query = query.where(_tagged(_tag_as_typed(f.tag)))
     if f.said:
-        key = _key_of_form(session, _term_key(f.said))
-        query = query.where(
-            Recording.id.in_(
-                select(TermCountRow.recording_id)
-                .join(TermKey, TermKey.id == TermCountRow.term_id)
-                .where(TermKey.key == key, TermCountRow.count > 0)
-            )
-        )
+        query = query.where(_saying(f.said))  # any form, as the recordings' search finds it
     if f.recording_id is None:
         # A filter that keeps every analysed recording ("since 2020") is answered from the
         # running totals: counting both sides costs a few milliseconds, summing them seconds.

@@ -424,3 +424,12 @@ def test_how_often_is_no_time_an_answer_takes() -> None:
     page = "The installation takes a day."
     _, keys = page_terms(page, "en")
     assert unanswered_questions(groups, keys, language="en", page_text=page) == []
+
+
+def test_every_few_years_is_how_often_not_how_long() -> None:
+    from analyze.questions import _ANSWERS
+
+    for often in ("every 2-3 years", "every two to three years", "Onderhoud elke 2 jaar"):
+        assert not _ANSWERS["time"].search(often), often
+    for long in ("binnen 2-3 dagen", "It takes 1-2 days.", "duurt 1 tot 2 dagen"):
+        assert _ANSWERS["time"].search(long), long

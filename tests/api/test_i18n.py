@@ -449,3 +449,17 @@ def test_a_reports_quotes_say_which_conversation_and_day_they_come_from(settings
         page = {"page_copy": "Onze zonnepanelen leveren veel op."}
         compared = html.unescape(client.post("/suggest", data=page).text)
         assert '<time datetime="2026-11-02">2 nov 2026</time></span>' in compared
+
+
+@pytest.mark.parametrize(
+    ("error", "unreadable"),
+    [("not a readable audio file: damaged", True), ("could not decode the audio (x)", True),
+     ("the file is empty", True), ("the file has no audio track", True),
+     ("gave up after 3 attempts", False), (None, False)],
+)  # fmt: skip
+def test_only_a_file_that_does_not_decode_has_nothing_to_play(error, unreadable) -> None:
+    from api.db import Recording, Status
+
+    failed = Recording(status=Status.failed, error=error)
+    assert failed.audio_unreadable is unreadable
+    assert Recording(status=Status.done, error=error).audio_unreadable is False

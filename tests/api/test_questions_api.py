@@ -408,3 +408,7 @@ def test_reports_and_comparisons_narrow_to_the_conversations_that_mention_a_term
     assert nobody == []
     shown = client.get("/report", params={"said": form}).text
     assert f'name="said" maxlength="200" value="{form}"' in shown  # the filter is kept
+    brief = client.post(
+        "/suggest", data={"page_copy": "Onze warmtepompen.", "said": form, "export": "markdown"}
+    ).text
+    assert f"Only conversations that mention “{form}”" in brief  # what the brief rests on

@@ -268,7 +268,12 @@ def _check_scopes(client, settings, tmp_path) -> None:
     assert one_customer.status_code == 403  # a person's words are more than a report
     for aggregate in ("terms", "terms?format=csv", "questions", "terms?tag=&customer="):
         assert client.get(f"/api/v1/{aggregate}", headers=as_("report")).status_code == 200
-    narrowed = ("terms?recording_id=abc", "terms?customer=bak", "questions?salesperson=m")
+    narrowed = (
+        "terms?recording_id=abc",
+        "terms?customer=bak",
+        "questions?salesperson=m",
+        "terms?said=echtscheiding",  # which word was said, day by day: a recording's words
+    )
     for private in (
         *narrowed,
         "recordings",
