@@ -167,6 +167,15 @@ def test_upload_transcribe_and_read_the_report(
     terms = page.locator("table.terms td.term strong").all_inner_texts()
     assert "country" in terms
     page.screenshot(path=str(tmp_path / "report.png"))
+    # "▶ listen from": the recording opens at the quote and plays from there
+    link = page.locator("table.terms a.seek").first
+    href = link.get_attribute("href") or ""
+    link.click()
+    page.wait_for_url("**" + href)
+    page.wait_for_function("() => !document.getElementById('player').paused")
+    cued = float(href.rsplit("#t=", 1)[1])
+    assert page.evaluate("document.getElementById('player').currentTime") >= cued - 0.1
+    page.evaluate("document.getElementById('player').pause()")
 
 
 def _first_demo_recording(live_server: str, browser, settings: Settings):

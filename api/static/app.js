@@ -266,7 +266,11 @@
   if (match) {
     const start = parseFloat(match[1]);
     if (player) {
-      player.addEventListener("loadedmetadata", () => { player.currentTime = start; }, { once: true });
+      // "▶ listen from": start playing there. A browser that allows no sound before a click
+      // on this page refuses it quietly, and the player waits at the second instead.
+      const cue = () => { player.currentTime = start; player.play().catch(() => {}); };
+      if (player.readyState >= 1) cue();
+      else player.addEventListener("loadedmetadata", cue, { once: true });
     }
     const line = lines.find((l) => Math.abs(parseFloat(l.dataset.start) - start) < 0.05)
       || lines.find((l) => start >= parseFloat(l.dataset.start) && start < parseFloat(l.dataset.end));
