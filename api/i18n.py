@@ -221,9 +221,14 @@ def page_context(language: str) -> dict[str, Any]:
         "num_list": lambda values, decimals=0: "; ".join(words.number(v, decimals) for v in values),
         "missing_reason": lambda term: missing_reason(term, words),
         "failure": lambda r: failed_because(r.error, r.error_text_json, language),
-        "day": lambda d: format_date(d, "medium", locale=language),  # 2 nov 2026, Nov 2, 2026
+        "day": lambda d: day(d, language),
         "month": lambda ym: _month(ym, language),
     }
+
+
+def day(when: date, language: str) -> str:
+    """A day as people write it: 2 nov 2026, Nov 2, 2026."""
+    return str(format_date(when, "medium", locale=language))
 
 
 def _month(year_month: str, language: str) -> str:

@@ -16,7 +16,6 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from babel.dates import format_date
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -1089,8 +1088,8 @@ def _brief_basis(
             )
             % {
                 "n": basis.recordings,
-                "first": format_date(basis.first, "medium", locale=language),
-                "last": format_date(basis.last, "medium", locale=language),
+                "first": i18n.day(basis.first, language),
+                "last": i18n.day(basis.last, language),
             }
         )
     if chosen.tag:

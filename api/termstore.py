@@ -40,6 +40,7 @@ from analyze import (
     RankedTally,
     RecordingTerms,
     Term,
+    TermCount,
     TermTally,
     Utterance,
     WordfreqFrequency,
@@ -115,22 +116,14 @@ def _term_ids(
     takes this recording's general frequency, as a new one would: an upgrade that changed
     how it is computed reaches the terms stored before."""
     known = _ids_of(session, [t.key for t in terms.terms], lock=True)
-    new: list[dict[str, Any]] = [
-        {
-            "key": t.key,
-            "language": terms.language,
-            "general": terms.general_frequency_of(t, frequency),
-        }
-        for t in terms.terms
-        if t.key not in known
-    ]
+
+    def heard_here(term: TermCount) -> dict[str, Any]:
+        return {"language": terms.language, "general": terms.general_frequency_of(term, frequency)}
+
+    new = [{"key": t.key, **heard_here(t)} for t in terms.terms if t.key not in known]
     if refreshed is not None:
-        again: list[dict[str, Any]] = [
-            {
-                "id": known[t.key],
-                "language": terms.language,
-                "general": terms.general_frequency_of(t, frequency),
-            }
+        again = [
+            {"id": known[t.key], **heard_here(t)}
             for t in terms.terms
             if t.key in known and t.key not in refreshed
         ]
