@@ -9,7 +9,7 @@ not wrong to show (`acceptable`) and `junk`; every real customer question; and s
 are no questions. Each page's lists what it already says, the page-to-customer swaps a
 copywriter would make, and which customer questions it answers.
 
-    python -m bench.analysis_eval [--no-pages]
+    python -m bench.analysis_eval [--no-pages] [--set FOLDER]
 
 Prints a Markdown table: customer terms P@20 (wanted; wanted or acceptable) and junk per
 20; question recall and precision; and per page the share of truly unanswered questions it
@@ -22,6 +22,7 @@ import argparse
 import json
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,24 +30,24 @@ from analyze import count_terms, group_questions, rank_terms, suggest_for_page
 from analyze.terms import RecordingTerms, utterances_from_text
 
 HELDOUT = Path(__file__).parent / "heldout"
-# The names an enrolled salesperson or an entered customer would give each conversation.
-PEOPLE = {
-    "keuken_renovatie": ("nl", ["Sandra Mulder", "Ilse de Wit"]),
-    "hoortoestel_audicien": ("nl", ["Hans Verbeek"]),
-    "schoonmaak_b2b": ("nl", ["Jeroen Bakker", "Fatima El Amrani"]),
-    "ebike_winkel": ("nl", []),
-    "ramen_vlaanderen": ("nl", ["Koen Vandamme"]),
-    "traplift": ("nl", ["Petra Huijts", "Janssen"]),
-    "moving_en": ("en", ["Tom Wright", "Rachel Cohen"]),
-    "sportschool_mixed": ("nl", []),
-}
-PAGES = {
-    "keuken_renovatie": "keuken_vandijk",
-    "hoortoestel_audicien": "hoorcentrum",
-    "ramen_vlaanderen": "kozijnen_nl",
-    "ebike_winkel": "ebike_fietsplezier",
-    "moving_en": "movers_en",
-}
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One labelled conversation of a set, as its `set.json` describes it."""
+
+    name: str
+    language: str
+    people: list[str]  # the names an enrolled salesperson or an entered customer would give
+    page: str | None  # pages/{page}.html is compared with it
+
+
+def conversations_of(folder: Path) -> list[Conversation]:
+    described = json.loads((folder / "set.json").read_text(encoding="utf-8"))["conversations"]
+    return [
+        Conversation(name, c["language"], list(c.get("people", [])), c.get("page"))
+        for name, c in described.items()
+    ]
 
 
 def _norm(text: str) -> str:
@@ -59,11 +60,11 @@ def _said_in(text: str, asked: str) -> bool:
     return label in found or (len(found) > 12 and found in label)
 
 
-def conversation(name: str) -> tuple[dict[str, Any], RecordingTerms]:
-    expected = json.loads((HELDOUT / f"{name}_expected.json").read_text(encoding="utf-8"))
-    language, people = PEOPLE[name]
-    script = (HELDOUT / f"{name}.txt").read_text(encoding="utf-8")
-    analysed = count_terms(utterances_from_text(script, name, language), name, people=people)
+def conversation(folder: Path, c: Conversation) -> tuple[dict[str, Any], RecordingTerms]:
+    expected = json.loads((folder / f"{c.name}_expected.json").read_text(encoding="utf-8"))
+    script = (folder / f"{c.name}.txt").read_text(encoding="utf-8")
+    utterances = utterances_from_text(script, c.name, c.language)
+    analysed = count_terms(utterances, c.name, people=c.people)
     top = rank_terms([analysed], role="customer", limit=20)
     labelled = expected["terms"]
     kinds = []
@@ -85,9 +86,9 @@ def conversation(name: str) -> tuple[dict[str, Any], RecordingTerms]:
     }, analysed
 
 
-def page(name: str, analysed: RecordingTerms, embedder: Any) -> dict[str, Any]:
-    expected = json.loads((HELDOUT / "pages" / f"{name}_expected.json").read_text("utf-8"))
-    html = (HELDOUT / "pages" / f"{name}.html").read_text(encoding="utf-8")
+def page(folder: Path, name: str, analysed: RecordingTerms, embedder: Any) -> dict[str, Any]:
+    expected = json.loads((folder / "pages" / f"{name}_expected.json").read_text("utf-8"))
+    html = (folder / "pages" / f"{name}.html").read_text(encoding="utf-8")
     terms = rank_terms([analysed], role="customer", limit=100)
     groups = group_questions([q for q in analysed.questions if q.role == "customer"])
     result = suggest_for_page(
@@ -113,6 +114,9 @@ def page(name: str, analysed: RecordingTerms, embedder: Any) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-pages", action="store_true", help="skip the page comparison")
+    parser.add_argument(
+        "--set", type=Path, default=HELDOUT, help="a folder with set.json (default: bench/heldout)"
+    )
     args = parser.parse_args()
     embedder = None
     if not args.no_pages:
@@ -120,19 +124,19 @@ def main() -> None:
 
         embedder = default_embedder()
     began = time.perf_counter()
-    print(f"Held-out analysis set, {time.strftime('%Y-%m-%d')}\n")
+    print(f"Held-out analysis set {args.set.name}, {time.strftime('%Y-%m-%d')}\n")
     print("| conversation | P@20 wanted | P@20 wanted or ok | junk in 20 | questions R / P |")
     print("|---|---|---|---|---|")
     scores, pages = [], []
-    for name in PEOPLE:
-        score, analysed = conversation(name)
+    for c in conversations_of(args.set):
+        score, analysed = conversation(args.set, c)
         scores.append(score)
         print(
-            f"| {name} | {score['wanted']:.2f} | {score['shown_ok']:.2f} | {score['junk']} "
+            f"| {c.name} | {score['wanted']:.2f} | {score['shown_ok']:.2f} | {score['junk']} "
             f"| {score['recall']:.2f} / {score['precision']:.2f} |"
         )
-        if embedder is not None and name in PAGES:
-            pages.append((PAGES[name], page(PAGES[name], analysed, embedder)))
+        if embedder is not None and c.page:
+            pages.append((c.page, page(args.set, c.page, analysed, embedder)))
     n = len(scores)
     print(
         f"| **mean** | **{sum(s['wanted'] for s in scores) / n:.2f}** "
