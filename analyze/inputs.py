@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from analyze.terms import (
@@ -19,16 +20,18 @@ from transcribe.glossary import decode_text
 from transcribe.types import Transcript
 
 __all__ = [
+    "SENTENCE_END",
     "SUBTITLE_SUFFIXES",
     "TEXT_SUFFIXES",
     "read_transcript",
     "read_utterances",
     "subtitle_lines",
+    "timed_cues",
 ]
 
 SUBTITLE_SUFFIXES = (".srt", ".vtt")
 # A cue that ends in none of these leaves its sentence to the next cue.
-_SENTENCE_END = re.compile(r"[.?!…:;][\"'”’)\]]*$")
+SENTENCE_END = re.compile(r"[.?!…:;][\"'”’)\]]*$")
 # Subtitles without punctuation must not become one utterance: a long sentence's length.
 MAX_JOINED_CUE_CHARS = 400
 TEXT_SUFFIXES = (".txt", ".md", *SUBTITLE_SUFFIXES)
@@ -67,32 +70,68 @@ def read_transcript(path: Path) -> Transcript:
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]*)>")
 
 
-def _voice_label(voice: re.Match[str]) -> str:
+def _voice_label(voice: str) -> str:
     """A WebVTT voice as a label if it names a role ("klant", "Jan Smit, verkoper"); a
     person's name alone or "S1" goes."""
-    role = voice[1].rsplit(",", 1)[-1].strip()
+    role = voice.rsplit(",", 1)[-1].strip()
     return f"{role}: " if role.lower() in ROLE_WORDS else ""
 
 
-def subtitle_lines(text: str) -> str:
-    """The spoken lines of SRT or WebVTT, one per cue, as text lines: cue numbers, timings
-    and the header dropped, a cue's lines joined, a WebVTT voice that names a role
-    (`<v Klant>`) turned into a label ("Klant: ") and one that names a person dropped, other
-    markup removed. A sentence cut over several cues of one speaker is joined again, so a
-    question split at a line break is still one question. Times are lost: analysis needs
-    the words and who said them."""
-    spoken: list[tuple[str, str]] = []  # (the line, who said it as the cue names them)
-    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """One cue of SRT or WebVTT: its times, its words without markup, and its WebVTT voice."""
+
+    start: float  # seconds
+    end: float
+    text: str
+    voice: str = ""  # who the cue's `<v …>` names ("Jan de Vries", "Klant", "S1"); "" none
+
+
+# "00:01:02.500", "01:02.500" (WebVTT's short form), "00:01:02,500" (SRT)
+_CUE_TIME = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?")
+
+
+def _seconds(text: str) -> float | None:
+    if not (m := _CUE_TIME.search(text)):
+        return None
+    hours, minutes, seconds, fraction = m.groups()
+    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + float(f"0.{fraction or 0}")
+
+
+def timed_cues(text: str) -> list[Cue]:
+    """The cues of SRT or WebVTT in order: cue numbers, the header, NOTE, STYLE and REGION
+    blocks dropped, a cue's lines joined, markup removed. A cue whose times do not read
+    takes the previous cue's end."""
+    cues: list[Cue] = []
+    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
         lines = [line.strip() for line in block.splitlines()]
         timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
         if timing is None:  # the header, a NOTE, STYLE or REGION block: no cue
             continue
         said = " ".join(line for line in lines[timing + 1 :] if line)  # after the cue id
-        voice = _VOICE.search(said)  # "S1" or "Jan" say who, though no role
-        said = _VOICE.sub(_voice_label, said)
-        if said := html.unescape(re.sub(r"</?[^>]+>", "", said)).strip():
-            spoken.append((said, voice[1].strip() if voice else ""))
-    return "\n".join(_sentences_joined(spoken))
+        voice = _VOICE.search(said)
+        said = html.unescape(re.sub(r"</?[^>]+>", "", _VOICE.sub("", said))).strip()
+        if not said:
+            continue
+        begin, _, finish = lines[timing].partition("-->")
+        previous_end = cues[-1].end if cues else 0.0
+        start = _seconds(begin)
+        start = previous_end if start is None else start
+        end = _seconds(finish)
+        cues.append(Cue(start, start if end is None else max(end, start), said,
+                        " ".join(voice[1].split()) if voice else ""))  # fmt: skip
+    return cues
+
+
+def subtitle_lines(text: str) -> str:
+    """The spoken lines of SRT or WebVTT, one per cue, as text lines (`timed_cues`), a
+    WebVTT voice that names a role (`<v Klant>`) turned into a label ("Klant: ") and one
+    that names a person dropped. A sentence cut over several cues of one speaker is joined
+    again, so a question split at a line break is still one question. Times are lost:
+    analysis needs the words and who said them."""
+    return "\n".join(
+        _sentences_joined([(_voice_label(c.voice) + c.text, c.voice) for c in timed_cues(text)])
+    )
 
 
 def _sentences_joined(cues: list[tuple[str, str]]) -> list[str]:
@@ -108,7 +147,7 @@ def _sentences_joined(cues: list[tuple[str, str]]) -> list[str]:
         if (
             joined
             and speaker == speaker_of_last
-            and not _SENTENCE_END.search(last)
+            and not SENTENCE_END.search(last)
             and len(last) + len(said) < MAX_JOINED_CUE_CHARS
         ):
             joined[-1] = f"{last} {said}"

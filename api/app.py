@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
+from analyze.imported import is_transcript_file
 from analyze.wording import N_
 from api import service
 from api.auth import find_api_key, needed_scope, scope_allows, session_signed_out
@@ -37,7 +38,12 @@ from api.errors import (
 from api.jobs import JobQueue
 from api.ratelimit import Limiter, RateLimiter, rate_limiter
 from api.schemas import Health
-from api.service import NewRecording, check_new_recording, create_recording
+from api.service import (
+    NewRecording,
+    check_new_recording,
+    create_recording,
+    import_transcript,
+)
 from api.settings import Settings, get_settings
 from api.storage import BlobStore, blob_store
 from api.websession import (
@@ -70,11 +76,16 @@ def submit_recording(
     meta: NewRecording,
     client: str = "",
 ) -> Recording:
-    """Store an uploaded recording and queue its job (the API and the form share this).
+    """Store an uploaded recording and queue its job (the API and the form share this); a
+    transcript file is imported instead (`service.import_transcript`).
     `client` (an API key's name, a browser's address) is held to RIDEALONG_UPLOAD_RATE;
     an upload refused for its fields (no consent, an unknown language) is not counted."""
     check_new_recording(meta)
     app_state.uploads.check(client)
+    if is_transcript_file(upload.filename):  # a call's transcript: analysed now, no job
+        return import_transcript(
+            session, upload.file, upload.filename, upload.content_type, meta, app_state.settings
+        )
     recording = create_recording(
         session,
         app_state.blobs,

@@ -369,7 +369,12 @@ def _speaker_choice(
 @app.command()
 def transcribe(
     audio: Annotated[
-        list[Path], typer.Argument(help="audio or video files", exists=True, dir_okay=False)
+        list[Path],
+        typer.Argument(
+            help="audio or video files, or a video call's transcript (.vtt, .srt; ridealong .json)",
+            exists=True,
+            dir_okay=False,
+        ),
     ],
     language: Annotated[str | None, typer.Option(help="nl, en or auto (default: setting)")] = None,
     model: Annotated[
@@ -618,7 +623,12 @@ def analyze(
 @app.command()
 def upload(
     audio: Annotated[
-        list[Path], typer.Argument(help="audio or video files", exists=True, dir_okay=False)
+        list[Path],
+        typer.Argument(
+            help="audio or video files, or a video call's transcript (.vtt, .srt; ridealong .json)",
+            exists=True,
+            dir_okay=False,
+        ),
     ],
     consent: Annotated[
         bool, typer.Option("--consent", help="everyone recorded agreed to it (required)")
@@ -659,6 +669,7 @@ def upload(
     web pages and the API once transcribed."""
     import mimetypes
 
+    from analyze.imported import is_transcript_file
     from api.db import Recording, get_database
     from api.errors import ServiceError
     from api.jobs import JobQueue, process_recording
@@ -666,6 +677,7 @@ def upload(
         DuplicateRecording,
         NewRecording,
         create_recording,
+        import_transcript,
         parse_tags,
         title_of_one_of_several,
     )
@@ -704,6 +716,13 @@ def upload(
         kind = mimetypes.guess_type(path.name)[0]
         try:
             with database.session() as session, path.open("rb") as stream:
+                if is_transcript_file(path.name):  # a call's transcript: analysed now
+                    recording = import_transcript(session, stream, path.name, kind, titled,
+                                                  settings)  # fmt: skip
+                    print(recording.id)
+                    stderr.print(f"{path.name}: imported as recording {recording.id}",
+                                 highlight=False, markup=False)  # fmt: skip
+                    continue
                 recording = create_recording(
                     session, blobs, stream, path.name, kind, titled,
                     settings.max_upload_bytes, settings.max_audio_hours * 3600,

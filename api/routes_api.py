@@ -172,7 +172,13 @@ def upload_recording(
     response: Response,
     session: SessionDep,
     api_key: Annotated[str, Depends(require_api_key)],
-    file: Annotated[UploadFile, File(description="wav, mp3, m4a, ogg, webm, flac, mp4 ...")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="wav, mp3, m4a, ogg, webm, flac, mp4 ...; or a video call's "
+            "transcript (.vtt, .srt, ridealong .json), imported without audio"
+        ),
+    ],
     consent: Annotated[bool, Form(description="everyone recorded agreed; required")] = False,
     title: Annotated[str | None, Form()] = None,
     salesperson: Annotated[str | None, Form()] = None,
@@ -197,7 +203,10 @@ def upload_recording(
 ) -> Any:
     """Store a recording and queue it for transcription and analysis. The same audio again
     (same sha256) answers 200 with the earlier recording, its fields unchanged, and
-    `"duplicate": true`, unless `force_copy=true`."""
+    `"duplicate": true`, unless `force_copy=true`. A transcript file (WebVTT or SRT from
+    Teams, Zoom or Meet, with its speakers' names; ridealong's transcript JSON) is imported
+    and analysed at once: the answer's status is already `done`, and the recording has no
+    audio."""
     meta = service.NewRecording(
         consent=consent,
         title=title,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import re
@@ -31,6 +32,7 @@ from analyze import (
     synonyms,
     utterances_from_transcript,
 )
+from analyze.imported import imported_transcript
 from analyze.synonyms import SynonymGroup, TextEmbedder, embed_terms, group_synonyms
 from analyze.terms import candidate_terms
 from analyze.text import tokenize
@@ -56,7 +58,7 @@ from api.db import (
 )
 from api.errors import Conflict, InvalidInput, NotFound
 from api.settings import Settings
-from api.storage import BlobStore, StoredBlob
+from api.storage import BlobStore, StoredBlob, UploadTooLarge
 from api.voices import find_voice, import_voice_files, list_voices, remove_voice, save_voice
 from api.webhooks import (
     ANALYSED,
@@ -81,6 +83,7 @@ from transcribe import (
     whisper_languages,
 )
 from transcribe.corrections import MAX_LINE_CHARS, correct_segment
+from transcribe.glossary import decode_text
 from transcribe.roles import EnrollmentCheck, check_new_profile_name, enroll_checked
 from transcribe.types import Role, person_role
 
@@ -321,6 +324,89 @@ def create_recording(
     blob = blobs.put(stream, max_bytes)  # raises UploadTooLarge
     with _one_upload_of(session, blob.key):
         return _create_recording(session, blobs, blob, filename, content_type, meta, max_duration_s)
+
+
+# A transcript file read whole to be parsed: ten hours of a call's WebVTT is about 1 MB.
+MAX_TRANSCRIPT_BYTES = 20 * 1024 * 1024
+
+
+def import_transcript(
+    session: Session,
+    stream: BinaryIO,
+    filename: str | None,
+    content_type: str | None,
+    meta: NewRecording,
+    settings: Settings,
+) -> Recording:
+    """A transcript made elsewhere (`analyze.imported`: a video call's WebVTT, SRT,
+    ridealong JSON) as a recording without audio, analysed at once: status done. Raises
+    InvalidInput or UploadTooLarge (nothing kept), DuplicateRecording for the same file
+    again."""
+    check_new_recording(meta)
+    raw = stream.read(MAX_TRANSCRIPT_BYTES + 1)
+    if len(raw) > MAX_TRANSCRIPT_BYTES:
+        raise UploadTooLarge(MAX_TRANSCRIPT_BYTES)
+    name = safe_filename(filename)
+    if not raw.strip():
+        raise InvalidInput(N_("the file is empty"), code="empty_file")
+    profiles = list_voices(session)
+    known: dict[str, Role] = {p.name: p.role for p in profiles}
+    if meta.salesperson:
+        known[meta.salesperson] = "salesperson"
+    if meta.customer:
+        known[meta.customer] = "customer"
+    try:
+        transcript = imported_transcript(decode_text(raw, name), name, meta.language, known)
+    except ValueError as e:
+        raise InvalidInput(
+            N_("%(file)s is not a transcript we can read: %(reason)s"),
+            code="unreadable_transcript",
+            file=name,
+            reason=str(e).removeprefix(f"{name}: "),
+        ) from None
+    digest = hashlib.sha256(raw).hexdigest()
+    with _one_upload_of(session, f"transcript:{digest}"):
+        earlier = session.scalars(
+            select(Recording).where(Recording.sha256 == digest).order_by(Recording.created_at)
+        ).first()
+        if earlier is not None and not meta.force_copy:
+            session.expunge(earlier)
+            raise DuplicateRecording(earlier)
+        recording = Recording(
+            title=_clean(meta.title, TITLE_CHARS) or default_title(name),
+            salesperson=_clean(meta.salesperson),
+            customer=_clean(meta.customer),
+            recorded_at=meta.recorded_at,
+            filename=name,
+            content_type=_clean(content_type, 100),
+            sha256=digest,
+            blob_key=None,
+            size_bytes=len(raw),
+            duration_s=transcript.duration_s or None,
+            language_requested=meta.language,
+            glossary=_clean(meta.glossary, 2000),
+            language=transcript.language,
+            model=transcript.model,
+            status=Status.done,
+            progress=1.0,
+            attempts=0,
+            consent=True,
+            consent_at=utcnow(),
+            consent_by=_clean(meta.consent_by),
+            transcribed_at=utcnow(),
+            tag_rows=[RecordingTag(tag=tag) for tag in meta.tags],
+        )
+        if settings.redact_pii:  # as a transcription's job does, before anything is stored
+            transcript = redact_transcript(transcript, people_in(recording, transcript))
+        transcript = _with_upload_names(transcript, recording)
+        fill_salesperson(recording, transcript)
+        recording.transcript_json = json.dumps(transcript.to_dict(), ensure_ascii=False)
+        session.add(recording)
+        session.flush()
+        recount_terms(session, recording, transcript)
+        session.commit()
+    notify_in_background(settings, ANALYSED, analysed_payload(recording.id, transcript))
+    return recording
 
 
 _UPLOAD_LOCKS = tuple(threading.Lock() for _ in range(64))  # by the audio's key, striped

@@ -1,0 +1,156 @@
+"""Transcripts made elsewhere (a video call's WebVTT, SRT, ridealong JSON) read as ridealong
+transcripts: lines with times, speakers from the labels, roles."""
+
+import json
+
+import pytest
+
+from analyze.imported import IMPORTED_MODEL, imported_transcript, is_transcript_file
+from analyze.inputs import subtitle_lines, timed_cues
+from transcribe.types import Segment, Speaker, Transcript
+
+TEAMS = """WEBVTT
+
+0f3e-1
+00:00:01.200 --> 00:00:04.800
+<v Sanne Bakker>Goedemiddag, fijn dat u tijd heeft. Wat zoekt u precies?</v>
+
+0f3e-2
+00:00:05.100 --> 00:00:09.000
+<v Peter de Groot>Nou, we willen eigenlijk een thuisbatterij, want de salderingsregeling</v>
+
+0f3e-3
+00:00:09.000 --> 00:00:12.400
+<v Peter de Groot>stopt in 2027. Wat kost zo'n batterij ongeveer?</v>
+
+0f3e-4
+00:00:12.900 --> 00:00:18.000
+<v Sanne Bakker>Dat hangt af van de capaciteit. Hoeveel zonnepanelen heeft u?</v>
+"""
+
+ZOOM = """WEBVTT
+
+1
+00:00:01.000 --> 00:00:03.000
+Sanne Bakker: Goedemiddag. Wat zoekt u?
+
+2
+00:00:03.500 --> 00:00:06.000
+Peter: Let op: we willen een warmtepomp. Hoeveel kost dat?
+
+3
+00:00:06.500 --> 00:01:08.000
+Sanne Bakker: Dat hangt ervan af.
+
+4
+01:08.500 --> 01:09.000
+Peter: Oké.
+"""
+
+SRT = """1
+00:00:01,000 --> 00:00:03,000
+[verkoper] Goedemiddag, wat kan ik voor u doen?
+
+2
+00:00:03,500 --> 00:00:06,250
+[klant] Ik wil graag een offerte voor een dakkapel.
+"""
+
+
+def test_timed_cues_read_webvtt_and_srt_times() -> None:
+    zoom, srt = timed_cues(ZOOM), timed_cues(SRT)
+    assert [(c.start, c.end) for c in zoom] == [(1, 3), (3.5, 6), (6.5, 68), (68.5, 69)]
+    assert [(c.start, c.end) for c in srt] == [(1, 3), (3.5, 6.25)]
+    assert timed_cues(TEAMS)[0].voice == "Sanne Bakker"
+    assert timed_cues(TEAMS)[0].text.startswith("Goedemiddag")  # no markup left
+
+
+def test_subtitle_lines_are_unchanged_by_the_timed_reading() -> None:
+    """Analysis of a subtitle file still joins a sentence cut over two cues."""
+    lines = subtitle_lines(TEAMS).splitlines()
+    assert len(lines) == 3
+    assert lines[1].endswith("stopt in 2027. Wat kost zo'n batterij ongeveer?")
+
+
+def test_a_teams_transcript_keeps_names_times_and_gets_roles() -> None:
+    transcript = imported_transcript(TEAMS, "call.vtt")
+    assert transcript.model == IMPORTED_MODEL and transcript.language == "nl"
+    assert [s.name for s in transcript.speakers] == ["Sanne Bakker", "Peter de Groot"]
+    # the one asking about needs is the salesperson (the heuristic for recordings)
+    assert [s.role for s in transcript.speakers] == ["salesperson", "customer"]
+    second = transcript.segments[1]  # one sentence over two cues: one line
+    assert (second.start, second.end, second.speaker, second.role) == (5.1, 12.4, "S2", "customer")
+    assert second.text.endswith("stopt in 2027. Wat kost zo'n batterij ongeveer?")
+    assert len(transcript.segments) == 3 and transcript.duration_s == 18.0
+
+
+def test_zoom_labels_name_speakers_when_they_recur() -> None:
+    """ "Name: " before each line is a speaker; "Let op: " said once is words."""
+    transcript = imported_transcript(ZOOM, "zoom.vtt", "nl", {"peter": "customer"})
+    assert [s.name for s in transcript.speakers] == ["Sanne Bakker", "Peter"]
+    assert transcript.segments[1].text == "Let op: we willen een warmtepomp. Hoeveel kost dat?"
+    # the customer known by name: the other one is the salesperson
+    assert [(s.role, s.confidence) for s in transcript.speakers] == [
+        ("salesperson", 0.7),
+        ("customer", 1.0),
+    ]
+
+
+def test_a_known_salesperson_makes_the_other_main_speaker_the_customer() -> None:
+    transcript = imported_transcript(TEAMS, "call.vtt", "nl", {"PETER DE GROOT": "salesperson"})
+    assert [s.role for s in transcript.speakers] == ["customer", "salesperson"]
+
+
+def test_role_tags_give_roles_without_names() -> None:
+    transcript = imported_transcript(SRT, "call.srt", "nl")
+    assert [(s.role, s.name) for s in transcript.speakers] == [
+        ("salesperson", None),
+        ("customer", None),
+    ]
+    assert transcript.segments[1].text == "Ik wil graag een offerte voor een dakkapel."
+
+
+def test_a_label_with_name_and_role_gives_both() -> None:
+    vtt = "WEBVTT\n\n00:01.000 --> 00:02.000\n<v Jan Smit, verkoper>Goedemorgen.</v>\n"
+    (speaker,) = imported_transcript(vtt, "a.vtt", "nl").speakers
+    assert (speaker.name, speaker.role) == ("Jan Smit", "salesperson")
+
+
+def test_cues_without_speakers_are_lines_without_a_speaker() -> None:
+    srt = "1\n00:00:01,000 --> 00:00:02,000\nHallo daar.\n\n2\n00:00:02,000 --> 00:00:03,000\nJa.\n"
+    transcript = imported_transcript(srt, "plain.srt", "nl")
+    assert transcript.speakers == ()
+    assert [(s.speaker, s.role) for s in transcript.segments] == [(None, "unknown")] * 2
+
+
+def test_ridealong_json_comes_back_as_it_was() -> None:
+    original = Transcript(
+        "nl",
+        3.0,
+        "base",
+        (Segment(0.0, 3.0, "Wat kost het?", "S1", "customer"),),
+        (Speaker("S1", "customer", "Els"),),
+    )
+    back = imported_transcript(json.dumps(original.to_dict()), "t.json")
+    assert back.segments == original.segments and back.speakers == original.speakers
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "reason"),
+    [
+        ("empty.vtt", "WEBVTT\n\nNOTE nothing here\n", "no timed lines"),
+        ("notes.srt", "just some words\nno cues", "no timed lines"),
+        ("bad.json", "{not json", "invalid JSON"),
+        ("other.json", '{"text": "hello"}', "not a transcript"),
+        ("silent.json", '{"language": "nl", "duration_s": 1, "segments": []}', "no lines"),
+    ],
+)
+def test_files_that_hold_no_transcript_say_why(name: str, raw: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        imported_transcript(raw, name)
+
+
+def test_transcript_files_are_told_from_audio_by_name() -> None:
+    assert is_transcript_file("Call.VTT") and is_transcript_file("a.srt")
+    assert is_transcript_file("t.json")
+    assert not is_transcript_file("a.wav") and not is_transcript_file(None)
