@@ -29,7 +29,11 @@ IMPORT_SUFFIXES = (".vtt", ".srt", ".json")
 IMPORTED_MODEL = "imported"  # Transcript.model of a WebVTT or SRT import: no Whisper ran
 # "Jan de Vries: " before a cue's words (Zoom's WebVTT, many SRT exports): a name of a few
 # words; counted as a speaker only when it recurs, so "Let op: …" said once stays words.
-_NAME_LABEL = re.compile(r"(?P<who>[^\W\d_][\w.'’ -]{0,40}?(?:,\s*[^\W\d_]+)?)\s*:\s+")
+# ridealong's own SRT adds the speaker ("Jan, verkoper (S1): "), which keeps two customers apart.
+_NAME_LABEL = re.compile(
+    r"(?P<who>[^\W\d_][\w.'’ -]{0,40}?(?:,\s*[^\W\d_]+)?(?:\s*\(S\d{1,2}\))?)\s*:\s+"
+)
+_SPEAKER_ID = re.compile(r"\s*\(S\d{1,2}\)$")
 # Labels that say who without a name: "S1", "Speaker 2", "Spreker 1", "SPEAKER_00".
 _NO_NAME = re.compile(r"(?:s|speaker|spreker|spk)[\s_]*\d{1,2}", re.IGNORECASE)
 
@@ -122,12 +126,14 @@ def _is_label(who: str, labels: Counter[str]) -> bool:
 
 
 def _role_in(who: str) -> Role | None:
-    """The role a label names: "Klant", "Jan Smit, verkoper", "customer"."""
-    return ROLE_WORDS.get(who.rsplit(",", 1)[-1].strip().lower())
+    """The role a label names: "Klant", "Jan Smit, verkoper", "Customer (S2)"."""
+    return ROLE_WORDS.get(_SPEAKER_ID.sub("", who).rsplit(",", 1)[-1].strip().lower())
 
 
 def _name_in(who: str) -> str | None:
-    """The person a label names: "Jan Smit" of "Jan Smit, verkoper"; none in "Klant", "S1"."""
+    """The person a label names: "Jan Smit" of "Jan Smit, verkoper (S1)"; none in "Klant",
+    "S1"."""
+    who = _SPEAKER_ID.sub("", who)
     if _role_in(who) is not None:
         who = who.rsplit(",", 1)[0] if "," in who else ""
     who = who.strip()

@@ -48,8 +48,10 @@ def read_utterances(path: Path, recording_id: str | None = None) -> list[Utteran
     if suffix == ".json":
         return utterances_from_transcript(read_transcript(path), rid)
     raw = decode_text(path.read_bytes(), path.name)
-    if suffix in SUBTITLE_SUFFIXES:
-        raw = subtitle_lines(raw)
+    if suffix in SUBTITLE_SUFFIXES:  # a video call's: its speakers' names give their roles
+        from analyze.imported import imported_transcript
+
+        return utterances_from_transcript(imported_transcript(raw, path.name), rid)
     return utterances_from_text(raw, rid, guess_language(raw))
 
 

@@ -154,3 +154,37 @@ def test_transcript_files_are_told_from_audio_by_name() -> None:
     assert is_transcript_file("Call.VTT") and is_transcript_file("a.srt")
     assert is_transcript_file("t.json")
     assert not is_transcript_file("a.wav") and not is_transcript_file(None)
+
+
+@pytest.mark.parametrize("fmt", ["srt", "vtt"])
+def test_ridealongs_own_subtitles_come_back_with_their_speakers(fmt: str) -> None:
+    """An export read back keeps who said what: two customers stay two speakers."""
+    from transcribe.formats import to_srt, to_vtt
+
+    original = Transcript(
+        "nl",
+        9.0,
+        "base",
+        (
+            Segment(0.0, 2.0, "Goedemiddag, wat zoekt u?", "S1", "salesperson"),
+            Segment(2.5, 4.0, "Een nieuwe keuken.", "S2", "customer"),
+            Segment(4.5, 6.0, "En een vaatwasser erbij.", "S3", "customer"),
+            Segment(6.5, 9.0, "Dat kan allebei.", "S1", "salesperson"),
+        ),
+        (
+            Speaker("S1", "salesperson", "Jan Smit"),
+            Speaker("S2", "customer"),
+            Speaker("S3", "customer", "Els"),
+        ),  # fmt: skip
+    )
+    written = (to_srt if fmt == "srt" else to_vtt)(original)
+    back = imported_transcript(written, f"export.{fmt}", "nl")
+    assert [(s.start, s.end, s.text) for s in back.segments] == [
+        (s.start, s.end, s.text) for s in original.segments
+    ]
+    assert [s.speaker for s in back.segments] == ["S1", "S2", "S3", "S1"]
+    assert [(s.role, s.name) for s in back.speakers] == [
+        ("salesperson", "Jan Smit"),
+        ("customer", None),
+        ("customer", "Els"),
+    ]
