@@ -71,6 +71,13 @@ _OPENERS = {
     "en": {"and", "but", "so", "uh", "um", "oh", "well", "okay", "ok", "yes", "no", "hey"},
 }  # fmt: skip
 _FIRST_PERSON = {"nl": {"ik", "we", "wij"}, "en": {"i", "we"}}
+# A question word straight before its subject starts a clause, not a question: a question
+# puts its verb first ("wat zoeken we"). Stated, "Wat we zoeken is een elektrische auto.",
+# "When we hire for peak, we go up to two hundred." say something.
+_SUBJECTS = {
+    "nl": {"ik", "we", "wij", "je", "jij", "u", "jullie", "ze", "zij", "hij", "men", "ge", "gij"},
+    "en": {"i", "we", "you", "they", "he", "she"},
+}
 _EXCLAIMING = {"nl": {"een"}, "en": {"a", "an"}}  # "Wat een gedoe.", "What a mess."
 _EXCLAIMED = {"nl": {"zeg"}, "en": set()}  # the last word of an exclamation
 _IDIOMS = {("wie", "weet"), ("who", "knows")}  # said, not asked: "Wie weet wat het nog wordt."
@@ -176,14 +183,19 @@ class QuestionGroup:
 
 def _opens_a_question(words: Sequence[str], lang: str, stated: bool) -> bool:
     """Whether a clause's words start as a question does: a question word (not "wat een",
-    an exclamation, where the sentence is stated), or a verb and then a pronoun. After a
+    an exclamation, nor "wat we", a clause, where the sentence is stated), or a verb and then
+    a pronoun. After a
     full stop a verb with "ik" or "we" is a statement that left its subject out ("Weet ik
     niet hoor.", "Kan ik me voorstellen.")."""
     words = _without_openers(words, lang)
     if len(words) < 2:
         return False
     if words[0] in _ANY_QUESTION_WORD:  # a switching speaker's "What kost dat per maand"
-        return not (stated and (words[1] in _EXCLAIMING[lang] or tuple(words[:2]) in _IDIOMS))
+        return not stated or not (
+            words[1] in _EXCLAIMING[lang]
+            or tuple(words[:2]) in _IDIOMS
+            or words[1] in _SUBJECTS[lang]
+        )
     if words[0] in _LEADING_VERBS[lang] and words[1] in _PRONOUNS[lang]:
         return not (stated and words[1] in _FIRST_PERSON[lang])
     return False

@@ -23,6 +23,7 @@ from analyze.text import (
     html_to_text,
     spoken_symbols,
     starts_sentence,
+    unwrapped,
     without_menus,
 )
 from analyze.wording import ENGLISH, Wording
@@ -159,7 +160,7 @@ def suggest_for_page(
     customers' word for the same thing (`replacements`); `customer_said(keys)` tells which
     page terms customers did say at all (default: those among `customer_terms`).
     """
-    text = without_menus(html_to_text(page) if is_html else page)
+    text = without_menus(html_to_text(page) if is_html else unwrapped(page))
     language = language or guess_language(text)
     text = spoken_symbols(text, language)
     words, tagged = tagged_candidates(text, language)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
+from analyze.names import names_mentioned
 from analyze.questions import Question, find_questions
 from analyze.text import (
     Token,
@@ -383,6 +384,7 @@ def tagged_candidates(
     if language == "nl":
         tags = _nouns_after_determiners(tokens, tags)
         tokens = _lemmas_of_their_class(tokens, tags)
+        tokens, tags = _present_participles_before_nouns(tokens, tags)
     found: list[tuple[str, str, WordClass | None]] = []
     phrase: WordClass | None = "noun" if any(tags) else None
     content = 0
@@ -513,8 +515,64 @@ def _nouns_after_determiners(tokens: Sequence[Token], tags: list[str | None]) ->
     return fixed
 
 
+def _present_participles_before_nouns(
+    tokens: Sequence[Token], tags: Sequence[str | None]
+) -> tuple[list[Token], list[str | None]]:
+    """A present participle before a noun describes it: "een aanvullende verzekering" is an
+    adjective and a noun, the term "aanvullend verzekering", not the verb "aanvullende"."""
+    tokens, fixed = list(tokens), list(tags)
+    for i in range(len(tokens) - 1):
+        token = tokens[i]
+        said = token.text.lower()
+        if token.lemma and _is_verb(fixed[i]) and said.endswith("ende") and is_noun(fixed[i + 1]):
+            tokens[i] = Token(token.text, said[:-1], token.start_char)
+            fixed[i] = "ADJ"
+    return tokens, fixed
+
+
 # A Dutch infinitive's ending: "betalen", "gaan", "doen", "zien", "zijn" ("toon" is no verb's).
 INFINITIVE_ENDINGS = ("en", "aan", "oen", "ien", "ijn")
+
+
+_VOWELS = "aeiou"
+_INFINITIVE_ZIPF = 1.5  # wordfreq must know an infinitive made by the rules this well
+
+
+def dutch_infinitive(said: str) -> str | None:
+    """The infinitive of a present-tense verb form the lemmatiser does not know, by the
+    spelling rules of Dutch ("kwijtraak" kwijtraken, "doorboort" doorboren, "terugbel"
+    terugbellen, "leef" leven, "snij" snijden, "kost" kosten): of the forms the rules allow,
+    the one in most use (wordfreq), if any is in use at all."""
+    if len(said) < 2 or not said.isalpha():
+        return None
+    stems = {said, said[:-1]} if said.endswith("t") and len(said) > 3 else {said}
+    candidates = {c for stem in stems if len(stem) > 1 for c in _infinitives_of(stem)}
+    from wordfreq import zipf_frequency
+
+    best = max((zipf_frequency(c, "nl"), c) for c in candidates)
+    return best[1] if best[0] >= _INFINITIVE_ZIPF else None
+
+
+def _infinitives_of(stem: str) -> set[str]:
+    """The infinitives Dutch spelling allows for a verb's stem."""
+    candidates = {f"{stem}en", f"{stem}den"}
+    if stem.endswith(("oe", "ie")):
+        candidates.add(f"{stem}n")  # "doe": doen, "zie": zien
+    last, before = stem[-1], stem[-2]
+    if last in _VOWELS and before not in _VOWELS:
+        candidates.add(f"{stem}{last}n")  # "ga": gaan
+    if last not in _VOWELS and before in _VOWELS:
+        if len(stem) > 2 and stem[-3] == before and before != "i":
+            single = stem[:-3] + before  # one vowel: "raak" ra-ken, "leef" le-ven
+            voiced = {"f": "v", "s": "z"}.get(last, last)
+            candidates |= {f"{single}{last}en", f"{single}{voiced}en"}
+        elif len(stem) < 3 or stem[-3] not in _VOWELS:  # "bel": bellen
+            candidates.add(f"{stem}{last}en")
+    if last == "f":
+        candidates.add(f"{stem[:-1]}ven")  # "durf": durven
+    if last == "s":
+        candidates.add(f"{stem[:-1]}zen")  # "reis": reizen
+    return candidates
 
 
 def _lemmas_of_their_class(tokens: Sequence[Token], tags: Sequence[str | None]) -> list[Token]:
@@ -541,6 +599,10 @@ def _lemmas_of_their_class(tokens: Sequence[Token], tags: Sequence[str | None]) 
             )
             if wrong_verb or wrong_noun:
                 token = Token(token.text, said, token.start_char)
+        elif lemma is not None and _is_verb(tag) and not said.endswith(INFINITIVE_ENDINGS):
+            # a present-tense form the lemmatiser does not know: "als ik m'n baan kwijtraak"
+            if infinitive := dutch_infinitive(said):
+                token = Token(token.text, infinitive, token.start_char)
         fixed.append(token)
     return fixed
 
@@ -567,9 +629,11 @@ def count_terms(
     term with a word of their names, written as a name there (capitalised), is no term:
     "mevrouw De Vries" said ten times would otherwise top the salesperson's words, and
     "vries" pass for a near-synonym of "koelkast". Lower case, the word stays a word: a
-    customer called "Energie Direct" does not take "energie besparen" away.
+    customer called "Energie Direct" does not take "energie besparen" away. People and
+    places mentioned in passing are no terms either (`analyze.names`).
     """
-    names = name_words([*people, *names_said(utterances)])
+    mentioned = names_mentioned(u.text for u in utterances)  # "met Sanne", "in Utrecht"
+    names = name_words([*people, *names_said(utterances), *mentioned])
     by_role: dict[str, Counter[str]] = defaultdict(Counter)
     surfaces: dict[str, Counter[str]] = defaultdict(Counter)
     quotes: dict[str, list[Quote]] = defaultdict(list)

@@ -138,6 +138,28 @@ _FILLERS = {
         "tjonge",
         "tjongejonge",
         "houdoe",
+        # interjections: surprise, pain, relief, disgust ("Oef. Vijftig procent.", "Allez,
+        # dat valt mee."); not "ai", which would take "AI" with it
+        "oef",
+        "oei",
+        "oeps",
+        "allez",
+        "au",
+        "auw",
+        "jee",
+        "jemig",
+        "wauw",
+        "wow",
+        "huh",
+        "bah",
+        "jakkes",
+        "getver",
+        "tsja",
+        "goh",
+        "hup",
+        "hoera",
+        "verdorie",
+        "potverdorie",
         "salu",
         "ajuus",
         "doeg",
@@ -303,6 +325,19 @@ _FILLERS = {
         "cool",
         "awesome",
         "perfect",
+        # interjections: "Wow, that's a lot.", "Oops.", "Phew."
+        "wow",
+        "oops",
+        "whoa",
+        "ouch",
+        "yikes",
+        "gosh",
+        "blimey",
+        "phew",
+        "huh",
+        "hey",
+        "ugh",
+        "aw",
         # as the Dutch "kijken", "komen", "meneer", "goedemorgen": said in every call
         "looking",
         "come",
@@ -428,6 +463,10 @@ def tokenize(text: str, language: str | None) -> list[Token]:
     foreign: list[int] = []  # the other language's function words: mixed speech, or words
     for tok in doc:
         if tok.is_space:
+            # A line ends a phrase: a page's heading and the paragraph under it make no pair
+            # ("… for growing UK businesses" / "Payloop brings …").
+            if "\n" in tok.text and tokens and tokens[-1].lemma is not None:
+                tokens.append(Token(".", None, tok.idx))
             continue
         # spaCy may leave a full stop on a word ("VvE.", and "dat." after it): not the word's
         text = tok.text.strip(_EDGE_PUNCTUATION) or tok.text
@@ -577,7 +616,9 @@ def known_as_name(word: str, language: str = "nl") -> bool:
 class _TextExtractor(HTMLParser):
     # A menu and a footer are the site's, on every page: not this page's copy ("Home").
     _SKIP = {"script", "style", "noscript", "template", "svg", "head", "nav", "footer"}
-    _BLOCK = {"p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section"}
+    _BLOCK = {"p", "div", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
+              "section", "article", "header", "aside", "blockquote", "dt", "dd", "figcaption",
+              "ul", "ol", "table", "button", "summary"}  # fmt: skip
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -621,7 +662,8 @@ class _TextExtractor(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self._skipping or self._in_title:
-            self.parts.append(data)
+            # The source's own line breaks are no line: a browser shows a paragraph whole.
+            self.parts.append(re.sub(r"\s+", " ", data))
 
 
 _HTML_TAG = re.compile(
@@ -645,6 +687,33 @@ def html_to_text(html: str) -> str:
     parser.close()
     lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
     return "\n".join(line for line in lines if line)
+
+
+# A line this long that ends in no punctuation was wrapped (an e-mail's or a PDF's text):
+# headings are shorter.
+_WRAPPED_LINE_CHARS = 65
+
+
+def unwrapped(text: str) -> str:
+    """Pasted copy with its hard-wrapped lines joined again, so that a line break ends a
+    phrase only where the page breaks the line (a heading, a list item): a line that ends
+    in no punctuation runs on when the next starts in lower case or when it is as long as
+    a wrapped line."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        last = lines[-1] if lines else ""
+        runs_on = (
+            last
+            and line
+            and last[-1] not in ".?!:;…"
+            and (line[0].islower() or len(last) >= _WRAPPED_LINE_CHARS)
+        )
+        if runs_on:
+            lines[-1] = f"{last} {line}"
+        else:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 _MENU_SEPARATORS = re.compile(r"[|›»]")  # not bullets: "Gratis advies • 10 jaar garantie"

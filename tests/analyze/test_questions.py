@@ -52,6 +52,12 @@ from analyze import (
         ("Hebde gij ook garantie op de ramen", "nl", True),
         ("Da's een mooie keuken.", "nl", False),
         ("What kost dat per maand", "nl", True),  # a switching speaker's question word
+        # a question word straight before its subject opens a clause, not a question
+        ("Nou, wat we eigenlijk zoeken is een elektrische auto.", "nl", False),
+        ("Wat ik ook wil weten, we kijken ook naar een appartement.", "nl", False),
+        ("And when we hire for peak, we go up to two hundred people.", "en", False),
+        ("Hoe werkt dat precies.", "nl", True),  # the verb first: asked, if stated
+        ("Wat we daarvoor moeten doen?", "nl", True),  # asked, with its question mark
     ],
 )
 def test_questions_are_recognised(sentence: str, language: str, expected: bool) -> None:

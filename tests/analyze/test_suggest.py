@@ -1,5 +1,6 @@
 from analyze import Utterance, count_terms, html_to_text, rank_terms, suggest_for_page
 from analyze.terms import candidate_terms
+from analyze.text import unwrapped
 
 CALL = [
     Utterance("r1", "Wat is de terugverdientijd van zonnepanelen?", "customer", 1.0, 3.0),
@@ -175,8 +176,12 @@ def test_a_brand_on_the_page_is_never_offered_for_replacement() -> None:
          {"installatie"}),  # once in a name, twice in lower case
     ):  # fmt: skip
         assert not words & _names(ordinary, candidate_terms(ordinary, "nl")[1]), ordinary
-    across_lines = "Bel Zonnig\nDak voor advies."
-    assert "zonnig dak" in _names(across_lines, candidate_terms(across_lines, "nl")[1])
+    # a brand wrapped over two lines of pasted text (an e-mail's) is the brand still
+    wrapped = unwrapped(
+        "Voor advies over zonnepanelen, een thuisbatterij of een laadpaal bel je Zonnig\n"
+        "Dak voor een afspraak."
+    )
+    assert "zonnig dak" in _names(wrapped, candidate_terms(wrapped, "nl")[1])
 
 
 def test_the_markdown_brief_names_words_as_the_page_shows_them() -> None:
