@@ -49,13 +49,13 @@ def scope_allows(granted: str, needed: str) -> bool:
 # not read.
 # `said` too: a report key could otherwise ask which rare or sensitive word was said, day by
 # day, and subtract two reports that differ by one conversation.
-_PERSONAL_FILTERS = ("recording_id", "customer", "salesperson", "said")
+PERSONAL_FILTERS = ("recording_id", "customer", "salesperson", "said")
 
 
 def needed_scope(method: str, path: str, query: Mapping[str, str] | None = None) -> str:
     """The scope a request to the API needs (`query`: its query parameters)."""
     if path in _REPORTS or path == "/api/v1/suggestions":
-        if any((query or {}).get(name, "").strip() for name in _PERSONAL_FILTERS):
+        if any((query or {}).get(name, "").strip() for name in PERSONAL_FILTERS):
             return "read"
     if path.startswith("/api/v1/voices") and method not in ("GET", "HEAD"):
         return "admin"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
@@ -25,6 +25,9 @@ from analyze.terms import explain_score
 from analyze.wording import ENGLISH, N_, Wording
 from api.errors import ServiceError
 from transcribe.texts import Text
+
+if TYPE_CHECKING:
+    from api.service import Coverage, RecordingFilter
 
 __all__ = [
     "COOKIE",
@@ -238,3 +241,32 @@ def _month(year_month: str, language: str) -> str:
         return str(format_date(date(year, month, 1), "LLL yyyy", locale=language))
     except ValueError:
         return year_month
+
+
+def brief_basis(
+    language: str, url: str | None, basis: Coverage, chosen: RecordingFilter
+) -> list[str]:
+    """What a page comparison's brief rests on: the page's address, and the conversations
+    (how many, over which days, with which tag or word), in the reader's language."""
+    words = wording(language)
+    lines = [words.gettext("Page: %(url)s") % {"url": url}] if url else []
+    if basis.first and basis.last:
+        lines.append(
+            words.ngettext(
+                "Compared with %(n)s conversation, %(first)s to %(last)s",
+                "Compared with %(n)s conversations, %(first)s to %(last)s",
+                basis.recordings,
+            )
+            % {
+                "n": basis.recordings,
+                "first": day(basis.first, language),
+                "last": day(basis.last, language),
+            }
+        )
+    if chosen.tag:
+        lines.append(words.gettext("Only conversations tagged “%(tag)s”") % {"tag": chosen.tag})
+    if chosen.said:
+        lines.append(
+            words.gettext("Only conversations that mention “%(word)s”") % {"word": chosen.said}
+        )
+    return lines

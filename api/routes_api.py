@@ -16,7 +16,7 @@ from analyze import suggestions_csv, suggestions_markdown
 from analyze.export import XLSX_MEDIA_TYPE, suggestions_xlsx, terms_csv, terms_xlsx
 from api import i18n, pages, service, subject_access
 from api.app import db_session, require_api_key, require_scope, state, submit_recording
-from api.auth import needed_scope, scope_allows
+from api.auth import PERSONAL_FILTERS, needed_scope, scope_allows
 from api.db import Status
 from api.downloads import attachment
 from api.errors import Forbidden, InvalidInput, NotFound
@@ -792,7 +792,11 @@ def post_suggestions(
         result = without_personal_data(session, result)
     wording = i18n.wording(words)
     if format == "markdown":
-        brief = suggestions_markdown(result, wording)
+        basis = service.coverage(
+            session, recordings, "customer" if result.terms_from == "customer" else None
+        )
+        about = i18n.brief_basis(words, body.url, basis, recordings)
+        brief = suggestions_markdown(result, wording, about)
         return _attachment(brief, "text/markdown", "page-suggestions.md")
     if format == "csv":
         return _attachment(suggestions_csv(result), "text/csv", "page-suggestions.csv")
@@ -817,7 +821,8 @@ def _say_scopes() -> None:
             narrowed = needed_scope(method, route.path, {"customer": "x"})
             said = f"API key scope: `{needed}`"
             if narrowed != needed:
-                said += f" (`{narrowed}` with `recording_id`, `customer` or `salesperson`)"
+                filters = ", ".join(f"`{name}`" for name in sorted(PERSONAL_FILTERS))
+                said += f" (`{narrowed}` with any of {filters})"
             route.description = f"{route.description.rstrip()}\n\n{said}."
 
 

@@ -1071,36 +1071,6 @@ def report(
     )
 
 
-def _brief_basis(
-    request: Request, url: str | None, basis: service.Coverage, chosen: service.RecordingFilter
-) -> list[str]:
-    """What a page comparison's brief rests on: the page's address, and the conversations
-    (how many, over which days, with which tag or word), in the reader's language."""
-    language = page_language(request)
-    words = i18n.wording(language)
-    lines = [words.gettext("Page: %(url)s") % {"url": url}] if url else []
-    if basis.first and basis.last:
-        lines.append(
-            words.ngettext(
-                "Compared with %(n)s conversation, %(first)s to %(last)s",
-                "Compared with %(n)s conversations, %(first)s to %(last)s",
-                basis.recordings,
-            )
-            % {
-                "n": basis.recordings,
-                "first": i18n.day(basis.first, language),
-                "last": i18n.day(basis.last, language),
-            }
-        )
-    if chosen.tag:
-        lines.append(words.gettext("Only conversations tagged “%(tag)s”") % {"tag": chosen.tag})
-    if chosen.said:
-        lines.append(
-            words.gettext("Only conversations that mention “%(word)s”") % {"word": chosen.said}
-        )
-    return lines
-
-
 @router.get("/report/export.{fmt}")
 def report_export(
     request: Request,
@@ -1234,7 +1204,9 @@ def suggest(
     exports: dict[str, tuple[Callable[[], str | bytes], str, str]] = {
         "markdown": (
             lambda: suggestions_markdown(
-                result, words, _brief_basis(request, url, basis, recordings)
+                result,
+                words,
+                i18n.brief_basis(page_language(request), url, basis, recordings),
             ),
             "text/markdown",
             "md",

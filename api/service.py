@@ -469,7 +469,7 @@ def _create_recording(
         if info.duration_s > max_duration_s:
             raise InvalidInput(
                 N_(
-                    "the recording lasts %(hours).1f h; the limit is %(limit)g h "
+                    "the recording lasts %(hours).2f h; the limit is %(limit)g h "
                     "(RIDEALONG_MAX_AUDIO_HOURS)"
                 ),
                 code="too_long",

@@ -297,7 +297,7 @@ REFUSED = {
         lambda m: silence_opus(m, 2.0),
         "silence.ogg",
         "audio/ogg",
-        says=("lasts 2.0 h", "the limit is 1 h", "RIDEALONG_MAX_AUDIO_HOURS"),
+        says=("lasts 2.00 h", "the limit is 1 h", "RIDEALONG_MAX_AUDIO_HOURS"),
         limits={"max_audio_hours": 1.0},
     ),
     "no consent": Refused(

@@ -1,5 +1,6 @@
 """Customer questions through the API: FAQ candidates, and the ones a page leaves open."""
 
+import re
 from datetime import date
 
 from api.demo import prepare_demo
@@ -168,10 +169,13 @@ def test_suggestions_export_as_markdown_and_csv(api_client, settings) -> None:
     assert f"Coverage: **{data['coverage']}/100**" in markdown.text
     assert f"**{data['missing_terms'][0]['term']}**" in markdown.text
     assert data["questions"][0]["question"] in markdown.text
+    # what it rests on, as the web page's brief says it: the conversations and their days
+    assert re.search(r"Compared with 2 conversations, \w{3} \d+, 2026 to", markdown.text)
     dutch = client.post(
         "/api/v1/suggestions", params={"format": "markdown", "words": "NL"}, json=page
     )
     assert f"**{data['coverage']}/100**" in dutch.text and "Coverage" not in dutch.text
+    assert "Vergeleken met 2 gesprekken" in dutch.text
     assert data["questions"][0]["question"] in dutch.text
     api_csv_disposition = 'attachment; filename="page-suggestions.csv"'
     table = client.post("/api/v1/suggestions", params={"format": "csv"}, json=page)
