@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from analyze.questions import QuestionGroup, unanswered_questions
-from analyze.synonyms import Replacement, TextEmbedder, embed_terms, replacements, shown_form
+from analyze.synonyms import (
+    Replacement,
+    TextEmbedder,
+    embed_terms,
+    replacements,
+    shown_form,
+    term_word_class,
+)
 from analyze.terms import (
     Term,
     WordClass,
@@ -21,6 +28,7 @@ from analyze.terms import (
 from analyze.text import (
     guess_language,
     html_to_text,
+    is_stop,
     spoken_symbols,
     starts_sentence,
     unwrapped,
@@ -133,10 +141,40 @@ def _on_page(lemma: str, keys: set[str], single_words: set[str], language: str) 
         return True
     if " " in lemma:
         return False
-    # A compound on the page covers its last part: "zonnepaneel" covers "paneel". English
-    # writes compounds apart or with a hyphen ("air-source"): "support" is no "port".
-    ending = lemma if language == "nl" else f"-{lemma}"
-    return len(lemma) >= _COMPOUND_MIN and any(w.endswith(ending) for w in single_words)
+    # A compound on the page covers its last part: "zonnepaneel" covers "paneel"; in Dutch
+    # also its first, where the rest is a word of its own: "zolderruimte" says "zolder".
+    # English writes compounds apart or with a hyphen ("air-source"): "support" is no "port".
+    if language == "nl":
+        return len(lemma) >= _COMPOUND_MIN and any(
+            w.endswith(lemma) or (w.startswith(lemma) and compound_of(w, lemma))
+            for w in single_words
+        )
+    return len(lemma) >= _COMPOUND_MIN and any(w.endswith(f"-{lemma}") for w in single_words)
+
+
+_LINKS = ("", "s", "e", "en")  # what Dutch puts between a compound's parts
+_PART_ZIPF = 2.5  # the other part must be a word in use (wordfreq's Zipf scale)
+
+
+def compound_of(compound: str, part: str) -> bool:
+    """Whether a Dutch compound is `part` and another word in use: its head ("dakgoot":
+    goot) or its first part ("zolderruimte": zolder, "asbestsanering": asbest)."""
+    if len(part) < 3 or len(compound) < len(part) + 3 or " " in compound + part:
+        return False
+    if compound.endswith(part):
+        rest = compound[: -len(part)]
+        others = [rest.removesuffix(link) for link in _LINKS if rest.endswith(link)]
+    elif compound.startswith(part):
+        rest = compound[len(part) :]
+        others = [rest.removeprefix(link) for link in _LINKS if rest.startswith(link)]
+    else:
+        return False
+    from wordfreq import zipf_frequency
+
+    return any(
+        len(o) >= 3 and zipf_frequency(o, "nl") >= _PART_ZIPF and not is_stop(o, "nl")
+        for o in others
+    )  # "onderdak" is no kind of "dak"
 
 
 def suggest_for_page(
@@ -191,7 +229,8 @@ def suggest_for_page(
     terms_language = spoken.most_common(1)[0][0] if spoken else None
     same_language = terms_language in (None, language)
     if embedder is not None and same_language:
-        swaps = _replacements(text, tagged, customer_terms, embedder, customer_said)[:limit]
+        swaps = _replacements(text, tagged, customer_terms, embedder, customer_said, language)
+        swaps = swaps[:limit]
     everyone = bool(considered) and not any(t.count_by_role.get("customer", 0) for t in considered)
     # Without speech attributed to customers, the page is compared with everyone's words.
     said = (
@@ -233,9 +272,11 @@ def _replacements(
     customer_terms: Sequence[Term],
     embedder: TextEmbedder,
     customer_said: Callable[[Collection[str]], set[str]] | None,
+    language: str = "nl",
 ) -> list[Replacement]:
     """The page's most used terms that customers never say, each with the customers' word
-    that means the same (by embedding; see analyze/synonyms.py). Names are left out.
+    that means the same (a part of a Dutch compound, else by embedding; see
+    analyze/synonyms.py). Names are left out.
     `tagged`: the page's `tagged_candidates`."""
     found = [(key, surface) for key, surface, _ in tagged]
     surfaces = _surfaces(found)
@@ -251,18 +292,45 @@ def _replacements(
     spoken = spoken[:_CUSTOMER_TERMS_COMPARED]
     if not unused or not spoken:
         return []
-    found_pairs = replacements(
+    classes = page_word_classes(tagged)
+    parts = _compound_swaps(unused, spoken, classes) if language == "nl" else []
+    unused = [key for key in unused if key not in {r.page_term for r in parts}]
+    found_pairs = parts + replacements(
         unused,
         spoken,
         embedder.encode(unused),
         embed_terms(embedder, spoken),
         parts_embedder=embedder,
-        page_classes=page_word_classes(tagged),
+        page_classes=classes,
     )
+    found_pairs.sort(key=lambda r: (-r.customer_count, -r.similarity, r.page_term))
     return [
         replace(r, page_says=_page_form(surfaces.get(r.page_term, Counter()), r.page_term))
         for r in found_pairs
     ]
+
+
+def _compound_swaps(
+    unused: Sequence[str], spoken: Sequence[Term], page_classes: Mapping[str, WordClass]
+) -> list[Replacement]:
+    """A page's Dutch compound that customers never say, where they say its head: "dakgoot"
+    where they say "goot", "toetsinkomen" where they say "inkomen" (similarity 1: the same
+    thing, said plainer). Not its first part: a "keukeneiland" is no kitchen, and
+    "zolderruimte" already says "zolder" (`_on_page`)."""
+    nouns = [t for t in spoken if " " not in t.lemma and term_word_class(t) in (None, "noun")]
+    swaps = []
+    for key in unused:
+        if not key.isalpha() or page_classes.get(key) == "verb":  # not "in-het-oor"
+            continue
+        parts = [
+            t
+            for t in nouns
+            if t.lemma != key and key.endswith(t.lemma) and compound_of(key, t.lemma)
+        ]
+        if parts:
+            best = max(parts, key=lambda t: (len(t.lemma), t.count_by_role.get("customer", 0)))
+            swaps.append(Replacement(page_term=key, customer_term=best, similarity=1.0))
+    return swaps
 
 
 def _most_used(tagged: Sequence[tuple[str, str, WordClass | None]]) -> list[str]:

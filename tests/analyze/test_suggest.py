@@ -316,3 +316,40 @@ def test_a_page_in_another_language_than_the_calls_gets_no_swaps_and_no_jargon()
     assert (across.language, across.replacements, across.jargon) == ("en", (), ())
     same = suggest_for_page(dutch, terms, embedder=Space())
     assert same.replacements and same.jargon  # the same page in the calls' language has both
+
+
+def test_a_page_compound_gets_the_customers_plainer_head_word() -> None:
+    """Customers say "goot" where the page says "dakgoot": a swap with no embedder's
+    help. A compound's first part is no such word: a "keukeneiland" is no kitchen."""
+    said = ["goot", "goot", "keuken", "keuken", "lekkage"]
+    call = [
+        Utterance("r1", f"Het gaat om de {w}.", "customer", i, i + 1.0) for i, w in enumerate(said)
+    ]
+    terms = rank_terms([count_terms(call, "r1")], role="customer")
+
+    class Unrelated:  # no two words alike: only the compound rule can pair them
+        def encode(self, texts):
+            import numpy as np
+
+            return np.eye(len(texts), 64, dtype=np.float32)
+
+    page = "Wij vervangen uw dakgoot. Ook een nieuw keukeneiland en een onderdak plaatsen wij."
+    result = suggest_for_page(page, terms, embedder=Unrelated())
+    swaps = {(r.page_term, r.customer_term.lemma) for r in result.replacements}
+    assert ("dakgoot", "goot") in swaps
+    assert not any(page == "keukeneiland" for page, _ in swaps)
+
+
+def test_a_compound_on_the_page_covers_its_first_part_too() -> None:
+    """ "zolderruimte" says "zolder": no need to add it, as "zolderraam" says "raam" (its
+    head). Letters that only look like a first part are none: "kastanje" says no "kast"."""
+    said = ["zolder", "zolder", "raam", "kast"]
+    call = [
+        Utterance("r1", f"Het gaat om de {w}.", "customer", i, i + 1.0) for i, w in enumerate(said)
+    ]
+    terms = rank_terms([count_terms(call, "r1")], role="customer")
+    page = "De zolderruimte krijgt een zolderraam, met uitzicht op de kastanje."
+    result = suggest_for_page(page, terms)
+    missing = {s.term.lemma for s in result.missing_terms}
+    assert "zolder" not in missing and "raam" not in missing
+    assert "kast" in missing
