@@ -499,7 +499,7 @@ def unanswered_questions(
             kind is not None
             and passages is not None
             and not any(
-                _ANSWERS[kind].search(text) and any(found(w) for w in topics)
+                _answers(kind, group.question, text) and any(found(w) for w in topics)
                 for text, found in passages
             )
         ):
@@ -558,7 +558,7 @@ _NUMBER = (
 )
 _ANSWERS = {
     "price": re.compile(
-        rf"€|\$|£|\beuro\b|\bgratis\b|\bkosteloos\b|\bfree\b|\bprocent\b|\bpercent\b"
+        rf"€|\$|£|\beuro\b|\bgratis\b|\bkosteloos\b|\bfree\b"
         rf"|\b{_NUMBER}\s?(?:,-|euros?|eur|pounds?|dollars?|gbp|usd)\b|\b(?:eur|gbp|usd)\s?\d",
         re.IGNORECASE,
     ),
@@ -577,6 +577,22 @@ _ANSWERS = {
 }
 
 
+# A share answers a price question only where it asks for one (the btw, the interest, a
+# discount): "bespaart tot 30 procent" gives no price of the roof.
+_ASKS_SHARE = re.compile(
+    r"\b(?:rente|btw|korting|procent|percentage|belasting|interest|discount|vat|rate|tax)\b",
+    re.IGNORECASE,
+)
+_SHARE = re.compile(r"\b(?:procent|percent)\b|%", re.IGNORECASE)
+
+
+def _answers(kind: str, question: str, text: str) -> bool:
+    """Whether a page's passage holds what a price or time question asks for."""
+    if _ANSWERS[kind].search(text):
+        return True
+    return kind == "price" and bool(_ASKS_SHARE.search(question) and _SHARE.search(text))
+
+
 def asks(question: str, language: str = "nl") -> str | None:
     """ "price" or "time" when a question asks for an amount or a time; None otherwise."""
     del language  # the words of both languages are kept apart enough to look for all
@@ -587,12 +603,14 @@ def asks(question: str, language: str = "nl") -> str | None:
 
 
 def _passages(text: str, language: str) -> list[tuple[str, Callable[[str], bool]]]:
-    """The page's sentences each with the one after it (an FAQ's question, then its
-    answer), with a finder of the lemmas they use."""
+    """The page's sentences, a question (an FAQ's) with the sentence after it (its answer),
+    each with a finder of the lemmas it uses. A sentence next to another answers nothing:
+    "Vraag uw gratis plaatsbezoek aan" after a sentence about the roof prices no roof."""
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
     passages = []
     for at in range(len(sentences)):
-        window = " ".join(sentences[at : at + 2])
+        # A sentence answers alone; a question (an FAQ's) with the sentence after it.
+        window = " ".join(sentences[at : at + 2]) if sentences[at].endswith("?") else sentences[at]
         lemmas = {t.lemma for t in tokenize(window, language) if t.lemma}
         passages.append((window, _finder(lemmas, language)))
     return passages

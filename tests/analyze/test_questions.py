@@ -439,3 +439,25 @@ def test_every_few_years_is_how_often_not_how_long() -> None:
         assert not _ANSWERS["time"].search(often), often
     for long in ("binnen 2-3 dagen", "It takes 1-2 days.", "duurt 1 tot 2 dagen"):
         assert _ANSWERS["time"].search(long), long
+
+
+def test_a_price_question_needs_a_price_of_its_topic_in_one_sentence() -> None:
+    """A share saved, or a free visit in the next sentence, prices no roof; an FAQ's
+    answer after its question does, and a share answers a question about the btw."""
+    from analyze.questions import unanswered_questions
+
+    asked = [
+        Question("r1", "Wat kost zo'n nieuw dak eigenlijk?", "customer", 1.0, 2.0, "nl"),
+        Question("r1", "En hoeveel btw betaal ik op de isolatie?", "customer", 3.0, 4.0, "nl"),
+    ]
+    groups = group_questions(asked)
+    page = (
+        "Een goed geïsoleerd dak bespaart tot 30 procent op uw energiefactuur. "
+        "Wij leggen elk dak waterdicht. Vraag uw gratis plaatsbezoek aan. "
+        "Op isolatie betaalt u 6 procent btw."
+    )
+    keys = {"dak", "isolatie", "btw", "energiefactuur", "plaatsbezoek"}
+    still_open = unanswered_questions(groups, keys, language="nl", page_text=page)
+    assert [g.question for g in still_open] == ["Wat kost zo'n nieuw dak eigenlijk?"]
+    faq = page + " Wat kost een nieuw dak?\nEen nieuw dak kost vanaf 90 euro per m2."
+    assert unanswered_questions(groups, keys, language="nl", page_text=faq) == []
