@@ -1001,15 +1001,15 @@ def _best_quotes(quotes: list[Quote], limit: int) -> list[Quote]:
 
 
 def drop_covered_words(ranked: list[Term]) -> list[Term]:
-    """Drop a word when nearly every use of it sits inside one ranked phrase, and a phrase
-    when nearly every use sits inside longer ranked ones ("source heat" in "air source heat
-    pump" and "ground source heat exchanger": their counts add up)."""
+    """Drop a word or a phrase when nearly every use of it sits inside longer ranked ones:
+    "pay" in "holiday pay" and "sick pay", "source heat" in "air source heat pump" and
+    "ground source heat exchanger" (their counts add up)."""
     word_counts: dict[str, int] = defaultdict(int)
     phrase_counts: dict[str, int] = defaultdict(int)
     for t in ranked:
         words = t.lemma.split()
         for word in set(words) if len(words) > 1 else ():
-            word_counts[word] = max(word_counts[word], t.count)
+            word_counts[word] += t.count
         for size in range(2, len(words)):
             for part in {" ".join(words[at : at + size]) for at in range(len(words) - size + 1)}:
                 phrase_counts[part] += t.count

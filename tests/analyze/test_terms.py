@@ -587,3 +587,18 @@ def test_a_word_that_only_looks_like_the_other_languages_function_word_stays() -
     said = {t.lemma for t in tokenize("Can you fix the heel of this boot?", "en")}
     assert "heel" in said
     assert "kunde" in {t.lemma for t in tokenize("Het gaat om kennis en kunde.", "nl")}
+
+
+def test_a_word_said_only_inside_ranked_phrases_gives_way_to_them() -> None:
+    """ "pay" said in "holiday pay" and in "sick pay": the phrases are the terms, as a
+    phrase said only inside longer ones gives way (their counts add up)."""
+    said = [
+        "How do you work out holiday pay?",
+        "And holiday pay for the irregular hours people?",
+        "What about sick pay?",
+        "Is sick pay in the monthly fee?",
+    ]
+    spoken = [Utterance("r1", line, "customer", language="en") for line in said]
+    ranked = {t.lemma for t in rank_terms([count_terms(spoken, "r1")], role="customer")}
+    assert {"holiday pay", "sick pay"} <= ranked
+    assert "pay" not in ranked
