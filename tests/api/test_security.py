@@ -465,7 +465,8 @@ def test_the_api_docs_say_the_scope_each_operation_needs(api_client) -> None:
     assert said[("/api/v1/people", "delete")] == "API key scope: `admin`."
     assert said[("/api/v1/recordings", "post")] == "API key scope: `write`."
     assert said[("/api/v1/terms", "get")] == (
-        "API key scope: `report` (`read` with `recording_id`, `customer` or `salesperson`)."
+        "API key scope: `report` "
+        "(`read` with any of `customer`, `recording_id`, `said`, `salesperson`)."
     )
     assert all(line.startswith("API key scope: `") for line in said.values())
 
