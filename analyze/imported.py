@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -23,16 +22,29 @@ from analyze.terms import ROLE_WORDS, line_role, utterance_language
 from analyze.text import guess_language, normalise_language
 from transcribe.types import Role, Segment, Speaker, Transcript
 
-__all__ = ["IMPORT_SUFFIXES", "IMPORTED_MODEL", "imported_transcript", "is_transcript_file"]
+__all__ = [
+    "DOCUMENT_SUFFIXES",
+    "IMPORT_SUFFIXES",
+    "IMPORTED_MODEL",
+    "imported_transcript",
+    "is_transcript_file",
+]
 
-IMPORT_SUFFIXES = (".vtt", ".srt", ".json")
+IMPORT_SUFFIXES = (".vtt", ".srt", ".sbv", ".json")
+# Text a person may take for a transcript, which has no times or speakers to import: said
+# so, rather than "not an audio file".
+DOCUMENT_SUFFIXES = (".txt", ".md", ".doc", ".docx", ".pdf", ".rtf", ".odt", ".csv")
 IMPORTED_MODEL = "imported"  # Transcript.model of a WebVTT or SRT import: no Whisper ran
 # "Jan de Vries: " before a cue's words (Zoom's WebVTT, many SRT exports): a name of a few
-# words; counted as a speaker only when it recurs, so "Let op: …" said once stays words.
-# ridealong's own SRT adds the speaker ("Jan, verkoper (S1): "), which keeps two customers apart.
-_NAME_LABEL = re.compile(
-    r"(?P<who>[^\W\d_][\w.'’ -]{0,40}?(?:,\s*[^\W\d_]+)?(?:\s*\(S\d{1,2}\))?)\s*:\s+"
-)
+# words, perhaps with a company or a device ("Linda Koster (Acme BV)", "Wouter | SolarPro",
+# "Martijn's iPhone"), or a dial-in's number. ridealong's own SRT adds the speaker ("Jan,
+# verkoper (S1): "), which keeps two customers apart.
+_NAME_LABEL = re.compile(r"(?P<who>(?:[^\W\d_]|\+?\d{6})[^:.?!\n]{0,60}?)\s*:\s+")
+_LABEL_WORDS = 6  # a label longer than this is a sentence with a colon in it
+# Most cues labelled: the file names who speaks, and a label said once is a speaker too.
+# Otherwise only a role or "Speaker 1" is ("Vraag: hoe lang …" in a file without speakers
+# is words).
+_LABELLED_SHARE = 0.5
 _SPEAKER_ID = re.compile(r"\s*\(S\d{1,2}\)$")
 # Labels that say who without a name: "S1", "Speaker 2", "Spreker 1", "SPEAKER_00".
 _NO_NAME = re.compile(r"(?:s|speaker|spreker|spk)[\s_]*\d{1,2}", re.IGNORECASE)
@@ -54,7 +66,12 @@ def imported_transcript(
     upload's salesperson and customer, enrolled salespeople), any capitals. ValueError
     with a readable reason when the file holds no transcript."""
     if filename.lower().endswith(".json"):
-        return _from_json(raw, filename)
+        transcript = _from_json(raw, filename)
+        if transcript.language:
+            return transcript
+        said = " ".join(s.text for s in transcript.segments)
+        guessed = language if language and language != "auto" else guess_language(said)
+        return replace(transcript, language=normalise_language(guessed))
     lines = _speaker_lines(timed_cues(raw))
     if not lines:
         raise ValueError(f"{filename}: no timed lines found (WebVTT or SRT cues)")
@@ -94,17 +111,24 @@ def _from_json(raw: str, filename: str) -> Transcript:
 
 
 def _speaker_lines(cues: Sequence[Cue]) -> list[tuple[str, str, float, float]]:
-    """(who, what they said, start, end) per sentence: a cue's speaker from its voice or a
-    recurring "Name: " label, and cues of one speaker joined while a sentence runs on (Zoom
-    cuts them anywhere)."""
-    labels = Counter(m["who"] for c in cues if not c.voice and (m := _NAME_LABEL.match(c.text)))
+    """(who, what they said, start, end) per sentence: a cue's speaker from its voice or its
+    "Name: " label, and cues of one speaker joined while a sentence runs on (Zoom cuts them
+    anywhere). In a file that names its speakers, a cue without a name is the previous
+    speaker's (Descript names a speaker only where the turn changes)."""
+    found = [(c, _label_of(c.text)) for c in cues]
+    labelled = sum(bool(c.voice or label) for c, label in found) / max(len(found), 1)
     spoken: list[tuple[str, str, float, float]] = []
-    for cue in cues:
-        who, said = cue.voice, cue.text
-        if not who and (m := _NAME_LABEL.match(said)) and _is_label(m["who"], labels):
-            who, said = m["who"], said[m.end() :]
-        elif not who and (tagged := line_role(said))[0] != "unknown":  # "[klant] …"
+    who = ""
+    for cue, label in found:
+        said = cue.text
+        if cue.voice:
+            who = cue.voice
+        elif label and (labelled >= _LABELLED_SHARE or _is_label(label[0])):
+            who, said = label
+        elif (tagged := line_role(said))[0] != "unknown":  # "[klant] …"
             who, said = tagged[0], tagged[1]
+        elif labelled < _LABELLED_SHARE:
+            who = ""  # a file without names: no speaker at all
         who, said = " ".join(who.split()), said.strip()
         if not said:
             continue
@@ -121,8 +145,16 @@ def _speaker_lines(cues: Sequence[Cue]) -> list[tuple[str, str, float, float]]:
     return spoken
 
 
-def _is_label(who: str, labels: Counter[str]) -> bool:
-    return labels[who] >= 2 or _role_in(who) is not None or bool(_NO_NAME.fullmatch(who))
+def _label_of(text: str) -> tuple[str, str] | None:
+    """(label, the words after it) where a cue's text starts with one."""
+    if (m := _NAME_LABEL.match(text)) and len(m["who"].split()) <= _LABEL_WORDS:
+        return " ".join(m["who"].split()), text[m.end() :]
+    return None
+
+
+def _is_label(who: str) -> bool:
+    """A label in a file that mostly names nobody: a role ("Klant: ") or "Speaker 1: "."""
+    return _role_in(who) is not None or bool(_NO_NAME.fullmatch(who))
 
 
 def _role_in(who: str) -> Role | None:
@@ -131,13 +163,34 @@ def _role_in(who: str) -> Role | None:
 
 
 def _name_in(who: str) -> str | None:
-    """The person a label names: "Jan Smit" of "Jan Smit, verkoper (S1)"; none in "Klant",
-    "S1"."""
+    """The person a label names: "Jan Smit" of "Jan Smit, verkoper (S1)", "Linda Koster" of
+    "Linda Koster (Acme BV)", "Wouter" of "Wouter | SolarPro"; none in "Klant", "S1", a
+    dial-in's number or "Martijn's iPhone"."""
     who = _SPEAKER_ID.sub("", who)
+    who = re.sub(r"\s*\([^)]*\)\s*$", "", who).split("|")[0].strip()
+    if re.fullmatch(r"\+?[\d ]+", who) or re.search(r"['’]s (?:iphone|ipad|phone)$", who, re.I):
+        return None
     if _role_in(who) is not None:
         who = who.rsplit(",", 1)[0] if "," in who else ""
-    who = who.strip()
+    elif "," in who:  # Teams' "Vries, Jan de": Jan de Vries
+        last, first = (part.strip() for part in who.split(",", 1))
+        who = f"{first} {last}"
+    who = " ".join(who.split())
     return None if not who or _NO_NAME.fullmatch(who) else who
+
+
+def _known_role(name: str | None, known: Mapping[str, Role]) -> Role | None:
+    """The role of a person known by name, in any capitals, by their whole name or, where
+    only one side gives it, their first name ("Noor" typed at upload, "Noor El Amrani" in
+    the call)."""
+    if not name:
+        return None
+    said = name.casefold().split()
+    for typed, role in known.items():
+        words = typed.split()
+        if words == said or (min(len(words), len(said)) == 1 and words[0] == said[0]):
+            return role
+    return None
 
 
 def _speakers(
@@ -148,11 +201,14 @@ def _speakers(
     from transcribe.diarize import Diarization, SpeakerTurn
     from transcribe.roles import assign_roles
 
-    known = {" ".join(name.split()).casefold(): role for name, role in roles_by_name.items()}
+    known = {
+        (_name_in(name) or " ".join(name.split())).casefold(): role
+        for name, role in roles_by_name.items()
+    }
     result: dict[str, Speaker] = {}
     for who, label in ids.items():
         name = _name_in(who)
-        role = _role_in(who) or known.get(" ".join((name or "").split()).casefold())
+        role = _role_in(who) or _known_role(name, known)
         if role is not None:
             result[label] = Speaker(label, role, name, 1.0)
     undecided = [label for label in ids.values() if label not in result]

@@ -69,13 +69,13 @@ def read_transcript(path: Path) -> Transcript:
         raise ValueError(f"{path.name}: {e}") from e
 
 
-_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]*)>")
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]*)>")  # WebVTT's voice: who says the cue
 
 
 def _voice_label(voice: str) -> str:
-    """A WebVTT voice as a label if it names a role ("klant", "Jan Smit, verkoper"); a
-    person's name alone or "S1" goes."""
-    role = voice.rsplit(",", 1)[-1].strip()
+    """A WebVTT voice as a label if it names a role ("klant", "Jan Smit, verkoper",
+    "customer (S3)"); a person's name alone or "S1" goes."""
+    role = re.sub(r"\s*\(S\d{1,2}\)$", "", voice).rsplit(",", 1)[-1].strip()
     return f"{role}: " if role.lower() in ROLE_WORDS else ""
 
 
@@ -100,28 +100,58 @@ def _seconds(text: str) -> float | None:
     return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + float(f"0.{fraction or 0}")
 
 
+# A cue's timing line: WebVTT and SRT ("00:00:01.000 --> 00:00:04.000", settings after it),
+# or SBV, YouTube's and Google's ("0:00:01.000,0:00:04.000").
+_TIMING = re.compile(r"-->|^\d+:\d{2}:\d{2}[.,]\d{1,3},\d+:\d{2}:\d{2}[.,]\d{1,3}$")
+_CUE_NUMBER = re.compile(r"\d+")
+
+
 def timed_cues(text: str) -> list[Cue]:
-    """The cues of SRT or WebVTT in order: cue numbers, the header, NOTE, STYLE and REGION
-    blocks dropped, a cue's lines joined, markup removed. A cue whose times do not read
-    takes the previous cue's end."""
+    """The cues of SRT, WebVTT or SBV in order: cue numbers, the header, NOTE, STYLE and
+    REGION blocks dropped, a cue's lines joined, markup removed; a cue holding several
+    WebVTT voices is one cue each, its time shared out by their words' lengths. Cues with
+    no blank line between them are still apart. A cue whose times do not read takes the
+    previous cue's end."""
     cues: list[Cue] = []
     for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
         lines = [line.strip() for line in block.splitlines()]
-        timing = next((i for i, line in enumerate(lines) if "-->" in line), None)
-        if timing is None:  # the header, a NOTE, STYLE or REGION block: no cue
-            continue
-        said = " ".join(line for line in lines[timing + 1 :] if line)  # after the cue id
-        voice = _VOICE.search(said)
-        said = html.unescape(re.sub(r"</?[^>]+>", "", _VOICE.sub("", said))).strip()
-        if not said:
-            continue
-        begin, _, finish = lines[timing].partition("-->")
-        previous_end = cues[-1].end if cues else 0.0
-        start = _seconds(begin)
-        start = previous_end if start is None else start
-        end = _seconds(finish)
-        cues.append(Cue(start, start if end is None else max(end, start), said,
-                        " ".join(voice[1].split()) if voice else ""))  # fmt: skip
+        if lines and lines[0].startswith(("NOTE", "STYLE", "REGION")):
+            continue  # a comment may hold an arrow too ("export --> Drive")
+        timings = [i for i, line in enumerate(lines) if _TIMING.search(line)]
+        for n, timing in enumerate(timings):  # the header (no timing) is skipped
+            upto = timings[n + 1] if n + 1 < len(timings) else len(lines)
+            if upto < len(lines) and upto - 1 > timing and _CUE_NUMBER.fullmatch(lines[upto - 1]):
+                upto -= 1  # the next cue's number
+            said = " ".join(line for line in lines[timing + 1 : upto] if line)
+            begin, finish = _times(lines[timing])
+            start = cues[-1].end if begin is None and cues else begin or 0.0
+            end = start if finish is None else max(finish, start)
+            cues += _voiced(said, start, end)
+    return cues
+
+
+def _times(line: str) -> tuple[float | None, float | None]:
+    begin, arrow, finish = line.partition("-->")
+    if not arrow:  # SBV: "0:00:01.000,0:00:04.000"
+        begin, _, finish = line.rpartition(",")
+    return _seconds(begin), _seconds(finish)
+
+
+def _voiced(said: str, start: float, end: float) -> list[Cue]:
+    """One cue per WebVTT voice in a cue's text (most cues have one, or none)."""
+    pieces: list[tuple[str, str]] = []  # (voice, words)
+    voice = ""
+    for part in re.split(r"(<v(?:\.[\w.-]+)?\s+[^>]*>)", said):
+        if opened := _VOICE.fullmatch(part):
+            voice = " ".join(opened[1].split())
+        elif words := html.unescape(re.sub(r"</?[^>]+>", "", part)).strip():
+            pieces.append((voice, " ".join(words.split())))
+    total = sum(len(words) for _, words in pieces) or 1
+    cues, at = [], start
+    for voice, words in pieces:
+        share = (end - start) * len(words) / total if len(pieces) > 1 else end - start
+        cues.append(Cue(round(at, 3), round(at + share, 3), words, voice))
+        at += share
     return cues
 
 

@@ -29,7 +29,7 @@ ERROR_CODES = (
     "method_not_allowed, invalid_input, invalid_request, consent_required, unknown_language, "
     "empty_file, unreadable_audio, no_audio, too_long, too_large, rate_limited, busy, "
     "database_unavailable, model_unavailable, storage_full, transcription_failed, refused, "
-    "unreadable_transcript, too_few_recordings, line_changed"
+    "unreadable_transcript, unsupported_file, too_few_recordings, line_changed"
 )
 
 

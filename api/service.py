@@ -32,7 +32,7 @@ from analyze import (
     synonyms,
     utterances_from_transcript,
 )
-from analyze.imported import imported_transcript
+from analyze.imported import DOCUMENT_SUFFIXES, imported_transcript
 from analyze.synonyms import SynonymGroup, TextEmbedder, embed_terms, group_synonyms
 from analyze.terms import candidate_terms
 from analyze.text import tokenize
@@ -321,6 +321,15 @@ def create_recording(
 ) -> Recording:
     """Store the audio once and queue it. Raises InvalidInput (nothing kept) for bad input."""
     check_new_recording(meta)
+    if (filename or "").lower().endswith(DOCUMENT_SUFFIXES):
+        raise InvalidInput(
+            N_(
+                "%(file)s is a text document: upload the recording itself, or a video "
+                "call's transcript as .vtt or .srt"
+            ),
+            code="unsupported_file",
+            file=safe_filename(filename),
+        )
     blob = blobs.put(stream, max_bytes)  # raises UploadTooLarge
     with _one_upload_of(session, blob.key):
         return _create_recording(session, blobs, blob, filename, content_type, meta, max_duration_s)
@@ -364,6 +373,7 @@ def import_transcript(
             file=name,
             reason=str(e).removeprefix(f"{name}: "),
         ) from None
+    _check_duration(transcript.duration_s, settings.max_audio_hours * 3600)
     digest = hashlib.sha256(raw).hexdigest()
     with _one_upload_of(session, f"transcript:{digest}"):
         earlier = session.scalars(
@@ -407,6 +417,19 @@ def import_transcript(
         session.commit()
     notify_in_background(settings, ANALYSED, analysed_payload(recording.id, transcript))
     return recording
+
+
+def _check_duration(duration_s: float, max_duration_s: float) -> None:
+    if duration_s > max_duration_s:
+        raise InvalidInput(
+            N_(
+                "the recording lasts %(hours).2f h; the limit is %(limit)g h "
+                "(RIDEALONG_MAX_AUDIO_HOURS)"
+            ),
+            code="too_long",
+            hours=duration_s / 3600,
+            limit=max_duration_s / 3600,
+        )
 
 
 _UPLOAD_LOCKS = tuple(threading.Lock() for _ in range(64))  # by the audio's key, striped
@@ -466,16 +489,7 @@ def _create_recording(
                 code="no_audio",
                 file=safe_filename(filename),
             )
-        if info.duration_s > max_duration_s:
-            raise InvalidInput(
-                N_(
-                    "the recording lasts %(hours).2f h; the limit is %(limit)g h "
-                    "(RIDEALONG_MAX_AUDIO_HOURS)"
-                ),
-                code="too_long",
-                hours=info.duration_s / 3600,
-                limit=max_duration_s / 3600,
-            )
+        _check_duration(info.duration_s, max_duration_s)
     except InvalidInput:
         if not referenced:
             blobs.delete(blob.key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import textwrap
+from collections import Counter
 from collections.abc import Callable, Mapping
 
 from transcribe.types import Segment, Transcript
@@ -108,6 +109,10 @@ def to_srt(transcript: Transcript, roles: RoleNames | None = None) -> str:
 
 def to_vtt(transcript: Transcript, roles: RoleNames | None = None) -> str:
     names = _names(transcript)
+    # Two unnamed customers would both be "<v customer>": they keep their ids apart.
+    unnamed: Counter[str] = Counter(
+        s.role for s in transcript.speakers if s.id not in names and s.role != "unknown"
+    )
 
     def cue_blocks(s: Segment) -> list[str]:
         role = (roles or {}).get(s.role, s.role) if s.role != "unknown" else None
@@ -115,6 +120,8 @@ def to_vtt(transcript: Transcript, roles: RoleNames | None = None) -> str:
         # "Jan Smit, salesperson" as in the text format: the name for the viewer, the role
         # for a program that reads the file back (`analyze`).
         who = f"{name}, {role}" if name and role else name or role or s.speaker
+        if role and not name and unnamed[s.role] > 1:
+            who = f"{role} ({s.speaker})"
         # Cue text is markup: "<" would open a tag, "&" an entity, and "-->" end the cue.
         voice = f"<v {html.escape(' '.join(str(who).split()), quote=False)}>" if s.speaker else ""
         timed = cues(s)

@@ -12,8 +12,8 @@ _MAX_CHARS = 600  # Whisper's prompt holds ~224 tokens; keep well inside it
 
 def decode_text(data: bytes, name: str) -> str:
     """A text file's characters, as Windows and Excel save them too: UTF-8 (with or without
-    a byte-order mark), UTF-16 with one, else Windows-1252. ValueError for a file that is
-    not text at all (a NUL byte outside UTF-16)."""
+    a byte-order mark, and with a stray byte or two), UTF-16 with one, else Windows-1252.
+    ValueError for a file that is not text at all (a NUL byte outside UTF-16)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     if b"\x00" in data:
@@ -21,7 +21,14 @@ def decode_text(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        lenient = data.decode("utf-8-sig", errors="replace")
+    # UTF-8 with a stray byte (a "€" pasted from elsewhere) stays UTF-8: its other accents
+    # ("Inès", "oké") read as written. Without any UTF-8 character, it is Windows-1252.
+    stray = lenient.count("\ufffd")
+    utf8 = sum(1 for c in lenient if ord(c) > 127) - stray
+    if utf8 >= 2 * stray:
+        return lenient
+    return data.decode("cp1252", errors="replace")
 
 
 def read_glossary(path: Path) -> list[str]:

@@ -7,6 +7,7 @@ is a public contract: later versions add fields, never rename them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -22,6 +23,31 @@ def person_role(value: str) -> Role:
         if role == value:
             return role
     raise ValueError(f"unknown role {value!r}; choose salesperson, customer or other")
+
+
+def _seconds(value: Any, what: str) -> float:
+    """A time or an amount read from JSON: a finite number (no NaN or Infinity, which no JSON
+    reader could read back), not negative; ValueError naming `what` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{what} must be a number, not {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{what} must be a finite number of 0 or more, not {value!r}")
+    return number
+
+
+def _text_or_none(value: Any, what: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{what} must be text, not {type(value).__name__}")
+    return value
+
+
+def _role(value: Any) -> Role:
+    role = value or "unknown"
+    for known in ROLES:
+        if known == role:
+            return known
+    raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
 
 
 __all__ = [
@@ -58,10 +84,10 @@ class Word:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Word:
         return cls(
-            start=float(data["start"]),
-            end=float(data["end"]),
+            start=_seconds(data["start"], "a word's start"),
+            end=_seconds(data["end"], "a word's end"),
             word=str(data["word"]),
-            probability=float(data.get("probability", 1.0)),
+            probability=_seconds(data.get("probability", 1.0), "a word's probability"),
             heard=None if data.get("heard") is None else str(data["heard"]),
         )
 
@@ -94,17 +120,21 @@ class Segment:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Segment:
-        role = data.get("role") or "unknown"
-        if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+        text = data["text"]
+        if not isinstance(text, str):
+            raise ValueError(f"a segment's text must be text, not {type(text).__name__}")
+        words = data.get("words") or ()
+        if not isinstance(words, (list, tuple)):
+            raise ValueError("a segment's words must be a list")
+        start = _seconds(data["start"], "a segment's start")
         return cls(
-            start=float(data["start"]),
-            end=float(data["end"]),
-            text=str(data["text"]).strip(),
-            speaker=data.get("speaker"),
-            role=role,
-            words=tuple(Word.from_dict(w) for w in data.get("words") or ()),
-            language=data.get("language"),
+            start=start,
+            end=max(start, _seconds(data["end"], "a segment's end")),
+            text=text.strip(),
+            speaker=_text_or_none(data.get("speaker"), "a segment's speaker"),
+            role=_role(data.get("role")),
+            words=tuple(Word.from_dict(w) for w in words),
+            language=_text_or_none(data.get("language"), "a segment's language"),
             overlap=bool(data.get("overlap", False)),
         )
 
@@ -130,9 +160,9 @@ class Speaker:
         confidence = data.get("confidence")
         return cls(
             id=str(data["id"]),
-            role=data.get("role") or "unknown",
-            name=data.get("name"),
-            confidence=None if confidence is None else float(confidence),
+            role=_role(data.get("role")),
+            name=_text_or_none(data.get("name"), "a speaker's name"),
+            confidence=None if confidence is None else _seconds(confidence, "a confidence"),
         )
 
 
@@ -167,19 +197,22 @@ class Transcript:
         """Build from transcript JSON; raises ValueError (with the reason) on a bad shape."""
         if not isinstance(data, Mapping) or not isinstance(data.get("segments"), list):
             raise ValueError("not a ridealong transcript: expected an object with 'segments'")
+        notes = data.get("notes") or ()
+        if not isinstance(notes, (list, tuple)) or not all(isinstance(n, str) for n in notes):
+            raise ValueError("not a ridealong transcript: 'notes' must be a list of texts")
         try:
             segments = tuple(Segment.from_dict(s) for s in data["segments"])
             speakers = tuple(Speaker.from_dict(s) for s in data.get("speakers") or ())
-        except (KeyError, TypeError) as e:
+        except (KeyError, TypeError, AttributeError) as e:
             raise ValueError(f"not a ridealong transcript: missing or bad field {e}") from e
         duration = data.get("duration_s")
         if duration is None:
             duration = max((s.end for s in segments), default=0.0)
         return cls(
-            language=data.get("language"),
-            duration_s=float(duration),
+            language=_text_or_none(data.get("language"), "the language"),
+            duration_s=_seconds(duration, "duration_s"),
             model=str(data.get("model") or "unknown"),
             segments=segments,
             speakers=speakers,
-            notes=tuple(data.get("notes") or ()),
+            notes=tuple(notes),
         )

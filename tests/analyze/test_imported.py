@@ -188,3 +188,139 @@ def test_ridealongs_own_subtitles_come_back_with_their_speakers(fmt: str) -> Non
         ("customer", None),
         ("customer", "Els"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ('{"segments": [{"start": 0, "end": 1e400, "text": "Wat kost dat?"}]}', "finite"),
+        ('{"duration_s": NaN, "segments": [{"start": 0, "end": 1, "text": "Ja."}]}', "finite"),
+        ('{"language": 5, "segments": [{"start": 0, "end": 1, "text": "Ja."}]}', "text"),
+        ('{"segments": [{"start": 0, "end": 1, "text": ["Ja."]}]}', "text"),
+        ('{"segments": [{"start": 0, "end": 1, "text": "Ja."}], "notes": "hallo"}', "notes"),
+        (
+            '{"segments": [{"start": 0, "end": 1, "text": "Ja.", "speaker": "S1"}],'
+            ' "speakers": [{"id": "S1", "role": "baas"}]}',
+            "unknown role",
+        ),
+        (
+            '{"segments": [{"start": 0, "end": 1, "text": "Ja."}],'
+            ' "speakers": [{"id": "S1", "name": {"first": "Jan"}}]}',
+            "name must be text",
+        ),
+        ('{"segments": [{"start": -3, "end": 1, "text": "Ja."}]}', "0 or more"),
+    ],
+)
+def test_a_json_transcript_with_impossible_values_is_refused(raw: str, reason: str) -> None:
+    """Infinity, NaN, a number for a text or an unknown role would be stored and break
+    every page that shows the recording."""
+    with pytest.raises(ValueError, match=reason):
+        imported_transcript(raw, "t.json")
+
+
+def test_a_json_transcript_without_a_language_gets_one() -> None:
+    raw = '{"segments": [{"start": 0, "end": 2, "text": "Wat kost een nieuwe dakkapel?"}]}'
+    assert imported_transcript(raw, "t.json").language == "nl"
+    assert imported_transcript(raw, "t.json", "en").language == "en"  # as the upload says
+
+
+def test_a_cue_with_two_voices_is_two_lines() -> None:
+    vtt = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:05.000\n<v Marloes Visser>Klopt.</v> "
+        "<v Pieter Jansen>Hoeveel dakoppervlak hebben jullie ongeveer?</v>\n"
+    )
+    lines = imported_transcript(vtt, "t.vtt", "nl").segments
+    assert [(s.speaker, s.text) for s in lines] == [
+        ("S1", "Klopt."),
+        ("S2", "Hoeveel dakoppervlak hebben jullie ongeveer?"),
+    ]
+    assert lines[0].start == 1.0 and lines[0].end == lines[1].start and lines[1].end == 5.0
+
+
+def test_names_only_where_the_turn_changes_carry_over() -> None:
+    """Descript names a speaker where the turn changes; cues may follow without a blank
+    line; a label may carry a company or a device."""
+    srt = (
+        "1\n00:00:01,000 --> 00:00:03,000\nFemke: Achttien. Werkt jullie app ook offline?\n\n"
+        "2\n00:00:03,000 --> 00:00:05,000\nWant in kelders hebben ze vaak geen bereik.\n\n"
+        "3\n00:00:05,500 --> 00:00:08,000\nTom | SolarPro: Ja, dat kan. Wat zoekt u precies?\n"
+        "4\n00:00:08,000 --> 00:00:09,000\nLinda Koster (Acme BV): Klopt.\n\n"
+        "5\n00:00:09,000 --> 00:00:10,000\n31612345678: Met Henk.\n"
+    )
+    transcript = imported_transcript(srt, "d.srt", "nl")
+    assert [s.speaker for s in transcript.segments] == ["S1", "S1", "S2", "S3", "S4"]
+    assert transcript.segments[2].text == "Ja, dat kan. Wat zoekt u precies?"
+    assert [s.name for s in transcript.speakers] == ["Femke", "Tom", "Linda Koster", None]
+
+
+def test_a_file_without_speakers_keeps_a_recurring_colon_as_words() -> None:
+    srt = "".join(
+        f"{n}\n00:00:0{n},000 --> 00:00:0{n},900\n{line}\n\n"
+        for n, line in enumerate(
+            [
+                "Vraag: hoe lang is de levertijd?",
+                "Dat hangt ervan af.",
+                "Goed.",
+                "Vraag: en de garantie?",
+                "Tien jaar.",
+            ],
+            1,
+        )  # fmt: skip
+    )
+    transcript = imported_transcript(srt, "plain.srt", "nl")
+    assert transcript.speakers == ()
+    assert transcript.segments[0].text == "Vraag: hoe lang is de levertijd?"
+
+
+def test_notes_and_sbv() -> None:
+    """A NOTE may hold an arrow; SBV (YouTube's, Google's) times its cues its own way."""
+    vtt = (
+        "WEBVTT\n\nNOTE\nOpgenomen met Tactiq --> export naar Drive\nBewerkt door: Noor\n\n"
+        "00:00:01.000 --> 00:00:02.000\n<v Jan>Goedemorgen.</v>\n"
+    )
+    assert [s.text for s in imported_transcript(vtt, "t.vtt", "nl").segments] == ["Goedemorgen."]
+    sbv = "0:00:01.000,0:00:03.000\nWat zoekt u?\n\n0:01:03.500,0:01:05.000\nEen dakkapel.\n"
+    lines = imported_transcript(sbv, "t.sbv", "nl").segments
+    assert [(s.start, s.end) for s in lines] == [(1.0, 3.0), (63.5, 65.0)]
+
+
+def test_people_known_by_another_form_of_their_name() -> None:
+    """Teams writes "Vries, Jan de"; the upload form may say "Noor" for "Noor El Amrani"
+    or "Sophie Laan (Extern)" for "Sophie Laan"."""
+    vtt = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Vries, Jan de>Goedemiddag.</v>\n\n"
+        "00:00:02.000 --> 00:00:04.000\n<v Noor El Amrani>Wat kost het?</v>\n"
+    )
+    speakers = imported_transcript(vtt, "t.vtt", "nl", {"Noor": "customer"}).speakers
+    assert [(s.name, s.role) for s in speakers] == [
+        ("Jan de Vries", "salesperson"),
+        ("Noor El Amrani", "customer"),
+    ]
+    by_full_name = imported_transcript(vtt, "t.vtt", "nl", {"jan DE vries (Extern)": "salesperson"})
+    assert [s.role for s in by_full_name.speakers] == ["salesperson", "customer"]
+
+
+def test_two_unnamed_customers_stay_two_speakers_in_ridealongs_own_vtt() -> None:
+    from transcribe.formats import to_vtt
+
+    original = Transcript(
+        "nl",
+        6.0,
+        "base",
+        (
+            Segment(0.0, 2.0, "Wat zoekt u?", "S1", "salesperson"),
+            Segment(2.0, 4.0, "Een keuken.", "S2", "customer"),
+            Segment(4.0, 6.0, "En een vaatwasser.", "S3", "customer"),
+        ),
+        (Speaker("S1", "salesperson"), Speaker("S2", "customer"), Speaker("S3", "customer")),
+    )
+    back = imported_transcript(to_vtt(original), "t.vtt", "nl")
+    assert [s.speaker for s in back.segments] == ["S1", "S2", "S3"]
+    assert [s.role for s in back.speakers] == ["salesperson", "customer", "customer"]
+
+
+def test_utf8_with_a_stray_byte_stays_utf8() -> None:
+    from transcribe.glossary import decode_text
+
+    assert decode_text("Inès zegt oké".encode() + b" \x80", "t.vtt").startswith("Inès zegt oké")
+    assert decode_text("café één".encode("cp1252"), "t.vtt") == "café één"

@@ -79,6 +79,8 @@ def test_an_uploaded_call_transcript_is_analysed_at_once(api_client, teams_vtt, 
         ("leeg.vtt", b"WEBVTT\n\nNOTE niets\n", "no timed lines"),
         ("kapot.json", b"{niet", "invalid JSON"),
         ("niks.srt", b"   \n", "empty"),
+        ("oneindig.json", b'{"segments": [{"start": 0, "end": 1e400, "text": "Ja."}]}', "finite"),
+        ("notities.txt", b"[klant] Wat kost dat?", "text document"),
     ],
 )
 def test_a_file_that_is_no_transcript_is_refused_and_nothing_kept(
@@ -88,6 +90,16 @@ def test_a_file_that_is_no_transcript_is_refused_and_nothing_kept(
     response = _upload(client, payload, name)
     assert response.status_code == 422 and reason in response.json()["detail"]
     assert client.get("/api/v1/recordings").json()["recordings"] == []
+    assert client.get("/").status_code == 200
+
+
+def test_a_transcript_longer_than_the_limit_is_refused(settings, teams_vtt) -> None:
+    """RIDEALONG_MAX_AUDIO_HOURS holds for a call's transcript as for its audio."""
+    limited = settings.model_copy(update={"max_audio_hours": 0.01})  # 36 s; the call is 57 s
+    with authorised_client(limited) as (client, _):
+        response = _upload(client, teams_vtt)
+        assert response.status_code == 422 and response.json()["code"] == "too_long"
+        assert client.get("/api/v1/recordings").json()["recordings"] == []
 
 
 def test_without_consent_no_transcript_is_imported(api_client, teams_vtt) -> None:
