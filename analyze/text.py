@@ -440,9 +440,19 @@ def is_stop(word: str, language: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def _lemma(word: str, language: str) -> str:
+    """The lemmatiser's lemma, unless it made a word nobody writes of one people do
+    ("growing" → "growe"): then the word as said."""
     import simplemma
+    from wordfreq import zipf_frequency
 
-    return str(simplemma.lemmatize(word, lang=language)).lower().replace("_", "")
+    lemma = str(simplemma.lemmatize(word, lang=language)).lower().replace("_", "")
+    if (
+        lemma != word
+        and zipf_frequency(lemma, language) == 0
+        and zipf_frequency(word, language) >= 2
+    ):
+        return word
+    return lemma
 
 
 # Longer than any word people say ("hottentottententententoonstelling" has 33 letters): a

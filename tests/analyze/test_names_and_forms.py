@@ -93,3 +93,9 @@ def test_a_line_break_ends_a_phrase() -> None:
     heading_then_text = "Software for growing UK businesses\nPayloop brings payroll together"
     found = {key for key, _, _ in tagged_candidates(heading_then_text, "en")[1]}
     assert "uk business" in found and "business payloop" not in found
+
+
+def test_a_lemma_nobody_writes_gives_way_to_the_word_said() -> None:
+    """The lemmatiser makes "growing" "growe"; people write "growing"."""
+    found = {key for key, _, _ in tagged_candidates("Software for growing companies", "en")[1]}
+    assert "growe company" not in found and "growing company" in found
