@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from analyze.inputs import MAX_JOINED_CUE_CHARS, SENTENCE_END, Cue, timed_cues
+from analyze.names import is_first_name
 from analyze.terms import ROLE_WORDS, line_role, utterance_language
 from analyze.text import guess_language, normalise_language
 from transcribe.types import Role, Segment, Speaker, Transcript
@@ -41,10 +43,11 @@ IMPORTED_MODEL = "imported"  # Transcript.model of a WebVTT or SRT import: no Wh
 # verkoper (S1): "), which keeps two customers apart.
 _NAME_LABEL = re.compile(r"(?P<who>(?:[^\W\d_]|\+?\d{6})[^:.?!\n]{0,60}?)\s*:\s+")
 _LABEL_WORDS = 6  # a label longer than this is a sentence with a colon in it
-# Most cues labelled: the file names who speaks, and a label said once is a speaker too.
-# Otherwise only a role or "Speaker 1" is ("Vraag: hoe lang …" in a file without speakers
-# is words).
+# A label is a speaker when it names a role or "Speaker 1", or when it reads as a name (its
+# words capitalised) and is said again or stands in a file that labels most cues: "Vraag:
+# hoe lang …" and "Het punt is dit: …" are words.
 _LABELLED_SHARE = 0.5
+_NAME_LINKS = {"de", "van", "der", "den", "ter", "ten", "te", "el", "al", "le", "la", "du"}
 _SPEAKER_ID = re.compile(r"\s*\(S\d{1,2}\)$")
 # Labels that say who without a name: "S1", "Speaker 2", "Spreker 1", "SPEAKER_00".
 _NO_NAME = re.compile(r"(?:s|speaker|spreker|spk)[\s_]*\d{1,2}", re.IGNORECASE)
@@ -117,17 +120,26 @@ def _speaker_lines(cues: Sequence[Cue]) -> list[tuple[str, str, float, float]]:
     speaker's (Descript names a speaker only where the turn changes)."""
     found = [(c, _label_of(c.text)) for c in cues]
     labelled = sum(bool(c.voice or label) for c, label in found) / max(len(found), 1)
+    counted = Counter(label[0] for _, label in found if label)
+
+    def a_speaker(label: str) -> bool:
+        """A role or "Speaker 1"; else a name, said again or in a file of names."""
+        return _is_label(label) or (
+            _looks_like_name(label) and (counted[label] >= 2 or labelled >= _LABELLED_SHARE)
+        )
+
+    names_speakers = any(c.voice or (label and a_speaker(label[0])) for c, label in found)
     spoken: list[tuple[str, str, float, float]] = []
     who = ""
     for cue, label in found:
         said = cue.text
         if cue.voice:
             who = cue.voice
-        elif label and (labelled >= _LABELLED_SHARE or _is_label(label[0])):
+        elif label and a_speaker(label[0]):
             who, said = label
         elif (tagged := line_role(said))[0] != "unknown":  # "[klant] …"
             who, said = tagged[0], tagged[1]
-        elif labelled < _LABELLED_SHARE:
+        elif not names_speakers:
             who = ""  # a file without names: no speaker at all
         who, said = " ".join(who.split()), said.strip()
         if not said:
@@ -150,6 +162,18 @@ def _label_of(text: str) -> tuple[str, str] | None:
     if (m := _NAME_LABEL.match(text)) and len(m["who"].split()) <= _LABEL_WORDS:
         return " ".join(m["who"].split()), text[m.end() :]
     return None
+
+
+def _looks_like_name(label: str) -> bool:
+    """ "Anouk Peeters", "Mark van den Berg", "Linda Koster (Acme BV)", "Wouter | SolarPro",
+    "Martijn's iPhone", a first name alone ("Peter") or a dial-in's number; not "Het punt is
+    dit", nor "Vraag"."""
+    words = re.sub(r"\([^)]*\)", " ", label).split("|")[0].split()
+    if re.fullmatch(r"\+?[\d ]{6,}", label):
+        return True
+    if len(words) == 1:
+        return is_first_name(re.sub(r"['’]s$", "", words[0]))
+    return all(any(c.isupper() for c in w) or w.lower() in _NAME_LINKS for w in words)
 
 
 def _is_label(who: str) -> bool:
@@ -186,11 +210,15 @@ def _known_role(name: str | None, known: Mapping[str, Role]) -> Role | None:
     if not name:
         return None
     said = name.casefold().split()
-    for typed, role in known.items():
-        words = typed.split()
-        if words == said or (min(len(words), len(said)) == 1 and words[0] == said[0]):
-            return role
-    return None
+    exact = [role for typed, role in known.items() if typed.split() == said]
+    if exact:
+        return exact[0]
+    by_first = {
+        role
+        for typed, role in known.items()
+        if min(len(typed.split()), len(said)) == 1 and typed.split()[0] == said[0]
+    }
+    return by_first.pop() if len(by_first) == 1 else None  # two Jans: nobody
 
 
 def _speakers(

@@ -29,7 +29,7 @@ __all__ = [
     "timed_cues",
 ]
 
-SUBTITLE_SUFFIXES = (".srt", ".vtt")
+SUBTITLE_SUFFIXES = (".srt", ".vtt", ".sbv")
 # A cue that ends in none of these leaves its sentence to the next cue.
 SENTENCE_END = re.compile(r"[.?!…:;][\"'”’)\]]*$")
 # Subtitles without punctuation must not become one utterance: a long sentence's length.
@@ -69,7 +69,7 @@ def read_transcript(path: Path) -> Transcript:
         raise ValueError(f"{path.name}: {e}") from e
 
 
-_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^>]*)>")  # WebVTT's voice: who says the cue
+_VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^<>]*)>")  # WebVTT's voice: who says the cue
 
 
 def _voice_label(voice: str) -> str:
@@ -90,11 +90,13 @@ class Cue:
 
 
 # "00:01:02.500", "01:02.500" (WebVTT's short form), "00:01:02,500" (SRT)
-_CUE_TIME = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?")
+_CUE_TIME = re.compile(r"\s*(?:(\d{1,3}):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?")
 
 
 def _seconds(text: str) -> float | None:
-    if not (m := _CUE_TIME.search(text)):
+    """A cue time at the start of `text` (anchored and bounded: a line of digits costs no
+    search through it)."""
+    if not (m := _CUE_TIME.match(text)):
         return None
     hours, minutes, seconds, fraction = m.groups()
     return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + float(f"0.{fraction or 0}")
@@ -102,7 +104,17 @@ def _seconds(text: str) -> float | None:
 
 # A cue's timing line: WebVTT and SRT ("00:00:01.000 --> 00:00:04.000", settings after it),
 # or SBV, YouTube's and Google's ("0:00:01.000,0:00:04.000").
-_TIMING = re.compile(r"-->|^\d+:\d{2}:\d{2}[.,]\d{1,3},\d+:\d{2}:\d{2}[.,]\d{1,3}$")
+_SBV_TIMING = re.compile(r"\d{1,3}:\d{2}:\d{2}[.,]\d{1,3},\d{1,3}:\d{2}:\d{2}[.,]\d{1,3}")
+
+
+def _is_timing(line: str) -> bool:
+    """A timing line, not a cue's words holding an arrow ("Jan: prijs --> 500 euro")."""
+    if "-->" in line:
+        begin, _, finish = line.partition("-->")
+        return _seconds(begin) is not None and _seconds(finish) is not None
+    return bool(_SBV_TIMING.fullmatch(line))
+
+
 _CUE_NUMBER = re.compile(r"\d+")
 
 
@@ -117,7 +129,7 @@ def timed_cues(text: str) -> list[Cue]:
         lines = [line.strip() for line in block.splitlines()]
         if lines and lines[0].startswith(("NOTE", "STYLE", "REGION")):
             continue  # a comment may hold an arrow too ("export --> Drive")
-        timings = [i for i, line in enumerate(lines) if _TIMING.search(line)]
+        timings = [i for i, line in enumerate(lines) if _is_timing(line)]
         for n, timing in enumerate(timings):  # the header (no timing) is skipped
             upto = timings[n + 1] if n + 1 < len(timings) else len(lines)
             if upto < len(lines) and upto - 1 > timing and _CUE_NUMBER.fullmatch(lines[upto - 1]):
@@ -141,10 +153,10 @@ def _voiced(said: str, start: float, end: float) -> list[Cue]:
     """One cue per WebVTT voice in a cue's text (most cues have one, or none)."""
     pieces: list[tuple[str, str]] = []  # (voice, words)
     voice = ""
-    for part in re.split(r"(<v(?:\.[\w.-]+)?\s+[^>]*>)", said):
+    for part in re.split(r"(<v(?:\.[\w.-]+)?\s+[^<>]*>)", said):
         if opened := _VOICE.fullmatch(part):
             voice = " ".join(opened[1].split())
-        elif words := html.unescape(re.sub(r"</?[^>]+>", "", part)).strip():
+        elif words := html.unescape(re.sub(r"</?[^<>]+>", "", part)).strip():
             pieces.append((voice, " ".join(words.split())))
     total = sum(len(words) for _, words in pieces) or 1
     cues, at = [], start

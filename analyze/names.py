@@ -20,18 +20,23 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["names_mentioned"]
+__all__ = ["is_first_name", "names_mentioned"]
 
 # Locales whose first names customers and their families in NL and BE carry.
 _NAME_LOCALES = ("nl_NL", "nl_BE", "en_GB", "en_US", "de_DE", "fr_FR", "tr_TR", "ar_AA",
                  "es_ES", "it_IT", "pl_PL", "pt_PT")  # fmt: skip
 _PLACE_LOCALES = ("nl_NL", "nl_BE")
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*|[.?!]")
-_TITLE_CASE = re.compile(r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+")
+_TITLE_CASE = re.compile(r"[^\W\d_][\w'’-]+")  # with `_title_case`: any script with capitals
 # Before a name: no article or determiner. "een Mercedes", "de Albert Heijn" are things.
 _DETERMINERS = {"een", "de", "het", "die", "deze", "dat", "dit", "zo'n", "a", "an", "the",
                 "this", "that", "our", "your", "my", "mijn", "onze", "uw", "jullie"}  # fmt: skip
 _NAME_LINKS = {"de", "van", "der", "den", "ter", "ten", "te", "el", "al", "le", "la", "du"}
+
+
+def _title_case(word: str) -> bool:
+    """ "Sanne", "Łukasz", "Çağla": a capital, then small letters (not "AFAS", not "iPhone")."""
+    return bool(_TITLE_CASE.fullmatch(word)) and word[0].isupper() and word[1:] == word[1:].lower()
 
 
 def _provider(kind: str, locale: str) -> Any:
@@ -59,6 +64,11 @@ def _places() -> frozenset[str]:
     return frozenset(places)
 
 
+def is_first_name(word: str) -> bool:
+    """Whether a word is a first name in the lists (any capitals)."""
+    return word.lower() in _first_names()
+
+
 def names_mentioned(texts: Iterable[str]) -> list[str]:
     """The people and places the texts mention by name, each once, as written."""
     first_names, places = _first_names(), _places()
@@ -70,7 +80,7 @@ def names_mentioned(texts: Iterable[str]) -> list[str]:
             if at < taken:
                 continue
             before = words[at - 1] if at else "."
-            if before in ".?!" or before.lower() in _DETERMINERS or not _TITLE_CASE.fullmatch(word):
+            if before in ".?!" or before.lower() in _DETERMINERS or not _title_case(word):
                 continue  # a sentence's first word says nothing by its capital
             lower = word.lower()
             if lower in first_names:
@@ -83,7 +93,7 @@ def names_mentioned(texts: Iterable[str]) -> list[str]:
                         ):  # "Mark van Zonnig Dak" says where Mark works, as names_said reads it
                             name.pop()
                             break
-                    elif _TITLE_CASE.fullmatch(after):
+                    elif _title_case(after):
                         name.append(after)
                         break
                     else:

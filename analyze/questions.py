@@ -602,15 +602,25 @@ def asks(question: str, language: str = "nl") -> str | None:
     return None
 
 
+# A sentence that starts by pointing back at the one before it.
+_REFERS_BACK = re.compile(
+    r"(?:dat|dit|het|die|deze|daarvoor|daarmee|that|this|it|these|those)\b", re.IGNORECASE
+)
+
+
 def _passages(text: str, language: str) -> list[tuple[str, Callable[[str], bool]]]:
-    """The page's sentences, a question (an FAQ's) with the sentence after it (its answer),
-    each with a finder of the lemmas it uses. A sentence next to another answers nothing:
-    "Vraag uw gratis plaatsbezoek aan" after a sentence about the roof prices no roof."""
+    """The page's sentences, a question (an FAQ's) with the sentence after it (its answer)
+    and a sentence with one that points back at it ("Dat duurt twee dagen."), each with a
+    finder of the lemmas it uses. A sentence next to another answers nothing else: "Vraag
+    uw gratis plaatsbezoek aan" after a sentence about the roof prices no roof."""
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
     passages = []
     for at in range(len(sentences)):
-        # A sentence answers alone; a question (an FAQ's) with the sentence after it.
-        window = " ".join(sentences[at : at + 2]) if sentences[at].endswith("?") else sentences[at]
+        # A sentence answers alone; a question (an FAQ's) with the sentence after it, and a
+        # sentence with the next where that one speaks of it ("Dat duurt twee dagen.").
+        after = sentences[at + 1] if at + 1 < len(sentences) else ""
+        joined = sentences[at].endswith("?") or _REFERS_BACK.match(after)
+        window = f"{sentences[at]} {after}" if joined else sentences[at]
         lemmas = {t.lemma for t in tokenize(window, language) if t.lemma}
         passages.append((window, _finder(lemmas, language)))
     return passages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -28,7 +29,9 @@ from analyze.terms import (
 from analyze.text import (
     guess_language,
     html_to_text,
+    is_noun,
     is_stop,
+    part_of_speech,
     spoken_symbols,
     starts_sentence,
     unwrapped,
@@ -172,9 +175,19 @@ def compound_of(compound: str, part: str) -> bool:
     from wordfreq import zipf_frequency
 
     return any(
-        len(o) >= 3 and zipf_frequency(o, "nl") >= _PART_ZIPF and not is_stop(o, "nl")
+        len(o) >= 3
+        and zipf_frequency(o, "nl") >= _PART_ZIPF
+        and not is_stop(o, "nl")  # "onderdak" is no kind of "dak"
+        and _a_noun(o)  # "verzekering" no "zekering", "levering" no "ring"
         for o in others
-    )  # "onderdak" is no kind of "dak"
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _a_noun(word: str) -> bool:
+    """Whether a Dutch word alone reads as a noun (any word, without the tagger)."""
+    tags = part_of_speech([word], "nl")
+    return tags is None or is_noun(tags[0])
 
 
 def suggest_for_page(

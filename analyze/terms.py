@@ -536,6 +536,7 @@ INFINITIVE_ENDINGS = ("en", "aan", "oen", "ien", "ijn")
 
 _VOWELS = "aeiou"
 _INFINITIVE_ZIPF = 1.5  # wordfreq must know an infinitive made by the rules this well
+_AS_SAID_ZIPF = 2.5  # a form wordfreq knows this well is a word of its own
 
 
 def dutch_infinitive(said: str) -> str | None:
@@ -543,12 +544,14 @@ def dutch_infinitive(said: str) -> str | None:
     spelling rules of Dutch ("kwijtraak" kwijtraken, "doorboort" doorboren, "terugbel"
     terugbellen, "leef" leven, "snij" snijden, "kost" kosten): of the forms the rules allow,
     the one in most use (wordfreq), if any is in use at all."""
-    if len(said) < 2 or not said.isalpha():
+    from wordfreq import zipf_frequency
+
+    # A word in use as it is ("staat", "rust", "hor", "vraag") is that word: the tagger's
+    # "verb" is more often wrong than the lemmatiser's silence.
+    if len(said) < 2 or not said.isalpha() or zipf_frequency(said, "nl") >= _AS_SAID_ZIPF:
         return None
     stems = {said, said[:-1]} if said.endswith("t") and len(said) > 3 else {said}
     candidates = {c for stem in stems if len(stem) > 1 for c in _infinitives_of(stem)}
-    from wordfreq import zipf_frequency
-
     best = max((zipf_frequency(c, "nl"), c) for c in candidates)
     return best[1] if best[0] >= _INFINITIVE_ZIPF else None
 
@@ -1004,15 +1007,24 @@ def drop_covered_words(ranked: list[Term]) -> list[Term]:
     """Drop a word or a phrase when nearly every use of it sits inside longer ranked ones:
     "pay" in "holiday pay" and "sick pay", "source heat" in "air source heat pump" and
     "ground source heat exchanger" (their counts add up)."""
-    word_counts: dict[str, int] = defaultdict(int)
     phrase_counts: dict[str, int] = defaultdict(int)
     for t in ranked:
         words = t.lemma.split()
-        for word in set(words) if len(words) > 1 else ():
-            word_counts[word] += t.count
         for size in range(2, len(words)):
             for part in {" ".join(words[at : at + size]) for at in range(len(words) - size + 1)}:
                 phrase_counts[part] += t.count
+    # A word's uses inside phrases: the phrases that sit in no longer one add up ("holiday
+    # pay" and "sick pay"); one inside another ("heat pump" in "air source heat pump") holds
+    # the same uses, so of those the largest counts.
+    summed: dict[str, int] = defaultdict(int)
+    largest: dict[str, int] = defaultdict(int)
+    for t in ranked:
+        words = t.lemma.split()
+        for word in set(words) if len(words) > 1 else ():
+            largest[word] = max(largest[word], t.count)
+            if t.lemma not in phrase_counts:
+                summed[word] += t.count
+    word_counts = {w: max(summed[w], largest[w]) for w in largest}
     return [
         t
         for t in ranked

@@ -710,6 +710,7 @@ def unwrapped(text: str) -> str:
     in no punctuation runs on when the next starts in lower case or when it is as long as
     a wrapped line."""
     lines: list[str] = []
+    physical = 0  # the length of the last line as pasted, before any joining
     for line in text.splitlines():
         line = line.strip()
         last = lines[-1] if lines else ""
@@ -717,12 +718,13 @@ def unwrapped(text: str) -> str:
             last
             and line
             and last[-1] not in ".?!:;…"
-            and (line[0].islower() or len(last) >= _WRAPPED_LINE_CHARS)
+            and (line[0].islower() or physical >= _WRAPPED_LINE_CHARS)
         )
         if runs_on:
             lines[-1] = f"{last} {line}"
         else:
             lines.append(line)
+        physical = len(line)
     return "\n".join(lines)
 
 

@@ -35,6 +35,8 @@ from analyze import (
     suggest_for_page,
     utterances_from_transcript,
 )
+from analyze.imported import imported_transcript
+from analyze.inputs import SUBTITLE_SUFFIXES
 from analyze.suggest import csv_safe
 from api.settings import Settings, get_settings
 from models import ModelError
@@ -210,7 +212,7 @@ def _output_paths(inputs: list[Path], folder: Path, suffix: str) -> list[Path]:
 
 # Files people try to analyse that are no audio, transcript or text (they would otherwise be
 # taken for audio and refused as "no audio track").
-DOCUMENT_SUFFIXES = (".doc", ".docx", ".odt", ".pdf", ".rtf", ".pages", ".xls", ".xlsx", ".csv")
+_DOCUMENTS_NOT_READ = (".doc", ".docx", ".odt", ".pdf", ".rtf", ".pages", ".xls", ".xlsx", ".csv")
 
 
 def _role_names(language: str | None) -> dict[str, str] | None:
@@ -369,12 +371,7 @@ def _speaker_choice(
 @app.command()
 def transcribe(
     audio: Annotated[
-        list[Path],
-        typer.Argument(
-            help="audio or video files, or a video call's transcript (.vtt, .srt; ridealong .json)",
-            exists=True,
-            dir_okay=False,
-        ),
+        list[Path], typer.Argument(help="audio or video files", exists=True, dir_okay=False)
     ],
     language: Annotated[str | None, typer.Option(help="nl, en or auto (default: setting)")] = None,
     model: Annotated[
@@ -480,8 +477,15 @@ def _load_inputs(
     ids = [out.stem for out in _output_paths(paths, Path(), "id")]
     for path, rid in zip(paths, ids, strict=True):
         try:
+            suffix = path.suffix.lower()
             transcript = transcripts.get(path) or (
-                read_transcript(path) if path.suffix.lower() == ".json" else None
+                read_transcript(path)
+                if suffix == ".json"
+                else imported_transcript(
+                    decode_text(path.read_bytes(), path.name), path.name, language
+                )  # fmt: skip
+                if suffix in SUBTITLE_SUFFIXES  # a call's: its speakers' names are no terms
+                else None
             )
             utterances = (
                 read_utterances(path, rid)
@@ -559,7 +563,7 @@ def analyze(
         raise _fail(f"unknown role {role!r}; choose from {', '.join(ROLES)}", 2)
     _check_output_file(output)
     for path in inputs:
-        if path.suffix.lower() in DOCUMENT_SUFFIXES:
+        if path.suffix.lower() in _DOCUMENTS_NOT_READ:
             raise _fail(
                 f"{path.name} is a document; analyze reads audio, transcript .json, "
                 f"{', '.join(TEXT_SUFFIXES)} (copy the text into a .txt file)",
@@ -625,7 +629,8 @@ def upload(
     audio: Annotated[
         list[Path],
         typer.Argument(
-            help="audio or video files, or a video call's transcript (.vtt, .srt; ridealong .json)",
+            help="audio or video files, or a video call's transcript (.vtt, .srt, .sbv; "
+            "ridealong .json)",
             exists=True,
             dir_okay=False,
         ),

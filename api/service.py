@@ -337,6 +337,7 @@ def create_recording(
 
 # A transcript file read whole to be parsed: ten hours of a call's WebVTT is about 1 MB.
 MAX_TRANSCRIPT_BYTES = 20 * 1024 * 1024
+FASTEST_SPEECH_WORDS_PER_S = 4  # an auctioneer's pace: more words than this is no call
 
 
 def import_transcript(
@@ -373,7 +374,22 @@ def import_transcript(
             file=name,
             reason=str(e).removeprefix(f"{name}: "),
         ) from None
-    _check_duration(transcript.duration_s, settings.max_audio_hours * 3600)
+    # The times a file states, and its words: a file timed all at one second still holds
+    # no more speech than the limit (the analysis runs within the request).
+    limit_s = settings.max_audio_hours * 3600
+    _check_duration(max([transcript.duration_s, *(s.end for s in transcript.segments)]), limit_s)
+    words = sum(len(s.text.split()) for s in transcript.segments)
+    if words > limit_s * FASTEST_SPEECH_WORDS_PER_S:
+        raise InvalidInput(
+            N_(
+                "%(file)s holds %(words)s words, more than %(limit)g h of speech "
+                "(RIDEALONG_MAX_AUDIO_HOURS)"
+            ),
+            code="too_long",
+            file=name,
+            words=words,
+            limit=settings.max_audio_hours,
+        )
     digest = hashlib.sha256(raw).hexdigest()
     with _one_upload_of(session, f"transcript:{digest}"):
         earlier = session.scalars(

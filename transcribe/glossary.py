@@ -26,7 +26,7 @@ def decode_text(data: bytes, name: str) -> str:
     # ("Inès", "oké") read as written. Without any UTF-8 character, it is Windows-1252.
     stray = lenient.count("\ufffd")
     utf8 = sum(1 for c in lenient if ord(c) > 127) - stray
-    if utf8 >= 2 * stray:
+    if utf8 >= stray:
         return lenient
     return data.decode("cp1252", errors="replace")
 

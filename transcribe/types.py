@@ -30,7 +30,10 @@ def _seconds(value: Any, what: str) -> float:
     reader could read back), not negative; ValueError naming `what` otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(f"{what} must be a number, not {type(value).__name__}")
-    number = float(value)
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):  # 1000…(400 digits), or "abc"
+        raise ValueError(f"{what} must be a finite number, not {str(value)[:20]!r}") from None
     if not math.isfinite(number) or number < 0:
         raise ValueError(f"{what} must be a finite number of 0 or more, not {value!r}")
     return number
@@ -135,7 +138,7 @@ class Segment:
             role=_role(data.get("role")),
             words=tuple(Word.from_dict(w) for w in words),
             language=_text_or_none(data.get("language"), "a segment's language"),
-            overlap=bool(data.get("overlap", False)),
+            overlap=data.get("overlap") is True,
         )
 
 

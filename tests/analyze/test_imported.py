@@ -324,3 +324,47 @@ def test_utf8_with_a_stray_byte_stays_utf8() -> None:
 
     assert decode_text("Inès zegt oké".encode() + b" \x80", "t.vtt").startswith("Inès zegt oké")
     assert decode_text("café één".encode("cp1252"), "t.vtt") == "café één"
+
+
+def test_a_number_too_large_for_a_float_is_refused() -> None:
+    raw = '{"segments": [{"start": 1' + "0" * 400 + ', "end": 2, "text": "ja"}]}'
+    with pytest.raises(ValueError, match="finite"):
+        imported_transcript(raw, "t.json")
+
+
+def test_names_said_where_the_turn_changes_in_a_file_of_mostly_unnamed_cues() -> None:
+    """Three cues a turn, a name on the first: a third of the cues named, still speakers;
+    a sentence with a colon in it is no speaker."""
+    turns = [
+        ("Femke de Boer", "Goedemiddag.", "Ik bel over de offerte.", "Die is nog open."),
+        ("Tom Vos", "Klopt.", "Het punt is dit: de prijs is te hoog.", "Dat zoeken we uit."),
+    ]
+    cues, at = [], 0
+    for name, *lines in turns:
+        for n, line in enumerate(lines):
+            at += 1
+            cues.append(f"{at}\n00:00:{at:02d},000 --> 00:00:{at:02d},900\n"
+                        + (f"{name}: {line}" if n == 0 else line))  # fmt: skip
+    transcript = imported_transcript("\n\n".join(cues), "d.srt", "nl")
+    assert [s.name for s in transcript.speakers] == ["Femke de Boer", "Tom Vos"]
+    assert [s.speaker for s in transcript.segments] == ["S1"] * 3 + ["S2"] * 3
+    assert transcript.segments[4].text == "Het punt is dit: de prijs is te hoog."
+
+
+def test_a_whole_name_is_matched_before_a_first_name() -> None:
+    vtt = (
+        "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Jan>Wat zoekt u?</v>\n\n"
+        "00:00:02.000 --> 00:00:04.000\n<v Piet Smit>Een offerte.</v>\n"
+    )
+    known = {"Jan Smit": "salesperson", "Jan": "customer"}
+    assert [s.role for s in imported_transcript(vtt, "t.vtt", "nl", known).speakers] == [
+        "customer",
+        "salesperson",
+    ]
+
+
+def test_an_arrow_in_a_cues_words_is_words() -> None:
+    srt = "1\n00:00:01,000 --> 00:00:02,000\nJan: prijs --> 500 euro\n"
+    assert [s.text for s in imported_transcript(srt, "t.srt", "nl").segments] == [
+        "prijs --> 500 euro"
+    ]

@@ -1,3 +1,5 @@
+import pytest
+
 from analyze import Utterance, count_terms, html_to_text, rank_terms, suggest_for_page
 from analyze.terms import candidate_terms
 from analyze.text import unwrapped
@@ -353,3 +355,33 @@ def test_a_compound_on_the_page_covers_its_first_part_too() -> None:
     missing = {s.term.lemma for s in result.missing_terms}
     assert "zolder" not in missing and "raam" not in missing
     assert "kast" in missing
+
+
+@pytest.mark.parametrize(
+    ("compound", "part", "is_part"),
+    [
+        ("dakgoot", "goot", True),
+        ("zolderruimte", "zolder", True),
+        ("verzekering", "zekering", False),  # "ver" is a prefix, no noun
+        ("levering", "ring", False),
+        ("onderdak", "dak", False),  # "onder" is a preposition
+        ("garantie", "antie", False),
+    ],
+)
+def test_a_compound_is_made_of_two_nouns(compound: str, part: str, is_part: bool) -> None:
+    from analyze.suggest import compound_of
+
+    assert compound_of(compound, part) is is_part
+
+
+def test_pasted_lines_join_by_their_own_length() -> None:
+    """A wrapped paragraph runs on; the short heading after it does not."""
+    text = unwrapped(
+        "Wij leggen zonnepanelen op elk dak in de\nregio, snel en netjes\nOnze prijzen\n"
+        "Vanaf 4000 euro."
+    )
+    assert text.splitlines() == [
+        "Wij leggen zonnepanelen op elk dak in de regio, snel en netjes",
+        "Onze prijzen",
+        "Vanaf 4000 euro.",
+    ]

@@ -602,3 +602,16 @@ def test_a_word_said_only_inside_ranked_phrases_gives_way_to_them() -> None:
     ranked = {t.lemma for t in rank_terms([count_terms(spoken, "r1")], role="customer")}
     assert {"holiday pay", "sick pay"} <= ranked
     assert "pay" not in ranked
+
+
+def test_a_phrase_inside_a_longer_one_holds_the_same_uses() -> None:
+    """ "heat pump" and "air source heat pump" hold the same uses of "pump": 6, not 10, of
+    its 10; "pump" said alone 4 times stays."""
+    from analyze.terms import Term, drop_covered_words
+
+    def term(lemma: str, count: int) -> Term:
+        return Term(lemma, lemma, count, {"customer": count}, 1.0, (), (), 1, 1.0)
+
+    kept = drop_covered_words([term("pump", 10), term("heat pump", 6),
+                               term("air source heat pump", 4)])  # fmt: skip
+    assert [t.lemma for t in kept] == ["pump", "heat pump", "air source heat pump"]

@@ -159,3 +159,15 @@ def test_redaction_applies_to_an_imported_transcript(settings) -> None:
     lines = " ".join(s["text"] for s in transcript["segments"])
     assert "12345678" not in lines and "[telefoonnummer]" in lines
     assert "Groot" not in lines and "[naam]" in lines
+
+
+def test_a_transcript_timed_all_at_one_second_is_held_to_its_words(settings) -> None:
+    """Times a file states can be made up: its words are held to the limit too (at four
+    words a second), since the analysis runs while the upload waits."""
+    cue = "00:00:01.000 --> 00:00:01.500\n<v Jan>Wat kost een dakkapel met twee ramen?</v>\n"
+    vtt = ("WEBVTT\n\n" + "\n".join([cue] * 20)).encode()  # 140 words, "0.5 s"
+    limited = settings.model_copy(update={"max_audio_hours": 0.005})  # 18 s: 72 words
+    with authorised_client(limited) as (client, _):
+        response = _upload(client, vtt)
+        assert response.status_code == 422 and response.json()["code"] == "too_long"
+        assert "140 words" in response.json()["detail"]
