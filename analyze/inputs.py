@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analyze.terms import (
-    ROLE_WORDS,
     Utterance,
-    line_role,
     utterances_from_text,
     utterances_from_transcript,
 )
@@ -25,7 +23,6 @@ __all__ = [
     "TEXT_SUFFIXES",
     "read_transcript",
     "read_utterances",
-    "subtitle_lines",
     "timed_cues",
 ]
 
@@ -70,13 +67,6 @@ def read_transcript(path: Path) -> Transcript:
 
 
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)?\s+([^<>]*)>")  # WebVTT's voice: who says the cue
-
-
-def _voice_label(voice: str) -> str:
-    """A WebVTT voice as a label if it names a role ("klant", "Jan Smit, verkoper",
-    "customer (S3)"); a person's name alone or "S1" goes."""
-    role = re.sub(r"\s*\(S\d{1,2}\)$", "", voice).rsplit(",", 1)[-1].strip()
-    return f"{role}: " if role.lower() in ROLE_WORDS else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,37 +155,3 @@ def _voiced(said: str, start: float, end: float) -> list[Cue]:
         cues.append(Cue(round(at, 3), round(at + share, 3), words, voice))
         at += share
     return cues
-
-
-def subtitle_lines(text: str) -> str:
-    """The spoken lines of SRT or WebVTT, one per cue, as text lines (`timed_cues`), a
-    WebVTT voice that names a role (`<v Klant>`) turned into a label ("Klant: ") and one
-    that names a person dropped. A sentence cut over several cues of one speaker is joined
-    again, so a question split at a line break is still one question. Times are lost:
-    analysis needs the words and who said them."""
-    return "\n".join(
-        _sentences_joined([(_voice_label(c.voice) + c.text, c.voice) for c in timed_cues(text)])
-    )
-
-
-def _sentences_joined(cues: list[tuple[str, str]]) -> list[str]:
-    """Cue lines with each continued by the next while its sentence is unfinished and the
-    next is the same speaker's (the same label and voice, or both none), up to
-    MAX_JOINED_CUE_CHARS."""
-    joined: list[str] = []
-    speaker_of_last = ("", "")
-    for line, voice in cues:
-        said = line_role(line)[1]
-        speaker = (line[: len(line) - len(said)], voice)
-        last = joined[-1] if joined else ""
-        if (
-            joined
-            and speaker == speaker_of_last
-            and not SENTENCE_END.search(last)
-            and len(last) + len(said) < MAX_JOINED_CUE_CHARS
-        ):
-            joined[-1] = f"{last} {said}"
-        else:
-            joined.append(line)
-            speaker_of_last = speaker
-    return joined

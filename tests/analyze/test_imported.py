@@ -6,7 +6,7 @@ import json
 import pytest
 
 from analyze.imported import IMPORTED_MODEL, imported_transcript, is_transcript_file
-from analyze.inputs import subtitle_lines, timed_cues
+from analyze.inputs import timed_cues
 from transcribe.types import Segment, Speaker, Transcript
 
 TEAMS = """WEBVTT
@@ -63,13 +63,6 @@ def test_timed_cues_read_webvtt_and_srt_times() -> None:
     assert [(c.start, c.end) for c in srt] == [(1, 3), (3.5, 6.25)]
     assert timed_cues(TEAMS)[0].voice == "Sanne Bakker"
     assert timed_cues(TEAMS)[0].text.startswith("Goedemiddag")  # no markup left
-
-
-def test_subtitle_lines_are_unchanged_by_the_timed_reading() -> None:
-    """Analysis of a subtitle file still joins a sentence cut over two cues."""
-    lines = subtitle_lines(TEAMS).splitlines()
-    assert len(lines) == 3
-    assert lines[1].endswith("stopt in 2027. Wat kost zo'n batterij ongeveer?")
 
 
 def test_a_teams_transcript_keeps_names_times_and_gets_roles() -> None:

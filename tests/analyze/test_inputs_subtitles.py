@@ -1,10 +1,11 @@
-"""ridealong's own subtitle files read back for analysis."""
+"""Subtitle files (ridealong's own, and a call's) read back for analysis."""
 
 from pathlib import Path
 
 import pytest
 
-from analyze.inputs import MAX_JOINED_CUE_CHARS, read_utterances, subtitle_lines
+from analyze.imported import imported_transcript
+from analyze.inputs import MAX_JOINED_CUE_CHARS, read_utterances
 from analyze.questions import find_questions
 from transcribe.formats import render
 from transcribe.types import Segment, Speaker, Transcript
@@ -16,7 +17,9 @@ def test_a_cue_of_digits_is_speech_and_header_blocks_are_not() -> None:
         "00:00:00.000 --> 00:00:01.000\n<v Jan Smit, verkoper>Het model van\n2025\n\n"
         "7\n00:00:01.000 --> 00:00:02.000\n<v S3>Ja &amp; nee\n"
     )
-    assert subtitle_lines(vtt).splitlines() == ["verkoper: Het model van 2025", "Ja & nee"]
+    transcript = imported_transcript(vtt, "t.vtt", "nl")
+    assert [s.text for s in transcript.segments] == ["Het model van 2025", "Ja & nee"]
+    assert [(s.name, s.role) for s in transcript.speakers][0] == ("Jan Smit", "salesperson")
 
 
 def _long_question_call() -> Transcript:
@@ -61,17 +64,18 @@ def test_cues_of_other_speakers_or_finished_sentences_stay_apart() -> None:
         "2\n00:00:01,000 --> 00:00:02,000\nVerkoper (S1): Tien euro.\n\n"
         "3\n00:00:02,000 --> 00:00:03,000\nVerkoper (S1): Per maand.\n"
     )
-    assert subtitle_lines(srt).splitlines() == [
-        "Klant (S2): Wat kost dat",
-        "Verkoper (S1): Tien euro.",
-        "Verkoper (S1): Per maand.",
+    lines = imported_transcript(srt, "t.srt", "nl").segments
+    assert [(s.role, s.text) for s in lines] == [
+        ("customer", "Wat kost dat"),
+        ("salesperson", "Tien euro."),
+        ("salesperson", "Per maand."),
     ]
 
 
 def test_subtitles_without_punctuation_are_not_one_utterance() -> None:
     cue = "en dan hebben we het nog niet over de levering gehad"
     srt = "\n\n".join(f"{i}\n00:00:{i:02d},000 --> 00:00:{i + 1:02d},000\n{cue}" for i in range(40))
-    lines = subtitle_lines(srt).splitlines()
+    lines = [s.text for s in imported_transcript(srt, "t.srt", "nl").segments]
     assert len(lines) > 1
     assert all(len(line) <= MAX_JOINED_CUE_CHARS for line in lines)
     assert sum(line.count("levering") for line in lines) == 40  # nothing lost
@@ -84,7 +88,8 @@ def test_voices_that_name_no_role_still_keep_their_speakers_apart() -> None:
         "00:00:03.500 --> 00:00:05.000\n<v S2>Dat hangt ervan af\n\n"
         "00:00:05.000 --> 00:00:06.000\n<v S2>wat u wilt.\n"
     )
-    assert subtitle_lines(vtt).splitlines() == [
-        "Wat kost die offerte precies",
-        "Dat hangt ervan af wat u wilt.",
+    lines = imported_transcript(vtt, "t.vtt", "nl").segments
+    assert [(s.speaker, s.text) for s in lines] == [
+        ("S1", "Wat kost die offerte precies"),
+        ("S2", "Dat hangt ervan af wat u wilt."),
     ]
