@@ -398,29 +398,19 @@ def import_transcript(
         if earlier is not None and not meta.force_copy:
             session.expunge(earlier)
             raise DuplicateRecording(earlier)
-        recording = Recording(
-            title=_clean(meta.title, TITLE_CHARS) or default_title(name),
-            salesperson=_clean(meta.salesperson),
-            customer=_clean(meta.customer),
-            recorded_at=meta.recorded_at,
-            filename=name,
+        recording = _new_recording(
+            meta,
+            name,
             content_type=_clean(content_type, 100),
             sha256=digest,
             blob_key=None,
             size_bytes=len(raw),
             duration_s=transcript.duration_s or None,
-            language_requested=meta.language,
-            glossary=_clean(meta.glossary, 2000),
             language=transcript.language,
             model=transcript.model,
             status=Status.done,
             progress=1.0,
-            attempts=0,
-            consent=True,
-            consent_at=utcnow(),
-            consent_by=_clean(meta.consent_by),
             transcribed_at=utcnow(),
-            tag_rows=[RecordingTag(tag=tag) for tag in meta.tags],
         )
         if settings.redact_pii:  # as a transcription's job does, before anything is stored
             transcript = redact_transcript(transcript, people_in(recording, transcript))
@@ -433,6 +423,26 @@ def import_transcript(
         session.commit()
     notify_in_background(settings, ANALYSED, analysed_payload(recording.id, transcript))
     return recording
+
+
+def _new_recording(meta: NewRecording, filename: str, **fields: Any) -> Recording:
+    """A recording with what its upload's form said (its title, people, day, consent and
+    tags), and `fields`: what its file is."""
+    return Recording(
+        title=_clean(meta.title, TITLE_CHARS) or default_title(filename),
+        salesperson=_clean(meta.salesperson),
+        customer=_clean(meta.customer),
+        recorded_at=meta.recorded_at,
+        filename=filename,
+        language_requested=meta.language,
+        glossary=_clean(meta.glossary, 2000),
+        attempts=0,
+        consent=True,
+        consent_at=utcnow(),
+        consent_by=_clean(meta.consent_by),
+        tag_rows=[RecordingTag(tag=tag) for tag in meta.tags],
+        **fields,
+    )
 
 
 def _check_duration(duration_s: float, max_duration_s: float) -> None:
@@ -510,27 +520,16 @@ def _create_recording(
         if not referenced:
             blobs.delete(blob.key)
         raise
-    name = safe_filename(filename)
-    recording = Recording(
-        title=_clean(meta.title, TITLE_CHARS) or default_title(name),
-        salesperson=_clean(meta.salesperson),
-        customer=_clean(meta.customer),
-        recorded_at=meta.recorded_at,
-        filename=name,
+    recording = _new_recording(
+        meta,
+        safe_filename(filename),
         content_type=audio_media_type(content_type),
         sha256=blob.sha256,
         blob_key=blob.key,
         size_bytes=blob.size_bytes,
         duration_s=info.duration_s or None,
-        language_requested=meta.language,
-        glossary=_clean(meta.glossary, 2000),
         status=Status.queued,
         progress=0.0,
-        attempts=0,
-        consent=True,
-        consent_at=utcnow(),
-        consent_by=_clean(meta.consent_by),
-        tag_rows=[RecordingTag(tag=tag) for tag in meta.tags],
     )
     session.add(recording)
     try:
