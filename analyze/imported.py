@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from analyze.inputs import MAX_JOINED_CUE_CHARS, SENTENCE_END, Cue, timed_cues
-from analyze.names import is_first_name
+from analyze.names import NAME_LINKS, is_first_name
 from analyze.terms import ROLE_WORDS, line_role, utterance_language
 from analyze.text import guess_language, normalise_language
 from transcribe.types import Role, Segment, Speaker, Transcript
@@ -47,7 +47,6 @@ _LABEL_WORDS = 6  # a label longer than this is a sentence with a colon in it
 # words capitalised) and is said again or stands in a file that labels most cues: "Vraag:
 # hoe lang …" and "Het punt is dit: …" are words.
 _LABELLED_SHARE = 0.5
-_NAME_LINKS = {"de", "van", "der", "den", "ter", "ten", "te", "el", "al", "le", "la", "du"}
 _SPEAKER_ID = re.compile(r"\s*\(S\d{1,2}\)$")
 # Labels that say who without a name: "S1", "Speaker 2", "Spreker 1", "SPEAKER_00".
 _NO_NAME = re.compile(r"(?:s|speaker|spreker|spk)[\s_]*\d{1,2}", re.IGNORECASE)
@@ -173,7 +172,7 @@ def _looks_like_name(label: str) -> bool:
         return True
     if len(words) == 1:
         return is_first_name(re.sub(r"['’]s$", "", words[0]))
-    return all(any(c.isupper() for c in w) or w.lower() in _NAME_LINKS for w in words)
+    return all(any(c.isupper() for c in w) or w.lower() in NAME_LINKS for w in words)
 
 
 def _is_label(who: str) -> bool:

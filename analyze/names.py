@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["is_first_name", "names_mentioned"]
+__all__ = ["NAME_LINKS", "is_first_name", "names_mentioned"]
 
 # Locales whose first names customers and their families in NL and BE carry.
 _NAME_LOCALES = ("nl_NL", "nl_BE", "en_GB", "en_US", "de_DE", "fr_FR", "tr_TR", "ar_AA",
@@ -31,7 +31,7 @@ _TITLE_CASE = re.compile(r"[^\W\d_][\w'’-]+")  # with `_title_case`: any scrip
 # Before a name: no article or determiner. "een Mercedes", "de Albert Heijn" are things.
 _DETERMINERS = {"een", "de", "het", "die", "deze", "dat", "dit", "zo'n", "a", "an", "the",
                 "this", "that", "our", "your", "my", "mijn", "onze", "uw", "jullie"}  # fmt: skip
-_NAME_LINKS = {"de", "van", "der", "den", "ter", "ten", "te", "el", "al", "le", "la", "du"}
+NAME_LINKS = {"de", "van", "der", "den", "ter", "ten", "te", "el", "al", "le", "la", "du"}
 
 
 def _title_case(word: str) -> bool:
@@ -86,10 +86,10 @@ def names_mentioned(texts: Iterable[str]) -> list[str]:
             if lower in first_names:
                 name = [word]
                 for after in words[at + 1 : at + 4]:  # "Henk Visser", "Mark van den Berg"
-                    if after.lower() in _NAME_LINKS and len(name) < 3:
+                    if after.lower() in NAME_LINKS and len(name) < 3:
                         name.append(after)
                         if [w.lower() for w in name[1:]] == ["van"] and not (
-                            at + 2 < len(words) and words[at + 2].lower() in _NAME_LINKS
+                            at + 2 < len(words) and words[at + 2].lower() in NAME_LINKS
                         ):  # "Mark van Zonnig Dak" says where Mark works, as names_said reads it
                             name.pop()
                             break
@@ -98,7 +98,7 @@ def names_mentioned(texts: Iterable[str]) -> list[str]:
                         break
                     else:
                         break
-                while name[-1].lower() in _NAME_LINKS:
+                while name[-1].lower() in NAME_LINKS:
                     name.pop()
                 found[" ".join(name)] = None
                 taken = at + len(name)
