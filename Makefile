@@ -52,6 +52,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.imports
 	$(BIN)/python -m bench.engines
 	$(BIN)/python -m bench.formats
 	$(BIN)/python -m bench.coverage
