@@ -171,3 +171,22 @@ def test_a_transcript_timed_all_at_one_second_is_held_to_its_words(settings) -> 
         response = _upload(client, vtt)
         assert response.status_code == 422 and response.json()["code"] == "too_long"
         assert "140 words" in response.json()["detail"]
+
+
+def test_transcripts_uploaded_together_are_not_said_to_be_transcribing(api_client, teams_vtt):
+    """Imported, they are done: the form's notice sends the reader to their rows."""
+    client, _ = api_client
+    form = client.get("/")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    other = teams_vtt.replace(b"Dit kost u niets", b"Dit kost u echt niets")
+    response = client.post(
+        "/upload",
+        files=[
+            ("file", ("een.vtt", teams_vtt, "text/vtt")),
+            ("file", ("twee.vtt", other, "text/vtt")),
+        ],
+        data={"consent": "true", **({"csrf_token": token.group(1)} if token else {})},
+    )
+    notice = re.search(r'<p class="notice" role="status">(.*?)</p>', response.text, re.S)
+    assert notice and "2 recordings are uploaded." in notice.group(1)
+    assert "See their rows below." in notice.group(1) and "transcribed now" not in notice.group(1)
