@@ -459,6 +459,17 @@ def transcribe(
         raise _fail(f"{failed} of {len(audio)} files could not be transcribed (see above)")
 
 
+def _read_transcript(path: Path, language: str | None) -> Transcript | None:
+    """A transcript file as a transcript: ridealong's JSON, or a call's subtitles (whose
+    speakers' names are then no terms); None for plain text."""
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return read_transcript(path)
+    if suffix in SUBTITLE_SUFFIXES:
+        return imported_transcript(decode_text(path.read_bytes(), path.name), path.name, language)
+    return None
+
+
 def _load_inputs(
     paths: list[Path], settings: Settings, language: str | None
 ) -> list[RecordingTerms]:
@@ -477,16 +488,7 @@ def _load_inputs(
     ids = [out.stem for out in _output_paths(paths, Path(), "id")]
     for path, rid in zip(paths, ids, strict=True):
         try:
-            suffix = path.suffix.lower()
-            transcript = transcripts.get(path) or (
-                read_transcript(path)
-                if suffix == ".json"
-                else imported_transcript(
-                    decode_text(path.read_bytes(), path.name), path.name, language
-                )  # fmt: skip
-                if suffix in SUBTITLE_SUFFIXES  # a call's: its speakers' names are no terms
-                else None
-            )
+            transcript = transcripts.get(path) or _read_transcript(path, language)
             utterances = (
                 read_utterances(path, rid)
                 if transcript is None
